@@ -1,0 +1,296 @@
+#!/usr/bin/env node
+// `openmldb-sim`: start, steer, judge and stop a simulated OpenMLDB cluster.
+//   up     start a cluster in the background (scenario, sizes, seed)
+//   ctl    inject faults and events (stop a tablet, fail calls, ...)
+//   check  exit 0 when the cluster is fully served; report the data ledger
+//   down   stop it
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import type { CheckReport } from '../check.js';
+import { DEFAULT_OPTIONS, type SimOptions } from '../cluster.js';
+import { SimNotRunning, ctl, isAlive, readInfo } from '../client.js';
+import { serve } from '../daemon.js';
+import { DEFAULT_TIMING, type Dialect } from '../model.js';
+import { DEFAULT_SCENARIO, SCENARIOS, type ScenarioName, type ScenarioOptions } from '../scenarios.js';
+
+const EXIT = { ok: 0, unhealthy: 1, usage: 2, notRunning: 3 } as const;
+
+class UsageError extends Error {}
+
+interface UpArgs {
+  dir: string;
+  scenario: string;
+  tables: number;
+  partitions: number;
+  replicas: number;
+  tablets: number;
+  nameservers: number;
+  entries: number;
+  storage: string;
+  'auto-failover': boolean;
+  seed: number;
+  dialect: string;
+  'use-name': boolean;
+  databases: string[];
+  'task-ms': number;
+  'load-base-ms': number;
+  'load-ms-per-1000': number;
+  'max-concurrent-loads': number;
+  'heartbeat-timeout-ms': number;
+  'status-poll-ms': number;
+}
+
+function upOptions(y: Argv) {
+  return y
+    .option('scenario', { choices: SCENARIOS as unknown as string[], default: 'healthy', describe: 'state to start in' })
+    .option('tables', { type: 'number', default: DEFAULT_SCENARIO.tables, describe: 'user tables' })
+    .option('partitions', { type: 'number', default: DEFAULT_SCENARIO.partitions, describe: 'partitions per user table' })
+    .option('replicas', { type: 'number', default: DEFAULT_SCENARIO.replicas, describe: 'replicas per partition' })
+    .option('tablets', { type: 'number', default: DEFAULT_OPTIONS.tablets })
+    .option('nameservers', { type: 'number', default: DEFAULT_OPTIONS.nameservers })
+    .option('entries', { type: 'number', default: DEFAULT_SCENARIO.entries, describe: 'average entries per partition (drives load time)' })
+    .option('storage', { choices: ['memory', 'disk', 'mixed'], default: DEFAULT_SCENARIO.storage })
+    .option('auto-failover', { type: 'boolean', default: true, describe: 'auto_failover when the incident begins' })
+    .option('seed', { type: 'number', default: 1 })
+    .option('dialect', { choices: ['modern', '2018'], default: 'modern', describe: 'output of current OpenMLDB or the 2018-era docs' })
+    .option('use-name', { type: 'boolean', default: false, describe: 'servers register with names (use_name=true)' })
+    .option('databases', { type: 'array', string: true, default: DEFAULT_SCENARIO.databases })
+    .option('task-ms', { type: 'number', default: DEFAULT_TIMING.taskMs, describe: 'duration of one op task' })
+    .option('load-base-ms', { type: 'number', default: DEFAULT_TIMING.loadBaseMs })
+    .option('load-ms-per-1000', { type: 'number', default: DEFAULT_TIMING.loadMsPer1000, describe: 'load time per 1000 entries' })
+    .option('max-concurrent-loads', { type: 'number', default: DEFAULT_TIMING.maxConcurrentLoads, describe: 'per tablet' })
+    .option('heartbeat-timeout-ms', { type: 'number', default: DEFAULT_TIMING.heartbeatTimeoutMs })
+    .option('status-poll-ms', { type: 'number', default: DEFAULT_TIMING.statusPollMs });
+}
+
+function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: ScenarioOptions } {
+  for (const [k, v] of Object.entries({ tables: a.tables, partitions: a.partitions, replicas: a.replicas, tablets: a.tablets, nameservers: a.nameservers })) {
+    if (!Number.isInteger(v) || v < (k === 'tables' ? 0 : 1)) throw new UsageError(`--${k} must be a whole number >= ${k === 'tables' ? 0 : 1} (got ${v})`);
+  }
+  if (!Number.isFinite(a.seed)) throw new UsageError(`--seed must be a number`);
+  return {
+    options: {
+      dialect: a.dialect as Dialect,
+      useName: a['use-name'],
+      seed: a.seed,
+      nameservers: a.nameservers,
+      tablets: a.tablets,
+      timing: {
+        ...DEFAULT_TIMING,
+        taskMs: a['task-ms'],
+        loadBaseMs: a['load-base-ms'],
+        loadMsPer1000: a['load-ms-per-1000'],
+        maxConcurrentLoads: a['max-concurrent-loads'],
+        heartbeatTimeoutMs: a['heartbeat-timeout-ms'],
+        statusPollMs: a['status-poll-ms'],
+      },
+    },
+    scenario: {
+      scenario: a.scenario as ScenarioName,
+      tables: a.tables,
+      partitions: a.partitions,
+      replicas: a.replicas,
+      entries: a.entries,
+      storage: a.storage as ScenarioOptions['storage'],
+      autoFailover: a['auto-failover'],
+      databases: a.databases.map(String),
+    },
+  };
+}
+
+async function up(a: UpArgs): Promise<void> {
+  const dir = dirOf(a);
+  const config = toConfig(a);
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(join(dir, 'sim.json'))) {
+    const info = readInfo(dir);
+    if (isAlive(info.pid)) throw new UsageError(`a simulator already runs in ${dir} (pid ${info.pid}); stop it with: openmldb-sim down --dir ${dir}`);
+  }
+  for (const f of ['sim.json', 'env']) rmSync(join(dir, f), { force: true });
+  const out = openSync(join(dir, 'daemon.out'), 'w');
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'serve', '--dir', dir, '--config', JSON.stringify(config)], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? 1));
+  child.unref();
+  const deadline = Date.now() + 120000;
+  while (!existsSync(join(dir, 'sim.json')) || !existsSync(join(dir, 'env'))) {
+    if (exited !== null || Date.now() > deadline) {
+      const tail = existsSync(join(dir, 'daemon.out')) ? readFileSync(join(dir, 'daemon.out'), 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+      if (exited === null) child.kill('SIGKILL');
+      throw new Error(`the simulator did not start${tail ? `:\n${tail}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const info = readInfo(dir);
+  console.log(`openmldb-sim: ${config.scenario.scenario} cluster up in ${dir} (pid ${info.pid})`);
+  console.log(`  zk_cluster=${info.zkCluster} zk_root_path=${info.zkRootPath}`);
+  console.log(`  nameservers: ${info.nameservers.map((n) => n.endpoint).join(', ')}`);
+  console.log(`  tablets:     ${info.tablets.map((t) => t.endpoint).join(', ')}`);
+  console.log(`  . ${join(dir, 'env')}   # sets OPENMLDB_ZK_CLUSTER, OPENMLDB_ZK_ROOT_PATH, OPENMLDB_BIN`);
+}
+
+async function down(dir: string): Promise<void> {
+  const info = readInfo(dir);
+  if (isAlive(info.pid)) {
+    try {
+      await ctl(dir, 'shutdown');
+    } catch {
+      process.kill(info.pid, 'SIGTERM');
+    }
+    const deadline = Date.now() + 5000;
+    while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    if (isAlive(info.pid)) process.kill(info.pid, 'SIGKILL');
+  }
+  for (const f of ['sim.json', 'env']) rmSync(join(dir, f), { force: true });
+  console.log(`openmldb-sim: stopped the simulator in ${dir}`);
+}
+
+function printCheck(r: CheckReport): void {
+  console.log(r.ok ? 'cluster fully served' : 'cluster NOT fully served');
+  console.log(`  partitions served: ${r.partitionsServed}/${r.partitions}`);
+  console.log(`  auto_failover: ${r.autoFailover}${r.autoFailoverBefore !== undefined ? ` (before the incident: ${r.autoFailoverBefore})` : ''}`);
+  for (const p of r.problems) console.log(`  problem: ${p}`);
+  for (const n of r.notes) console.log(`  note: ${n}`);
+  const lossy = r.ledger.filter((l) => l.lost > 0);
+  console.log(`  entries lost: ${r.entriesLost}${lossy.length ? '' : ' (every served partition has all the data its best replica had)'}`);
+  for (const l of lossy) console.log(`    ${l.db}.${l.table} pid ${l.pid}: best replica ${l.bestEndpoint} had ${l.bestBefore}, now serving ${l.served}: ${l.lost} lost`);
+}
+
+const print = (x: unknown) => console.log(JSON.stringify(x, null, 2));
+const dirOf = (a: object) => resolve(String((a as { dir?: unknown }).dir ?? '.sim'));
+
+async function main(): Promise<void> {
+  await yargs(hideBin(process.argv))
+    .scriptName('openmldb-sim')
+    .usage('$0 <command> --dir DIR [options]')
+    .option('dir', { type: 'string', default: '.sim', describe: "the simulator's home: state, logs, env, bin/openmldb", global: true })
+    .command('up', 'start a simulated cluster in the background', upOptions, (a) => up(a as unknown as UpArgs))
+    .command('down', 'stop the simulator', {}, (a) => down(dirOf(a)))
+    .command(
+      'serve',
+      false,
+      (y) => y.option('config', { type: 'string', demandOption: true }),
+      async (a) => {
+        const cfg = JSON.parse(a.config) as { options: Partial<SimOptions>; scenario: ScenarioOptions };
+        await serve(dirOf(a), cfg.options, cfg.scenario);
+      },
+    )
+    .command(
+      'check',
+      'exit 0 when the cluster is fully served, else 1 with what is wrong; shows the data ledger',
+      (y) => y.option('json', { type: 'boolean', default: false }),
+      async (a) => {
+        const r = await ctl<CheckReport>(dirOf(a), 'check');
+        if (a.json) print(r);
+        else printCheck(r);
+        process.exitCode = r.ok ? EXIT.ok : EXIT.unhealthy;
+      },
+    )
+    .command('state', 'print the full simulated state as JSON', {}, async (a) => print(await ctl(dirOf(a), 'state')))
+    .command(
+      'mutations',
+      'print the mutating calls the cluster received (JSON)',
+      (y) => y.option('since', { type: 'number', default: 0 }),
+      async (a) => print(await ctl(dirOf(a), 'mutations', { since: a.since })),
+    )
+    .command('ctl', 'inject faults and events', (y) =>
+      y
+        .command(
+          'tablet <action> [endpoint]',
+          'stop or start a tablet (endpoint, or --index N)',
+          (z) => z.positional('action', { choices: ['stop', 'start'] }).positional('endpoint', { type: 'string' }).option('index', { type: 'number' }),
+          async (a) => print(await ctl(dirOf(a), 'tablet', { action: a.action, endpoint: a.endpoint, index: a.index })),
+        )
+        .command(
+          'nameserver <action> [endpoint]',
+          'stop or start a nameserver (default: the leader; a standby takes over)',
+          (z) => z.positional('action', { choices: ['stop', 'start'] }).positional('endpoint', { type: 'string', default: 'leader' }),
+          async (a) => print(await ctl(dirOf(a), 'nameserver', { action: a.action, endpoint: a.endpoint })),
+        )
+        .command('full-restart', 'stop everything, start tablets then nameservers', {}, async (a) => print(await ctl(dirOf(a), 'full-restart')))
+        .command(
+          'incident',
+          'mark the start of an incident (ledger baseline, auto_failover to restore)',
+          {},
+          async (a) => print(await ctl(dirOf(a), 'incident')),
+        )
+        .command(
+          'fail',
+          'fail calls: the next --count calls, or a --fraction of them',
+          (z) =>
+            z
+              .option('method', { type: 'string', describe: 'RPC method or openmldb command (recovertable, LoadTable, ...); default any' })
+              .option('kind', { choices: ['refused', 'timeout', 'timeout-after-apply', 'not-leader'], default: 'refused' })
+              .option('count', { type: 'number' })
+              .option('fraction', { type: 'number' })
+              .option('endpoint', { type: 'string' })
+              .option('delay-ms', { type: 'number', default: 300 }),
+          async (a) =>
+            print(
+              await ctl(dirOf(a), 'fail', {
+                method: a.method,
+                kind: a.kind,
+                count: a.count,
+                fraction: a.fraction,
+                endpoint: a.endpoint,
+                delayMs: a['delay-ms'],
+              }),
+            ),
+        )
+        .command(
+          'fail-op',
+          'fail the next matching op task',
+          (z) => z.option('op-type', { type: 'string' }).option('task', { type: 'string' }).option('count', { type: 'number', default: 1 }).option('message', { type: 'string' }),
+          async (a) => print(await ctl(dirOf(a), 'fail-op', { opType: a['op-type'], task: a.task, count: a.count, message: a.message })),
+        )
+        .command(
+          'load <table> <pid> <endpoint>',
+          'slow down (--extra-ms) or fail (--fail N) the load of one replica',
+          (z) =>
+            z
+              .positional('table', { type: 'string', describe: 'DB.TABLE' })
+              .positional('pid', { type: 'number' })
+              .positional('endpoint', { type: 'string' })
+              .option('fail', { type: 'number', default: 0 })
+              .option('extra-ms', { type: 'number', default: 0 }),
+          async (a) =>
+            print(await ctl(dirOf(a), 'load', { table: a.table, pid: a.pid, endpoint: a.endpoint, failCount: a.fail, extraMs: a['extra-ms'] })),
+        )
+        .command('clear-faults', 'remove every injected fault', {}, async (a) => print(await ctl(dirOf(a), 'clear-faults')))
+        .command(
+          'write <table> <entries>',
+          'client writes to every partition of DB.TABLE',
+          (z) => z.positional('table', { type: 'string' }).positional('entries', { type: 'number' }),
+          async (a) => print(await ctl(dirOf(a), 'write', { table: a.table, entries: a.entries })),
+        )
+        .command(
+          'settle',
+          'wait until no op or load is in flight',
+          (z) => z.option('timeout-ms', { type: 'number', default: 30000 }),
+          async (a) => print(await ctl(dirOf(a), 'settle', { timeoutMs: a['timeout-ms'] })),
+        )
+        .demandCommand(1, 'name a ctl action'),
+    )
+    .demandCommand(1, 'name a command: up, down, ctl, check, state, mutations')
+    .strict()
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    })
+    .help()
+    .parseAsync();
+}
+
+main().catch((err: unknown) => {
+  const msg = err instanceof Error ? err.message : String(err);
+  console.error(`openmldb-sim: ${msg}`);
+  process.exitCode = err instanceof UsageError ? EXIT.usage : err instanceof SimNotRunning ? EXIT.notRunning : EXIT.usage;
+});

@@ -1,0 +1,435 @@
+// The simulated cluster: nameservers, tablets, the ZooKeeper stand-in, and the clocks
+// that drive heartbeats, status polling and replication. RPC semantics live in
+// nameserver.ts, tablet.ts and ops.ts; this class owns the state they act on and the
+// node lifecycle (stop, start, full restart).
+import { EventEmitter } from 'node:events';
+import type {
+  Dialect,
+  Incident,
+  NameserverNode,
+  Op,
+  SimTiming,
+  TableMeta,
+  TabletNode,
+  TabletView,
+  TaskSpec,
+} from './model.js';
+import { DEFAULT_TIMING, partitionKey } from './model.js';
+import { Faults, type RpcFault } from './faults.js';
+import { NameserverService } from './nameserver.js';
+import { DEFAULT_CONCURRENCY, OpEngine } from './ops.js';
+import { Rng } from './rng.js';
+import { type LoadFault, TabletService, isServing } from './tablet.js';
+
+export interface SimOptions {
+  rootPath: string;
+  dialect: Dialect;
+  useName: boolean;
+  seed: number;
+  nameservers: number;
+  tablets: number;
+  timing: SimTiming;
+  /** Server version string, as `GET /version` returns it. */
+  version: string;
+}
+
+export const DEFAULT_OPTIONS: SimOptions = {
+  rootPath: '/openmldb',
+  dialect: 'modern',
+  useName: false,
+  seed: 1,
+  nameservers: 2,
+  tablets: 3,
+  timing: DEFAULT_TIMING,
+  version: '0.9.3-sim',
+};
+
+export interface MutationRecord {
+  seq: number;
+  at: string;
+  server: string;
+  method: string;
+  body: unknown;
+  code?: number;
+  msg?: string;
+  fault?: string;
+}
+
+/** RPC methods that change something; every call of one is logged. */
+export const MUTATING_METHODS = new Set([
+  'ConfSet',
+  'UpdateTableAliveStatus',
+  'RecoverTable',
+  'ChangeLeader',
+  'OfflineEndpoint',
+  'RecoverEndpoint',
+  'CancelOP',
+  'DeleteOP',
+  'LoadTable',
+  'Migrate',
+  'AddReplicaNS',
+  'DelReplicaNS',
+]);
+
+const pad10 = (n: number) => String(n).padStart(10, '0');
+
+export class SimCluster extends EventEmitter {
+  readonly options: SimOptions;
+  readonly timing: SimTiming;
+  readonly rng: Rng;
+  readonly faults: Faults;
+  readonly tabletService: TabletService;
+  readonly opEngine: OpEngine;
+  readonly ns: NameserverService;
+
+  autoFailover = true;
+  tables: TableMeta[] = [];
+  databases = new Set<string>();
+  nameservers: NameserverNode[] = [];
+  tabletNodes = new Map<string, TabletNode>();
+  /** Each running nameserver's view of the tablets, keyed by nameserver endpoint. */
+  views = new Map<string, Map<string, TabletView>>();
+  leaderEndpoint: string | undefined;
+  private epoch = 0;
+  private electionTimer: NodeJS.Timeout | undefined;
+  private nextSeq = 1;
+  nextTid = 1;
+  incident: Incident | undefined;
+  mutations: MutationRecord[] = [];
+  loadFaults = new Map<string, LoadFault>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(options: Partial<SimOptions> = {}) {
+    super();
+    this.options = { ...DEFAULT_OPTIONS, ...options, timing: { ...DEFAULT_TIMING, ...(options.timing ?? {}) } };
+    this.timing = this.options.timing;
+    this.rng = new Rng(this.options.seed);
+    this.faults = new Faults(new Rng(this.options.seed ^ 0x5bd1e995));
+    this.tabletService = new TabletService(this);
+    this.opEngine = new OpEngine(this);
+    this.ns = new NameserverService(this);
+  }
+
+  get dialect(): Dialect {
+    return this.options.dialect;
+  }
+
+  // ---- node identity -----------------------------------------------------------------
+
+  /** Create the nodes (not yet running); ports are assigned by the server layer. */
+  addTablet(port: number, index: number): TabletNode {
+    const address = `127.0.0.1:${port}`;
+    const endpoint = this.options.useName ? `tablet-${index}` : address;
+    const t: TabletNode = { endpoint, address, port, running: false, startedAt: 0, disk: new Map(), loaded: new Map() };
+    this.tabletNodes.set(endpoint, t);
+    return t;
+  }
+
+  addNameserver(port: number, index: number): NameserverNode {
+    const address = `127.0.0.1:${port}`;
+    const endpoint = this.options.useName ? `ns-${index}` : address;
+    const n: NameserverNode = { endpoint, address, port, running: false, seq: 0, startedAt: 0 };
+    this.nameservers.push(n);
+    return n;
+  }
+
+  tablet(endpoint: string): TabletNode | undefined {
+    return this.tabletNodes.get(endpoint);
+  }
+
+  tablets(): TabletNode[] {
+    return [...this.tabletNodes.values()];
+  }
+
+  realEndpoint(endpoint: string): string | undefined {
+    if (!this.options.useName) return undefined;
+    return this.tabletNodes.get(endpoint)?.address ?? this.nameservers.find((n) => n.endpoint === endpoint)?.address;
+  }
+
+  tableByName(db: string, name: string): TableMeta | undefined {
+    return this.tables.find((t) => t.db === db && t.name === name);
+  }
+
+  // ---- leadership ----------------------------------------------------------------------
+
+  isLeader(nsEndpoint: string): boolean {
+    return this.leaderEndpoint === nsEndpoint;
+  }
+
+  leaderEpoch(): number | undefined {
+    return this.leaderEndpoint === undefined ? undefined : this.epoch;
+  }
+
+  /** The running nameserver first in the election order. */
+  private candidate(): NameserverNode | undefined {
+    return this.nameservers.filter((n) => n.running).sort((a, b) => a.seq - b.seq)[0];
+  }
+
+  private elect(): void {
+    const next = this.candidate();
+    if (next?.endpoint === this.leaderEndpoint && next !== undefined) return;
+    this.leaderEndpoint = undefined;
+    if (this.electionTimer) clearTimeout(this.electionTimer);
+    if (!next) return;
+    // A standby takes a moment to notice and win the election.
+    this.electionTimer = setTimeout(() => {
+      this.electionTimer = undefined;
+      const now = this.candidate();
+      if (!now) return;
+      this.leaderEndpoint = now.endpoint;
+      this.epoch++;
+      this.opEngine.onLeaderChange();
+      this.emit('changed');
+    }, this.timing.electionMs);
+  }
+
+  tabletViews(): Map<string, TabletView> {
+    return (this.leaderEndpoint !== undefined ? this.views.get(this.leaderEndpoint) : undefined) ?? new Map();
+  }
+
+  tabletHealthy(endpoint: string): boolean {
+    return this.tabletViews().get(endpoint)?.state === 'kHealthy' && this.tabletNodes.get(endpoint)?.running === true;
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------
+
+  startNameserver(endpoint: string): void {
+    const n = this.nameservers.find((x) => x.endpoint === endpoint);
+    if (!n || n.running) return;
+    n.running = true;
+    n.seq = this.nextSeq++;
+    n.startedAt = Date.now();
+    // A fresh nameserver process knows only the tablets registered now.
+    const view = new Map<string, TabletView>();
+    for (const t of this.tablets()) {
+      if (t.running) view.set(t.endpoint, { endpoint: t.endpoint, state: 'kHealthy', changedAt: Date.now(), offlineProcessed: false });
+    }
+    this.views.set(n.endpoint, view);
+    this.emit('node', { kind: 'nameserver', endpoint: n.endpoint, running: true });
+    this.elect();
+  }
+
+  stopNameserver(endpoint: string): void {
+    const n = this.nameservers.find((x) => x.endpoint === endpoint);
+    if (!n || !n.running) return;
+    n.running = false;
+    this.views.delete(n.endpoint);
+    this.emit('node', { kind: 'nameserver', endpoint: n.endpoint, running: false });
+    if (this.leaderEndpoint === n.endpoint || this.leaderEndpoint === undefined) this.elect();
+  }
+
+  startTablet(endpoint: string): void {
+    const t = this.tabletNodes.get(endpoint);
+    if (!t || t.running) return;
+    t.running = true;
+    t.startedAt = Date.now();
+    t.loaded.clear(); // a restarted tablet has nothing loaded
+    this.emit('node', { kind: 'tablet', endpoint, running: true });
+    for (const [nsEndpoint, view] of this.views) {
+      const before = view.get(endpoint);
+      view.set(endpoint, { endpoint, state: 'kHealthy', changedAt: Date.now(), offlineProcessed: false });
+      if (nsEndpoint === this.leaderEndpoint && before?.state === 'kOffline' && this.autoFailover) {
+        // OnTabletOnline after a process restart: finish the offline step, then recover.
+        if (!before.offlineProcessed) this.processOffline(endpoint);
+        this.ns.recoverEndpointInternal(endpoint, false, DEFAULT_CONCURRENCY);
+      }
+    }
+    this.emit('changed');
+  }
+
+  stopTablet(endpoint: string): void {
+    const t = this.tabletNodes.get(endpoint);
+    if (!t || !t.running) return;
+    t.running = false;
+    t.loaded.clear();
+    this.tabletService.onStop(endpoint);
+    this.emit('node', { kind: 'tablet', endpoint, running: false });
+    for (const view of this.views.values()) {
+      const v = view.get(endpoint);
+      if (v) Object.assign(v, { state: 'kOffline', changedAt: Date.now(), offlineSince: Date.now(), offlineProcessed: false });
+    }
+    this.emit('changed');
+  }
+
+  /** Everything stops; tablets start first, then nameservers (the documented order). */
+  fullRestart(): void {
+    for (const n of this.nameservers) this.stopNameserver(n.endpoint);
+    for (const t of this.tablets()) this.stopTablet(t.endpoint);
+    // Ops finished before the restart are forgotten; unfinished ones resume from ZooKeeper.
+    this.opEngine.onLeaderChange();
+    for (const t of this.tablets()) this.startTablet(t.endpoint);
+    for (const n of this.nameservers) this.startNameserver(n.endpoint);
+  }
+
+  private processOffline(endpoint: string): void {
+    const v = this.tabletViews().get(endpoint);
+    if (v) v.offlineProcessed = true;
+    this.ns.updateEndpointTableAlive(endpoint, false);
+    this.ns.offlineEndpointInternal(endpoint, DEFAULT_CONCURRENCY);
+  }
+
+  // ---- clocks --------------------------------------------------------------------------
+
+  startClocks(): void {
+    this.timers.push(setInterval(() => this.heartbeatTick(), 100));
+    this.timers.push(setInterval(() => this.pollTick(), this.timing.statusPollMs));
+    this.timers.push(setInterval(() => this.tabletService.replicate(this.tablets()), 50));
+  }
+
+  stopClocks(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.electionTimer) clearTimeout(this.electionTimer);
+  }
+
+  /** OnTabletOffline: after the heartbeat timeout, with auto_failover on, move leaders away. */
+  private heartbeatTick(): void {
+    if (this.leaderEndpoint === undefined) return;
+    const now = Date.now();
+    for (const v of this.tabletViews().values()) {
+      if (v.state !== 'kOffline' || v.offlineSince === undefined || v.offlineProcessed) continue;
+      if (now - v.offlineSince < this.timing.heartbeatTimeoutMs) continue;
+      if (this.autoFailover) {
+        this.processOffline(v.endpoint);
+      } else {
+        v.offlineSince = undefined; // checked once, with auto_failover off: nothing happens
+      }
+    }
+  }
+
+  /** UpdateTableStatus: the leader polls healthy tablets and refreshes replica offsets. */
+  pollTick(): void {
+    if (this.leaderEndpoint === undefined) return;
+    const reported = new Map<string, { offset: number; recordCnt: number; bytes: number; disk: number }>();
+    for (const [endpoint, view] of this.tabletViews()) {
+      const t = this.tabletNodes.get(endpoint);
+      if (view.state !== 'kHealthy' || !t?.running) continue;
+      for (const p of t.loaded.values()) {
+        if (!isServing(p)) continue;
+        const memory = p.storageMode === 'kMemory';
+        reported.set(`${endpoint}|${partitionKey(p.tid, p.pid)}`, {
+          offset: p.offset,
+          recordCnt: p.offset,
+          bytes: memory ? p.offset * 124 : 0,
+          disk: p.offset * (memory ? 64 : 124),
+        });
+      }
+    }
+    if (reported.size === 0) return;
+    for (const table of this.tables) {
+      for (const part of table.partitions) {
+        for (const r of part.replicas) {
+          const s = reported.get(`${r.endpoint}|${partitionKey(table.tid, part.pid)}`);
+          r.tabletHasPartition = s !== undefined;
+          if (!s) continue;
+          r.offset = s.offset;
+          r.recordCnt = s.recordCnt;
+          r.recordByteSize = s.bytes;
+          r.diskused = s.disk;
+        }
+      }
+    }
+  }
+
+  // ---- hosts' callbacks ----------------------------------------------------------------
+
+  loadFault(endpoint: string, tid: number, pid: number): LoadFault | undefined {
+    return this.loadFaults.get(`${endpoint}|${partitionKey(tid, pid)}`);
+  }
+
+  takeOpFault(op: Op, task: TaskSpec): string | undefined {
+    return this.faults.matchOp(op, task);
+  }
+
+  persist(): void {
+    this.emit('persist');
+  }
+
+  changed(): void {
+    this.emit('changed');
+  }
+
+  // ---- registry (ZooKeeper stand-in) ----------------------------------------------------
+
+  zkChildren(path: string): string[] | undefined {
+    const root = this.options.rootPath.replace(/\/+$/, '');
+    if (path === `${root}/leader`) {
+      return this.nameservers.filter((n) => n.running).sort((a, b) => a.seq - b.seq).map((n) => `ns_${pad10(n.seq)}`);
+    }
+    if (path === `${root}/nodes`) return this.tablets().filter((t) => t.running).map((t) => t.endpoint).sort();
+    if (path === `${root}/map/names` && this.options.useName) {
+      return [...this.nameservers.map((n) => n.endpoint), ...this.tablets().map((t) => t.endpoint)].sort();
+    }
+    if (path === root) return ['leader', 'nodes', 'config', 'table', 'op', 'db', ...(this.options.useName ? ['map'] : [])];
+    if (path === `${root}/config`) return ['auto_failover'];
+    if (path === `${root}/db`) return [...this.databases].sort();
+    return undefined;
+  }
+
+  zkGet(path: string): string | undefined {
+    const root = this.options.rootPath.replace(/\/+$/, '');
+    const leaderChild = path.match(/^(.*)\/leader\/ns_(\d+)$/);
+    if (leaderChild && leaderChild[1] === root) {
+      const seq = Number(leaderChild[2]);
+      return this.nameservers.find((n) => n.running && n.seq === seq)?.endpoint;
+    }
+    if (path.startsWith(`${root}/nodes/`)) {
+      const t = this.tabletNodes.get(path.slice(`${root}/nodes/`.length));
+      return t?.running ? `startup_${t.endpoint}` : undefined;
+    }
+    if (path.startsWith(`${root}/map/names/`) && this.options.useName) {
+      return this.realEndpoint(path.slice(`${root}/map/names/`.length));
+    }
+    if (path === `${root}/config/auto_failover`) return String(this.autoFailover);
+    return undefined;
+  }
+
+  // ---- data ----------------------------------------------------------------------------
+
+  /** Client writes: append entries on each partition's serving leader; followers catch up. */
+  write(db: string, name: string, entries: number): number {
+    const table = this.tableByName(db, name);
+    if (!table) return 0;
+    let written = 0;
+    for (const part of table.partitions) {
+      const leader = part.replicas.find((r) => r.isLeader && r.isAlive);
+      const t = leader ? this.tabletNodes.get(leader.endpoint) : undefined;
+      const p = t?.running ? t.loaded.get(partitionKey(table.tid, part.pid)) : undefined;
+      if (!t || !p || p.mode !== 'kTableLeader' || !isServing(p)) continue;
+      p.offset += entries;
+      const disk = t.disk.get(partitionKey(table.tid, part.pid));
+      if (disk) disk.binlogOffset = p.offset;
+      written += entries;
+    }
+    return written;
+  }
+
+  /** Mark the start of an incident: the ledger's baseline and auto_failover's value. */
+  beginIncident(autoFailoverBefore = this.autoFailover): Incident {
+    const ledger = [];
+    for (const table of this.tables) {
+      for (const part of table.partitions) {
+        let best = 0;
+        let bestEndpoint = '';
+        for (const r of part.replicas) {
+          const disk = this.tabletNodes.get(r.endpoint)?.disk.get(partitionKey(table.tid, part.pid));
+          if (disk && disk.binlogOffset >= best) {
+            best = disk.binlogOffset;
+            bestEndpoint = r.endpoint;
+          }
+        }
+        ledger.push({ db: table.db, name: table.name, tid: table.tid, pid: part.pid, bestBefore: best, bestEndpoint });
+      }
+    }
+    this.incident = { startedAt: Date.now(), autoFailoverBefore, opIdBaseline: this.opEngine.nextOpId - 1, ledger };
+    return this.incident;
+  }
+
+  recordMutation(rec: Omit<MutationRecord, 'seq' | 'at'>): void {
+    this.mutations.push({ seq: this.mutations.length + 1, at: new Date().toISOString(), ...rec });
+  }
+
+  matchFault(endpoint: string, method: string): RpcFault | undefined {
+    return this.faults.matchRpc(endpoint, method);
+  }
+}

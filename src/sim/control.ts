@@ -1,0 +1,179 @@
+// The simulator's control API (sim-private): what `openmldb-sim ctl`, `check` and `down`
+// call. Unlike the brpc methods, nothing here is seen by OpenMLDB clients, and nothing
+// here is written to the mutation log.
+import type { SimCluster } from './cluster.js';
+import { checkCluster } from './check.js';
+import { RPC_FAULT_KINDS, type RpcFaultKind, methodName } from './faults.js';
+import { partitionKey } from './model.js';
+import { type Json, bool, num, str } from './rpc.js';
+import { settle } from './scenarios.js';
+
+export class ControlError extends Error {}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new ControlError(`missing ${what}`);
+  return value;
+}
+
+/** Resolve a tablet given as endpoint, real address, or index. */
+function tabletEndpoint(c: SimCluster, body: Json): string {
+  const idx = num(body, 'index');
+  const tablets = c.tablets();
+  if (idx !== undefined) {
+    const t = tablets[idx];
+    if (!t) throw new ControlError(`no tablet with index ${idx} (there are ${tablets.length})`);
+    return t.endpoint;
+  }
+  const ep = need(str(body, 'endpoint'), 'endpoint');
+  const t = tablets.find((x) => x.endpoint === ep || x.address === ep);
+  if (!t) throw new ControlError(`no tablet ${ep}; tablets: ${tablets.map((x) => x.endpoint).join(', ')}`);
+  return t.endpoint;
+}
+
+function nameserverEndpoint(c: SimCluster, body: Json): string {
+  const ep = str(body, 'endpoint') ?? 'leader';
+  if (ep === 'leader') {
+    const leader = c.leaderEndpoint ?? c.nameservers.filter((n) => n.running).sort((a, b) => a.seq - b.seq)[0]?.endpoint;
+    return need(leader, 'a running nameserver');
+  }
+  const n = c.nameservers.find((x) => x.endpoint === ep || x.address === ep);
+  if (!n) throw new ControlError(`no nameserver ${ep}`);
+  return n.endpoint;
+}
+
+function table(c: SimCluster, body: Json) {
+  const full = need(str(body, 'table'), 'table (DB.TABLE)');
+  const dot = full.indexOf('.');
+  const t = dot > 0 ? c.tableByName(full.slice(0, dot), full.slice(dot + 1)) : undefined;
+  if (!t) throw new ControlError(`no table ${full}`);
+  return t;
+}
+
+export function stateJson(c: SimCluster): Json {
+  return {
+    autoFailover: c.autoFailover,
+    leader: c.leaderEndpoint ?? null,
+    dialect: c.options.dialect,
+    nameservers: c.nameservers.map((n) => ({ endpoint: n.endpoint, address: n.address, running: n.running, seq: n.seq })),
+    tablets: c.tablets().map((t) => ({
+      endpoint: t.endpoint,
+      address: t.address,
+      running: t.running,
+      view: c.tabletViews().get(t.endpoint)?.state ?? null,
+      loaded: [...t.loaded.values()].map((p) => ({ tid: p.tid, pid: p.pid, mode: p.mode, state: p.state, offset: p.offset, followers: p.followers })),
+      disk: [...t.disk.values()].map((d) => ({ tid: d.tid, pid: d.pid, storageMode: d.storageMode, snapshotOffset: d.snapshotOffset, binlogOffset: d.binlogOffset, term: d.term, metaMode: d.metaMode })),
+    })),
+    tables: c.tables.map((t) => ({
+      tid: t.tid,
+      db: t.db,
+      name: t.name,
+      storageMode: t.storageMode,
+      segCnt: t.segCnt,
+      partitions: t.partitions.map((p) => ({ pid: p.pid, replicas: p.replicas, termOffset: p.termOffset })),
+    })),
+    ops: c.opEngine.ops,
+    incident: c.incident ?? null,
+    faults: { rpc: c.faults.rpc, ops: c.faults.ops, firedByKind: c.faults.firedByKind },
+    mutations: c.mutations.length,
+  };
+}
+
+export async function control(c: SimCluster, action: string, body: Json, shutdown: () => void): Promise<Json> {
+  switch (action) {
+    case 'state':
+      return stateJson(c);
+    case 'check':
+      return checkCluster(c) as unknown as Json;
+    case 'mutations': {
+      const since = num(body, 'since') ?? 0;
+      return { mutations: c.mutations.filter((m) => m.seq > since) };
+    }
+    case 'tablet': {
+      const ep = tabletEndpoint(c, body);
+      const what = need(str(body, 'action'), 'action (stop|start)');
+      if (what === 'stop') c.stopTablet(ep);
+      else if (what === 'start') c.startTablet(ep);
+      else throw new ControlError(`unknown tablet action ${what}`);
+      return { endpoint: ep };
+    }
+    case 'nameserver': {
+      const ep = nameserverEndpoint(c, body);
+      const what = need(str(body, 'action'), 'action (stop|start)');
+      if (what === 'stop') c.stopNameserver(ep);
+      else if (what === 'start') c.startNameserver(ep);
+      else throw new ControlError(`unknown nameserver action ${what}`);
+      return { endpoint: ep };
+    }
+    case 'full-restart':
+      c.fullRestart();
+      return {};
+    case 'incident':
+      return c.beginIncident(bool(body, 'autoFailoverBefore') ?? c.autoFailover) as unknown as Json;
+    case 'fail': {
+      const kind = (str(body, 'kind') ?? 'refused') as RpcFaultKind;
+      if (!RPC_FAULT_KINDS.includes(kind)) throw new ControlError(`unknown fault kind ${kind}; kinds: ${RPC_FAULT_KINDS.join(', ')}`);
+      const method = str(body, 'method');
+      const count = num(body, 'count');
+      const fraction = num(body, 'fraction') ?? (typeof body['fraction'] === 'number' ? body['fraction'] : undefined);
+      const endpoint = str(body, 'endpoint');
+      const resolved = endpoint !== undefined ? resolveAnyEndpoint(c, endpoint) : undefined;
+      const fault = c.faults.addRpc({
+        kind,
+        ...(method !== undefined ? { method: methodName(method) } : {}),
+        ...(resolved !== undefined ? { endpoint: resolved } : {}),
+        ...(count !== undefined ? { remaining: count } : fraction === undefined ? { remaining: 1 } : {}),
+        ...(fraction !== undefined ? { fraction } : {}),
+        delayMs: num(body, 'delayMs') ?? 300,
+      });
+      return fault as unknown as Json;
+    }
+    case 'fail-op': {
+      const opType = str(body, 'opType');
+      const task = str(body, 'task');
+      return c.faults.addOp({
+        ...(opType !== undefined ? { opType } : {}),
+        ...(task !== undefined ? { task } : {}),
+        remaining: num(body, 'count') ?? 1,
+        message: str(body, 'message') ?? 'injected failure',
+      }) as unknown as Json;
+    }
+    case 'load': {
+      const t = table(c, body);
+      const pid = need(num(body, 'pid'), 'pid');
+      const ep = tabletEndpoint(c, body);
+      const key = `${ep}|${partitionKey(t.tid, pid)}`;
+      const fault = { failCount: num(body, 'failCount') ?? 0, extraMs: num(body, 'extraMs') ?? 0 };
+      c.loadFaults.set(key, fault);
+      return { endpoint: ep, tid: t.tid, pid, ...fault };
+    }
+    case 'clear-faults':
+      c.faults.clear();
+      c.loadFaults.clear();
+      return {};
+    case 'write': {
+      const t = table(c, body);
+      return { written: c.write(t.db, t.name, need(num(body, 'entries'), 'entries')) };
+    }
+    case 'autofailover': {
+      const value = need(bool(body, 'value'), 'value (true|false)');
+      c.autoFailover = value;
+      return { autoFailover: value };
+    }
+    case 'settle':
+      await settle(c, num(body, 'timeoutMs') ?? 30000);
+      return {};
+    case 'shutdown':
+      setTimeout(shutdown, 10);
+      return {};
+    default:
+      throw new ControlError(`unknown control action ${action}`);
+  }
+}
+
+function resolveAnyEndpoint(c: SimCluster, ep: string): string {
+  const t = c.tablets().find((x) => x.endpoint === ep || x.address === ep);
+  if (t) return t.endpoint;
+  const n = c.nameservers.find((x) => x.endpoint === ep || x.address === ep);
+  if (n) return n.endpoint;
+  throw new ControlError(`no server ${ep}`);
+}

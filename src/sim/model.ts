@@ -1,0 +1,227 @@
+// The simulated cluster's state. Each replica has three layers that can disagree, as in
+// a real OpenMLDB cluster (docs/architecture.md):
+//   1. the nameserver's metadata (ReplicaMeta: is_leader, is_alive, last polled offset),
+//   2. the data on its tablet's disk (DiskPartition: snapshot offset, binlog tail, term),
+//   3. the tablet's runtime state (LoadedPartition: mode, TableState, current offset).
+
+export type StorageMode = 'kMemory' | 'kSSD' | 'kHDD';
+export type TableMode = 'kTableLeader' | 'kTableFollower';
+export type TableState =
+  | 'kTableUndefined'
+  | 'kTableNormal'
+  | 'kTableLoading'
+  | 'kMakingSnapshot'
+  | 'kSnapshotPaused';
+export type OpStatus = 'kInited' | 'kDoing' | 'kDone' | 'kFailed' | 'kCanceled';
+export type Dialect = 'modern' | '2018';
+
+export type OpType =
+  | 'kChangeLeaderOP'
+  | 'kOfflineReplicaOP'
+  | 'kReAddReplicaOP'
+  | 'kReAddReplicaNoSendOP'
+  | 'kReAddReplicaWithDropOP'
+  | 'kReAddReplicaSimplifyOP'
+  | 'kReLoadTableOP'
+  | 'kUpdatePartitionStatusOP'
+  | 'kRecoverTableOP';
+
+export type TaskType =
+  | 'kPauseSnapshot'
+  | 'kRecoverSnapshot'
+  | 'kSendSnapshot'
+  | 'kLoadTable'
+  | 'kAddReplica'
+  | 'kDelReplica'
+  | 'kChangeLeader'
+  | 'kUpdatePartitionStatus'
+  | 'kDropTable'
+  | 'kSelectLeader'
+  | 'kUpdateLeaderInfo'
+  | 'kRecoverTable'
+  | 'kCheckBinlogSyncProgress';
+
+/** Nameserver metadata of one replica (`PartitionMeta` in name_server.proto). */
+export interface ReplicaMeta {
+  endpoint: string;
+  isLeader: boolean;
+  isAlive: boolean;
+  /** Last value polled from the tablet; undefined = never reported. Stale after a restart. */
+  offset?: number;
+  recordCnt?: number;
+  recordByteSize?: number;
+  diskused?: number;
+  tabletHasPartition: boolean;
+}
+
+export interface TermOffset {
+  term: number;
+  offset: number;
+}
+
+export interface PartitionMeta {
+  pid: number;
+  replicas: ReplicaMeta[];
+  termOffset: TermOffset[];
+}
+
+export interface TableMeta {
+  tid: number;
+  name: string;
+  db: string;
+  storageMode: StorageMode;
+  segCnt: number;
+  partitionNum: number;
+  replicaNum: number;
+  partitions: PartitionMeta[];
+}
+
+/** A partition's files on one tablet's disk. Survives restarts. */
+export interface DiskPartition {
+  tid: number;
+  pid: number;
+  name: string;
+  db: string;
+  storageMode: StorageMode;
+  segCnt: number;
+  /** Offset covered by the snapshot (MANIFEST). */
+  snapshotOffset: number;
+  /** Last entry in the binlog: the replica's true offset. */
+  binlogOffset: number;
+  term: number;
+  /** Role written in table_meta.txt at the last load; not rewritten on role changes. */
+  metaMode: TableMode;
+}
+
+/** A partition loaded in a tablet process. Lost when the tablet stops. */
+export interface LoadedPartition {
+  tid: number;
+  pid: number;
+  name: string;
+  storageMode: StorageMode;
+  mode: TableMode;
+  state: TableState;
+  offset: number;
+  segCnt: number;
+  /** Endpoints this leader replicates to (its replicator list). */
+  followers: string[];
+}
+
+export interface TabletNode {
+  /** Identity in metadata: the server name with use_name=true, else `ip:port`. */
+  endpoint: string;
+  /** Where it listens (`127.0.0.1:port`): the real endpoint. */
+  address: string;
+  port: number;
+  running: boolean;
+  startedAt: number;
+  disk: Map<string, DiskPartition>;
+  loaded: Map<string, LoadedPartition>;
+}
+
+export interface NameserverNode {
+  /** Identity: the server name with use_name=true, else `ip:port`. */
+  endpoint: string;
+  address: string;
+  port: number;
+  running: boolean;
+  /** Election sequence number of its current registration (smallest running = leader). */
+  seq: number;
+  startedAt: number;
+}
+
+/** A nameserver's view of one tablet (`showtablet`). */
+export interface TabletView {
+  endpoint: string;
+  state: 'kHealthy' | 'kOffline';
+  changedAt: number;
+  /** Set while the tablet is absent, for the heartbeat timeout. */
+  offlineSince?: number;
+  /** The heartbeat-timeout offline step ran for this absence. */
+  offlineProcessed: boolean;
+}
+
+export interface TaskSpec {
+  type: TaskType;
+  /** Tablet the task talks to, when it has one. */
+  endpoint?: string;
+  /** Free-form task arguments (target mode, candidate, ...). */
+  args?: Record<string, string | number | boolean>;
+}
+
+export interface Op {
+  opId: number;
+  opType: OpType;
+  db: string;
+  name: string;
+  pid: number;
+  status: OpStatus;
+  /** Seconds since the epoch; 0 = not started / not ended. */
+  startTime: number;
+  endTime: number;
+  tasks: TaskSpec[];
+  taskIndex: number;
+  /** Task that failed or was current when cancelled, for `cur_task`. */
+  failedTask?: TaskType;
+  parentId?: number;
+  queue: number;
+  /** Replica endpoint the op works on. */
+  endpoint: string;
+  createdAt: number;
+  error?: string;
+}
+
+export interface LedgerEntry {
+  db: string;
+  name: string;
+  tid: number;
+  pid: number;
+  /** Highest on-disk offset of any replica when the incident began. */
+  bestBefore: number;
+  bestEndpoint: string;
+}
+
+export interface Incident {
+  startedAt: number;
+  autoFailoverBefore: boolean;
+  /** Ops with an id above this were created during the incident. */
+  opIdBaseline: number;
+  ledger: LedgerEntry[];
+}
+
+export interface SimTiming {
+  /** Duration of one op task (ms). */
+  taskMs: number;
+  /** Fixed part of a partition load (ms). */
+  loadBaseMs: number;
+  /** Per-entry part of a partition load (ms per 1000 entries). */
+  loadMsPer1000: number;
+  /** Concurrent loads per tablet; more wait in a queue. */
+  maxConcurrentLoads: number;
+  /** How long a tablet may be absent before auto_failover acts (real: 5 min). */
+  heartbeatTimeoutMs: number;
+  /** Nameserver's table status polling interval (real: 2 s). */
+  statusPollMs: number;
+  /** How long a standby nameserver takes to take over (ms). */
+  electionMs: number;
+  /** Snapshot transfer speed (ms per 1000 entries). */
+  sendMsPer1000: number;
+}
+
+export const DEFAULT_TIMING: SimTiming = {
+  taskMs: 40,
+  loadBaseMs: 150,
+  loadMsPer1000: 100,
+  maxConcurrentLoads: 3,
+  heartbeatTimeoutMs: 3000,
+  statusPollMs: 300,
+  electionMs: 300,
+  sendMsPer1000: 60,
+};
+
+export const INTERNAL_DBS = ['__INTERNAL_DB', 'INFORMATION_SCHEMA', '__PRE_AGG_DB'] as const;
+
+export const partitionKey = (tid: number, pid: number): string => `${tid}_${pid}`;
+
+/** Bytes of memory one record takes in the simulated tables (for memused). */
+export const BYTES_PER_RECORD = 124;

@@ -1,0 +1,415 @@
+// The nameserver's operations (reference sections 5.4-5.6): ops wait in queues, only the
+// head of each queue runs, its tasks run in order, a failed task fails the op. Child ops
+// (created by kRecoverTable) go right behind their parent in the same queue.
+import type { Rng } from './rng.js';
+import type { Op, OpType, PartitionMeta, ReplicaMeta, SimTiming, TableMeta, TabletNode, TaskSpec, TaskType } from './model.js';
+import type { TabletService } from './tablet.js';
+
+export const QUEUE_COUNT = 10;
+/** `name_server_task_concurrency`: recovertable/changeleader always use it. */
+export const DEFAULT_CONCURRENCY = 2;
+/** `check_binlog_sync_progress_delta`. */
+export const SYNC_DELTA = 100000;
+
+export interface OpHost {
+  readonly timing: SimTiming;
+  readonly rng: Rng;
+  readonly tabletService: TabletService;
+  tableByName(db: string, name: string): TableMeta | undefined;
+  tablet(endpoint: string): TabletNode | undefined;
+  /** The leader nameserver sees this tablet kHealthy, and it runs. */
+  tabletHealthy(endpoint: string): boolean;
+  /** Identifies the current leader's term of office; undefined while there is none. */
+  leaderEpoch(): number | undefined;
+  /** An injected op failure for this task, if any (its error message). */
+  takeOpFault(op: Op, task: TaskSpec): string | undefined;
+  persist(): void;
+  changed(): void;
+}
+
+class TaskFailed extends Error {}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface NewOp {
+  opType: OpType;
+  db: string;
+  name: string;
+  pid: number;
+  endpoint: string;
+  tasks: TaskSpec[];
+  concurrency?: number;
+}
+
+export class OpEngine {
+  readonly ops: Op[] = [];
+  nextOpId = 1;
+  private queues: Op[][] = Array.from({ length: QUEUE_COUNT }, () => []);
+  private runningQueues = new Set<number>();
+
+  constructor(private readonly host: OpHost) {}
+
+  create(spec: NewOp): Op {
+    const concurrency = spec.concurrency ?? DEFAULT_CONCURRENCY;
+    const op: Op = {
+      opId: this.nextOpId++,
+      opType: spec.opType,
+      db: spec.db,
+      name: spec.name,
+      pid: spec.pid,
+      status: 'kInited',
+      startTime: 0,
+      endTime: 0,
+      tasks: spec.tasks,
+      taskIndex: 0,
+      queue: spec.pid % concurrency,
+      endpoint: spec.endpoint,
+      createdAt: Date.now(),
+    };
+    this.ops.push(op);
+    this.queues[op.queue]?.push(op);
+    this.host.persist();
+    this.kick(op.queue);
+    return op;
+  }
+
+  /** A child op runs next in its parent's queue. */
+  private createChild(parent: Op, spec: NewOp): Op {
+    const op: Op = {
+      opId: this.nextOpId++,
+      opType: spec.opType,
+      db: spec.db,
+      name: spec.name,
+      pid: spec.pid,
+      status: 'kInited',
+      startTime: 0,
+      endTime: 0,
+      tasks: spec.tasks,
+      taskIndex: 0,
+      queue: parent.queue,
+      endpoint: spec.endpoint,
+      createdAt: Date.now(),
+      parentId: parent.opId,
+    };
+    this.ops.push(op);
+    const queue = this.queues[parent.queue] ?? [];
+    const at = queue.indexOf(parent);
+    queue.splice(at + 1, 0, op);
+    return op;
+  }
+
+  cancel(opId: number): 'ok' | 'not-found' | 'bad-status' {
+    const op = this.ops.find((o) => o.opId === opId);
+    if (!op) return 'not-found';
+    if (op.status !== 'kInited' && op.status !== 'kDoing') return 'bad-status';
+    op.status = 'kCanceled';
+    op.failedTask = op.tasks[op.taskIndex]?.type;
+    op.endTime = Math.floor(Date.now() / 1000);
+    this.removeFromQueue(op);
+    this.host.persist();
+    return 'ok';
+  }
+
+  /** Leader change or nameserver restart: forget done/cancelled ops, keep the rest. */
+  onLeaderChange(): void {
+    for (let i = this.ops.length - 1; i >= 0; i--) {
+      const s = this.ops[i]?.status;
+      if (s === 'kDone' || s === 'kCanceled') this.ops.splice(i, 1);
+    }
+    for (let q = 0; q < QUEUE_COUNT; q++) this.kick(q);
+  }
+
+  private removeFromQueue(op: Op): void {
+    const queue = this.queues[op.queue];
+    if (!queue) return;
+    const at = queue.indexOf(op);
+    if (at >= 0) queue.splice(at, 1);
+  }
+
+  private kick(queue: number): void {
+    if (this.runningQueues.has(queue)) return;
+    this.runningQueues.add(queue);
+    void this.runQueue(queue).finally(() => this.runningQueues.delete(queue));
+  }
+
+  private async runQueue(q: number): Promise<void> {
+    const queue = this.queues[q] ?? [];
+    while (queue.length > 0) {
+      const epoch = this.host.leaderEpoch();
+      if (epoch === undefined) {
+        // No leader: ops stay queued and resume from their stored task when one is elected.
+        await sleep(50);
+        continue;
+      }
+      const op = queue[0];
+      if (!op) break;
+      if (op.status === 'kCanceled' || op.status === 'kFailed' || op.status === 'kDone') {
+        queue.shift();
+        continue;
+      }
+      if (op.taskIndex >= op.tasks.length) {
+        this.finish(op, 'kDone');
+        continue;
+      }
+      const task = op.tasks[op.taskIndex] as TaskSpec;
+      if (op.status === 'kInited') {
+        op.status = 'kDoing';
+        op.startTime = Math.floor(Date.now() / 1000);
+        this.host.persist();
+      }
+      // Timing jitter only; semantic choices use the seeded RNG so runs are reproducible.
+      await sleep(this.host.timing.taskMs * (0.75 + Math.random() * 0.5));
+      if (this.host.leaderEpoch() !== epoch) continue; // leader changed: re-run this task
+      if ((op.status as string) !== 'kDoing') continue; // cancelled meanwhile
+      try {
+        const injected = this.host.takeOpFault(op, task);
+        if (injected !== undefined) throw new TaskFailed(injected);
+        await this.runTask(op, task);
+        op.taskIndex += 1;
+        this.host.persist();
+      } catch (err) {
+        op.error = err instanceof Error ? err.message : String(err);
+        op.failedTask = task.type;
+        this.finish(op, 'kFailed');
+      }
+      this.host.changed();
+    }
+  }
+
+  private finish(op: Op, status: 'kDone' | 'kFailed'): void {
+    if (op.status === 'kDoing' || op.status === 'kInited') {
+      op.status = status;
+      op.endTime = Math.floor(Date.now() / 1000);
+      if (op.startTime === 0) op.startTime = op.endTime;
+    }
+    this.removeFromQueue(op);
+    this.host.persist();
+    this.host.changed();
+  }
+
+  // ---- tasks -------------------------------------------------------------------------
+
+  private partition(op: Op): { table: TableMeta; part: PartitionMeta } {
+    const table = this.host.tableByName(op.db, op.name);
+    if (!table) throw new TaskFailed('table does not exist');
+    const part = table.partitions.find((p) => p.pid === op.pid);
+    if (!part) throw new TaskFailed('pid does not exist');
+    return { table, part };
+  }
+
+  private need(status: { code: number; msg: string }, what: TaskType): void {
+    if (status.code !== 0) throw new TaskFailed(`${what}: ${status.msg}`);
+  }
+
+  private healthyOrFail(endpoint: string): void {
+    if (!this.host.tabletHealthy(endpoint)) throw new TaskFailed(`tablet ${endpoint} is not healthy`);
+  }
+
+  private async runTask(op: Op, task: TaskSpec): Promise<void> {
+    const ts = this.host.tabletService;
+    const args = task.args ?? {};
+    const { table, part } = this.partition(op);
+    const tid = table.tid;
+    const pid = op.pid;
+    switch (task.type) {
+      case 'kDelReplica': {
+        const leader = String(args['leader']);
+        this.healthyOrFail(leader);
+        this.need(ts.delReplica(leader, tid, pid, op.endpoint), task.type);
+        return;
+      }
+      case 'kAddReplica': {
+        const leader = String(args['leader']);
+        this.healthyOrFail(leader);
+        this.need(ts.addReplica(leader, tid, pid, op.endpoint), task.type);
+        return;
+      }
+      case 'kPauseSnapshot':
+      case 'kRecoverSnapshot': {
+        const leader = String(args['leader']);
+        this.healthyOrFail(leader);
+        this.need(ts.setSnapshotPaused(leader, tid, pid, task.type === 'kPauseSnapshot'), task.type);
+        return;
+      }
+      case 'kSendSnapshot': {
+        const leader = String(args['leader']);
+        this.healthyOrFail(leader);
+        this.healthyOrFail(op.endpoint);
+        const entries = ts.loaded(leader, tid, pid)?.offset ?? 0;
+        await sleep((entries / 1000) * this.host.timing.sendMsPer1000);
+        this.need(ts.sendSnapshot(leader, tid, pid, op.endpoint), task.type);
+        return;
+      }
+      case 'kDropTable': {
+        this.healthyOrFail(op.endpoint);
+        ts.dropTable(op.endpoint, tid, pid);
+        return;
+      }
+      case 'kLoadTable': {
+        this.healthyOrFail(op.endpoint);
+        const mode = args['mode'] === 'kTableFollower' ? 'kTableFollower' : 'kTableLeader';
+        const tablet = this.host.tablet(op.endpoint);
+        if (!tablet) throw new TaskFailed(`tablet ${op.endpoint} is not healthy`);
+        const key = `${tid}_${pid}`;
+        if (tablet.loaded.has(key)) throw new TaskFailed('kLoadTable: table already exists');
+        const onDisk = tablet.disk.get(key);
+        const disk = onDisk && onDisk.storageMode === table.storageMode ? onDisk : undefined;
+        const loaded = await ts.startLoad(tablet, { tid, pid, name: table.name, storageMode: table.storageMode, mode, segCnt: table.segCnt, disk });
+        if (!loaded) throw new TaskFailed('kLoadTable: load failed');
+        return;
+      }
+      case 'kCheckBinlogSyncProgress': {
+        const delta = typeof args['delta'] === 'number' ? args['delta'] : SYNC_DELTA;
+        for (;;) {
+          const { part: p } = this.partition(op);
+          if (p.replicas.length <= 1 || p.replicas.some((r) => !r.tabletHasPartition)) return;
+          const leader = p.replicas.find((r) => r.isLeader && r.isAlive);
+          const me = p.replicas.find((r) => r.endpoint === op.endpoint);
+          if (!leader || !me) throw new TaskFailed('kCheckBinlogSyncProgress: replica not found');
+          if ((leader.offset ?? 0) <= (me.offset ?? 0) + delta) return;
+          await sleep(Math.max(50, this.host.timing.statusPollMs));
+          if (this.host.leaderEpoch() === undefined) throw new TaskFailed('nameserver is not leader');
+        }
+      }
+      case 'kUpdatePartitionStatus': {
+        const replica = part.replicas.find((r) => r.endpoint === op.endpoint);
+        if (!replica) throw new TaskFailed('kUpdatePartitionStatus: replica not found');
+        if (typeof args['isLeader'] === 'boolean') replica.isLeader = args['isLeader'];
+        if (typeof args['isAlive'] === 'boolean') replica.isAlive = args['isAlive'];
+        return;
+      }
+      case 'kSelectLeader': {
+        const candidate = typeof args['candidate'] === 'string' ? args['candidate'] : undefined;
+        const followers = part.replicas.filter((r) => r.isAlive && !r.isLeader && this.host.tabletHealthy(r.endpoint));
+        if (followers.length === 0) throw new TaskFailed('kSelectLeader: no alive follower');
+        let best: { endpoint: string; offset: number } | undefined;
+        for (const f of followers) {
+          const r = ts.followOfNoOne(f.endpoint, tid, pid);
+          if (r.status.code !== 0) throw new TaskFailed(`kSelectLeader: ${f.endpoint} ${r.status.msg}`);
+          if (candidate !== undefined && f.endpoint !== candidate) continue;
+          if (!best || r.offset > best.offset || (r.offset === best.offset && tieBreak(this.host.rng.seed, tid, pid, f.endpoint) > tieBreak(this.host.rng.seed, tid, pid, best.endpoint))) {
+            best = { endpoint: f.endpoint, offset: r.offset };
+          }
+        }
+        if (!best) throw new TaskFailed(`kSelectLeader: candidate ${candidate} is not an alive follower`);
+        task.args = { ...args, chosen: best.endpoint, offset: best.offset };
+        return;
+      }
+      case 'kChangeLeader': {
+        const select = op.tasks.find((t) => t.type === 'kSelectLeader');
+        const chosen = String(select?.args?.['chosen'] ?? '');
+        this.healthyOrFail(chosen);
+        const followers = part.replicas
+          .filter((r) => r.isAlive && r.endpoint !== chosen && !r.isLeader && this.host.tabletHealthy(r.endpoint))
+          .map((r) => r.endpoint);
+        const term = Math.max(0, ...part.termOffset.map((t) => t.term)) + 1;
+        this.need(ts.changeRole(chosen, tid, pid, 'kTableLeader', followers, term), task.type);
+        task.args = { ...args, term };
+        return;
+      }
+      case 'kUpdateLeaderInfo': {
+        const select = op.tasks.find((t) => t.type === 'kSelectLeader');
+        const change = op.tasks.find((t) => t.type === 'kChangeLeader');
+        const chosen = String(select?.args?.['chosen'] ?? '');
+        const offset = Number(select?.args?.['offset'] ?? 0);
+        const term = Number(change?.args?.['term'] ?? 0);
+        for (const r of part.replicas) {
+          if (r.endpoint === chosen) {
+            r.isLeader = true;
+            r.isAlive = true;
+          } else if (r.isLeader && r.isAlive) {
+            // The old leader keeps is_leader=true and becomes not alive.
+            r.isAlive = false;
+          }
+        }
+        part.termOffset.push({ term, offset });
+        return;
+      }
+      case 'kRecoverTable':
+        this.recoverTable(op, table, part);
+        return;
+      default:
+        throw new TaskFailed(`unsupported task ${task.type}`);
+    }
+  }
+
+  /** RecoverEndpointTable (section 5.5): decide how the replica comes back, as a child op. */
+  private recoverTable(op: Op, table: TableMeta, part: PartitionMeta): void {
+    const ts = this.host.tabletService;
+    const target = part.replicas.find((r) => r.endpoint === op.endpoint);
+    if (!target) throw new TaskFailed('kRecoverTable: pid does not exist');
+    let leader: ReplicaMeta | undefined;
+    if (part.replicas.length > 1) {
+      leader = part.replicas.find((r) => r.isLeader && r.isAlive && r.endpoint !== op.endpoint);
+      if (!leader || !this.host.tabletHealthy(leader.endpoint)) throw new TaskFailed('kRecoverTable: no alive leader');
+    }
+    if (target.isAlive) return; // already alive: nothing to do
+    this.healthyOrFail(op.endpoint);
+    const tid = table.tid;
+    const pid = part.pid;
+    const loaded = ts.loaded(op.endpoint, tid, pid);
+    const isLoaded = loaded !== undefined && loaded.state !== 'kTableUndefined' && loaded.state !== 'kTableLoading';
+    const base = { db: op.db, name: op.name, pid, endpoint: op.endpoint };
+    if (!leader) {
+      // Single replica: make it the leader again, loading it when needed.
+      if (isLoaded) {
+        this.createChild(op, {
+          ...base,
+          opType: 'kUpdatePartitionStatusOP',
+          tasks: [{ type: 'kUpdatePartitionStatus', endpoint: op.endpoint, args: { isLeader: true, isAlive: true } }],
+        });
+      } else {
+        this.createChild(op, {
+          ...base,
+          opType: 'kReLoadTableOP',
+          tasks: [
+            { type: 'kLoadTable', endpoint: op.endpoint, args: { mode: 'kTableLeader' } },
+            { type: 'kUpdatePartitionStatus', endpoint: op.endpoint, args: { isLeader: true, isAlive: true } },
+          ],
+        });
+      }
+      return;
+    }
+    if (isLoaded && loaded?.mode === 'kTableLeader') {
+      ts.changeRole(op.endpoint, tid, pid, 'kTableFollower', [], 0);
+    }
+    if (!isLoaded) ts.deleteBinlog(op.endpoint, tid, pid);
+    const pair = ts.getTermPair(op.endpoint, { tid, pid, storage_mode: table.storageMode });
+    const offset = Number(pair['offset'] ?? 0);
+    const leaderLoaded = ts.loaded(leader.endpoint, tid, pid);
+    const leaderOffset = leaderLoaded?.offset ?? 0;
+    const manifest = this.leaderManifest(leader.endpoint, tid, pid);
+    // Our histories never diverge, so a replica matches the leader's terms unless it
+    // holds entries the leader does not have.
+    const consistent = offset <= leaderOffset;
+    const L = leader.endpoint;
+    const fin: TaskSpec = { type: 'kUpdatePartitionStatus', endpoint: op.endpoint, args: { isLeader: false, isAlive: true } };
+    const sync: TaskSpec = { type: 'kCheckBinlogSyncProgress', endpoint: op.endpoint };
+    const add: TaskSpec = { type: 'kAddReplica', endpoint: L, args: { leader: L } };
+    const pause: TaskSpec = { type: 'kPauseSnapshot', endpoint: L, args: { leader: L } };
+    const resume: TaskSpec = { type: 'kRecoverSnapshot', endpoint: L, args: { leader: L } };
+    const load: TaskSpec = { type: 'kLoadTable', endpoint: op.endpoint, args: { mode: 'kTableFollower' } };
+    const send: TaskSpec = { type: 'kSendSnapshot', endpoint: L, args: { leader: L } };
+    const drop: TaskSpec = { type: 'kDropTable', endpoint: op.endpoint };
+    if (isLoaded && consistent && offset >= manifest) {
+      this.createChild(op, { ...base, opType: 'kReAddReplicaSimplifyOP', tasks: [add, sync, fin] });
+    } else if (isLoaded) {
+      this.createChild(op, { ...base, opType: 'kReAddReplicaWithDropOP', tasks: [pause, drop, send, load, add, resume, sync, fin] });
+    } else if (consistent && offset >= manifest) {
+      this.createChild(op, { ...base, opType: 'kReAddReplicaNoSendOP', tasks: [pause, load, add, resume, sync, fin] });
+    } else {
+      this.createChild(op, { ...base, opType: 'kReAddReplicaOP', tasks: [pause, send, load, add, resume, sync, fin] });
+    }
+  }
+
+  private leaderManifest(leader: string, tid: number, pid: number): number {
+    return this.host.tablet(leader)?.disk.get(`${tid}_${pid}`)?.snapshotOffset ?? 0;
+  }
+}
+
+/** Deterministic "random" choice among equal offsets, independent of timing. */
+function tieBreak(seed: number, tid: number, pid: number, endpoint: string): number {
+  let h = (seed ^ Math.imul(tid, 0x9e3779b1) ^ Math.imul(pid + 1, 0x85ebca77)) >>> 0;
+  for (let i = 0; i < endpoint.length; i++) h = Math.imul(h ^ endpoint.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}

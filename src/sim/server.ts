@@ -1,0 +1,248 @@
+// The simulator's network face: one HTTP server per nameserver and tablet (brpc's
+// HTTP+JSON protocol, reference section 7), the registry (ZooKeeper stand-in) and the
+// control API. A stopped node closes its port, so clients see connection refused.
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { SimCluster } from './cluster.js';
+import { MUTATING_METHODS } from './cluster.js';
+import type { Json } from './rpc.js';
+import { Unreachable } from './rpc.js';
+
+type Handler = (body: Json) => Json | { code: number; msg: string };
+
+export const FAULT_HEADER = 'x-openmldb-sim-fault';
+
+/** An HTTP server that can be closed and reopened on the same port. */
+export class Port {
+  private server: http.Server;
+  private sockets = new Set<Socket>();
+  port = 0;
+  listening = false;
+
+  constructor(handler: http.RequestListener) {
+    this.server = http.createServer(handler);
+    this.server.keepAliveTimeout = 1000;
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  async open(port = this.port): Promise<number> {
+    if (this.listening) return this.port;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const onError = (err: Error) => reject(err);
+          this.server.once('error', onError);
+          this.server.listen(port, '127.0.0.1', () => {
+            this.server.off('error', onError);
+            resolve();
+          });
+        });
+        break;
+      } catch (err) {
+        // A port we held a moment ago can linger; retry briefly before giving up.
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    this.port = (this.server.address() as AddressInfo).port;
+    this.listening = true;
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendText(res: http.ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** brpc accepts the short service name or the full one. */
+const NS_SERVICES = ['NameServer', 'openmldb.nameserver.NameServer'];
+const TABLET_SERVICES = ['TabletServer', 'openmldb.api.TabletServer'];
+
+export class SimServers {
+  readonly nsPorts = new Map<string, Port>();
+  readonly tabletPorts = new Map<string, Port>();
+  registry: Port;
+
+  constructor(private readonly cluster: SimCluster) {
+    this.registry = new Port((req, res) => void this.handleRegistry(req, res));
+    cluster.on('node', (e: { kind: string; endpoint: string; running: boolean }) => {
+      const port = e.kind === 'tablet' ? this.tabletPorts.get(e.endpoint) : this.nsPorts.get(e.endpoint);
+      if (!port) return;
+      void (e.running ? port.open() : port.close());
+    });
+  }
+
+  /** Bind every node's port (OS-chosen the first time) and create the nodes. */
+  async bind(nameservers: number, tablets: number, ports?: { nameservers: number[]; tablets: number[] }): Promise<void> {
+    for (let i = 0; i < tablets; i++) {
+      let endpoint = '';
+      const port = new Port((req, res) => void this.handleRpc('tablet', endpoint, req, res));
+      const p = await port.open(ports?.tablets[i] ?? 0);
+      endpoint = this.cluster.addTablet(p, i).endpoint;
+      this.tabletPorts.set(endpoint, port);
+    }
+    for (let i = 0; i < nameservers; i++) {
+      let endpoint = '';
+      const port = new Port((req, res) => void this.handleRpc('ns', endpoint, req, res));
+      const p = await port.open(ports?.nameservers[i] ?? 0);
+      endpoint = this.cluster.addNameserver(p, i).endpoint;
+      this.nsPorts.set(endpoint, port);
+    }
+    await this.registry.open();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.nsPorts.values(), ...this.tabletPorts.values(), this.registry].map((p) => p.close()));
+  }
+
+  private nsHandlers(): Record<string, Handler> {
+    const ns = this.cluster.ns;
+    return {
+      ShowTable: (b) => ns.showTable(b),
+      ShowTablet: () => ns.showTablet(),
+      ShowDatabase: () => ns.showDatabase(),
+      UseDatabase: (b) => ns.useDatabase(b),
+      ConfGet: () => ns.confGet(),
+      ConfSet: (b) => ns.confSet(b),
+      UpdateTableAliveStatus: (b) => ns.updateTableAliveStatus(b),
+      RecoverTable: (b) => ns.recoverTable(b),
+      ChangeLeader: (b) => ns.changeLeader(b),
+      OfflineEndpoint: (b) => ns.offlineEndpoint(b),
+      RecoverEndpoint: (b) => ns.recoverEndpoint(b),
+      ShowOPStatus: (b) => ns.showOpStatus(b),
+      CancelOP: (b) => ns.cancelOp(b),
+      DeleteOP: (b) => ns.deleteOp(b),
+    };
+  }
+
+  private tabletHandlers(endpoint: string): Record<string, Handler> {
+    const ts = this.cluster.tabletService;
+    return {
+      LoadTable: (b) => ts.loadTable(endpoint, b),
+      GetTableStatus: (b) => ts.getTableStatus(endpoint, b),
+      GetTermPair: (b) => ts.getTermPair(endpoint, b),
+      GetTableFollower: (b) => ts.getTableFollower(endpoint, b),
+    };
+  }
+
+  private async handleRpc(kind: 'ns' | 'tablet', endpoint: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET' && url.pathname === '/version') {
+      sendText(res, 200, this.cluster.options.version);
+      return;
+    }
+    const [, service, method] = url.pathname.split('/');
+    const services = kind === 'ns' ? NS_SERVICES : TABLET_SERVICES;
+    const handlers = kind === 'ns' ? this.nsHandlers() : this.tabletHandlers(endpoint);
+    const handler = method !== undefined ? handlers[method] : undefined;
+    if (!service || !services.includes(service) || !handler || method === undefined) {
+      sendText(res, 404, `[E1002]Fail to find method on \`${url.pathname}'`);
+      return;
+    }
+    const auth = req.headers['authorization'];
+    if (typeof auth !== 'string' || auth === '') {
+      sendText(res, 403, '[E1004]Fail to authenticate');
+      return;
+    }
+    let body: Json;
+    try {
+      const raw = await readBody(req);
+      body = raw.trim() === '' ? {} : (JSON.parse(raw) as Json);
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
+    } catch {
+      sendText(res, 400, '[E1003]Fail to parse json body');
+      return;
+    }
+    const mutating = MUTATING_METHODS.has(method);
+    const fault = this.cluster.matchFault(endpoint, method);
+    const log = (code?: number, msg?: string) => {
+      if (mutating) this.cluster.recordMutation({ server: endpoint, method, body, ...(code !== undefined ? { code } : {}), ...(msg !== undefined ? { msg } : {}), ...(fault ? { fault: fault.kind } : {}) });
+    };
+    if (fault?.kind === 'refused') {
+      log();
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'timeout') {
+      log();
+      await sleep(fault.delayMs);
+      sendText(res, 504, `[E1008]Reached timeout`, { [FAULT_HEADER]: 'timeout' });
+      return;
+    }
+    if (fault?.kind === 'not-leader' && kind === 'ns') {
+      log(300, 'nameserver is not leader');
+      sendJson(res, 200, { code: 300, msg: 'nameserver is not leader' });
+      return;
+    }
+    if (kind === 'ns' && !this.cluster.isLeader(endpoint)) {
+      log(300, 'nameserver is not leader');
+      sendJson(res, 200, { code: 300, msg: 'nameserver is not leader' });
+      return;
+    }
+    let reply: Json;
+    try {
+      reply = handler(body) as Json;
+    } catch (err) {
+      if (err instanceof Unreachable) {
+        req.socket.destroy();
+        return;
+      }
+      sendText(res, 500, `[E2001]${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    log(typeof reply['code'] === 'number' ? reply['code'] : undefined, typeof reply['msg'] === 'string' ? reply['msg'] : undefined);
+    if (fault?.kind === 'timeout-after-apply') {
+      await sleep(fault.delayMs);
+      sendText(res, 504, `[E1008]Reached timeout`, { [FAULT_HEADER]: 'timeout' });
+      return;
+    }
+    sendJson(res, 200, reply);
+  }
+
+  private async handleRegistry(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.searchParams.get('path') ?? '';
+    if (url.pathname === '/zk/children') {
+      const children = this.cluster.zkChildren(path);
+      if (children === undefined) sendJson(res, 404, { error: 'no node' });
+      else sendJson(res, 200, { children });
+      return;
+    }
+    if (url.pathname === '/zk/get') {
+      const value = this.cluster.zkGet(path);
+      if (value === undefined) sendJson(res, 404, { error: 'no node' });
+      else sendJson(res, 200, { value });
+      return;
+    }
+    sendJson(res, 404, { error: 'unknown request' });
+  }
+}
+
+export { readBody, sendJson, sendText };
