@@ -1,0 +1,72 @@
+// The manual full-restart recovery of the runbook, done the way an operator's script
+// would, over nothing but the brpc HTTP methods: a client that knows nothing of the
+// simulator. Used to prove the simulator behaves like OpenMLDB for such a client.
+import type { Sim } from './sim.js';
+
+interface Replica { endpoint: string; is_leader: boolean; is_alive: boolean; offset?: number }
+interface TableInfo { name: string; tid: number; db: string; storage_mode?: string; seg_cnt: number; table_partition: Array<{ pid: number; partition_meta: Replica[] }> }
+interface OpRow { op_id: number; status: string; name: string; pid: number }
+
+export type LeaderChoice = 'highest-offset' | 'last-flagged-leader';
+
+const INTERNAL = ['__INTERNAL_DB', 'INFORMATION_SCHEMA', '__PRE_AGG_DB'];
+
+export async function recoverByHand(sim: Sim, choice: LeaderChoice): Promise<void> {
+  const ok = (r: Record<string, unknown>, what: string) => {
+    if (r['code'] !== 0) throw new Error(`${what}: ${JSON.stringify(r)}`);
+  };
+  const conf = await sim.rpc('ConfGet');
+  const before = (conf['conf'] as Array<{ value: string }>)[0]?.value === 'true';
+  if (before) ok(await sim.rpc('ConfSet', { conf: { key: 'auto_failover', value: 'false' } }), 'confset false');
+  const tablets = (await sim.rpc('ShowTablet'))['tablets'] as Array<{ endpoint: string; real_endpoint?: string }>;
+  const address = (ep: string) => tablets.find((t) => t.endpoint === ep)?.real_endpoint ?? ep;
+  const dbs = [...INTERNAL, ...((await sim.rpc('ShowDatabase'))['db'] as string[])];
+  for (const db of dbs) {
+    const tables = ((await sim.rpc('ShowTable', { db }))['table_info'] as TableInfo[] | undefined) ?? [];
+    for (const t of tables) {
+      const mode = t.storage_mode ?? 'kMemory';
+      for (const p of t.table_partition) {
+        // Pick the leader: by highest offset (metadata, or the snapshot offset), or as
+        // openmldb_ops.py does, the last replica flagged leader.
+        const offsets = new Map<string, number>();
+        for (const r of p.partition_meta) {
+          const pair = await sim.tabletRpc(address(r.endpoint), 'GetTermPair', { tid: t.tid, pid: p.pid, storage_mode: mode });
+          offsets.set(r.endpoint, Math.max(r.offset ?? 0, Number(pair['offset'] ?? 0)));
+        }
+        const flagged = p.partition_meta.filter((r) => r.is_leader);
+        const leader =
+          choice === 'last-flagged-leader'
+            ? (flagged[flagged.length - 1] as Replica)
+            : [...p.partition_meta].sort((a, b) => (offsets.get(b.endpoint) ?? 0) - (offsets.get(a.endpoint) ?? 0) || Number(b.is_leader) - Number(a.is_leader))[0] as Replica;
+        for (const r of p.partition_meta) {
+          if (r.is_alive) ok(await sim.rpc('UpdateTableAliveStatus', { db, name: t.name, pid: p.pid, endpoint: r.endpoint, is_alive: false }), 'updatetablealive no');
+        }
+        const loadMode = leader.is_leader ? 'kTableLeader' : 'kTableFollower';
+        ok(await sim.tabletRpc(address(leader.endpoint), 'LoadTable', { table_meta: { name: t.name, tid: t.tid, pid: p.pid, seg_cnt: t.seg_cnt, storage_mode: mode, mode: loadMode } }), 'loadtable');
+        await sim.waitFor(`load of ${db}.${t.name}:${p.pid}`, async () => {
+          const s = await sim.tabletRpc(address(leader.endpoint), 'GetTableStatus', { tid: t.tid, pid: p.pid });
+          return (s['all_table_status'] as Array<{ state: string }> | undefined)?.[0]?.state === 'kTableNormal';
+        });
+        ok(await sim.rpc('UpdateTableAliveStatus', { db, name: t.name, pid: p.pid, endpoint: leader.endpoint, is_alive: true }), 'updatetablealive yes');
+        if (!leader.is_leader) {
+          // The most data sits on a replica the metadata calls follower: switch the metadata.
+          ok(await sim.rpc('ChangeLeader', { db, name: t.name, pid: p.pid, candidate_leader: leader.endpoint }), 'changeleader');
+          await waitOps(sim, db, t.name, p.pid);
+        }
+        for (const r of p.partition_meta) {
+          if (r.endpoint === leader.endpoint) continue;
+          ok(await sim.rpc('RecoverTable', { db, name: t.name, pid: p.pid, endpoint: r.endpoint }), 'recovertable');
+        }
+        await waitOps(sim, db, t.name, p.pid);
+      }
+    }
+  }
+  if (before) ok(await sim.rpc('ConfSet', { conf: { key: 'auto_failover', value: 'true' } }), 'confset true');
+}
+
+async function waitOps(sim: Sim, db: string, name: string, pid: number): Promise<void> {
+  await sim.waitFor(`ops of ${db}.${name}:${pid}`, async () => {
+    const rows = ((await sim.rpc('ShowOPStatus', { db, name, pid }))['op_status'] as OpRow[] | undefined) ?? [];
+    return rows.every((r) => r.status !== 'kInited' && r.status !== 'kDoing');
+  }, 60000);
+}
