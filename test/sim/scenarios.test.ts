@@ -1,0 +1,125 @@
+// Each scenario starts the cluster in the state its name promises, reproducibly under a seed.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Sim, startSim } from '../helpers/sim.js';
+
+interface ReplicaState { endpoint: string; isLeader: boolean; isAlive: boolean; offset?: number }
+interface State {
+  autoFailover: boolean;
+  tablets: Array<{ endpoint: string; running: boolean; view: string | null; loaded: Array<{ tid: number; pid: number; mode: string; offset: number }>; disk: Array<{ tid: number; pid: number; binlogOffset: number; snapshotOffset: number }> }>;
+  tables: Array<{ tid: number; db: string; name: string; storageMode: string; partitions: Array<{ pid: number; replicas: ReplicaState[] }> }>;
+  ops: Array<{ opId: number; opType: string; status: string }>;
+}
+
+const state = (sim: Sim) => sim.ctl<State>('state');
+const userTables = (s: State) => s.tables.filter((t) => t.db === 'demo_db');
+const diskOffset = (s: State, endpoint: string, tid: number, pid: number) =>
+  s.tablets.find((t) => t.endpoint === endpoint)?.disk.find((d) => d.tid === tid && d.pid === pid)?.binlogOffset ?? -1;
+
+/** The state with endpoints replaced by tablet indexes, so two runs can be compared. */
+function normalized(s: State): unknown {
+  const idx = new Map(s.tablets.map((t, i) => [t.endpoint, `tablet${i}`]));
+  return {
+    autoFailover: s.autoFailover,
+    tables: s.tables.map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ pid: p.pid, replicas: p.replicas.map((r) => ({ ...r, endpoint: idx.get(r.endpoint) })) })) })),
+    disks: s.tablets.map((t) => t.disk),
+    loaded: s.tablets.map((t) => t.loaded.map((l) => ({ tid: l.tid, pid: l.pid, mode: l.mode, offset: l.offset }))),
+    ops: s.ops.map((o) => ({ type: o.opType, status: o.status })),
+  };
+}
+
+async function withSim<T>(args: string[], fn: (sim: Sim) => Promise<T>): Promise<T> {
+  const sim = await startSim(args);
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.down();
+  }
+}
+
+describe('scenarios', () => {
+  it('healthy: check passes, with mixed storage modes and the system tables', async () => {
+    await withSim(['--scenario', 'healthy', '--tables', '3'], async (sim) => {
+      const r = await sim.check();
+      assert.equal(r.ok, true, r.problems.join('; '));
+      const s = await state(sim);
+      assert.deepEqual([...new Set(userTables(s).map((t) => t.storageMode))].sort(), ['kMemory', 'kSSD']);
+      assert.ok(s.tables.some((t) => t.db === '__INTERNAL_DB' && t.name === 'USER'));
+      assert.ok(s.tables.filter((t) => t.db !== 'demo_db').every((t) => t.partitions.every((p) => p.replicas.length === 1)), 'system tables are single-replica');
+    });
+  });
+
+  it('full-restart-after-failover: dead replicas, two flagged leaders, a follower ahead of the flagged leader', async () => {
+    await withSim(['--scenario', 'full-restart-after-failover', '--seed', '5'], async (sim) => {
+      const s = await state(sim);
+      const parts = userTables(s).flatMap((t) => t.partitions.map((p) => ({ t, p })));
+      assert.ok(parts.some(({ p }) => p.replicas.some((r) => !r.isAlive)), 'some replicas alive=no');
+      const twoLeaders = parts.filter(({ p }) => p.replicas.filter((r) => r.isLeader).length >= 2);
+      assert.ok(twoLeaders.length > 0, 'partitions with two replicas flagged leader');
+      for (const { t, p } of twoLeaders) {
+        const [a, b] = p.replicas.filter((r) => r.isLeader) as [ReplicaState, ReplicaState];
+        assert.notEqual(diskOffset(s, a.endpoint, t.tid, p.pid), diskOffset(s, b.endpoint, t.tid, p.pid), 'at different offsets');
+      }
+      const ahead = parts.filter(({ t, p }) => {
+        const flagged = p.replicas.find((r) => r.isLeader && r.isAlive);
+        return flagged && p.replicas.some((r) => !r.isLeader && diskOffset(s, r.endpoint, t.tid, p.pid) > diskOffset(s, flagged.endpoint, t.tid, p.pid));
+      });
+      assert.equal(ahead.length, 1, 'one follower holds more data than the flagged leader');
+      const stale = parts.some(({ t, p }) => p.replicas.some((r) => (r.offset ?? 0) < diskOffset(s, r.endpoint, t.tid, p.pid)));
+      assert.ok(stale, 'some metadata offsets are stale');
+      assert.ok(s.tablets.every((t) => t.running && t.loaded.length === 0), 'every tablet restarted with nothing loaded');
+    });
+  });
+
+  it('node-down with auto_failover on: the nameserver moved the leaders away', async () => {
+    await withSim(['--scenario', 'node-down', '--auto-failover'], async (sim) => {
+      const s = await state(sim);
+      const down = s.tablets.find((t) => !t.running);
+      assert.ok(down, 'one tablet is down');
+      assert.equal(down.view, 'kOffline');
+      for (const t of userTables(s)) {
+        for (const p of t.partitions) {
+          const mine = p.replicas.find((r) => r.endpoint === down.endpoint);
+          if (!mine) continue;
+          assert.equal(mine.isAlive, false, `${t.name}:${p.pid} replica on the dead tablet marked not alive`);
+          assert.ok(p.replicas.some((r) => r.isLeader && r.isAlive && r.endpoint !== down.endpoint), `${t.name}:${p.pid} has a new leader`);
+        }
+      }
+    });
+  });
+
+  it('node-down with auto_failover off: the metadata still says alive', async () => {
+    await withSim(['--scenario', 'node-down', '--no-auto-failover'], async (sim) => {
+      const s = await state(sim);
+      const down = s.tablets.find((t) => !t.running);
+      assert.ok(down);
+      assert.equal(down.view, 'kOffline');
+      assert.equal(s.autoFailover, false);
+      assert.ok(userTables(s).every((t) => t.partitions.every((p) => p.replicas.every((r) => r.isAlive))));
+    });
+  });
+
+  it('partition-lost: the partitions whose every node died are unloaded, with failed recovery ops', async () => {
+    await withSim(['--scenario', 'partition-lost', '--replicas', '2', '--tablets', '3', '--partitions', '3'], async (sim) => {
+      const s = await state(sim);
+      const r = await sim.check();
+      assert.equal(r.ok, false);
+      assert.ok(s.tablets.every((t) => t.running), 'the nodes came back');
+      const lost = userTables(s).flatMap((t) => t.partitions.filter((p) => !s.tablets.some((tb) => tb.loaded.some((l) => l.tid === t.tid && l.pid === p.pid))));
+      assert.ok(lost.length > 0, 'some partitions have no loaded replica');
+      for (const p of lost) assert.ok(p.replicas.filter((x) => x.isAlive).length <= 1, 'at most the last replica still alive');
+      assert.ok(s.ops.some((o) => o.status === 'kFailed'), 'the automatic recovery failed for them');
+      const healthyParts = userTables(s).flatMap((t) => t.partitions).length - lost.length;
+      assert.ok(healthyParts > 0, 'the other partitions were recovered by auto_failover');
+    });
+  });
+
+  it('is reproducible under a seed', async () => {
+    const args = ['--scenario', 'full-restart-after-failover', '--seed', '42', '--tables', '2', '--partitions', '2'];
+    const a = await withSim(args, async (sim) => normalized(await state(sim)));
+    const b = await withSim(args, async (sim) => normalized(await state(sim)));
+    assert.deepEqual(a, b);
+    const c = await withSim([...args.slice(0, -5), '43', '--tables', '2', '--partitions', '2'], async (sim) => normalized(await state(sim)));
+    assert.notDeepEqual(a, c, 'another seed gives another cluster');
+  });
+});
