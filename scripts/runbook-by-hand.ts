@@ -1,7 +1,18 @@
 // The manual full-restart recovery of the runbook, done the way an operator's script
 // would, over nothing but the brpc HTTP methods: a client that knows nothing of the
-// simulator. Used to prove the simulator behaves like OpenMLDB for such a client.
-import type { Sim } from './sim.js';
+// simulator. It proves the simulator behaves like OpenMLDB for such a client (see
+// test/sim/recovery-by-hand.test.ts), and the demo runs it as a rehearsal:
+//   npx tsx scripts/runbook-by-hand.ts DIR [highest-offset|last-flagged-leader]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What the recovery needs of a cluster: brpc calls, and a way to wait on a condition. */
+export interface HttpCluster {
+  rpc(method: string, body?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  tabletRpc(address: string, method: string, body?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+}
+type Sim = HttpCluster;
 
 interface Replica { endpoint: string; is_leader: boolean; is_alive: boolean; offset?: number }
 interface TableInfo { name: string; tid: number; db: string; storage_mode?: string; seg_cnt: number; table_partition: Array<{ pid: number; partition_meta: Replica[] }> }
@@ -69,4 +80,51 @@ async function waitOps(sim: Sim, db: string, name: string, pid: number): Promise
     const rows = ((await sim.rpc('ShowOPStatus', { db, name, pid }))['op_status'] as OpRow[] | undefined) ?? [];
     return rows.every((r) => r.status !== 'kInited' && r.status !== 'kDoing');
   }, 60000);
+}
+
+/** A cluster reached through its registry: the leader is looked up for every call. */
+class RegistryCluster implements HttpCluster {
+  constructor(
+    private readonly zk: string,
+    private readonly root: string,
+  ) {}
+
+  private async leader(): Promise<string> {
+    const children = (await (await fetch(`http://${this.zk}/zk/children?path=${this.root}/leader`)).json()) as { children: string[] };
+    const first = [...children.children].sort()[0];
+    const value = (await (await fetch(`http://${this.zk}/zk/get?path=${this.root}/leader/${first}`)).json()) as { value: string };
+    return value.value;
+  }
+
+  async call(address: string, service: string, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const res = await fetch(`http://${address}/${service}/${method}`, { method: 'POST', headers: { Authorization: 'foo' }, body: JSON.stringify(body) });
+    return (await res.json()) as Record<string, unknown>;
+  }
+
+  async rpc(method: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    return this.call(await this.leader(), 'NameServer', method, body);
+  }
+
+  tabletRpc(address: string, method: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    return this.call(address, 'TabletServer', method, body);
+  }
+
+  async waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+if (process.argv[1]?.endsWith('runbook-by-hand.ts')) {
+  const dir = process.argv[2] ?? '.sim';
+  const choice = (process.argv[3] ?? 'highest-offset') as LeaderChoice;
+  const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as { zkCluster: string; zkRootPath: string };
+  const started = Date.now();
+  await recoverByHand(new RegistryCluster(info.zkCluster, info.zkRootPath), choice);
+  console.log(`runbook recovery (${choice}) finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -3,7 +3,7 @@
 // passing with no data lost; choosing the wrong leader shows the loss in the ledger.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { recoverByHand } from '../helpers/runbook.js';
+import { recoverByHand } from '../../scripts/runbook-by-hand.js';
 import { startSim } from '../helpers/sim.js';
 
 const SIZE = ['--tables', '2', '--partitions', '3', '--seed', '11'];

@@ -79,7 +79,7 @@ describe('scenarios', () => {
       assert.equal(down.view, 'kOffline');
       for (const t of userTables(s)) {
         for (const p of t.partitions) {
-          const mine = p.replicas.find((r) => r.endpoint === down.endpoint);
+          const mine: ReplicaState | undefined = p.replicas.find((r) => r.endpoint === down.endpoint);
           if (!mine) continue;
           assert.equal(mine.isAlive, false, `${t.name}:${p.pid} replica on the dead tablet marked not alive`);
           assert.ok(p.replicas.some((r) => r.isLeader && r.isAlive && r.endpoint !== down.endpoint), `${t.name}:${p.pid} has a new leader`);
