@@ -1,0 +1,24 @@
+// Exit codes, documented in the README; automation acts on them.
+export const EXIT = {
+  /** Every targeted table is served (or, read-only: healthy). */
+  ok: 0,
+  /** Some partitions were not recovered (read-only: unhealthy); the report says which and why. */
+  notRecovered: 1,
+  /** Usage or configuration error: nothing was changed. */
+  usage: 2,
+  /** Cluster unreachable (no nameserver, ZooKeeper, wrong root path) or the binary is missing. */
+  unreachable: 3,
+  /** Another mutating run holds the cluster's lock. */
+  locked: 4,
+  /** Interrupted by SIGINT (after restoring auto_failover). */
+  interrupted: 130,
+  /** Terminated by SIGTERM (after restoring auto_failover). */
+  terminated: 143,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A usage or configuration error: one line, nothing changed. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
