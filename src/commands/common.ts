@@ -1,0 +1,56 @@
+// What every command shares: building the client from settings, the observe filter,
+// mapping errors to one line and an exit code.
+import { OpenMLDBClient } from '../cluster/client.js';
+import { BinaryMissing, ClusterUnreachable, ParseError, UnknownTable } from '../cluster/errors.js';
+import type { ObserveFilter } from '../cluster/observe.js';
+import { binaryProblem, type ConnectionConfig, resolveConnection } from './config.js';
+import { EXIT, UsageError } from './exit-codes.js';
+
+export function connect(argv: Record<string, unknown>): { client: OpenMLDBClient; config: ConnectionConfig } {
+  const config = resolveConnection(argv);
+  const problem = binaryProblem(config.bin);
+  if (problem !== undefined) throw new BinaryMissing(config.bin, problem.replace(/^openmldb binary (not found at )?\S+ ?/, '').trim() || 'is missing');
+  const client = new OpenMLDBClient({
+    bin: config.bin,
+    zkCluster: config.zkCluster,
+    zkRootPath: config.zkRootPath,
+    timeoutMs: config.commandTimeoutMs,
+    user: config.user,
+    password: config.password,
+  });
+  return { client, config };
+}
+
+const NAME = /^[A-Za-z0-9_$-]+$/;
+
+export function parseFilter(dbs: unknown, tables: unknown): ObserveFilter | undefined {
+  const dbList = (Array.isArray(dbs) ? dbs : dbs === undefined ? [] : [dbs]).map(String);
+  const tableList = (Array.isArray(tables) ? tables : tables === undefined ? [] : [tables]).map(String);
+  for (const db of dbList) if (!NAME.test(db)) throw new UsageError(`--db '${db}' is not a database name`);
+  const parsed = tableList.map((t) => {
+    const dot = t.indexOf('.');
+    const db = t.slice(0, dot);
+    const name = t.slice(dot + 1);
+    if (dot <= 0 || !NAME.test(db) || !NAME.test(name)) throw new UsageError(`--table '${t}' must be DB.TABLE`);
+    return { db, name };
+  });
+  if (dbList.length === 0 && parsed.length === 0) return undefined;
+  return { ...(dbList.length ? { dbs: dbList } : {}), ...(parsed.length ? { tables: parsed } : {}) };
+}
+
+export function positive(name: string, value: unknown, integer = true): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${name} must be a positive ${integer ? 'whole number' : 'number'} (got ${String(value)})`);
+  }
+  return n;
+}
+
+/** One line for the operator, and the documented exit code. */
+export function explain(err: unknown): { line: string; code: number } {
+  const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+  if (err instanceof UsageError || err instanceof UnknownTable) return { line: message, code: EXIT.usage };
+  if (err instanceof BinaryMissing || err instanceof ClusterUnreachable) return { line: message, code: EXIT.unreachable };
+  if (err instanceof ParseError) return { line: `${message} (unrecognised output: is this an OpenMLDB binary of a known version?)`, code: EXIT.unreachable };
+  return { line: message, code: EXIT.notRecovered };
+}

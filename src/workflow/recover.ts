@@ -1,0 +1,187 @@
+// `recover`: observe -> plan -> apply -> verify, in rounds until nothing is left to do.
+// auto_failover is switched off only when there is something to change, and always put
+// back to its earlier value: on success, on failure, on SIGINT/SIGTERM.
+import type { OpenMLDBClient } from '../cluster/client.js';
+import { type ObserveFilter, observe } from '../cluster/observe.js';
+import type { ClusterSnapshot } from '../cluster/types.js';
+import { EXIT } from '../commands/exit-codes.js';
+import { type ApplyOptions, type PartitionOutcome, applyPlan } from './apply.js';
+import { assessCluster } from './health.js';
+import type { Interrupt } from './interrupt.js';
+import { type PartitionPlan, type PlanOptions, describeStep, planRecovery } from './plan.js';
+import type { Progress } from './progress.js';
+import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, tally } from './report.js';
+
+export interface RecoverOptions {
+  command: string;
+  dryRun: boolean;
+  plan: PlanOptions;
+  filter?: ObserveFilter;
+  apply: Omit<ApplyOptions, 'opBaseline' | 'signal' | 'progress'>;
+  /** Observe/plan/apply rounds at most (ops in flight are waited on, then planned again). */
+  rounds?: number;
+  progress: Progress;
+  interrupt: Interrupt;
+  cluster: { zkCluster: string; zkRootPath: string };
+}
+
+const key = (db: string, table: string, pid: number) => `${db}.${table}:${pid}`;
+
+export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Promise<Report> {
+  const started = Date.now();
+  const errors: string[] = [];
+  o.progress.update('observing the cluster');
+  const first = await observe(client, o.filter);
+  const firstPlan = planRecovery(first, o.plan);
+  const opBaseline = Math.max(0, ...first.ops.map((op) => op.opId));
+  const plans = new Map(firstPlan.partitions.map((p) => [key(p.db, p.table, p.pid), p]));
+  const outcomes = new Map<string, PartitionOutcome>();
+  const touched = new Set<string>();
+  let switchedOff = false;
+  let after: boolean | undefined;
+
+  if (o.dryRun) {
+    return buildReport(o, first, first, plans, outcomes, touched, { before: first.autoFailover, switchedOff: false }, errors, started, opBaseline);
+  }
+
+  let snapshot: ClusterSnapshot = first;
+  let plan = firstPlan;
+  try {
+    for (let round = 1; round <= (o.rounds ?? 3); round++) {
+      const work = plan.partitions.filter((p) => p.steps.length > 0);
+      if (work.length === 0 || o.interrupt.aborted) break;
+      if (!switchedOff && snapshot.autoFailover) {
+        // Manual recovery commands are refused while auto_failover is on.
+        o.progress.info('auto_failover is on: switching it off for the run (confset auto_failover false)');
+        await client.confSet(false);
+        switchedOff = true;
+      }
+      o.progress.info(`round ${round}: ${work.length} partitions to work on`);
+      for (const p of work) {
+        plans.set(key(p.db, p.table, p.pid), p);
+        touched.add(key(p.db, p.table, p.pid));
+      }
+      const results = await applyPlan(client, work, { ...o.apply, opBaseline, signal: o.interrupt.controller.signal, progress: o.progress });
+      for (const r of results) {
+        const k = key(r.plan.db, r.plan.table, r.plan.pid);
+        const prev = outcomes.get(k);
+        outcomes.set(k, prev ? { ...r, actions: [...prev.actions, ...r.actions], errors: [...prev.errors, ...r.errors] } : r);
+      }
+      if (o.interrupt.aborted) break;
+      o.progress.update('observing the cluster again');
+      snapshot = await observe(client, o.filter);
+      plan = planRecovery(snapshot, o.plan);
+      // Partitions refused or blocked stay as first planned; only rework what can progress.
+      plan = { ...plan, partitions: plan.partitions.filter((p) => p.action === 'recover' || p.action === 'wait') };
+    }
+  } catch (err) {
+    errors.push(err instanceof Error ? err.message : String(err));
+  } finally {
+    if (switchedOff) {
+      o.interrupt.restoring = true;
+      after = await restoreAutoFailover(client, o.progress, errors);
+    }
+  }
+  // Verify: the last observation was taken after the last change, unless the run
+  // stopped early (signal, error); then look once more.
+  let final = snapshot;
+  if (snapshot === first || o.interrupt.aborted || errors.length > 0) {
+    try {
+      o.progress.update('verifying');
+      final = await observe(client, o.filter);
+    } catch (err) {
+      errors.push(`verify: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (!switchedOff) after = final.autoFailover;
+  return buildReport(o, first, final, plans, outcomes, touched, { before: first.autoFailover, after, switchedOff }, errors, started, opBaseline);
+}
+
+/** Put auto_failover back, trying hard: leaving it off is the one thing we must not do. */
+async function restoreAutoFailover(client: OpenMLDBClient, progress: Progress, errors: string[]): Promise<boolean | undefined> {
+  for (let attempt = 1; attempt <= 8; attempt++) {
+    try {
+      await client.confSet(true);
+      progress.info('auto_failover restored to true (confset auto_failover true)');
+      return true;
+    } catch (err) {
+      progress.warn(`restoring auto_failover failed (attempt ${attempt}): ${err instanceof Error ? err.message : String(err)}`);
+      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+    }
+  }
+  errors.push('auto_failover could not be restored to true: run `confset auto_failover true` on the nameserver');
+  return false;
+}
+
+function buildReport(
+  o: RecoverOptions,
+  first: ClusterSnapshot,
+  final: ClusterSnapshot,
+  plans: Map<string, PartitionPlan>,
+  outcomes: Map<string, PartitionOutcome>,
+  touched: Set<string>,
+  autoFailover: Report['autoFailover'],
+  errors: string[],
+  started: number,
+  opBaseline: number,
+): Report {
+  const health = assessCluster(final, { opBaseline });
+  const tables: TableReport[] = first.tables.map((t) => {
+    const th = health.tables.find((x) => x.db === t.db && x.name === t.name);
+    const partitions: PartitionReport[] = t.partitions.map((part) => {
+      const k = key(t.db, t.name, part.pid);
+      const plan = plans.get(k);
+      const outcome = outcomes.get(k);
+      const ph = th?.partitions.find((x) => x.pid === part.pid);
+      const healthyNow = ph?.healthy ?? false;
+      let status: PartitionStatus;
+      if (o.dryRun) status = plan?.action === 'none' ? 'healthy' : plan?.action === 'refused' ? 'refused' : plan?.action === 'blocked' ? 'blocked' : 'planned';
+      else if (plan?.action === 'refused') status = 'refused';
+      else if (plan?.action === 'blocked') status = 'blocked';
+      else if (healthyNow) status = touched.has(k) ? 'recovered' : 'healthy';
+      else if (outcome?.status === 'interrupted' || (o.interrupt.aborted && outcome?.status !== 'done')) status = 'interrupted';
+      else status = 'failed';
+      return {
+        pid: part.pid,
+        status,
+        reason: plan?.reason ?? '',
+        ...(plan?.leader ? { leader: plan.leader } : {}),
+        evidence: plan?.evidence ?? [],
+        atStake: plan?.atStake ?? 0,
+        left: plan?.left ?? [],
+        plan: plan ? plan.steps.map((s) => describeStep(s, plan)) : [],
+        actions: outcome?.actions ?? [],
+        errors: outcome?.errors ?? [],
+        problems: o.dryRun ? [] : (ph?.problems ?? []),
+      };
+    });
+    const status: TableReport['status'] = o.dryRun
+      ? partitions.every((p) => p.status === 'healthy') ? 'healthy' : 'planned'
+      : partitions.every((p) => p.status === 'healthy') ? 'healthy' : partitions.every((p) => p.status === 'healthy' || p.status === 'recovered') ? 'recovered' : 'failed';
+    return { db: t.db, name: t.name, tid: t.tid, storageMode: t.storageMode, status, partitions };
+  });
+  const totals = tally(tables);
+  const allServed = totals.failed + totals.refused + totals.blocked + totals.interrupted === 0;
+  const restoredOk = !autoFailover.switchedOff || autoFailover.after === autoFailover.before;
+  const exitCode = o.interrupt.signal
+    ? o.interrupt.exitCode
+    : o.dryRun
+      ? totals.refused + totals.blocked === 0 ? EXIT.ok : EXIT.notRecovered
+      : allServed && restoredOk && errors.length === 0 ? EXIT.ok : EXIT.notRecovered;
+  const finished = Date.now();
+  return {
+    schema: REPORT_SCHEMA,
+    command: o.command,
+    ok: exitCode === EXIT.ok,
+    exitCode,
+    dryRun: o.dryRun,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: finished - started,
+    cluster: { ...o.cluster, leader: final.leader },
+    autoFailover,
+    totals,
+    tables,
+    errors,
+  };
+}

@@ -1,0 +1,126 @@
+// The run's report: what was found, what was done, what is left, and why. Rendered as a
+// summary table for people or as JSON (schema: docs/report.schema.json) for machines.
+import type { Action } from './apply.js';
+import type { Evidence, LeaderChoice } from './plan.js';
+
+export const REPORT_SCHEMA = 'openmldb-recover/report@1';
+
+export type PartitionStatus =
+  /** Served before the run; nothing done. */
+  | 'healthy'
+  /** Not served before; served now. */
+  | 'recovered'
+  /** Not served after the run (the problems say why). */
+  | 'failed'
+  /** Not touched: recovering it would lose data (see atStake); --accept-data-loss allows it. */
+  | 'refused'
+  /** Not touched: no replica can be the leader (e.g. every replica's tablet is down). */
+  | 'blocked'
+  /** The run stopped (signal) before this partition was done. */
+  | 'interrupted'
+  /** --dry-run: what would be done. */
+  | 'planned';
+
+export interface PartitionReport {
+  pid: number;
+  status: PartitionStatus;
+  reason: string;
+  leader?: LeaderChoice;
+  evidence: Evidence[];
+  atStake: number;
+  left: Array<{ endpoint: string; why: string }>;
+  /** The planned steps as runbook commands (dry run), or what was run. */
+  plan: string[];
+  actions: Action[];
+  errors: string[];
+  problems: string[];
+}
+
+export interface TableReport {
+  db: string;
+  name: string;
+  tid: number;
+  storageMode: string;
+  status: 'healthy' | 'recovered' | 'failed' | 'planned';
+  partitions: PartitionReport[];
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  command: string;
+  ok: boolean;
+  exitCode: number;
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  cluster: { zkCluster: string; zkRootPath: string; leader?: string };
+  autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean };
+  totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number };
+  tables: TableReport[];
+  errors: string[];
+}
+
+export function emptyTotals(): Report['totals'] {
+  return { tables: 0, partitions: 0, entriesAtStake: 0, healthy: 0, recovered: 0, failed: 0, refused: 0, blocked: 0, interrupted: 0, planned: 0 };
+}
+
+export function tally(tables: TableReport[]): Report['totals'] {
+  const t = emptyTotals();
+  t.tables = tables.length;
+  for (const table of tables) {
+    for (const p of table.partitions) {
+      t.partitions++;
+      t[p.status]++;
+      t.entriesAtStake += p.atStake;
+    }
+  }
+  return t;
+}
+
+/** Plain aligned columns (no dependency on OpenMLDB's own printer: this is our output). */
+export function columns(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function renderReport(r: Report): string {
+  const out: string[] = [];
+  const rows: string[][] = [];
+  for (const t of r.tables) {
+    for (const p of t.partitions) {
+      if (p.status === 'healthy' && r.tables.length * t.partitions.length > 40) continue; // keep big clusters readable
+      rows.push([
+        `${t.db}.${t.name}`,
+        String(p.pid),
+        p.status,
+        p.leader ? `${p.leader.endpoint} @${p.leader.offset}` : '-',
+        p.atStake > 0 ? String(p.atStake) : '-',
+        p.status === 'healthy' ? '' : (p.errors.at(-1) ?? p.problems[0] ?? p.reason),
+      ]);
+    }
+  }
+  out.push(columns(['table', 'pid', 'status', 'leader @offset', 'at stake', 'detail'], rows));
+  const t = r.totals;
+  out.push('');
+  out.push(
+    `${r.dryRun ? 'plan' : 'result'}: ${t.partitions} partitions in ${t.tables} tables: ` +
+      [
+        `${t.healthy} healthy`,
+        t.recovered ? `${t.recovered} recovered` : '',
+        t.planned ? `${t.planned} to recover` : '',
+        t.failed ? `${t.failed} failed` : '',
+        t.refused ? `${t.refused} refused (${t.entriesAtStake} entries at stake; --accept-data-loss to proceed)` : '',
+        t.blocked ? `${t.blocked} blocked` : '',
+        t.interrupted ? `${t.interrupted} interrupted` : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
+  );
+  const af = r.autoFailover;
+  if (af.before !== undefined) out.push(`auto_failover: ${af.before}${af.switchedOff ? ` -> false during the run -> ${af.after}` : ' (untouched)'}`);
+  for (const e of r.errors) out.push(`error: ${e}`);
+  out.push(`${r.ok ? 'OK' : 'NOT OK'} (exit ${r.exitCode}) in ${(r.durationMs / 1000).toFixed(1)}s`);
+  return out.join('\n');
+}

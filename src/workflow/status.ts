@@ -1,0 +1,89 @@
+// `status`: the same observation and health verdict as `recover`, read-only.
+import type { OpenMLDBClient } from '../cluster/client.js';
+import { type ObserveFilter, observe } from '../cluster/observe.js';
+import { assessCluster } from './health.js';
+import { columns } from './report.js';
+
+export interface StatusReport {
+  healthy: boolean;
+  takenAt: string;
+  leader: string;
+  autoFailover: boolean;
+  tablets: Array<{ endpoint: string; state: string }>;
+  unfinishedOps: number;
+  tables: Array<{
+    db: string;
+    name: string;
+    tid: number;
+    storageMode: string;
+    healthy: boolean;
+    problems: string[];
+    warnings: string[];
+    partitions: Array<{
+      pid: number;
+      healthy: boolean;
+      problems: string[];
+      warnings: string[];
+      replicas: Array<{ endpoint: string; role: 'leader' | 'follower'; alive: boolean; tablet: string; loaded?: { mode: string; state: string; offset: number }; metaOffset?: number }>;
+    }>;
+  }>;
+}
+
+export async function runStatus(client: OpenMLDBClient, filter?: ObserveFilter): Promise<StatusReport> {
+  const snap = await observe(client, filter);
+  const health = assessCluster(snap);
+  return {
+    healthy: health.healthy,
+    takenAt: snap.takenAt,
+    leader: snap.leader,
+    autoFailover: snap.autoFailover,
+    tablets: snap.tablets.map((t) => ({ endpoint: t.endpoint, state: t.state })),
+    unfinishedOps: snap.ops.filter((o) => o.status === 'kInited' || o.status === 'kDoing').length,
+    tables: snap.tables.map((t) => {
+      const th = health.tables.find((x) => x.db === t.db && x.name === t.name);
+      return {
+        db: t.db,
+        name: t.name,
+        tid: t.tid,
+        storageMode: t.storageMode,
+        healthy: th?.healthy ?? false,
+        problems: th?.problems ?? [],
+        warnings: th?.warnings ?? [],
+        partitions: t.partitions.map((p) => {
+          const ph = th?.partitions.find((x) => x.pid === p.pid);
+          return {
+            pid: p.pid,
+            healthy: ph?.healthy ?? false,
+            problems: ph?.problems ?? [],
+            warnings: ph?.warnings ?? [],
+            replicas: p.replicas.map((r) => ({
+              endpoint: r.endpoint,
+              role: r.isLeader ? ('leader' as const) : ('follower' as const),
+              alive: r.isAlive,
+              tablet: r.tablet,
+              ...(r.loaded ? { loaded: { ...r.loaded } } : {}),
+              ...(r.metaOffset !== undefined ? { metaOffset: r.metaOffset } : {}),
+            })),
+          };
+        }),
+      };
+    }),
+  };
+}
+
+export function renderStatus(s: StatusReport): string {
+  const rows = s.tables.map((t) => [
+    `${t.db}.${t.name}`,
+    t.storageMode,
+    String(t.partitions.length),
+    t.healthy ? 'healthy' : 'UNHEALTHY',
+    t.problems.length > 0 ? `${t.problems[0]}${t.problems.length > 1 ? ` (+${t.problems.length - 1} more)` : ''}` : (t.warnings[0] ?? ''),
+  ]);
+  const unhealthy = s.tables.filter((t) => !t.healthy).length;
+  return [
+    `cluster ${s.healthy ? 'HEALTHY' : 'UNHEALTHY'}: ${s.tables.length - unhealthy}/${s.tables.length} tables served; nameserver leader ${s.leader}; auto_failover ${s.autoFailover}`,
+    `tablets: ${s.tablets.map((t) => `${t.endpoint} ${t.state}`).join(', ')}${s.unfinishedOps ? `; ${s.unfinishedOps} ops in flight` : ''}`,
+    '',
+    columns(['table', 'storage', 'partitions', 'verdict', 'problem'], rows),
+  ].join('\n');
+}
