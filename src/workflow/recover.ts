@@ -1,8 +1,10 @@
 // `recover`: observe -> plan -> apply -> verify, in rounds until nothing is left to do.
 // auto_failover is switched off only when there is something to change, and always put
 // back to its earlier value: on success, on failure, on SIGINT/SIGTERM.
+import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
-import { type ObserveFilter, observe } from '../cluster/observe.js';
+import { ClusterError } from '../cluster/errors.js';
+import { type ObserveFilter, observe as observeOnce } from '../cluster/observe.js';
 import type { ClusterSnapshot } from '../cluster/types.js';
 import { EXIT } from '../commands/exit-codes.js';
 import { type ApplyOptions, type PartitionOutcome, applyPlan } from './apply.js';
@@ -27,11 +29,34 @@ export interface RecoverOptions {
 
 const key = (db: string, table: string, pid: number) => `${db}.${table}:${pid}`;
 
+/** Observe, retrying transient failures (a standby answering during an election, a dropped call). */
+export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress?: Progress, retries = 4): Promise<ClusterSnapshot> {
+  return pRetry(
+    async () => {
+      try {
+        return await observeOnce(client, filter);
+      } catch (err) {
+        if (err instanceof ClusterError && !err.transient) throw new AbortError(err);
+        if (!(err instanceof ClusterError)) throw new AbortError(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+    },
+    {
+      retries,
+      minTimeout: 200,
+      maxTimeout: 3000,
+      onFailedAttempt: ({ error, retriesLeft }) => {
+        if (retriesLeft > 0) progress?.info(`observing: ${error.message}; retrying`);
+      },
+    },
+  );
+}
+
 export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Promise<Report> {
   const started = Date.now();
   const errors: string[] = [];
   o.progress.update('observing the cluster');
-  const first = await observe(client, o.filter);
+  const first = await observe(client, o.filter, o.progress, o.apply.retries);
   const firstPlan = planRecovery(first, o.plan);
   const opBaseline = Math.max(0, ...first.ops.map((op) => op.opId));
   const plans = new Map(firstPlan.partitions.map((p) => [key(p.db, p.table, p.pid), p]));
@@ -69,7 +94,7 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       }
       if (o.interrupt.aborted) break;
       o.progress.update('observing the cluster again');
-      snapshot = await observe(client, o.filter);
+      snapshot = await observe(client, o.filter, o.progress, o.apply.retries);
       plan = planRecovery(snapshot, o.plan);
       // Partitions refused or blocked stay as first planned; only rework what can progress.
       plan = { ...plan, partitions: plan.partitions.filter((p) => p.action === 'recover' || p.action === 'wait') };
@@ -88,7 +113,7 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   if (snapshot === first || o.interrupt.aborted || errors.length > 0) {
     try {
       o.progress.update('verifying');
-      final = await observe(client, o.filter);
+      final = await observe(client, o.filter, o.progress, o.apply.retries);
     } catch (err) {
       errors.push(`verify: ${err instanceof Error ? err.message : String(err)}`);
     }

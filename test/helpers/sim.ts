@@ -126,3 +126,10 @@ export async function startSim(args: string[] = []): Promise<Sim> {
   const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as SimInfo;
   return new Sim(dir, info);
 }
+
+export const RECOVER_BIN = join(REPO, 'dist/cli/openmldb-recover.js');
+
+/** Run `openmldb-recover` against a simulator (its env: zk address, root path, binary). */
+export function recoverCli(sim: Sim, args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 240000): Promise<RunResult> {
+  return runNode(RECOVER_BIN, args, { ...sim.env, ...extraEnv }, timeoutMs);
+}

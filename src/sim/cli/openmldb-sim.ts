@@ -56,7 +56,7 @@ function upOptions(y: Argv) {
     .option('storage', { choices: ['memory', 'disk', 'mixed'], default: DEFAULT_SCENARIO.storage })
     .option('auto-failover', { type: 'boolean', default: true, describe: 'auto_failover when the incident begins' })
     .option('seed', { type: 'number', default: 1 })
-    .option('dialect', { choices: ['modern', '2018'], default: 'modern', describe: 'output of current OpenMLDB or the 2018-era docs' })
+    .option('dialect', { type: 'string', choices: ['modern', '2018'], default: 'modern', describe: 'output of current OpenMLDB or the 2018-era docs' })
     .option('use-name', { type: 'boolean', default: false, describe: 'servers register with names (use_name=true)' })
     .option('databases', { type: 'array', string: true, default: DEFAULT_SCENARIO.databases })
     .option('task-ms', { type: 'number', default: DEFAULT_TIMING.taskMs, describe: 'duration of one op task' })
