@@ -1,0 +1,496 @@
+/**
+ * Typed access to one OpenMLDB cluster. Each method runs exactly one command or RPC
+ * (exceptions, each noted: a lazy address lookup, and the confirmation of answers the
+ * binary makes ambiguous) and returns typed values or throws the errors of errors.ts.
+ *
+ * Endpoints vs addresses: nameserver metadata and ns_client commands use endpoints as
+ * registered (server names when the cluster runs with use_name); every connection to a
+ * tablet or nameserver (tablet client, HTTP) needs the real ip:port. Methods that
+ * connect take either and map names through showtablet/showns `real_endpoint`.
+ */
+import { ClusterUnreachable, CommandError, type CommandTarget, type UnreachableReason } from './errors.js';
+import {
+  classifyFailureLine,
+  classifyResult,
+  isTransient,
+  CommandFailedError,
+  nsLeaderOf,
+  ParseError,
+  parseConfGet,
+  parseGetTableStatus,
+  parseShowDb,
+  parseShowNs,
+  parseShowOpStatus,
+  parseShowTable,
+  parseShowTablet,
+  resultLines,
+  splitLines,
+  type FailureKind,
+  type MutatingCommand,
+  type ShowTableRow,
+  type TabletTableStatus,
+} from './parse/index.js';
+import { Transport, type TransportOptions } from './transport.js';
+import type { Nameserver, Op, StorageMode, TableMode, Tablet } from './types.js';
+
+export type { ShowTableRow, TabletTableStatus };
+
+/** The three system databases `showdb` hides (protocol reference section 10). */
+export const INTERNAL_DBS = ['__INTERNAL_DB', 'INFORMATION_SCHEMA', '__PRE_AGG_DB'] as const;
+
+/** TTL argument of the CLI `loadtable`: parsed but never sent (section 3.14). */
+const LOADTABLE_TTL = 144000;
+
+export interface ShowNsResult {
+  /** Leader endpoint (as registered; a server name with use_name). */
+  leader: string;
+  nameservers: Nameserver[];
+}
+
+export interface ReplicaInfo {
+  endpoint: string;
+  isLeader: boolean;
+  isAlive: boolean;
+  offset?: number;
+}
+
+export interface PartitionInfo {
+  pid: number;
+  replicas: ReplicaInfo[];
+}
+
+/** A table as HTTP `NameServer/ShowTable` describes it: what the CLI does not print. */
+export interface TableInfo {
+  db: string;
+  name: string;
+  tid: number;
+  segCnt: number;
+  storageMode: StorageMode;
+  partitions: PartitionInfo[];
+}
+
+export interface TermPair {
+  term: number;
+  /** Loaded: the current offset; not loaded: the local snapshot's offset (0 if none). */
+  offset: number;
+  hasTable: boolean;
+  isLeader: boolean;
+}
+
+export interface LoadSpec {
+  name: string;
+  tid: number;
+  pid: number;
+  segCnt: number;
+  storageMode: StorageMode;
+  mode: TableMode;
+}
+
+/** `started`: the tablet accepted the load (it continues in the background). */
+export type LoadResult = 'started' | 'already-loaded';
+
+/** Startup lines of ns_client that mean no nameserver can be reached (section 1.5). */
+const UNREACHABLE: ReadonlyArray<readonly [RegExp, UnreachableReason]> = [
+  [/^zk client init failed/, 'zookeeper'],
+  [/^get children failed/, 'no-nameserver'],
+  [/^get leader failed/, 'no-nameserver'],
+  [/^client init failed/, 'nameserver'],
+  [/^Start failed! not set endpoint/, 'zookeeper'],
+];
+
+export class OpenMLDBClient {
+  readonly transport: Transport;
+  /** Leader endpoint from the last `ns leader:` line or showns; undefined = ask again. */
+  private leader: string | undefined;
+  private readonly nsAddresses = new Map<string, string>();
+  private readonly tabletAddresses = new Map<string, string>();
+  private tabletsKnown = false;
+
+  constructor(transport: Transport | TransportOptions) {
+    this.transport = transport instanceof Transport ? transport : new Transport(transport);
+  }
+
+  get log() {
+    return this.transport.log;
+  }
+
+  /** The leader endpoint last seen, if any. */
+  get knownLeader(): string | undefined {
+    return this.leader;
+  }
+
+  // ---- nameserver: read-only --------------------------------------------------------
+
+  /** `showns` (reads ZooKeeper only). Learns the leader and nameserver addresses. */
+  async showNs(): Promise<ShowNsResult> {
+    const out = await this.ns('showns');
+    const parsed = this.parse('showns', () => parseShowNs(out));
+    const nameservers: Nameserver[] = parsed.nameservers.map((n) => ({
+      endpoint: n.endpoint,
+      ...(n.realEndpoint !== undefined ? { realEndpoint: n.realEndpoint } : {}),
+      role: n.role,
+    }));
+    for (const n of nameservers) this.nsAddresses.set(n.endpoint, n.realEndpoint ?? n.endpoint);
+    const leader = parsed.leader ?? nameservers.find((n) => n.role === 'leader')?.endpoint;
+    if (leader === undefined) {
+      throw new ClusterUnreachable('no-nameserver', this.transport.zkWhere, 'showns lists no leader');
+    }
+    this.leader = leader;
+    return { leader, nameservers };
+  }
+
+  /** `showtablet`: the leader's view of the tablets. Learns their real addresses. */
+  async showTablet(): Promise<Tablet[]> {
+    const out = await this.ns('showtablet');
+    const rows = this.parse('showtablet', () => parseShowTablet(out));
+    const tablets = rows.map((r) => ({ endpoint: r.endpoint, address: r.realEndpoint ?? r.endpoint, state: r.state }));
+    for (const t of tablets) this.tabletAddresses.set(t.endpoint, t.address);
+    this.tabletsKnown = true;
+    return tablets;
+  }
+
+  /**
+   * `showdb`: user databases (the internal ones are hidden, see INTERNAL_DBS). The CLI
+   * prints an empty table when its RPC fails, so an empty answer is confirmed over HTTP
+   * `ShowDatabase`, whose `code` tells the two apart.
+   */
+  async showDb(): Promise<string[]> {
+    const out = await this.ns('showdb');
+    const dbs = this.parse('showdb', () => parseShowDb(out));
+    if (dbs.length > 0) return dbs;
+    const reply = await this.nsHttp('ShowDatabase', {});
+    return stringArray(reply['db']);
+  }
+
+  /** `showtable [name]` in `db`, parsed by header: one row per replica. */
+  async showTable(db: string, name?: string): Promise<ShowTableRow[]> {
+    const cmd = name === undefined ? 'showtable' : `showtable ${token(name, 'table name')}`;
+    const out = await this.ns(cmd, db);
+    return this.parse(cmd, () => parseShowTable(out));
+  }
+
+  /**
+   * HTTP `NameServer/ShowTable` for `db` on the leader: storage mode, seg_cnt and tid,
+   * which the CLI does not print. Tables of the legacy default database `""` are
+   * always included by the nameserver; each TableInfo carries its own db.
+   */
+  async tableInfo(db: string): Promise<TableInfo[]> {
+    const reply = await this.nsHttp('ShowTable', { db });
+    const raw = reply['table_info'];
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw)) throw new ParseError('NameServer/ShowTable', JSON.stringify(reply), 'table_info is not a list');
+    return raw.map((t) => toTableInfo(t, reply));
+  }
+
+  /** `confget auto_failover` (the key is always passed: without it an RPC failure is undefined behaviour). */
+  async confGet(): Promise<boolean> {
+    const out = await this.ns('confget auto_failover');
+    return this.parse('confget', () => parseConfGet(out)).autoFailover;
+  }
+
+  /**
+   * `showopstatus [table [pid]]`; with `db` only that database's ops, without it all
+   * databases' (then `Op.db` is unknown: the CLI does not print it).
+   */
+  async showOpStatus(db?: string, table?: string, pid?: number): Promise<Op[]> {
+    if (pid !== undefined && table === undefined) throw new TypeError('showOpStatus: a pid needs a table');
+    if (table !== undefined && db === undefined) throw new TypeError('showOpStatus: a table needs its database');
+    let cmd = 'showopstatus';
+    if (table !== undefined) cmd += ` ${token(table, 'table name')}`;
+    if (pid !== undefined) cmd += ` ${uint(pid, 'pid')}`;
+    const out = await this.ns(cmd, db);
+    const rows = this.parse('showopstatus', () => parseShowOpStatus(out));
+    return rows.map((r) => ({
+      opId: r.opId,
+      opType: r.opType,
+      ...(db !== undefined ? { db } : {}),
+      ...(r.name !== undefined ? { table: r.name } : {}),
+      ...(r.pid !== undefined ? { pid: r.pid } : {}),
+      status: r.status,
+      ...(r.curTask !== undefined ? { task: r.curTask } : {}),
+    }));
+  }
+
+  // ---- nameserver: mutating (each returns the success line) --------------------------
+
+  async confSet(value: boolean): Promise<string> {
+    return this.mutate('confset', `confset auto_failover ${value ? 'true' : 'false'}`);
+  }
+
+  /** `updatetablealive <table> <pid|*> <endpoint> <yes|no>` (refused while auto_failover is on). */
+  async updateTableAlive(db: string, table: string, pid: number | '*', endpoint: string, alive: boolean): Promise<string> {
+    const p = pid === '*' ? '*' : uint(pid, 'pid');
+    return this.mutate('updatetablealive', `updatetablealive ${token(table, 'table name')} ${p} ${token(endpoint, 'endpoint')} ${alive ? 'yes' : 'no'}`, db);
+  }
+
+  /** `recovertable`: `recover table ok` only means "op queued" (maybe not even that, section 3.8). */
+  async recoverTable(db: string, table: string, pid: number, endpoint: string): Promise<string> {
+    return this.mutate('recovertable', `recovertable ${token(table, 'table name')} ${uint(pid, 'pid')} ${token(endpoint, 'endpoint')}`, db);
+  }
+
+  /** `changeleader <table> <pid> [candidate|auto]`. */
+  async changeLeader(db: string, table: string, pid: number, candidate?: string): Promise<string> {
+    const c = candidate === undefined ? '' : ` ${token(candidate, 'candidate')}`;
+    return this.mutate('changeleader', `changeleader ${token(table, 'table name')} ${uint(pid, 'pid')}${c}`, db);
+  }
+
+  async offlineEndpoint(endpoint: string, concurrency?: number): Promise<string> {
+    const c = concurrency === undefined ? '' : ` ${positive(concurrency, 'concurrency')}`;
+    return this.mutate('offlineendpoint', `offlineendpoint ${token(endpoint, 'endpoint')}${c}`);
+  }
+
+  async recoverEndpoint(endpoint: string, needRestore: boolean, concurrency?: number): Promise<string> {
+    const c = concurrency === undefined ? '' : ` ${positive(concurrency, 'concurrency')}`;
+    return this.mutate('recoverendpoint', `recoverendpoint ${token(endpoint, 'endpoint')} ${needRestore ? 'true' : 'false'}${c}`);
+  }
+
+  // ---- tablets -------------------------------------------------------------------------
+
+  /**
+   * Tablet `gettablestatus` (all loaded partitions), or `gettablestatus <tid> <pid>`.
+   * An empty list means nothing (or not that partition) is loaded: the v0.8.4+ bogus
+   * `0 0 ... kTableUndefined` row is dropped by matching tid/pid, and the old
+   * `gettablestatus failed` of the tid/pid form is that version's "not loaded".
+   */
+  async getTableStatus(endpoint: string, tid?: number, pid?: number): Promise<TabletTableStatus[]> {
+    if ((tid === undefined) !== (pid === undefined)) throw new TypeError('getTableStatus: give both tid and pid, or neither');
+    const address = await this.addressOf(endpoint);
+    const cmd = tid === undefined ? 'gettablestatus' : `gettablestatus ${uint(tid, 'tid')} ${uint(pid as number, 'pid')}`;
+    const out = await this.transport.tablet(address, cmd);
+    const target: CommandTarget = { role: 'tablet', endpoint: address };
+    const result = this.parse(cmd, () => parseGetTableStatus(out.stdout), target);
+    if (!result.ok) {
+      // <= v0.8.3 prints the bare line both for "not loaded" (tid/pid form) and for an
+      // RPC failure; the all-partitions form never fails for "not loaded".
+      const bare = result.message === 'gettablestatus failed';
+      if (bare && tid !== undefined) return [];
+      throw new CommandError(cmd, bare ? 'rpc' : result.kind, result.message, target, { transient: bare || result.transient, output: out.stdout });
+    }
+    if (tid === undefined) return [...result.rows];
+    return result.rows.filter((r) => r.tid === tid && r.pid === pid);
+  }
+
+  /**
+   * Load a partition on a tablet. Memory tables go through the CLI `loadtable`; SSD/HDD
+   * tables over HTTP `TabletServer/LoadTable`, since the CLI cannot send a storage mode.
+   * `already-loaded` is the tablet's `table already exists`.
+   */
+  async loadTable(endpoint: string, spec: LoadSpec): Promise<LoadResult> {
+    const address = await this.addressOf(endpoint);
+    const target: CommandTarget = { role: 'tablet', endpoint: address };
+    if (spec.storageMode !== 'kMemory') {
+      const reply = await this.transport.http('tablet', address, 'LoadTable', {
+        table_meta: {
+          name: spec.name,
+          tid: spec.tid,
+          pid: spec.pid,
+          seg_cnt: spec.segCnt,
+          storage_mode: spec.storageMode,
+          mode: spec.mode,
+        },
+      });
+      const { code, msg } = status(reply);
+      if (code === 0) return 'started';
+      const kind = code === 101 ? 'table_already_exists' : kindOf(msg);
+      if (kind === 'table_already_exists') return 'already-loaded';
+      throw new CommandError('HTTP TabletServer/LoadTable', kind, `${msg} (code ${code})`, target, { transient: isTransient(kind), mutating: true });
+    }
+    const cmd = `loadtable ${token(spec.name, 'table name')} ${uint(spec.tid, 'tid')} ${uint(spec.pid, 'pid')} ${LOADTABLE_TTL} ${positive(spec.segCnt, 'seg_cnt')} ${spec.mode === 'kTableLeader' ? 'true' : 'false'}`;
+    const out = await this.transport.tablet(address, cmd);
+    const r = classifyResult('loadtable', out.stdout);
+    if (r.ok) return 'started';
+    if (r.kind === 'table_already_exists') return 'already-loaded';
+    if (r.kind === 'failed' && (r.message === '' || r.message === 'Fail to LoadTable')) {
+      // <= v0.8.3 prints a bare `Fail to LoadTable` for every failure: ask whether the
+      // partition is there (then it was "table already exists").
+      const loaded = await this.getTableStatus(address, spec.tid, spec.pid);
+      if (loaded.length > 0) return 'already-loaded';
+    }
+    throw new CommandError(cmd, r.kind, r.message, target, { transient: r.transient, mutating: true, output: out.stdout });
+  }
+
+  /** HTTP `TabletServer/GetTermPair`: read-only; for an unloaded partition the snapshot's term/offset. */
+  async getTermPair(endpoint: string, tid: number, pid: number, storageMode: StorageMode): Promise<TermPair> {
+    const address = await this.addressOf(endpoint);
+    const reply = await this.transport.http('tablet', address, 'GetTermPair', { tid, pid, storage_mode: storageMode });
+    const { code, msg } = status(reply);
+    if (code !== 0) {
+      const kind = kindOf(msg);
+      throw new CommandError('HTTP TabletServer/GetTermPair', kind, `${msg} (code ${code})`, { role: 'tablet', endpoint: address }, { transient: isTransient(kind) });
+    }
+    return {
+      term: num(reply, 'term') ?? 0,
+      offset: num(reply, 'offset') ?? 0,
+      hasTable: reply['has_table'] === true,
+      isLeader: reply['is_leader'] === true,
+    };
+  }
+
+  /** Real ip:port of a tablet given by endpoint or server name (learns the map once if needed). */
+  async addressOf(endpoint: string): Promise<string> {
+    const known = this.tabletAddresses.get(endpoint);
+    if (known !== undefined) return known;
+    if (!this.tabletsKnown) {
+      await this.showTablet();
+      return this.tabletAddresses.get(endpoint) ?? endpoint;
+    }
+    return endpoint;
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------
+
+  /** Run an ns_client command; start-up failures become ClusterUnreachable. Returns stdout. */
+  private async ns(cmd: string, db?: string): Promise<string> {
+    const out = await this.transport.ns(cmd, db);
+    for (const line of splitLines(out.stdout)) {
+      const leader = nsLeaderOf(line);
+      if (leader !== undefined) this.leader = leader;
+    }
+    for (const line of resultLines(out.stdout)) {
+      for (const [re, reason] of UNREACHABLE) {
+        if (re.test(line.trim())) {
+          const where = reason === 'nameserver' ? (this.leader ?? this.transport.zkWhere) : this.transport.zkWhere;
+          throw new ClusterUnreachable(reason, where, line.trim());
+        }
+      }
+    }
+    return out.stdout;
+  }
+
+  private nsTarget(): CommandTarget {
+    return { role: 'ns', endpoint: this.leader ?? this.transport.zkWhere };
+  }
+
+  /** Run a parser; a failure message printed instead of the table becomes CommandError. */
+  private parse<T>(cmd: string, fn: () => T, target?: CommandTarget): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof CommandFailedError) {
+        const kind = err.kind as FailureKind;
+        if (kind === 'not_leader') this.leader = undefined;
+        throw new CommandError(cmd, kind, err.detail, target ?? this.nsTarget(), { transient: err.transient, output: err.text });
+      }
+      throw err;
+    }
+  }
+
+  private async mutate(command: MutatingCommand, cmd: string, db?: string): Promise<string> {
+    const out = await this.ns(cmd, db);
+    const r = classifyResult(command, out);
+    if (r.ok) return r.message;
+    if (r.kind === 'not_leader') this.leader = undefined;
+    throw new CommandError(cmd, r.kind, r.message, this.nsTarget(), { transient: r.transient, mutating: true, output: out });
+  }
+
+  /** HTTP to the leader nameserver's real address; a non-zero `code` becomes CommandError. */
+  private async nsHttp(method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (this.leader === undefined) await this.showNs();
+    const leader = this.leader as string;
+    const address = this.nsAddresses.get(leader) ?? leader;
+    let reply: Record<string, unknown>;
+    try {
+      reply = await this.transport.http('ns', address, method, body);
+    } catch (err) {
+      // The leader may have moved: look it up again next time.
+      if (err instanceof CommandError && err.transient) this.leader = undefined;
+      throw err;
+    }
+    const { code, msg } = status(reply);
+    if (code === 0) return reply;
+    const kind = code === 300 ? 'not_leader' : kindOf(msg);
+    if (kind === 'not_leader') this.leader = undefined;
+    throw new CommandError(`HTTP NameServer/${method}`, kind, `${msg} (code ${code})`, { role: 'ns', endpoint: address }, { transient: isTransient(kind) });
+  }
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+function kindOf(msg: string): FailureKind {
+  return classifyFailureLine(msg)?.kind ?? 'failed';
+}
+
+function status(reply: Record<string, unknown>): { code: number; msg: string } {
+  const code = num(reply, 'code') ?? 0;
+  const msg = typeof reply['msg'] === 'string' ? reply['msg'] : '';
+  return { code, msg };
+}
+
+/** JSON number, or a numeric string (int64 may arrive quoted). */
+function num(o: Record<string, unknown>, key: string): number | undefined {
+  const v = o[key];
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
+  return undefined;
+}
+
+function stringArray(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : [];
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+const STORAGE_BY_NUMBER: Record<number, StorageMode> = { 1: 'kMemory', 2: 'kSSD', 3: 'kHDD' };
+
+function toTableInfo(t: unknown, reply: Record<string, unknown>): TableInfo {
+  const fail = (reason: string): never => {
+    throw new ParseError('NameServer/ShowTable', JSON.stringify(reply), reason);
+  };
+  if (!isObj(t)) return fail('a table_info entry is not an object');
+  const name = typeof t['name'] === 'string' ? t['name'] : fail('a table has no name');
+  const tid = num(t, 'tid') ?? fail(`table ${name} has no tid`);
+  // Absent = kMemory (proto default); kUnknown would load from the wrong directory.
+  const rawMode = t['storage_mode'];
+  let storageMode: StorageMode;
+  if (rawMode === undefined) storageMode = 'kMemory';
+  else if (rawMode === 'kMemory' || rawMode === 'kSSD' || rawMode === 'kHDD') storageMode = rawMode;
+  else if (typeof rawMode === 'number' && STORAGE_BY_NUMBER[rawMode] !== undefined) storageMode = STORAGE_BY_NUMBER[rawMode];
+  else return fail(`table ${name} has storage_mode ${JSON.stringify(rawMode)}`);
+  const partitions: PartitionInfo[] = [];
+  const rawParts = t['table_partition'];
+  for (const p of Array.isArray(rawParts) ? rawParts : []) {
+    if (!isObj(p)) return fail(`table ${name}: a partition is not an object`);
+    const pid = num(p, 'pid') ?? fail(`table ${name}: a partition has no pid`);
+    const replicas: ReplicaInfo[] = [];
+    const metas = p['partition_meta'];
+    for (const m of Array.isArray(metas) ? metas : []) {
+      if (!isObj(m) || typeof m['endpoint'] !== 'string') return fail(`table ${name} pid ${pid}: a replica has no endpoint`);
+      const offset = num(m, 'offset');
+      replicas.push({
+        endpoint: m['endpoint'],
+        // proto defaults: is_leader false, is_alive true
+        isLeader: m['is_leader'] === true,
+        isAlive: m['is_alive'] !== false,
+        ...(offset !== undefined ? { offset } : {}),
+      });
+    }
+    partitions.push({ pid, replicas });
+  }
+  return {
+    db: typeof t['db'] === 'string' ? t['db'] : '',
+    name,
+    tid,
+    // seg_cnt default in TableInfo is 8
+    segCnt: num(t, 'seg_cnt') ?? 8,
+    storageMode,
+    partitions,
+  };
+}
+
+/** One CLI token: the binary splits `--cmd` on spaces and has no quoting. */
+function token(value: string, what: string): string {
+  if (value === '' || /\s/.test(value)) throw new TypeError(`${what} ${JSON.stringify(value)} cannot be passed to the openmldb binary (empty or contains whitespace)`);
+  return value;
+}
+
+function uint(value: number, what: string): string {
+  if (!Number.isInteger(value) || value < 0 || value > 4294967295) throw new TypeError(`${what} must be a uint32, got ${value}`);
+  return String(value);
+}
+
+function positive(value: number, what: string): string {
+  if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${what} must be a positive integer, got ${value}`);
+  return String(value);
+}

@@ -1,0 +1,219 @@
+/**
+ * Observe: one read-only pass over the cluster producing a ClusterSnapshot. It sends no
+ * mutating command. Independent calls run concurrently, bounded.
+ *
+ * A snapshot must not guess: leader choice depends on every replica's offsets, so a
+ * healthy tablet that cannot be asked is an error (transient, for the caller to
+ * retry), never "nothing loaded".
+ */
+import { INTERNAL_DBS, type OpenMLDBClient, type ShowTableRow, type TableInfo, type TabletTableStatus } from './client.js';
+import { UnknownTable } from './errors.js';
+import type { ClusterSnapshot, LoadedReplica, Op, Partition, Replica, Table } from './types.js';
+
+export interface ObserveFilter {
+  /** Whole databases to observe. */
+  dbs?: string[];
+  /** Single tables to observe. */
+  tables?: Array<{ db: string; name: string }>;
+}
+
+export interface ObserveOptions {
+  /** Calls in flight at once (default 8). */
+  concurrency?: number;
+}
+
+/** Runs at most `n` tasks at once. */
+export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  const next = (): void => {
+    if (active >= n) return;
+    const start = queue.shift();
+    if (start !== undefined) {
+      active++;
+      start();
+    }
+  };
+  return <T>(task: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            next();
+          });
+      });
+      next();
+    });
+}
+
+const key = (tid: number, pid: number): string => `${tid}/${pid}`;
+
+export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, options: ObserveOptions = {}): Promise<ClusterSnapshot> {
+  const takenAt = new Date().toISOString();
+  const limit = limiter(Math.max(1, options.concurrency ?? 8));
+  const filtered = filter !== undefined && (filter.dbs !== undefined || filter.tables !== undefined);
+
+  // showns reads ZooKeeper only: it fails fast (ClusterUnreachable) when there is no
+  // cluster to talk to, before anything else is started.
+  const ns = await client.showNs();
+
+  const [tablets, autoFailover, userDbs, allOps] = await Promise.all([
+    limit(() => client.showTablet()),
+    limit(() => client.confGet()),
+    limit(() => client.showDb()),
+    limit(() => client.showOpStatus()),
+  ]);
+
+  // showdb hides the system databases; they hold ordinary tables that need recovery too.
+  const knownDbs = [...INTERNAL_DBS, ...userDbs.filter((d) => !(INTERNAL_DBS as readonly string[]).includes(d))];
+  const wanted = new Set<string>();
+  if (filtered) {
+    for (const db of [...(filter.dbs ?? []), ...(filter.tables ?? []).map((t) => t.db)]) {
+      if (!knownDbs.includes(db)) throw new UnknownTable(db, undefined, userDbs);
+      wanted.add(db);
+    }
+  }
+  const scanDbs = filtered ? knownDbs.filter((d) => wanted.has(d)) : knownDbs;
+
+  // Per database: replica flags from the CLI, table attributes over HTTP; plus, for a
+  // filtered run, the database's own op list (the all-databases list does not say
+  // which database an op belongs to).
+  const perDb = await Promise.all(
+    scanDbs.map(async (db) => {
+      const [rows, infos, ops] = await Promise.all([
+        limit(() => client.showTable(db)),
+        limit(() => client.tableInfo(db)),
+        filtered ? limit(() => client.showOpStatus(db)) : Promise.resolve(undefined),
+      ]);
+      return { db, rows, infos, ops };
+    }),
+  );
+
+  const tabletByEndpoint = new Map(tablets.map((t) => [t.endpoint, t]));
+  const tables: Table[] = [];
+  const seenTids = new Set<number>();
+  for (const { db, rows, infos } of perDb) {
+    for (const info of infos) {
+      // The nameserver adds tables of the legacy default database "" to every answer.
+      if (info.db !== db && info.db !== '') continue;
+      if (seenTids.has(info.tid)) continue;
+      seenTids.add(info.tid);
+      tables.push(buildTable(info, rows.filter((r) => r.tid === info.tid)));
+    }
+  }
+  tables.sort((a, b) => (a.db === b.db ? cmp(a.name, b.name) : cmp(a.db, b.db)));
+
+  if (filter?.tables !== undefined) {
+    for (const t of filter.tables) {
+      if (!tables.some((x) => x.db === t.db && x.name === t.name)) {
+        throw new UnknownTable(
+          t.db,
+          t.name,
+          tables.filter((x) => x.db === t.db).map((x) => x.name),
+        );
+      }
+    }
+  }
+  const selected = filtered
+    ? tables.filter((t) => (filter.dbs ?? []).includes(t.db) || (filter.tables ?? []).some((x) => x.db === t.db && x.name === t.name))
+    : tables;
+
+  // What each healthy tablet runs: one gettablestatus per tablet that holds a replica.
+  const hosting = new Set(selected.flatMap((t) => t.partitions.flatMap((p) => p.replicas.map((r) => r.endpoint))));
+  const asked = tablets.filter((t) => t.state === 'healthy' && hosting.has(t.endpoint));
+  const statuses = new Map<string, Map<string, TabletTableStatus>>();
+  await Promise.all(
+    asked.map(async (t) => {
+      const rows = await limit(() => client.getTableStatus(t.address));
+      statuses.set(t.endpoint, new Map(rows.map((r) => [key(r.tid, r.pid), r])));
+    }),
+  );
+
+  // Fill in tablet state and loaded state; probe the snapshot of unloaded replicas on
+  // healthy tablets (GetTermPair is read-only).
+  const probes: Array<Promise<void>> = [];
+  for (const table of selected) {
+    for (const part of table.partitions) {
+      for (const replica of part.replicas) {
+        const tablet = tabletByEndpoint.get(replica.endpoint);
+        replica.tablet = tablet === undefined ? 'unknown' : tablet.state;
+        const status = statuses.get(replica.endpoint)?.get(key(table.tid, part.pid));
+        if (status !== undefined) {
+          replica.loaded = toLoaded(status);
+        } else if (tablet !== undefined && tablet.state === 'healthy') {
+          probes.push(
+            limit(() => client.getTermPair(tablet.address, table.tid, part.pid, table.storageMode)).then((tp) => {
+              // has_table: it was loaded after gettablestatus ran; its offset is no snapshot offset.
+              if (!tp.hasTable) replica.snapshotOffset = tp.offset;
+            }),
+          );
+        }
+      }
+    }
+  }
+  await Promise.all(probes);
+
+  return {
+    takenAt,
+    nameservers: ns.nameservers,
+    leader: ns.leader,
+    tablets,
+    autoFailover,
+    tables: selected,
+    ops: attachDbs(allOps, tables, filtered ? perDb : undefined),
+  };
+}
+
+function buildTable(info: TableInfo, rows: ShowTableRow[]): Table {
+  const pids = [...new Set([...info.partitions.map((p) => p.pid), ...rows.map((r) => r.pid)])].sort((a, b) => a - b);
+  const partitions: Partition[] = pids.map((pid) => {
+    const cli = rows.filter((r) => r.pid === pid);
+    // The CLI's view is the one the docs and operators read; the HTTP list only
+    // stands in when the table changed between the two calls.
+    const replicas: Replica[] =
+      cli.length > 0
+        ? cli.map((r) => replica(r.endpoint, r.role === 'leader', r.isAlive, r.offset))
+        : (info.partitions.find((p) => p.pid === pid)?.replicas ?? []).map((r) => replica(r.endpoint, r.isLeader, r.isAlive, r.offset));
+    return { pid, replicas };
+  });
+  return { db: info.db, name: info.name, tid: info.tid, storageMode: info.storageMode, segCnt: info.segCnt, partitions };
+}
+
+function replica(endpoint: string, isLeader: boolean, isAlive: boolean, offset: number | undefined): Replica {
+  return { endpoint, isLeader, isAlive, ...(offset !== undefined ? { metaOffset: offset } : {}), tablet: 'unknown' };
+}
+
+function toLoaded(s: TabletTableStatus): LoadedReplica {
+  return { mode: s.mode, state: s.state, offset: s.offset };
+}
+
+/**
+ * The all-databases op list does not name databases. Filtered runs asked each scanned
+ * database for its ops; otherwise a table name found in exactly one database decides
+ * (ambiguous names leave `db` unset rather than guess).
+ */
+function attachDbs(ops: Op[], tables: Table[], perDb: Array<{ db: string; ops: Op[] | undefined }> | undefined): Op[] {
+  const byId = new Map<number, string>();
+  for (const d of perDb ?? []) for (const op of d.ops ?? []) byId.set(op.opId, d.db);
+  const dbsOf = new Map<string, Set<string>>();
+  for (const t of tables) {
+    const s = dbsOf.get(t.name) ?? new Set<string>();
+    s.add(t.db);
+    dbsOf.set(t.name, s);
+  }
+  return ops.map((op) => {
+    let db = byId.get(op.opId);
+    if (db === undefined && perDb === undefined && op.table !== undefined) {
+      const candidates = dbsOf.get(op.table);
+      if (candidates?.size === 1) db = [...candidates][0];
+    }
+    return db === undefined ? op : { ...op, db };
+  });
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+

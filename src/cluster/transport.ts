@@ -1,0 +1,265 @@
+/**
+ * The only code that talks to a cluster: runs the `openmldb` binary (ns_client and
+ * tablet client roles, protocol reference section 1) and makes brpc HTTP+JSON calls
+ * (section 7). It knows nothing of command semantics: it returns raw output or JSON,
+ * and raises typed errors only for what happens below the command level (binary
+ * missing, timeouts, connection failures, unusable HTTP replies).
+ */
+import { createHash } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { $ } from 'zx';
+import { BinaryMissing, CommandError, type CommandTarget } from './errors.js';
+import { classifyFailureLine, ParseError } from './parse/index.js';
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface TransportOptions {
+  /** Path of the `openmldb` binary. */
+  bin: string;
+  /** ZooKeeper hosts `h1:p1,h2:p2`. */
+  zkCluster: string;
+  zkRootPath: string;
+  /** Per command / RPC; the process is killed after it. Default 30 s. */
+  timeoutMs?: number;
+  /** Credential for HTTP calls (any value is accepted by servers with skip_grant_tables, the default). */
+  user?: string;
+  password?: string;
+  /** Receives every command run and its output. */
+  log?: CommandLog;
+}
+
+/** One command or RPC as it ran, for `--verbose` and the report. */
+export interface CommandLogEntry {
+  seq: number;
+  kind: 'cli' | 'http';
+  /** Nameserver or tablet. */
+  role: 'ns' | 'tablet';
+  /** ZooKeeper address (ns_client) or the address connected to. */
+  target: string;
+  /** `showtable`, `loadtable t1 3 0 144000 8 true`, `NameServer/ShowTable`, ... */
+  command: string;
+  /** Full argv (cli) or the JSON body (http). */
+  request: string;
+  startedAt: string;
+  durationMs: number;
+  /** stdout (cli) or the response body (http). */
+  output: string;
+  stderr?: string;
+  exitCode?: number | null;
+  httpStatus?: number;
+  /** Set when the transport itself failed (timeout, connection refused...). */
+  error?: string;
+}
+
+/** Per-run log of everything sent to the cluster; subscribe with `onEntry`. */
+export class CommandLog {
+  readonly entries: CommandLogEntry[] = [];
+  private readonly listeners: Array<(e: CommandLogEntry) => void> = [];
+  private seq = 0;
+
+  onEntry(listener: (e: CommandLogEntry) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  add(entry: Omit<CommandLogEntry, 'seq'>): CommandLogEntry {
+    const e = { seq: ++this.seq, ...entry };
+    this.entries.push(e);
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // a broken listener must not break the run
+      }
+    }
+    return e;
+  }
+}
+
+export interface CliOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/** `u<user>:1<sha256hex(password)>` (protocol reference section 1.7). */
+export function credential(user: string, password: string): string {
+  return `u${user}:1${createHash('sha256').update(password, 'utf8').digest('hex')}`;
+}
+
+const MUTATING_NS = new Set(['confset', 'updatetablealive', 'recovertable', 'changeleader', 'offlineendpoint', 'recoverendpoint', 'cancelop', 'deleteop']);
+const MUTATING_HTTP = new Set(['LoadTable', 'ConfSet', 'UpdateTableAliveStatus', 'RecoverTable', 'ChangeLeader', 'OfflineEndpoint', 'RecoverEndpoint', 'CancelOP', 'DeleteOP']);
+
+export class Transport {
+  readonly bin: string;
+  readonly zkCluster: string;
+  readonly zkRootPath: string;
+  readonly timeoutMs: number;
+  readonly log: CommandLog;
+  private readonly auth: string;
+  private binChecked: Promise<void> | undefined;
+
+  constructor(options: TransportOptions) {
+    this.bin = options.bin;
+    this.zkCluster = options.zkCluster;
+    this.zkRootPath = options.zkRootPath;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.log = options.log ?? new CommandLog();
+    this.auth = credential(options.user ?? 'root', options.password ?? '');
+  }
+
+  /** Where ns_client commands go, for messages. */
+  get zkWhere(): string {
+    return `${this.zkCluster}${this.zkRootPath}`;
+  }
+
+  /** Throws BinaryMissing unless the binary is an executable file. Checked once. */
+  checkBinary(): Promise<void> {
+    this.binChecked ??= (async () => {
+      if (this.bin === '') throw new BinaryMissing('(empty path)', 'is not set');
+      try {
+        const s = await stat(this.bin);
+        if (!s.isFile()) throw new BinaryMissing(this.bin, 'is not a file');
+        await access(this.bin, fsConstants.X_OK);
+      } catch (err) {
+        if (err instanceof BinaryMissing) throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new BinaryMissing(this.bin, code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not executable' : `cannot be used (${code ?? String(err)})`);
+      }
+    })();
+    // Only success is remembered: a fixed path is picked up on the next call.
+    this.binChecked.catch(() => {
+      this.binChecked = undefined;
+    });
+    return this.binChecked;
+  }
+
+  /** ns_client through ZooKeeper; `db` adds `--database` (always pass it for table commands). */
+  ns(cmd: string, db?: string): Promise<CliOutput> {
+    const argv = [`--zk_cluster=${this.zkCluster}`, `--zk_root_path=${this.zkRootPath}`, '--role=ns_client', '--interactive=false', `--cmd=${cmd}`];
+    if (db !== undefined) argv.push(`--database=${db}`);
+    return this.run({ role: 'ns', endpoint: this.zkWhere }, cmd, argv);
+  }
+
+  /** Tablet client against a real address. */
+  tablet(address: string, cmd: string): Promise<CliOutput> {
+    const argv = [`--endpoint=${address}`, '--role=client', '--interactive=false', `--cmd=${cmd}`];
+    return this.run({ role: 'tablet', endpoint: address }, cmd, argv);
+  }
+
+  private async run(target: CommandTarget, cmd: string, argv: string[]): Promise<CliOutput> {
+    await this.checkBinary();
+    const mutating = target.role === 'ns' ? MUTATING_NS.has(cmd.split(' ')[0] ?? '') : cmd.startsWith('loadtable');
+    const started = Date.now();
+    // Arguments are interpolated as an array: zx quotes each one, so nothing in a
+    // command or flag is interpreted by the shell. stdin is closed: a binary that
+    // falls into interactive mode reads EOF instead of the operator's terminal.
+    const out = await $({ nothrow: true, quiet: true, timeout: this.timeoutMs, timeoutSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] })`${this.bin} ${argv}`;
+    const durationMs = Date.now() - started;
+    const timedOut = out.exitCode === null && durationMs >= this.timeoutMs - 50;
+    const entry = {
+      kind: 'cli' as const,
+      role: target.role,
+      target: target.endpoint,
+      command: cmd,
+      request: [this.bin, ...argv].join(' '),
+      startedAt: new Date(started).toISOString(),
+      durationMs,
+      output: out.stdout,
+      stderr: out.stderr,
+      exitCode: out.exitCode,
+    };
+    if (timedOut) {
+      const msg = `no answer within ${Math.round(this.timeoutMs / 1000)} s; the process was killed`;
+      this.log.add({ ...entry, error: msg });
+      throw new CommandError(cmd, 'rpc', msg, target, { transient: true, mutating, output: out.stdout });
+    }
+    this.log.add(entry);
+    if (out.exitCode === 126 || out.exitCode === 127) {
+      // The shell could not start it (removed or made non-executable since the check).
+      this.binChecked = undefined;
+      throw new BinaryMissing(this.bin, `could not be started (${lastLine(out.stderr) || `exit ${out.exitCode}`})`);
+    }
+    if (out.exitCode !== 0) {
+      // gflags rejects unknown flags with exit 1; a crash ends with a signal. Either way
+      // the binary did not run the command as asked.
+      const why = out.exitCode === null ? `killed by ${out.signal ?? 'a signal'}` : `exit status ${out.exitCode}`;
+      const detail = `${why}${lastLine(out.stderr) ? `: ${lastLine(out.stderr)}` : ''}`;
+      const kind = out.exitCode === 1 && /unknown command line flag|illegal value/.test(out.stderr) ? 'bad_format' : 'unknown';
+      throw new CommandError(cmd, kind, detail, target, { transient: false, mutating, output: out.stdout });
+    }
+    return { stdout: out.stdout, stderr: out.stderr };
+  }
+
+  /**
+   * POST http://<address>/<service>/<method> with a JSON body; returns the JSON reply.
+   * Replies with a non-zero `code` are returned, not thrown: the caller interprets them.
+   */
+  async http(role: 'ns' | 'tablet', address: string, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const service = role === 'ns' ? 'NameServer' : 'TabletServer';
+    const command = `${service}/${method}`;
+    const target: CommandTarget = { role, endpoint: address };
+    const mutating = MUTATING_HTTP.has(method);
+    const request = JSON.stringify(body);
+    const started = Date.now();
+    const base = { kind: 'http' as const, role, target: address, command, request, startedAt: new Date(started).toISOString() };
+    let status: number;
+    let text: string;
+    try {
+      const res = await fetch(`http://${address}/${command}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: this.auth },
+        body: request,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      const msg = fetchFailure(err, this.timeoutMs);
+      this.log.add({ ...base, durationMs: Date.now() - started, output: '', error: msg });
+      // fetch refuses the WHATWG "bad ports" (e.g. 6000, 10080) without trying: that never heals.
+      if (/bad port/i.test(msg)) {
+        throw new CommandError(`HTTP ${command}`, 'failed', `fetch refuses to connect to port ${address.split(':').pop() ?? ''} (a blocked "bad port")`, target, { transient: false });
+      }
+      throw new CommandError(`HTTP ${command}`, 'rpc', msg, target, { transient: true, mutating });
+    }
+    this.log.add({ ...base, durationMs: Date.now() - started, output: text, httpStatus: status });
+    if (status !== 200) {
+      // brpc answers transport-level trouble (timeouts, overload) with 5xx and plain
+      // text; 4xx means the request itself is wrong (unknown method, auth, bad JSON).
+      const detail = `HTTP ${status} ${text.trim()}`.trim();
+      const transient = status >= 500;
+      throw new CommandError(`HTTP ${command}`, transient ? 'rpc' : (classifyFailureLine(text)?.kind ?? 'failed'), detail, target, { transient, mutating, output: text });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ParseError(command, text, 'the reply is not JSON');
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ParseError(command, text, 'the reply is not a JSON object');
+    return json as Record<string, unknown>;
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return lines[lines.length - 1] ?? '';
+}
+
+/** One-line reason for a fetch that got no HTTP reply. */
+function fetchFailure(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no reply within ${Math.round(timeoutMs / 1000)} s`;
+  const cause = e.cause;
+  if (cause?.code === 'ECONNREFUSED') return 'connection refused';
+  if (cause?.code !== undefined) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+  if (cause?.message) return cause.message;
+  return e.message ?? String(err);
+}

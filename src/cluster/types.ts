@@ -1,0 +1,84 @@
+// The tool's picture of a cluster, as observed through the `openmldb` binary and HTTP.
+// Everything here is a plain value: planning is a pure function of a ClusterSnapshot.
+
+export type StorageMode = 'kMemory' | 'kSSD' | 'kHDD';
+export type TableMode = 'kTableLeader' | 'kTableFollower';
+export type OpStatus = 'kInited' | 'kDoing' | 'kDone' | 'kFailed' | 'kCanceled';
+
+export interface Nameserver {
+  endpoint: string;
+  realEndpoint?: string;
+  role: 'leader' | 'standby';
+}
+
+/** A tablet as the leader nameserver sees it (`showtablet`). */
+export interface Tablet {
+  endpoint: string;
+  /** Where to connect (real endpoint when server names are used, else the endpoint). */
+  address: string;
+  state: 'healthy' | 'offline';
+}
+
+/** A partition as one tablet runs it (`gettablestatus`). */
+export interface LoadedReplica {
+  mode: TableMode;
+  /** kTableUndefined | kTableLoading | kTableNormal | kMakingSnapshot | kSnapshotPaused */
+  state: string;
+  offset: number;
+}
+
+/** One replica of one partition: the three layers that can disagree. */
+export interface Replica {
+  endpoint: string;
+  /** Nameserver metadata (`showtable`). */
+  isLeader: boolean;
+  isAlive: boolean;
+  /** Last offset the nameserver polled; stale after a restart; undefined = never reported. */
+  metaOffset?: number;
+  /** Health of its tablet in the nameserver's view; 'unknown' = the nameserver does not list it. */
+  tablet: 'healthy' | 'offline' | 'unknown';
+  /** What its tablet runs now; undefined = not loaded (or the tablet is unreachable). */
+  loaded?: LoadedReplica;
+  /** GetTermPair's offset for an unloaded replica: its snapshot offset (a lower bound). */
+  snapshotOffset?: number;
+}
+
+export interface Op {
+  opId: number;
+  opType: string;
+  db?: string;
+  table?: string;
+  pid?: number;
+  status: OpStatus;
+  /** Current task (kDoing) or the task that failed (kFailed). */
+  task?: string;
+}
+
+export interface Partition {
+  pid: number;
+  replicas: Replica[];
+}
+
+export interface Table {
+  db: string;
+  name: string;
+  tid: number;
+  storageMode: StorageMode;
+  segCnt: number;
+  partitions: Partition[];
+}
+
+export interface ClusterSnapshot {
+  takenAt: string;
+  nameservers: Nameserver[];
+  leader: string;
+  tablets: Tablet[];
+  autoFailover: boolean;
+  tables: Table[];
+  /** Every op the nameserver lists, all databases. */
+  ops: Op[];
+}
+
+/** A replica serves when its tablet runs the partition in one of these states. */
+export const SERVING_STATES = new Set(['kTableNormal', 'kMakingSnapshot', 'kSnapshotPaused']);
+export const isUnfinished = (op: Op): boolean => op.status === 'kInited' || op.status === 'kDoing';
