@@ -1,0 +1,837 @@
+// `--role=ns_client` of the stand-in binary: OpenMLDB src/cmd/openmldb.cc StartNsClient and
+// the HandleNS* functions, src/client/ns_client.cc for what each command sends, and
+// src/cmd/display.h PrintTableInfo for showtable.
+import { formatTable, humanReadableString, humanReadableTime } from '../../../openmldb/tprinter.js';
+import type { Flags } from './flags.js';
+import { BrpcChannel, callBool, callSt, statusOk, statusToString } from './rpc.js';
+import {
+  COMPRESS_TYPE,
+  type Dialect,
+  type Json,
+  LineReader,
+  arrField,
+  boolField,
+  cleanLine,
+  enumField,
+  fromCharsU32,
+  fromCharsU64,
+  jsonNum,
+  lexicalCastInt32,
+  numField,
+  println,
+  simpleAtoiU64,
+  sleep,
+  splitString,
+  strField,
+  yieldNow,
+} from './util.js';
+import { RegistryClient } from './zk.js';
+
+const UINT32_MAX = 4294967295;
+/** `openmldb::client::INVALID_PID`. */
+const INVALID_PID = UINT32_MAX;
+
+export interface CliEnv {
+  flags: Flags;
+  dialect: Dialect;
+  version: string;
+  stdin: LineReader;
+}
+
+/** Column width limit of TPrinter: the flag in OpenMLDB, TPrinter(cols)'s 50 in the 2018 code. */
+export function maxColWidth(env: CliEnv): number {
+  return env.dialect === '2018' ? 50 : env.flags.num('max_col_display_length');
+}
+
+/** openmldb::client::NsClient: the RPC channel plus the current database. */
+export class NsClient {
+  db = '';
+  constructor(readonly channel: BrpcChannel) {}
+
+  call(method: string, req: Json) {
+    return callBool(this.channel, 'NameServer', method, req);
+  }
+
+  callSt(method: string, req: Json) {
+    return callSt(this.channel, 'NameServer', method, req);
+  }
+
+  /** `NsClient::Use`. */
+  async use(db: string): Promise<{ ok: boolean; msg: string }> {
+    const r = await this.call('UseDatabase', { db });
+    if (r.ok) this.db = db;
+    return { ok: r.ok, msg: r.msg };
+  }
+}
+
+interface NsSession {
+  env: CliEnv;
+  client: NsClient;
+  zk: RegistryClient | undefined;
+  realEpMap: Map<string, string>;
+}
+
+// ---------------------------------------------------------------------------------------
+// pid groups (SplitPidGroup)
+
+function isNumber(s: string): boolean {
+  return /^\d+$/.test(s);
+}
+
+/** `SplitPidGroup`: -1 on a format error (some errors also print a line). */
+function splitPidGroup(group: string, pids: Set<number>): number {
+  if (isNumber(group)) {
+    const pid = fromCharsU32(group);
+    if (pid === undefined) {
+      println('Invalid args. pid should be uint32_t');
+      return -1;
+    }
+    pids.add(pid);
+  } else if (group.includes('-')) {
+    const vec = group.split('-');
+    if (vec.length !== 2 || !isNumber(vec[0] as string) || !isNumber(vec[1] as string)) return -1;
+    const start = fromCharsU32(vec[0] as string);
+    const end = fromCharsU32(vec[1] as string);
+    if (start === undefined || end === undefined) {
+      println('Invalid args. pid should be uint32_t');
+      return -1;
+    }
+    for (let p = start; p <= end; p++) pids.add(p);
+  } else if (group.includes(',')) {
+    for (const s of group.split(',')) {
+      if (!isNumber(s)) return -1;
+      const pid = fromCharsU32(s);
+      if (pid === undefined) {
+        println('Invalid args. pid should be uint32_t');
+        return -1;
+      }
+      pids.add(pid);
+    }
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// display
+
+/** `%Y%m%d%H%M%S` in local time. */
+export function formatLocalTime(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  if (Number.isNaN(d.getTime())) return '';
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p2(d.getMonth() + 1)}${p2(d.getDate())}${p2(d.getHours())}${p2(d.getMinutes())}${p2(d.getSeconds())}`;
+}
+
+/** uint64 subtraction as the C++ code does it. */
+function u64Diff(a: number, b: number): string {
+  return BigInt.asUintN(64, BigInt(Math.trunc(a)) - BigInt(Math.trunc(b))).toString();
+}
+
+/** `PrintTableInfo` (display.h) and, for the 2018 dialect, the rtidb 2018-12 showtable. */
+export function showTableText(tables: Json[], env: CliEnv): string {
+  if (env.dialect === '2018') {
+    const header = ['name', 'tid', 'pid', 'endpoint', 'role', 'ttl', 'is_alive', 'compress_type', 'offset', 'record_cnt', 'memused'];
+    const rows: string[][] = [];
+    for (const t of tables) {
+      const ttl = numField(t, 'ttl') ?? 0;
+      const ttlCell = strField(t, 'ttl_type') === 'kLatestTime' ? String(ttl) : `${ttl}min`;
+      const compress = enumField(t, 'compress_type', COMPRESS_TYPE) ?? 'kNoCompress';
+      for (const p of arrField(t, 'table_partition')) {
+        for (const m of arrField(p, 'partition_meta')) {
+          const offset = numField(m, 'offset');
+          const cnt = numField(m, 'record_cnt');
+          const bytes = numField(m, 'record_byte_size');
+          rows.push([
+            strField(t, 'name') ?? '',
+            String(numField(t, 'tid') ?? 0),
+            String(numField(p, 'pid') ?? 0),
+            strField(m, 'endpoint') ?? '',
+            boolField(m, 'is_leader') === true ? 'leader' : 'follower',
+            ttlCell,
+            boolField(m, 'is_alive') === false ? 'no' : 'yes',
+            compress,
+            offset === undefined ? '-' : String(offset),
+            cnt === undefined ? '-' : String(cnt),
+            bytes === undefined ? '-' : humanReadableString(bytes),
+          ]);
+        }
+      }
+    }
+    return formatTable(header, rows, { maxColWidth: maxColWidth(env) });
+  }
+  const header = ['name', 'tid', 'pid', 'endpoint', 'role', 'is_alive', 'offset', 'record_cnt', 'memused', 'diskused'];
+  const rows: string[][] = [];
+  const dash = (row: string[]) => {
+    while (row.length < header.length) row.push('-');
+    return row;
+  };
+  for (const t of tables) {
+    const name = strField(t, 'name') ?? '';
+    const tid = String(numField(t, 'tid') ?? 0);
+    const parts = arrField(t, 'table_partition');
+    if (parts.length === 0) {
+      rows.push(dash([name, tid]));
+      continue;
+    }
+    for (const p of parts) {
+      const pid = String(numField(p, 'pid') ?? 0);
+      const metas = arrField(p, 'partition_meta');
+      if (metas.length === 0) {
+        rows.push(dash([name, tid, pid]));
+        continue;
+      }
+      for (const m of metas) {
+        const offset = numField(m, 'offset');
+        const cnt = numField(m, 'record_cnt');
+        const bytes = numField(m, 'record_byte_size');
+        rows.push([
+          name,
+          tid,
+          pid,
+          strField(m, 'endpoint') ?? '',
+          boolField(m, 'is_leader') === true ? 'leader' : 'follower',
+          boolField(m, 'is_alive') === false ? 'no' : 'yes',
+          offset === undefined ? '-' : String(offset),
+          cnt === undefined ? '-' : String(cnt),
+          bytes === undefined ? '-' : humanReadableString(bytes),
+          humanReadableString(numField(m, 'diskused') ?? 0),
+        ]);
+      }
+    }
+  }
+  return formatTable(header, rows, { maxColWidth: maxColWidth(env) });
+}
+
+/** `HandleNSShowOPStatus` rows. */
+export function showOpStatusText(ops: Json[], env: CliEnv, nowSeconds: number): string {
+  const modern = env.dialect !== '2018';
+  const header = ['op_id', 'op_type', 'name', 'pid', 'status', 'start_time', 'execute_time', 'end_time', 'cur_task'];
+  if (modern) header.push('for_replica_cluster');
+  const rows: string[][] = [];
+  for (const op of ops) {
+    const row: string[] = [];
+    row.push(String(numField(op, 'op_id') ?? 0));
+    row.push(strField(op, 'op_type') ?? '');
+    const name = strField(op, 'name');
+    const pid = numField(op, 'pid');
+    if (modern) {
+      row.push(name ?? '-');
+      row.push(pid !== undefined && pid !== INVALID_PID ? String(pid) : '-');
+    } else if (name !== undefined && pid !== undefined) {
+      row.push(name, String(pid));
+    } else {
+      row.push('-', '-');
+    }
+    row.push(strField(op, 'status') ?? '');
+    const start = numField(op, 'start_time') ?? 0;
+    const end = numField(op, 'end_time') ?? 0;
+    if (start > 0) {
+      row.push(formatLocalTime(start));
+      if (end !== 0) {
+        row.push(u64Diff(end, start) + 's');
+        row.push(formatLocalTime(end));
+      } else {
+        row.push(u64Diff(nowSeconds, start) + 's');
+        row.push('-');
+      }
+    } else {
+      row.push('-', '-', '-');
+    }
+    row.push(strField(op, 'task_type') ?? '');
+    if (modern) row.push(numField(op, 'for_replica_cluster') === 1 ? 'yes' : 'no');
+    rows.push(row);
+  }
+  return formatTable(header, rows, { maxColWidth: maxColWidth(env) });
+}
+
+// ---------------------------------------------------------------------------------------
+// command handlers
+
+async function showTablet(s: NsSession): Promise<void> {
+  const r = await s.client.call('ShowTablet', {});
+  if (!r.ok) {
+    println(`Fail to show tablets. error msg: ${r.msg}`);
+    return;
+  }
+  const old = s.env.dialect === '2018';
+  const header = old ? ['endpoint', 'state', 'age'] : ['endpoint', 'real_endpoint', 'state', 'age'];
+  const rows = arrField(r.body, 'tablets').map((t) => {
+    let state = strField(t, 'state') ?? '';
+    if (old && state === 'kHealthy') state = 'kTabletHealthy';
+    if (old && state === 'kOffline') state = 'kTabletOffline';
+    const age = humanReadableTime(numField(t, 'age') ?? 0);
+    return old ? [strField(t, 'endpoint') ?? '', state, age] : [strField(t, 'endpoint') ?? '', strField(t, 'real_endpoint') ?? '', state, age];
+  });
+  process.stdout.write(formatTable(header, rows, { maxColWidth: maxColWidth(s.env) }));
+}
+
+async function showNameServer(s: NsSession): Promise<void> {
+  const root = s.env.flags.str('zk_root_path');
+  if (s.env.flags.str('zk_cluster') === '' || !s.zk) {
+    println('Show nameserver failed. zk_cluster is empty');
+    return;
+  }
+  const nodePath = root + '/leader';
+  const children = await s.zk.getChildren(nodePath);
+  if (!children || children.length === 0) {
+    println('get children failed');
+    return;
+  }
+  const endpoints: string[] = [];
+  for (const c of children) {
+    const realPath = nodePath + '/' + c;
+    const ep = await s.zk.getValue(realPath);
+    if (ep === undefined) {
+      println(`get endpoint failed. path ${realPath}`);
+      return;
+    }
+    if (!endpoints.includes(ep)) endpoints.push(ep);
+  }
+  const old = s.env.dialect === '2018';
+  const header = old ? ['endpoint', 'role'] : ['endpoint', 'real_endpoint', 'role'];
+  const rows = endpoints.map((ep, i) => {
+    const role = i === 0 ? 'leader' : 'standby';
+    if (old) return [ep, role];
+    const real = s.realEpMap.get(ep) ?? '';
+    return [ep, real === '' ? '-' : real, role];
+  });
+  process.stdout.write(formatTable(header, rows, { maxColWidth: maxColWidth(s.env) }));
+}
+
+async function showTable(s: NsSession, parts: string[]): Promise<void> {
+  const name = parts.length >= 2 ? (parts[1] as string) : '';
+  const req: Json = {};
+  if (name !== '') req['name'] = name;
+  req['db'] = s.client.db;
+  req['show_all'] = false;
+  const r = await s.client.call('ShowTable', req);
+  if (!r.ok) {
+    println(`failed to showtable. error msg: ${r.msg}`);
+    return;
+  }
+  process.stdout.write(showTableText(arrField(r.body, 'table_info'), s.env));
+}
+
+async function showDb(s: NsSession): Promise<void> {
+  // HandleNSShowDB ignores the result: an RPC failure prints an empty table
+  const r = await s.client.channel.call('NameServer', 'ShowDatabase', {});
+  const dbs = r.ok ? (Array.isArray(r.body['db']) ? (r.body['db'] as unknown[]).map((d) => String(d)) : []) : [];
+  const rows = dbs.map((d, i) => [String(i + 1), d]);
+  process.stdout.write(formatTable(['#', 'name'], rows, { maxColWidth: maxColWidth(s.env) }));
+}
+
+async function confSet(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < 3) {
+    println('Bad format');
+    return;
+  }
+  const key = parts[1] as string;
+  const r = await s.client.call('ConfSet', { conf: { key, value: parts[2] as string } });
+  if (!r.ok) {
+    println(`failed to set ${key}. error msg: ${r.msg}`);
+    return;
+  }
+  println(`set ${key} ok`);
+}
+
+async function confGet(s: NsSession, parts: string[]): Promise<void> {
+  const key = parts.length > 1 ? (parts[1] as string) : '';
+  const r = await s.client.call('ConfGet', {});
+  const conf = new Map<string, string>();
+  let ok = r.ok;
+  let msg = r.msg;
+  if (ok) {
+    for (const c of arrField(r.body, 'conf')) {
+      const k = strField(c, 'key') ?? '';
+      const v = strField(c, 'value') ?? '';
+      if (key === '') {
+        if (!conf.has(k)) conf.set(k, v);
+      } else if (k === key) {
+        conf.set(key, v);
+        break;
+      }
+    }
+    if (key !== '' && conf.size === 0) {
+      msg = `cannot found key ${key}`;
+      ok = false;
+    }
+  }
+  if (!ok) {
+    // the real client reads parts[1] here even when it does not exist (undefined behaviour)
+    println(`failed to set ${key}. error msg: ${msg}`);
+    return;
+  }
+  const rows = [...conf.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([k, v]) => [k, v]);
+  process.stdout.write(formatTable(['key', 'value'], rows, { maxColWidth: maxColWidth(s.env) }));
+}
+
+async function changeLeader(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < 3) {
+    println('Bad format');
+    return;
+  }
+  const pid = fromCharsU32(parts[2] as string);
+  if (pid === undefined) {
+    println('Invalid args. pid should be uint32_t');
+    return;
+  }
+  const req: Json = { name: parts[1] as string, pid };
+  if (parts.length > 3) req['candidate_leader'] = parts[3] as string;
+  req['db'] = s.client.db;
+  const { st } = await s.client.callSt('ChangeLeader', req);
+  if (!statusOk(st)) {
+    println(`failed to change leader. error msg: ${st.msg}`);
+    return;
+  }
+  println(
+    s.env.dialect === '2018'
+      ? 'change leader ok'
+      : 'change leader ok. If there are writing operations while changing a leader, it may cause data loss.',
+  );
+}
+
+async function offlineEndpoint(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < 2) {
+    println('Bad format');
+    return;
+  }
+  let concurrency = 0;
+  if (parts.length > 2) {
+    const v = lexicalCastInt32(parts[2] as string);
+    if (v === undefined) {
+      println('Invalid args. concurrency should be uint32_t');
+      return;
+    }
+    if (v <= 0) {
+      println('Invalid args. concurrency should be greater than 0');
+      return;
+    }
+    concurrency = v;
+  }
+  const req: Json = { endpoint: parts[1] as string };
+  if (concurrency > 0) req['concurrency'] = concurrency;
+  const r = await s.client.call('OfflineEndpoint', req);
+  if (!r.ok) {
+    println(`failed to offline endpoint. error msg: ${r.msg}`);
+    return;
+  }
+  println('offline endpoint ok');
+}
+
+async function recoverEndpoint(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < 2) {
+    println('Bad format');
+    return;
+  }
+  let needRestore = false;
+  if (parts.length > 2) {
+    const v = (parts[2] as string).toLowerCase();
+    if (v === 'true') needRestore = true;
+    else if (v === 'false') needRestore = false;
+    else {
+      println('Invalid args. need_restore should be true or false');
+      return;
+    }
+  }
+  let concurrency = 0;
+  if (parts.length > 3) {
+    if (s.env.dialect === '2018') {
+      const v = lexicalCastInt32(parts[3] as string);
+      if (v === undefined) {
+        println('Invalid args. concurrency should be uint32_t');
+        return;
+      }
+      if (v <= 0) {
+        println('Invalid args. concurrency should be greater than 0');
+        return;
+      }
+      concurrency = v;
+    } else {
+      const v = fromCharsU32(parts[3] as string);
+      if (v === undefined) {
+        println('Invalid args. concurrency should be uint32');
+        return;
+      }
+      concurrency = v;
+    }
+  }
+  const req: Json = { endpoint: parts[1] as string };
+  if (concurrency > 0) req['concurrency'] = concurrency;
+  req['need_restore'] = needRestore;
+  const r = await s.client.call('RecoverEndpoint', req);
+  if (!r.ok) {
+    println(`failed to recover endpoint. error msg: ${r.msg}`);
+    return;
+  }
+  println('recover endpoint ok');
+}
+
+async function recoverTable(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < 4) {
+    println('Bad format');
+    return;
+  }
+  const pid = fromCharsU32(parts[2] as string);
+  if (pid === undefined) {
+    println('Invalid args. pid should be uint32_t');
+    return;
+  }
+  const { st } = await s.client.callSt('RecoverTable', { name: parts[1] as string, pid, endpoint: parts[3] as string, db: s.client.db });
+  if (!statusOk(st)) {
+    println(`Fail to recover table. error msg:${st.msg}`);
+    return;
+  }
+  println('recover table ok');
+}
+
+async function updateTableAlive(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < 5) {
+    println('Bad format');
+    return;
+  }
+  const name = parts[1] as string;
+  const endpoint = parts[3] as string;
+  let isAlive: boolean;
+  if (parts[4] === 'yes') isAlive = true;
+  else if (parts[4] === 'no') isAlive = false;
+  else {
+    println('is_alive should be yes or no');
+    return;
+  }
+  let pid = UINT32_MAX;
+  if (parts[2] !== '*') {
+    const v = fromCharsU32(parts[2] as string);
+    if (v === undefined) {
+      println('Invalid args. pid should be uint32_t');
+      return;
+    }
+    pid = v;
+  }
+  const req: Json = { name, endpoint };
+  if (pid < UINT32_MAX) req['pid'] = pid;
+  req['is_alive'] = isAlive;
+  req['db'] = s.client.db;
+  const { st } = await s.client.callSt('UpdateTableAliveStatus', req);
+  if (!statusOk(st)) {
+    println(`Fail to update table alive. error msg: ${st.msg}`);
+    return;
+  }
+  println('update ok');
+}
+
+async function showOpStatus(s: NsSession, parts: string[]): Promise<void> {
+  const name = parts.length > 1 ? (parts[1] as string) : '';
+  let pid = INVALID_PID;
+  if (parts.length > 2) {
+    const v = fromCharsU32(parts[2] as string);
+    if (v === undefined) {
+      println(s.env.dialect === '2018' ? 'Invalid args pid should be uint32_t' : 'Invalid args. pid should be uint32_t');
+      return;
+    }
+    pid = v;
+  }
+  const req: Json = {};
+  if (name !== '') req['name'] = name;
+  if (pid !== INVALID_PID) req['pid'] = pid;
+  if (s.client.db !== '') req['db'] = s.client.db;
+  const r = await s.client.call('ShowOPStatus', req);
+  if (!r.ok) {
+    println(`Fail to show tablets. error msg: ${r.msg}`);
+    return;
+  }
+  process.stdout.write(showOpStatusText(arrField(r.body, 'op_status'), s.env, Math.trunc(Date.now() / 1000)));
+}
+
+async function cancelOp(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < 2) {
+    println('bad cancelop format, eg cancelop 1002');
+    return;
+  }
+  const opId = fromCharsU64(parts[1] as string);
+  if (opId === undefined) {
+    println('Invalid args. op_id should be uint64_t');
+    return;
+  }
+  if (s.env.dialect === '2018') {
+    const r = await s.client.call('CancelOP', { op_id: jsonNum(opId) });
+    println(r.ok ? 'Cancel op ok!' : `Cancel op failed! ${r.msg}`);
+    return;
+  }
+  const { st } = await s.client.callSt('CancelOP', { op_id: jsonNum(opId) });
+  println(statusOk(st) ? 'Cancel op ok' : `Cancel op failed, error msg: ${statusToString(st)}`);
+}
+
+async function deleteOp(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < 2) {
+    println('bad deleteop format, eg: deleteop 1002, deleteop doing');
+    return;
+  }
+  const req: Json = {};
+  if (s.client.db !== '') req['db'] = s.client.db;
+  const id = simpleAtoiU64(parts[1] as string);
+  if (id !== undefined) {
+    req['op_id'] = jsonNum(id);
+  } else {
+    const w = (parts[1] as string).toLowerCase();
+    const status = w === 'done' ? 'kDone' : w === 'failed' ? 'kFailed' : w === 'canceled' ? 'kCanceled' : undefined;
+    if (!status) {
+      println('invalid args');
+      return;
+    }
+    req['status'] = status;
+  }
+  const { st } = await s.client.callSt('DeleteOP', req);
+  println(statusOk(st) ? 'Delete op ok' : `Delete op failed, error msg: ${statusToString(st)}`);
+}
+
+async function addOrDelReplica(s: NsSession, parts: string[], add: boolean): Promise<void> {
+  if (parts.length < 4) {
+    println('Bad format');
+    return;
+  }
+  const pids = new Set<number>();
+  if (splitPidGroup(parts[2] as string, pids) < 0) {
+    println(`pid group[${parts[2] as string}] format error`);
+    return;
+  }
+  if (pids.size === 0) {
+    println('has not valid pid');
+    return;
+  }
+  const sorted = [...pids].sort((a, b) => a - b);
+  const req: Json = { name: parts[1] as string, pid: sorted[0] as number, endpoint: parts[3] as string };
+  if (sorted.length > 1) req['pid_group'] = sorted;
+  req['db'] = s.client.db;
+  const { st } = await s.client.callSt(add ? 'AddReplicaNS' : 'DelReplicaNS', req);
+  if (!statusOk(st)) {
+    println(`${add ? 'Fail to addreplica' : 'Fail to delreplica'}. error msg:${st.msg}`);
+    return;
+  }
+  println(add ? 'AddReplica ok' : 'DelReplica ok');
+}
+
+async function migrate(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < 5) {
+    println('Bad format. eg, migrate 127.0.0.1:9991 table1 1-10 127.0.0.1:9992');
+    return;
+  }
+  if (parts[1] === parts[4]) {
+    println('migrate error. src_endpoint is same as des_endpoint');
+    return;
+  }
+  const pids = new Set<number>();
+  if (splitPidGroup(parts[3] as string, pids) < 0) {
+    println(`pid group[${parts[3] as string}] format error`);
+    return;
+  }
+  if (pids.size === 0) {
+    println('has not valid pid');
+    return;
+  }
+  const req: Json = {
+    src_endpoint: parts[1] as string,
+    name: parts[2] as string,
+    pid: [...pids].sort((a, b) => a - b),
+    des_endpoint: parts[4] as string,
+    db: s.client.db,
+  };
+  const { st } = await s.client.callSt('Migrate', req);
+  if (!statusOk(st)) {
+    println(`failed to migrate partition. error msg: ${st.msg}`);
+    return;
+  }
+  println('partition migrate ok');
+}
+
+async function useDb(s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length === 1) {
+    s.client.db = '';
+    println('Use default database');
+    return;
+  }
+  const r = await s.client.use(parts[1] as string);
+  println(r.ok ? `Use database: ${parts[1] as string}` : `Use database failed. error msg: ${r.msg}`);
+}
+
+const HELP = [
+  'supported commands (simulated openmldb ns_client):',
+  '  showns | showtablet | showdb | showtable [name] | showopstatus [name [pid]]',
+  '  confget [key] | confset auto_failover true|false',
+  '  updatetablealive name pid|* endpoint yes|no | recovertable name pid endpoint',
+  '  changeleader name pid [endpoint|auto] | offlineendpoint endpoint [concurrency]',
+  '  recoverendpoint endpoint [need_restore] [concurrency] | cancelop op_id | deleteop op_id|done|failed|canceled',
+  '  addreplica name pid_group endpoint | delreplica name pid_group endpoint | migrate src name pid_group des',
+  '  use [db] | exit | quit',
+];
+
+/** One command; returns true when the client should exit (`exit`/`quit`). */
+async function dispatch(s: NsSession, parts: string[]): Promise<boolean> {
+  switch (parts[0]) {
+    case 'showtablet':
+      await showTablet(s);
+      break;
+    case 'showns':
+      await showNameServer(s);
+      break;
+    case 'showopstatus':
+      await showOpStatus(s, parts);
+      break;
+    case 'showtable':
+      await showTable(s, parts);
+      break;
+    case 'confset':
+      await confSet(s, parts);
+      break;
+    case 'confget':
+      await confGet(s, parts);
+      break;
+    case 'changeleader':
+      await changeLeader(s, parts);
+      break;
+    case 'offlineendpoint':
+      await offlineEndpoint(s, parts);
+      break;
+    case 'migrate':
+      await migrate(s, parts);
+      break;
+    case 'recoverendpoint':
+      await recoverEndpoint(s, parts);
+      break;
+    case 'recovertable':
+      await recoverTable(s, parts);
+      break;
+    case 'updatetablealive':
+      await updateTableAlive(s, parts);
+      break;
+    case 'cancelop':
+      await cancelOp(s, parts);
+      break;
+    case 'deleteop':
+      await deleteOp(s, parts);
+      break;
+    case 'addreplica':
+      await addOrDelReplica(s, parts, true);
+      break;
+    case 'delreplica':
+      await addOrDelReplica(s, parts, false);
+      break;
+    case 'showdb':
+      await showDb(s);
+      break;
+    case 'use':
+      await useDb(s, parts);
+      break;
+    case 'exit':
+    case 'quit':
+      println('bye');
+      return true;
+    case 'help':
+    case 'man':
+      for (const l of HELP) println(l);
+      break;
+    default:
+      println('unsupported cmd');
+  }
+  return false;
+}
+
+/** `StartNsClient`. */
+export async function startNsClient(env: CliEnv): Promise<void> {
+  const { flags } = env;
+  const cmd = flags.str('cmd');
+  const interactive = flags.bool('interactive');
+  const modern = env.dialect !== '2018';
+  // v0.6.0+: banner only without --cmd; before: whenever interactive
+  if (modern ? cmd === '' : interactive) println(`Welcome to openmldb with version ${env.version}`);
+
+  let endpoint = '';
+  let realEndpoint = '';
+  let zk: RegistryClient | undefined;
+  const realEpMap = new Map<string, string>();
+  const zkCluster = flags.str('zk_cluster');
+  const root = flags.str('zk_root_path');
+  if (zkCluster !== '') {
+    // the pre-v0.6 client had a hard-coded 1000 ms session timeout
+    zk = new RegistryClient(zkCluster, modern ? flags.num('zk_session_timeout') : 1000);
+    if (!(await zk.init())) {
+      println('zk client init failed');
+      return;
+    }
+    const nodePath = root + '/leader';
+    const children = await zk.getChildren(nodePath);
+    if (!children || children.length === 0) {
+      println('get children failed');
+      return;
+    }
+    const leader = await zk.getValue(nodePath + '/' + (children[0] as string));
+    if (leader === undefined) {
+      println('get leader failed');
+      return;
+    }
+    endpoint = leader;
+    println(`ns leader: ${endpoint}`);
+    const namePath = root + '/map/names/' + endpoint;
+    if ((await zk.exists(namePath)) === 0) {
+      const real = await zk.getValue(namePath);
+      if (real === undefined) {
+        println('get real_endpoint failed');
+        return;
+      }
+      realEndpoint = real;
+      const nameRoot = root + '/map/names';
+      const nodes = await zk.getChildren(nameRoot);
+      if (!nodes || nodes.length === 0) {
+        println('get server name nodes failed');
+        return;
+      }
+      for (const node of nodes) {
+        const v = await zk.getValue(nameRoot + '/' + node);
+        if (v === undefined) {
+          println('get zk server name failed');
+          return;
+        }
+        if (!realEpMap.has(node)) realEpMap.set(node, v);
+      }
+    }
+  } else if (flags.str('endpoint') !== '') {
+    endpoint = flags.str('endpoint');
+  } else {
+    println('Start failed! not set endpoint or zk_cluster');
+    return;
+  }
+
+  const channel = new BrpcChannel(realEndpoint === '' ? endpoint : realEndpoint, flags.num('request_timeout_ms'));
+  if ((await channel.init()) < 0) {
+    println('client init failed');
+    return;
+  }
+  const session: NsSession = { env, client: new NsClient(channel), zk, realEpMap };
+  const database = flags.str('database');
+
+  // modern: a non-empty --cmd always runs (and is repeated forever when interactive);
+  // pre-v0.6: --cmd is used only with --interactive=false, else the prompt reads stdin
+  const useCmd = modern ? cmd !== '' : !interactive;
+  for (;;) {
+    let buffer: string;
+    if (useCmd) {
+      buffer = cmd;
+      if (database !== '') await session.client.use(database);
+    } else {
+      const line = await env.stdin.readLine(`${endpoint} ${session.client.db}> `);
+      if (line === null) return;
+      buffer = cleanLine(line);
+      if (buffer === '') continue;
+    }
+    const parts = splitString(buffer);
+    if (parts.length === 0) {
+      // an empty --cmd with --interactive=false spins forever in the real client
+      await sleep(1000);
+      continue;
+    }
+    if (await dispatch(session, parts)) return;
+    if (!interactive) return;
+    await yieldNow();
+  }
+}
