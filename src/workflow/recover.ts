@@ -82,10 +82,9 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
         switchedOff = true;
       }
       o.progress.info(`round ${round}: ${work.length} partitions to work on`);
-      for (const p of work) {
-        plans.set(key(p.db, p.table, p.pid), p);
-        touched.add(key(p.db, p.table, p.pid));
-      }
+      // The report keeps each partition's first plan: its leader choice, evidence and the
+      // entries at stake are what the operator decided on (later rounds see the new state).
+      for (const p of work) touched.add(key(p.db, p.table, p.pid));
       const results = await applyPlan(client, work, { ...o.apply, opBaseline, signal: o.interrupt.controller.signal, progress: o.progress });
       for (const r of results) {
         const k = key(r.plan.db, r.plan.table, r.plan.pid);

@@ -1,0 +1,60 @@
+// Fail closed on data loss: a partition whose best replica sits on a down tablet is
+// refused without --accept-data-loss, recovered with it, and the ledger then shows
+// exactly the entries the report said were at stake.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Report } from '../../src/workflow/report.js';
+import { recoverCli, startSim } from '../helpers/sim.js';
+
+interface State {
+  tablets: Array<{ endpoint: string; disk: Array<{ tid: number; pid: number; binlogOffset: number }> }>;
+  tables: Array<{ tid: number; db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string; isLeader: boolean; isAlive: boolean }> }> }>;
+}
+
+describe('--accept-data-loss', () => {
+  it('refuses, then recovers with the flag, losing exactly what was reported at stake', async () => {
+    const sim = await startSim(['--scenario', 'full-restart-after-failover', '--tables', '2', '--partitions', '2', '--seed', '9']);
+    try {
+      const s = await sim.ctl<State>('state');
+      const disk = (ep: string, tid: number, pid: number) => s.tablets.find((t) => t.endpoint === ep)?.disk.find((d) => d.tid === tid && d.pid === pid)?.binlogOffset ?? 0;
+      let target: { db: string; name: string; pid: number; best: string } | undefined;
+      for (const t of s.tables) {
+        for (const p of t.partitions) {
+          const flagged = p.replicas.find((r) => r.isLeader && r.isAlive);
+          const ahead = p.replicas.find((r) => !r.isLeader && flagged && disk(r.endpoint, t.tid, p.pid) > disk(flagged.endpoint, t.tid, p.pid));
+          if (ahead) target = { db: t.db, name: t.name, pid: p.pid, best: ahead.endpoint };
+        }
+      }
+      assert.ok(target, 'the scenario has a partition whose best replica is a follower');
+      await sim.ctl('tablet', { action: 'stop', endpoint: target.best });
+      const find = (r: Report) => r.tables.find((t) => t.db === target?.db && t.name === target.name)?.partitions.find((p) => p.pid === target?.pid);
+
+      const refused = await recoverCli(sim, ['recover', '--json', '--quiet']);
+      assert.equal(refused.code, 1, refused.stderr);
+      const r1 = JSON.parse(refused.stdout) as Report;
+      const p1 = find(r1);
+      assert.equal(p1?.status, 'refused', JSON.stringify(p1, null, 1).slice(0, 3000));
+      assert.ok((p1?.atStake ?? 0) > 0);
+      assert.equal(p1?.actions.length, 0, 'the refused partition was not touched');
+      assert.ok(!(await sim.mutations()).some((m) => JSON.stringify(m.body).includes(`"name":"${target?.name}"`) && JSON.stringify(m.body).includes(`"pid":${target?.pid}`)));
+
+      const accepted = await recoverCli(sim, ['recover', '--json', '--quiet', '--accept-data-loss']);
+      const r2 = JSON.parse(accepted.stdout) as Report;
+      assert.equal(accepted.code, 1, 'replicas on the down tablet are still left');
+      const p2 = find(r2);
+      assert.ok(p2 && p2.left.some((l) => l.endpoint === target?.best), 'the down replica is reported as left');
+      assert.equal(p2.atStake, p1?.atStake, 'the same entries at stake, now accepted');
+
+      await sim.ctl('tablet', { action: 'start', endpoint: target.best });
+      const done = await recoverCli(sim, ['recover', '--json', '--quiet', '--accept-data-loss']);
+      assert.equal(done.code, 0, done.stdout.slice(0, 2000));
+      const check = await sim.check();
+      assert.deepEqual(check.problems, []);
+      const line = check.ledger.find((l) => l.db === target?.db && l.table === target.name && l.pid === target.pid);
+      assert.equal(line?.lost, p1?.atStake, 'the ledger shows exactly the entries accepted as lost');
+      assert.equal(check.entriesLost, p1?.atStake, 'and nothing else was lost');
+    } finally {
+      await sim.down();
+    }
+  });
+});
