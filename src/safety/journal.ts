@@ -1,0 +1,80 @@
+// The run journal: written atomically before the first change, it records the value of
+// auto_failover before ANY run touched it. A run killed with SIGKILL leaves it behind, so
+// the next run restores that original value instead of the `false` the dead run left in
+// ZooKeeper (OpenMLDB's own script gets this wrong). A completed run clears it.
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+export interface Journal {
+  version: 1;
+  runId: string;
+  pid: number;
+  host: string;
+  command: string;
+  cluster: { zkCluster: string; zkRootPath: string };
+  startedAt: string;
+  /** auto_failover before the first run of a chain of interrupted runs changed it. */
+  autoFailoverOriginal: boolean;
+  /** Runs that picked this journal up after a crash, oldest first. */
+  resumedBy: string[];
+}
+
+export class JournalError extends Error {
+  override readonly name = 'JournalError';
+}
+
+export function journalPath(stateDir: string, key: string): string {
+  return join(stateDir, `${key}.journal.json`);
+}
+
+/** Write-to-temp, fsync, rename: a reader sees the old file or the new one, never half. */
+export function writeAtomic(path: string, content: string): void {
+  const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function readJournal(path: string): Journal | undefined {
+  if (!existsSync(path)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new JournalError(`the run journal ${path} is unreadable (${(err as Error).message}): check it, then delete it to start afresh`);
+  }
+  const j = parsed as Partial<Journal>;
+  if (j.version !== 1 || typeof j.autoFailoverOriginal !== 'boolean' || typeof j.runId !== 'string') {
+    throw new JournalError(`the run journal ${path} is not one this tool wrote: check it, then delete it to start afresh`);
+  }
+  return { resumedBy: [], ...j } as Journal;
+}
+
+export function newJournal(command: string, cluster: Journal['cluster'], autoFailoverOriginal: boolean, runId: string = randomUUID()): Journal {
+  return {
+    version: 1,
+    runId,
+    pid: process.pid,
+    host: hostname(),
+    command,
+    cluster,
+    startedAt: new Date().toISOString(),
+    autoFailoverOriginal,
+    resumedBy: [],
+  };
+}
+
+export function writeJournal(path: string, j: Journal): void {
+  writeAtomic(path, `${JSON.stringify(j, null, 2)}\n`);
+}
+
+export function clearJournal(path: string): void {
+  rmSync(path, { force: true });
+}
