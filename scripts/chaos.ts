@@ -1,0 +1,211 @@
+// The chaos suite: for each simulator scenario and many seeds, random faults while
+// `openmldb-recover recover` runs: a fraction of calls failing transiently, an op
+// failing, a tablet crashing during the run and coming back, the nameserver leader
+// failing over, and the tool SIGKILLed at a random moment and then rerun. Every run must
+// end either with `openmldb-sim check` passing and 0 entries lost, or with a non-zero
+// exit whose report names exactly the partitions not served; in both cases auto_failover
+// is back at its value before the incident.
+//
+//   npm run chaos                       (every scenario x 5 seeds)
+//   npx tsx scripts/chaos.ts --seeds 3 --scenarios full-restart,partition-lost
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Rng } from '../src/sim/rng.js';
+import type { CheckReport } from '../src/sim/check.js';
+import type { SimInfo } from '../src/sim/daemon.js';
+import type { Report } from '../src/workflow/report.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+const SIM = join(REPO, 'dist/sim/cli/openmldb-sim.js');
+const RECOVER = join(REPO, 'dist/cli/openmldb-recover.js');
+
+export const CHAOS_SCENARIOS = ['full-restart', 'full-restart-after-failover', 'partition-lost', 'node-down'] as const;
+
+export interface ChaosRun {
+  scenario: string;
+  seed: number;
+  faults: Record<string, number>;
+  kills: number;
+  toolRuns: number;
+  exitCode: number;
+  outcome: 'served' | 'reported';
+  ok: boolean;
+  violations: string[];
+  durationMs: number;
+}
+
+interface Proc {
+  code: number;
+  stdout: string;
+  stderr: string;
+  killed: boolean;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number): Promise<Proc> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [cmd, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let killed = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = killAfterMs !== undefined ? setTimeout(() => { killed = true; child.kill('SIGKILL'); }, killAfterMs) : undefined;
+    child.on('exit', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolvePromise({ code: code ?? (signal === 'SIGKILL' ? 137 : 1), stdout, stderr, killed });
+    });
+  });
+}
+
+async function ctl(info: SimInfo, action: string, body: Record<string, unknown> = {}): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${info.controlPort}/ctl/${action}`, { method: 'POST', body: JSON.stringify(body) });
+  return res.json();
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Partitions the sim says are not served: `db.table:pid`. */
+function unserved(check: CheckReport): Set<string> {
+  const out = new Set<string>();
+  for (const p of check.problems) {
+    const m = p.match(/^(\S+)\.(\S+) pid (\d+):/);
+    if (m) out.add(`${m[1]}.${m[2]}:${m[3]}`);
+  }
+  return out;
+}
+
+export async function chaosRun(scenario: string, seed: number): Promise<ChaosRun> {
+  const started = Date.now();
+  const rng = new Rng(seed * 7919 + scenario.length);
+  const dir = mkdtempSync(join(tmpdir(), 'openmldb-chaos-'));
+  const stateDir = join(dir, 'state');
+  const violations: string[] = [];
+  const faults: Record<string, number> = {};
+  const count = (k: string, n = 1) => (faults[k] = (faults[k] ?? 0) + n);
+  let kills = 0;
+  let toolRuns = 0;
+  let last: Proc | undefined;
+  const upArgs = ['up', '--dir', dir, '--scenario', scenario, '--seed', String(seed), '--tables', '2', '--partitions', '2'];
+  if (scenario === 'partition-lost') upArgs.push('--replicas', '2', '--tablets', '3');
+  const up = await run(SIM, upArgs, {});
+  if (up.code !== 0) throw new Error(`sim up failed: ${up.stderr}`);
+  const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as SimInfo;
+  const env = { OPENMLDB_ZK_CLUSTER: info.zkCluster, OPENMLDB_ZK_ROOT_PATH: info.zkRootPath, OPENMLDB_BIN: info.bin, XDG_STATE_HOME: stateDir };
+  try {
+    // Transient faults for the whole run.
+    await ctl(info, 'fail', { kind: 'refused', fraction: 0.03 });
+    await ctl(info, 'fail', { kind: 'not-leader', method: 'ShowTable', fraction: 0.05 });
+    if (rng.chance(0.6)) await ctl(info, 'fail', { kind: 'timeout-after-apply', method: rng.pick(['UpdateTableAliveStatus', 'RecoverTable', 'LoadTable']), count: 1, delayMs: 200 });
+    if (rng.chance(0.5)) {
+      await ctl(info, 'fail-op', { opType: rng.pick(['kRecoverTableOP', 'kReAddReplicaNoSendOP', 'kReAddReplicaOP']), count: 1 });
+      count('op-fail-armed');
+    }
+    const tablets = info.tablets.map((t) => t.endpoint);
+    const downAtStart = scenario === 'node-down' ? new Set(((await ctl(info, 'state')) as { tablets: Array<{ endpoint: string; running: boolean }> }).tablets.filter((t) => !t.running).map((t) => t.endpoint)) : new Set<string>();
+
+    // Events during the first run.
+    const events: Array<Promise<void>> = [];
+    if (rng.chance(0.5)) {
+      const victim = rng.pick(tablets.filter((t) => !downAtStart.has(t)));
+      const at = rng.int(500, 4000);
+      events.push((async () => {
+        await sleep(at);
+        await ctl(info, 'tablet', { action: 'stop', endpoint: victim });
+        count('tablet-crash');
+        await sleep(rng.int(300, 2000));
+        await ctl(info, 'tablet', { action: 'start', endpoint: victim });
+      })());
+    }
+    if (rng.chance(0.4)) {
+      const at = rng.int(500, 5000);
+      events.push((async () => {
+        await sleep(at);
+        const r = (await ctl(info, 'nameserver', { action: 'stop', endpoint: 'leader' })) as { endpoint?: string };
+        count('nameserver-failover');
+        await sleep(rng.int(500, 1500));
+        if (r.endpoint) await ctl(info, 'nameserver', { action: 'start', endpoint: r.endpoint });
+      })());
+    }
+    const killAt = rng.chance(0.5) ? rng.int(800, 8000) : undefined;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      toolRuns++;
+      last = await run(RECOVER, ['recover', '--json', '--quiet', '--load-timeout', '60', '--op-timeout', '120'], env, attempt === 0 ? killAt : undefined);
+      if (last.killed) {
+        kills++;
+        continue;
+      }
+      // A run that ended while a tablet was still crashed may legitimately report it; run again
+      // once everything is back, as cron would.
+      await Promise.all(events);
+      if (last.code === 0 || attempt >= 1) break;
+    }
+    await Promise.all(events);
+    const state = (await ctl(info, 'state')) as { faults: { firedByKind: Record<string, number> } };
+    for (const [k, v] of Object.entries(state.faults.firedByKind)) count(k, v);
+    await ctl(info, 'clear-faults');
+    const check = (await ctl(info, 'check')) as CheckReport;
+    const code = last?.code ?? -1;
+    if (check.autoFailoverBefore !== undefined && check.autoFailover !== check.autoFailoverBefore) {
+      violations.push(`auto_failover is ${check.autoFailover}, was ${check.autoFailoverBefore}`);
+    }
+    let outcome: ChaosRun['outcome'] = 'served';
+    if (code === 0) {
+      if (!check.ok) violations.push(`exit 0 but check fails: ${check.problems.slice(0, 3).join('; ')}`);
+      if (check.entriesLost > 0) violations.push(`exit 0 but ${check.entriesLost} entries lost`);
+    } else {
+      outcome = 'reported';
+      let report: Report | undefined;
+      try {
+        report = JSON.parse(last?.stdout ?? '') as Report;
+      } catch {
+        violations.push(`exit ${code} without a JSON report: ${(last?.stderr ?? '').slice(0, 300)}`);
+      }
+      if (report) {
+        const named = new Set(report.tables.flatMap((t) => t.partitions.filter((p) => p.status !== 'healthy' && p.status !== 'recovered').map((p) => `${t.db}.${t.name}:${p.pid}`)));
+        const actual = unserved(check);
+        for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it`);
+        for (const p of named) if (!actual.has(p)) violations.push(`the report names ${p} but it is served`);
+        for (const t of report.tables) for (const p of t.partitions) {
+          if (p.status !== 'healthy' && p.status !== 'recovered' && p.problems.length + p.errors.length === 0 && p.reason === '') violations.push(`${t.db}.${t.name}:${p.pid} has no reason`);
+        }
+      }
+      if (check.entriesLost > 0) violations.push(`${check.entriesLost} entries lost without --accept-data-loss`);
+    }
+    return { scenario, seed, faults, kills, toolRuns, exitCode: code, outcome, ok: violations.length === 0, violations, durationMs: Date.now() - started };
+  } finally {
+    await run(SIM, ['down', '--dir', dir], {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function summarize(runs: ChaosRun[]): string {
+  const faults: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + v;
+  const lines = [
+    `chaos: ${runs.length} runs, ${runs.filter((r) => r.ok).length} ok, ${runs.filter((r) => !r.ok).length} violating`,
+    `  outcomes: ${runs.filter((r) => r.outcome === 'served').length} fully served (exit 0, 0 lost), ${runs.filter((r) => r.outcome === 'reported').length} reported (non-zero exit naming the partitions)`,
+    `  tool runs: ${runs.reduce((s, r) => s + r.toolRuns, 0)}, SIGKILLs: ${runs.reduce((s, r) => s + r.kills, 0)}`,
+    `  faults by kind: ${Object.entries(faults).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  ];
+  for (const r of runs.filter((x) => !x.ok)) lines.push(`  VIOLATION ${r.scenario} seed ${r.seed}: ${r.violations.join('; ')}`);
+  return lines.join('\n');
+}
+
+if (process.argv[1]?.endsWith('chaos.ts')) {
+  const { values } = parseArgs({ options: { seeds: { type: 'string', default: '5' }, scenarios: { type: 'string', default: CHAOS_SCENARIOS.join(',') }, 'first-seed': { type: 'string', default: '1' } } });
+  const seeds = Number(values.seeds);
+  const first = Number(values['first-seed']);
+  const runs: ChaosRun[] = [];
+  for (const scenario of String(values.scenarios).split(',')) {
+    for (let seed = first; seed < first + seeds; seed++) {
+      const r = await chaosRun(scenario, seed);
+      runs.push(r);
+      console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${scenario} seed ${seed}: exit ${r.exitCode}, ${r.outcome}, ${r.toolRuns} tool runs, ${r.kills} kills, faults ${JSON.stringify(r.faults)} (${(r.durationMs / 1000).toFixed(0)}s)${r.ok ? '' : `: ${r.violations.join('; ')}`}`);
+    }
+  }
+  console.log(summarize(runs));
+  process.exitCode = runs.every((r) => r.ok) ? 0 : 1;
+}
