@@ -9,6 +9,7 @@ import type { ClusterSnapshot } from '../cluster/types.js';
 import { EXIT } from '../commands/exit-codes.js';
 import { type ApplyOptions, type PartitionOutcome, applyPlan } from './apply.js';
 import { assessCluster } from './health.js';
+import { FailoverKeeper } from './failover-keeper.js';
 import type { Interrupt } from './interrupt.js';
 import { type PartitionPlan, type PlanOptions, describeStep, planRecovery } from './plan.js';
 import type { Progress } from './progress.js';
@@ -25,6 +26,8 @@ export interface RecoverOptions {
   progress: Progress;
   interrupt: Interrupt;
   cluster: { zkCluster: string; zkRootPath: string };
+  /** Restores auto_failover, across crashed runs when it has a journal store. */
+  keeper?: FailoverKeeper;
 }
 
 const key = (db: string, table: string, pid: number) => `${db}.${table}:${pid}`;
@@ -62,12 +65,13 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   const plans = new Map(firstPlan.partitions.map((p) => [key(p.db, p.table, p.pid), p]));
   const outcomes = new Map<string, PartitionOutcome>();
   const touched = new Set<string>();
-  let switchedOff = false;
+  const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.cluster }, o.progress);
   let after: boolean | undefined;
 
   if (o.dryRun) {
     return buildReport(o, first, first, plans, outcomes, touched, { before: first.autoFailover, switchedOff: false }, errors, started, opBaseline);
   }
+  keeper.begin(first.autoFailover);
 
   let snapshot: ClusterSnapshot = first;
   let plan = firstPlan;
@@ -75,12 +79,8 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
     for (let round = 1; round <= (o.rounds ?? 3); round++) {
       const work = plan.partitions.filter((p) => p.steps.length > 0);
       if (work.length === 0 || o.interrupt.aborted) break;
-      if (!switchedOff && snapshot.autoFailover) {
-        // Manual recovery commands are refused while auto_failover is on.
-        o.progress.info('auto_failover is on: switching it off for the run (confset auto_failover false)');
-        await client.confSet(false);
-        switchedOff = true;
-      }
+      // Manual recovery commands are refused while auto_failover is on.
+      if (!keeper.switchedOff) await keeper.ensureOff(client, snapshot.autoFailover);
       o.progress.info(`round ${round}: ${work.length} partitions to work on`);
       // The report keeps each partition's first plan: its leader choice, evidence and the
       // entries at stake are what the operator decided on (later rounds see the new state).
@@ -101,9 +101,9 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   } catch (err) {
     errors.push(err instanceof Error ? err.message : String(err));
   } finally {
-    if (switchedOff) {
+    if (keeper.switchedOff || keeper.pendingRestore) {
       o.interrupt.restoring = true;
-      after = await restoreAutoFailover(client, o.progress, errors);
+      after = await keeper.restore(client, errors);
     }
   }
   // Verify: the last observation was taken after the last change, unless the run
@@ -117,24 +117,9 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       errors.push(`verify: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  if (!switchedOff) after = final.autoFailover;
-  return buildReport(o, first, final, plans, outcomes, touched, { before: first.autoFailover, after, switchedOff }, errors, started, opBaseline);
-}
-
-/** Put auto_failover back, trying hard: leaving it off is the one thing we must not do. */
-async function restoreAutoFailover(client: OpenMLDBClient, progress: Progress, errors: string[]): Promise<boolean | undefined> {
-  for (let attempt = 1; attempt <= 8; attempt++) {
-    try {
-      await client.confSet(true);
-      progress.info('auto_failover restored to true (confset auto_failover true)');
-      return true;
-    } catch (err) {
-      progress.warn(`restoring auto_failover failed (attempt ${attempt}): ${err instanceof Error ? err.message : String(err)}`);
-      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
-    }
-  }
-  errors.push('auto_failover could not be restored to true: run `confset auto_failover true` on the nameserver');
-  return false;
+  if (!keeper.switchedOff && !keeper.pendingRestore) after = final.autoFailover;
+  const autoFailover = { before: keeper.original ?? first.autoFailover, ...(after !== undefined ? { after } : {}), switchedOff: keeper.switchedOff };
+  return buildReport(o, first, final, plans, outcomes, touched, autoFailover, errors, started, opBaseline);
 }
 
 function buildReport(

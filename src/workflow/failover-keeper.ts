@@ -1,0 +1,94 @@
+// Keeps auto_failover safe across a run and across crashed runs. Before the first change
+// the value found is written to the run journal; at the end it is put back to the value
+// before ANY run touched it (the journal's, when an earlier run died with it off) and the
+// journal is cleared. Without a journal store it still restores within one run.
+import { randomUUID } from 'node:crypto';
+import type { OpenMLDBClient } from '../cluster/client.js';
+import { type Journal, newJournal } from '../safety/journal.js';
+import type { Progress } from './progress.js';
+
+export interface JournalStore {
+  read(): Journal | undefined;
+  write(j: Journal): void;
+  clear(): void;
+}
+
+export class FailoverKeeper {
+  /** The value to leave behind. */
+  original: boolean | undefined;
+  /** An earlier run died and left its journal: this run finishes its job. */
+  resumed: Journal | undefined;
+  switchedOff = false;
+  private journaled = false;
+  readonly runId = randomUUID();
+
+  constructor(
+    private readonly store: JournalStore | undefined,
+    private readonly meta: { command: string; cluster: Journal['cluster'] },
+    private readonly progress: Progress,
+  ) {}
+
+  /** Called with the value observed at the start of the run. */
+  begin(observed: boolean): void {
+    this.resumed = this.store?.read();
+    this.original = this.resumed?.autoFailoverOriginal ?? observed;
+    if (this.resumed) {
+      this.progress.warn(
+        `an earlier run (${this.resumed.command}, pid ${this.resumed.pid} on ${this.resumed.host}, started ${this.resumed.startedAt}) did not finish; auto_failover was ${this.resumed.autoFailoverOriginal} before it and will be left so`,
+      );
+    }
+  }
+
+  /** Something must be restored even if this run changes nothing else. */
+  get pendingRestore(): boolean {
+    return this.resumed !== undefined;
+  }
+
+  /** Before the first change: journal first, then switch auto_failover off if it is on. */
+  async ensureOff(client: OpenMLDBClient, current: boolean): Promise<void> {
+    this.writeJournal();
+    if (current) {
+      this.progress.info('auto_failover is on: switching it off for the run (confset auto_failover false)');
+      this.switchedOff = true; // set first: a failed confset may still have applied
+      await client.confSet(false);
+    }
+  }
+
+  private writeJournal(): void {
+    if (this.journaled || !this.store || this.original === undefined) return;
+    const j = this.resumed
+      ? { ...this.resumed, resumedBy: [...this.resumed.resumedBy, this.runId] }
+      : newJournal(this.meta.command, this.meta.cluster, this.original, this.runId);
+    this.store.write(j);
+    this.journaled = true;
+  }
+
+  /**
+   * Put auto_failover back to the original value, trying hard (leaving it off is the one
+   * thing we must not do), then clear the journal. Returns the value left behind.
+   */
+  async restore(client: OpenMLDBClient, errors: string[]): Promise<boolean | undefined> {
+    if (this.original === undefined) return undefined;
+    const needed = this.original && (this.switchedOff || this.resumed !== undefined);
+    if (needed) {
+      let done = false;
+      for (let attempt = 1; attempt <= 8 && !done; attempt++) {
+        try {
+          await client.confSet(true);
+          done = true;
+          this.progress.info('auto_failover restored to true (confset auto_failover true)');
+        } catch (err) {
+          this.progress.warn(`restoring auto_failover failed (attempt ${attempt}): ${err instanceof Error ? err.message : String(err)}`);
+          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+        }
+      }
+      if (!done) {
+        // Keep the journal: the next run restores it.
+        errors.push('auto_failover could not be restored to true: run `confset auto_failover true` on the nameserver, or rerun this tool');
+        return false;
+      }
+    }
+    this.store?.clear();
+    return this.original;
+  }
+}
