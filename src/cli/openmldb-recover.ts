@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { connect, explain, parseFilter, positive } from '../commands/common.js';
 import { connectionOptions } from '../commands/config.js';
 import { EXIT, UsageError } from '../commands/exit-codes.js';
+import { openRunSafety } from '../commands/safety.js';
 import { Interrupt } from '../workflow/interrupt.js';
 import { createProgress } from '../workflow/progress.js';
 import { runRecover } from '../workflow/recover.js';
@@ -27,7 +28,8 @@ function recoverOptions<T>(y: Argv<T>) {
     .option('per-tablet', { type: 'number', default: 2, describe: 'partitions at once per leader tablet' })
     .option('load-timeout', { type: 'number', default: 600, describe: 'seconds a partition load may take' })
     .option('op-timeout', { type: 'number', default: 1800, describe: "seconds to wait for a partition's ops" })
-    .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' });
+    .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
+    .option('state-dir', { type: 'string', describe: 'lock and run journal (default $XDG_STATE_HOME/openmldb-recover)' });
 }
 
 async function recover(argv: Record<string, unknown>, command: string): Promise<number> {
@@ -44,11 +46,15 @@ async function recover(argv: Record<string, unknown>, command: string): Promise<
   const json = argv['json'] === true;
   const progress = createProgress({ quiet: argv['quiet'] === true });
   const interrupt = new Interrupt((line) => progress.warn(line));
+  const dryRun = argv['dry-run'] === true;
+  // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
+  const safety = dryRun ? undefined : openRunSafety(argv, config, command, progress);
   interrupt.install();
   try {
     const report = await runRecover(client, {
+      ...(safety ? { keeper: safety.keeper } : {}),
       command,
-      dryRun: argv['dry-run'] === true,
+      dryRun,
       plan: { acceptDataLoss: argv['accept-data-loss'] === true },
       ...(filter ? { filter } : {}),
       apply,
@@ -68,6 +74,7 @@ async function recover(argv: Record<string, unknown>, command: string): Promise<
   } finally {
     progress.stop();
     interrupt.uninstall();
+    safety?.release();
   }
 }
 

@@ -35,6 +35,11 @@ export class Sim {
     readonly info: SimInfo,
   ) {}
 
+  /** XDG_STATE_HOME for the tool's lock and journal, private to this simulator. */
+  get stateHome(): string {
+    return join(this.dir, 'state');
+  }
+
   get env(): Record<string, string> {
     return {
       OPENMLDB_ZK_CLUSTER: this.info.zkCluster,
@@ -131,5 +136,5 @@ export const RECOVER_BIN = join(REPO, 'dist/cli/openmldb-recover.js');
 
 /** Run `openmldb-recover` against a simulator (its env: zk address, root path, binary). */
 export function recoverCli(sim: Sim, args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 240000): Promise<RunResult> {
-  return runNode(RECOVER_BIN, args, { ...sim.env, ...extraEnv }, timeoutMs);
+  return runNode(RECOVER_BIN, args, { ...sim.env, XDG_STATE_HOME: sim.stateHome, ...extraEnv }, timeoutMs);
 }

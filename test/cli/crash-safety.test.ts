@@ -1,0 +1,99 @@
+// Crash-safe and exclusive: SIGKILL at any point then a rerun converges and restores the
+// auto_failover value from before the first run; two runs never work on one cluster at
+// once; SIGINT stops cleanly, restores auto_failover and still reports.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Report } from '../../src/workflow/report.js';
+import { RECOVER_BIN, type Sim, recoverCli, startSim } from '../helpers/sim.js';
+
+function startRecover(sim: Sim, args: string[] = []): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [RECOVER_BIN, 'recover', '--json', ...args], { env: { ...process.env, ...sim.env, XDG_STATE_HOME: sim.stateHome }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const stateFiles = (sim: Sim) => {
+  const dir = join(sim.stateHome, 'openmldb-recover');
+  return existsSync(dir) ? readdirSync(dir) : [];
+};
+
+async function autoFailover(sim: Sim): Promise<boolean> {
+  return (await sim.ctl<{ autoFailover: boolean }>('state')).autoFailover;
+}
+
+const FULL_RESTART = ['--scenario', 'full-restart', '--tables', '2', '--partitions', '2', '--storage', 'memory', '--load-base-ms', '600'];
+
+describe('crash safety', () => {
+  for (const phase of ['after auto_failover went off', 'during recovertable'] as const) {
+    it(`SIGKILL ${phase}, then a rerun restores auto_failover=true and converges`, async () => {
+      const sim = await startSim(FULL_RESTART);
+      try {
+        const run = startRecover(sim);
+        await sim.waitFor(phase, async () => {
+          const m = await sim.mutations();
+          return phase === 'after auto_failover went off' ? m.some((x) => x.method === 'ConfSet') : m.some((x) => x.method === 'RecoverTable' && x.code === 0);
+        }, 60000);
+        run.child.kill('SIGKILL');
+        const killed = await run.done;
+        assert.equal(killed.signal, 'SIGKILL');
+        assert.equal(await autoFailover(sim), false, 'the dead run left auto_failover off');
+        assert.ok(stateFiles(sim).some((f) => f.endsWith('.journal.json')), 'its journal is left behind');
+        assert.ok(stateFiles(sim).some((f) => f.endsWith('.lock')), 'and its lock');
+
+        const rerun = await recoverCli(sim, ['recover', '--json']);
+        assert.equal(rerun.code, 0, rerun.stderr);
+        assert.match(rerun.stderr, /took over the lock of a run that is gone/);
+        assert.match(rerun.stderr, /did not finish; auto_failover was true before it/);
+        const report = JSON.parse(rerun.stdout) as Report;
+        assert.equal(report.autoFailover.before, true, 'the original value, not the false the dead run left');
+        assert.equal(report.autoFailover.after, true);
+        const check = await sim.check();
+        assert.deepEqual(check.problems, []);
+        assert.equal(check.entriesLost, 0);
+        assert.deepEqual(stateFiles(sim), [], 'journal cleared and lock released');
+      } finally {
+        await sim.down();
+      }
+    });
+  }
+
+  it('a second run exits 4 naming the holder; SIGINT stops cleanly, restores auto_failover and reports', async () => {
+    const sim = await startSim(FULL_RESTART);
+    try {
+      const first = startRecover(sim);
+      await sim.waitFor('a load in flight', async () => (await sim.mutations()).some((m) => m.method === 'LoadTable'), 60000);
+      const second = await recoverCli(sim, ['recover']);
+      assert.equal(second.code, 4, second.stderr);
+      assert.match(second.stderr, /another run holds the cluster lock: pid \d+ on \S+, started \S+, running `openmldb-recover recover`/);
+      const dry = await recoverCli(sim, ['recover', '--dry-run']);
+      assert.notEqual(dry.code, 4, 'a dry run takes no lock');
+      const status = await recoverCli(sim, ['status']);
+      assert.notEqual(status.code, 4, 'status takes no lock');
+
+      first.child.kill('SIGINT');
+      setTimeout(() => first.child.kill('SIGINT'), 30);
+      const r = await first.done;
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /SIGINT ignored/);
+      const report = JSON.parse(r.stdout) as Report;
+      assert.equal(report.exitCode, 130);
+      assert.ok(report.totals.interrupted + report.totals.recovered + report.totals.failed > 0);
+      assert.equal(await autoFailover(sim), true, 'auto_failover restored');
+      assert.deepEqual(stateFiles(sim), [], 'lock released, journal cleared');
+      const rerun = await recoverCli(sim, ['recover']);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.equal((await sim.check()).ok, true);
+    } finally {
+      await sim.down();
+    }
+  });
+});
