@@ -46,6 +46,8 @@ export class OpEngine {
   nextOpId = 1;
   private queues: Op[][] = Array.from({ length: QUEUE_COUNT }, () => []);
   private runningQueues = new Set<number>();
+  /** Wakes the queue runner of an op cancelled while one of its tasks runs. */
+  private cancelWaiters = new Map<number, () => void>();
 
   constructor(private readonly host: OpHost) {}
 
@@ -107,6 +109,7 @@ export class OpEngine {
     op.endTime = Math.floor(Date.now() / 1000);
     this.removeFromQueue(op);
     this.host.persist();
+    this.cancelWaiters.get(opId)?.();
     return 'ok';
   }
 
@@ -164,15 +167,30 @@ export class OpEngine {
       try {
         const injected = this.host.takeOpFault(op, task);
         if (injected !== undefined) throw new TaskFailed(injected);
-        await this.runTask(op, task);
-        op.taskIndex += 1;
-        this.host.persist();
+        if ((await this.runTaskUnlessCancelled(op, task)) === 'done') {
+          op.taskIndex += 1;
+          this.host.persist();
+        }
       } catch (err) {
         op.error = err instanceof Error ? err.message : String(err);
         op.failedTask = task.type;
         this.finish(op, 'kFailed');
       }
       this.host.changed();
+    }
+  }
+
+  /**
+   * Run a task; a cancelop meanwhile frees the queue at once, as the real nameserver drops a
+   * cancelled head op and starts the next one (what the task started, e.g. a load on a
+   * tablet, carries on by itself).
+   */
+  private async runTaskUnlessCancelled(op: Op, task: TaskSpec): Promise<'done' | 'cancelled'> {
+    const cancelled = new Promise<'cancelled'>((resolve) => this.cancelWaiters.set(op.opId, () => resolve('cancelled')));
+    try {
+      return await Promise.race([this.runTask(op, task).then(() => 'done' as const), cancelled]);
+    } finally {
+      this.cancelWaiters.delete(op.opId);
     }
   }
 
@@ -261,6 +279,7 @@ export class OpEngine {
       case 'kCheckBinlogSyncProgress': {
         const delta = typeof args['delta'] === 'number' ? args['delta'] : SYNC_DELTA;
         for (;;) {
+          if (op.status !== 'kDoing') return; // cancelled: stop watching
           const { part: p } = this.partition(op);
           if (p.replicas.length <= 1 || p.replicas.some((r) => !r.tabletHasPartition)) return;
           const leader = p.replicas.find((r) => r.isLeader && r.isAlive);

@@ -221,7 +221,9 @@ async function fullRestartAfterFailover(c: SimCluster, o: ScenarioOptions): Prom
   c.stopTablet(victim);
   await offlineProcessed(c, [victim]);
   for (const t of userTables(c)) c.write(t.db, t.name, c.rng.int(20, 200));
-  await sleep(c.timing.statusPollMs * 2 + 50); // the nameserver polls the new offsets
+  // Followers receive the writes and the nameserver polls the new offsets; done here
+  // rather than left to the clocks, so the result does not depend on machine load.
+  c.tabletService.replicate(c.tablets());
   c.pollTick();
   interruptedChangeLeader(c);
   unpolledWrites(c, 0.3);
