@@ -6,7 +6,7 @@ import type { ObserveFilter } from '../cluster/observe.js';
 import { binaryProblem, type ConnectionConfig, resolveConnection } from './config.js';
 import { JournalError } from '../safety/journal.js';
 import { LockHeld } from '../safety/lock.js';
-import { EXIT, UsageError } from './exit-codes.js';
+import { EXIT, Refused, UsageError } from './exit-codes.js';
 
 export function connect(argv: Record<string, unknown>): { client: OpenMLDBClient; config: ConnectionConfig } {
   const config = resolveConnection(argv);
@@ -51,7 +51,7 @@ export function positive(name: string, value: unknown, integer = true): number {
 /** One line for the operator, and the documented exit code. */
 export function explain(err: unknown): { line: string; code: number } {
   const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
-  if (err instanceof UsageError || err instanceof UnknownTable || err instanceof JournalError) return { line: message, code: EXIT.usage };
+  if (err instanceof UsageError || err instanceof Refused || err instanceof UnknownTable || err instanceof JournalError) return { line: message, code: EXIT.usage };
   if (err instanceof LockHeld) return { line: message, code: EXIT.locked };
   if (err instanceof BinaryMissing || err instanceof ClusterUnreachable) return { line: message, code: EXIT.unreachable };
   if (err instanceof ParseError) return { line: `${message} (unrecognised output: is this an OpenMLDB binary of a known version?)`, code: EXIT.unreachable };

@@ -4,7 +4,10 @@ export const EXIT = {
   ok: 0,
   /** Some partitions were not recovered (read-only: unhealthy); the report says which and why. */
   notRecovered: 1,
-  /** Usage or configuration error: nothing was changed. */
+  /**
+   * Usage or configuration error, or a command refused because the cluster does not meet
+   * its preconditions (e.g. offline-endpoint on a healthy tablet): nothing was changed.
+   */
   usage: 2,
   /** Cluster unreachable (no nameserver, ZooKeeper, wrong root path) or the binary is missing. */
   unreachable: 3,
@@ -21,4 +24,16 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** A usage or configuration error: one line, nothing changed. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/**
+ * The cluster does not meet a command's preconditions (offline-endpoint on a healthy
+ * tablet, recover-endpoint on one that is down or was never offlined): one line saying
+ * what to do first; nothing changed (exit 2, like a usage error).
+ */
+export class Refused extends Error {
+  override readonly name = 'Refused';
+  constructor(what: string) {
+    super(`refused: ${what}`);
+  }
 }

@@ -8,8 +8,9 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterError } from '../cluster/errors.js';
-import type { Op } from '../cluster/types.js';
+import type { Op, OpStatus } from '../cluster/types.js';
 import { SERVING_STATES, isUnfinished } from '../cluster/types.js';
+import type { ShowTableRow } from '../cluster/client.js';
 import { type PartitionPlan, type Step, describeStep } from './plan.js';
 import type { Progress } from './progress.js';
 
@@ -26,6 +27,8 @@ export interface ApplyOptions {
   partitionAttempts: number;
   /** Ops with a higher id were created by this run. */
   opBaseline: number;
+  /** Ops already ended when this round was planned: the plan accounts for their failures. */
+  ended?: ReadonlySet<number>;
   signal: AbortSignal;
   progress: Progress;
   pollMs?: number;
@@ -136,6 +139,8 @@ class StepRunner {
     const started = Date.now();
     const command = describeStep(step, this.plan);
     let attempts = 0;
+    // The runbook step as it starts, so a log shows where a run was when it stopped.
+    this.opts.progress.info(`${label(this.plan)}: running: ${command}`);
     const result = await pRetry(
       async () => {
         attempts++;
@@ -164,9 +169,14 @@ class StepRunner {
     return action;
   }
 
-  private async replica(endpoint: string) {
+  /** This partition's replicas as showtable lists them now. */
+  private async rows(): Promise<ShowTableRow[]> {
     const rows = await this.client.showTable(this.plan.db, this.plan.table);
-    const row = rows.find((r) => r.pid === this.plan.pid && r.endpoint === endpoint);
+    return rows.filter((r) => r.pid === this.plan.pid);
+  }
+
+  private async replica(endpoint: string) {
+    const row = (await this.rows()).find((r) => r.endpoint === endpoint);
     if (!row) throw new StepFailed(`replica ${endpoint} of ${label(this.plan)} is not in showtable`);
     return row;
   }
@@ -201,15 +211,20 @@ class StepRunner {
       case 'wait-loaded':
         return this.waitLoaded(step.endpoint);
       case 'change-leader': {
-        const r = await this.replica(step.endpoint);
-        if (r.role === 'leader' && r.isAlive) return { skipped: true };
-        if ((await this.ops()).some(isUnfinished)) {
+        const moved = leaderMoved(step, await this.rows());
+        if (moved !== undefined) return { skipped: true, detail: `leader is ${moved}` };
+        const before = await this.ops();
+        if (before.some(isUnfinished)) {
           await this.waitOps();
           return this.execute(step);
         }
+        const highest = Math.max(0, ...before.map((o) => o.opId));
         await this.client.changeLeader(db, table, pid, step.endpoint);
+        // `change leader ok` is also the answer when no follower could be chosen and no op was made.
+        const created = (await this.ops()).filter((o) => o.opId > highest);
+        if (created.length === 0) throw new StepFailed(`changeleader ${table} ${pid} ${step.endpoint} answered ok but created no op (is there an alive follower on a healthy tablet?)`);
         await this.waitOps();
-        return { skipped: false };
+        return { skipped: false, detail: created.map((o) => `op ${o.opId} ${o.opType}`).join(', ') };
       }
       case 'recover-replica': {
         const r = await this.replica(step.endpoint);
@@ -265,7 +280,7 @@ class StepRunner {
     const deadline = Date.now() + this.opts.opTimeoutMs;
     for (;;) {
       const ops = await this.ops();
-      const failed = ops.filter((o) => o.status === 'kFailed' && o.opId > this.opts.opBaseline && !this.failedSeen.has(o.opId));
+      const failed = ops.filter((o) => o.status === 'kFailed' && o.opId > this.opts.opBaseline && !this.opts.ended?.has(o.opId) && !this.failedSeen.has(o.opId));
       if (failed.length > 0) {
         for (const o of failed) this.failedSeen.add(o.opId);
         throw new StepFailed(failed.map((o) => `op ${o.opId} ${o.opType} failed at ${o.task ?? '?'}`).join('; '));
@@ -279,4 +294,189 @@ class StepRunner {
   }
 
   private readonly failedSeen = new Set<number>();
+}
+
+/**
+ * Has a change-leader step already happened? Returns the alive leader if so. A named
+ * candidate: it is the alive leader. `auto`: an alive leader exists and it is not `from`.
+ */
+function leaderMoved(step: Extract<Step, { kind: 'change-leader' }>, rows: ShowTableRow[]): string | undefined {
+  const leaders = rows.filter((r) => r.role === 'leader' && r.isAlive).map((r) => r.endpoint);
+  if (step.endpoint !== 'auto') {
+    if (!rows.some((r) => r.endpoint === step.endpoint)) throw new StepFailed(`replica ${step.endpoint} is not in showtable`);
+    return leaders.includes(step.endpoint) ? step.endpoint : undefined;
+  }
+  if (leaders.length === 0 || (step.from !== undefined && leaders.includes(step.from))) return undefined;
+  return leaders.join(', ');
+}
+
+// ---- waiting for ops ------------------------------------------------------------------
+
+export interface OpWait {
+  /** The ops waited for; default every op listed. */
+  select?: (op: Op) => boolean;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  pollMs?: number;
+  /** After each poll, with the selected ops still kInited or kDoing. */
+  onPoll?: (running: Op[]) => void;
+  /** Consecutive transient failures of the listing tolerated (a standby answering, a dropped call). */
+  retries?: number;
+}
+
+export interface OpWaitResult {
+  /** The last listing, all ops. */
+  ops: Op[];
+  /** The selected ops of the last listing. */
+  selected: Op[];
+  /** Selected ops still unfinished (empty unless timed out or aborted). */
+  running: Op[];
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+/** Poll an op listing until no selected op is kInited or kDoing; bounded by a timeout. */
+export async function waitForOps(list: () => Promise<Op[]>, w: OpWait): Promise<OpWaitResult> {
+  const deadline = Date.now() + w.timeoutMs;
+  let failures = 0;
+  for (;;) {
+    let ops: Op[];
+    try {
+      ops = await list();
+      failures = 0;
+    } catch (err) {
+      if (err instanceof ClusterError && err.transient && failures < (w.retries ?? 4) && !w.signal?.aborted) {
+        failures++;
+        await sleep(Math.min(200 * 2 ** failures, 3000), w.signal);
+        continue;
+      }
+      throw err;
+    }
+    const selected = w.select ? ops.filter(w.select) : ops;
+    const running = selected.filter(isUnfinished);
+    w.onPoll?.(running);
+    const result = { ops, selected, running, timedOut: false, aborted: false };
+    if (running.length === 0) return result;
+    if (w.signal?.aborted) return { ...result, aborted: true };
+    if (Date.now() > deadline) return { ...result, timedOut: true };
+    await sleep(w.pollMs ?? 250, w.signal);
+  }
+}
+
+/** `op 31 kRecoverTableOP t0 pid 1 kFailed (task kLoadTable)`. */
+export function opLine(o: Op): string {
+  const where = o.table !== undefined ? ` ${o.db !== undefined ? `${o.db}.` : ''}${o.table}${o.pid !== undefined ? ` pid ${o.pid}` : ''}` : '';
+  const task = o.task !== undefined && o.task !== '-' ? ` (task ${o.task})` : '';
+  return `op ${o.opId} ${o.opType}${where} ${o.status}${task}`;
+}
+
+// ---- cluster-wide steps ---------------------------------------------------------------
+
+/** Runbook commands that act on every partition with a replica on one endpoint. */
+export type ClusterStep =
+  | { kind: 'offline-endpoint'; endpoint: string; concurrency?: number }
+  | { kind: 'recover-endpoint'; endpoint: string; needRestore: boolean; concurrency?: number };
+
+export interface ClusterAction {
+  step: ClusterStep['kind'];
+  command: string;
+  result: ActionResult | 'planned';
+  detail?: string;
+  attempts: number;
+  durationMs: number;
+  /** The ops the command started, as they ended. */
+  ops: Array<{ opId: number; opType: string; table?: string; pid?: number; status: OpStatus; task?: string }>;
+}
+
+export function describeClusterStep(step: ClusterStep): string {
+  const c = step.concurrency !== undefined ? ` ${step.concurrency}` : '';
+  return step.kind === 'offline-endpoint' ? `offlineendpoint ${step.endpoint}${c}` : `recoverendpoint ${step.endpoint} ${step.needRestore}${c}`;
+}
+
+export interface ClusterStepOptions {
+  retries: number;
+  opTimeoutMs: number;
+  signal: AbortSignal;
+  progress: Progress;
+  pollMs?: number;
+}
+
+/**
+ * Run one cluster-wide command, then wait for every op it started (ops with an id above
+ * the highest listed before it ran). A failed op is reported, not thrown: the caller
+ * looks at the partitions again and retries each one that is not where it should be.
+ */
+export async function runClusterStep(client: OpenMLDBClient, step: ClusterStep, opts: ClusterStepOptions): Promise<ClusterAction> {
+  const started = Date.now();
+  const command = describeClusterStep(step);
+  const retry = { retries: opts.retries, minTimeout: 200, maxTimeout: 3000, signal: opts.signal };
+  const list = () => client.showOpStatus();
+  opts.progress.info(`running: ${command}`);
+  const before = await pRetry(() => permanentAborts(list), retry);
+  const highest = Math.max(0, ...before.map((o) => o.opId));
+  let attempts = 0;
+  await pRetry(
+    async () => {
+      attempts++;
+      // An earlier attempt may have been applied before its answer was lost: never fire twice.
+      if (attempts > 1 && (await list()).some((o) => o.opId > highest)) return;
+      await permanentAborts(() =>
+        step.kind === 'offline-endpoint'
+          ? client.offlineEndpoint(step.endpoint, step.concurrency)
+          : client.recoverEndpoint(step.endpoint, step.needRestore, step.concurrency),
+      );
+    },
+    {
+      ...retry,
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        if (retriesLeft > 0) opts.progress.info(`${command}: attempt ${attemptNumber} failed (${error.message}); retrying`);
+      },
+    },
+  );
+  let last = -1;
+  const waited = await waitForOps(list, {
+    select: (o) => o.opId > highest,
+    timeoutMs: opts.opTimeoutMs,
+    signal: opts.signal,
+    ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
+    onPoll: (running) => {
+      if (running.length === last) return;
+      last = running.length;
+      if (running.length > 0) opts.progress.update(`${command}: ${running.length} ops running (${running.slice(0, 3).map(opLine).join('; ')}${running.length > 3 ? '; ...' : ''})`);
+    },
+  });
+  const mine = waited.selected;
+  const failed = mine.filter((o) => o.status === 'kFailed' || o.status === 'kCanceled');
+  for (const o of failed) opts.progress.warn(`${command}: ${opLine(o)}; its partition is retried on its own`);
+  const action: ClusterAction = {
+    step: step.kind,
+    command,
+    result: waited.timedOut || waited.aborted ? 'failed' : 'ok',
+    attempts,
+    durationMs: Date.now() - started,
+    ops: mine.map((o) => ({
+      opId: o.opId,
+      opType: o.opType,
+      ...(o.table !== undefined ? { table: o.table } : {}),
+      ...(o.pid !== undefined ? { pid: o.pid } : {}),
+      status: o.status,
+      ...(o.task !== undefined && o.task !== '-' ? { task: o.task } : {}),
+    })),
+  };
+  const counts = `${mine.length} ops started${failed.length ? `, ${failed.length} failed` : ''}`;
+  if (waited.aborted) action.detail = `${counts}; stopped waiting (interrupted)`;
+  else if (waited.timedOut) action.detail = `${counts}; still running after ${opts.opTimeoutMs / 1000}s: ${waited.running.map(opLine).join('; ')}`;
+  else action.detail = counts;
+  opts.progress.info(`${action.result === 'ok' ? 'done' : 'not done'}: ${command} (${action.detail})`);
+  return action;
+}
+
+/** Permanent cluster answers are not retried. */
+async function permanentAborts<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ClusterError && !err.transient) throw new AbortError(err);
+    throw err;
+  }
 }

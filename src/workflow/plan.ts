@@ -17,7 +17,12 @@ export type Step =
   | { kind: 'set-alive'; endpoint: string; alive: boolean }
   | { kind: 'load'; endpoint: string; mode: TableMode }
   | { kind: 'wait-loaded'; endpoint: string }
-  | { kind: 'change-leader'; endpoint: string }
+  /**
+   * `changeleader TABLE PID ENDPOINT`, or with `endpoint: 'auto'` `changeleader TABLE PID auto`
+   * (the nameserver picks the follower with the most data); `from` is the replica the
+   * leadership must leave, so a rerun can tell that the change already happened.
+   */
+  | { kind: 'change-leader'; endpoint: string; from?: string }
   | { kind: 'recover-replica'; endpoint: string }
   | { kind: 'wait-ops' };
 
@@ -70,6 +75,8 @@ export interface PartitionPlan {
   /** Replicas this run cannot bring back, and why. */
   left: Array<{ endpoint: string; why: string }>;
   steps: Step[];
+  /** Cluster-wide runbook commands (offlineendpoint, recoverendpoint) that act on this partition. */
+  via?: string[];
 }
 
 export interface Plan {
@@ -387,7 +394,7 @@ export function describeStep(step: Step, p: PartitionPlan): string {
     case 'wait-loaded':
       return `gettablestatus ${p.tid} ${p.pid} on ${step.endpoint} until it serves (kTableNormal)`;
     case 'change-leader':
-      return `changeleader ${p.table} ${p.pid} ${step.endpoint}`;
+      return `changeleader ${p.table} ${p.pid} ${step.endpoint}${step.endpoint === 'auto' && step.from !== undefined ? ` (away from ${step.from})` : ''}`;
     case 'recover-replica':
       return `recovertable ${p.table} ${p.pid} ${step.endpoint}`;
     case 'wait-ops':

@@ -1,26 +1,68 @@
 // `recover`: observe -> plan -> apply -> verify, in rounds until nothing is left to do.
 // auto_failover is switched off only when there is something to change, and always put
 // back to its earlier value: on success, on failure, on SIGINT/SIGTERM.
+//
+// The same engine runs every mutating command: each one is a Procedure (what to look
+// at, how to plan a round, what "done" means); plain recovery is the default one.
 import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterError } from '../cluster/errors.js';
 import { type ObserveFilter, observe as observeOnce } from '../cluster/observe.js';
-import type { ClusterSnapshot } from '../cluster/types.js';
+import { type ClusterSnapshot, type Partition, type Table, isUnfinished } from '../cluster/types.js';
 import { EXIT } from '../commands/exit-codes.js';
-import { type ApplyOptions, type PartitionOutcome, applyPlan } from './apply.js';
-import { assessCluster } from './health.js';
+import {
+  type ApplyOptions,
+  type ClusterAction,
+  type ClusterStep,
+  type PartitionOutcome,
+  applyPlan,
+  describeClusterStep,
+  runClusterStep,
+} from './apply.js';
+import { type HealthOptions, type Verdict, assessPartition } from './health.js';
 import { FailoverKeeper } from './failover-keeper.js';
 import type { Interrupt } from './interrupt.js';
-import { type PartitionPlan, type PlanOptions, describeStep, planRecovery } from './plan.js';
+import { type PartitionPlan, type PlanOptions, describeStep, planPartition } from './plan.js';
 import type { Progress } from './progress.js';
 import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, tally } from './report.js';
+
+/** Where the run stands when a round is planned. */
+export interface Round {
+  /** 1 for the first plan (the one the report keeps). */
+  round: number;
+  /** Partitions (by key) whose planned procedure ran to its end in an earlier round. */
+  done: ReadonlySet<string>;
+  /** Cluster-wide steps already run. */
+  ran: ReadonlySet<ClusterStep['kind']>;
+}
+
+export interface RoundPlan {
+  partitions: PartitionPlan[];
+  /** Run before the partitions' steps, in order. */
+  cluster?: ClusterStep[];
+}
+
+/** One command, as the engine runs it. */
+export interface Procedure {
+  /** Check the first (whole) observation; throw to stop before anything changes. */
+  validate?(snapshot: ClusterSnapshot): void;
+  /** What the command is about: the tables and partitions reported and verified. */
+  scope?(snapshot: ClusterSnapshot): ClusterSnapshot;
+  plan(snapshot: ClusterSnapshot, round: Round): RoundPlan;
+  /** Is the partition where the command wants it? Default: the health verdict of `status`. */
+  verdict?(table: Table, partition: Partition, snapshot: ClusterSnapshot, opts: HealthOptions): Verdict;
+  /** Rounds at most (default 3). */
+  rounds?: number;
+}
 
 export interface RecoverOptions {
   command: string;
   dryRun: boolean;
-  plan: PlanOptions;
+  /** Plain recovery's options (ignored when `procedure` is given). */
+  plan?: PlanOptions;
+  procedure?: Procedure;
   filter?: ObserveFilter;
-  apply: Omit<ApplyOptions, 'opBaseline' | 'signal' | 'progress'>;
+  apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress'>;
   /** Observe/plan/apply rounds at most (ops in flight are waited on, then planned again). */
   rounds?: number;
   progress: Progress;
@@ -55,46 +97,99 @@ export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress
   );
 }
 
+/**
+ * Plain recovery: every partition not served gets the runbook's manual procedure. With
+ * `force` (recover-table) a partition is planned even when it looks served, until its
+ * procedure has run once in this run: later rounds only finish what is still missing.
+ */
+export function recoveryProcedure(options: PlanOptions): Procedure {
+  return {
+    plan: (snapshot, round) => ({
+      partitions: snapshot.tables.flatMap((t) =>
+        [...t.partitions]
+          .sort((a, b) => a.pid - b.pid)
+          .map((p) => planPartition(t, p, snapshot, options.force ? { ...options, force: !round.done.has(key(t.db, t.name, p.pid)) } : options)),
+      ),
+    }),
+  };
+}
+
 export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Promise<Report> {
   const started = Date.now();
   const errors: string[] = [];
+  const proc = o.procedure ?? recoveryProcedure(o.plan ?? { acceptDataLoss: false });
+  const look = async (): Promise<ClusterSnapshot> => {
+    const s = await observe(client, o.filter, o.progress, o.apply.retries);
+    return proc.scope ? proc.scope(s) : s;
+  };
   o.progress.update('observing the cluster');
-  const first = await observe(client, o.filter, o.progress, o.apply.retries);
-  const firstPlan = planRecovery(first, o.plan);
-  const opBaseline = Math.max(0, ...first.ops.map((op) => op.opId));
+  const whole = await observe(client, o.filter, o.progress, o.apply.retries);
+  proc.validate?.(whole);
+  const first = proc.scope ? proc.scope(whole) : whole;
+  const opBaseline = Math.max(0, ...whole.ops.map((op) => op.opId));
+  const done = new Set<string>();
+  const ran = new Set<ClusterStep['kind']>();
+  const firstPlan = proc.plan(first, { round: 1, done, ran });
   const plans = new Map(firstPlan.partitions.map((p) => [key(p.db, p.table, p.pid), p]));
   const outcomes = new Map<string, PartitionOutcome>();
   const touched = new Set<string>();
+  const clusterActions: ClusterAction[] = [];
+  const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline };
   const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.cluster }, o.progress);
   let after: boolean | undefined;
 
   if (o.dryRun) {
-    return buildReport(o, first, first, plans, outcomes, touched, { before: first.autoFailover, switchedOff: false }, errors, started, opBaseline);
+    for (const step of firstPlan.cluster ?? []) {
+      clusterActions.push({ step: step.kind, command: describeClusterStep(step), result: 'planned', attempts: 0, durationMs: 0, ops: [] });
+    }
+    return buildReport(ctx, first, first, { before: first.autoFailover, switchedOff: false });
   }
   keeper.begin(first.autoFailover);
 
   let snapshot: ClusterSnapshot = first;
   let plan = firstPlan;
   try {
-    for (let round = 1; round <= (o.rounds ?? 3); round++) {
+    for (let round = 1; round <= (o.rounds ?? proc.rounds ?? 3); round++) {
       const work = plan.partitions.filter((p) => p.steps.length > 0);
-      if (work.length === 0 || o.interrupt.aborted) break;
+      const cluster = plan.cluster ?? [];
+      if ((work.length === 0 && cluster.length === 0) || o.interrupt.aborted) break;
       // Manual recovery commands are refused while auto_failover is on.
       if (!keeper.switchedOff) await keeper.ensureOff(client, snapshot.autoFailover);
-      o.progress.info(`round ${round}: ${work.length} partitions to work on`);
+      const what = [cluster.map(describeClusterStep).join(', '), work.length > 0 ? `${work.length} partitions to work on` : ''];
+      o.progress.info(`round ${round}: ${what.filter(Boolean).join('; ')}`);
       // The report keeps each partition's first plan: its leader choice, evidence and the
       // entries at stake are what the operator decided on (later rounds see the new state).
       for (const p of work) touched.add(key(p.db, p.table, p.pid));
-      const results = await applyPlan(client, work, { ...o.apply, opBaseline, signal: o.interrupt.controller.signal, progress: o.progress });
+      for (const step of cluster) {
+        if (o.interrupt.aborted) break;
+        for (const p of plan.partitions) if (p.via?.length) touched.add(key(p.db, p.table, p.pid));
+        const action = await runClusterStep(client, step, {
+          retries: o.apply.retries,
+          opTimeoutMs: o.apply.opTimeoutMs,
+          signal: o.interrupt.controller.signal,
+          progress: o.progress,
+          ...(o.apply.pollMs !== undefined ? { pollMs: o.apply.pollMs } : {}),
+        });
+        clusterActions.push(action);
+        ran.add(step.kind);
+        if (action.result === 'failed' && !o.interrupt.aborted) errors.push(`${action.command}: ${action.detail ?? 'failed'}`);
+      }
+      if (o.interrupt.aborted) break;
+      // Ops that had ended when this round was planned are history the plan already
+      // accounts for (e.g. a failed op of offlineendpoint that this round retries).
+      const ended = new Set(snapshot.ops.filter((op) => !isUnfinished(op)).map((op) => op.opId));
+      const apply = { ...o.apply, opBaseline, ended, signal: o.interrupt.controller.signal, progress: o.progress };
+      const results = work.length > 0 ? await applyPlan(client, work, apply) : [];
       for (const r of results) {
         const k = key(r.plan.db, r.plan.table, r.plan.pid);
         const prev = outcomes.get(k);
         outcomes.set(k, prev ? { ...r, actions: [...prev.actions, ...r.actions], errors: [...prev.errors, ...r.errors] } : r);
+        if (r.status === 'done' && r.plan.action === 'recover') done.add(k);
       }
       if (o.interrupt.aborted) break;
       o.progress.update('observing the cluster again');
-      snapshot = await observe(client, o.filter, o.progress, o.apply.retries);
-      plan = planRecovery(snapshot, o.plan);
+      snapshot = await look();
+      plan = proc.plan(snapshot, { round: round + 1, done, ran });
       // Partitions refused or blocked stay as first planned; only rework what can progress.
       plan = { ...plan, partitions: plan.partitions.filter((p) => p.action === 'recover' || p.action === 'wait') };
     }
@@ -104,6 +199,10 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
     if (keeper.switchedOff || keeper.pendingRestore) {
       o.interrupt.restoring = true;
       after = await keeper.restore(client, errors);
+    } else {
+      // Nothing to put back (auto_failover was already off), but the journal written
+      // before the first change must not make the next run think this one died.
+      await keeper.restore(client, errors);
     }
   }
   // Verify: the last observation was taken after the last change, unless the run
@@ -112,36 +211,39 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   if (snapshot === first || o.interrupt.aborted || errors.length > 0) {
     try {
       o.progress.update('verifying');
-      final = await observe(client, o.filter, o.progress, o.apply.retries);
+      final = await look();
     } catch (err) {
       errors.push(`verify: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   if (!keeper.switchedOff && !keeper.pendingRestore) after = final.autoFailover;
   const autoFailover = { before: keeper.original ?? first.autoFailover, ...(after !== undefined ? { after } : {}), switchedOff: keeper.switchedOff };
-  return buildReport(o, first, final, plans, outcomes, touched, autoFailover, errors, started, opBaseline);
+  return buildReport(ctx, first, final, autoFailover);
 }
 
-function buildReport(
-  o: RecoverOptions,
-  first: ClusterSnapshot,
-  final: ClusterSnapshot,
-  plans: Map<string, PartitionPlan>,
-  outcomes: Map<string, PartitionOutcome>,
-  touched: Set<string>,
-  autoFailover: Report['autoFailover'],
-  errors: string[],
-  started: number,
-  opBaseline: number,
-): Report {
-  const health = assessCluster(final, { opBaseline });
+interface ReportContext {
+  o: RecoverOptions;
+  proc: Procedure;
+  plans: Map<string, PartitionPlan>;
+  outcomes: Map<string, PartitionOutcome>;
+  touched: Set<string>;
+  clusterActions: ClusterAction[];
+  errors: string[];
+  started: number;
+  opBaseline: number;
+}
+
+function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSnapshot, autoFailover: Report['autoFailover']): Report {
+  const { o, plans, outcomes, touched, errors, started, opBaseline } = c;
+  const verdict = c.proc.verdict ?? assessPartition;
   const tables: TableReport[] = first.tables.map((t) => {
-    const th = health.tables.find((x) => x.db === t.db && x.name === t.name);
+    const ft = final.tables.find((x) => x.db === t.db && x.name === t.name);
     const partitions: PartitionReport[] = t.partitions.map((part) => {
       const k = key(t.db, t.name, part.pid);
       const plan = plans.get(k);
       const outcome = outcomes.get(k);
-      const ph = th?.partitions.find((x) => x.pid === part.pid);
+      const fp = ft?.partitions.find((x) => x.pid === part.pid);
+      const ph = ft && fp ? verdict(ft, fp, final, { opBaseline }) : undefined;
       const healthyNow = ph?.healthy ?? false;
       let status: PartitionStatus;
       if (o.dryRun) status = plan?.action === 'none' ? 'healthy' : plan?.action === 'refused' ? 'refused' : plan?.action === 'blocked' ? 'blocked' : 'planned';
@@ -158,10 +260,11 @@ function buildReport(
         evidence: plan?.evidence ?? [],
         atStake: plan?.atStake ?? 0,
         left: plan?.left ?? [],
-        plan: plan ? plan.steps.map((s) => describeStep(s, plan)) : [],
+        plan: plan ? [...(plan.via ?? []), ...plan.steps.map((s) => describeStep(s, plan))] : [],
         actions: outcome?.actions ?? [],
         errors: outcome?.errors ?? [],
         problems: o.dryRun ? [] : (ph?.problems ?? []),
+        ...(!o.dryRun && ph && ph.warnings.length > 0 ? { warnings: ph.warnings } : {}),
       };
     });
     const status: TableReport['status'] = o.dryRun
@@ -190,6 +293,7 @@ function buildReport(
     cluster: { ...o.cluster, leader: final.leader },
     autoFailover,
     totals,
+    ...(c.clusterActions.length > 0 ? { clusterSteps: c.clusterActions } : {}),
     tables,
     errors,
   };

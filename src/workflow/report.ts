@@ -1,6 +1,6 @@
 // The run's report: what was found, what was done, what is left, and why. Rendered as a
 // summary table for people or as JSON (schema: docs/report.schema.json) for machines.
-import type { Action } from './apply.js';
+import type { Action, ClusterAction } from './apply.js';
 import type { Evidence, LeaderChoice } from './plan.js';
 
 export const REPORT_SCHEMA = 'openmldb-recover/report@1';
@@ -34,6 +34,8 @@ export interface PartitionReport {
   actions: Action[];
   errors: string[];
   problems: string[];
+  /** Worth knowing, not wrong (e.g. an old failed op; a replica left not alive by design). */
+  warnings?: string[];
 }
 
 export interface TableReport {
@@ -57,6 +59,8 @@ export interface Report {
   cluster: { zkCluster: string; zkRootPath: string; leader?: string };
   autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean };
   totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number };
+  /** Cluster-wide runbook commands (offlineendpoint, recoverendpoint): run, or planned (dry run). */
+  clusterSteps?: ClusterAction[];
   tables: TableReport[];
   errors: string[];
 }
@@ -102,6 +106,11 @@ export function renderReport(r: Report): string {
     }
   }
   out.push(columns(['table', 'pid', 'status', 'leader @offset', 'at stake', 'detail'], rows));
+  for (const c of r.clusterSteps ?? []) {
+    const failed = c.ops.filter((o) => o.status === 'kFailed' || o.status === 'kCanceled');
+    out.push(`${c.result === 'planned' ? 'would run' : c.result}: ${c.command}${c.detail ? ` (${c.detail})` : ''}`);
+    for (const o of failed) out.push(`    op ${o.opId} ${o.opType} ${o.table ?? '?'} pid ${o.pid ?? '?'} ${o.status}${o.task ? ` at ${o.task}` : ''}`);
+  }
   const t = r.totals;
   out.push('');
   out.push(

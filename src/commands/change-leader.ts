@@ -1,0 +1,38 @@
+// `openmldb-recover change-leader DB.TABLE PID [--to ENDPOINT|auto]`: changeleader with
+// auto_failover off around it, wait its op, verify the new leader serves.
+import type { Argv } from 'yargs';
+import { changeLeaderProcedure } from '../workflow/procedures.js';
+import { connectionOptions } from './config.js';
+import { endpointArg } from './offline-endpoint.js';
+import { type CliCommand, applySettings, dryRunOption, outputOptions, parsePid, parseTableName, runOptions, runProcedureCommand } from './run.js';
+
+function builder(y: Argv) {
+  return runOptions(dryRunOption(outputOptions(connectionOptions(y))))
+    .positional('table', { type: 'string', describe: 'the table, DB.TABLE' })
+    .positional('pid', { type: 'string', describe: 'the partition' })
+    .option('to', { type: 'string', default: 'auto', describe: 'the follower to make leader, or auto (the nameserver picks the one with the most data)' });
+}
+
+export const changeLeaderCommand: CliCommand = {
+  command: 'change-leader <table> <pid>',
+  describe: "move a partition's leadership: changeleader, wait its op, verify the new leader serves",
+  builder,
+  handler: async (argv) => {
+    const { db, name } = parseTableName(argv['table']);
+    const pid = parsePid(argv['pid']);
+    const to = endpointArg(argv['to'] ?? 'auto');
+    const procedure = changeLeaderProcedure({ db, name, pid, to });
+    return runProcedureCommand(argv, {
+      command: 'change-leader',
+      procedure,
+      filter: { tables: [{ db, name }] },
+      apply: applySettings(argv, false),
+      headline: (r) => {
+        const p = r.tables[0]?.partitions[0];
+        if (!p || r.dryRun) return undefined;
+        const what = p.status === 'recovered' ? 'leader changed' : p.status === 'healthy' ? 'nothing to do' : 'leader NOT changed';
+        return [`${db}.${name} pid ${pid}: ${what}: ${p.reason}`, ...(p.warnings ?? []).map((w) => `note: ${w}`)].join('\n');
+      },
+    });
+  },
+};

@@ -1,0 +1,50 @@
+// `openmldb-recover failover [status|on|off]`: read or switch auto_failover.
+import type { Argv } from 'yargs';
+import { clearJournal, journalPath, readJournal } from '../safety/journal.js';
+import { clusterKey } from '../safety/state-dir.js';
+import { renderFailover, runFailover, type FailoverAction } from '../workflow/failover.js';
+import { createProgress } from '../workflow/progress.js';
+import { connect } from './common.js';
+import { connectionOptions } from './config.js';
+import { type CliCommand, dryRunOption, outputOptions, retriesOf } from './run.js';
+import { openRunSafety, stateDirOf } from './safety.js';
+
+function builder(y: Argv) {
+  return dryRunOption(outputOptions(connectionOptions(y)))
+    .positional('action', { choices: ['status', 'on', 'off'], default: 'status', describe: 'status reads it (the default); on/off switch it' })
+    .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
+    .option('state-dir', { type: 'string', describe: 'lock and run journal (default $XDG_STATE_HOME/openmldb-recover)' });
+}
+
+export const failoverCommand: CliCommand = {
+  command: 'failover [action]',
+  describe: 'read auto_failover (status, the default) or switch it (on, off)',
+  builder,
+  handler: async (argv) => {
+    const action = (argv['action'] ?? 'status') as FailoverAction;
+    const dryRun = argv['dry-run'] === true;
+    const retries = retriesOf(argv);
+    const { client, config } = connect(argv);
+    const progress = createProgress({ quiet: argv['quiet'] === true });
+    // A switch is a mutating run: it waits for no one, but never races a running recovery.
+    const safety = action === 'status' || dryRun ? undefined : openRunSafety(argv, config, `failover ${action}`, progress);
+    try {
+      const r = await runFailover(client, action, { dryRun, retries, progress });
+      if (safety && r.ok) {
+        // The operator chose the value: an unfinished run's journal must not undo it later.
+        const path = journalPath(stateDirOf(argv), clusterKey(config.zkCluster, config.zkRootPath));
+        const stale = readJournal(path);
+        if (stale) {
+          progress.warn(`cleared the journal of an earlier run that did not finish (${stale.command}; it would have put auto_failover back to ${stale.autoFailoverOriginal})`);
+          clearJournal(path);
+        }
+      }
+      progress.stop();
+      process.stdout.write(argv['json'] === true ? `${JSON.stringify(r, null, 2)}\n` : `${renderFailover(r)}\n`);
+      return r.exitCode;
+    } finally {
+      progress.stop();
+      safety?.release();
+    }
+  },
+};

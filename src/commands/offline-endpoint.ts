@@ -1,0 +1,40 @@
+// `openmldb-recover offline-endpoint ENDPOINT`: take a tablet that is down out of service
+// (auto_failover off): its leaders move to other replicas, its replicas are marked not alive.
+import type { Argv } from 'yargs';
+import { offlineEndpointProcedure } from '../workflow/procedures.js';
+import { connectionOptions } from './config.js';
+import { UsageError } from './exit-codes.js';
+import { type CliCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';
+
+/** `name_server_task_max_concurrency`: the nameserver refuses more (307 invalid parameter). */
+const MAX_CONCURRENCY = 8;
+
+export function endpointConcurrency(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got ${String(value)})`);
+  return n;
+}
+
+export function endpointArg(value: unknown): string {
+  const ep = String(value ?? '');
+  if (!/^\S+$/.test(ep)) throw new UsageError(`endpoint '${ep}' must be HOST:PORT (or a server name)`);
+  return ep;
+}
+
+function builder(y: Argv) {
+  return runOptions(dryRunOption(outputOptions(connectionOptions(y))))
+    .positional('endpoint', { type: 'string', describe: 'the tablet, as showtablet lists it' })
+    .option('concurrency', { type: 'number', describe: `ops the nameserver runs at once for it (1-${MAX_CONCURRENCY}; default the nameserver's)` });
+}
+
+export const offlineEndpointCommand: CliCommand = {
+  command: 'offline-endpoint <endpoint>',
+  describe: 'take a tablet that is down out of service: offlineendpoint, wait its ops, retry failed partitions, verify',
+  builder,
+  handler: async (argv) => {
+    const concurrency = endpointConcurrency(argv['concurrency']);
+    const procedure = offlineEndpointProcedure({ endpoint: endpointArg(argv['endpoint']), ...(concurrency !== undefined ? { concurrency } : {}) });
+    return runProcedureCommand(argv, { command: 'offline-endpoint', procedure, apply: applySettings(argv, false) });
+  },
+};

@@ -1,0 +1,57 @@
+// `openmldb-recover ops`: the op list (showopstatus) as a table or JSON; `--wait` until none
+// is kInited or kDoing.
+import type { Argv } from 'yargs';
+import type { OpStatus } from '../cluster/types.js';
+import { Interrupt } from '../workflow/interrupt.js';
+import { type OpsQuery, renderOps, runOps } from '../workflow/ops.js';
+import { createProgress } from '../workflow/progress.js';
+import { connect, positive } from './common.js';
+import { connectionOptions } from './config.js';
+import { UsageError } from './exit-codes.js';
+import { type CliCommand, outputOptions, parsePid, parseTableName, retriesOf } from './run.js';
+
+const STATUSES = ['kInited', 'kDoing', 'kDone', 'kFailed', 'kCanceled'] as const;
+
+function builder(y: Argv) {
+  return outputOptions(connectionOptions(y))
+    .option('db', { type: 'string', describe: "only this database's ops" })
+    .option('table', { type: 'string', describe: "only this table's ops, DB.TABLE" })
+    .option('status', { choices: STATUSES as unknown as string[], describe: 'show only ops in this status' })
+    .option('since', { type: 'number', describe: 'only ops with an id above this one' })
+    .option('wait', { type: 'boolean', default: false, describe: 'wait until none is kInited or kDoing; exit 1 on timeout or if any is kFailed' })
+    .option('timeout', { type: 'number', default: 1800, describe: 'seconds --wait waits at most' })
+    .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' });
+}
+
+export const opsCommand: CliCommand = {
+  command: 'ops',
+  describe: 'list the ops (showopstatus); --wait until none is running; read-only',
+  builder,
+  handler: async (argv) => {
+    const q: OpsQuery = {};
+    if (argv['table'] !== undefined) q.table = parseTableName(argv['table'], '--table');
+    if (argv['db'] !== undefined) {
+      const db = String(argv['db']);
+      if (!/^[A-Za-z0-9_$-]+$/.test(db)) throw new UsageError(`--db '${db}' is not a database name`);
+      if (q.table && q.table.db !== db) throw new UsageError(`--db ${db} and --table ${q.table.db}.${q.table.name} name different databases`);
+      q.db = db;
+    }
+    if (argv['status'] !== undefined) q.status = argv['status'] as OpStatus;
+    if (argv['since'] !== undefined) q.since = parsePid(argv['since'], '--since');
+    const timeoutMs = positive('timeout', argv['timeout'], false) * 1000;
+    const retries = retriesOf(argv);
+    const { client } = connect(argv);
+    const progress = createProgress({ quiet: argv['quiet'] === true });
+    const interrupt = new Interrupt((line) => progress.warn(line));
+    interrupt.install();
+    try {
+      const r = await runOps(client, q, { wait: argv['wait'] === true, timeoutMs, retries, progress, interrupt });
+      progress.stop();
+      process.stdout.write(argv['json'] === true ? `${JSON.stringify(r, null, 2)}\n` : `${renderOps(r, timeoutMs)}\n`);
+      return r.exitCode;
+    } finally {
+      progress.stop();
+      interrupt.uninstall();
+    }
+  },
+};

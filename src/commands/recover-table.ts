@@ -1,0 +1,57 @@
+// `openmldb-recover recover-table DB.TABLE`: the runbook's manual data recovery for one
+// table (or some of its partitions), whether or not the metadata says they are served.
+import type { Argv } from 'yargs';
+import { recoverTableProcedure } from '../workflow/procedures.js';
+import { connectionOptions } from './config.js';
+import { UsageError } from './exit-codes.js';
+import {
+  type CliCommand,
+  applySettings,
+  dryRunOption,
+  listOf,
+  outputOptions,
+  parallelOptions,
+  parsePid,
+  parseTableName,
+  runOptions,
+  runProcedureCommand,
+} from './run.js';
+
+function builder(y: Argv) {
+  return runOptions(parallelOptions(dryRunOption(outputOptions(connectionOptions(y)))))
+    .positional('table', { type: 'string', describe: 'the table, DB.TABLE' })
+    .option('pid', { type: 'number', array: true, describe: 'only these partitions (default: all)' })
+    .option('leader', { type: 'string', array: true, describe: 'PID=ENDPOINT: the replica to make leader (default: the one holding the most data)' })
+    .option('accept-data-loss', { type: 'boolean', default: false, describe: 'allow a leader that discards entries another replica holds' });
+}
+
+/** `--leader PID=ENDPOINT`, repeatable, one endpoint per pid. */
+export function parseLeaders(values: unknown): Map<number, string> {
+  const leaders = new Map<number, string>();
+  for (const v of listOf(values)) {
+    const m = /^(\d+)=(\S+)$/.exec(String(v));
+    if (!m) throw new UsageError(`--leader '${String(v)}' must be PID=ENDPOINT`);
+    const pid = Number(m[1]);
+    if (leaders.has(pid) && leaders.get(pid) !== m[2]) throw new UsageError(`--leader names two leaders for pid ${pid}`);
+    leaders.set(pid, m[2] as string);
+  }
+  return leaders;
+}
+
+export const recoverTableCommand: CliCommand = {
+  command: 'recover-table <table>',
+  describe: "the runbook's manual data recovery for one table, whether or not it looks served",
+  builder,
+  handler: async (argv) => {
+    const { db, name } = parseTableName(argv['table']);
+    const pids = listOf(argv['pid']).map((p) => parsePid(p, '--pid'));
+    const procedure = recoverTableProcedure({
+      db,
+      name,
+      ...(pids.length > 0 ? { pids: [...new Set(pids)] } : {}),
+      leaders: parseLeaders(argv['leader']),
+      acceptDataLoss: argv['accept-data-loss'] === true,
+    });
+    return runProcedureCommand(argv, { command: 'recover-table', procedure, filter: { tables: [{ db, name }] }, apply: applySettings(argv) });
+  },
+};

@@ -1,0 +1,44 @@
+// `openmldb-recover recover`: the one-click recovery after a full restart; also the
+// `--cmd=recoverdata` drop-in for openmldb_ops.py in start scripts.
+import type { Argv } from 'yargs';
+import { parseFilter } from './common.js';
+import { connectionOptions } from './config.js';
+import { UsageError } from './exit-codes.js';
+import { type CliCommand, applySettings, dryRunOption, filterOptions, outputOptions, parallelOptions, runOptions, runProcedureCommand } from './run.js';
+
+function recoverOptions<T>(y: Argv<T>) {
+  return runOptions(parallelOptions(dryRunOption(filterOptions(outputOptions(connectionOptions(y)))))).option('accept-data-loss', {
+    type: 'boolean',
+    default: false,
+    describe: 'recover partitions even when that discards entries a replica holds',
+  });
+}
+
+function recover(argv: Record<string, unknown>, command: string): Promise<number> {
+  const filter = parseFilter(argv['db'], argv['table']);
+  return runProcedureCommand(argv, {
+    command,
+    plan: { acceptDataLoss: argv['accept-data-loss'] === true },
+    ...(filter ? { filter } : {}),
+    apply: applySettings(argv),
+  });
+}
+
+export const recoverCommand: CliCommand = {
+  command: 'recover',
+  describe: 'one-click recovery after a full restart (observe, plan, apply, verify)',
+  builder: recoverOptions,
+  handler: (argv) => recover(argv, 'recover'),
+};
+
+/** No command: `--cmd=recoverdata` as openmldb_ops.py takes it, or a usage error. */
+export const defaultCommand: CliCommand = {
+  command: '$0',
+  describe: false,
+  builder: (y) => recoverOptions(y).option('cmd', { type: 'string', describe: 'openmldb_ops.py compatibility: --cmd=recoverdata' }),
+  handler: async (argv) => {
+    if (argv['cmd'] === 'recoverdata') return recover(argv, 'recoverdata');
+    if (argv['cmd'] !== undefined) throw new UsageError(`unsupported --cmd=${String(argv['cmd'])}: only --cmd=recoverdata is supported (or use the recover command)`);
+    throw new UsageError('name a command: recover, status, recover-table, offline-endpoint, recover-endpoint, change-leader, failover, ops (see --help)');
+  },
+};

@@ -1,0 +1,150 @@
+// What the commands share beyond connecting: their option groups, and running a mutating
+// command through the recover engine with progress, signals, the cluster lock, the run
+// journal and the report.
+import type { Argv } from 'yargs';
+import type { ObserveFilter } from '../cluster/observe.js';
+import { Interrupt } from '../workflow/interrupt.js';
+import type { PlanOptions } from '../workflow/plan.js';
+import { createProgress } from '../workflow/progress.js';
+import { type Procedure, type RecoverOptions, runRecover } from '../workflow/recover.js';
+import { type Report, renderReport } from '../workflow/report.js';
+import { connect, positive } from './common.js';
+import { UsageError } from './exit-codes.js';
+import { openRunSafety } from './safety.js';
+
+/** A command as yargs registers it; the handler resolves to the exit code. */
+export interface CliCommand {
+  command: string;
+  describe: string | false;
+  // yargs' builder types grow with every option added; the registry does not need them.
+  builder: (y: Argv) => Argv<any>;
+  handler: (argv: Record<string, unknown>) => Promise<number>;
+}
+
+export function outputOptions<T>(y: Argv<T>) {
+  return y
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable result on stdout' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output' });
+}
+
+export function filterOptions<T>(y: Argv<T>) {
+  return y
+    .option('db', { type: 'string', array: true, describe: 'only this database (repeatable)' })
+    .option('table', { type: 'string', array: true, describe: 'only this table, DB.TABLE (repeatable)' });
+}
+
+export function dryRunOption<T>(y: Argv<T>) {
+  return y.option('dry-run', { type: 'boolean', default: false, describe: 'observe and plan, print the plan, change nothing' });
+}
+
+/** Bounds and retries of a mutating run. */
+export function runOptions<T>(y: Argv<T>) {
+  return y
+    .option('load-timeout', { type: 'number', default: 600, describe: 'seconds a partition load may take' })
+    .option('op-timeout', { type: 'number', default: 1800, describe: "seconds to wait for a partition's (or the command's) ops" })
+    .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
+    .option('state-dir', { type: 'string', describe: 'lock and run journal (default $XDG_STATE_HOME/openmldb-recover)' });
+}
+
+/** How many partitions recover/recover-table work on at once. */
+export function parallelOptions<T>(y: Argv<T>) {
+  return y
+    .option('concurrency', { type: 'number', default: 4, describe: 'partitions worked on at once' })
+    .option('per-tablet', { type: 'number', default: 2, describe: 'partitions at once per leader tablet' });
+}
+
+export function retriesOf(argv: Record<string, unknown>): number {
+  const n = Number(argv['retries'] ?? 4);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--retries must be a whole number >= 0 (got ${String(argv['retries'])})`);
+  return n;
+}
+
+/** The engine's bounds from the options; `parallel` false for commands whose --concurrency means something else. */
+export function applySettings(argv: Record<string, unknown>, parallel = true): RecoverOptions['apply'] {
+  return {
+    concurrency: parallel ? positive('concurrency', argv['concurrency']) : 4,
+    perTablet: parallel ? positive('per-tablet', argv['per-tablet']) : 2,
+    loadTimeoutMs: positive('load-timeout', argv['load-timeout'] ?? 600, false) * 1000,
+    opTimeoutMs: positive('op-timeout', argv['op-timeout'] ?? 1800, false) * 1000,
+    retries: retriesOf(argv),
+    partitionAttempts: 3,
+  };
+}
+
+/** `DB.TABLE`, as table arguments are written everywhere. */
+export function parseTableName(value: unknown, what = 'table'): { db: string; name: string } {
+  const t = String(value ?? '');
+  const dot = t.indexOf('.');
+  const db = t.slice(0, dot);
+  const name = t.slice(dot + 1);
+  if (dot <= 0 || !/^[A-Za-z0-9_$-]+$/.test(db) || !/^[A-Za-z0-9_$-]+$/.test(name)) throw new UsageError(`${what} '${t}' must be DB.TABLE`);
+  return { db, name };
+}
+
+/** A partition id: a whole number >= 0. */
+export function parsePid(value: unknown, what = 'pid'): number {
+  const n = typeof value === 'number' ? value : /^\d+$/.test(String(value)) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${what} must be a whole number >= 0 (got ${String(value)})`);
+  return n;
+}
+
+export function listOf(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
+export interface ProcedureRun {
+  command: string;
+  procedure?: Procedure;
+  plan?: PlanOptions;
+  filter?: ObserveFilter;
+  apply: RecoverOptions['apply'];
+  /** A line before the report (text output only). */
+  headline?: (report: Report) => string | undefined;
+}
+
+/** Run one mutating command through the engine; print its report; resolve to the exit code. */
+export async function runProcedureCommand(argv: Record<string, unknown>, run: ProcedureRun): Promise<number> {
+  const { client, config } = connect(argv);
+  const json = argv['json'] === true;
+  const dryRun = argv['dry-run'] === true;
+  const progress = createProgress({ quiet: argv['quiet'] === true });
+  const interrupt = new Interrupt((line) => progress.warn(line));
+  // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
+  const safety = dryRun ? undefined : openRunSafety(argv, config, run.command, progress);
+  interrupt.install();
+  try {
+    const report = await runRecover(client, {
+      ...(safety ? { keeper: safety.keeper } : {}),
+      command: run.command,
+      dryRun,
+      ...(run.plan ? { plan: run.plan } : {}),
+      ...(run.procedure ? { procedure: run.procedure } : {}),
+      ...(run.filter ? { filter: run.filter } : {}),
+      apply: run.apply,
+      progress,
+      interrupt,
+      cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
+    });
+    progress.stop();
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${renderText(report, run.headline?.(report))}\n`);
+    return report.exitCode;
+  } finally {
+    progress.stop();
+    interrupt.uninstall();
+    safety?.release();
+  }
+}
+
+/** The report for people: with --dry-run the plan first, step by step as runbook commands. */
+function renderText(report: Report, headline: string | undefined): string {
+  const out: string[] = [];
+  if (headline) out.push(headline);
+  if (report.dryRun) {
+    for (const c of report.clusterSteps ?? []) out.push(`would run: ${c.command}`);
+    for (const t of report.tables) {
+      for (const p of t.partitions) if (p.plan.length) out.push(`${t.db}.${t.name} pid ${p.pid}: ${p.reason}\n${p.plan.map((s) => `    ${s}`).join('\n')}`);
+    }
+  }
+  out.push(renderReport(report));
+  return out.join('\n');
+}

@@ -1,0 +1,92 @@
+// `failover`: read auto_failover, or switch it, looking first (a switch to the value it
+// already has changes nothing) and confirming by reading it back.
+import pRetry, { AbortError } from 'p-retry';
+import type { OpenMLDBClient } from '../cluster/client.js';
+import { ClusterError } from '../cluster/errors.js';
+import { EXIT } from '../commands/exit-codes.js';
+import type { Progress } from './progress.js';
+
+export type FailoverAction = 'status' | 'on' | 'off';
+
+export interface FailoverResult {
+  action: FailoverAction;
+  /** The value found. */
+  before: boolean;
+  /** The value left (for a dry run: the value found). */
+  after: boolean;
+  /** This run switched it. */
+  changed: boolean;
+  dryRun: boolean;
+  ok: boolean;
+  exitCode: number;
+}
+
+export interface FailoverOptions {
+  dryRun: boolean;
+  retries: number;
+  progress: Progress;
+  signal?: AbortSignal;
+}
+
+/** Retry transient cluster errors with backoff; permanent ones fail at once. */
+function retrying<T>(what: string, fn: () => Promise<T>, o: FailoverOptions): Promise<T> {
+  return pRetry(
+    async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof ClusterError && !err.transient) throw new AbortError(err);
+        throw err;
+      }
+    },
+    {
+      retries: o.retries,
+      minTimeout: 200,
+      maxTimeout: 3000,
+      ...(o.signal ? { signal: o.signal } : {}),
+      onFailedAttempt: ({ error, retriesLeft }) => {
+        if (retriesLeft > 0) o.progress.info(`${what}: ${error.message}; retrying`);
+      },
+    },
+  );
+}
+
+export async function runFailover(client: OpenMLDBClient, action: FailoverAction, o: FailoverOptions): Promise<FailoverResult> {
+  const before = await retrying('confget auto_failover', () => client.confGet(), o);
+  const result = (after: boolean, changed: boolean): FailoverResult => ({ action, before, after, changed, dryRun: o.dryRun, ok: true, exitCode: EXIT.ok });
+  if (action === 'status') return result(before, false);
+  const want = action === 'on';
+  const command = `confset auto_failover ${want}`;
+  if (before === want) {
+    o.progress.info(`auto_failover is already ${want}: nothing to do`);
+    return result(before, false);
+  }
+  if (o.dryRun) {
+    o.progress.info(`would run: ${command}`);
+    return result(before, false);
+  }
+  o.progress.info(`running: ${command}`);
+  let attempt = 0;
+  await retrying(
+    command,
+    async () => {
+      // A lost answer may hide a switch that happened: look before sending it again.
+      if (attempt++ > 0 && (await client.confGet()) === want) return;
+      await client.confSet(want);
+    },
+    o,
+  );
+  const after = await retrying('confget auto_failover', () => client.confGet(), o);
+  if (after !== want) return { ...result(after, false), ok: false, exitCode: EXIT.notRecovered };
+  o.progress.info(`done: ${command}`);
+  return result(after, true);
+}
+
+export function renderFailover(r: FailoverResult): string {
+  if (r.action === 'status') return `auto_failover ${r.before}`;
+  const want = r.action === 'on';
+  if (!r.ok) return `auto_failover is ${r.after} after confset auto_failover ${want}: NOT switched`;
+  if (r.before === want) return `auto_failover ${r.after} (already; nothing changed)`;
+  if (r.dryRun) return `auto_failover ${r.before}; would run: confset auto_failover ${want}`;
+  return `auto_failover ${r.before} -> ${r.after}`;
+}

@@ -1,0 +1,56 @@
+// `openmldb-recover failover [status|on|off]`: read-only status, switches that look first
+// (no call when the value is already right), --dry-run, --json.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { errorLines, parseJson } from '../helpers/report.js';
+import { type Sim, recoverCli, startSim } from '../helpers/sim.js';
+import type { FailoverResult } from '../../src/workflow/failover.js';
+
+describe('failover', () => {
+  let sim: Sim;
+  before(async () => {
+    sim = await startSim(['--scenario', 'healthy', '--tables', '1', '--partitions', '1']);
+  });
+  after(() => sim.down());
+
+  const value = async () => (await sim.ctl<{ autoFailover: boolean }>('state')).autoFailover;
+  const confSets = async () => (await sim.mutations()).filter((m) => m.method === 'ConfSet').length;
+
+  it('status (the default) reads it and changes nothing; --json', async () => {
+    const plain = await recoverCli(sim, ['failover']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stdout.trim(), 'auto_failover true');
+    const json = parseJson<FailoverResult>(await recoverCli(sim, ['failover', 'status', '--json']));
+    assert.deepEqual(json, { action: 'status', before: true, after: true, changed: false, dryRun: false, ok: true, exitCode: 0 });
+    assert.deepEqual(await sim.mutations(), []);
+  });
+
+  it('off, then off again changes nothing; on --dry-run changes nothing; on', async () => {
+    const off = await recoverCli(sim, ['failover', 'off']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(off.stdout.trim(), 'auto_failover true -> false');
+    assert.equal(await value(), false);
+    assert.equal(await confSets(), 1);
+
+    const again = parseJson<FailoverResult>(await recoverCli(sim, ['failover', 'off', '--json']));
+    assert.equal(again.changed, false);
+    assert.equal(again.after, false);
+    assert.equal(await confSets(), 1, 'no second confset');
+
+    const dry = await recoverCli(sim, ['failover', 'on', '--dry-run']);
+    assert.equal(dry.code, 0);
+    assert.match(dry.stdout, /would run: confset auto_failover true/);
+    assert.equal(await value(), false);
+
+    const on = parseJson<FailoverResult>(await recoverCli(sim, ['failover', 'on', '--json']));
+    assert.deepEqual(on, { action: 'on', before: false, after: true, changed: true, dryRun: false, ok: true, exitCode: 0 });
+    assert.equal(await value(), true);
+    assert.equal(await confSets(), 2);
+  });
+
+  it('an unknown action is a usage error', async () => {
+    const r = await recoverCli(sim, ['failover', 'maybe']);
+    assert.equal(r.code, 2);
+    assert.equal(errorLines(r.stderr).length, 1);
+  });
+});
