@@ -306,7 +306,7 @@ export class OpEngine {
           const r = ts.followOfNoOne(f.endpoint, tid, pid);
           if (r.status.code !== 0) throw new TaskFailed(`kSelectLeader: ${f.endpoint} ${r.status.msg}`);
           if (candidate !== undefined && f.endpoint !== candidate) continue;
-          if (!best || r.offset > best.offset || (r.offset === best.offset && tieBreak(this.host.rng.seed, tid, pid, f.endpoint) > tieBreak(this.host.rng.seed, tid, pid, best.endpoint))) {
+          if (!best || r.offset > best.offset || (r.offset === best.offset && tieBreak(this.host.rng.seed, tid, pid, replicaIndex(part, f.endpoint)) > tieBreak(this.host.rng.seed, tid, pid, replicaIndex(part, best.endpoint)))) {
             best = { endpoint: f.endpoint, offset: r.offset };
           }
         }
@@ -426,9 +426,16 @@ export class OpEngine {
   }
 }
 
-/** Deterministic "random" choice among equal offsets, independent of timing. */
-function tieBreak(seed: number, tid: number, pid: number, endpoint: string): number {
+/**
+ * Deterministic "random" choice among equal offsets, independent of timing and of the
+ * ports the OS handed out: by the replica's place in the partition.
+ */
+function tieBreak(seed: number, tid: number, pid: number, index: number): number {
   let h = (seed ^ Math.imul(tid, 0x9e3779b1) ^ Math.imul(pid + 1, 0x85ebca77)) >>> 0;
-  for (let i = 0; i < endpoint.length; i++) h = Math.imul(h ^ endpoint.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
+  h = Math.imul(h ^ (index + 1), 0x01000193) >>> 0;
+  return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+}
+
+function replicaIndex(part: PartitionMeta, endpoint: string): number {
+  return part.replicas.findIndex((r) => r.endpoint === endpoint);
 }

@@ -24,6 +24,8 @@ export interface ScenarioOptions {
   autoFailover: boolean;
   /** User databases. */
   databases: string[];
+  /** Create the system tables of the internal databases (single replica each). */
+  systemTables: boolean;
 }
 
 export const DEFAULT_SCENARIO: ScenarioOptions = {
@@ -35,6 +37,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   storage: 'mixed',
   autoFailover: true,
   databases: ['demo_db'],
+  systemTables: true,
 };
 
 const SYSTEM_TABLES: Array<[string, string]> = [
@@ -66,7 +69,7 @@ export function buildHealthy(c: SimCluster, o: ScenarioOptions): void {
   const replicas = Math.max(1, Math.min(o.replicas, tablets.length));
   for (const db of ['__INTERNAL_DB', 'INFORMATION_SCHEMA', '__PRE_AGG_DB', ...o.databases]) c.databases.add(db);
   // System tables: one partition, one replica (system_table_replica_num = 1).
-  for (const [db, name] of SYSTEM_TABLES) addTable(c, { db, name, storageMode: 'kMemory', partitions: 1, replicas: 1, entries: Math.ceil(o.entries / 10) });
+  if (o.systemTables !== false) for (const [db, name] of SYSTEM_TABLES) addTable(c, { db, name, storageMode: 'kMemory', partitions: 1, replicas: 1, entries: Math.ceil(o.entries / 10) });
   for (let i = 0; i < o.tables; i++) {
     const db = o.databases[i % o.databases.length] ?? 'demo_db';
     const storageMode: StorageMode =

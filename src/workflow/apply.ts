@@ -53,6 +53,14 @@ export interface PartitionOutcome {
 }
 
 class StepFailed extends Error {}
+
+/**
+ * Poll intervals grow from `base` (default 200 ms) to 2 s: quick answers for quick
+ * loads and ops, without spawning the binary several times a second during long ones.
+ */
+export function pollDelay(poll: number, base?: number): number {
+  return Math.min((base ?? 200) * 1.5 ** poll, 2000);
+}
 class Interrupted extends Error {}
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -252,7 +260,7 @@ class StepRunner {
     const deadline = Date.now() + this.opts.loadTimeoutMs;
     let seen = false;
     let lastNudge = Date.now();
-    for (;;) {
+    for (let poll = 0; ; poll++) {
       const s = await this.loadedState(endpoint);
       if (s && SERVING_STATES.has(s.state)) return { skipped: false, detail: `offset ${s.offset}` };
       if (s) seen = true;
@@ -266,7 +274,7 @@ class StepRunner {
       }
       if (Date.now() > deadline) throw new StepFailed(`load of ${label(this.plan)} on ${endpoint} did not finish within ${this.opts.loadTimeoutMs / 1000}s (state ${s?.state ?? 'not visible'})`);
       if (this.opts.signal.aborted) throw new Interrupted();
-      await sleep(this.opts.pollMs ?? 250, this.opts.signal);
+      await sleep(pollDelay(poll, this.opts.pollMs), this.opts.signal);
     }
   }
 
@@ -278,7 +286,7 @@ class StepRunner {
 
   private async waitOps(): Promise<{ skipped: boolean; detail?: string }> {
     const deadline = Date.now() + this.opts.opTimeoutMs;
-    for (;;) {
+    for (let poll = 0; ; poll++) {
       const ops = await this.ops();
       const failed = ops.filter((o) => o.status === 'kFailed' && o.opId > this.opts.opBaseline && !this.opts.ended?.has(o.opId) && !this.failedSeen.has(o.opId));
       if (failed.length > 0) {
@@ -289,7 +297,7 @@ class StepRunner {
       if (running.length === 0) return { skipped: false };
       if (Date.now() > deadline) throw new StepFailed(`ops still running after ${this.opts.opTimeoutMs / 1000}s: ${running.map((o) => `op ${o.opId} ${o.opType} ${o.status}`).join(', ')}`);
       if (this.opts.signal.aborted) throw new Interrupted();
-      await sleep(this.opts.pollMs ?? 250, this.opts.signal);
+      await sleep(pollDelay(poll, this.opts.pollMs), this.opts.signal);
     }
   }
 
@@ -339,7 +347,7 @@ export interface OpWaitResult {
 export async function waitForOps(list: () => Promise<Op[]>, w: OpWait): Promise<OpWaitResult> {
   const deadline = Date.now() + w.timeoutMs;
   let failures = 0;
-  for (;;) {
+  for (let poll = 0; ; poll++) {
     let ops: Op[];
     try {
       ops = await list();
@@ -359,7 +367,7 @@ export async function waitForOps(list: () => Promise<Op[]>, w: OpWait): Promise<
     if (running.length === 0) return result;
     if (w.signal?.aborted) return { ...result, aborted: true };
     if (Date.now() > deadline) return { ...result, timedOut: true };
-    await sleep(w.pollMs ?? 250, w.signal);
+    await sleep(pollDelay(poll, w.pollMs), w.signal);
   }
 }
 

@@ -15,7 +15,7 @@ interface State {
 describe('change-leader', () => {
   let sim: Sim;
   before(async () => {
-    sim = await startSim(['--scenario', 'healthy', '--tables', '1', '--partitions', '2']);
+    sim = await startSim(['--no-system-tables', '--scenario', 'healthy', '--tables', '1', '--partitions', '2']);
   });
   after(() => sim.down());
 

@@ -30,7 +30,7 @@ async function autoFailover(sim: Sim): Promise<boolean> {
   return (await sim.ctl<{ autoFailover: boolean }>('state')).autoFailover;
 }
 
-const FULL_RESTART = ['--scenario', 'full-restart', '--tables', '2', '--partitions', '2', '--storage', 'memory', '--load-base-ms', '600'];
+const FULL_RESTART = ['--no-system-tables', '--scenario', 'full-restart', '--tables', '2', '--partitions', '2', '--storage', 'memory', '--load-base-ms', '600'];
 
 describe('crash safety', () => {
   for (const phase of ['after auto_failover went off', 'during recovertable'] as const) {
@@ -41,7 +41,7 @@ describe('crash safety', () => {
         await sim.waitFor(phase, async () => {
           const m = await sim.mutations();
           return phase === 'after auto_failover went off' ? m.some((x) => x.method === 'ConfSet') : m.some((x) => x.method === 'RecoverTable' && x.code === 0);
-        }, 60000);
+        }, 240000);
         run.child.kill('SIGKILL');
         const killed = await run.done;
         assert.equal(killed.signal, 'SIGKILL');
@@ -70,7 +70,7 @@ describe('crash safety', () => {
     const sim = await startSim(FULL_RESTART);
     try {
       const first = startRecover(sim);
-      await sim.waitFor('a load in flight', async () => (await sim.mutations()).some((m) => m.method === 'LoadTable'), 60000);
+      await sim.waitFor('a load in flight', async () => (await sim.mutations()).some((m) => m.method === 'LoadTable'), 240000);
       const second = await recoverCli(sim, ['recover']);
       assert.equal(second.code, 4, second.stderr);
       assert.match(second.stderr, /another run holds the cluster lock: pid \d+ on \S+, started \S+, running `openmldb-recover recover`/);

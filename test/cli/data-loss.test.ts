@@ -13,7 +13,7 @@ interface State {
 
 describe('--accept-data-loss', () => {
   it('refuses, then recovers with the flag, losing exactly what was reported at stake', async () => {
-    const sim = await startSim(['--scenario', 'full-restart-after-failover', '--tables', '2', '--partitions', '2', '--seed', '9']);
+    const sim = await startSim(['--no-system-tables', '--scenario', 'full-restart-after-failover', '--tables', '2', '--partitions', '2', '--seed', '9']);
     try {
       const s = await sim.ctl<State>('state');
       const disk = (ep: string, tid: number, pid: number) => s.tablets.find((t) => t.endpoint === ep)?.disk.find((d) => d.tid === tid && d.pid === pid)?.binlogOffset ?? 0;

@@ -9,7 +9,7 @@ import type { FailoverResult } from '../../src/workflow/failover.js';
 describe('failover', () => {
   let sim: Sim;
   before(async () => {
-    sim = await startSim(['--scenario', 'healthy', '--tables', '1', '--partitions', '1']);
+    sim = await startSim(['--no-system-tables', '--scenario', 'healthy', '--tables', '1', '--partitions', '1']);
   });
   after(() => sim.down());
 

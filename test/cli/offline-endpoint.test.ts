@@ -17,7 +17,7 @@ describe('offline-endpoint', () => {
   let down: string;
   let healthy: string;
   before(async () => {
-    sim = await startSim(['--scenario', 'node-down', '--no-auto-failover', '--tables', '1', '--partitions', '2']);
+    sim = await startSim(['--no-system-tables', '--scenario', 'node-down', '--no-auto-failover', '--tables', '1', '--partitions', '2']);
     const s = await sim.ctl<State>('state');
     down = s.tablets.find((t) => !t.running)!.endpoint;
     healthy = s.tablets.find((t) => t.running)!.endpoint;

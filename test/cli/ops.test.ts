@@ -14,7 +14,7 @@ describe('ops', () => {
   let sim: Sim;
   // Each op task takes 2 s: a changeleader op (3 tasks) runs long enough to be waited on.
   before(async () => {
-    sim = await startSim(['--scenario', 'healthy', '--tables', '1', '--partitions', '2', '--task-ms', '2000']);
+    sim = await startSim(['--no-system-tables', '--scenario', 'healthy', '--tables', '1', '--partitions', '2', '--task-ms', '2000']);
     assert.match((await sim.ns('confset auto_failover false')).stdout, /ok/);
   });
   after(() => sim.down());

@@ -29,7 +29,7 @@ async function recoverJson(sim: Sim, args: string[] = []): Promise<{ code: numbe
 
 describe('recover', () => {
   it('changes nothing on a healthy cluster', async () => {
-    await withSim(['--scenario', 'healthy', ...SMALL], async (sim) => {
+    await withSim(['--no-system-tables', '--scenario', 'healthy', ...SMALL], async (sim) => {
       const { code, report } = await recoverJson(sim);
       assert.equal(code, 0);
       assert.equal(report.totals.healthy, report.totals.partitions);
@@ -39,7 +39,7 @@ describe('recover', () => {
   });
 
   it('--dry-run prints the plan and changes nothing', async () => {
-    await withSim(['--scenario', 'full-restart', ...SMALL], async (sim) => {
+    await withSim(['--no-system-tables', '--scenario', 'full-restart', ...SMALL], async (sim) => {
       const r = await recoverCli(sim, ['recover', '--dry-run']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /updatetablealive t0 0 \S+ no/);
@@ -51,7 +51,7 @@ describe('recover', () => {
   });
 
   it('works as a drop-in for openmldb_ops.py --cmd=recoverdata', async () => {
-    await withSim(['--scenario', 'full-restart', '--tables', '1', '--partitions', '1', '--storage', 'memory'], async (sim) => {
+    await withSim(['--no-system-tables', '--scenario', 'full-restart', '--tables', '1', '--partitions', '1', '--storage', 'memory'], async (sim) => {
       const r = await recoverCli(sim, [
         '--cmd=recoverdata',
         `--openmldb_bin_path=${sim.info.bin}`,

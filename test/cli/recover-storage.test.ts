@@ -29,7 +29,7 @@ async function recoverJson(sim: Sim, args: string[] = []): Promise<{ code: numbe
 
 describe('recover', () => {
   it('recovers disk tables over HTTP, in the 2018 output dialect too', async () => {
-    await withSim(['--scenario', 'full-restart', ...SMALL, '--storage', 'disk', '--dialect', '2018'], async (sim) => {
+    await withSim(['--no-system-tables', '--scenario', 'full-restart', ...SMALL, '--storage', 'disk', '--dialect', '2018'], async (sim) => {
       const { code, report, stderr } = await recoverJson(sim);
       assert.equal(code, 0, stderr);
       assert.ok(report.tables.some((t) => t.storageMode === 'kSSD' || t.storageMode === 'kHDD'));

@@ -13,7 +13,7 @@ interface State {
   tables: Array<{ tid: number; db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string; isLeader: boolean; isAlive: boolean; offset?: number }> }> }>;
 }
 
-const LOST = ['--scenario', 'partition-lost', '--replicas', '2', '--tablets', '3', '--tables', '1', '--partitions', '2'];
+const LOST = ['--no-system-tables', '--scenario', 'partition-lost', '--replicas', '2', '--tablets', '3', '--tables', '1', '--partitions', '2'];
 
 const state = (sim: Sim) => sim.ctl<State>('state');
 const t0 = (s: State) => s.tables.find((t) => t.db === 'demo_db' && t.name === 't0')!;
@@ -132,7 +132,7 @@ describe('recover-table', { concurrency: true }, () => {
       const sim = await startSim([...LOST, '--load-base-ms', '800']);
       try {
         const run = spawnCli(sim, ['recover-table', 'demo_db.t0']);
-        await sim.waitFor('the first runbook step', async () => /: running: /.test(run.stderr()), 60000);
+        await sim.waitFor('the first runbook step', async () => /: running: /.test(run.stderr()), 240000);
         run.child.kill('SIGKILL');
         assert.equal(await run.exited, 'SIGKILL');
         assert.equal((await state(sim)).autoFailover, false, 'the killed run could not restore auto_failover');
@@ -151,7 +151,7 @@ describe('recover-table', { concurrency: true }, () => {
 
         // SIGINT mid-run: it stops starting steps, puts auto_failover back itself, exits 130.
         const interrupted = spawnCli(sim, ['recover-table', 'demo_db.t0']);
-        await sim.waitFor('the first runbook step', async () => /: running: /.test(interrupted.stderr()), 60000);
+        await sim.waitFor('the first runbook step', async () => /: running: /.test(interrupted.stderr()), 240000);
         interrupted.child.kill('SIGINT');
         assert.equal(await interrupted.exited, null);
         assert.equal(interrupted.child.exitCode, 130, interrupted.stderr());

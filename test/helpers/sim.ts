@@ -19,7 +19,7 @@ export interface RunResult {
   code: number;
 }
 
-export async function runNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60000): Promise<RunResult> {
+export async function runNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 180000): Promise<RunResult> {
   try {
     const r = await run(process.execPath, [script, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
     return { stdout: r.stdout, stderr: r.stderr, code: 0 };
@@ -108,7 +108,7 @@ export class Sim {
   }
 
   /** Poll until cond() holds; conditions, not sleeps. */
-  async waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20000): Promise<T> {
+  async waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const v = await probe();
@@ -135,6 +135,6 @@ export async function startSim(args: string[] = []): Promise<Sim> {
 export const RECOVER_BIN = join(REPO, 'dist/cli/openmldb-recover.js');
 
 /** Run `openmldb-recover` against a simulator (its env: zk address, root path, binary). */
-export function recoverCli(sim: Sim, args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 240000): Promise<RunResult> {
+export function recoverCli(sim: Sim, args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 600000): Promise<RunResult> {
   return runNode(RECOVER_BIN, args, { ...sim.env, XDG_STATE_HOME: sim.stateHome, ...extraEnv }, timeoutMs);
 }

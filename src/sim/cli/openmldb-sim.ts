@@ -36,6 +36,7 @@ interface UpArgs {
   dialect: string;
   'use-name': boolean;
   databases: string[];
+  'system-tables': boolean;
   'task-ms': number;
   'load-base-ms': number;
   'load-ms-per-1000': number;
@@ -59,6 +60,7 @@ function upOptions(y: Argv) {
     .option('dialect', { type: 'string', choices: ['modern', '2018'], default: 'modern', describe: 'output of current OpenMLDB or the 2018-era docs' })
     .option('use-name', { type: 'boolean', default: false, describe: 'servers register with names (use_name=true)' })
     .option('databases', { type: 'array', string: true, default: DEFAULT_SCENARIO.databases })
+    .option('system-tables', { type: 'boolean', default: true, describe: 'create the internal databases\' system tables (--no-system-tables for a smaller cluster)' })
     .option('task-ms', { type: 'number', default: DEFAULT_TIMING.taskMs, describe: 'duration of one op task' })
     .option('load-base-ms', { type: 'number', default: DEFAULT_TIMING.loadBaseMs })
     .option('load-ms-per-1000', { type: 'number', default: DEFAULT_TIMING.loadMsPer1000, describe: 'load time per 1000 entries' })
@@ -98,6 +100,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
       storage: a.storage as ScenarioOptions['storage'],
       autoFailover: a['auto-failover'],
       databases: a.databases.map(String),
+      systemTables: a['system-tables'],
     },
   };
 }
