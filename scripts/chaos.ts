@@ -1,5 +1,5 @@
 // The chaos suite: for each simulator scenario and many seeds, random faults while
-// `openmldb-recover recover` runs: a fraction of calls failing transiently, an op
+// `openmldb-recover recover` (and, for lost partitions, `recover-table`) runs: a fraction of calls failing transiently, an op
 // failing, a tablet crashing during the run and coming back, the nameserver leader
 // failing over, and the tool SIGKILLed at a random moment and then rerun. Every run must
 // end either with `openmldb-sim check` passing and 0 entries lost, or with a non-zero
@@ -130,9 +130,17 @@ export async function chaosRun(scenario: string, seed: number): Promise<ChaosRun
       })());
     }
     const killAt = rng.chance(0.5) ? rng.int(800, 8000) : undefined;
+    const tool = ['--json', '--quiet', '--load-timeout', '60', '--op-timeout', '120'];
+    if (scenario === 'partition-lost') {
+      // The manual data recovery of one lost table first (and maybe killed mid-way), as an
+      // operator following the runbook would; `recover` then sees to the rest.
+      toolRuns++;
+      const table = await run(RECOVER, ['recover-table', 'demo_db.t0', ...tool], env, killAt);
+      if (table.killed) kills++;
+    }
     for (let attempt = 0; attempt < 4; attempt++) {
       toolRuns++;
-      last = await run(RECOVER, ['recover', '--json', '--quiet', '--load-timeout', '60', '--op-timeout', '120'], env, attempt === 0 ? killAt : undefined);
+      last = await run(RECOVER, ['recover', ...tool], env, attempt === 0 && scenario !== 'partition-lost' ? killAt : undefined);
       if (last.killed) {
         kills++;
         continue;
