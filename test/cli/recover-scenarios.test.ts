@@ -2,30 +2,10 @@
 // with no entry lost, transient faults included; nothing is changed when nothing is needed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/workflow/report.js';
-import { type Sim, recoverCli, startSim } from '../helpers/sim.js';
-
-async function withSim<T>(args: string[], fn: (sim: Sim) => Promise<T>): Promise<T> {
-  const sim = await startSim(args);
-  try {
-    return await fn(sim);
-  } finally {
-    await sim.down();
-  }
-}
+import { recoverJson } from '../helpers/report.js';
+import { recoverCli, withSim } from '../helpers/sim.js';
 
 const SMALL = ['--tables', '2', '--partitions', '2'];
-
-async function recoverJson(sim: Sim, args: string[] = []): Promise<{ code: number; report: Report; stderr: string }> {
-  const r = await recoverCli(sim, ['recover', '--json', ...args]);
-  let report: Report;
-  try {
-    report = JSON.parse(r.stdout) as Report;
-  } catch {
-    throw new Error(`no JSON report (exit ${r.code}): ${r.stderr}\n${r.stdout}`);
-  }
-  return { code: r.code, report, stderr: r.stderr };
-}
 
 describe('recover', () => {
   it('full-restart-after-failover with transient faults: served, nothing lost, the fuller follower wins', async () => {

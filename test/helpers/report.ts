@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import type { Report } from '../../src/workflow/report.js';
-import { REPO, type RunResult } from './sim.js';
+import { REPO, type RunResult, type Sim, recoverCli } from './sim.js';
 
 const validate = new Ajv({ allErrors: true, validateFormats: false }).compile(JSON.parse(readFileSync(join(REPO, 'docs/report.schema.json'), 'utf8')) as object);
 
@@ -26,3 +26,9 @@ export function report(r: RunResult): Report {
 
 /** The operator-facing error lines (exactly one for a refusal or usage error). */
 export const errorLines = (stderr: string): string[] => stderr.trim().split('\n').filter((l) => l.startsWith('openmldb-recover:'));
+
+/** `openmldb-recover recover --json ...` and its schema-checked report. */
+export async function recoverJson(sim: Sim, args: string[] = []): Promise<{ code: number; report: Report; stderr: string }> {
+  const r = await recoverCli(sim, ['recover', '--json', ...args]);
+  return { code: r.code, report: report(r), stderr: r.stderr };
+}

@@ -138,3 +138,13 @@ export const RECOVER_BIN = join(REPO, 'dist/cli/openmldb-recover.js');
 export function recoverCli(sim: Sim, args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 600000): Promise<RunResult> {
   return runNode(RECOVER_BIN, args, { ...sim.env, XDG_STATE_HOME: sim.stateHome, ...extraEnv }, timeoutMs);
 }
+
+/** Run fn against a fresh simulator, always taking it down afterwards. */
+export async function withSim<T>(args: string[], fn: (sim: Sim) => Promise<T>): Promise<T> {
+  const sim = await startSim(args);
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.down();
+  }
+}

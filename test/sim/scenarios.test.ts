@@ -1,7 +1,7 @@
 // Each scenario starts the cluster in the state its name promises, reproducibly under a seed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Sim, startSim } from '../helpers/sim.js';
+import { type Sim, withSim } from '../helpers/sim.js';
 
 interface ReplicaState { endpoint: string; isLeader: boolean; isAlive: boolean; offset?: number }
 interface State {
@@ -26,15 +26,6 @@ function normalized(s: State): unknown {
     loaded: s.tablets.map((t) => t.loaded.map((l) => ({ tid: l.tid, pid: l.pid, mode: l.mode, offset: l.offset }))),
     ops: s.ops.map((o) => ({ type: o.opType, status: o.status })),
   };
-}
-
-async function withSim<T>(args: string[], fn: (sim: Sim) => Promise<T>): Promise<T> {
-  const sim = await startSim(args);
-  try {
-    return await fn(sim);
-  } finally {
-    await sim.down();
-  }
 }
 
 describe('scenarios', () => {
