@@ -45,10 +45,19 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
 }
 
 function spawnCli(args: string[], opts: CliOptions): Promise<CliResult> {
+  return spawnCapture(process.execPath, ['--import', 'tsx', CLI, ...args], { ...opts, cwd: REPO, env: { TZ: 'UTC', ...opts.env } });
+}
+
+/**
+ * Spawn a process, feed it stdin, capture its output; kill it when `until` holds or
+ * after `killAfterMs` (a safety net). Shared by every test that runs the binary.
+ */
+export function spawnCapture(file: string, args: string[], opts: CliOptions & { cwd?: string }): Promise<CliResult & { ms: number }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: REPO,
-      env: { ...process.env, TZ: 'UTC', ...opts.env },
+    const started = Date.now();
+    const child = spawn(file, args, {
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -73,7 +82,7 @@ function spawnCli(args: string[], opts: CliOptions): Promise<CliResult> {
     child.stdin.end();
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolvePromise({ stdout, stderr, code: killed ? null : code });
+      resolvePromise({ stdout, stderr, code: killed ? null : code, ms: Date.now() - started });
     });
   });
 }

@@ -2,10 +2,10 @@
 // (openmldb-commands*.test.ts): run the cluster's own binary (DIR/bin/openmldb, built
 // code), read the simulator's state, and check the printed table layouts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { humanReadableString } from '../../../src/openmldb/tprinter.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import type { Sim } from '../../helpers/sim.js';
+import { spawnCapture } from './run-cli.js';
 
 export type Json = Record<string, unknown>;
 
@@ -28,35 +28,8 @@ export interface BinOptions {
 
 /** Run the simulator's `bin/openmldb` (a shell wrapper that `exec`s node, so a kill reaches it). */
 export function bin(sim: Sim, args: string[], opts: BinOptions = {}): Promise<BinResult> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn(sim.info.bin, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    const kill = () => {
-      if (!killed) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    };
-    // a safety net only: every run here ends by itself or through `until` long before
-    const timer = setTimeout(kill, 40000);
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
-      stdout += d;
-      if (opts.until?.(stdout)) kill();
-    });
-    child.stderr.on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {});
-    if (opts.stdin !== undefined) child.stdin.write(opts.stdin);
-    child.stdin.end();
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code: killed ? null : code, ms: Date.now() - started });
-    });
-  });
+  // a safety net only: every run here ends by itself or through `until` long before
+  return spawnCapture(sim.info.bin, args, { ...opts, killAfterMs: 40000 });
 }
 
 /** ns_client in ZooKeeper mode (prints `ns leader: ...` first). */
