@@ -6,6 +6,7 @@
  * healthy tablet that cannot be asked is an error (transient, for the caller to
  * retry), never "nothing loaded".
  */
+import pLimit from 'p-limit';
 import { INTERNAL_DBS, type OpenMLDBClient, type ShowTableRow, type TableInfo, type TabletTableStatus } from './client.js';
 import { UnknownTable } from './errors.js';
 import type { ClusterSnapshot, LoadedReplica, Op, Partition, Replica, Table } from './types.js';
@@ -22,37 +23,11 @@ export interface ObserveOptions {
   concurrency?: number;
 }
 
-/** Runs at most `n` tasks at once. */
-export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  const next = (): void => {
-    if (active >= n) return;
-    const start = queue.shift();
-    if (start !== undefined) {
-      active++;
-      start();
-    }
-  };
-  return <T>(task: () => Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      queue.push(() => {
-        task()
-          .then(resolve, reject)
-          .finally(() => {
-            active--;
-            next();
-          });
-      });
-      next();
-    });
-}
-
 const key = (tid: number, pid: number): string => `${tid}/${pid}`;
 
 export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, options: ObserveOptions = {}): Promise<ClusterSnapshot> {
   const takenAt = new Date().toISOString();
-  const limit = limiter(Math.max(1, options.concurrency ?? 8));
+  const limit = pLimit(Math.max(1, options.concurrency ?? 8));
   const filtered = filter !== undefined && (filter.dbs !== undefined || filter.tables !== undefined);
 
   // showns reads ZooKeeper only: it fails fast (ClusterUnreachable) when there is no
