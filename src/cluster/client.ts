@@ -36,7 +36,7 @@ import type { Nameserver, Op, StorageMode, TableMode, Tablet } from './types.js'
 export type { ShowTableRow, TabletTableStatus };
 
 /** The three system databases `showdb` hides (protocol reference section 10). */
-export const INTERNAL_DBS = ['__INTERNAL_DB', 'INFORMATION_SCHEMA', '__PRE_AGG_DB'] as const;
+export { INTERNAL_DBS } from '../openmldb/internal-dbs.js';
 
 /** TTL argument of the CLI `loadtable`: parsed but never sent (section 3.14). */
 const LOADTABLE_TTL = 144000;

@@ -219,7 +219,7 @@ export const DEFAULT_TIMING: SimTiming = {
   sendMsPer1000: 60,
 };
 
-export const INTERNAL_DBS = ['__INTERNAL_DB', 'INFORMATION_SCHEMA', '__PRE_AGG_DB'] as const;
+export { INTERNAL_DBS } from '../openmldb/internal-dbs.js';
 
 export const partitionKey = (tid: number, pid: number): string => `${tid}_${pid}`;
 

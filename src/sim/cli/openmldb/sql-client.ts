@@ -24,6 +24,7 @@ import {
   strField,
 } from './util.js';
 import { RegistryClient } from './zk.js';
+import { INTERNAL_DBS } from '../../../openmldb/internal-dbs.js';
 
 const LOGO =
   '  _____                    ______  _       _____   ______   \n' +
@@ -51,7 +52,7 @@ const TABLE_STATUS_SCHEMA = [
   'Warnings',
 ];
 
-const HIDDEN_DBS = new Set(['INFORMATION_SCHEMA', '__INTERNAL_DB', '__PRE_AGG_DB']);
+const HIDDEN_DBS = new Set<string>(INTERNAL_DBS);
 const K_NO_FOLLOWER = 134;
 const K_CMD_ERROR = 2000;
 
