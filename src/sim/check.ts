@@ -2,6 +2,7 @@
 // The verdict reads the simulator's true state (all three layers of every replica),
 // which no client can see, so it is the judge of every end-to-end test.
 import type { SimCluster } from './cluster.js';
+import { commonPrefix, count, type Log, missing, type Run } from './log.js';
 import { partitionKey } from './model.js';
 import { isServing } from './tablet.js';
 
@@ -12,9 +13,18 @@ export interface LedgerLine {
   /** Best on-disk offset of any replica when the incident began. */
   bestBefore: number;
   bestEndpoint: string;
+  /** Distinct entries the replicas held between them when the incident began. */
+  entriesBefore: number;
   /** Offset the partition serves now (its leader's); undefined if not served. */
   served?: number;
+  /**
+   * Entries of before that are gone: for a served partition, those its leader does not hold
+   * (clients can never read them again); for one not served, those no disk and no recycle
+   * bin holds any more (a partition left for an operator keeps what its disks hold).
+   */
   lost: number;
+  /** Where the lost entries were: `writer W offsets A-B (term T)`, at most a few. */
+  lostRuns?: string[];
 }
 
 export interface CheckReport {
@@ -34,6 +44,8 @@ export function checkCluster(c: SimCluster): CheckReport {
   const problems: string[] = [];
   const notes: string[] = [];
   const servedOffsets = new Map<string, number>();
+  const servedLogs = new Map<string, Log>();
+  const heldLogs = new Map<string, Log[]>();
   const unhealthy = new Set<string>();
   let partitions = 0;
   let served = 0;
@@ -84,9 +96,29 @@ export function checkCluster(c: SimCluster): CheckReport {
           problems.push(`${where}: follower ${r.endpoint} is not in the leader's replica set`);
         } else if (lp && fp.offset !== lp.offset) {
           problems.push(`${where}: follower ${r.endpoint} is at offset ${fp.offset}, leader at ${lp.offset}`);
+        } else if (leaderTablet && t) {
+          // Same offset is not enough: the follower must hold the leader's entries.
+          const fl = t.disk.get(key)?.log;
+          const ll = leaderTablet.disk.get(key)?.log;
+          if (fl && ll && commonPrefix(fl, ll) < Math.min(fl.end, ll.end)) {
+            problems.push(`${where}: follower ${r.endpoint} holds other entries than its leader from offset ${commonPrefix(fl, ll) + 1}`);
+          }
         }
       }
-      if (lp && lp.mode === 'kTableLeader' && isServing(lp)) servedOffsets.set(`${label}|${part.pid}`, lp.offset);
+      if (lp && lp.mode === 'kTableLeader' && isServing(lp)) {
+        servedOffsets.set(`${label}|${part.pid}`, lp.offset);
+        const ll = leaderTablet?.disk.get(key)?.log;
+        if (ll) servedLogs.set(`${label}|${part.pid}`, ll);
+      }
+      // Everything any disk or recycle bin still holds for the partition.
+      const logs: Log[] = [];
+      for (const r of part.replicas) {
+        const t = c.tablet(r.endpoint);
+        const d = t?.disk.get(key);
+        if (d) logs.push(d.log);
+        for (const rec of t?.recycle ?? []) if (rec.key === key) logs.push(rec.log);
+      }
+      heldLogs.set(`${label}|${part.pid}`, logs);
       if (problems.length === before) served++;
       else unhealthy.add(`${label}|${part.pid}`);
     }
@@ -111,18 +143,28 @@ export function checkCluster(c: SimCluster): CheckReport {
   }
 
   const ledger: LedgerLine[] = (c.incident?.ledger ?? []).map((l) => {
-    const s = servedOffsets.get(`${l.db}.${l.name}|${l.pid}`);
+    const k = `${l.db}.${l.name}|${l.pid}`;
+    const s = servedOffsets.get(k);
+    const servedLog = servedLogs.get(k);
+    const gone: Run[] = missing(l.entries, servedLog ? [servedLog] : (heldLogs.get(k) ?? []));
+    const lost = count(gone);
     return {
       db: l.db,
       table: l.name,
       pid: l.pid,
       bestBefore: l.bestBefore,
       bestEndpoint: l.bestEndpoint,
+      entriesBefore: count(l.entries),
       ...(s !== undefined ? { served: s } : {}),
-      lost: s !== undefined ? Math.max(0, l.bestBefore - s) : 0,
+      lost,
+      ...(lost > 0 ? { lostRuns: gone.slice(0, 4).map((g) => `writer ${g.epoch} offsets ${g.from}-${g.to} (term ${g.term})`) } : {}),
     };
   });
   const entriesLost = ledger.reduce((sum, l) => sum + l.lost, 0);
+  if (entriesLost > 0) {
+    const where = ledger.filter((l) => l.lost > 0).map((l) => `${l.db}.${l.table} pid ${l.pid} (${l.lost})`);
+    problems.push(`${entriesLost} entries held before the incident are lost: ${where.join(', ')}`);
+  }
   return {
     ok: problems.length === 0,
     problems,

@@ -15,11 +15,12 @@ import type {
   TaskSpec,
 } from './model.js';
 import { DEFAULT_TIMING, partitionKey } from './model.js';
+import { union } from './log.js';
 import { Faults, type RpcFault } from './faults.js';
 import { NameserverService } from './nameserver.js';
 import { DEFAULT_CONCURRENCY, OpEngine } from './ops.js';
 import { Rng } from './rng.js';
-import { type LoadFault, TabletService, isServing } from './tablet.js';
+import { type LoadFault, TabletService, losePower } from './tablet.js';
 
 export interface SimOptions {
   rootPath: string;
@@ -66,6 +67,7 @@ export const MUTATING_METHODS = new Set([
   'CancelOP',
   'DeleteOP',
   'LoadTable',
+  'ChangeRole',
   'Migrate',
   'AddReplicaNS',
   'DelReplicaNS',
@@ -83,7 +85,16 @@ export class SimCluster extends EventEmitter {
   readonly ns: NameserverService;
 
   autoFailover = true;
+  /** The leader nameserver's metadata in memory (polled offsets included). */
   tables: TableMeta[] = [];
+  /**
+   * The table nodes as last written to ZooKeeper (UpdateZkTableNode): what a nameserver
+   * that becomes leader loads. The status poll never writes here.
+   */
+  zkTables = new Map<number, TableMeta>();
+  /** The nameserver's term counter (ZooKeeper `table/term`). */
+  nsTerm = 1;
+  private epochs = 0;
   databases = new Set<string>();
   nameservers: NameserverNode[] = [];
   tabletNodes = new Map<string, TabletNode>();
@@ -120,7 +131,7 @@ export class SimCluster extends EventEmitter {
   addTablet(port: number, index: number): TabletNode {
     const address = `127.0.0.1:${port}`;
     const endpoint = this.options.useName ? `tablet-${index}` : address;
-    const t: TabletNode = { endpoint, address, port, running: false, startedAt: 0, disk: new Map(), loaded: new Map() };
+    const t: TabletNode = { endpoint, address, port, running: false, startedAt: 0, disk: new Map(), loaded: new Map(), recycle: [] };
     this.tabletNodes.set(endpoint, t);
     return t;
   }
@@ -178,6 +189,9 @@ export class SimCluster extends EventEmitter {
       if (!now) return;
       this.leaderEndpoint = now.endpoint;
       this.epoch++;
+      // The new leader loads the metadata from ZooKeeper (name_server_impl.cc RecoverTableInfo):
+      // flags as last written, offsets as last persisted, never what the old leader polled since.
+      this.tables = [...this.zkTables.values()].sort((a, b) => a.tid - b.tid).map(cloneTable);
       this.opEngine.onLeaderChange();
       this.emit('changed');
     }, this.timing.electionMs);
@@ -252,10 +266,23 @@ export class SimCluster extends EventEmitter {
   }
 
   /** Everything stops; tablets start first, then nameservers (the documented order). */
-  fullRestart(): void {
+  fullRestart(powerLoss = false): void {
+    this.stopAll(powerLoss);
+    this.startAll();
+  }
+
+  /**
+   * Every process stops. With `powerLoss` the machines lost power too: each binlog keeps
+   * only what was fsynced (SchedSyncDisk runs every binlog_sync_to_disk_interval).
+   */
+  stopAll(powerLoss = false): void {
     for (const n of this.nameservers) this.stopNameserver(n.endpoint);
     for (const t of this.tablets()) this.stopTablet(t.endpoint);
-    // Ops finished before the restart are forgotten; unfinished ones resume from ZooKeeper.
+    if (powerLoss) for (const t of this.tablets()) for (const d of t.disk.values()) losePower(d);
+  }
+
+  /** Tablets start, then nameservers; unfinished ops resume from ZooKeeper, finished ones are forgotten. */
+  startAll(): void {
     this.opEngine.onLeaderChange();
     for (const t of this.tablets()) this.startTablet(t.endpoint);
     for (const n of this.nameservers) this.startNameserver(n.endpoint);
@@ -274,6 +301,18 @@ export class SimCluster extends EventEmitter {
     this.timers.push(setInterval(() => this.heartbeatTick(), 100));
     this.timers.push(setInterval(() => this.pollTick(), this.timing.statusPollMs));
     this.timers.push(setInterval(() => this.tabletService.replicate(this.tablets()), 50));
+    this.timers.push(setInterval(() => this.syncBinlogs(), this.timing.binlogSyncMs));
+  }
+
+  /** SchedSyncDisk: running tablets fsync the binlogs of what they have loaded. */
+  syncBinlogs(): void {
+    for (const t of this.tablets()) {
+      if (!t.running) continue;
+      for (const p of t.loaded.values()) {
+        const d = t.disk.get(partitionKey(p.tid, p.pid));
+        if (d) d.syncedOffset = d.log.end;
+      }
+    }
   }
 
   stopClocks(): void {
@@ -297,7 +336,12 @@ export class SimCluster extends EventEmitter {
     }
   }
 
-  /** UpdateTableStatus: the leader polls healthy tablets and refreshes replica offsets. */
+  /**
+   * UpdateTableStatus (name_server_impl.cc UpdateTableStatusFun): the leader asks every
+   * healthy tablet for everything it has loaded, loading partitions included (they report
+   * offset 0), and sets the replicas' offsets in MEMORY only; ZooKeeper sees them only
+   * when the table's node is next rewritten for another reason.
+   */
   pollTick(): void {
     if (this.leaderEndpoint === undefined) return;
     const reported = new Map<string, { offset: number; recordCnt: number; bytes: number; disk: number }>();
@@ -305,13 +349,13 @@ export class SimCluster extends EventEmitter {
       const t = this.tabletNodes.get(endpoint);
       if (view.state !== 'kHealthy' || !t?.running) continue;
       for (const p of t.loaded.values()) {
-        if (!isServing(p)) continue;
         const memory = p.storageMode === 'kMemory';
+        const normal = p.state !== 'kTableUndefined' && p.state !== 'kTableLoading';
         reported.set(`${endpoint}|${partitionKey(p.tid, p.pid)}`, {
           offset: p.offset,
-          recordCnt: p.offset,
-          bytes: memory ? p.offset * 124 : 0,
-          disk: p.offset * (memory ? 64 : 124),
+          recordCnt: normal ? p.offset : 0,
+          bytes: memory && normal ? p.offset * 124 : 0,
+          disk: normal ? p.offset * (memory ? 64 : 124) : 0,
         });
       }
     }
@@ -343,6 +387,23 @@ export class SimCluster extends EventEmitter {
 
   persist(): void {
     this.emit('persist');
+  }
+
+  /** UpdateZkTableNode: the table's node now holds the in-memory metadata, polled offsets included. */
+  persistTable(table: TableMeta): void {
+    this.zkTables.set(table.tid, cloneTable(table));
+    this.emit('persist-table', table.tid);
+  }
+
+  /** SelectLeader's terms: FollowOfNoOne gets `term_ + 1`, the new leader `term_ + 2`. */
+  takeTerms(): number {
+    const cur = this.nsTerm + 1;
+    this.nsTerm += 2;
+    return cur;
+  }
+
+  nextEpoch(): number {
+    return ++this.epochs;
   }
 
   changed(): void {
@@ -386,19 +447,21 @@ export class SimCluster extends EventEmitter {
 
   // ---- data ----------------------------------------------------------------------------
 
-  /** Client writes: append entries on each partition's serving leader; followers catch up. */
-  write(db: string, name: string, entries: number): number {
+  /**
+   * Client writes: routed by the metadata (the alive leader), appended by that tablet if it
+   * serves the partition as leader; followers catch up on the replication clock.
+   */
+  write(db: string, name: string, entries: number, pids?: number[]): number {
     const table = this.tableByName(db, name);
     if (!table) return 0;
     let written = 0;
     for (const part of table.partitions) {
+      if (pids !== undefined && !pids.includes(part.pid)) continue;
       const leader = part.replicas.find((r) => r.isLeader && r.isAlive);
       const t = leader ? this.tabletNodes.get(leader.endpoint) : undefined;
       const p = t?.running ? t.loaded.get(partitionKey(table.tid, part.pid)) : undefined;
-      if (!t || !p || p.mode !== 'kTableLeader' || !isServing(p)) continue;
-      p.offset += entries;
-      const disk = t.disk.get(partitionKey(table.tid, part.pid));
-      if (disk) disk.binlogOffset = p.offset;
+      if (!t || !p || p.mode !== 'kTableLeader' || p.state !== 'kTableNormal') continue;
+      this.tabletService.writeOnLeader(t, p, entries);
       written += entries;
     }
     return written;
@@ -411,14 +474,17 @@ export class SimCluster extends EventEmitter {
       for (const part of table.partitions) {
         let best = 0;
         let bestEndpoint = '';
+        const logs = [];
         for (const r of part.replicas) {
           const disk = this.tabletNodes.get(r.endpoint)?.disk.get(partitionKey(table.tid, part.pid));
-          if (disk && disk.binlogOffset >= best) {
-            best = disk.binlogOffset;
+          if (!disk) continue;
+          logs.push(disk.log);
+          if (disk.log.end >= best) {
+            best = disk.log.end;
             bestEndpoint = r.endpoint;
           }
         }
-        ledger.push({ db: table.db, name: table.name, tid: table.tid, pid: part.pid, bestBefore: best, bestEndpoint });
+        ledger.push({ db: table.db, name: table.name, tid: table.tid, pid: part.pid, bestBefore: best, bestEndpoint, entries: union(logs) });
       }
     }
     this.incident = { startedAt: Date.now(), autoFailoverBefore, opIdBaseline: this.opEngine.nextOpId - 1, ledger };
@@ -432,4 +498,12 @@ export class SimCluster extends EventEmitter {
   matchFault(endpoint: string, method: string): RpcFault | undefined {
     return this.faults.matchRpc(endpoint, method);
   }
+}
+
+/** A deep copy of a table's metadata (what ZooKeeper holds is a serialized copy). */
+export function cloneTable(t: TableMeta): TableMeta {
+  return {
+    ...t,
+    partitions: t.partitions.map((p) => ({ pid: p.pid, replicas: p.replicas.map((r) => ({ ...r })), termOffset: p.termOffset.map((x) => ({ ...x })) })),
+  };
 }

@@ -4,6 +4,7 @@
 import type { SimCluster } from './cluster.js';
 import { checkCluster } from './check.js';
 import { RPC_FAULT_KINDS, type RpcFaultKind, methodName } from './faults.js';
+import { termAt } from './log.js';
 import { partitionKey } from './model.js';
 import { type Json, bool, num, str } from './rpc.js';
 import { settle } from './scenarios.js';
@@ -60,8 +61,23 @@ export function stateJson(c: SimCluster): Json {
       address: t.address,
       running: t.running,
       view: c.tabletViews().get(t.endpoint)?.state ?? null,
-      loaded: [...t.loaded.values()].map((p) => ({ tid: p.tid, pid: p.pid, mode: p.mode, state: p.state, offset: p.offset, followers: p.followers })),
-      disk: [...t.disk.values()].map((d) => ({ tid: d.tid, pid: d.pid, storageMode: d.storageMode, snapshotOffset: d.snapshotOffset, binlogOffset: d.binlogOffset, term: d.term, metaMode: d.metaMode })),
+      loaded: [...t.loaded.values()].map((p) => ({ tid: p.tid, pid: p.pid, mode: p.mode, state: p.state, offset: p.offset, term: p.term, followers: p.followers })),
+      disk: [...t.disk.values()].map((d) => ({
+        tid: d.tid,
+        pid: d.pid,
+        storageMode: d.storageMode,
+        snapshotOffset: d.snapshotOffset,
+        binlogOffset: d.log.end,
+        syncedOffset: d.syncedOffset,
+        term: termAt(d.log, d.log.end),
+        snapshotTerm: termAt(d.log, d.snapshotOffset),
+        log: d.log.segments.map((g) => ({ start: g.start, term: g.term, writer: g.epoch })),
+        metaTerm: d.metaTerm,
+        metaMode: d.metaMode,
+        ...(d.oldData ? { oldData: true } : {}),
+      })),
+      recycle: t.recycle.map((r) => ({ key: r.key, reason: r.reason, end: r.log.end })),
+      pendingLoads: c.tabletService.pendingLoads(t.endpoint),
     })),
     tables: c.tables.map((t) => ({
       tid: t.tid,
@@ -71,6 +87,7 @@ export function stateJson(c: SimCluster): Json {
       segCnt: t.segCnt,
       partitions: t.partitions.map((p) => ({ pid: p.pid, replicas: p.replicas, termOffset: p.termOffset })),
     })),
+    nsTerm: c.nsTerm,
     ops: c.opEngine.ops,
     incident: c.incident ?? null,
     faults: { rpc: c.faults.rpc, ops: c.faults.ops, firedByKind: c.faults.firedByKind },
@@ -105,7 +122,7 @@ export async function control(c: SimCluster, action: string, body: Json, shutdow
       return { endpoint: ep };
     }
     case 'full-restart':
-      c.fullRestart();
+      c.fullRestart(bool(body, 'powerLoss') === true);
       return {};
     case 'incident':
       return c.beginIncident(bool(body, 'autoFailoverBefore') ?? c.autoFailover) as unknown as Json;

@@ -52,6 +52,7 @@ export const COMMAND_TO_METHOD: Record<string, string> = {
   gettablestatus: 'GetTableStatus',
   gettermpair: 'GetTermPair',
   getfollower: 'GetTableFollower',
+  changerole: 'ChangeRole',
 };
 
 export function methodName(nameOrCommand: string): string {

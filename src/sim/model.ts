@@ -1,8 +1,10 @@
 // The simulated cluster's state. Each replica has three layers that can disagree, as in
 // a real OpenMLDB cluster (docs/architecture.md):
 //   1. the nameserver's metadata (ReplicaMeta: is_leader, is_alive, last polled offset),
-//   2. the data on its tablet's disk (DiskPartition: snapshot offset, binlog tail, term),
-//   3. the tablet's runtime state (LoadedPartition: mode, TableState, current offset).
+//      in the leader nameserver's memory and, as last written, in ZooKeeper,
+//   2. the data on its tablet's disk (DiskPartition: the log of entries, snapshot offset),
+//   3. the tablet's runtime state (LoadedPartition: mode, TableState, current offset, term).
+import type { Log, Run } from './log.js';
 
 export type StorageMode = 'kMemory' | 'kSSD' | 'kHDD';
 export type TableMode = 'kTableLeader' | 'kTableFollower';
@@ -84,13 +86,31 @@ export interface DiskPartition {
   db: string;
   storageMode: StorageMode;
   segCnt: number;
-  /** Offset covered by the snapshot (MANIFEST). */
+  /** Every entry the snapshot and the binlog hold: `log.end` is the replica's true offset. */
+  log: Log;
+  /** Offset covered by the snapshot (MANIFEST); its term is the entry's term there. */
   snapshotOffset: number;
-  /** Last entry in the binlog: the replica's true offset. */
-  binlogOffset: number;
-  term: number;
+  /** Entries up to here are fsynced; a power loss cuts the binlog back to it (binlog_sync_to_disk_interval). */
+  syncedOffset: number;
+  /** Term in table_meta.txt: set when the table was created, not rewritten by ChangeRole. */
+  metaTerm: number;
   /** Role written in table_meta.txt at the last load; not rewritten on role changes. */
   metaMode: TableMode;
+  /**
+   * A second LoadDiskTableInternal ran after the first had finished: `data` was renamed to
+   * `old_data` and replaced by the snapshot checkpoint. Every later disk load fails at the
+   * rename (old_data exists) until an operator cleans up (tablet_impl.cc LoadDiskTableInternal).
+   */
+  oldData?: boolean;
+}
+
+/** A partition directory moved to the tablet's recycle bin (recycle_bin_enabled, the default). */
+export interface RecycledPartition {
+  key: string;
+  /** What moved it: a failed load, DropTable, DeleteBinlog. */
+  reason: string;
+  at: number;
+  log: Log;
 }
 
 /** A partition loaded in a tablet process. Lost when the tablet stops. */
@@ -101,7 +121,12 @@ export interface LoadedPartition {
   storageMode: StorageMode;
   mode: TableMode;
   state: TableState;
+  /** The replicator's offset: 0 until the load ends (LoadTableInternal sets it last). */
   offset: number;
+  /** The replicator's term: table_meta's for a leader, 0 for a follower until a leader or FollowOfNoOne sets it. */
+  term: number;
+  /** Leadership instance writing new entries (leaders only); see log.ts. */
+  epoch: number;
   segCnt: number;
   /** Endpoints this leader replicates to (its replicator list). */
   followers: string[];
@@ -117,6 +142,7 @@ export interface TabletNode {
   startedAt: number;
   disk: Map<string, DiskPartition>;
   loaded: Map<string, LoadedPartition>;
+  recycle: RecycledPartition[];
 }
 
 export interface NameserverNode {
@@ -179,6 +205,8 @@ export interface LedgerEntry {
   /** Highest on-disk offset of any replica when the incident began. */
   bestBefore: number;
   bestEndpoint: string;
+  /** Every distinct entry (writer, offset) some replica held when the incident began. */
+  entries: Run[];
 }
 
 export interface Incident {
@@ -206,6 +234,8 @@ export interface SimTiming {
   electionMs: number;
   /** Snapshot transfer speed (ms per 1000 entries). */
   sendMsPer1000: number;
+  /** How often tablets fsync their binlogs (real binlog_sync_to_disk_interval: 5 s). */
+  binlogSyncMs: number;
 }
 
 export const DEFAULT_TIMING: SimTiming = {
@@ -217,6 +247,7 @@ export const DEFAULT_TIMING: SimTiming = {
   statusPollMs: 300,
   electionMs: 300,
   sendMsPer1000: 60,
+  binlogSyncMs: 1000,
 };
 
 export { INTERNAL_DBS } from '../openmldb/internal-dbs.js';

@@ -20,6 +20,8 @@ export interface NsHost {
   tabletViews(): Map<string, TabletView>;
   /** Address to show as real_endpoint when server names are used. */
   realEndpoint(endpoint: string): string | undefined;
+  /** The nameserver rewrote the table's node in ZooKeeper (UpdateZkTableNode), carrying what it has in memory. */
+  persistTable(table: TableMeta): void;
   persist(): void;
 }
 
@@ -137,7 +139,8 @@ export class NameserverService {
       }
     }
     if (updated === 0) return fail(321, 'no pid has update');
-    this.host.persist();
+    // name_server_impl.cc UpdateTableAliveStatus: UpdateZkTableNode(cur_table_info).
+    this.host.persistTable(table);
     return ok();
   }
 
@@ -173,11 +176,7 @@ export class NameserverService {
     const followers = part.replicas.filter((r) => r.isAlive && !r.isLeader);
     if (followers.length === 0) return fail(310, 'no alive follower');
     const specific = candidate !== undefined && candidate !== 'auto' ? candidate : undefined;
-    if (specific !== undefined) {
-      const f = followers.find((r) => r.endpoint === specific);
-      if (!f || !this.healthy(specific)) return fail(305, 'create op failed');
-    }
-    this.createChangeLeaderOp(table, part, specific, DEFAULT_CONCURRENCY);
+    if (this.createChangeLeaderOp(table, part, specific, DEFAULT_CONCURRENCY) === 'failed') return fail(305, 'create op failed');
     return ok();
   }
 
@@ -234,18 +233,24 @@ export class NameserverService {
 
   // ---- shared by RPCs and auto_failover ----------------------------------------------
 
-  /** Automatic path: mark the endpoint's replicas not alive, except a partition's last alive one. */
+  /**
+   * Automatic path (name_server_impl.cc UpdateEndpointTableAliveHandle): set the endpoint's
+   * replicas' is_alive, skipping a partition whose alive count is one when marking not
+   * alive; each table that changed is written to ZooKeeper.
+   */
   updateEndpointTableAlive(endpoint: string, isAlive: boolean): void {
     for (const table of this.host.tables) {
+      let changed = false;
       for (const part of table.partitions) {
+        if (!isAlive && part.replicas.filter((x) => x.isAlive).length === 1) continue;
         for (const r of part.replicas) {
           if (r.endpoint !== endpoint) continue;
-          if (!isAlive && part.replicas.filter((x) => x.isAlive).length <= 1 && r.isAlive) continue;
           r.isAlive = isAlive;
+          changed = true;
         }
       }
+      if (changed) this.host.persistTable(table);
     }
-    this.host.persist();
   }
 
   /** OfflineEndpointDBInternal. */
@@ -304,12 +309,18 @@ export class NameserverService {
     ]);
   }
 
-  /** CreateChangeLeaderOP: no op (but success) when no alive follower sits on a healthy tablet. */
-  private createChangeLeaderOp(table: TableMeta, part: PartitionMeta, candidate: string | undefined, concurrency: number, deferred = false): Op | undefined {
-    const candidates = part.replicas.filter((r) => r.isAlive && !r.isLeader && this.healthy(r.endpoint));
-    if (candidates.length === 0 && !deferred) return undefined;
+  /**
+   * name_server_impl.cc CreateChangeLeaderOP: the followers asked by kSelectLeader are fixed
+   * now (alive, not leader, on a healthy tablet; with need_restore the candidate too). No
+   * follower: no op, but success.
+   */
+  private createChangeLeaderOp(table: TableMeta, part: PartitionMeta, candidate: string | undefined, concurrency: number, needRestore = false): Op | 'failed' | undefined {
+    const followers = part.replicas.filter((r) => r.isAlive && !r.isLeader && this.healthy(r.endpoint)).map((r) => r.endpoint);
+    if (needRestore && candidate !== undefined && !followers.includes(candidate)) followers.push(candidate);
+    if (followers.length === 0) return undefined;
+    if (candidate !== undefined && !followers.includes(candidate)) return 'failed';
     const target = candidate ?? part.replicas.find((r) => r.isLeader)?.endpoint ?? '';
-    const args: Record<string, string> = candidate !== undefined ? { candidate } : {};
+    const args: Record<string, string> = { followers: followers.join(','), ...(candidate !== undefined ? { candidate } : {}) };
     return this.create(table, part, target, 'kChangeLeaderOP', concurrency, [
       { type: 'kSelectLeader', args },
       { type: 'kChangeLeader' },

@@ -23,6 +23,11 @@ export interface OpHost {
   leaderEpoch(): number | undefined;
   /** An injected op failure for this task, if any (its error message). */
   takeOpFault(op: Op, task: TaskSpec): string | undefined;
+  readonly autoFailover: boolean;
+  /** The nameserver rewrote the table's node in ZooKeeper (UpdateZkTableNode). */
+  persistTable(table: TableMeta): void;
+  /** SelectLeader: `term_ + 1` for FollowOfNoOne; the counter moves on by two (persisted). */
+  takeTerms(): number;
   persist(): void;
   changed(): void;
 }
@@ -239,7 +244,9 @@ export class OpEngine {
       case 'kAddReplica': {
         const leader = String(args['leader']);
         this.healthyOrFail(leader);
-        this.need(ts.addReplica(leader, tid, pid, op.endpoint), task.type);
+        const r = ts.addReplica(leader, tid, pid, op.endpoint);
+        // "replica endpoint already exists" still marks the task done (tablet_impl.cc AddReplica).
+        if (r.code !== 119) this.need(r, task.type);
         return;
       }
       case 'kPauseSnapshot':
@@ -253,7 +260,7 @@ export class OpEngine {
         const leader = String(args['leader']);
         this.healthyOrFail(leader);
         this.healthyOrFail(op.endpoint);
-        const entries = ts.loaded(leader, tid, pid)?.offset ?? 0;
+        const entries = ts.manifestOffset(leader, tid, pid);
         await sleep((entries / 1000) * this.host.timing.sendMsPer1000);
         this.need(ts.sendSnapshot(leader, tid, pid, op.endpoint), task.type);
         return;
@@ -264,16 +271,15 @@ export class OpEngine {
         return;
       }
       case 'kLoadTable': {
+        // The nameserver sends name, tid, pid, seg_cnt, storage_mode and the mode; no term
+        // (name_server_impl.cc CreateTask kLoadTable), so a leader takes table_meta.txt's.
         this.healthyOrFail(op.endpoint);
         const mode = args['mode'] === 'kTableFollower' ? 'kTableFollower' : 'kTableLeader';
-        const tablet = this.host.tablet(op.endpoint);
-        if (!tablet) throw new TaskFailed(`tablet ${op.endpoint} is not healthy`);
-        const key = `${tid}_${pid}`;
-        if (tablet.loaded.has(key)) throw new TaskFailed('kLoadTable: table already exists');
-        const onDisk = tablet.disk.get(key);
-        const disk = onDisk && onDisk.storageMode === table.storageMode ? onDisk : undefined;
-        const loaded = await ts.startLoad(tablet, { tid, pid, name: table.name, storageMode: table.storageMode, mode, segCnt: table.segCnt, disk });
-        if (!loaded) throw new TaskFailed('kLoadTable: load failed');
+        const { status, done } = ts.loadTableTask(op.endpoint, {
+          table_meta: { name: table.name, tid, pid, seg_cnt: table.segCnt, storage_mode: table.storageMode, mode },
+        });
+        this.need(status, task.type);
+        if (!(await done)) throw new TaskFailed('kLoadTable: load failed');
         return;
       }
       case 'kCheckBinlogSyncProgress': {
@@ -295,53 +301,39 @@ export class OpEngine {
         if (!replica) throw new TaskFailed('kUpdatePartitionStatus: replica not found');
         if (typeof args['isLeader'] === 'boolean') replica.isLeader = args['isLeader'];
         if (typeof args['isAlive'] === 'boolean') replica.isAlive = args['isAlive'];
+        this.host.persistTable(table);
         return;
       }
-      case 'kSelectLeader': {
-        const candidate = typeof args['candidate'] === 'string' ? args['candidate'] : undefined;
-        const followers = part.replicas.filter((r) => r.isAlive && !r.isLeader && this.host.tabletHealthy(r.endpoint));
-        if (followers.length === 0) throw new TaskFailed('kSelectLeader: no alive follower');
-        let best: { endpoint: string; offset: number } | undefined;
-        for (const f of followers) {
-          const r = ts.followOfNoOne(f.endpoint, tid, pid);
-          if (r.status.code !== 0) throw new TaskFailed(`kSelectLeader: ${f.endpoint} ${r.status.msg}`);
-          if (candidate !== undefined && f.endpoint !== candidate) continue;
-          if (!best || r.offset > best.offset || (r.offset === best.offset && tieBreak(this.host.rng.seed, tid, pid, replicaIndex(part, f.endpoint)) > tieBreak(this.host.rng.seed, tid, pid, replicaIndex(part, best.endpoint)))) {
-            best = { endpoint: f.endpoint, offset: r.offset };
-          }
-        }
-        if (!best) throw new TaskFailed(`kSelectLeader: candidate ${candidate} is not an alive follower`);
-        task.args = { ...args, chosen: best.endpoint, offset: best.offset };
+      case 'kSelectLeader':
+        this.selectLeader(op, task, tid, pid);
         return;
-      }
       case 'kChangeLeader': {
+        // name_server_impl.cc ChangeLeader: ChangeRole(leader, followers of the op minus it, term).
         const select = op.tasks.find((t) => t.type === 'kSelectLeader');
         const chosen = String(select?.args?.['chosen'] ?? '');
+        const term = Number(select?.args?.['term'] ?? 0);
         this.healthyOrFail(chosen);
-        const followers = part.replicas
-          .filter((r) => r.isAlive && r.endpoint !== chosen && !r.isLeader && this.host.tabletHealthy(r.endpoint))
-          .map((r) => r.endpoint);
-        const term = Math.max(0, ...part.termOffset.map((t) => t.term)) + 1;
+        const followers = String(select?.args?.['followers'] ?? '')
+          .split(',')
+          .filter((e) => e !== '' && e !== chosen);
         this.need(ts.changeRole(chosen, tid, pid, 'kTableLeader', followers, term), task.type);
-        task.args = { ...args, term };
         return;
       }
       case 'kUpdateLeaderInfo': {
+        // name_server_impl.cc UpdateLeaderInfo: the old alive leader becomes not alive (it keeps
+        // is_leader); the new leader gets is_leader only (it was an alive follower); the term
+        // pair records the HIGHEST offset FollowOfNoOne saw, plus one.
         const select = op.tasks.find((t) => t.type === 'kSelectLeader');
-        const change = op.tasks.find((t) => t.type === 'kChangeLeader');
         const chosen = String(select?.args?.['chosen'] ?? '');
         const offset = Number(select?.args?.['offset'] ?? 0);
-        const term = Number(change?.args?.['term'] ?? 0);
-        for (const r of part.replicas) {
-          if (r.endpoint === chosen) {
-            r.isLeader = true;
-            r.isAlive = true;
-          } else if (r.isLeader && r.isAlive) {
-            // The old leader keeps is_leader=true and becomes not alive.
-            r.isAlive = false;
-          }
-        }
-        part.termOffset.push({ term, offset });
+        const term = Number(select?.args?.['term'] ?? 0);
+        const next = part.replicas.find((r) => r.endpoint === chosen);
+        if (!next) throw new TaskFailed(`kUpdateLeaderInfo: endpoint ${chosen} does not exist`);
+        const old = part.replicas.find((r) => r.isLeader && r.isAlive);
+        if (old) old.isAlive = false;
+        next.isLeader = true;
+        part.termOffset.push({ term, offset: offset + 1 });
+        this.host.persistTable(table);
         return;
       }
       case 'kRecoverTable':
@@ -352,7 +344,46 @@ export class OpEngine {
     }
   }
 
-  /** RecoverEndpointTable (section 5.5): decide how the replica comes back, as a child op. */
+  /**
+   * name_server_impl.cc SelectLeader: with auto_failover on, an alive leader fails the task;
+   * two terms are taken from the nameserver's counter; every follower of the op (fixed when
+   * the op was made) must answer FollowOfNoOne with the new term, or the task fails; the
+   * candidate, or the highest offset (ties at random), leads with term cur_term + 1.
+   */
+  private selectLeader(op: Op, task: TaskSpec, tid: number, pid: number): void {
+    const ts = this.host.tabletService;
+    const args = task.args ?? {};
+    const { part } = this.partition(op);
+    if (this.host.autoFailover && part.replicas.some((r) => r.isLeader && r.isAlive)) throw new TaskFailed('kSelectLeader: leader is alive, need not changeleader');
+    const candidate = typeof args['candidate'] === 'string' ? args['candidate'] : undefined;
+    const followers = String(args['followers'] ?? '')
+      .split(',')
+      .filter((e) => e !== '');
+    if (candidate !== undefined && !followers.includes(candidate)) throw new TaskFailed(`kSelectLeader: candidate ${candidate} is not follower`);
+    for (const f of followers) if (!this.host.tabletHealthy(f)) throw new TaskFailed(`kSelectLeader: endpoint ${f} is offline`);
+    const curTerm = this.host.takeTerms();
+    let maxOffset = 0;
+    let best: string[] = [];
+    for (const f of followers) {
+      const r = ts.followOfNoOne(f, tid, pid, curTerm);
+      if (r.status.code !== 0) throw new TaskFailed(`kSelectLeader: followOfNoOne failed on ${f}: ${r.status.msg}`);
+      if (r.offset > maxOffset || best.length === 0) {
+        maxOffset = r.offset;
+        best = [f];
+      } else if (r.offset === maxOffset) {
+        best.push(f);
+      }
+    }
+    const chosen = candidate ?? best.sort((a, b) => tieBreak(this.host.rng.seed, tid, pid, replicaIndex(part, a)) - tieBreak(this.host.rng.seed, tid, pid, replicaIndex(part, b)))[0] ?? '';
+    task.args = { ...args, chosen, offset: maxOffset, term: curTerm + 1 };
+  }
+
+  /**
+   * name_server_impl.cc RecoverEndpointTable (section 5.5): decide how the replica comes
+   * back, as a child op. GetTermPair is asked BEFORE the binlog is deleted; its term/offset
+   * (the snapshot's, for an unloaded replica; the replicator's, for a loaded one) is matched
+   * against the partition's term history.
+   */
   private recoverTable(op: Op, table: TableMeta, part: PartitionMeta): void {
     const ts = this.host.tabletService;
     const target = part.replicas.find((r) => r.endpoint === op.endpoint);
@@ -366,12 +397,15 @@ export class OpEngine {
     this.healthyOrFail(op.endpoint);
     const tid = table.tid;
     const pid = part.pid;
-    const loaded = ts.loaded(op.endpoint, tid, pid);
-    const isLoaded = loaded !== undefined && loaded.state !== 'kTableUndefined' && loaded.state !== 'kTableLoading';
+    const pair = ts.getTermPair(op.endpoint, { tid, pid, storage_mode: table.storageMode });
+    const hasTable = pair['has_table'] === true;
+    const isLeader = pair['is_leader'] === true;
+    const term = Number(pair['term'] ?? 0);
+    const offset = Number(pair['offset'] ?? 0);
     const base = { db: op.db, name: op.name, pid, endpoint: op.endpoint };
     if (!leader) {
       // Single replica: make it the leader again, loading it when needed.
-      if (isLoaded) {
+      if (hasTable) {
         this.createChild(op, {
           ...base,
           opType: 'kUpdatePartitionStatusOP',
@@ -389,18 +423,10 @@ export class OpEngine {
       }
       return;
     }
-    if (isLoaded && loaded?.mode === 'kTableLeader') {
-      ts.changeRole(op.endpoint, tid, pid, 'kTableFollower', [], 0);
-    }
-    if (!isLoaded) ts.deleteBinlog(op.endpoint, tid, pid);
-    const pair = ts.getTermPair(op.endpoint, { tid, pid, storage_mode: table.storageMode });
-    const offset = Number(pair['offset'] ?? 0);
-    const leaderLoaded = ts.loaded(leader.endpoint, tid, pid);
-    const leaderOffset = leaderLoaded?.offset ?? 0;
-    const manifest = this.leaderManifest(leader.endpoint, tid, pid);
-    // Our histories never diverge, so a replica matches the leader's terms unless it
-    // holds entries the leader does not have.
-    const consistent = offset <= leaderOffset;
+    if (hasTable && isLeader) this.need(ts.changeRole(op.endpoint, tid, pid, 'kTableFollower', [], 0), 'kRecoverTable');
+    if (!hasTable) ts.deleteBinlog(op.endpoint, tid, pid);
+    const matched = matchTermOffset(part, hasTable, term, offset);
+    const manifest = ts.manifestOffset(leader.endpoint, tid, pid);
     const L = leader.endpoint;
     const fin: TaskSpec = { type: 'kUpdatePartitionStatus', endpoint: op.endpoint, args: { isLeader: false, isAlive: true } };
     const sync: TaskSpec = { type: 'kCheckBinlogSyncProgress', endpoint: op.endpoint };
@@ -410,20 +436,34 @@ export class OpEngine {
     const load: TaskSpec = { type: 'kLoadTable', endpoint: op.endpoint, args: { mode: 'kTableFollower' } };
     const send: TaskSpec = { type: 'kSendSnapshot', endpoint: L, args: { leader: L } };
     const drop: TaskSpec = { type: 'kDropTable', endpoint: op.endpoint };
-    if (isLoaded && consistent && offset >= manifest) {
+    if (hasTable && matched && offset >= manifest) {
       this.createChild(op, { ...base, opType: 'kReAddReplicaSimplifyOP', tasks: [add, sync, fin] });
-    } else if (isLoaded) {
+    } else if (hasTable) {
       this.createChild(op, { ...base, opType: 'kReAddReplicaWithDropOP', tasks: [pause, drop, send, load, add, resume, sync, fin] });
-    } else if (consistent && offset >= manifest) {
+    } else if (matched && offset >= manifest) {
       this.createChild(op, { ...base, opType: 'kReAddReplicaNoSendOP', tasks: [pause, load, add, resume, sync, fin] });
     } else {
       this.createChild(op, { ...base, opType: 'kReAddReplicaOP', tasks: [pause, send, load, add, resume, sync, fin] });
     }
   }
+}
 
-  private leaderManifest(leader: string, tid: number, pid: number): number {
-    return this.host.tablet(leader)?.disk.get(`${tid}_${pid}`)?.snapshotOffset ?? 0;
-  }
+/**
+ * name_server_impl.cc MatchTermOffset: is (term, offset) consistent with the partition's
+ * term history (each term's first offset)? No table and offset 0, or an unknown term (a
+ * loaded follower reports term 0), is "not matched".
+ */
+export function matchTermOffset(part: PartitionMeta, hasTable: boolean, term: number, offset: number): boolean {
+  if (!hasTable && offset === 0) return false;
+  const starts = new Map<number, number>();
+  for (const t of part.termOffset) if (!starts.has(t.term)) starts.set(t.term, t.offset);
+  const terms = [...starts.keys()].sort((a, b) => a - b);
+  const start = starts.get(term);
+  if (start === undefined) return false;
+  if (start > offset) return starts.get(terms[terms.length - 1] as number) === offset + 1;
+  const next = terms[terms.indexOf(term) + 1];
+  if (next === undefined) return true;
+  return (starts.get(next) as number) > offset;
 }
 
 /**

@@ -1,11 +1,15 @@
-// Cluster states to start from. A healthy cluster is built directly; the damaged ones are
-// then produced by running the simulation itself (tablets stop, auto_failover reacts, ops
-// run, tablets come back), so their metadata, disks and op lists are what the real
-// nameserver would have left, not a hand-drawn picture. Only the interrupted
-// change-leader of `full-restart-after-failover` is set by hand (see below).
+// Cluster states to start from. A healthy cluster is created as OpenMLDB's CreateTable
+// leaves it; then a working history is played on it with the simulator's own primitives
+// (client writes, replication, the nameserver's status poll, snapshots, binlog fsyncs,
+// metadata rewrites), and the damaged scenarios are produced by running the simulation
+// itself (tablets stop, power fails, auto_failover reacts, ops run). So the metadata, the
+// disks and the op lists are what OpenMLDB's own logic leaves behind, including what it
+// gets wrong: metadata offsets persisted hours before the incident (or never), followers
+// holding more than the replica flagged leader after a power loss, and an old leader's
+// unreplicated tail diverging from the new leader's entries.
 import type { SimCluster } from './cluster.js';
 import type { DiskPartition, LoadedPartition, PartitionMeta, StorageMode, TableMeta } from './model.js';
-import { BYTES_PER_RECORD, partitionKey } from './model.js';
+import { partitionKey } from './model.js';
 import { isServing } from './tablet.js';
 
 export const SCENARIOS = ['healthy', 'full-restart', 'full-restart-after-failover', 'node-down', 'partition-lost'] as const;
@@ -26,6 +30,10 @@ export interface ScenarioOptions {
   databases: string[];
   /** Create the system tables of the internal databases (single replica each). */
   systemTables: boolean;
+  /** Full-restart scenarios: the machines lost power, so unsynced binlog tails are gone. */
+  powerLoss?: boolean;
+  /** full-restart-after-failover: partitions whose dead leader kept unreplicated entries (default: 0 or 1 by seed). */
+  divergedTails?: number;
 }
 
 export const DEFAULT_SCENARIO: ScenarioOptions = {
@@ -38,6 +46,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   autoFailover: true,
   databases: ['demo_db'],
   systemTables: true,
+  powerLoss: true,
 };
 
 const SYSTEM_TABLES: Array<[string, string]> = [
@@ -63,25 +72,33 @@ export async function settle(c: SimCluster, timeoutMs = 30000): Promise<void> {
   }
 }
 
-/** Build a healthy cluster: every table loaded, leaders and followers in agreement. */
+/** Create every table as CreateTable does: loaded everywhere, empty, its node written to ZooKeeper. */
 export function buildHealthy(c: SimCluster, o: ScenarioOptions): void {
   const tablets = c.tablets().map((t) => t.endpoint);
   const replicas = Math.max(1, Math.min(o.replicas, tablets.length));
   for (const db of ['__INTERNAL_DB', 'INFORMATION_SCHEMA', '__PRE_AGG_DB', ...o.databases]) c.databases.add(db);
   // System tables: one partition, one replica (system_table_replica_num = 1).
-  if (o.systemTables !== false) for (const [db, name] of SYSTEM_TABLES) addTable(c, { db, name, storageMode: 'kMemory', partitions: 1, replicas: 1, entries: Math.ceil(o.entries / 10) });
+  if (o.systemTables !== false) for (const [db, name] of SYSTEM_TABLES) addTable(c, { db, name, storageMode: 'kMemory', partitions: 1, replicas: 1 });
   for (let i = 0; i < o.tables; i++) {
     const db = o.databases[i % o.databases.length] ?? 'demo_db';
     const storageMode: StorageMode =
       o.storage === 'memory' ? 'kMemory' : o.storage === 'disk' ? (i % 2 === 0 ? 'kSSD' : 'kHDD') : i % 3 === 2 ? (i % 2 === 0 ? 'kSSD' : 'kHDD') : 'kMemory';
-    addTable(c, { db, name: `t${i}`, storageMode, partitions: o.partitions, replicas, entries: o.entries });
+    addTable(c, { db, name: `t${i}`, storageMode, partitions: o.partitions, replicas });
   }
   c.autoFailover = o.autoFailover;
 }
 
-function addTable(c: SimCluster, spec: { db: string; name: string; storageMode: StorageMode; partitions: number; replicas: number; entries: number }): TableMeta {
+/**
+ * name_server_impl.cc CreateTable: round-robin placement, leader first; the term pair
+ * (term_, 0); the leader's table_meta carries the term, the followers' none (0); the
+ * leader replicates to the followers from the start. The node is written to ZooKeeper now,
+ * before any offset was polled: a table whose node is never rewritten shows `-` after a
+ * restart.
+ */
+function addTable(c: SimCluster, spec: { db: string; name: string; storageMode: StorageMode; partitions: number; replicas: number }): TableMeta {
   const tablets = c.tablets().map((t) => t.endpoint);
   const tid = c.nextTid++;
+  const term = c.nsTerm;
   const table: TableMeta = {
     tid,
     name: spec.name,
@@ -93,11 +110,9 @@ function addTable(c: SimCluster, spec: { db: string; name: string; storageMode: 
     partitions: [],
   };
   for (let pid = 0; pid < spec.partitions; pid++) {
-    // Round-robin placement, leader first, like the nameserver's CreateTable.
     const first = (tid + pid) % tablets.length;
     const eps = Array.from({ length: spec.replicas }, (_, k) => tablets[(first + k) % tablets.length] as string);
-    const entries = Math.max(1, Math.round(spec.entries * (0.5 + c.rng.next())));
-    const part: PartitionMeta = { pid, replicas: [], termOffset: [{ term: 1, offset: 0 }] };
+    const part: PartitionMeta = { pid, replicas: [], termOffset: [{ term, offset: 0 }] };
     eps.forEach((endpoint, k) => {
       const leader = k === 0;
       const tablet = c.tablet(endpoint);
@@ -109,9 +124,10 @@ function addTable(c: SimCluster, spec: { db: string; name: string; storageMode: 
         db: spec.db,
         storageMode: spec.storageMode,
         segCnt: 8,
-        snapshotOffset: Math.max(0, entries - c.rng.int(0, Math.min(entries, 400))),
-        binlogOffset: entries,
-        term: 1,
+        log: { segments: [], end: 0 },
+        snapshotOffset: 0,
+        syncedOffset: 0,
+        metaTerm: leader ? term : 0,
         metaMode: leader ? 'kTableLeader' : 'kTableFollower',
       };
       tablet.disk.set(partitionKey(tid, pid), disk);
@@ -122,50 +138,99 @@ function addTable(c: SimCluster, spec: { db: string; name: string; storageMode: 
         storageMode: spec.storageMode,
         mode: disk.metaMode,
         state: 'kTableNormal',
-        offset: entries,
+        offset: 0,
+        term: leader ? term : 0,
+        epoch: leader ? c.nextEpoch() : 0,
         segCnt: 8,
         followers: leader ? eps.slice(1) : [],
       };
       if (tablet.running) tablet.loaded.set(partitionKey(tid, pid), loaded);
-      part.replicas.push({
-        endpoint,
-        isLeader: leader,
-        isAlive: true,
-        offset: entries,
-        recordCnt: entries,
-        recordByteSize: spec.storageMode === 'kMemory' ? entries * BYTES_PER_RECORD : 0,
-        diskused: entries * 64,
-        tabletHasPartition: true,
-      });
+      part.replicas.push({ endpoint, isLeader: leader, isAlive: true, tabletHasPartition: true });
     });
     table.partitions.push(part);
   }
   c.tables.push(table);
+  c.persistTable(table);
   return table;
 }
 
-/** Writes that reached the tablets after the nameserver's last poll: metadata offsets go stale. */
-function unpolledWrites(c: SimCluster, fraction: number): void {
-  for (const table of c.tables) {
-    if (table.db.startsWith('__') || table.db === 'INFORMATION_SCHEMA') continue;
-    for (const part of table.partitions) {
-      if (!c.rng.chance(fraction)) continue;
-      const n = c.rng.int(5, 60);
-      for (const r of part.replicas) {
-        const t = c.tablet(r.endpoint);
-        const p = t?.loaded.get(partitionKey(table.tid, part.pid));
-        const d = t?.disk.get(partitionKey(table.tid, part.pid));
-        if (t?.running && p && d && r.isAlive && isServing(p)) {
-          p.offset += n;
-          d.binlogOffset = p.offset;
-        }
+const isSystem = (t: TableMeta) => t.db.startsWith('__') || t.db === 'INFORMATION_SCHEMA';
+const userTables = (c: SimCluster) => c.tables.filter((t) => !isSystem(t));
+
+interface History {
+  rounds: number;
+  /** Entries per partition over the whole history, on average. */
+  entries: number;
+  /** Tables whose node is never rewritten after creation (their offsets read `-`). */
+  neverPersisted?: Set<number>;
+}
+
+/**
+ * Some hours of normal work, played synchronously (no clock runs in between, so a seed
+ * gives the same result on any machine). Each round: client writes, the followers catch up,
+ * a few more writes they have not received yet, the nameserver's poll (memory only), and
+ * at random: a metadata change rewriting a table's node (an UpdateTTL, say: name_server_
+ * impl.cc UpdateTTL -> UpdateZkTableNodeWithoutNotify), a snapshot, a binlog fsync.
+ */
+function playHistory(c: SimCluster, h: History): void {
+  for (let round = 0; round < h.rounds; round++) {
+    for (const table of c.tables) {
+      for (const part of table.partitions) {
+        const share = round === 0 ? 0.6 : 0.4 / Math.max(1, h.rounds - 1);
+        const scale = isSystem(table) ? 0.1 : 1;
+        const n = Math.max(1, Math.round(h.entries * share * scale * (0.5 + c.rng.next())));
+        c.write(table.db, table.name, n, [part.pid]);
       }
+    }
+    c.tabletService.replicate(c.tablets());
+    for (const disk of allDisks(c)) {
+      if (c.rng.chance(0.25)) disk.snapshotOffset = disk.log.end;
+      if (c.rng.chance(0.9)) disk.syncedOffset = disk.log.end;
+    }
+    // The last seconds: writes the followers have not received and nobody fsynced yet.
+    for (const table of c.tables) {
+      for (const part of table.partitions) if (c.rng.chance(0.3)) c.write(table.db, table.name, c.rng.int(1, 8), [part.pid]);
+    }
+    c.pollTick();
+    // Metadata changes are rare: the last round (the hour before the incident) had none.
+    for (const table of c.tables) {
+      if (h.neverPersisted?.has(table.tid) || round === h.rounds - 1) continue;
+      if (c.rng.chance(0.4)) c.persistTable(table);
     }
   }
 }
 
-function userTables(c: SimCluster): TableMeta[] {
-  return c.tables.filter((t) => !t.db.startsWith('__') && t.db !== 'INFORMATION_SCHEMA');
+function allDisks(c: SimCluster): DiskPartition[] {
+  return c.tablets().flatMap((t) => [...t.disk.values()]);
+}
+
+/** One user table whose node is never rewritten: after a restart `showtable` prints `-` for its offsets. */
+function pickNeverPersisted(c: SimCluster): Set<number> {
+  const users = userTables(c);
+  return new Set(users.length > 1 ? [c.rng.pick(users).tid] : []);
+}
+
+/**
+ * Before a power loss: on one multi-replica partition the leader's last writes reached a
+ * follower, which fsynced them, while the leader had not: after the restart that follower
+ * holds more than the replica flagged leader (the entries are the same lineage's).
+ */
+function leaderUnsyncedTail(c: SimCluster): void {
+  const candidates = userTables(c).flatMap((t) => t.partitions.filter((p) => p.replicas.length > 1).map((p) => ({ t, p })));
+  if (candidates.length === 0) return;
+  const { t, p } = c.rng.pick(candidates);
+  const leader = p.replicas.find((r) => r.isLeader && r.isAlive);
+  if (!leader) return;
+  const key = partitionKey(t.tid, p.pid);
+  const ld = c.tablet(leader.endpoint)?.disk.get(key);
+  if (!ld) return;
+  ld.syncedOffset = ld.log.end;
+  c.write(t.db, t.name, c.rng.int(10, 60), [p.pid]);
+  c.tabletService.replicate(c.tablets());
+  for (const r of p.replicas) {
+    const d = c.tablet(r.endpoint)?.disk.get(key);
+    if (d && r !== leader) d.syncedOffset = d.log.end;
+  }
 }
 
 /** Run the chosen scenario on a started cluster (nameservers elected, clocks running). */
@@ -175,22 +240,31 @@ export async function applyScenario(c: SimCluster, o: ScenarioOptions): Promise<
   Object.assign(c.timing, { heartbeatTimeoutMs: 150, taskMs: Math.min(c.timing.taskMs, 10) });
   try {
     await settle(c);
+    const neverPersisted = pickNeverPersisted(c);
     switch (o.scenario) {
       case 'healthy':
+        playHistory(c, { rounds: 3, entries: o.entries, neverPersisted });
+        c.tabletService.replicate(c.tablets());
         c.beginIncident(o.autoFailover);
         break;
       case 'full-restart':
-        unpolledWrites(c, 0.5);
+        playHistory(c, { rounds: 5, entries: o.entries, neverPersisted });
+        if (o.powerLoss !== false) leaderUnsyncedTail(c);
+        c.stopAll(o.powerLoss !== false);
         c.beginIncident(o.autoFailover);
-        c.fullRestart();
+        c.startAll();
         break;
       case 'full-restart-after-failover':
-        await fullRestartAfterFailover(c, o);
+        await fullRestartAfterFailover(c, o, neverPersisted);
         break;
       case 'node-down':
+        playHistory(c, { rounds: 2, entries: o.entries, neverPersisted });
+        c.tabletService.replicate(c.tablets());
         await nodeDown(c, o);
         break;
       case 'partition-lost':
+        playHistory(c, { rounds: 2, entries: o.entries, neverPersisted });
+        c.tabletService.replicate(c.tablets());
         await partitionLost(c, o);
         break;
     }
@@ -213,58 +287,35 @@ async function offlineProcessed(c: SimCluster, endpoints: string[]): Promise<voi
 }
 
 /**
- * One tablet died with auto_failover on: its replicas were marked not alive and its
- * leaders moved. Writes went on to the new leaders. Then one change-leader was cut short
- * by the restart (new leader chosen and written to, metadata not updated), and finally
- * the whole cluster restarted.
+ * A tablet died with auto_failover on: after the heartbeat timeout its replicas were
+ * marked not alive and its partitions got new leaders (kChangeLeaderOP: FollowOfNoOne,
+ * ChangeRole, UpdateLeaderInfo with a new term). On some seeds one of its partitions had
+ * entries its followers never received: that old leader's tail and the new leader's
+ * entries now sit at the same offsets. Writes went on; then the machines lost power and
+ * everything restarted.
  */
-async function fullRestartAfterFailover(c: SimCluster, o: ScenarioOptions): Promise<void> {
+async function fullRestartAfterFailover(c: SimCluster, o: ScenarioOptions, neverPersisted: Set<number>): Promise<void> {
   c.autoFailover = true;
-  const victim = c.tablets()[0]?.endpoint ?? '';
-  c.stopTablet(victim);
-  await offlineProcessed(c, [victim]);
-  for (const t of userTables(c)) c.write(t.db, t.name, c.rng.int(20, 200));
-  // Followers receive the writes and the nameserver polls the new offsets; done here
-  // rather than left to the clocks, so the result does not depend on machine load.
+  playHistory(c, { rounds: 4, entries: o.entries, neverPersisted });
   c.tabletService.replicate(c.tablets());
-  c.pollTick();
-  interruptedChangeLeader(c);
-  unpolledWrites(c, 0.3);
-  c.autoFailover = o.autoFailover;
-  c.beginIncident(o.autoFailover);
-  c.fullRestart();
-}
-
-/**
- * kChangeLeaderOP cut short between kChangeLeader and kUpdateLeaderInfo: a follower became
- * the leader on its tablet and took writes, but the metadata still names the old leader.
- * The follower now holds more data than the replica flagged leader.
- */
-function interruptedChangeLeader(c: SimCluster): void {
-  for (const table of userTables(c)) {
-    for (const part of table.partitions) {
-      const leader = part.replicas.find((r) => r.isLeader && r.isAlive);
-      const follower = part.replicas.find((r) => !r.isLeader && r.isAlive);
-      if (!leader || !follower) continue;
-      const key = partitionKey(table.tid, part.pid);
-      const lt = c.tablet(leader.endpoint);
-      const ft = c.tablet(follower.endpoint);
-      const lp = lt?.loaded.get(key);
-      const fp = ft?.loaded.get(key);
-      const fd = ft?.disk.get(key);
-      if (!lt?.running || !ft?.running || !lp || !fp || !fd) continue;
-      const extra = c.rng.int(15, 80);
-      fp.mode = 'kTableLeader';
-      fp.offset += extra;
-      fd.binlogOffset = fp.offset;
-      fd.term += 1;
-      lp.followers = [];
-      // The nameserver polled the follower's new offset before it died.
-      follower.offset = fp.offset;
-      follower.recordCnt = fp.offset;
-      return;
-    }
+  const victim = c.tablets()[0]?.endpoint ?? '';
+  const led = userTables(c).flatMap((t) => t.partitions.filter((p) => p.replicas.length > 1 && p.replicas.some((r) => r.isLeader && r.isAlive && r.endpoint === victim)).map((p) => ({ t, p })));
+  const tails = Math.min(led.length, o.divergedTails ?? (c.rng.chance(0.6) ? 1 : 0));
+  for (const { t, p } of c.rng.shuffle(led).slice(0, tails)) {
+    c.write(t.db, t.name, c.rng.int(5, 40), [p.pid]); // never replicated: the victim dies first
+    const d = c.tablet(victim)?.disk.get(partitionKey(t.tid, p.pid));
+    if (d) d.syncedOffset = d.log.end;
   }
+  c.pollTick();
+  c.stopTablet(victim);
+  c.pollTick(); // the victim's replicas are no longer reported (tablet_has_partition false)
+  await offlineProcessed(c, [victim]);
+  playHistory(c, { rounds: 2, entries: o.entries / 4, neverPersisted });
+  if (o.powerLoss !== false) leaderUnsyncedTail(c);
+  c.autoFailover = o.autoFailover;
+  c.stopAll(o.powerLoss !== false);
+  c.beginIncident(o.autoFailover);
+  c.startAll();
 }
 
 /** One tablet is down. With auto_failover on, the nameserver already reacted. */
@@ -272,7 +323,9 @@ async function nodeDown(c: SimCluster, o: ScenarioOptions): Promise<void> {
   const victim = c.tablets()[c.tablets().length - 1]?.endpoint ?? '';
   c.autoFailover = o.autoFailover;
   c.beginIncident(o.autoFailover);
+  c.pollTick();
   c.stopTablet(victim);
+  c.pollTick();
   if (o.autoFailover) await offlineProcessed(c, [victim]);
   else await waitFor(() => c.tabletViews().get(victim)?.state === 'kOffline');
 }
@@ -287,7 +340,9 @@ async function partitionLost(c: SimCluster, o: ScenarioOptions): Promise<void> {
   const victims = first ? first.replicas.map((r) => r.endpoint) : [];
   c.autoFailover = true;
   c.beginIncident(o.autoFailover);
+  c.pollTick();
   for (const v of victims) c.stopTablet(v);
+  c.pollTick();
   await offlineProcessed(c, victims);
   for (const v of victims) c.startTablet(v);
   await settle(c);

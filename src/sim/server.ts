@@ -149,6 +149,7 @@ export class SimServers {
       GetTableStatus: (b) => ts.getTableStatus(endpoint, b),
       GetTermPair: (b) => ts.getTermPair(endpoint, b),
       GetTableFollower: (b) => ts.getTableFollower(endpoint, b),
+      ChangeRole: (b) => ts.changeRoleRpc(endpoint, b),
     };
   }
 

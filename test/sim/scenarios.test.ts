@@ -4,17 +4,20 @@ import { describe, it } from 'node:test';
 import { type Sim, withSim } from '../helpers/sim.js';
 
 interface ReplicaState { endpoint: string; isLeader: boolean; isAlive: boolean; offset?: number }
+interface Disk { tid: number; pid: number; binlogOffset: number; snapshotOffset: number; log: Array<{ start: number; term: number; writer: number }> }
 interface State {
   autoFailover: boolean;
-  tablets: Array<{ endpoint: string; running: boolean; view: string | null; loaded: Array<{ tid: number; pid: number; mode: string; offset: number }>; disk: Array<{ tid: number; pid: number; binlogOffset: number; snapshotOffset: number }> }>;
-  tables: Array<{ tid: number; db: string; name: string; storageMode: string; partitions: Array<{ pid: number; replicas: ReplicaState[] }> }>;
+  tablets: Array<{ endpoint: string; running: boolean; view: string | null; loaded: Array<{ tid: number; pid: number; mode: string; offset: number }>; disk: Disk[] }>;
+  tables: Array<{ tid: number; db: string; name: string; storageMode: string; partitions: Array<{ pid: number; replicas: ReplicaState[]; termOffset: Array<{ term: number; offset: number }> }> }>;
   ops: Array<{ opId: number; opType: string; status: string }>;
 }
 
 const state = (sim: Sim) => sim.ctl<State>('state');
 const userTables = (s: State) => s.tables.filter((t) => t.db === 'demo_db');
-const diskOffset = (s: State, endpoint: string, tid: number, pid: number) =>
-  s.tablets.find((t) => t.endpoint === endpoint)?.disk.find((d) => d.tid === tid && d.pid === pid)?.binlogOffset ?? -1;
+const diskOf = (s: State, endpoint: string, tid: number, pid: number) => s.tablets.find((t) => t.endpoint === endpoint)?.disk.find((d) => d.tid === tid && d.pid === pid);
+const diskOffset = (s: State, endpoint: string, tid: number, pid: number) => diskOf(s, endpoint, tid, pid)?.binlogOffset ?? -1;
+/** Who wrote the entry at `offset` (the simulator's writer id; see src/sim/log.ts). */
+const writerAt = (d: Disk, offset: number) => [...d.log].reverse().find((g) => g.start <= offset)?.writer;
 
 /** The state with endpoints replaced by tablet indexes, so two runs can be compared. */
 function normalized(s: State): unknown {
@@ -40,24 +43,46 @@ describe('scenarios', () => {
     });
   });
 
-  it('full-restart-after-failover: dead replicas, two flagged leaders, a follower ahead of the flagged leader', async () => {
-    await withSim(['--scenario', 'full-restart-after-failover', '--seed', '5'], async (sim) => {
+  it('full-restart, every seed: metadata offsets that lie in both directions, a follower fuller than the flagged leader', async () => {
+    for (const seed of ['21', '22', '23']) {
+      await withSim(['--scenario', 'full-restart', '--seed', seed], async (sim) => {
+        const s = await state(sim);
+        const parts = userTables(s).flatMap((t) => t.partitions.map((p) => ({ t, p })));
+        const truth = (t: { tid: number }, p: { pid: number }, r: ReplicaState) => diskOffset(s, r.endpoint, t.tid, p.pid);
+        // the nameserver reloaded what was last persisted: never polled values for a table whose node was never rewritten
+        assert.ok(userTables(s).some((t) => t.partitions.every((p) => p.replicas.every((r) => r.offset === undefined))), `seed ${seed}: a table shows '-' offsets`);
+        // the fuller replica shows less than another one, or nothing
+        const misleading = parts.filter(({ t, p }) => {
+          const fuller = [...p.replicas].sort((a, b) => truth(t, p, b) - truth(t, p, a))[0] as ReplicaState;
+          return p.replicas.some((r) => r !== fuller && truth(t, p, r) < truth(t, p, fuller) && (r.offset ?? -1) >= (fuller.offset ?? -1));
+        });
+        assert.ok(misleading.length > 0, `seed ${seed}: metadata ranks some partition's fuller replica no higher than a poorer one`);
+        const understated = parts.some(({ t, p }) => p.replicas.some((r) => r.offset !== undefined && r.offset < truth(t, p, r)));
+        assert.ok(understated, `seed ${seed}: some metadata offsets are below the truth`);
+        const followerAhead = parts.some(({ t, p }) => {
+          const flagged = p.replicas.find((r) => r.isLeader && r.isAlive);
+          return flagged && p.replicas.some((r) => !r.isLeader && truth(t, p, r) > truth(t, p, flagged));
+        });
+        assert.ok(followerAhead, `seed ${seed}: after the power loss a follower holds more than the flagged leader`);
+        assert.ok(s.tablets.every((t) => t.running && t.loaded.length === 0), 'every tablet restarted with nothing loaded');
+      });
+    }
+  });
+
+  it('full-restart-after-failover: dead replicas, two flagged leaders, a new term, and a diverged tail', async () => {
+    await withSim(['--scenario', 'full-restart-after-failover', '--seed', '5', '--diverged-tails', '1'], async (sim) => {
       const s = await state(sim);
       const parts = userTables(s).flatMap((t) => t.partitions.map((p) => ({ t, p })));
       assert.ok(parts.some(({ p }) => p.replicas.some((r) => !r.isAlive)), 'some replicas alive=no');
       const twoLeaders = parts.filter(({ p }) => p.replicas.filter((r) => r.isLeader).length >= 2);
       assert.ok(twoLeaders.length > 0, 'partitions with two replicas flagged leader');
-      for (const { t, p } of twoLeaders) {
-        const [a, b] = p.replicas.filter((r) => r.isLeader) as [ReplicaState, ReplicaState];
-        assert.notEqual(diskOffset(s, a.endpoint, t.tid, p.pid), diskOffset(s, b.endpoint, t.tid, p.pid), 'at different offsets');
-      }
-      const ahead = parts.filter(({ t, p }) => {
-        const flagged = p.replicas.find((r) => r.isLeader && r.isAlive);
-        return flagged && p.replicas.some((r) => !r.isLeader && diskOffset(s, r.endpoint, t.tid, p.pid) > diskOffset(s, flagged.endpoint, t.tid, p.pid));
+      for (const { p } of twoLeaders) assert.ok(p.termOffset.length >= 2, 'each leader change recorded a term');
+      // the old leader's unreplicated entries and the new leader's sit at the same offsets
+      const diverged = twoLeaders.filter(({ t, p }) => {
+        const [a, b] = p.replicas.filter((r) => r.isLeader).map((r) => diskOf(s, r.endpoint, t.tid, p.pid));
+        return a && b && writerAt(a, Math.min(a.binlogOffset, b.binlogOffset)) !== writerAt(b, Math.min(a.binlogOffset, b.binlogOffset));
       });
-      assert.equal(ahead.length, 1, 'one follower holds more data than the flagged leader');
-      const stale = parts.some(({ t, p }) => p.replicas.some((r) => (r.offset ?? 0) < diskOffset(s, r.endpoint, t.tid, p.pid)));
-      assert.ok(stale, 'some metadata offsets are stale');
+      assert.equal(diverged.length, 1, 'one diverged tail');
       assert.ok(s.tablets.every((t) => t.running && t.loaded.length === 0), 'every tablet restarted with nothing loaded');
     });
   });

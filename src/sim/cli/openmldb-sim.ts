@@ -43,6 +43,8 @@ interface UpArgs {
   'max-concurrent-loads': number;
   'heartbeat-timeout-ms': number;
   'status-poll-ms': number;
+  'power-loss': boolean;
+  'diverged-tails'?: number;
 }
 
 function upOptions(y: Argv) {
@@ -66,7 +68,9 @@ function upOptions(y: Argv) {
     .option('load-ms-per-1000', { type: 'number', default: DEFAULT_TIMING.loadMsPer1000, describe: 'load time per 1000 entries' })
     .option('max-concurrent-loads', { type: 'number', default: DEFAULT_TIMING.maxConcurrentLoads, describe: 'per tablet' })
     .option('heartbeat-timeout-ms', { type: 'number', default: DEFAULT_TIMING.heartbeatTimeoutMs })
-    .option('status-poll-ms', { type: 'number', default: DEFAULT_TIMING.statusPollMs });
+    .option('status-poll-ms', { type: 'number', default: DEFAULT_TIMING.statusPollMs })
+    .option('power-loss', { type: 'boolean', default: true, describe: 'full-restart scenarios: the machines lost power (unsynced binlog tails are gone); --no-power-loss for a clean stop' })
+    .option('diverged-tails', { type: 'number', describe: 'full-restart-after-failover: partitions whose dead leader kept entries its followers never got (default: 0 or 1, by seed)' });
 }
 
 function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: ScenarioOptions } {
@@ -101,6 +105,8 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
       autoFailover: a['auto-failover'],
       databases: a.databases.map(String),
       systemTables: a['system-tables'],
+      powerLoss: a['power-loss'],
+      ...(a['diverged-tails'] !== undefined ? { divergedTails: a['diverged-tails'] } : {}),
     },
   };
 }

@@ -153,13 +153,14 @@ describe('sql_client after a full restart', () => {
     const [m1, m2] = followersOf(partition(s, DB, 't1', 0)) as [string, string];
     assert.equal(loadedOn(s, m, table(s, DB, 't1').tid, 0)?.state, 'kTableLoading', 'still loading');
     // the nameserver has polled the tablets since the loads (metadata offsets are settled):
-    // it saw the loaded replicas, and saw that the loading one is not served yet
+    // it saw the loaded replicas, and the loading one too, at offset 0 (a loading partition
+    // reports offset 0 and the poll records it: name_server_impl.cc UpdateTableStatusFun)
     const tables = await sim.waitFor('polled', async () => {
       const info = (await sim.rpc('ShowTable', { db: '', show_all: true }))['table_info'] as Json[];
       const meta = (name: string, pid: number, ep: string) =>
         ((info.find((x) => x['db'] === DB && x['name'] === name)?.['table_partition'] as Json[]).find((p) => p['pid'] === pid)?.['partition_meta'] as Json[]).find((mm) => mm['endpoint'] === ep);
       const seen = (name: string, pid: number, ep: string) => meta(name, pid, ep)?.['tablet_has_partition'];
-      return seen('t0', 0, l0) === true && seen('t0', 1, g) === true && seen('t1', 0, m) === false ? info : undefined;
+      return seen('t0', 0, l0) === true && seen('t0', 1, g) === true && seen('t1', 0, m) === true && meta('t1', 0, m)?.['offset'] === 0 ? info : undefined;
     });
 
     const nothingLoaded = (pid: number, replicas: number) => [

@@ -14,6 +14,7 @@ import {
   cleanLine,
   enumField,
   fromCharsU32,
+  fromCharsU64,
   lexicalCastUnsigned,
   numField,
   println,
@@ -176,6 +177,48 @@ async function getFollower(env: CliEnv, ch: BrpcChannel, parts: string[]): Promi
   process.stdout.write(formatTable(['#', 'tid', 'pid', 'leader_offset', 'follower', 'offset'], rows, { maxColWidth: maxColWidth(env) }));
 }
 
+/**
+ * `HandleClientChangeRole`: `changerole tid pid leader|follower [termid]`. The client's
+ * ChangeRole sends no replicas and reports only ok or not (the reason stays in the
+ * tablet's log): `ChangeRole ok`, `Fail to change leader`, `Fail to change follower`.
+ */
+async function changeRole(_env: CliEnv, ch: BrpcChannel, parts: string[]): Promise<void> {
+  if (parts.length < 4) {
+    println('Bad changerole format');
+    return;
+  }
+  const tid = fromCharsU32(parts[1] as string);
+  if (tid === undefined) {
+    println('Invalid args, tid should be uint32_t');
+    return;
+  }
+  const pid = fromCharsU32(parts[2] as string);
+  if (pid === undefined) {
+    println('Invalid args, pid should be uint32_t');
+    return;
+  }
+  let term = 0n;
+  if (parts.length > 4) {
+    const t = fromCharsU64(parts[4] as string);
+    if (t === undefined) {
+      println('Invalid args, termid should be uint64_t');
+      return;
+    }
+    term = t;
+  }
+  const role = parts[3];
+  if (role !== 'leader' && role !== 'follower') {
+    println('role must be leader or follower');
+    return;
+  }
+  const leader = role === 'leader';
+  // TabletClient::ChangeRole sets the term only for the leader mode.
+  const body: Json = leader ? { tid, pid, mode: 'kTableLeader', term: Number(term) } : { tid, pid, mode: 'kTableFollower' };
+  const { st } = await callSt(ch, 'TabletServer', 'ChangeRole', body);
+  if (statusOk(st)) println('ChangeRole ok');
+  else println(leader ? 'Fail to change leader' : 'Fail to change follower');
+}
+
 /** `StartClient`. */
 export async function startTabletClient(env: CliEnv): Promise<void> {
   const { flags } = env;
@@ -214,6 +257,9 @@ export async function startTabletClient(env: CliEnv): Promise<void> {
         break;
       case 'getfollower':
         await getFollower(env, ch, parts);
+        break;
+      case 'changerole':
+        await changeRole(env, ch, parts);
         break;
       case 'exit':
       case 'quit':
