@@ -10,6 +10,7 @@
  */
 import { ClusterUnreachable, CommandError, type CommandTarget, type UnreachableReason } from './errors.js';
 import {
+  ageUpperBoundMs,
   classifyFailureLine,
   classifyResult,
   isTransient,
@@ -31,7 +32,7 @@ import {
   type TabletTableStatus,
 } from './parse/index.js';
 import { Transport, type TransportOptions } from './transport.js';
-import type { Nameserver, Op, StorageMode, TableMode, Tablet } from './types.js';
+import type { Nameserver, Op, StorageMode, TableMode, Tablet, TermStart } from './types.js';
 
 export type { ShowTableRow, TabletTableStatus };
 
@@ -57,6 +58,25 @@ export interface ReplicaInfo {
 export interface PartitionInfo {
   pid: number;
   replicas: ReplicaInfo[];
+  /** `term_offset`: each term and its first offset, oldest first. */
+  terms: TermStart[];
+}
+
+/** What a leader's replicator says it has synced to each follower (GetTableFollower). */
+export interface FollowerView {
+  /** The leader's own offset. */
+  offset: number;
+  followers: Array<{ endpoint: string; offset: number }>;
+}
+
+export interface RoleChange {
+  tid: number;
+  pid: number;
+  mode: TableMode;
+  /** The term a new leader writes with. */
+  term: number;
+  /** Followers a new leader replicates to. */
+  replicas: string[];
 }
 
 /** A table as HTTP `NameServer/ShowTable` describes it: what the CLI does not print. */
@@ -142,8 +162,12 @@ export class OpenMLDBClient {
   /** `showtablet`: the leader's view of the tablets. Learns their real addresses. */
   async showTablet(): Promise<Tablet[]> {
     const out = await this.ns('showtablet');
+    const now = Date.now();
     const rows = this.parse('showtablet', () => parseShowTablet(out));
-    const tablets = rows.map((r) => ({ endpoint: r.endpoint, address: r.realEndpoint ?? r.endpoint, state: r.state }));
+    const tablets = rows.map((r): Tablet => {
+      const age = ageUpperBoundMs(r.age);
+      return { endpoint: r.endpoint, address: r.realEndpoint ?? r.endpoint, state: r.state, ...(age !== undefined ? { changedAfter: now - age } : {}) };
+    });
     for (const t of tablets) this.tabletAddresses.set(t.endpoint, t.address);
     this.tabletsKnown = true;
     return tablets;
@@ -326,6 +350,39 @@ export class OpenMLDBClient {
     };
   }
 
+  /**
+   * HTTP `TabletServer/GetTableFollower` on a leader: its replicator's followers and their
+   * synced offsets. `has no follower` (134) is an empty list, not an error.
+   */
+  async getTableFollower(endpoint: string, tid: number, pid: number): Promise<FollowerView> {
+    const address = await this.addressOf(endpoint);
+    const reply = await this.transport.http('tablet', address, 'GetTableFollower', { tid, pid });
+    const { code, msg } = status(reply);
+    if (code === 134) return { offset: num(reply, 'offset') ?? 0, followers: [] };
+    if (code !== 0) {
+      const kind = kindOf(msg);
+      throw new CommandError('HTTP TabletServer/GetTableFollower', kind, `${msg} (code ${code})`, { role: 'tablet', endpoint: address }, { transient: isTransient(kind) });
+    }
+    const info = Array.isArray(reply['follower_info']) ? reply['follower_info'] : [];
+    const followers = info.filter(isObj).map((f) => ({ endpoint: String(f['endpoint'] ?? ''), offset: num(f, 'offset') ?? 0 }));
+    return { offset: num(reply, 'offset') ?? 0, followers };
+  }
+
+  /**
+   * HTTP `TabletServer/ChangeRole`: make a loaded partition the leader (with a term and the
+   * followers to replicate to) or a follower. The tablet client's `changerole` sends no
+   * followers and prints only ok or not, so HTTP is used.
+   */
+  async changeRole(endpoint: string, change: RoleChange): Promise<void> {
+    const address = await this.addressOf(endpoint);
+    const body = { tid: change.tid, pid: change.pid, mode: change.mode, ...(change.mode === 'kTableLeader' ? { term: change.term, replicas: change.replicas } : {}) };
+    const reply = await this.transport.http('tablet', address, 'ChangeRole', body);
+    const { code, msg } = status(reply);
+    if (code === 0) return;
+    const kind = code === 102 ? 'failed' : kindOf(msg);
+    throw new CommandError('HTTP TabletServer/ChangeRole', kind, `${msg} (code ${code})`, { role: 'tablet', endpoint: address }, { transient: isTransient(kind), mutating: true });
+  }
+
   /** Real ip:port of a tablet given by endpoint or server name (learns the map once if needed). */
   async addressOf(endpoint: string): Promise<string> {
     const known = this.tabletAddresses.get(endpoint);
@@ -466,7 +523,13 @@ function toTableInfo(t: unknown, reply: Record<string, unknown>): TableInfo {
         ...(offset !== undefined ? { offset } : {}),
       });
     }
-    partitions.push({ pid, replicas });
+    const terms: TermStart[] = [];
+    for (const x of Array.isArray(p['term_offset']) ? p['term_offset'] : []) {
+      if (!isObj(x)) continue;
+      const term = num(x, 'term');
+      if (term !== undefined) terms.push({ term, offset: num(x, 'offset') ?? 0 });
+    }
+    partitions.push({ pid, replicas, terms });
   }
   return {
     db: typeof t['db'] === 'string' ? t['db'] : '',

@@ -9,7 +9,7 @@
 import pLimit from 'p-limit';
 import { INTERNAL_DBS, type OpenMLDBClient, type ShowTableRow, type TableInfo, type TabletTableStatus } from './client.js';
 import { UnknownTable } from './errors.js';
-import type { ClusterSnapshot, LoadedReplica, Op, Partition, Replica, Table } from './types.js';
+import { type ClusterSnapshot, type LoadedReplica, type Op, type Partition, type Replica, SERVING_STATES, type Table } from './types.js';
 
 export interface ObserveFilter {
   /** Whole databases to observe. */
@@ -106,8 +106,8 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
     }),
   );
 
-  // Fill in tablet state and loaded state; probe the snapshot of unloaded replicas on
-  // healthy tablets (GetTermPair is read-only).
+  // Fill in tablet state and loaded state; read the snapshot MANIFEST of unloaded replicas
+  // on healthy tablets (GetTermPair is read-only), and each serving leader's follower list.
   const probes: Array<Promise<void>> = [];
   for (const table of selected) {
     for (const part of table.partitions) {
@@ -117,11 +117,18 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
         const status = statuses.get(replica.endpoint)?.get(key(table.tid, part.pid));
         if (status !== undefined) {
           replica.loaded = toLoaded(status);
+          if (replica.loaded.mode === 'kTableLeader' && SERVING_STATES.has(replica.loaded.state) && tablet?.state === 'healthy') {
+            probes.push(
+              limit(() => client.getTableFollower(tablet.address, table.tid, part.pid)).then((v) => {
+                replica.followers = v.followers;
+              }),
+            );
+          }
         } else if (tablet !== undefined && tablet.state === 'healthy') {
           probes.push(
             limit(() => client.getTermPair(tablet.address, table.tid, part.pid, table.storageMode)).then((tp) => {
-              // has_table: it was loaded after gettablestatus ran; its offset is no snapshot offset.
-              if (!tp.hasTable) replica.snapshotOffset = tp.offset;
+              // has_table: it was loaded after gettablestatus ran; its term/offset are the replicator's.
+              if (!tp.hasTable) replica.snapshot = { term: tp.term, offset: tp.offset };
             }),
           );
         }
@@ -145,13 +152,14 @@ function buildTable(info: TableInfo, rows: ShowTableRow[]): Table {
   const pids = [...new Set([...info.partitions.map((p) => p.pid), ...rows.map((r) => r.pid)])].sort((a, b) => a - b);
   const partitions: Partition[] = pids.map((pid) => {
     const cli = rows.filter((r) => r.pid === pid);
+    const http = info.partitions.find((p) => p.pid === pid);
     // The CLI's view is the one the docs and operators read; the HTTP list only
     // stands in when the table changed between the two calls.
     const replicas: Replica[] =
       cli.length > 0
         ? cli.map((r) => replica(r.endpoint, r.role === 'leader', r.isAlive, r.offset))
-        : (info.partitions.find((p) => p.pid === pid)?.replicas ?? []).map((r) => replica(r.endpoint, r.isLeader, r.isAlive, r.offset));
-    return { pid, replicas };
+        : (http?.replicas ?? []).map((r) => replica(r.endpoint, r.isLeader, r.isAlive, r.offset));
+    return { pid, replicas, ...(http && http.terms.length > 0 ? { terms: http.terms } : {}) };
   });
   return { db: info.db, name: info.name, tid: info.tid, storageMode: info.storageMode, segCnt: info.segCnt, partitions };
 }

@@ -91,7 +91,7 @@ export function credential(user: string, password: string): string {
 }
 
 const MUTATING_NS = new Set(['confset', 'updatetablealive', 'recovertable', 'changeleader', 'offlineendpoint', 'recoverendpoint', 'cancelop', 'deleteop']);
-const MUTATING_HTTP = new Set(['LoadTable', 'ConfSet', 'UpdateTableAliveStatus', 'RecoverTable', 'ChangeLeader', 'OfflineEndpoint', 'RecoverEndpoint', 'CancelOP', 'DeleteOP']);
+const MUTATING_HTTP = new Set(['LoadTable', 'ChangeRole', 'ConfSet', 'UpdateTableAliveStatus', 'RecoverTable', 'ChangeLeader', 'OfflineEndpoint', 'RecoverEndpoint', 'CancelOP', 'DeleteOP']);
 
 export class Transport {
   readonly bin: string;

@@ -17,6 +17,12 @@ export interface Tablet {
   /** Where to connect (real endpoint when server names are used, else the endpoint). */
   address: string;
   state: 'healthy' | 'offline';
+  /**
+   * The tablet's last registration (or going offline) happened at or after this moment (ms
+   * since the epoch; from `age`, which is rounded down to its unit). A load sent before it
+   * may have died with an earlier process. Undefined when the age could not be read.
+   */
+  changedAfter?: number;
 }
 
 /** A partition as one tablet runs it (`gettablestatus`). */
@@ -39,8 +45,16 @@ export interface Replica {
   tablet: 'healthy' | 'offline' | 'unknown';
   /** What its tablet runs now; undefined = not loaded (or the tablet is unreachable). */
   loaded?: LoadedReplica;
-  /** GetTermPair's offset for an unloaded replica: its snapshot offset (a lower bound). */
-  snapshotOffset?: number;
+  /**
+   * GetTermPair for an unloaded replica: its snapshot MANIFEST's term and offset (the binlog
+   * tail is not included: only loading the replica reads it).
+   */
+  snapshot?: { term: number; offset: number };
+  /**
+   * A replica loaded as leader and serving: its replicator's follower list with the offset
+   * synced to each (GetTableFollower); undefined when not asked.
+   */
+  followers?: Array<{ endpoint: string; offset: number }>;
 }
 
 export interface Op {
@@ -54,9 +68,17 @@ export interface Op {
   task?: string;
 }
 
+export interface TermStart {
+  term: number;
+  /** First offset written in this term (the nameserver records the highest offset seen + 1). */
+  offset: number;
+}
+
 export interface Partition {
   pid: number;
   replicas: Replica[];
+  /** The partition's term history from the metadata (`term_offset`), oldest first. */
+  terms?: TermStart[];
 }
 
 export interface Table {

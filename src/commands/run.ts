@@ -10,7 +10,7 @@ import { type Procedure, type RecoverOptions, runRecover } from '../workflow/rec
 import { type Report, renderReport } from '../workflow/report.js';
 import { connect, positive } from './common.js';
 import { UsageError } from './exit-codes.js';
-import { openRunSafety } from './safety.js';
+import { openRunSafety, readOnlyMemory } from './safety.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */
 export interface CliCommand {
@@ -114,7 +114,7 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
   interrupt.install();
   try {
     const report = await runRecover(client, {
-      ...(safety ? { keeper: safety.keeper } : {}),
+      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: readOnlyMemory(argv, config) }),
       command: run.command,
       dryRun,
       ...(run.plan ? { plan: run.plan } : {}),

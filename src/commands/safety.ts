@@ -4,6 +4,8 @@
 import { type Lock, acquireLock, lockPath } from '../safety/lock.js';
 import { clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
 import { clusterKey, defaultStateDir, ensureStateDir } from '../safety/state-dir.js';
+import { evidencePath, evidenceStore } from '../safety/evidence-file.js';
+import { RunMemory } from '../workflow/evidence.js';
 import { FailoverKeeper } from '../workflow/failover-keeper.js';
 import type { Progress } from '../workflow/progress.js';
 import type { ConnectionConfig } from './config.js';
@@ -11,7 +13,18 @@ import type { ConnectionConfig } from './config.js';
 export interface RunSafety {
   keeper: FailoverKeeper;
   lock: Lock;
+  /** The evidence record, kept across runs until the partitions are served again. */
+  memory: RunMemory;
   release(): void;
+}
+
+/**
+ * The evidence record for a dry run: read if present (a dry run should know what an earlier
+ * run learnt, e.g. a replica whose load failed), never written.
+ */
+export function readOnlyMemory(argv: Record<string, unknown>, config: ConnectionConfig): RunMemory {
+  const path = evidencePath(stateDirOf(argv), clusterKey(config.zkCluster, config.zkRootPath));
+  return new RunMemory(evidenceStore(path, true));
 }
 
 export function stateDirOf(argv: Record<string, unknown>): string {
@@ -33,7 +46,13 @@ export function openRunSafety(argv: Record<string, unknown>, config: ConnectionC
   if (lock.tookOverFrom) {
     progress.warn(`took over the lock of a run that is gone (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.startedAt}, ${lock.tookOverFrom.command})`);
   }
-  // Validate the journal now, under the lock: a garbled one stops the run before any change.
-  readJournal(jpath);
-  return { keeper, lock, release: () => lock.release() };
+  try {
+    // Validate the journal and the evidence now, under the lock: a garbled one stops the run before any change.
+    readJournal(jpath);
+    const memory = new RunMemory(evidenceStore(evidencePath(dir, key)));
+    return { keeper, lock, memory, release: () => lock.release() };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }

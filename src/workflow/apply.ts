@@ -11,7 +11,8 @@ import { ClusterError } from '../cluster/errors.js';
 import type { Op, OpStatus } from '../cluster/types.js';
 import { SERVING_STATES, isUnfinished } from '../cluster/types.js';
 import type { ShowTableRow } from '../cluster/client.js';
-import { type PartitionPlan, type Step, describeStep } from './plan.js';
+import type { RunMemory } from './evidence.js';
+import { type PartitionPlan, type Step, describeStep, partitionKey } from './plan.js';
 import type { Progress } from './progress.js';
 
 export interface ApplyOptions {
@@ -29,6 +30,8 @@ export interface ApplyOptions {
   opBaseline: number;
   /** Ops already ended when this round was planned: the plan accounts for their failures. */
   ended?: ReadonlySet<number>;
+  /** What must survive the run: loads sent, replicas that cannot be read. */
+  memory?: RunMemory;
   signal: AbortSignal;
   progress: Progress;
   pollMs?: number;
@@ -53,6 +56,9 @@ export interface PartitionOutcome {
 }
 
 class StepFailed extends Error {}
+
+/** A replica's data cannot be read (its load failed, or a disk load never showed): its partition is planned again, not retried. */
+class ReplicaUnreadable extends StepFailed {}
 
 /**
  * Poll intervals grow from `base` (default 200 ms) to 2 s: quick answers for quick
@@ -122,6 +128,11 @@ async function runPartition(client: OpenMLDBClient, plan: PartitionPlan, opts: A
       }
       const msg = err instanceof Error ? err.message : String(err);
       outcome.errors.push(`attempt ${attempt}: ${msg}`);
+      if (err instanceof ReplicaUnreadable) {
+        // The next round plans the partition without that replica's data (or refuses it).
+        opts.progress.warn(`${label(plan)}: ${msg}`);
+        return outcome;
+      }
       if (err instanceof StepFailed || (err instanceof ClusterError && err.transient)) {
         opts.progress.warn(`${label(plan)}: ${msg}${attempt < opts.partitionAttempts ? '; running its steps again' : ''}`);
         continue;
@@ -136,6 +147,8 @@ async function runPartition(client: OpenMLDBClient, plan: PartitionPlan, opts: A
 /** Executes one step, idempotently: observe first, act only when needed, confirm. */
 class StepRunner {
   private readonly address = new Map<string, string>();
+  /** Attempt of the step running now (1 = first): a retry may follow an applied call. */
+  private attempt = 1;
 
   constructor(
     private readonly client: OpenMLDBClient,
@@ -152,6 +165,7 @@ class StepRunner {
     const result = await pRetry(
       async () => {
         attempts++;
+        this.attempt = attempts;
         try {
           return await this.execute(step);
         } catch (err) {
@@ -213,11 +227,44 @@ class StepRunner {
           if (loaded.mode !== step.mode) throw new StepFailed(`${step.endpoint} already runs it as ${loaded.mode}, want ${step.mode}`);
           return { skipped: true, detail: loaded.state };
         }
+        const memory = this.opts.memory;
+        const key = partitionKey(db, table, pid);
+        const known = memory?.partition(key)[step.endpoint]?.snapshot;
+        if (this.attempt > 1 && known && known.offset > 0) {
+          // An earlier attempt may have been applied and failed at once: a failed load moves
+          // the directory to the recycle bin, and loading again would read an empty table.
+          const tp = await this.client.getTermPair(step.endpoint, this.plan.tid, pid, this.plan.storageMode);
+          if (!tp.hasTable && tp.offset === 0) {
+            const why = `its snapshot (offset ${known.offset}) is gone from ${step.endpoint}: a load failed and the tablet moved the partition to its recycle bin`;
+            memory?.noteUnreadable(key, step.endpoint, why);
+            await memory?.save();
+            throw new ReplicaUnreadable(`${label(this.plan)}: ${why}`);
+          }
+        }
+        if (memory && this.plan.storageMode !== 'kMemory') {
+          // A disk load may sit in the tablet's queue, invisible: recorded (durably) before it
+          // is sent, so no later attempt or run sends a second one.
+          memory.noteLoadSent(key, step.endpoint, { mode: step.mode, storageMode: this.plan.storageMode });
+          await memory.save();
+        }
         const r = await this.client.loadTable(step.endpoint, { ...this.loadSpec(step.endpoint), mode: step.mode });
+        if (memory && this.plan.storageMode === 'kMemory') {
+          // A memory table exists as soon as the tablet accepts the load.
+          memory.noteLoadSent(key, step.endpoint, { mode: step.mode, storageMode: this.plan.storageMode });
+          memory.noteLoadSeen(key, step.endpoint);
+          await memory.save();
+        }
         return { skipped: r === 'already-loaded' };
       }
       case 'wait-loaded':
         return this.waitLoaded(step.endpoint);
+      case 'change-role': {
+        const loaded = await this.loadedState(step.endpoint);
+        if (!loaded) throw new StepFailed(`${step.endpoint} has not loaded ${label(this.plan)}: nothing to change the role of`);
+        if (loaded.mode === step.mode) return { skipped: true, detail: `already ${loaded.mode}` };
+        await this.client.changeRole(step.endpoint, { tid: this.plan.tid, pid, mode: step.mode, term: step.term, replicas: step.followers });
+        return { skipped: false };
+      }
       case 'change-leader': {
         const moved = leaderMoved(step, await this.rows());
         if (moved !== undefined) return { skipped: true, detail: `leader is ${moved}` };
@@ -256,23 +303,43 @@ class StepRunner {
     }
   }
 
+  /**
+   * Poll until the partition serves. Never sends LoadTable again: a disk table stays
+   * invisible while its load is queued, and a second load would run after the first and
+   * move the live data aside (tablet_impl.cc LoadDiskTableInternal). A partition that
+   * showed and vanished failed to load: the tablet moved its directory to the recycle bin,
+   * so its data can no longer be read by loading it again.
+   */
   private async waitLoaded(endpoint: string): Promise<{ skipped: boolean; detail?: string }> {
     const deadline = Date.now() + this.opts.loadTimeoutMs;
+    const key = partitionKey(this.plan.db, this.plan.table, this.plan.pid);
+    const memory = this.opts.memory;
     let seen = false;
-    let lastNudge = Date.now();
     for (let poll = 0; ; poll++) {
       const s = await this.loadedState(endpoint);
-      if (s && SERVING_STATES.has(s.state)) return { skipped: false, detail: `offset ${s.offset}` };
-      if (s) seen = true;
-      // A failed background load deletes the table: no trace, no error state.
-      if (!s && seen) throw new StepFailed(`the load of ${label(this.plan)} on ${endpoint} failed (the partition vanished from gettablestatus)`);
-      if (!s && Date.now() - lastNudge > 2000) {
-        // Not visible yet (a disk table is invisible until linked, or the request was
-        // lost): asking again is harmless, the tablet answers "already exists" if queued.
-        lastNudge = Date.now();
-        await this.client.loadTable(endpoint, this.loadSpec(endpoint));
+      if (s && !seen) {
+        seen = true;
+        memory?.noteLoadSeen(key, endpoint);
       }
-      if (Date.now() > deadline) throw new StepFailed(`load of ${label(this.plan)} on ${endpoint} did not finish within ${this.opts.loadTimeoutMs / 1000}s (state ${s?.state ?? 'not visible'})`);
+      if (s && SERVING_STATES.has(s.state)) {
+        await memory?.save();
+        return { skipped: false, detail: `offset ${s.offset}` };
+      }
+      if (!s && (seen || this.plan.storageMode === 'kMemory')) {
+        const why = `its load on ${endpoint} failed (the partition vanished from gettablestatus): the tablet moved its data directory to the recycle bin`;
+        memory?.noteUnreadable(key, endpoint, why);
+        await memory?.save();
+        throw new ReplicaUnreadable(`${label(this.plan)}: ${why}`);
+      }
+      if (Date.now() > deadline) {
+        if (!s && memory) {
+          const why = `a LoadTable sent to ${endpoint} never became visible within ${this.opts.loadTimeoutMs / 1000} s and may still be queued there; a second one would move the live data to old_data, so none is sent: check the tablet, then run again`;
+          memory.noteUnreadable(key, endpoint, why);
+          await memory.save();
+          throw new ReplicaUnreadable(`${label(this.plan)}: ${why}`);
+        }
+        throw new StepFailed(`load of ${label(this.plan)} on ${endpoint} did not finish within ${this.opts.loadTimeoutMs / 1000}s (state ${s?.state ?? 'not visible'})`);
+      }
       if (this.opts.signal.aborted) throw new Interrupted();
       await sleep(pollDelay(poll, this.opts.pollMs), this.opts.signal);
     }
@@ -280,7 +347,7 @@ class StepRunner {
 
   private loadSpec(endpoint: string) {
     const step = this.plan.steps.find((s): s is Extract<Step, { kind: 'load' }> => s.kind === 'load' && s.endpoint === endpoint);
-    const mode = step?.mode ?? (this.plan.leader?.flaggedLeader === false ? 'kTableFollower' : 'kTableLeader');
+    const mode = step?.mode ?? 'kTableFollower';
     return { name: this.plan.table, tid: this.plan.tid, pid: this.plan.pid, segCnt: this.plan.segCnt, storageMode: this.plan.storageMode, mode } as const;
   }
 

@@ -108,6 +108,12 @@ function followerProblems(r: Replica, leader: Replica | undefined, maxLag: numbe
   if (l.mode !== 'kTableFollower') out.push(`follower ${r.endpoint} is loaded as ${l.mode}`);
   else if (!SERVING_STATES.has(l.state)) out.push(`follower ${r.endpoint} is in ${l.state}`);
   else if (leader?.loaded && leader.loaded.mode === 'kTableLeader' && isServing(leader)) {
+    // The leader's own replicator decides who follows: a replica the metadata calls an
+    // alive follower but the leader does not replicate to never receives a write.
+    if (leader.followers !== undefined && !leader.followers.some((f) => f.endpoint === r.endpoint)) {
+      out.push(`follower ${r.endpoint} is not in leader ${leader.endpoint}'s replica set (getfollower lists ${leader.followers.map((f) => f.endpoint).join(', ') || 'none'})`);
+      return out;
+    }
     // Offsets are only comparable against a leader that actually serves.
     const lo = leader.loaded.offset;
     if (l.offset > lo) {

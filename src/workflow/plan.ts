@@ -1,7 +1,25 @@
-// The recovery plan: a pure function of a ClusterSnapshot. Per partition it decides
-// whether anything must be done, which replica must lead (the one holding the most data),
-// what would be lost, and lists the runbook's manual procedure as steps. The applier
-// re-checks every step against the live cluster, so the plan lists the full procedure.
+// The recovery plan: a pure function of a ClusterSnapshot and of what the run remembers
+// (evidence.ts). Per partition it decides whether anything must be done, which replica
+// must lead, what would be lost, and lists the runbook's steps. The applier re-checks every
+// step against the live cluster, so the plan lists the full procedure.
+//
+// The leader is chosen on what the replicas really hold, never on the metadata's offsets:
+// after a restart those are whatever was persisted the last time the table's node was
+// rewritten (hours old, or `-`), and a replica that was loading was recorded at 0. So a
+// partition that needs a leader is first PROBED: every replica is marked not alive and
+// loaded as a follower (a follower reads its disk and changes nothing), and only when each
+// one's offset is known is the leader chosen:
+//   1. Replicas in step with the leader's lineage hold prefixes of one history, so the one
+//      with the highest offset holds every entry the others hold.
+//   2. A replica that was not alive in the metadata (as first found, before any run changed
+//      it) may have missed a leader change: beyond the first offset of a term newer than
+//      its snapshot's, its entries may be an old leader's tail that nobody else has, while
+//      the others hold the new term's entries at the same offsets. OpenMLDB's own
+//      MatchTermOffset judges the same way. Where such a tail and another replica's entries
+//      overlap, any choice loses one side: the partition is refused unless the operator
+//      names the leader or accepts the loss (then the newer term wins).
+//   3. A replica that cannot be read (tablet down, its load failed) may hold anything: the
+//      partition is refused, entries at stake unknown, unless the loss is accepted.
 import {
   type ClusterSnapshot,
   isUnfinished,
@@ -10,13 +28,20 @@ import {
   type StorageMode,
   type Table,
   type TableMode,
+  type Tablet,
 } from '../cluster/types.js';
+import { evidenceKey, type PartitionEvidence, type ReplicaRecord } from './evidence.js';
 import { assessPartition, describeOp, isServing, opsForPartition } from './health.js';
 
 export type Step =
   | { kind: 'set-alive'; endpoint: string; alive: boolean }
   | { kind: 'load'; endpoint: string; mode: TableMode }
   | { kind: 'wait-loaded'; endpoint: string }
+  /**
+   * Tablet ChangeRole: a loaded follower becomes the leader, with a term and the followers
+   * it replicates to (or, `mode: 'kTableFollower'`, a leader steps down).
+   */
+  | { kind: 'change-role'; endpoint: string; mode: TableMode; term: number; followers: string[] }
   /**
    * `changeleader TABLE PID ENDPOINT`, or with `endpoint: 'auto'` `changeleader TABLE PID auto`
    * (the nameserver picks the follower with the most data); `from` is the replica the
@@ -26,34 +51,39 @@ export type Step =
   | { kind: 'recover-replica'; endpoint: string }
   | { kind: 'wait-ops' };
 
-export type EvidenceSource = 'loaded' | 'metadata' | 'snapshot' | 'none';
+/** Where a replica's offset came from: its tablet serves it (exact), or it is not known yet / cannot be known. */
+export type EvidenceSource = 'loaded' | 'unread' | 'unreadable';
 
-/** How much data one replica is known to hold. */
+/** What the run knows of one replica; shown in the report, per replica. */
 export interface Evidence {
   endpoint: string;
-  /** Best lower bound of the entries this replica holds. */
-  offset: number;
-  /** Where `offset` came from. */
+  /** Entries it holds: exact when its tablet serves it (source `loaded`). */
+  offset?: number;
   source: EvidenceSource;
-  /** Offset its tablet reports now (exact when serving, partial while loading). */
-  loadedOffset?: number;
-  /** Last offset the nameserver polled (stale after a restart, but entries only grow). */
+  /** Why the offset is not known (unread: what will read it; unreadable: why it never can). */
+  why?: string;
+  /** Up to here its entries are certainly the leader lineage's (see the module comment). */
+  certainTo?: number;
+  /** It was alive in the metadata before any run changed it: in step with the lineage. */
+  trusted: boolean;
+  /** Snapshot term and offset, read before the tool loaded it. */
+  snapshot?: { term: number; offset: number };
+  /** The nameserver's metadata offset: shown for comparison, never used to choose. */
   metaOffset?: number;
-  /** GetTermPair's snapshot offset for an unloaded replica. */
-  snapshotOffset?: number;
   tablet: 'healthy' | 'offline' | 'unknown';
   flaggedLeader: boolean;
   alive: boolean;
 }
 
-export type Action = 'none' | 'recover' | 'wait' | 'refused' | 'blocked';
+/** probe: load the replicas to read their offsets, then plan again. */
+export type Action = 'none' | 'probe' | 'recover' | 'wait' | 'refused' | 'blocked';
 
 export interface LeaderChoice {
   endpoint: string;
   offset: number;
   source: EvidenceSource;
   flaggedLeader: boolean;
-  /** e.g. `highest offset 2153 (metadata); flagged leader 127.0.0.1:9520 has 2100`. */
+  /** e.g. `highest offset 2153 (loaded); flagged leader 127.0.0.1:9520 has 2100`. */
   why: string;
 }
 
@@ -70,8 +100,10 @@ export interface PartitionPlan {
   leader?: LeaderChoice;
   /** One per replica, in metadata order. */
   evidence: Evidence[];
-  /** Entries the chosen leader lacks that some other replica holds (0 = no loss). */
+  /** Entries some replica holds that the chosen leader may lack (0 = no loss). */
   atStake: number;
+  /** The loss cannot be bounded: a replica could not be read. */
+  atStakeUnknown?: boolean;
   /** Replicas this run cannot bring back, and why. */
   left: Array<{ endpoint: string; why: string }>;
   steps: Step[];
@@ -85,212 +117,302 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  /** Allow a leader that lacks entries another replica holds. */
+  /** Allow a leader that may lack entries another replica holds, or one chosen without reading every replica. */
   acceptDataLoss: boolean;
   /** Plan even partitions that look healthy (recover-table). */
   force?: boolean;
   /** Operator-chosen leaders, keyed by `partitionKey(db, table, pid)`. */
   leaders?: Map<string, string>;
+  /** When the plan is made (ms): bounds the wait for a disk load that may still be queued. */
+  now?: number;
+  /** How long a sent disk load may stay invisible before the partition is reported blocked (ms). */
+  loadTimeoutMs?: number;
 }
 
 /** Key of `PlanOptions.leaders`: `${db}.${table}:${pid}`. */
-export const partitionKey = (db: string, table: string, pid: number): string => `${db}.${table}:${pid}`;
+export const partitionKey = evidenceKey;
 
-/**
- * A replica's evidence: the tablet's offset when it serves the partition (exact truth);
- * otherwise the largest lower bound among the metadata offset, the snapshot offset and the
- * offset of a load still in progress.
- */
-export function gatherEvidence(r: Replica): Evidence {
-  const base = {
+// ---- evidence --------------------------------------------------------------------------
+
+const NO_EVIDENCE: PartitionEvidence = {};
+
+/** The first term counts as proven for any replica: every entry was written in it or later. */
+function laterTermStart(p: Partition, provenTerm: number): number | undefined {
+  const terms = [...(p.terms ?? [])].sort((a, b) => a.term - b.term);
+  const first = terms[0]?.term ?? 0;
+  const proven = Math.max(provenTerm, first);
+  const later = terms.filter((t) => t.term > proven).map((t) => t.offset);
+  return later.length > 0 ? Math.min(...later) : undefined;
+}
+
+/** Why a replica's data cannot be read, if it cannot. */
+function unreadable(r: Replica, rec: ReplicaRecord | undefined): string | undefined {
+  if (r.tablet === 'offline') return 'its tablet is offline';
+  if (r.tablet === 'unknown') return 'its tablet is unknown to the nameserver (not registered since it started)';
+  if (rec?.unreadable) return rec.unreadable.reason;
+  // The snapshot seen before the tool loaded it is gone now: a failed load moved the
+  // partition's directory to the recycle bin (tablet_impl.cc DeleteTableInternal).
+  if (r.loaded === undefined && rec?.snapshot && rec.snapshot.offset > 0 && r.snapshot !== undefined && r.snapshot.offset === 0) {
+    return `its snapshot (offset ${rec.snapshot.offset}) is gone from its data directory: a load failed and the tablet moved the partition to its recycle bin`;
+  }
+  return undefined;
+}
+
+/** Everything the run knows of a replica. */
+export function replicaEvidence(p: Partition, r: Replica, rec: ReplicaRecord | undefined): Evidence {
+  const trusted = rec?.found?.isAlive ?? r.isAlive;
+  const snapshot = rec?.snapshot ?? (r.loaded === undefined ? r.snapshot : undefined);
+  const base: Evidence = {
     endpoint: r.endpoint,
+    source: 'unread',
+    trusted,
     tablet: r.tablet,
     flaggedLeader: r.isLeader,
     alive: r.isAlive,
-    ...(r.loaded !== undefined ? { loadedOffset: r.loaded.offset } : {}),
+    ...(snapshot !== undefined ? { snapshot } : {}),
     ...(r.metaOffset !== undefined ? { metaOffset: r.metaOffset } : {}),
-    ...(r.snapshotOffset !== undefined ? { snapshotOffset: r.snapshotOffset } : {}),
   };
-  if (r.loaded && isServing(r)) return { ...base, offset: r.loaded.offset, source: 'loaded' };
-  // Ties go to the earlier source: metadata names the binlog tail as last seen.
-  const bounds: Array<[number | undefined, EvidenceSource]> = [
-    [r.metaOffset, 'metadata'],
-    [r.snapshotOffset, 'snapshot'],
-    [r.loaded?.offset, 'loaded'],
-  ];
-  let offset = 0;
-  let source: EvidenceSource = 'none';
-  for (const [o, s] of bounds) {
-    if (o !== undefined && (source === 'none' || o > offset)) {
-      offset = o;
-      source = s;
-    }
+  const bad = unreadable(r, rec);
+  if (bad !== undefined) return { ...base, source: 'unreadable', why: bad };
+  if (!r.loaded || !isServing(r)) {
+    return { ...base, why: r.loaded ? `loading (${r.loaded.state})` : 'not loaded: it is loaded as a follower to read its offset' };
   }
-  return { ...base, offset, source };
+  const offset = r.loaded.offset;
+  const start = trusted ? undefined : laterTermStart(p, snapshot?.term ?? 0);
+  const certainTo = start === undefined ? offset : Math.min(offset, start - 1);
+  return { ...base, offset, source: 'loaded', certainTo };
 }
 
-const loadedAsServingLeader = (r: Replica): boolean => r.loaded?.mode === 'kTableLeader' && isServing(r);
-
-/**
- * Replica indexes, best leader candidate first: most data; then already serving as
- * leader, flagged alive leader, flagged leader; then metadata order.
- */
-function rank(replicas: Replica[], ev: Evidence[]): number[] {
-  const key = (i: number): number[] => {
-    const r = replicas[i]!;
-    return [
-      -ev[i]!.offset,
-      loadedAsServingLeader(r) ? 0 : 1,
-      r.isLeader && r.isAlive ? 0 : 1,
-      r.isLeader ? 0 : 1,
-      i,
-    ];
-  };
-  const cmp = (a: number[], b: number[]): number => {
-    for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k]! - b[k]!;
-    return 0;
-  };
-  return replicas.map((_, i) => i).sort((a, b) => cmp(key(a), key(b)));
+/** Evidence of every replica of a partition, in metadata order. */
+export function partitionEvidence(p: Partition, memory: PartitionEvidence = NO_EVIDENCE): Evidence[] {
+  return p.replicas.map((r) => replicaEvidence(p, r, memory[r.endpoint]));
 }
 
-/** Why the tie-break picked `r` over others with the same offset. */
-function tieBreak(r: Replica): string {
-  if (loadedAsServingLeader(r)) return 'already serving as leader';
-  if (r.isLeader && r.isAlive) return 'flagged alive leader';
-  if (r.isLeader) return 'flagged leader';
-  return 'first in metadata order';
+/** Up to which offset two read replicas certainly hold the same entries. */
+function agreeTo(x: Evidence, y: Evidence): number {
+  const ox = x.offset ?? 0;
+  const oy = y.offset ?? 0;
+  const cx = x.certainTo ?? ox;
+  const cy = y.certainTo ?? oy;
+  const d = Math.min(cx, cy);
+  const mayDiffer = (cx < ox || cy < oy) && ox > d && oy > d;
+  return mayDiffer ? d : Math.min(ox, oy);
 }
 
-const offsetText = (e: Evidence): string => `${e.offset} (${e.source})`;
-
-/** The `why` of a leader chosen as the best replica, or the best on a healthy tablet. */
-function explainChoice(chosen: number, best: number, replicas: Replica[], ev: Evidence[]): string {
-  const c = ev[chosen]!;
-  const parts: string[] = [];
-  if (chosen === best) {
-    parts.push(`highest offset ${offsetText(c)}`);
-  } else {
-    const b = ev[best]!;
-    parts.push(`best on a healthy tablet: offset ${offsetText(c)}; ${b.endpoint} (tablet ${b.tablet}) has ${b.offset}`);
-  }
-  const tied = ev.filter((e, i) => i !== chosen && e.offset === c.offset && replicas[i]!.tablet === 'healthy');
-  if (tied.length > 0) {
-    parts.push(`tied with ${tied.map((e) => e.endpoint).join(', ')}; preferred as ${tieBreak(replicas[chosen]!)}`);
-  }
-  for (const [i, e] of ev.entries()) {
-    if (i !== chosen && i !== best && e.flaggedLeader) parts.push(`flagged leader ${e.endpoint} has ${e.offset}`);
-  }
-  return parts.join('; ');
+/** Entries `other` holds that `leader` may lack. */
+function lossTo(leader: Evidence, other: Evidence): number {
+  return Math.max(0, (other.offset ?? 0) - agreeTo(leader, other));
 }
 
-interface Choice {
-  index?: number;
-  why: string;
-  /** Set when the choice itself is impossible. */
-  fail?: { action: 'refused' | 'blocked'; reason: string };
-}
-
-/** Pick the leader: operator-named, else the most data on a healthy tablet (rules d, e). */
-function chooseLeader(replicas: Replica[], ev: Evidence[], named: string | undefined): Choice {
-  if (named !== undefined) {
-    const i = replicas.findIndex((r) => r.endpoint === named);
-    if (i < 0) {
-      const eps = replicas.map((r) => r.endpoint).join(', ');
-      return { why: '', fail: { action: 'refused', reason: `named leader ${named} is not a replica (replicas: ${eps})` } };
-    }
-    const r = replicas[i]!;
-    if (r.tablet !== 'healthy') {
-      return { why: '', fail: { action: 'refused', reason: `named leader ${named} sits on a tablet that is ${r.tablet}` } };
-    }
-    return { index: i, why: `named by the operator; offset ${offsetText(ev[i]!)}` };
-  }
-  const order = rank(replicas, ev);
-  const best = order[0]!;
-  const healthy = order.find((i) => replicas[i]!.tablet === 'healthy');
-  if (healthy === undefined) {
-    const where = replicas.map((r) => `${r.endpoint} ${r.tablet}`).join(', ');
-    return { why: '', fail: { action: 'blocked', reason: `no replica sits on a healthy tablet (${where})` } };
-  }
-  // An unhealthy replica tied with the healthy best holds nothing more: not a real "best".
-  const top = ev[best]!.offset > ev[healthy]!.offset ? best : healthy;
-  return { index: healthy, why: explainChoice(healthy, top, replicas, ev) };
-}
-
-/** Entries the leader lacks that the most advanced other replica holds (rule f), and who. */
-function dataAtStake(leader: number, ev: Evidence[]): { atStake: number; holder?: Evidence } {
+/** Entries the read replicas hold that `leader` may lack: the worst single replica, and who. */
+function lossIf(leader: Evidence, read: Evidence[]): { atStake: number; holder?: Evidence } {
   let atStake = 0;
   let holder: Evidence | undefined;
-  for (const [i, e] of ev.entries()) {
-    const d = e.offset - ev[leader]!.offset;
-    if (i !== leader && d > atStake) {
-      atStake = d;
+  for (const e of read) {
+    if (e === leader) continue;
+    const l = lossTo(leader, e);
+    if (l > atStake) {
+      atStake = l;
       holder = e;
     }
   }
   return holder ? { atStake, holder } : { atStake };
 }
 
-/** The runbook's manual procedure for one partition, from the snapshot (rule g). */
-function recoverySteps(
-  replicas: Replica[],
-  leader: Replica,
-): { steps: Step[]; left: Array<{ endpoint: string; why: string }> } {
+/** Ties: serving as alive leader before, flagged alive leader, flagged leader, trusted, metadata order. */
+function preference(e: Evidence, replicas: Replica[]): number[] {
+  const i = replicas.findIndex((r) => r.endpoint === e.endpoint);
+  const r = replicas[i] as Replica;
+  const servedLeader = r.isLeader && r.isAlive && r.loaded?.mode === 'kTableLeader';
+  return [servedLeader ? 0 : 1, r.isLeader && r.isAlive ? 0 : 1, r.isLeader ? 0 : 1, e.trusted ? 0 : 1, i];
+}
+
+function byPreference(replicas: Replica[]) {
+  return (a: Evidence, b: Evidence): number => {
+    const ka = preference(a, replicas);
+    const kb = preference(b, replicas);
+    for (let k = 0; k < ka.length; k++) if (ka[k] !== kb[k]) return (ka[k] as number) - (kb[k] as number);
+    return 0;
+  };
+}
+
+// ---- planning --------------------------------------------------------------------------
+
+interface Decision {
+  leader?: Evidence;
+  why: string;
+  atStake: number;
+  atStakeUnknown?: boolean;
+  fail?: { action: 'refused' | 'blocked'; reason: string };
+}
+
+const offsetText = (e: Evidence): string => (e.offset !== undefined ? String(e.offset) : '?');
+
+/** Choose among replicas whose offsets are all read (or unreadable). */
+function decide(p: Partition, ev: Evidence[], named: string | undefined, acceptDataLoss: boolean): Decision {
+  const read = ev.filter((e) => e.source === 'loaded');
+  const lost = ev.filter((e) => e.source === 'unreadable');
+  const unknownLoss = lost.length > 0;
+  const unknownText = lost.map((e) => `${e.endpoint} (${e.why})`).join('; ');
+  if (named !== undefined) {
+    const e = ev.find((x) => x.endpoint === named);
+    if (!e) return { why: '', atStake: 0, fail: { action: 'refused', reason: `named leader ${named} is not a replica (replicas: ${ev.map((x) => x.endpoint).join(', ')})` } };
+    if (e.source !== 'loaded') return { why: '', atStake: 0, fail: { action: 'refused', reason: `named leader ${named} cannot be read: ${e.why ?? 'its offset is unknown'}` } };
+    const { atStake, holder } = lossIf(e, read);
+    const why = `named by the operator; offset ${offsetText(e)}`;
+    if ((atStake > 0 || unknownLoss) && !acceptDataLoss) {
+      const parts = [
+        atStake > 0 && holder ? `${holder.endpoint} holds ${atStake} entries ${named} may lack (offset ${offsetText(holder)} vs ${offsetText(e)})` : '',
+        unknownLoss ? `unreadable replicas may hold more: ${unknownText}` : '',
+      ].filter(Boolean);
+      return { leader: e, why, atStake, ...(unknownLoss ? { atStakeUnknown: true } : {}), fail: { action: 'refused', reason: `${parts.join('; ')}: pass --accept-data-loss to lead with ${named} anyway` } };
+    }
+    return { leader: e, why, atStake, ...(unknownLoss ? { atStakeUnknown: true } : {}) };
+  }
+  if (read.length === 0) {
+    return { why: '', atStake: 0, atStakeUnknown: unknownLoss, fail: { action: unknownLoss && !acceptDataLoss ? 'refused' : 'blocked', reason: `no replica can be read: ${unknownText}` } };
+  }
+  if (unknownLoss && !acceptDataLoss) {
+    return { why: '', atStake: 0, atStakeUnknown: true, fail: { action: 'refused', reason: `a replica cannot be read, so what it holds is unknown: ${unknownText}; bring it back (or restore its data), or pass --accept-data-loss to choose among the others` } };
+  }
+  const order = byPreference(p.replicas);
+  const candidates = read.map((e) => ({ e, ...lossIf(e, read) }));
+  const safe = candidates.filter((c) => c.atStake === 0).sort((a, b) => (b.e.offset ?? 0) - (a.e.offset ?? 0) || order(a.e, b.e));
+  const best = safe[0];
+  if (best) {
+    const e = best.e;
+    const tied = safe.filter((c) => c !== best && c.e.offset === e.offset).map((c) => c.e.endpoint);
+    const others = read.filter((x) => x !== e).map((x) => `${x.endpoint} ${offsetText(x)}`);
+    const why = [`highest offset ${offsetText(e)} (read by loading every replica)`, others.length ? `others: ${others.join(', ')}` : '', tied.length ? `tied with ${tied.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    return { leader: e, why, atStake: 0, ...(unknownLoss ? { atStakeUnknown: true } : {}) };
+  }
+  // Every choice may lose entries: a tail of an older term overlaps a newer term's entries.
+  const suspects = read.filter((e) => (e.certainTo ?? 0) < (e.offset ?? 0));
+  const lineage = read.filter((e) => !suspects.includes(e)).sort((a, b) => (b.offset ?? 0) - (a.offset ?? 0) || order(a, b));
+  const winner = lineage[0] ?? [...read].sort((a, b) => (b.offset ?? 0) - (a.offset ?? 0) || order(a, b))[0];
+  const sides = suspects.map((s) => {
+    const from = (s.certainTo ?? 0) + 1;
+    return `${s.endpoint} (not alive before the incident; snapshot term ${s.snapshot?.term ?? 'unknown'}) holds ${(s.offset ?? 0) - (s.certainTo ?? 0)} entries from offset ${from}, where a newer term began, that may be an old leader's tail`;
+  });
+  const { atStake } = winner ? lossIf(winner, read) : { atStake: 0 };
+  const otherSide = winner ? Math.max(0, ...suspects.map((s) => lossTo(s, winner))) : 0;
+  const reason = `diverged histories: ${sides.join('; ')}; ${winner ? `${winner.endpoint} holds ${otherSide} entries of the newer term at those offsets` : ''}. Any leader loses one side: name it (recover-table --leader PID=ENDPOINT) or pass --accept-data-loss (the newer term wins)`;
+  if (!acceptDataLoss || !winner) return { ...(winner ? { leader: winner } : {}), why: '', atStake, fail: { action: 'refused', reason } };
+  return { leader: winner, why: `newer term wins (--accept-data-loss): ${winner.endpoint} offset ${offsetText(winner)}; ${sides.join('; ')}`, atStake };
+}
+
+/** A disk LoadTable sent earlier may still be queued: sending another would damage the replica. */
+function pendingDiskLoad(r: Replica, rec: ReplicaRecord | undefined, storageMode: StorageMode, tablet: Tablet | undefined): boolean {
+  if (storageMode === 'kMemory' || !rec?.load || rec.load.seen || r.loaded) return false;
+  // The tablet restarted after the load was sent: the queue died with the old process.
+  if (tablet?.changedAfter !== undefined && tablet.changedAfter > rec.load.sentAt) return false;
+  return true;
+}
+
+/** Probe: stop routing to the replicas, load each unread one as a follower, wait until every one serves. */
+function probeSteps(p: Partition, ev: Evidence[], table: Table, memory: PartitionEvidence, tablets: Map<string, Tablet>, opts: PlanOptions): { steps: Step[]; pending?: string } {
+  const steps: Step[] = [];
+  for (const r of p.replicas) if (r.isAlive && r.tablet !== 'unknown') steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: false });
+  let pending: string | undefined;
+  const waits: Step[] = [];
+  // Every load is sent before any wait: the replicas' tablets load them side by side.
+  for (const [i, r] of p.replicas.entries()) {
+    const e = ev[i] as Evidence;
+    if (e.source !== 'unread') continue;
+    const rec = memory[r.endpoint];
+    if (pendingDiskLoad(r, rec, table.storageMode, tablets.get(r.endpoint))) {
+      const age = (opts.now ?? Date.now()) - (rec?.load?.sentAt ?? 0);
+      if (opts.loadTimeoutMs !== undefined && age > opts.loadTimeoutMs) {
+        pending = `a LoadTable sent to ${r.endpoint} ${Math.round(age / 1000)} s ago never became visible and may still be queued there; a second one would move the live data to old_data (OpenMLDB LoadDiskTableInternal), so none is sent: check the tablet's load queue and data directory, then run again`;
+      }
+    } else if (!r.loaded) {
+      steps.push({ kind: 'load', endpoint: r.endpoint, mode: 'kTableFollower' });
+    }
+    waits.push({ kind: 'wait-loaded', endpoint: r.endpoint });
+  }
+  steps.push(...waits);
+  return pending !== undefined ? { steps, pending } : { steps };
+}
+
+/** After the choice: make the winner lead, keep in-step followers attached, rebuild the rest. */
+function promoteSteps(p: Partition, ev: Evidence[], leader: Evidence): { steps: Step[]; left: Array<{ endpoint: string; why: string }> } {
   const steps: Step[] = [];
   const left: Array<{ endpoint: string; why: string }> = [];
-  const others = replicas.filter((r) => r !== leader);
-
-  if (others.length === 0) {
-    // Single replica: load it as leader and mark it alive (steps 2-3).
-    pushLoad(steps, leader, 'kTableLeader');
-    if (!leader.isAlive) steps.push({ kind: 'set-alive', endpoint: leader.endpoint, alive: true });
-    return { steps, left };
+  const w = p.replicas.find((r) => r.endpoint === leader.endpoint) as Replica;
+  const leadsAlready = w.loaded?.mode === 'kTableLeader';
+  // Followers that hold nothing the leader lacks can follow it as they are (no snapshot
+  // resend); a leader already running keeps the followers its replicator has.
+  const attach = p.replicas.filter((r, i) => {
+    const e = ev[i] as Evidence;
+    const fits = r !== w && !r.isLeader && e.source === 'loaded' && r.loaded?.mode === 'kTableFollower' && lossTo(leader, e) === 0 && agreeTo(leader, e) === (e.offset ?? 0);
+    return fits && (!leadsAlready || (w.followers ?? []).some((f) => f.endpoint === r.endpoint));
+  });
+  const lastTerm = Math.max(0, ...(p.terms ?? []).map((t) => t.term));
+  for (const r of p.replicas) if (r.isAlive && r !== w && !attach.includes(r) && r.tablet !== 'unknown') steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: false });
+  if (w.isLeader) {
+    // A replica flagged leader cannot be changeleader's candidate: its tablet makes it the
+    // leader, continuing the partition's last recorded term, then it is routed to.
+    if (!leadsAlready) steps.push({ kind: 'change-role', endpoint: w.endpoint, mode: 'kTableLeader', term: lastTerm, followers: attach.map((r) => r.endpoint) });
+    if (!w.isAlive) steps.push({ kind: 'set-alive', endpoint: w.endpoint, alive: true });
+    for (const r of attach) if (!r.isAlive) steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: true });
+  } else {
+    // changeleader: FollowOfNoOne on the alive followers, ChangeRole on the winner with the
+    // others attached, UpdateLeaderInfo recording a new term after the highest offset.
+    // FollowOfNoOne refuses a table that leads ("table is leader"): step it down first.
+    if (leadsAlready) steps.push({ kind: 'change-role', endpoint: w.endpoint, mode: 'kTableFollower', term: 0, followers: [] });
+    if (!w.isAlive) steps.push({ kind: 'set-alive', endpoint: w.endpoint, alive: true });
+    for (const r of attach) if (!r.isAlive) steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: true });
+    steps.push({ kind: 'change-leader', endpoint: w.endpoint }, { kind: 'wait-ops' });
   }
-
-  // 1. Stop routing to every other replica (recovertable also refuses alive ones). A tablet
-  //    the nameserver does not know cannot be edited (302 endpoint does not exist).
-  for (const r of others) {
-    if (r.isAlive && r.tablet !== 'unknown') steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: false });
-  }
-  // 2. Load the leader. A replica not flagged leader can only become leader through
-  //    changeleader, whose kSelectLeader needs it loaded as an alive follower.
-  pushLoad(steps, leader, leader.isLeader ? 'kTableLeader' : 'kTableFollower');
-  // 3. Route clients to it.
-  if (!leader.isAlive) steps.push({ kind: 'set-alive', endpoint: leader.endpoint, alive: true });
-  // 4. Switch the metadata to it.
-  if (!leader.isLeader) steps.push({ kind: 'change-leader', endpoint: leader.endpoint }, { kind: 'wait-ops' });
-  // 5. Rebuild the other replicas from it.
   let recovering = 0;
-  for (const r of others) {
+  for (const r of p.replicas) {
+    if (r === w || attach.includes(r)) continue;
     if (r.tablet === 'healthy') {
       steps.push({ kind: 'recover-replica', endpoint: r.endpoint });
       recovering++;
       continue;
     }
     const stillAlive = r.isAlive && r.tablet === 'unknown' ? '; it stays marked alive (updatetablealive refuses an unknown endpoint)' : '';
-    left.push({
-      endpoint: r.endpoint,
-      why: `tablet ${r.tablet}: a later run or recoverendpoint brings it back${stillAlive}`,
-    });
+    left.push({ endpoint: r.endpoint, why: `tablet ${r.tablet}: a later run or recoverendpoint brings it back${stillAlive}` });
   }
   if (recovering > 0) steps.push({ kind: 'wait-ops' });
   return { steps, left };
 }
 
-/** Load (unless its tablet already has the partition) and wait until it serves. */
-function pushLoad(steps: Step[], r: Replica, mode: TableMode): void {
-  if (r.loaded === undefined) steps.push({ kind: 'load', endpoint: r.endpoint, mode });
-  if (!isServing(r)) steps.push({ kind: 'wait-loaded', endpoint: r.endpoint });
+/** A partition whose alive leader serves: only its other replicas are rebuilt (recovertable). */
+function followerSteps(table: Table, p: Partition, leader: Replica, snapshot: ClusterSnapshot, force: boolean): { steps: Step[]; left: Array<{ endpoint: string; why: string }> } {
+  const steps: Step[] = [];
+  const left: Array<{ endpoint: string; why: string }> = [];
+  const verdict = assessPartition(table, p, snapshot);
+  const needs = (r: Replica) => force || verdict.problems.some((x) => x.includes(r.endpoint));
+  let recovering = 0;
+  for (const r of p.replicas) {
+    if (r === leader || !needs(r)) continue;
+    if (r.tablet !== 'healthy') {
+      left.push({ endpoint: r.endpoint, why: `tablet ${r.tablet}: a later run or recoverendpoint brings it back` });
+      continue;
+    }
+    if (r.isAlive) steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: false });
+    steps.push({ kind: 'recover-replica', endpoint: r.endpoint });
+    recovering++;
+  }
+  if (recovering > 0) steps.push({ kind: 'wait-ops' });
+  return { steps, left };
+}
+
+/** The alive leader, if the partition has exactly one and its tablet serves it as leader. */
+function servingLeader(p: Partition): Replica | undefined {
+  const leaders = p.replicas.filter((r) => r.isLeader && r.isAlive);
+  const l = leaders[0];
+  return leaders.length === 1 && l && l.tablet === 'healthy' && l.loaded?.mode === 'kTableLeader' && isServing(l) ? l : undefined;
 }
 
 /** Plan one partition. */
-export function planPartition(
-  table: Table,
-  partition: Partition,
-  snapshot: ClusterSnapshot,
-  options: PlanOptions,
-): PartitionPlan {
+export function planPartition(table: Table, partition: Partition, snapshot: ClusterSnapshot, options: PlanOptions, memory: PartitionEvidence = NO_EVIDENCE): PartitionPlan {
   const replicas = partition.replicas;
-  const evidence = replicas.map(gatherEvidence);
+  const evidence = partitionEvidence(partition, memory);
   const base = {
     db: table.db,
     table: table.name,
@@ -300,15 +422,8 @@ export function planPartition(
     segCnt: table.segCnt,
     evidence,
   };
-  const result = (action: Action, reason: string, more: Partial<PartitionPlan> = {}): PartitionPlan => ({
-    ...base,
-    action,
-    reason,
-    atStake: 0,
-    left: [],
-    steps: [],
-    ...more,
-  });
+  const result = (action: Action, reason: string, more: Partial<PartitionPlan> = {}): PartitionPlan => ({ ...base, action, reason, atStake: 0, left: [], steps: [], ...more });
+  const choice = (e: Evidence, why: string): LeaderChoice => ({ endpoint: e.endpoint, offset: e.offset ?? 0, source: e.source, flaggedLeader: e.flaggedLeader, why });
 
   // a. Nothing to do.
   if (!options.force && assessPartition(table, partition, snapshot).healthy) return result('none', 'healthy');
@@ -318,63 +433,72 @@ export function planPartition(
     return result('wait', `${running.map(describeOp).join('; ')}: waiting for it to finish, firing nothing`, { steps: [{ kind: 'wait-ops' }] });
   }
   if (replicas.length === 0) return result('blocked', 'the partition has no replica in the metadata');
-
-  // d, e. Who leads.
   const named = options.leaders?.get(partitionKey(table.db, table.name, partition.pid));
-  const choice = chooseLeader(replicas, evidence, named);
-  if (choice.fail || choice.index === undefined) {
-    return result(choice.fail?.action ?? 'blocked', choice.fail?.reason ?? 'no leader could be chosen');
-  }
-  const li = choice.index;
-  const leaderReplica = replicas[li]!;
-  const le = evidence[li]!;
-  const leader: LeaderChoice = {
-    endpoint: le.endpoint,
-    offset: le.offset,
-    source: le.source,
-    flaggedLeader: le.flaggedLeader,
-    why: choice.why,
-  };
 
-  // f. Refuse to discard entries unless told to.
-  const { atStake, holder } = dataAtStake(li, evidence);
-  if (atStake > 0 && holder && !options.acceptDataLoss) {
-    const where = holder.tablet === 'healthy' ? '' : ` on a tablet that is ${holder.tablet}`;
-    return result(
-      'refused',
-      `${holder.endpoint}${where} holds offset ${offsetText(holder)} but leader ${le.endpoint} has ${offsetText(le)}: ` +
-        `${atStake} entries at stake; ${holder.tablet === 'healthy' ? 'name that replica as leader' : 'bring its tablet back'} or accept the data loss`,
-      { leader, atStake },
-    );
+  // c. An alive leader serves it: keep it; rebuild the other replicas from it, unless one of
+  //    them is known to hold entries it lacks.
+  const served = servingLeader(partition);
+  if (served && (named === undefined || named === served.endpoint)) {
+    const le = evidence[replicas.indexOf(served)] as Evidence;
+    const ahead = evidence.filter((e) => e !== le && Math.max(e.snapshot?.offset ?? 0, e.source === 'loaded' ? (e.offset ?? 0) : 0) > (le.offset ?? 0));
+    const atStake = Math.max(0, ...ahead.map((e) => Math.max(e.snapshot?.offset ?? 0, e.offset ?? 0) - (le.offset ?? 0)));
+    if (ahead.length > 0 && !options.acceptDataLoss) {
+      return result('refused', `leader ${served.endpoint} serves offset ${le.offset}, but ${ahead.map((e) => `${e.endpoint} holds at least ${Math.max(e.snapshot?.offset ?? 0, e.offset ?? 0)}`).join(', ')}: rebuilding it from the leader would discard entries; name a leader (recover-table --leader) or pass --accept-data-loss`, { leader: choice(le, 'serving alive leader'), atStake });
+    }
+    const { steps, left } = followerSteps(table, partition, served, snapshot, options.force === true);
+    if (steps.length === 0 && left.length > 0) return result('blocked', `leader ${served.endpoint} serves; ${left.map((l) => `${l.endpoint}: ${l.why}`).join('; ')}`, { leader: choice(le, 'serving alive leader'), left });
+    return result('recover', `leader ${served.endpoint} serves: rebuilding the other replicas from it${left.length ? `; partial: ${left.map((l) => l.endpoint).join(', ')} stay behind` : ''}`, { leader: choice(le, 'serving alive leader'), steps, left, atStake });
   }
 
-  // A flagged leader whose tablet runs the partition as follower cannot be switched by any
-  // runbook step (only the tablet's changerole could); loading again fails "table already exists".
-  if (leaderReplica.isLeader && leaderReplica.loaded && leaderReplica.loaded.mode !== 'kTableLeader') {
-    return result(
-      'blocked',
-      `leader ${le.endpoint} is flagged leader but its tablet runs the partition as ${leaderReplica.loaded.mode}`,
-      { leader, atStake },
-    );
+  // d. A single replica: load it as the leader (the runbook), unless it is not flagged leader.
+  if (replicas.length === 1) {
+    const r = replicas[0] as Replica;
+    const e = evidence[0] as Evidence;
+    if (!r.isLeader) return result('blocked', `the only replica ${r.endpoint} is not flagged leader in the metadata`);
+    if (e.source === 'unreadable') return result(options.acceptDataLoss ? 'blocked' : 'refused', `the only replica ${r.endpoint} cannot be read: ${e.why}`, { atStakeUnknown: true });
+    const steps: Step[] = [];
+    if (!r.loaded) steps.push({ kind: 'load', endpoint: r.endpoint, mode: 'kTableLeader' });
+    if (!isServing(r)) steps.push({ kind: 'wait-loaded', endpoint: r.endpoint });
+    if (r.loaded && r.loaded.mode !== 'kTableLeader') steps.push({ kind: 'change-role', endpoint: r.endpoint, mode: 'kTableLeader', term: Math.max(0, ...(partition.terms ?? []).map((t) => t.term)), followers: [] });
+    if (!r.isAlive) steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: true });
+    return result('recover', `single replica ${r.endpoint}: load it as the leader`, { steps, ...(e.offset !== undefined ? { leader: choice(e, 'the only replica') } : {}) });
   }
 
-  // recovertable creates no op for a non-leader replica without an alive leader, and
-  // changeleader needs a follower: nothing in the runbook makes a lone replica leader.
-  if (replicas.length === 1 && !leaderReplica.isLeader) {
-    return result('blocked', `the only replica ${le.endpoint} is not flagged leader in the metadata`, { leader });
+  // e. Unreadable replicas are refused before anything changes, unless the loss is accepted.
+  const unreadableOnes = evidence.filter((e) => e.source === 'unreadable');
+  if (unreadableOnes.length > 0 && !options.acceptDataLoss && !evidence.some((e) => e.source === 'unread')) {
+    const d = decide(partition, evidence, named, false);
+    return result(d.fail?.action ?? 'refused', d.fail?.reason ?? 'a replica cannot be read', { atStakeUnknown: true, ...(d.leader ? { leader: choice(d.leader, d.why) } : {}) });
+  }
+  if (unreadableOnes.length > 0 && !options.acceptDataLoss) {
+    return result('refused', `a replica cannot be read, so what it holds is unknown: ${unreadableOnes.map((e) => `${e.endpoint} (${e.why})`).join('; ')}; bring it back (or restore its data), or pass --accept-data-loss to choose among the others`, { atStakeUnknown: true });
   }
 
-  // g. The procedure.
-  const { steps, left } = recoverySteps(replicas, leaderReplica);
-  const loss = atStake > 0 ? `; ${atStake} entries accepted as lost` : '';
+  // f. Read every readable replica before choosing.
+  if (evidence.some((e) => e.source === 'unread')) {
+    const tablets = new Map(snapshot.tablets.map((t) => [t.endpoint, t]));
+    const { steps, pending } = probeSteps(partition, evidence, table, memory, tablets, options);
+    if (pending !== undefined) return result('blocked', pending);
+    const toLoad = steps.filter((s) => s.kind === 'load').map((s) => s.endpoint);
+    const waiting = evidence.filter((e) => e.source === 'unread').map((e) => e.endpoint).filter((ep) => !toLoad.includes(ep));
+    const what = [toLoad.length ? `loading ${toLoad.join(', ')} as followers` : '', waiting.length ? `waiting for ${waiting.join(', ')} to finish loading` : ''].filter(Boolean).join('; ');
+    return result('probe', `reading every replica's offset before choosing the leader (metadata offsets are not evidence after a restart): ${what}`, { steps });
+  }
+
+  // g. Choose, then the procedure.
+  const d = decide(partition, evidence, named, options.acceptDataLoss);
+  const more = { atStake: d.atStake, ...(d.atStakeUnknown ? { atStakeUnknown: true } : {}), ...(d.leader ? { leader: choice(d.leader, d.why) } : {}) };
+  if (d.fail || !d.leader) return result(d.fail?.action ?? 'blocked', d.fail?.reason ?? 'no leader could be chosen', more);
+  const { steps, left } = promoteSteps(partition, evidence, d.leader);
+  const loss = d.atStake > 0 ? `; ${d.atStake} entries accepted as lost` : d.atStakeUnknown ? '; entries of unreadable replicas accepted as lost' : '';
   const partial = left.length > 0 ? `; partial: ${left.length} replica(s) stay behind (${left.map((l) => l.endpoint).join(', ')})` : '';
-  return result('recover', `leader ${le.endpoint}: ${choice.why}${loss}${partial}`, { leader, atStake, left, steps });
+  return result('recover', `leader ${d.leader.endpoint}: ${d.why}${loss}${partial}`, { ...more, steps, left });
 }
 
 /** Plan every partition of the snapshot's tables: tables as given, partitions by pid. */
-export function planRecovery(snapshot: ClusterSnapshot, options: PlanOptions): Plan {
+export function planRecovery(snapshot: ClusterSnapshot, options: PlanOptions, memory?: (key: string) => PartitionEvidence): Plan {
   const partitions = snapshot.tables.flatMap((t) =>
-    [...t.partitions].sort((a, b) => a.pid - b.pid).map((p) => planPartition(t, p, snapshot, options)),
+    [...t.partitions].sort((a, b) => a.pid - b.pid).map((p) => planPartition(t, p, snapshot, options, memory?.(partitionKey(t.db, t.name, p.pid)))),
   );
   return { autoFailover: snapshot.autoFailover, partitions };
 }
@@ -393,6 +517,10 @@ export function describeStep(step: Step, p: PartitionPlan): string {
       return `LoadTable over HTTP (${p.storageMode}, ${step.mode}) on ${step.endpoint}`;
     case 'wait-loaded':
       return `gettablestatus ${p.tid} ${p.pid} on ${step.endpoint} until it serves (kTableNormal)`;
+    case 'change-role':
+      return step.mode === 'kTableLeader'
+        ? `ChangeRole over HTTP on ${step.endpoint}: leader, term ${step.term}${step.followers.length ? `, followers ${step.followers.join(', ')}` : ''}`
+        : `ChangeRole over HTTP on ${step.endpoint}: follower`;
     case 'change-leader':
       return `changeleader ${p.table} ${p.pid} ${step.endpoint}${step.endpoint === 'auto' && step.from !== undefined ? ` (away from ${step.from})` : ''}`;
     case 'recover-replica':

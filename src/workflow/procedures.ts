@@ -7,7 +7,7 @@ import { isUnfinished } from '../cluster/types.js';
 import { Refused, UsageError } from '../commands/exit-codes.js';
 import type { ClusterStep } from './apply.js';
 import { type HealthOptions, type Verdict, assessPartition, describeOp, isServing, opsForPartition } from './health.js';
-import { type Action, type PartitionPlan, type Step, gatherEvidence, partitionKey } from './plan.js';
+import { type Action, type PartitionPlan, type Step, partitionEvidence, partitionKey } from './plan.js';
 import { type Procedure, type Round, type RoundPlan, recoveryProcedure } from './recover.js';
 
 // ---- shared --------------------------------------------------------------------------
@@ -22,7 +22,7 @@ function partitionPlan(t: Table, p: Partition, action: Action, reason: string, s
     segCnt: t.segCnt,
     action,
     reason,
-    evidence: p.replicas.map(gatherEvidence),
+    evidence: partitionEvidence(p),
     atStake: 0,
     left: [],
     steps,

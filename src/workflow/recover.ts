@@ -20,6 +20,7 @@ import {
   runClusterStep,
 } from './apply.js';
 import { type HealthOptions, type Verdict, assessPartition } from './health.js';
+import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
 import type { Interrupt } from './interrupt.js';
 import { type PartitionPlan, type PlanOptions, describeStep, planPartition } from './plan.js';
@@ -48,7 +49,7 @@ export interface Procedure {
   validate?(snapshot: ClusterSnapshot): void;
   /** What the command is about: the tables and partitions reported and verified. */
   scope?(snapshot: ClusterSnapshot): ClusterSnapshot;
-  plan(snapshot: ClusterSnapshot, round: Round): RoundPlan;
+  plan(snapshot: ClusterSnapshot, round: Round, memory?: RunMemory): RoundPlan;
   /** Is the partition where the command wants it? Default: the health verdict of `status`. */
   verdict?(table: Table, partition: Partition, snapshot: ClusterSnapshot, opts: HealthOptions): Verdict;
   /** Rounds at most (default 3). */
@@ -70,6 +71,8 @@ export interface RecoverOptions {
   cluster: { zkCluster: string; zkRootPath: string };
   /** Restores auto_failover, across crashed runs when it has a journal store. */
   keeper?: FailoverKeeper;
+  /** What must be remembered across rounds and runs (evidence.ts); in memory only if absent. */
+  memory?: RunMemory;
 }
 
 const key = (db: string, table: string, pid: number) => `${db}.${table}:${pid}`;
@@ -104,11 +107,15 @@ export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress
  */
 export function recoveryProcedure(options: PlanOptions): Procedure {
   return {
-    plan: (snapshot, round) => ({
+    // Probe (load every replica), decide and promote, then finish what is still missing.
+    rounds: 5,
+    plan: (snapshot, round, memory) => ({
       partitions: snapshot.tables.flatMap((t) =>
-        [...t.partitions]
-          .sort((a, b) => a.pid - b.pid)
-          .map((p) => planPartition(t, p, snapshot, options.force ? { ...options, force: !round.done.has(key(t.db, t.name, p.pid)) } : options)),
+        [...t.partitions].sort((a, b) => a.pid - b.pid).map((p) => {
+          const k = key(t.db, t.name, p.pid);
+          const o = { ...options, now: Date.now(), ...(options.force ? { force: !round.done.has(k) } : {}) };
+          return planPartition(t, p, snapshot, o, memory?.partition(k));
+        }),
       ),
     }),
   };
@@ -129,7 +136,8 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   const opBaseline = Math.max(0, ...whole.ops.map((op) => op.opId));
   const done = new Set<string>();
   const ran = new Set<ClusterStep['kind']>();
-  const firstPlan = proc.plan(first, { round: 1, done, ran });
+  const memory = o.memory ?? new RunMemory();
+  const firstPlan = proc.plan(first, { round: 1, done, ran }, memory);
   const plans = new Map(firstPlan.partitions.map((p) => [key(p.db, p.table, p.pid), p]));
   const outcomes = new Map<string, PartitionOutcome>();
   const touched = new Set<string>();
@@ -157,9 +165,11 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       if (!keeper.switchedOff) await keeper.ensureOff(client, snapshot.autoFailover);
       const what = [cluster.map(describeClusterStep).join(', '), work.length > 0 ? `${work.length} partitions to work on` : ''];
       o.progress.info(`round ${round}: ${what.filter(Boolean).join('; ')}`);
-      // The report keeps each partition's first plan: its leader choice, evidence and the
-      // entries at stake are what the operator decided on (later rounds see the new state).
       for (const p of work) touched.add(key(p.db, p.table, p.pid));
+      // Before the first change to a partition: what only the cluster as found can tell
+      // (its flags, its replicas' snapshots) is written down, for later rounds and runs.
+      memory.observe(snapshot, new Set(work.map((p) => key(p.db, p.table, p.pid))));
+      await memory.save();
       for (const step of cluster) {
         if (o.interrupt.aborted) break;
         for (const p of plan.partitions) if (p.via?.length) touched.add(key(p.db, p.table, p.pid));
@@ -178,7 +188,7 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       // Ops that had ended when this round was planned are history the plan already
       // accounts for (e.g. a failed op of offlineendpoint that this round retries).
       const ended = new Set(snapshot.ops.filter((op) => !isUnfinished(op)).map((op) => op.opId));
-      const apply = { ...o.apply, opBaseline, ended, signal: o.interrupt.controller.signal, progress: o.progress };
+      const apply = { ...o.apply, opBaseline, ended, memory, signal: o.interrupt.controller.signal, progress: o.progress };
       const results = work.length > 0 ? await applyPlan(client, work, apply) : [];
       for (const r of results) {
         const k = key(r.plan.db, r.plan.table, r.plan.pid);
@@ -189,9 +199,16 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       if (o.interrupt.aborted) break;
       o.progress.update('observing the cluster again');
       snapshot = await look();
-      plan = proc.plan(snapshot, { round: round + 1, done, ran });
-      // Partitions refused or blocked stay as first planned; only rework what can progress.
-      plan = { ...plan, partitions: plan.partitions.filter((p) => p.action === 'recover' || p.action === 'wait') };
+      plan = proc.plan(snapshot, { round: round + 1, done, ran }, memory);
+      // The report keeps each partition's deciding plan (its leader choice, evidence and the
+      // entries at stake: what was acted on); a probe or a wait only prepared the decision.
+      for (const p of plan.partitions) {
+        const k = key(p.db, p.table, p.pid);
+        const kept = plans.get(k);
+        if (!kept || kept.action === 'probe' || kept.action === 'wait' || (kept.action === 'none' && p.action !== 'none')) plans.set(k, p);
+      }
+      // Only rework what can progress; refusals and blocks are final for this run.
+      plan = { ...plan, partitions: plan.partitions.filter((p) => p.action === 'recover' || p.action === 'probe' || p.action === 'wait') };
     }
   } catch (err) {
     errors.push(err instanceof Error ? err.message : String(err));
@@ -217,6 +234,10 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
     }
   }
   if (!keeper.switchedOff && !keeper.pendingRestore) after = final.autoFailover;
+  // Served again: nothing of theirs needs remembering by a later run.
+  const verdict = proc.verdict ?? assessPartition;
+  memory.forget(final.tables.flatMap((t) => t.partitions.filter((p) => verdict(t, p, final, { opBaseline }).healthy).map((p) => key(t.db, t.name, p.pid))));
+  await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${err instanceof Error ? err.message : String(err)}`));
   const autoFailover = { before: keeper.original ?? first.autoFailover, ...(after !== undefined ? { after } : {}), switchedOff: keeper.switchedOff };
   return buildReport(ctx, first, final, autoFailover);
 }
@@ -259,6 +280,7 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
         ...(plan?.leader ? { leader: plan.leader } : {}),
         evidence: plan?.evidence ?? [],
         atStake: plan?.atStake ?? 0,
+        ...(plan?.atStakeUnknown ? { atStakeUnknown: true } : {}),
         left: plan?.left ?? [],
         plan: plan ? [...(plan.via ?? []), ...plan.steps.map((s) => describeStep(s, plan))] : [],
         actions: outcome?.actions ?? [],

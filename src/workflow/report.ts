@@ -27,7 +27,10 @@ export interface PartitionReport {
   reason: string;
   leader?: LeaderChoice;
   evidence: Evidence[];
+  /** Entries some replica holds that the chosen leader may lack. */
   atStake: number;
+  /** What is at stake is not known: a replica could not be read. */
+  atStakeUnknown?: boolean;
   left: Array<{ endpoint: string; why: string }>;
   /** The planned steps as runbook commands (dry run), or what was run. */
   plan: string[];
@@ -100,8 +103,8 @@ export function renderReport(r: Report): string {
         String(p.pid),
         p.status,
         p.leader ? `${p.leader.endpoint} @${p.leader.offset}` : '-',
-        p.atStake > 0 ? String(p.atStake) : '-',
-        p.status === 'healthy' ? '' : (p.errors.at(-1) ?? p.problems[0] ?? p.reason),
+        p.atStakeUnknown ? (p.atStake > 0 ? `${p.atStake}+?` : 'unknown') : p.atStake > 0 ? String(p.atStake) : '-',
+        p.status === 'healthy' ? '' : p.status === 'refused' || p.status === 'blocked' ? p.reason : (p.errors.at(-1) ?? p.problems[0] ?? p.reason),
       ]);
     }
   }

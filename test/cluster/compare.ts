@@ -21,8 +21,8 @@ export interface SimState {
     address: string;
     running: boolean;
     view: string | null;
-    loaded: Array<{ tid: number; pid: number; mode: string; state: string; offset: number }>;
-    disk: Array<{ tid: number; pid: number; storageMode: string; snapshotOffset: number; binlogOffset: number }>;
+    loaded: Array<{ tid: number; pid: number; mode: string; state: string; offset: number; followers?: string[] }>;
+    disk: Array<{ tid: number; pid: number; storageMode: string; snapshotOffset: number; binlogOffset: number; snapshotTerm: number }>;
   }>;
   tables: Array<{ tid: number; db: string; name: string; storageMode: string; segCnt: number; partitions: Array<{ pid: number; replicas: SimReplica[] }> }>;
   ops: Array<{ opId: number; opType: string; db: string; name: string; pid: number; status: string; failedTask?: string }>;
@@ -86,10 +86,15 @@ export function assertMatchesState(snap: ClusterSnapshot, s: SimState, opts: { t
         const loaded = healthy ? tablet?.loaded.find((l) => l.tid === st.tid && l.pid === sp.pid) : undefined;
         assert.deepEqual(r.loaded, loaded === undefined ? undefined : { mode: loaded.mode, state: loaded.state, offset: loaded.offset }, `${rw} loaded`);
         if (healthy && loaded === undefined) {
+          // GetTermPair of an unloaded replica: the snapshot MANIFEST's term and offset, never the binlog tail.
           const disk = tablet?.disk.find((d) => d.tid === st.tid && d.pid === sp.pid && d.storageMode === st.storageMode);
-          assert.equal(r.snapshotOffset, disk?.snapshotOffset ?? 0, `${rw} snapshot offset`);
+          assert.deepEqual(r.snapshot, { term: disk?.snapshotTerm ?? 0, offset: disk?.snapshotOffset ?? 0 }, `${rw} snapshot`);
         } else {
-          assert.equal(r.snapshotOffset, undefined, `${rw} snapshot offset`);
+          assert.equal(r.snapshot, undefined, `${rw} snapshot`);
+        }
+        if (loaded?.mode === 'kTableLeader' && loaded.state === 'kTableNormal') {
+          // A serving leader's follower list is what its replicator holds.
+          assert.deepEqual(r.followers?.map((f) => f.endpoint).sort(), [...(loaded.followers ?? [])].sort(), `${rw} followers`);
         }
       });
     }

@@ -26,7 +26,7 @@ describe('observe: full-restart', () => {
     assertMatchesState(snap, s);
     // The scenario's point: all tablets up, nothing loaded, system databases included.
     assert.ok(snap.tablets.every((t) => t.state === 'healthy'));
-    assert.ok(snap.tables.every((t) => t.partitions.every((p) => p.replicas.every((r) => r.loaded === undefined && r.snapshotOffset !== undefined))));
+    assert.ok(snap.tables.every((t) => t.partitions.every((p) => p.replicas.every((r) => r.loaded === undefined && r.snapshot !== undefined))));
     for (const db of ['__INTERNAL_DB', 'INFORMATION_SCHEMA', '__PRE_AGG_DB', 'demo_db']) assert.ok(snap.tables.some((t) => t.db === db), db);
     assert.ok(new Set(snap.tables.map((t) => t.storageMode)).size > 1, 'mixed storage modes');
   });
@@ -152,7 +152,7 @@ describe('observe: healthy and node-down', () => {
       const snap = await observe(clientFor(sim));
       assertMatchesState(snap, await simState(sim));
       const replicas = snap.tables.flatMap((t) => t.partitions.flatMap((p) => p.replicas));
-      assert.ok(replicas.every((r) => r.loaded?.state === 'kTableNormal' && r.snapshotOffset === undefined));
+      assert.ok(replicas.every((r) => r.loaded?.state === 'kTableNormal' && r.snapshot === undefined));
       assert.ok(replicas.some((r) => r.loaded?.mode === 'kTableFollower'));
     } finally {
       await sim.down();

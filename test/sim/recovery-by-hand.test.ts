@@ -1,42 +1,58 @@
-// The simulator's contract: a full-restart recovery done by hand, exactly as the runbook
-// says and over nothing but OpenMLDB's own interfaces, leaves `openmldb-sim check`
-// passing with no data lost; choosing the wrong leader shows the loss in the ledger.
+// The simulator's contract: a full-restart recovery done by hand over nothing but
+// OpenMLDB's own interfaces leaves `openmldb-sim check` passing with no entry lost when the
+// leader is chosen on what the replicas really hold; the runbook's literal choice (the
+// highest `showtable` offset, stale after a restart) and openmldb_ops.py's (the last replica
+// flagged leader) lose entries, and `check` fails and counts them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { recoverByHand } from '../../scripts/runbook-by-hand.js';
-import { startSim } from '../helpers/sim.js';
+import { recoverByHand } from '../helpers/runbook-by-hand.js';
+import { withSim } from '../helpers/sim.js';
 
-const SIZE = ['--tables', '2', '--partitions', '3', '--seed', '11'];
+const SIZE = ['--tables', '2', '--partitions', '3', '--no-system-tables'];
 
 describe('full-restart recovery by hand over HTTP', () => {
-  it('serves every partition with no entry lost when the leader is the highest offset', async () => {
-    const sim = await startSim(['--scenario', 'full-restart-after-failover', ...SIZE]);
-    try {
-      const before = await sim.check();
-      assert.equal(before.ok, false);
-      await recoverByHand(sim, 'highest-offset');
+  it('leader by offsets read from every replica: every partition served, no entry lost', async () => {
+    await withSim(['--scenario', 'full-restart-after-failover', '--diverged-tails', '0', '--seed', '11', ...SIZE], async (sim) => {
+      assert.equal((await sim.check()).ok, false);
+      await recoverByHand(sim, 'read-offsets');
       const after = await sim.check();
       assert.deepEqual(after.problems, []);
       assert.equal(after.ok, true);
       assert.equal(after.entriesLost, 0);
       assert.equal(after.autoFailover, true, 'auto_failover restored');
-    } finally {
-      await sim.down();
-    }
+    });
   });
 
-  it('shows entries lost in the ledger when the last flagged leader is taken instead', async () => {
-    const sim = await startSim(['--scenario', 'full-restart-after-failover', ...SIZE]);
-    try {
+  it('leader by the highest showtable offset (the runbook as written): served, entries lost, check fails', async () => {
+    await withSim(['--scenario', 'full-restart', '--seed', '21', ...SIZE], async (sim) => {
+      await recoverByHand(sim, 'metadata-offset');
+      const after = await sim.check();
+      assert.ok(after.entriesLost > 0, 'stale metadata offsets picked a replica holding less');
+      assert.equal(after.ok, false);
+      assert.ok(after.problems.some((p) => /entries held before the incident are lost/.test(p)), after.problems.join('; '));
+      assert.equal(after.partitionsServed, after.partitions, 'every partition serves: only the ledger sees the loss');
+    });
+  });
+
+  it('the last flagged leader (openmldb_ops.py): entries lost', async () => {
+    await withSim(['--scenario', 'full-restart-after-failover', '--diverged-tails', '0', '--seed', '11', ...SIZE], async (sim) => {
       await recoverByHand(sim, 'last-flagged-leader');
       const after = await sim.check();
-      assert.equal(after.ok, true, `served, but with the wrong data: ${after.problems.join('; ')}`);
-      assert.ok(after.entriesLost > 0, 'the ledger shows the loss');
+      assert.ok(after.entriesLost > 0);
+      assert.equal(after.ok, false);
+    });
+  });
+
+  it('a diverged tail is counted by identity: the served offset passes the old leader\'s, yet its entries are gone', async () => {
+    await withSim(['--scenario', 'full-restart-after-failover', '--diverged-tails', '1', '--seed', '11', ...SIZE], async (sim) => {
+      await recoverByHand(sim, 'read-offsets');
+      const after = await sim.check();
       const lossy = after.ledger.filter((l) => l.lost > 0);
-      assert.ok(lossy.length >= 1);
-      for (const l of lossy) assert.equal(l.lost, l.bestBefore - (l.served ?? 0));
-    } finally {
-      await sim.down();
-    }
+      assert.equal(lossy.length, 1, 'the diverged partition');
+      const l = lossy[0]!;
+      assert.ok((l.served ?? 0) >= l.bestBefore, `served ${l.served} >= best before ${l.bestBefore}: offsets alone see no loss`);
+      assert.ok(l.lost >= 5 && l.lost <= 40, `the old leader's unreplicated tail (${l.lost})`);
+      assert.equal(after.ok, false);
+    });
   });
 });

@@ -1,24 +1,19 @@
-// The recovery plan: leader choice by evidence, refusals, the runbook's steps.
+// The recovery plan: read every replica before choosing, choose on what they hold (never
+// on metadata offsets), refuse where any choice could lose entries, the runbook's steps.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Op, Replica, Table } from '../../src/cluster/types.js';
-import {
-  describeStep,
-  gatherEvidence,
-  type PartitionPlan,
-  type PlanOptions,
-  partitionKey,
-  planRecovery,
-  type Step,
-} from '../../src/workflow/plan.js';
+import type { Op, Partition, Replica, Table } from '../../src/cluster/types.js';
+import type { PartitionEvidence, ReplicaRecord } from '../../src/workflow/evidence.js';
+import { describeStep, type PartitionPlan, type PlanOptions, partitionKey, planRecovery, type Step } from '../../src/workflow/plan.js';
 import { A, asFollower, asLeader, B, C, oneTable, op, rep, servedPartition, snap, table } from './snapshots.js';
 
 const SAFE: PlanOptions = { acceptDataLoss: false };
 const LOSSY: PlanOptions = { acceptDataLoss: true };
 
 /** Plan the single partition of a one-table snapshot. */
-function plan1(replicas: Replica[], options: PlanOptions = SAFE, ops: Op[] = [], t: Partial<Table> = {}): PartitionPlan {
-  const p = planRecovery(snap([oneTable(replicas, 0, t)], ops), options).partitions;
+function plan1(replicas: Replica[], options: PlanOptions = SAFE, o: { ops?: Op[]; terms?: Partition['terms']; memory?: PartitionEvidence; table?: Partial<Table>; tablets?: Parameters<typeof snap>[2] } = {}): PartitionPlan {
+  const t = table('t1', [{ pid: 0, replicas, ...(o.terms ? { terms: o.terms } : {}) }], o.table);
+  const p = planRecovery(snap([t], o.ops ?? [], o.tablets), options, () => o.memory ?? {}).partitions;
   assert.equal(p.length, 1);
   return p[0]!;
 }
@@ -26,311 +21,245 @@ function plan1(replicas: Replica[], options: PlanOptions = SAFE, ops: Op[] = [],
 /** Steps as the runbook commands they stand for. */
 const commands = (p: PartitionPlan): string[] => p.steps.map((s) => describeStep(s, p));
 
-const offline = (ep: string, offset: number, o: Partial<Replica> = {}) => rep(ep, { tablet: 'offline', metaOffset: offset, ...o });
+const TERMS_1 = [{ term: 1, offset: 0 }];
+/** A leader change at offset 101: term 3's entries start there. */
+const TERMS_1_3 = [{ term: 1, offset: 0 }, { term: 3, offset: 101 }];
 
-describe('planRecovery', () => {
+describe('planRecovery: nothing, or wait', () => {
   it('a served partition: nothing to do', () => {
     const p = plan1(servedPartition(0).replicas);
     assert.equal(p.action, 'none');
-    assert.equal(p.reason, 'healthy');
     assert.deepEqual(p.steps, []);
-    assert.equal(p.leader, undefined);
     assert.deepEqual(p.evidence.map((e) => [e.endpoint, e.offset, e.source]), [[A, 100, 'loaded'], [B, 100, 'loaded'], [C, 100, 'loaded']]);
   });
 
-  it('full restart: the flagged leader holds the most data -> the whole manual procedure', () => {
-    const p = plan1([
-      rep(A, { isLeader: true, metaOffset: 2153 }),
-      rep(B, { metaOffset: 2100 }),
-      rep(C, { metaOffset: 2000 }),
-    ]);
-    assert.equal(p.action, 'recover');
-    assert.deepEqual(p.leader, { endpoint: A, offset: 2153, source: 'metadata', flaggedLeader: true, why: 'highest offset 2153 (metadata)' });
-    assert.equal(p.atStake, 0);
-    assert.deepEqual(p.left, []);
-    assert.deepEqual(commands(p), [
-      `updatetablealive t1 0 ${B} no`,
-      `updatetablealive t1 0 ${C} no`,
-      `loadtable t1 3 0 144000 8 (on ${A})`,
-      `gettablestatus 3 0 on ${A} until it serves (kTableNormal)`,
-      `recovertable t1 0 ${B}`,
-      `recovertable t1 0 ${C}`,
-      'showopstatus t1 0 until no op is kInited or kDoing',
-    ]);
-  });
-
-  it('a follower with more data than the flagged leader wins: load as follower, then changeleader', () => {
-    const p = plan1([
-      rep(A, { isLeader: true, metaOffset: 2100 }),
-      rep(B, { metaOffset: 2153, isAlive: false }),
-      rep(C, { metaOffset: 2000 }),
-    ]);
-    assert.equal(p.action, 'recover');
-    assert.equal(p.leader?.endpoint, B);
-    assert.equal(p.leader?.flaggedLeader, false);
-    assert.equal(p.leader?.why, `highest offset 2153 (metadata); flagged leader ${A} has 2100`);
-    assert.equal(p.atStake, 0);
-    assert.deepEqual(p.steps, [
-      { kind: 'set-alive', endpoint: A, alive: false },
-      { kind: 'set-alive', endpoint: C, alive: false },
-      { kind: 'load', endpoint: B, mode: 'kTableFollower' },
-      { kind: 'wait-loaded', endpoint: B },
-      { kind: 'set-alive', endpoint: B, alive: true },
-      { kind: 'change-leader', endpoint: B },
-      { kind: 'wait-ops' },
-      { kind: 'recover-replica', endpoint: A },
-      { kind: 'recover-replica', endpoint: C },
-      { kind: 'wait-ops' },
-    ] satisfies Step[]);
-    assert.equal(describeStep(p.steps[2]!, p), `loadtable t1 3 0 144000 8 false (on ${B})`);
-    assert.equal(describeStep(p.steps[5]!, p), `changeleader t1 0 ${B}`);
-  });
-
-  it('two replicas flagged leader: the higher offset wins, whichever comes last', () => {
-    // After a failover: the old leader A keeps is_leader with is_alive no, but holds more.
-    const old = rep(A, { isLeader: true, isAlive: false, metaOffset: 1000 });
-    const newer = rep(B, { isLeader: true, metaOffset: 900 });
-    for (const order of [[old, newer, rep(C, { metaOffset: 800 })], [rep(C, { metaOffset: 800 }), newer, old]]) {
-      const p = plan1(order);
-      assert.equal(p.leader?.endpoint, A);
-      assert.equal(p.leader?.why, `highest offset 1000 (metadata); flagged leader ${B} has 900`);
-      const s = p.steps;
-      // The second flagged leader is stopped first; the winner is marked alive after loading.
-      assert.ok(s.some((x) => x.kind === 'set-alive' && x.endpoint === B && !x.alive));
-      assert.deepEqual(
-        s.filter((x) => 'endpoint' in x && x.endpoint === A),
-        [
-          { kind: 'load', endpoint: A, mode: 'kTableLeader' },
-          { kind: 'wait-loaded', endpoint: A },
-          { kind: 'set-alive', endpoint: A, alive: true },
-        ],
-      );
-      assert.ok(!s.some((x) => x.kind === 'change-leader'));
-    }
-  });
-
-  it('stale metadata loses to a loaded offset; a serving load is the truth even below the metadata', () => {
-    const p = plan1([
-      rep(A, { isLeader: true, metaOffset: 2000 }),
-      rep(B, { metaOffset: 100, loaded: asFollower(3000) }),
-    ]);
-    assert.equal(p.leader?.endpoint, B);
-    assert.equal(p.leader?.source, 'loaded');
-    assert.deepEqual(p.evidence[1], {
-      endpoint: B, offset: 3000, source: 'loaded', loadedOffset: 3000, metaOffset: 100,
-      tablet: 'healthy', flaggedLeader: false, alive: true,
-    });
-    // Already loaded as a serving follower: no load, straight to changeleader.
-    assert.deepEqual(p.steps.map((s) => s.kind), ['set-alive', 'change-leader', 'wait-ops', 'recover-replica', 'wait-ops']);
-
-    const e = gatherEvidence(rep(A, { metaOffset: 2000, snapshotOffset: 1900, loaded: asLeader(1500) }));
-    assert.equal(e.offset, 1500);
-    assert.equal(e.source, 'loaded');
-  });
-
-  it('a load still in progress is a lower bound like the others', () => {
-    assert.deepEqual(
-      [gatherEvidence(rep(A, { metaOffset: 10, loaded: asLeader(50, 'kTableLoading') }))].map((e) => [e.offset, e.source]),
-      [[50, 'loaded']],
-    );
-    assert.deepEqual(
-      [gatherEvidence(rep(A, { metaOffset: 60, loaded: asLeader(50, 'kTableLoading') }))].map((e) => [e.offset, e.source]),
-      [[60, 'metadata']],
-    );
-  });
-
-  it('snapshot-offset-only evidence decides; metadata vs snapshot takes the max', () => {
-    const p = plan1([rep(A, { isLeader: true, snapshotOffset: 10 }), rep(B, { snapshotOffset: 50 })]);
-    assert.equal(p.leader?.endpoint, B);
-    assert.equal(p.leader?.source, 'snapshot');
-    assert.equal(p.leader?.why, `highest offset 50 (snapshot); flagged leader ${A} has 10`);
-
-    const e = gatherEvidence(rep(A, { metaOffset: 40, snapshotOffset: 60 }));
-    assert.deepEqual([e.offset, e.source, e.metaOffset, e.snapshotOffset], [60, 'snapshot', 40, 60]);
-    const m = gatherEvidence(rep(A, { metaOffset: 70, snapshotOffset: 60 }));
-    assert.deepEqual([m.offset, m.source], [70, 'metadata']);
-    const none = gatherEvidence(rep(A));
-    assert.deepEqual([none.offset, none.source], [0, 'none']);
-  });
-
-  it('best replica on an offline tablet: refused without acceptDataLoss, with the exact loss', () => {
-    const reps = [offline(A, 2153, { isLeader: true }), rep(B, { metaOffset: 2100 }), rep(C, { metaOffset: 2000 })];
-    const p = plan1(reps);
-    assert.equal(p.action, 'refused');
-    assert.equal(p.atStake, 53);
-    assert.deepEqual(p.steps, []);
-    assert.match(p.reason, new RegExp(`${A} on a tablet that is offline holds offset 2153`));
-    assert.match(p.reason, /53 entries at stake/);
-    assert.equal(p.leader?.endpoint, B);
-  });
-
-  it('best replica on an offline tablet: with acceptDataLoss, recovered from the best healthy replica', () => {
-    const reps = [offline(A, 2153, { isLeader: true }), rep(B, { metaOffset: 2100 }), rep(C, { metaOffset: 2000 })];
-    const p = plan1(reps, LOSSY);
-    assert.equal(p.action, 'recover');
-    assert.equal(p.atStake, 53);
-    assert.equal(p.leader?.endpoint, B);
-    assert.equal(p.leader?.why, `best on a healthy tablet: offset 2100 (metadata); ${A} (tablet offline) has 2153`);
-    assert.deepEqual(p.left, [{ endpoint: A, why: 'tablet offline: a later run or recoverendpoint brings it back' }]);
-    assert.match(p.reason, /53 entries accepted as lost/);
-    assert.match(p.reason, /partial/);
-    assert.deepEqual(commands(p), [
-      `updatetablealive t1 0 ${A} no`,
-      `updatetablealive t1 0 ${C} no`,
-      `loadtable t1 3 0 144000 8 false (on ${B})`,
-      `gettablestatus 3 0 on ${B} until it serves (kTableNormal)`,
-      `changeleader t1 0 ${B}`,
-      'showopstatus t1 0 until no op is kInited or kDoing',
-      `recovertable t1 0 ${C}`,
-      'showopstatus t1 0 until no op is kInited or kDoing',
-    ]);
-  });
-
-  it('an unhealthy replica tied with the best healthy one costs nothing', () => {
-    const p = plan1([offline(A, 2100, { isLeader: true }), rep(B, { metaOffset: 2100 })]);
-    assert.equal(p.action, 'recover');
-    assert.equal(p.atStake, 0);
-    assert.equal(p.leader?.endpoint, B);
-    assert.equal(p.leader?.why, `highest offset 2100 (metadata); flagged leader ${A} has 2100`);
-  });
-
-  it('a replica on a tablet the nameserver does not know is left, and not edited', () => {
-    const p = plan1([rep(A, { isLeader: true, metaOffset: 10 }), rep(B, { tablet: 'unknown', metaOffset: 5 })]);
-    assert.equal(p.action, 'recover');
-    assert.deepEqual(p.steps.map((s) => s.kind), ['load', 'wait-loaded']);
-    assert.equal(p.left.length, 1);
-    assert.match(p.left[0]!.why, /tablet unknown.*stays marked alive/);
-  });
-
-  it('no replica on a healthy tablet: blocked', () => {
-    const p = plan1([offline(A, 10, { isLeader: true }), rep(B, { tablet: 'unknown', metaOffset: 9 })], LOSSY);
-    assert.equal(p.action, 'blocked');
-    assert.equal(p.reason, `no replica sits on a healthy tablet (${A} offline, ${B} unknown)`);
-    assert.deepEqual(p.steps, []);
-  });
-
-  it('ops in flight: wait only, whatever else is wrong', () => {
-    const reps = [rep(A, { isLeader: true, metaOffset: 10 }), rep(B, { metaOffset: 20 })];
-    const ops = [op(17, 'kDoing', { task: 'kLoadTable' }), op(18, 'kFailed'), op(19, 'kDoing', { pid: 1 })];
-    const p = plan1(reps, { acceptDataLoss: false, force: true }, ops);
+  it('ops in flight are waited on, firing nothing', () => {
+    const p = plan1([rep(A, { isLeader: true }), rep(B)], SAFE, { ops: [op(7, 'kDoing', { task: 'kLoadTable' })] });
     assert.equal(p.action, 'wait');
     assert.deepEqual(p.steps, [{ kind: 'wait-ops' }]);
-    assert.match(p.reason, /op 17 kRecoverTableOP is kDoing/);
-    assert.doesNotMatch(p.reason, /op 19/);
-    // An op of another partition does not hold this one back.
-    assert.equal(plan1(reps, SAFE, [op(19, 'kDoing', { pid: 1 })]).action, 'recover');
-  });
-
-  it('an operator-named leader with less data: refused, or accepted with the flag', () => {
-    const reps = [rep(A, { isLeader: true, metaOffset: 2100 }), rep(B, { metaOffset: 2153 }), rep(C, { metaOffset: 2000 })];
-    const leaders = new Map([[partitionKey('demo_db', 't1', 0), A]]);
-    const refused = plan1(reps, { acceptDataLoss: false, leaders });
-    assert.equal(refused.action, 'refused');
-    assert.equal(refused.atStake, 53);
-    assert.match(refused.reason, new RegExp(`${B} holds offset 2153 .* leader ${A} has 2100`));
-
-    const p = plan1(reps, { acceptDataLoss: true, leaders });
-    assert.equal(p.action, 'recover');
-    assert.equal(p.atStake, 53);
-    assert.equal(p.leader?.endpoint, A);
-    assert.equal(p.leader?.why, 'named by the operator; offset 2100 (metadata)');
-    assert.ok(!p.steps.some((s) => s.kind === 'change-leader'));
-    assert.deepEqual(p.steps.filter((s) => s.kind === 'recover-replica').map((s) => s.endpoint), [B, C]);
-  });
-
-  it('an operator-named leader that is no replica, or on an offline tablet: refused even accepting loss', () => {
-    const reps = [rep(A, { isLeader: true, metaOffset: 10 }), offline(B, 5)];
-    const stranger = plan1(reps, { acceptDataLoss: true, leaders: new Map([['demo_db.t1:0', C]]) });
-    assert.equal(stranger.action, 'refused');
-    assert.match(stranger.reason, new RegExp(`named leader ${C} is not a replica`));
-    const down = plan1(reps, { acceptDataLoss: true, leaders: new Map([['demo_db.t1:0', B]]) });
-    assert.equal(down.action, 'refused');
-    assert.match(down.reason, /offline/);
-    // A name for another partition changes nothing here.
-    assert.equal(plan1(reps, { acceptDataLoss: false, leaders: new Map([['demo_db.t1:1', B]]) }).leader?.endpoint, A);
-  });
-
-  it('single-replica system tables: load as leader, mark alive', () => {
-    const sys = { db: '__INTERNAL_DB', name: 'JOB_INFO', tid: 1 };
-    const alive = plan1([rep(A, { isLeader: true, metaOffset: 4 })], SAFE, [], sys);
-    assert.equal(alive.action, 'recover');
-    assert.deepEqual(commands(alive), [`loadtable JOB_INFO 1 0 144000 8 (on ${A})`, `gettablestatus 1 0 on ${A} until it serves (kTableNormal)`]);
-    const dead = plan1([rep(A, { isLeader: true, isAlive: false })], SAFE, [], sys);
-    assert.deepEqual(commands(dead).slice(2), [`updatetablealive JOB_INFO 0 ${A} yes`]);
-    assert.equal(plan1([rep(A, { isLeader: true, isAlive: false, loaded: asLeader(4) })], SAFE, [], sys).steps.length, 1);
-  });
-
-  it('single replica not flagged leader, or only on an offline tablet: blocked', () => {
-    assert.equal(plan1([rep(A, { metaOffset: 4 })]).action, 'blocked');
-    assert.equal(plan1([offline(A, 4, { isLeader: true })], LOSSY).action, 'blocked');
-  });
-
-  it('leader already loaded and serving: no load step', () => {
-    const p = plan1([rep(A, { isLeader: true, metaOffset: 90, loaded: asLeader(100) }), rep(B, { metaOffset: 100 }), rep(C, { isAlive: false })]);
-    assert.equal(p.leader?.endpoint, A);
-    assert.deepEqual(commands(p), [
-      `updatetablealive t1 0 ${B} no`,
-      `recovertable t1 0 ${B}`,
-      `recovertable t1 0 ${C}`,
-      'showopstatus t1 0 until no op is kInited or kDoing',
-    ]);
-  });
-
-  it('leader still loading: wait for it, do not load twice', () => {
-    const p = plan1([rep(A, { isLeader: true, metaOffset: 100, loaded: asLeader(20, 'kTableLoading') }), rep(B, { metaOffset: 100 })]);
-    assert.equal(p.leader?.endpoint, A);
-    assert.deepEqual(p.steps.slice(0, 2), [
-      { kind: 'set-alive', endpoint: B, alive: false },
-      { kind: 'wait-loaded', endpoint: A },
-    ]);
-    assert.ok(!p.steps.some((s) => s.kind === 'load'));
-  });
-
-  it('a flagged leader its tablet runs as follower: blocked', () => {
-    const p = plan1([rep(A, { isLeader: true, loaded: asFollower(100) }), rep(B, { metaOffset: 90 })]);
-    assert.equal(p.action, 'blocked');
-    assert.match(p.reason, /runs the partition as kTableFollower/);
-  });
-
-  it('ties: a serving leader, then a flagged alive leader, then a flagged leader, then metadata order', () => {
-    const tie = (reps: Replica[]) => plan1(reps, { acceptDataLoss: false, force: true }).leader;
-    assert.equal(tie([rep(A, { isLeader: true, metaOffset: 5 }), rep(B, { loaded: asLeader(5) })])?.endpoint, B);
-    const l = tie([rep(A, { isLeader: true, isAlive: false, metaOffset: 5 }), rep(B, { isLeader: true, metaOffset: 5 })]);
-    assert.equal(l?.endpoint, B);
-    assert.equal(l?.why, `highest offset 5 (metadata); tied with ${A}; preferred as flagged alive leader; flagged leader ${A} has 5`);
-    assert.equal(tie([rep(A, { metaOffset: 5 }), rep(B, { isLeader: true, isAlive: false, metaOffset: 5 })])?.endpoint, B);
-    assert.equal(tie([rep(A, { metaOffset: 5 }), rep(B, { metaOffset: 5 })])?.endpoint, A);
-  });
-
-  it('force plans a healthy partition (recover-table) from its serving leader', () => {
-    const p = plan1(servedPartition(0).replicas, { acceptDataLoss: false, force: true });
-    assert.equal(p.action, 'recover');
-    assert.equal(p.leader?.endpoint, A);
-    assert.equal(p.leader?.why, `highest offset 100 (loaded); tied with ${B}, ${C}; preferred as already serving as leader`);
-    assert.deepEqual(commands(p), [
-      `updatetablealive t1 0 ${B} no`,
-      `updatetablealive t1 0 ${C} no`,
-      `recovertable t1 0 ${B}`,
-      `recovertable t1 0 ${C}`,
-      'showopstatus t1 0 until no op is kInited or kDoing',
-    ]);
-  });
-
-  it('deterministic order: tables as given, partitions by pid', () => {
-    const t2 = table('t2', [servedPartition(2), servedPartition(0), servedPartition(1)], { tid: 5 });
-    const t1 = table('t1', [servedPartition(1), servedPartition(0)]);
-    const plan = planRecovery(snap([t2, t1], [], { autoFailover: true }), SAFE);
-    assert.equal(plan.autoFailover, true);
-    assert.deepEqual(plan.partitions.map((p) => `${p.table}:${p.pid}`), ['t2:0', 't2:1', 't2:2', 't1:0', 't1:1']);
   });
 });
 
-describe('describeStep', () => {
-  it('disk tables load over HTTP with their storage mode', () => {
-    const p = plan1([rep(A, { isLeader: true, metaOffset: 3 }), rep(B, { metaOffset: 9 })], SAFE, [], { storageMode: 'kSSD', segCnt: 4 });
-    const load = p.steps.find((s) => s.kind === 'load')!;
-    assert.equal(describeStep(load, p), `LoadTable over HTTP (kSSD, kTableFollower) on ${B}`);
-    assert.equal(p.segCnt, 4);
-    assert.equal(describeStep({ kind: 'load', endpoint: A, mode: 'kTableLeader' }, { ...p, storageMode: 'kMemory' }), `loadtable t1 3 0 144000 4 (on ${A})`);
+describe('planRecovery: probe before choosing', () => {
+  it('after a full restart nothing is loaded: mark every replica not alive, load each as a follower, wait; metadata offsets are not evidence', () => {
+    const p = plan1([rep(A, { isLeader: true, metaOffset: 2153 }), rep(B, { metaOffset: 2100 }), rep(C, { isAlive: false })], SAFE, { terms: TERMS_1 });
+    assert.equal(p.action, 'probe');
+    assert.equal(p.leader, undefined, 'no choice before the offsets are read');
+    assert.deepEqual(commands(p), [
+      `updatetablealive t1 0 ${A} no`,
+      `updatetablealive t1 0 ${B} no`,
+      `loadtable t1 3 0 144000 8 false (on ${A})`,
+      `loadtable t1 3 0 144000 8 false (on ${B})`,
+      `loadtable t1 3 0 144000 8 false (on ${C})`,
+      `gettablestatus 3 0 on ${A} until it serves (kTableNormal)`,
+      `gettablestatus 3 0 on ${B} until it serves (kTableNormal)`,
+      `gettablestatus 3 0 on ${C} until it serves (kTableNormal)`,
+    ]);
+    assert.deepEqual(p.evidence.map((e) => [e.source, e.offset, e.metaOffset]), [['unread', undefined, 2153], ['unread', undefined, 2100], ['unread', undefined, undefined]]);
+  });
+
+  it('a replica still loading is waited for, not loaded again; disk tables load over HTTP with their mode', () => {
+    const p = plan1([rep(A, { isLeader: true, isAlive: false, loaded: asFollower(0, 'kTableLoading') }), rep(B, { isAlive: false })], SAFE, { table: { storageMode: 'kSSD' } });
+    assert.deepEqual(commands(p), [
+      `LoadTable over HTTP (kSSD, kTableFollower) on ${B}`,
+      `gettablestatus 3 0 on ${A} until it serves (kTableNormal)`,
+      `gettablestatus 3 0 on ${B} until it serves (kTableNormal)`,
+    ]);
+  });
+
+  it('a disk load sent earlier and never seen is not sent again: waited for, then the partition is blocked', () => {
+    const memory: PartitionEvidence = { [B]: { load: { sentAt: 1_000, mode: 'kTableFollower', storageMode: 'kSSD' } } };
+    const replicas = [rep(A, { isLeader: true, isAlive: false, loaded: asFollower(50) }), rep(B, { isAlive: false })];
+    const waiting = plan1(replicas, { ...SAFE, now: 5_000, loadTimeoutMs: 60_000 }, { memory, table: { storageMode: 'kSSD' } });
+    assert.equal(waiting.action, 'probe');
+    assert.deepEqual(waiting.steps, [{ kind: 'wait-loaded', endpoint: B }]);
+    const late = plan1(replicas, { ...SAFE, now: 120_000, loadTimeoutMs: 60_000 }, { memory, table: { storageMode: 'kSSD' } });
+    assert.equal(late.action, 'blocked');
+    assert.match(late.reason, /may still be queued.*old_data/);
+    assert.deepEqual(late.steps, []);
+    // The tablet restarted since: its queue died with the old process, so loading again is safe.
+    const restarted = plan1(replicas, { ...SAFE, now: 120_000, loadTimeoutMs: 60_000 }, { memory, table: { storageMode: 'kSSD' }, tablets: { tablets: [{ endpoint: A, address: A, state: 'healthy' }, { endpoint: B, address: B, state: 'healthy', changedAfter: 2_000 }] } });
+    assert.deepEqual(restarted.steps.map((s) => s.kind), ['load', 'wait-loaded']);
+  });
+});
+
+describe('planRecovery: choosing on read offsets', () => {
+  it('the flagged leader holds the most: its tablet makes it leader with the last term, the others follow it as they are', () => {
+    // All three were alive before the probe marked them not alive (the run recorded it).
+    const memory: PartitionEvidence = { [A]: { found: { isLeader: true, isAlive: true } }, [B]: { found: { isLeader: false, isAlive: true } }, [C]: { found: { isLeader: false, isAlive: true } } };
+    const p = plan1([rep(A, { isLeader: true, isAlive: false, loaded: asFollower(2153) }), rep(B, { isAlive: false, loaded: asFollower(2100) }), rep(C, { isAlive: false, loaded: asFollower(2153) })], SAFE, { terms: TERMS_1_3, memory });
+    assert.equal(p.action, 'recover');
+    assert.equal(p.leader?.endpoint, A, 'a tie goes to the flagged leader');
+    assert.equal(p.atStake, 0);
+    assert.deepEqual(p.steps, [
+      { kind: 'change-role', endpoint: A, mode: 'kTableLeader', term: 3, followers: [B, C] },
+      { kind: 'set-alive', endpoint: A, alive: true },
+      { kind: 'set-alive', endpoint: B, alive: true },
+      { kind: 'set-alive', endpoint: C, alive: true },
+    ] satisfies Step[]);
+    assert.equal(describeStep(p.steps[0]!, p), `ChangeRole over HTTP on ${A}: leader, term 3, followers ${B}, ${C}`);
+  });
+
+  it('a follower holding more than the flagged leader wins through changeleader; the old leader is rebuilt', () => {
+    const p = plan1([rep(A, { isLeader: true, isAlive: false, metaOffset: 5000, loaded: asFollower(2100) }), rep(B, { isAlive: false, metaOffset: 10, loaded: asFollower(2153) }), rep(C, { isAlive: false, loaded: asFollower(2000) })], SAFE, { terms: TERMS_1 });
+    assert.equal(p.leader?.endpoint, B);
+    assert.match(p.leader?.why ?? '', /highest offset 2153/);
+    assert.deepEqual(commands(p), [
+      `updatetablealive t1 0 ${B} yes`,
+      `updatetablealive t1 0 ${C} yes`,
+      `changeleader t1 0 ${B}`,
+      'showopstatus t1 0 until no op is kInited or kDoing',
+      `recovertable t1 0 ${A}`,
+      'showopstatus t1 0 until no op is kInited or kDoing',
+    ]);
+  });
+
+  it('a rerun after the role change only finishes what is missing', () => {
+    const leads = rep(A, { isLeader: true, isAlive: false, loaded: asLeader(2153), followers: [{ endpoint: B, offset: 2153 }] });
+    const p = plan1([leads, rep(B, { isAlive: false, loaded: asFollower(2153) }), rep(C, { isAlive: false, loaded: asFollower(2100) })], SAFE, { terms: TERMS_1 });
+    assert.deepEqual(commands(p), [
+      `updatetablealive t1 0 ${A} yes`,
+      `updatetablealive t1 0 ${B} yes`,
+      `recovertable t1 0 ${C}`,
+      'showopstatus t1 0 until no op is kInited or kDoing',
+    ], 'C is not in the running leader\'s replica set: rebuilt, not just marked alive');
+  });
+
+  it('a winner that already leads on its tablet but is not flagged leader steps down before changeleader', () => {
+    const p = plan1([rep(A, { isLeader: true, isAlive: false, loaded: asFollower(90) }), rep(B, { isAlive: false, loaded: asLeader(100) })], SAFE, { terms: TERMS_1 });
+    assert.deepEqual(p.steps.slice(0, 3), [
+      { kind: 'change-role', endpoint: B, mode: 'kTableFollower', term: 0, followers: [] },
+      { kind: 'set-alive', endpoint: B, alive: true },
+      { kind: 'change-leader', endpoint: B },
+    ] satisfies Step[]);
+  });
+});
+
+describe('planRecovery: diverged histories', () => {
+  // A was the leader of term 1 and died with entries 101-120 nobody received; term 3 began
+  // at 101 on B. After the restart A (not alive since the failover) holds 120 entries, B 150.
+  const oldLeader = (o: Partial<Replica> = {}) => rep(A, { isLeader: true, isAlive: false, loaded: asFollower(120), ...o });
+  const newLeader = () => rep(B, { isLeader: true, isAlive: false, loaded: asFollower(150) });
+  const follower = () => rep(C, { isAlive: false, loaded: asFollower(150) });
+  const memory: PartitionEvidence = {
+    [A]: { found: { isLeader: true, isAlive: false }, snapshot: { term: 1, offset: 80 } },
+    [B]: { found: { isLeader: true, isAlive: true }, snapshot: { term: 1, offset: 90 } },
+    [C]: { found: { isLeader: false, isAlive: true }, snapshot: { term: 1, offset: 90 } },
+  };
+
+  it('an old leader\'s tail beyond a newer term\'s start, where the others hold that term: refused, both sides at stake', () => {
+    const p = plan1([oldLeader(), newLeader(), follower()], SAFE, { terms: TERMS_1_3, memory });
+    assert.equal(p.action, 'refused');
+    assert.match(p.reason, /diverged histories/);
+    assert.match(p.reason, new RegExp(`${A.replace(/\./g, '\\.')}.*20 entries from offset 101`));
+    assert.match(p.reason, /holds 50 entries of the newer term/);
+    assert.equal(p.atStake, 20, 'the tail the newer term\'s leader would discard');
+    assert.deepEqual(p.steps, []);
+    const a = p.evidence[0]!;
+    assert.deepEqual([a.trusted, a.certainTo, a.snapshot], [false, 100, { term: 1, offset: 80 }]);
+  });
+
+  it('--accept-data-loss: the newer term wins and the old leader is rebuilt', () => {
+    const p = plan1([oldLeader(), newLeader(), follower()], LOSSY, { terms: TERMS_1_3, memory });
+    assert.equal(p.action, 'recover');
+    assert.equal(p.leader?.endpoint, B);
+    assert.equal(p.atStake, 20);
+    assert.ok(p.steps.some((s) => s.kind === 'recover-replica' && s.endpoint === A));
+  });
+
+  it('--leader names a side: refused while the other side would be lost, unless accepted', () => {
+    const leaders = new Map([[partitionKey('demo_db', 't1', 0), A]]);
+    const refused = plan1([oldLeader(), newLeader(), follower()], { ...SAFE, leaders }, { terms: TERMS_1_3, memory });
+    assert.equal(refused.action, 'refused');
+    assert.equal(refused.atStake, 50);
+    const taken = plan1([oldLeader(), newLeader(), follower()], { ...LOSSY, leaders }, { terms: TERMS_1_3, memory });
+    assert.equal(taken.leader?.endpoint, A);
+    assert.deepEqual(taken.steps.filter((s) => s.kind === 'recover-replica').map((s) => s.endpoint), [B, C]);
+  });
+
+  it('no conflict when the old leader\'s entries all precede the new term, or nobody holds the new term\'s entries', () => {
+    const before = plan1([oldLeader({ loaded: asFollower(100) }), newLeader(), follower()], SAFE, { terms: TERMS_1_3, memory });
+    assert.equal(before.action, 'recover');
+    assert.equal(before.leader?.endpoint, B);
+    assert.equal(before.atStake, 0);
+    // B and C lost their tails (power): nobody contradicts A's entries beyond 100.
+    const alone = plan1([oldLeader(), rep(B, { isLeader: true, isAlive: false, loaded: asFollower(100) }), rep(C, { isAlive: false, loaded: asFollower(95) })], SAFE, { terms: TERMS_1_3, memory });
+    assert.equal(alone.leader?.endpoint, A);
+    assert.equal(alone.atStake, 0);
+  });
+
+  it('alive as first found counts, not alive as now: after an earlier run marked everything not alive', () => {
+    const trusted: PartitionEvidence = { ...memory, [A]: { ...memory[A], found: { isLeader: true, isAlive: true } } as ReplicaRecord };
+    const p = plan1([oldLeader(), newLeader(), follower()], SAFE, { terms: TERMS_1_3, memory: trusted });
+    assert.equal(p.action, 'recover', 'A was alive: it followed every term, its entries are the lineage\'s');
+  });
+
+  it('a snapshot already of the newer term proves the replica followed it', () => {
+    const p = plan1([oldLeader(), newLeader(), follower()], SAFE, { terms: TERMS_1_3, memory: { ...memory, [A]: { found: { isLeader: true, isAlive: false }, snapshot: { term: 3, offset: 110 } } } });
+    assert.equal(p.action, 'recover');
+  });
+});
+
+describe('planRecovery: fail closed', () => {
+  it('a replica on a tablet that is down: refused before anything changes, at stake unknown', () => {
+    const p = plan1([rep(A, { isLeader: true, tablet: 'offline' }), rep(B), rep(C)]);
+    assert.equal(p.action, 'refused');
+    assert.equal(p.atStakeUnknown, true);
+    assert.match(p.reason, /cannot be read.*offline.*--accept-data-loss/);
+    assert.deepEqual(p.steps, []);
+    const lossy = plan1([rep(A, { isLeader: true, tablet: 'offline' }), rep(B), rep(C)], LOSSY);
+    assert.equal(lossy.action, 'probe', 'accepted: the others are read');
+    assert.ok(!lossy.steps.some((s) => 'endpoint' in s && s.endpoint === A && s.kind === 'load'));
+  });
+
+  it('a replica whose load failed (recorded), or whose snapshot vanished: unreadable', () => {
+    const failed = plan1([rep(A, { isLeader: true, isAlive: false }), rep(B, { isAlive: false, loaded: asFollower(10) })], SAFE, { memory: { [A]: { unreadable: { reason: 'its load failed', at: 1 } } } });
+    assert.equal(failed.action, 'refused');
+    assert.match(failed.reason, /its load failed/);
+    const vanished = plan1([rep(A, { isLeader: true, isAlive: false, snapshot: { term: 0, offset: 0 } }), rep(B, { isAlive: false, loaded: asFollower(10) })], SAFE, { memory: { [A]: { snapshot: { term: 1, offset: 900 } } } });
+    assert.equal(vanished.action, 'refused');
+    assert.match(vanished.reason, /snapshot \(offset 900\) is gone/);
+  });
+
+  it('a named leader holding less than another replica is refused unless the loss is accepted', () => {
+    const leaders = new Map([[partitionKey('demo_db', 't1', 0), B]]);
+    const replicas = [rep(A, { isLeader: true, isAlive: false, loaded: asFollower(200) }), rep(B, { isAlive: false, loaded: asFollower(150) })];
+    const refused = plan1(replicas, { ...SAFE, leaders }, { terms: TERMS_1 });
+    assert.equal(refused.action, 'refused');
+    assert.equal(refused.atStake, 50);
+    assert.equal(refused.leader?.endpoint, B);
+    const taken = plan1(replicas, { ...LOSSY, leaders }, { terms: TERMS_1 });
+    assert.equal(taken.action, 'recover');
+    assert.match(taken.reason, /50 entries accepted as lost/);
+  });
+});
+
+describe('planRecovery: served partitions and single replicas', () => {
+  it('a served partition with a broken follower: only that follower is rebuilt', () => {
+    const p = plan1([rep(A, { isLeader: true, loaded: asLeader(100), followers: [{ endpoint: B, offset: 100 }] }), rep(B, { loaded: asFollower(100) }), rep(C)]);
+    assert.equal(p.action, 'recover');
+    assert.equal(p.leader?.endpoint, A);
+    assert.deepEqual(commands(p), [`updatetablealive t1 0 ${C} no`, `recovertable t1 0 ${C}`, 'showopstatus t1 0 until no op is kInited or kDoing']);
+  });
+
+  it('a served leader that a replica is known to exceed is not rebuilt from blindly', () => {
+    const p = plan1([rep(A, { isLeader: true, loaded: asLeader(100), followers: [] }), rep(B, { isAlive: false, snapshot: { term: 1, offset: 300 } })]);
+    assert.equal(p.action, 'refused');
+    assert.equal(p.atStake, 200);
+  });
+
+  it('a single replica is loaded as the leader, the runbook way', () => {
+    const p = plan1([rep(A, { isLeader: true })]);
+    assert.deepEqual(commands(p), [`loadtable t1 3 0 144000 8 (on ${A})`, `gettablestatus 3 0 on ${A} until it serves (kTableNormal)`]);
+    const notFlagged = plan1([rep(A)]);
+    assert.equal(notFlagged.action, 'blocked');
+  });
+});
+
+describe('planRecovery: many partitions', () => {
+  it('plans tables as given and partitions by pid', () => {
+    const t = table('t1', [servedPartition(1), { pid: 0, replicas: [rep(A, { isLeader: true }), rep(B)] }]);
+    const plan = planRecovery(snap([t, oneTable([rep(C, { isLeader: true })], 0, { name: 't2', tid: 4 })]), SAFE);
+    assert.deepEqual(plan.partitions.map((p) => [p.table, p.pid, p.action]), [['t1', 0, 'probe'], ['t1', 1, 'none'], ['t2', 0, 'recover']]);
   });
 });

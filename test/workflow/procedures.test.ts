@@ -137,8 +137,9 @@ describe('recover-table planning', () => {
     const proc = recoverTableProcedure({ db: 'demo_db', name: 't1', leaders: new Map(), acceptDataLoss: false });
     proc.validate?.(s);
     const scoped = proc.scope?.(s) ?? s;
-    assert.deepEqual(proc.plan(scoped, round(1)).partitions.map((p) => p.action), ['recover', 'recover']);
-    assert.deepEqual(proc.plan(scoped, round(2, [], ['demo_db.t1:0'])).partitions.map((p) => p.action), ['none', 'recover'], 'a finished one is not forced again');
+    // the served one rebuilds its followers; the other reads its replicas before choosing
+    assert.deepEqual(proc.plan(scoped, round(1)).partitions.map((p) => p.action), ['recover', 'probe']);
+    assert.deepEqual(proc.plan(scoped, round(2, [], ['demo_db.t1:0'])).partitions.map((p) => p.action), ['none', 'probe'], 'a finished one is not forced again');
     const only1 = recoverTableProcedure({ db: 'demo_db', name: 't1', pids: [1], leaders: new Map(), acceptDataLoss: false });
     assert.deepEqual(only1.scope?.(s).tables[0]!.partitions.map((p) => p.pid), [1]);
   });
@@ -148,6 +149,8 @@ describe('recover-table planning', () => {
     assert.throws(() => recoverTableProcedure({ db: 'demo_db', name: 't1', leaders: new Map([[1, C]]), acceptDataLoss: false }).validate?.(s), /is not a replica/);
     const named = recoverTableProcedure({ db: 'demo_db', name: 't1', leaders: new Map([[1, B]]), acceptDataLoss: false });
     named.validate?.(s);
-    assert.equal(named.plan(s, round(1)).partitions[1]!.leader?.endpoint, B);
+    // once both replicas are read (loaded), the named one leads even though A holds as much
+    const read = snap([table('t1', [servedPartition(0), { pid: 1, replicas: [rep(A, { isLeader: true, isAlive: false, loaded: asFollower(9) }), rep(B, { isAlive: false, loaded: asFollower(9) })] }])]);
+    assert.equal(named.plan(read, round(1)).partitions[1]!.leader?.endpoint, B);
   });
 });

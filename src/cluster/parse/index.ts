@@ -26,7 +26,7 @@ export {
   type CommandFailure,
 } from './messages.js';
 export { parseShowTable, parseShowTableDetailed, type ShowTableRow, type ShowTableResult } from './showtable.js';
-export { parseShowTablet, type ShowTabletRow } from './showtablet.js';
+export { ageUpperBoundMs, parseShowTablet, type ShowTabletRow } from './showtablet.js';
 export { parseShowNs, type ShowNsResult, type NameserverRow } from './showns.js';
 export { parseShowOpStatus, type OpStatusRow, type OpStatus } from './showopstatus.js';
 export {

@@ -34,3 +34,18 @@ export function parseShowTablet(text: string): ShowTabletRow[] {
     });
   });
 }
+
+const AGE_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * The longest time an `age` cell can stand for. `HumanReadableTime` divides and truncates
+ * (`15s` is 15.0-15.999 s); older printers used decimals (`3.000h`). Undefined when the cell
+ * is not a time.
+ */
+export function ageUpperBoundMs(age: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)$/.exec(age.trim());
+  if (!m) return undefined;
+  const unit = AGE_UNITS[m[2] as string] as number;
+  const value = Number(m[1]);
+  return m[1]?.includes('.') ? Math.ceil((value + 0.001) * unit) : (Math.floor(value) + 1) * unit;
+}

@@ -169,8 +169,11 @@ function printCheck(r: CheckReport): void {
   for (const p of r.problems) console.log(`  problem: ${p}`);
   for (const n of r.notes) console.log(`  note: ${n}`);
   const lossy = r.ledger.filter((l) => l.lost > 0);
-  console.log(`  entries lost: ${r.entriesLost}${lossy.length ? '' : ' (every served partition has all the data its best replica had)'}`);
-  for (const l of lossy) console.log(`    ${l.db}.${l.table} pid ${l.pid}: best replica ${l.bestEndpoint} had ${l.bestBefore}, now serving ${l.served}: ${l.lost} lost`);
+  console.log(`  entries lost: ${r.entriesLost}${lossy.length ? '' : ' (every entry any replica held when the incident began is still served, or still on a disk of a partition not served)'}`);
+  for (const l of lossy) {
+    const now = l.served !== undefined ? `now serving offset ${l.served}` : 'not served';
+    console.log(`    ${l.db}.${l.table} pid ${l.pid}: ${l.entriesBefore} distinct entries before (best replica ${l.bestEndpoint} at ${l.bestBefore}), ${now}: ${l.lost} lost (${(l.lostRuns ?? []).join('; ')})`);
+  }
 }
 
 const print = (x: unknown) => console.log(JSON.stringify(x, null, 2));
