@@ -1,6 +1,6 @@
 // The evidence record (src/workflow/evidence.ts) as a file in the state directory, beside
 // the lock and the journal, keyed by cluster. Written atomically (temp, fsync, rename).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvidenceFile, EvidenceStore } from '../workflow/evidence.js';
 import { JournalError, writeAtomic } from './journal.js';
@@ -29,7 +29,10 @@ export function evidenceStore(path: string, readOnly = false): EvidenceStore {
   return {
     read: () => readEvidence(path),
     write: (file) => {
-      if (!readOnly) writeAtomic(path, `${JSON.stringify(file)}\n`);
+      if (readOnly) return;
+      // Nothing left to remember: no file, so a clean state directory means a clean cluster.
+      if (Object.keys(file.partitions).length === 0) rmSync(path, { force: true });
+      else writeAtomic(path, `${JSON.stringify(file)}\n`);
     },
   };
 }

@@ -482,7 +482,7 @@ export function planPartition(table: Table, partition: Partition, snapshot: Clus
     const toLoad = steps.filter((s) => s.kind === 'load').map((s) => s.endpoint);
     const waiting = evidence.filter((e) => e.source === 'unread').map((e) => e.endpoint).filter((ep) => !toLoad.includes(ep));
     const what = [toLoad.length ? `loading ${toLoad.join(', ')} as followers` : '', waiting.length ? `waiting for ${waiting.join(', ')} to finish loading` : ''].filter(Boolean).join('; ');
-    return result('probe', `reading every replica's offset before choosing the leader (metadata offsets are not evidence after a restart): ${what}`, { steps });
+    return result('probe', `reading every replica's offset before choosing the leader (metadata offsets are not evidence after a restart): ${what}; then the replica holding the most entries leads and the others follow it or are rebuilt from it`, { steps });
   }
 
   // g. Choose, then the procedure.

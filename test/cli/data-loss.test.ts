@@ -1,6 +1,7 @@
-// Fail closed on data loss: a partition whose best replica sits on a down tablet is
-// refused without --accept-data-loss, recovered with it, and the ledger then shows
-// exactly the entries the report said were at stake.
+// Fail closed on data loss: a partition with a replica that cannot be read (its tablet is
+// down) is refused, at stake unknown and untouched, without --accept-data-loss; with it the
+// partition is served from the replicas that can be read, and the ledger then shows exactly
+// the entries only the unreadable replica held.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Report } from '../../src/workflow/report.js';
@@ -12,8 +13,8 @@ interface State {
 }
 
 describe('--accept-data-loss', () => {
-  it('refuses, then recovers with the flag, losing exactly what was reported at stake', async () => {
-    const sim = await startSim(['--no-system-tables', '--scenario', 'full-restart-after-failover', '--tables', '2', '--partitions', '2', '--seed', '9']);
+  it('refuses what it cannot read, then recovers with the flag, losing exactly what only that replica held', async () => {
+    const sim = await startSim(['--no-system-tables', '--scenario', 'full-restart-after-failover', '--diverged-tails', '0', '--tables', '2', '--partitions', '2', '--seed', '9']);
     try {
       const s = await sim.ctl<State>('state');
       const disk = (ep: string, tid: number, pid: number) => s.tablets.find((t) => t.endpoint === ep)?.disk.find((d) => d.tid === tid && d.pid === pid)?.binlogOffset ?? 0;
@@ -34,7 +35,8 @@ describe('--accept-data-loss', () => {
       const r1 = JSON.parse(refused.stdout) as Report;
       const p1 = find(r1);
       assert.equal(p1?.status, 'refused', JSON.stringify(p1, null, 1).slice(0, 3000));
-      assert.ok((p1?.atStake ?? 0) > 0);
+      assert.equal(p1?.atStakeUnknown, true, 'what the down replica holds is unknown');
+      assert.match(p1?.reason ?? '', /cannot be read.*offline/);
       assert.equal(p1?.actions.length, 0, 'the refused partition was not touched');
       assert.ok(!(await sim.mutations()).some((m) => JSON.stringify(m.body).includes(`"name":"${target?.name}"`) && JSON.stringify(m.body).includes(`"pid":${target?.pid}`)));
 
@@ -43,16 +45,19 @@ describe('--accept-data-loss', () => {
       assert.equal(accepted.code, 1, 'replicas on the down tablet are still left');
       const p2 = find(r2);
       assert.ok(p2 && p2.left.some((l) => l.endpoint === target?.best), 'the down replica is reported as left');
-      assert.equal(p2.atStake, p1?.atStake, 'the same entries at stake, now accepted');
+      assert.equal(p2.atStakeUnknown, true, 'accepted without knowing');
+      const servedAt = p2.leader?.offset ?? 0;
+      const onlyThere = disk(target.best, s.tables.find((t) => t.name === target?.name)?.tid ?? 0, target.pid) - servedAt;
+      assert.ok(onlyThere > 0, 'the down replica held entries the new leader lacks');
 
       await sim.ctl('tablet', { action: 'start', endpoint: target.best });
       const done = await recoverCli(sim, ['recover', '--json', '--quiet', '--accept-data-loss']);
       assert.equal(done.code, 0, done.stdout.slice(0, 2000));
       const check = await sim.check();
-      assert.deepEqual(check.problems, []);
       const line = check.ledger.find((l) => l.db === target?.db && l.table === target.name && l.pid === target.pid);
-      assert.equal(line?.lost, p1?.atStake, 'the ledger shows exactly the entries accepted as lost');
-      assert.equal(check.entriesLost, p1?.atStake, 'and nothing else was lost');
+      assert.equal(line?.lost, onlyThere, 'the ledger shows exactly the entries only the unreadable replica held');
+      assert.equal(check.entriesLost, onlyThere, 'and nothing else was lost');
+      assert.ok(check.problems.every((p) => /entries held before the incident are lost/.test(p)), check.problems.join('; '));
     } finally {
       await sim.down();
     }

@@ -22,9 +22,11 @@ describe('recover', () => {
     await withSim(['--no-system-tables', '--scenario', 'full-restart', ...SMALL], async (sim) => {
       const r = await recoverCli(sim, ['recover', '--dry-run']);
       assert.equal(r.code, 0, r.stderr);
+      // it says which replicas it would load to read their offsets before choosing
+      assert.match(r.stdout, /demo_db\.t0 pid 0: reading every replica's offset before choosing the leader/);
       assert.match(r.stdout, /updatetablealive t0 0 \S+ no/);
-      assert.match(r.stdout, /loadtable t0 \d+ 0 144000 8/);
-      assert.match(r.stdout, /recovertable t0 0 \S+/);
+      assert.equal(r.stdout.match(/loadtable t0 \d+ 0 144000 8 false/g)?.length, 3, 'every replica, as a follower');
+      assert.match(r.stdout, /gettablestatus \d+ 0 on \S+ until it serves/);
       assert.deepEqual(await sim.mutations(), []);
       assert.equal((await sim.check()).ok, false, 'still not served');
     });

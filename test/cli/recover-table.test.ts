@@ -55,12 +55,16 @@ describe('recover-table', { concurrency: true }, () => {
       const plan = report(dry);
       assert.equal(plan.command, 'recover-table');
       assert.deepEqual(plan.tables.map((t) => `${t.db}.${t.name}`), ['demo_db.t0']);
-      // Every partition is planned, served or not: the runbook's procedure, step by step.
+      // Every partition is planned, served or not.
       assert.ok(plan.tables[0]!.partitions.every((p) => p.status === 'planned'));
+      // A lost one: first every replica is read (loaded as a follower), to choose its leader.
       const lost = plan.tables[0]!.partitions.find((p) => p.plan.some((s) => s.startsWith('loadtable t0')));
-      assert.ok(lost, 'a lost partition gets its leader loaded');
-      assert.ok(lost.plan.some((s) => /^updatetablealive t0 \d+ \S+ yes$/.test(s)));
-      assert.ok(lost.plan.some((s) => /^recovertable t0 \d+ \S+$/.test(s)));
+      assert.ok(lost, 'a lost partition gets its replicas loaded');
+      assert.match(lost.reason, /reading every replica's offset before choosing the leader/);
+      assert.equal(lost.plan.filter((s) => /^loadtable t0 \d+ \d+ 144000 8 false/.test(s)).length, 2, 'both replicas, as followers');
+      // A served one keeps its leader; its followers are rebuilt.
+      const served = plan.tables[0]!.partitions.find((p) => p !== lost);
+      assert.ok(served?.plan.some((s) => /^recovertable t0 \d+ \S+$/.test(s)));
       assert.deepEqual(await sim.mutations(), [], 'nothing changed');
     });
 
@@ -108,8 +112,13 @@ describe('recover-table', { concurrency: true }, () => {
       const p1 = report(refused).tables[0]!.partitions.find((p) => p.pid === part.pid)!;
       assert.equal(p1.status, 'refused');
       assert.equal(p1.atStake, 50);
-      assert.match(p1.reason, new RegExp(`${leader} holds offset`));
-      assert.deepEqual(await sim.mutations(mark), [], 'nothing changed');
+      assert.match(p1.reason, new RegExp(`${leader} holds 50 entries ${behind} may lack`));
+      // To know what was at stake it read both replicas (marked them not alive, loaded them
+      // as followers); it changed nothing else.
+      const changes = (await sim.mutations(mark)).filter((m) => m.method !== 'ConfSet');
+      assert.deepEqual([...new Set(changes.map((m) => m.method))].sort(), ['LoadTable', 'UpdateTableAliveStatus']);
+      assert.ok(changes.every((m) => m.method !== 'UpdateTableAliveStatus' || (m.body as { is_alive?: boolean }).is_alive === false));
+      assert.ok(changes.every((m) => m.method !== 'LoadTable' || (m.body as { table_meta: { mode: string } }).table_meta.mode === 'kTableFollower'));
 
       const accepted = await recoverCli(sim, ['recover-table', 'demo_db.t0', '--pid', pid, '--leader', `${pid}=${behind}`, '--accept-data-loss', '--json']);
       assert.equal(accepted.code, 0, accepted.stderr);
