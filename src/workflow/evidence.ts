@@ -15,8 +15,8 @@
 import type { ClusterSnapshot, StorageMode, TableMode } from '../cluster/types.js';
 
 export interface ReplicaRecord {
-  /** Metadata flags before any run of this tool changed them. */
-  found?: { isLeader: boolean; isAlive: boolean };
+  /** Metadata before any run of this tool changed it (the offset is shown, never used to choose). */
+  found?: { isLeader: boolean; isAlive: boolean; metaOffset?: number };
   /** Snapshot MANIFEST term and offset, read before this tool loaded the replica. */
   snapshot?: { term: number; offset: number };
   /** The last LoadTable this tool sent for it. */
@@ -79,7 +79,7 @@ export class RunMemory {
         for (const r of p.replicas) {
           const rec = this.replica(key, r.endpoint);
           if (rec.found === undefined) {
-            rec.found = { isLeader: r.isLeader, isAlive: r.isAlive };
+            rec.found = { isLeader: r.isLeader, isAlive: r.isAlive, ...(r.metaOffset !== undefined ? { metaOffset: r.metaOffset } : {}) };
             this.dirty = true;
           }
           if (r.loaded === undefined && r.snapshot !== undefined && rec.snapshot === undefined && rec.load === undefined) {

@@ -68,7 +68,7 @@ export interface Evidence {
   trusted: boolean;
   /** Snapshot term and offset, read before the tool loaded it. */
   snapshot?: { term: number; offset: number };
-  /** The nameserver's metadata offset: shown for comparison, never used to choose. */
+  /** The nameserver's metadata offset as first found: shown for comparison, never used to choose. */
   metaOffset?: number;
   tablet: 'healthy' | 'offline' | 'unknown';
   flaggedLeader: boolean;
@@ -162,6 +162,8 @@ function unreadable(r: Replica, rec: ReplicaRecord | undefined): string | undefi
 export function replicaEvidence(p: Partition, r: Replica, rec: ReplicaRecord | undefined): Evidence {
   const trusted = rec?.found?.isAlive ?? r.isAlive;
   const snapshot = rec?.snapshot ?? (r.loaded === undefined ? r.snapshot : undefined);
+  // The metadata offset as found: once the tool loads replicas, the poll rewrites it.
+  const metaOffset = rec?.found ? rec.found.metaOffset : r.metaOffset;
   const base: Evidence = {
     endpoint: r.endpoint,
     source: 'unread',
@@ -170,7 +172,7 @@ export function replicaEvidence(p: Partition, r: Replica, rec: ReplicaRecord | u
     flaggedLeader: r.isLeader,
     alive: r.isAlive,
     ...(snapshot !== undefined ? { snapshot } : {}),
-    ...(r.metaOffset !== undefined ? { metaOffset: r.metaOffset } : {}),
+    ...(metaOffset !== undefined ? { metaOffset } : {}),
   };
   const bad = unreadable(r, rec);
   if (bad !== undefined) return { ...base, source: 'unreadable', why: bad };
