@@ -1,7 +1,8 @@
 // The chaos suite: for each simulator scenario and many seeds, random faults while
-// `openmldb-recover recover` (and, for lost partitions, `recover-table`) runs: a fraction of calls failing transiently, an op
-// failing, a tablet crashing during the run and coming back, the nameserver leader
-// failing over, and the tool SIGKILLed at a random moment and then rerun. Every run must
+// `openmldb-recover recover` (and, for lost partitions, `recover-table`) runs: a fraction of calls failing transiently,
+// replies lost after the call took effect, an op failing, a load failing (the replica's data
+// goes to the recycle bin), a tablet crashing during the run and coming back, the
+// nameserver leader failing over, and the tool SIGKILLed at a random moment and then rerun. Every run must
 // end either with `openmldb-sim check` passing and 0 entries lost, or with a non-zero
 // exit whose report names exactly the partitions not served; in both cases auto_failover
 // is back at its value before the incident.
@@ -98,7 +99,23 @@ export async function chaosRun(scenario: string, seed: number): Promise<ChaosRun
     // Transient faults for the whole run.
     await ctl(info, 'fail', { kind: 'refused', fraction: 0.03 });
     await ctl(info, 'fail', { kind: 'not-leader', method: 'ShowTable', fraction: 0.05 });
-    if (rng.chance(0.6)) await ctl(info, 'fail', { kind: 'timeout-after-apply', method: rng.pick(['UpdateTableAliveStatus', 'RecoverTable', 'LoadTable']), count: 1, delayMs: 200 });
+    // Lost replies: the call took effect, the answer never came.
+    for (const method of ['UpdateTableAliveStatus', 'RecoverTable', 'LoadTable', 'ChangeLeader', 'ChangeRole']) {
+      if (rng.chance(0.35)) {
+        await ctl(info, 'fail', { kind: 'timeout-after-apply', method, count: 1, delayMs: 200 });
+        count('lost-reply-armed');
+      }
+    }
+    // A load that fails: the tablet moves the replica's directory to its recycle bin.
+    if (rng.chance(0.3)) {
+      const st = (await ctl(info, 'state')) as { tables: Array<{ db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string }> }> }> };
+      const parts = st.tables.filter((t) => t.db === 'demo_db').flatMap((t) => t.partitions.map((p) => ({ t, p })));
+      if (parts.length > 0) {
+        const { t, p } = rng.pick(parts);
+        await ctl(info, 'load', { table: `${t.db}.${t.name}`, pid: p.pid, endpoint: rng.pick(p.replicas).endpoint, failCount: 1 });
+        count('load-fail-armed');
+      }
+    }
     if (rng.chance(0.5)) {
       await ctl(info, 'fail-op', { opType: rng.pick(['kRecoverTableOP', 'kReAddReplicaNoSendOP', 'kReAddReplicaOP']), count: 1 });
       count('op-fail-armed');

@@ -174,6 +174,23 @@ export class OpenMLDBClient {
   }
 
   /**
+   * HTTP `NameServer/ShowTablet`: when each tablet last registered or went offline, to the
+   * millisecond (`showtablet` prints the age rounded down to its unit: `15s`, `7m`). A load
+   * sent before that moment died with the tablet's previous process.
+   */
+  async tabletChanges(): Promise<Map<string, number>> {
+    const now = Date.now();
+    const reply = await this.nsHttp('ShowTablet', {});
+    const out = new Map<string, number>();
+    for (const t of Array.isArray(reply['tablets']) ? reply['tablets'] : []) {
+      if (!isObj(t) || typeof t['endpoint'] !== 'string') continue;
+      const age = num(t, 'age');
+      if (age !== undefined) out.set(t['endpoint'], now - age);
+    }
+    return out;
+  }
+
+  /**
    * `showdb`: user databases (the internal ones are hidden, see INTERNAL_DBS). The CLI
    * prints an empty table when its RPC fails, so an empty answer is confirmed over HTTP
    * `ShowDatabase`, whose `code` tells the two apart.

@@ -34,12 +34,18 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
   // cluster to talk to, before anything else is started.
   const ns = await client.showNs();
 
-  const [tablets, autoFailover, userDbs, allOps] = await Promise.all([
+  const [tablets, changes, autoFailover, userDbs, allOps] = await Promise.all([
     limit(() => client.showTablet()),
+    limit(() => client.tabletChanges()),
     limit(() => client.confGet()),
     limit(() => client.showDb()),
     limit(() => client.showOpStatus()),
   ]);
+  // The exact moment each tablet last changed state, where the nameserver's HTTP says it.
+  for (const t of tablets) {
+    const at = changes.get(t.endpoint);
+    if (at !== undefined) t.changedAfter = at;
+  }
 
   // showdb hides the system databases; they hold ordinary tables that need recovery too.
   const knownDbs = [...INTERNAL_DBS, ...userDbs.filter((d) => !(INTERNAL_DBS as readonly string[]).includes(d))];

@@ -3,7 +3,7 @@
 // Read-only commands (status, ops, --dry-run) take neither.
 import { type Lock, acquireLock, lockPath } from '../safety/lock.js';
 import { clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
-import { clusterKey, defaultStateDir, ensureStateDir } from '../safety/state-dir.js';
+import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
 import { evidencePath, evidenceStore } from '../safety/evidence-file.js';
 import { RunMemory } from '../workflow/evidence.js';
 import { FailoverKeeper } from '../workflow/failover-keeper.js';
@@ -47,6 +47,7 @@ export function openRunSafety(argv: Record<string, unknown>, config: ConnectionC
     progress.warn(`took over the lock of a run that is gone (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.startedAt}, ${lock.tookOverFrom.command})`);
   }
   try {
+    sweepStaleTemps(dir, (pid) => pid === process.pid || pidAlive(pid));
     // Validate the journal and the evidence now, under the lock: a garbled one stops the run before any change.
     readJournal(jpath);
     const memory = new RunMemory(evidenceStore(evidencePath(dir, key)));
@@ -54,5 +55,14 @@ export function openRunSafety(argv: Record<string, unknown>, config: ConnectionC
   } catch (err) {
     lock.release();
     throw err;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

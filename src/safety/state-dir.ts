@@ -2,7 +2,7 @@
 // else ~/.local/state/openmldb-recover. Files are keyed by cluster (ZooKeeper address + root
 // path), so runs against different clusters never block each other.
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,4 +22,19 @@ export function clusterKey(zkCluster: string, zkRootPath: string): string {
 export function ensureStateDir(dir: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
+}
+
+/**
+ * Remove the temporary files of atomic writes (`NAME.PID.RAND.tmp`) left by runs that died
+ * between writing and renaming; called under the cluster lock, so no live run is writing.
+ */
+export function sweepStaleTemps(dir: string, alive: (pid: number) => boolean): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const m = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

@@ -311,7 +311,8 @@ class StepRunner {
    * so its data can no longer be read by loading it again.
    */
   private async waitLoaded(endpoint: string): Promise<{ skipped: boolean; detail?: string }> {
-    const deadline = Date.now() + this.opts.loadTimeoutMs;
+    const started = Date.now();
+    const deadline = started + this.opts.loadTimeoutMs;
     const key = partitionKey(this.plan.db, this.plan.table, this.plan.pid);
     const memory = this.opts.memory;
     let seen = false;
@@ -326,6 +327,13 @@ class StepRunner {
         return { skipped: false, detail: `offset ${s.offset}` };
       }
       if (!s && (seen || this.plan.storageMode === 'kMemory')) {
+        // Gone with a tablet restart (its data is intact), or a failed load (its data moved)?
+        const sentAt = memory?.partition(key)[endpoint]?.load?.sentAt ?? started;
+        const tablet = (await this.client.showTablet()).find((t) => t.endpoint === endpoint || t.address === endpoint);
+        const changedAt = tablet ? (await this.client.tabletChanges()).get(tablet.endpoint) : undefined;
+        if (!tablet || tablet.state !== 'healthy' || (changedAt !== undefined && changedAt >= sentAt)) {
+          throw new StepFailed(`${label(this.plan)}: the load on ${endpoint} is gone with its tablet (restarted or offline); it is loaded again once the tablet serves`);
+        }
         const why = `its load on ${endpoint} failed (the partition vanished from gettablestatus): the tablet moved its data directory to the recycle bin`;
         memory?.noteUnreadable(key, endpoint, why);
         await memory?.save();

@@ -23,6 +23,13 @@ describe('assessPartition', () => {
     assert.deepEqual(verdict(servedPartition(0).replicas), { healthy: true, problems: [], warnings: [] });
   });
 
+  it("a follower the leader's replicator does not list is not followed, whatever the metadata says", () => {
+    const replicas = served(0, { followers: [{ endpoint: B, offset: 100 }] });
+    assert.deepEqual(verdict(replicas).problems, [`pid 0: follower ${C} is not in leader ${A}'s replica set (getfollower lists ${B})`]);
+    assert.equal(verdict(served(0, { followers: [{ endpoint: B, offset: 100 }, { endpoint: C, offset: 100 }] })).healthy, true);
+    assert.equal(verdict(served(0, { followers: [] })).problems.length, 2, 'an empty list: neither follows');
+  });
+
   it('no alive leader', () => {
     const v = verdict(served(0, { isAlive: false }));
     assert.equal(v.healthy, false);
