@@ -1,7 +1,7 @@
 // What every mutating command does around its workflow: take the cluster lock (exit 4
 // when another run holds it), and keep the run journal so auto_failover survives a crash.
 // Read-only commands (status, ops, --dry-run) take neither.
-import { type Lock, acquireLock, lockPath } from '../safety/lock.js';
+import { type Lock, acquireLock, alive, lockPath } from '../safety/lock.js';
 import { clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
 import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
 import { evidencePath, evidenceStore } from '../safety/evidence-file.js';
@@ -47,7 +47,7 @@ export function openRunSafety(argv: Record<string, unknown>, config: ConnectionC
     progress.warn(`took over the lock of a run that is gone (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.startedAt}, ${lock.tookOverFrom.command})`);
   }
   try {
-    sweepStaleTemps(dir, (pid) => pid === process.pid || pidAlive(pid));
+    sweepStaleTemps(dir, (pid) => pid === process.pid || alive(pid));
     // Validate the journal and the evidence now, under the lock: a garbled one stops the run before any change.
     readJournal(jpath);
     const memory = new RunMemory(evidenceStore(evidencePath(dir, key)));
@@ -55,14 +55,5 @@ export function openRunSafety(argv: Record<string, unknown>, config: ConnectionC
   } catch (err) {
     lock.release();
     throw err;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

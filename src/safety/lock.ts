@@ -33,7 +33,7 @@ export function lockPath(stateDir: string, key: string): string {
   return join(stateDir, `${key}.lock`);
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
