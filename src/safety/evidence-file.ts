@@ -1,22 +1,17 @@
 // The evidence record (src/workflow/evidence.ts) as a file in the state directory, beside
 // the lock and the journal, keyed by cluster. Written atomically (temp, fsync, rename).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvidenceFile, EvidenceStore } from '../workflow/evidence.js';
-import { JournalError, writeAtomic } from './journal.js';
+import { JournalError, readStateJson, writeAtomic } from './journal.js';
 
 export function evidencePath(stateDir: string, key: string): string {
   return join(stateDir, `${key}.evidence.json`);
 }
 
 export function readEvidence(path: string): EvidenceFile | undefined {
-  if (!existsSync(path)) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new JournalError(`the evidence record ${path} is unreadable (${(err as Error).message}): check it, then delete it to start afresh (replicas' snapshot terms and failed loads it held are then unknown)`);
-  }
+  const parsed = readStateJson(path, 'the evidence record', " (replicas' snapshot terms and failed loads it held are then unknown)");
+  if (parsed === undefined) return undefined;
   const f = parsed as Partial<EvidenceFile> | null;
   if (f === null || typeof f !== 'object' || f.version !== 1 || typeof f.partitions !== 'object' || f.partitions === null) {
     throw new JournalError(`the evidence record ${path} is not one this tool wrote: check it, then delete it to start afresh`);

@@ -42,14 +42,19 @@ export function writeAtomic(path: string, content: string): void {
   renameSync(tmp, path);
 }
 
-export function readJournal(path: string): Journal | undefined {
+/** A state file as JSON, or undefined when absent; `what` names it in the error. */
+export function readStateJson(path: string, what: string, consequence = ''): unknown {
   if (!existsSync(path)) return undefined;
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new JournalError(`the run journal ${path} is unreadable (${(err as Error).message}): check it, then delete it to start afresh`);
+    throw new JournalError(`${what} ${path} is unreadable (${(err as Error).message}): check it, then delete it to start afresh${consequence}`);
   }
+}
+
+export function readJournal(path: string): Journal | undefined {
+  const parsed = readStateJson(path, 'the run journal');
+  if (parsed === undefined) return undefined;
   const j = parsed as Partial<Journal>;
   if (j.version !== 1 || typeof j.autoFailoverOriginal !== 'boolean' || typeof j.runId !== 'string') {
     throw new JournalError(`the run journal ${path} is not one this tool wrote: check it, then delete it to start afresh`);

@@ -145,21 +145,29 @@ async function getTableStatus(env: CliEnv, ch: BrpcChannel, parts: string[]): Pr
   process.stdout.write(tableStatusText(statuses, env));
 }
 
-async function getFollower(env: CliEnv, ch: BrpcChannel, parts: string[]): Promise<void> {
-  if (parts.length < 3) {
-    println('Bad get follower format');
-    return;
+/** `tid pid` as HandleClientGetFollower and HandleClientChangeRole read them (std::from_chars), or the error they print. */
+function tidPid(parts: string[], minParts: number, badFormat: string): { tid: number; pid: number } | undefined {
+  if (parts.length < minParts) {
+    println(badFormat);
+    return undefined;
   }
   const tid = fromCharsU32(parts[1] as string);
   if (tid === undefined) {
     println('Invalid args, tid should be uint32_t');
-    return;
+    return undefined;
   }
   const pid = fromCharsU32(parts[2] as string);
   if (pid === undefined) {
     println('Invalid args, pid should be uint32_t');
-    return;
+    return undefined;
   }
+  return { tid, pid };
+}
+
+async function getFollower(env: CliEnv, ch: BrpcChannel, parts: string[]): Promise<void> {
+  const args = tidPid(parts, 3, 'Bad get follower format');
+  if (!args) return;
+  const { tid, pid } = args;
   const { st, body } = await callSt(ch, 'TabletServer', 'GetTableFollower', { tid, pid });
   if (!statusOk(st)) {
     println(`get failed, error msg: ${st.msg}`);
@@ -183,20 +191,9 @@ async function getFollower(env: CliEnv, ch: BrpcChannel, parts: string[]): Promi
  * tablet's log): `ChangeRole ok`, `Fail to change leader`, `Fail to change follower`.
  */
 async function changeRole(_env: CliEnv, ch: BrpcChannel, parts: string[]): Promise<void> {
-  if (parts.length < 4) {
-    println('Bad changerole format');
-    return;
-  }
-  const tid = fromCharsU32(parts[1] as string);
-  if (tid === undefined) {
-    println('Invalid args, tid should be uint32_t');
-    return;
-  }
-  const pid = fromCharsU32(parts[2] as string);
-  if (pid === undefined) {
-    println('Invalid args, pid should be uint32_t');
-    return;
-  }
+  const args = tidPid(parts, 4, 'Bad changerole format');
+  if (!args) return;
+  const { tid, pid } = args;
   let term = 0n;
   if (parts.length > 4) {
     const t = fromCharsU64(parts[4] as string);
