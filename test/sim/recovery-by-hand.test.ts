@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { recoverByHand } from '../helpers/runbook-by-hand.js';
-import { withSim } from '../helpers/sim.js';
+import { SIM_BIN, runNode, withSim } from '../helpers/sim.js';
 
 const SIZE = ['--tables', '2', '--partitions', '3', '--no-system-tables'];
 
@@ -31,6 +31,9 @@ describe('full-restart recovery by hand over HTTP', () => {
       assert.equal(after.ok, false);
       assert.ok(after.problems.some((p) => /entries held before the incident are lost/.test(p)), after.problems.join('; '));
       assert.equal(after.partitionsServed, after.partitions, 'every partition serves: only the ledger sees the loss');
+      const cli = await runNode(SIM_BIN, ['check', '--dir', sim.dir, '--json']);
+      assert.equal(cli.code, 1, '`openmldb-sim check` fails');
+      assert.equal((JSON.parse(cli.stdout) as { ok: boolean; entriesLost: number }).entriesLost, after.entriesLost);
     });
   });
 
