@@ -1,6 +1,6 @@
 /**
- * Loader for the real `openmldb` transcripts in ../shared/fixtures/openmldb-transcripts
- * (override the directory with OPENMLDB_FIXTURES). Each file: `# key: value` header
+ * Loader for the real `openmldb` transcripts in test/fixtures/openmldb-transcripts (a
+ * copy kept in the repository, so a clone tests alone). Each file: `# key: value` header
  * lines, a `---` line, then the output verbatim (line endings preserved).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ export interface Fixture {
 const repoRoot = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
 export function fixturesDir(): string {
-  return process.env['OPENMLDB_FIXTURES'] ?? path.resolve(repoRoot, '../shared/fixtures/openmldb-transcripts');
+  return path.join(repoRoot, 'test/fixtures/openmldb-transcripts');
 }
 
 export function parseFixture(file: string, raw: string): Fixture {
