@@ -15,6 +15,8 @@ import {
   classifyResult,
   isTransient,
   CommandFailedError,
+  logMessageOf,
+  logMessages,
   nsLeaderOf,
   ParseError,
   parseConfGet,
@@ -31,7 +33,7 @@ import {
   type ShowTableRow,
   type TabletTableStatus,
 } from './parse/index.js';
-import { Transport, type TransportOptions } from './transport.js';
+import { type CliOutput, Transport, type TransportOptions } from './transport.js';
 import type { Nameserver, Op, StorageMode, TableMode, Tablet, TermStart } from './types.js';
 
 export type { ShowTableRow, TabletTableStatus };
@@ -297,15 +299,15 @@ export class OpenMLDBClient {
     if ((tid === undefined) !== (pid === undefined)) throw new TypeError('getTableStatus: give both tid and pid, or neither');
     const address = await this.addressOf(endpoint);
     const cmd = tid === undefined ? 'gettablestatus' : `gettablestatus ${uint(tid, 'tid')} ${uint(pid as number, 'pid')}`;
-    const out = await this.transport.tablet(address, cmd);
+    const out = withLogLines(await this.transport.tablet(address, cmd));
     const target: CommandTarget = { role: 'tablet', endpoint: address };
-    const result = this.parse(cmd, () => parseGetTableStatus(out.stdout), target);
+    const result = this.parse(cmd, () => parseGetTableStatus(out), target);
     if (!result.ok) {
       // <= v0.8.3 prints the bare line both for "not loaded" (tid/pid form) and for an
       // RPC failure; the all-partitions form never fails for "not loaded".
       const bare = result.message === 'gettablestatus failed';
       if (bare && tid !== undefined) return [];
-      throw new CommandError(cmd, bare ? 'rpc' : result.kind, result.message, target, { transient: bare || result.transient, output: out.stdout });
+      throw new CommandError(cmd, bare ? 'rpc' : result.kind, result.message, target, { transient: bare || result.transient, output: out });
     }
     if (tid === undefined) return [...result.rows];
     return result.rows.filter((r) => r.tid === tid && r.pid === pid);
@@ -337,8 +339,8 @@ export class OpenMLDBClient {
       throw new CommandError('HTTP TabletServer/LoadTable', kind, `${msg} (code ${code})`, target, { transient: isTransient(kind), mutating: true });
     }
     const cmd = `loadtable ${token(spec.name, 'table name')} ${uint(spec.tid, 'tid')} ${uint(spec.pid, 'pid')} ${LOADTABLE_TTL} ${positive(spec.segCnt, 'seg_cnt')} ${spec.mode === 'kTableLeader' ? 'true' : 'false'}`;
-    const out = await this.transport.tablet(address, cmd);
-    const r = classifyResult('loadtable', out.stdout);
+    const out = withLogLines(await this.transport.tablet(address, cmd));
+    const r = classifyResult('loadtable', out);
     if (r.ok) return 'started';
     if (r.kind === 'table_already_exists') return 'already-loaded';
     if (r.kind === 'failed' && (r.message === '' || r.message === 'Fail to LoadTable')) {
@@ -347,7 +349,7 @@ export class OpenMLDBClient {
       const loaded = await this.getTableStatus(address, spec.tid, spec.pid);
       if (loaded.length > 0) return 'already-loaded';
     }
-    throw new CommandError(cmd, r.kind, r.message, target, { transient: r.transient, mutating: true, output: out.stdout });
+    throw new CommandError(cmd, r.kind, r.message, target, { transient: r.transient, mutating: true, output: out });
   }
 
   /** HTTP `TabletServer/GetTermPair`: read-only; for an unloaded partition the snapshot's term/offset. */
@@ -413,14 +415,18 @@ export class OpenMLDBClient {
 
   // ---- plumbing -------------------------------------------------------------------------
 
-  /** Run an ns_client command; start-up failures become ClusterUnreachable. Returns stdout. */
+  /**
+   * Run an ns_client command; start-up failures become ClusterUnreachable. Returns stdout
+   * (with stderr's glog lines after it, see withLogLines).
+   */
   private async ns(cmd: string, db?: string): Promise<string> {
-    const out = await this.transport.ns(cmd, db);
-    for (const line of splitLines(out.stdout)) {
+    const out = withLogLines(await this.transport.ns(cmd, db));
+    for (const line of splitLines(out)) {
       const leader = nsLeaderOf(line);
       if (leader !== undefined) this.leader = leader;
     }
-    for (const line of resultLines(out.stdout)) {
+    // Plain output first; a start-up failure that arrives only inside a log line counts too.
+    for (const line of [...resultLines(out), ...logMessages(out)]) {
       for (const [re, reason] of UNREACHABLE) {
         if (re.test(line.trim())) {
           const where = reason === 'nameserver' ? (this.leader ?? this.transport.zkWhere) : this.transport.zkWhere;
@@ -428,7 +434,7 @@ export class OpenMLDBClient {
         }
       }
     }
-    return out.stdout;
+    return out;
   }
 
   private nsTarget(): CommandTarget {
@@ -479,6 +485,18 @@ export class OpenMLDBClient {
 }
 
 // ---- helpers ------------------------------------------------------------------------------
+
+/**
+ * stdout, followed by the glog lines of stderr. Parsers skip log lines, so they change
+ * nothing when stdout holds a result; when it holds neither a result nor a failure, the
+ * classifiers read their messages (an error logged instead of printed).
+ */
+function withLogLines(out: CliOutput): string {
+  const logged = splitLines(out.stderr).filter((l) => logMessageOf(l) !== undefined);
+  if (logged.length === 0) return out.stdout;
+  const sep = out.stdout === '' || out.stdout.endsWith('\n') ? '' : '\n';
+  return `${out.stdout}${sep}${logged.join('\n')}\n`;
+}
 
 function kindOf(msg: string): FailureKind {
   return classifyFailureLine(msg)?.kind ?? 'failed';

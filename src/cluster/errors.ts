@@ -25,11 +25,13 @@ export class BinaryMissing extends ClusterError {
   }
 }
 
-export type UnreachableReason = 'zookeeper' | 'no-nameserver' | 'nameserver';
+export type UnreachableReason = 'zookeeper' | 'no-nameserver' | 'nameserver' | 'no-leader' | 'tablet' | 'credential' | 'foreign';
 
 /**
- * No nameserver could be reached: ZooKeeper down or wrong address, wrong root path
- * (no leader registered under it), or the leader's address not answering.
+ * The cluster could not be reached or used: ZooKeeper down or wrong address, wrong root
+ * path (no leader registered under it), the leader's address not answering (CLI or
+ * HTTP), no nameserver answering as leader, a tablet the nameserver lists as healthy not
+ * answering, the credential refused, an address that does not answer as OpenMLDB.
  * Not transient: these do not fix themselves within a retry loop, and retrying
  * only delays the operator.
  */
@@ -55,6 +57,14 @@ function describeUnreachable(reason: UnreachableReason, where: string): string {
       return `no nameserver is registered at ${where}`;
     case 'nameserver':
       return `the nameserver at ${where} does not answer`;
+    case 'no-leader':
+      return `no nameserver answers as leader (asked ${where})`;
+    case 'tablet':
+      return `the tablet at ${where} does not answer`;
+    case 'credential':
+      return `${where} refused the credential`;
+    case 'foreign':
+      return `${where} does not answer as an OpenMLDB server`;
   }
 }
 
@@ -65,7 +75,41 @@ function adviceUnreachable(reason: UnreachableReason): string {
     case 'no-nameserver':
       return 'check --zk-root-path and that at least one nameserver is running';
     case 'nameserver':
-      return 'check that the nameserver processes are running';
+      return 'check that the nameserver processes are running and their port is reachable from this host';
+    case 'no-leader':
+      return 'a leader election may be under way or stuck; check the nameservers and ZooKeeper';
+    case 'tablet':
+      return 'check that the tablet process is running and its port is reachable from this host (a stopped tablet is reported once the nameserver marks it offline)';
+    case 'credential':
+      return 'check --user and the password (OPENMLDB_PASSWORD or --password-file)';
+    case 'foreign':
+      return 'check the address and that the server runs a supported OpenMLDB version';
+  }
+}
+
+/** Failure kinds that mean the cluster was not reached or not usable, rather than a refusal. */
+const UNREACHABLE_KINDS: ReadonlySet<FailureKind> = new Set<FailureKind>(['rpc', 'zk', 'not_leader', 'auth', 'http']);
+
+/**
+ * A command error that, once retries are spent, means the cluster could not be reached
+ * (the server did not answer, refused the credential, is no OpenMLDB server, or no
+ * nameserver answers as leader), restated as ClusterUnreachable; else undefined.
+ */
+export function unreachableFrom(err: CommandError): ClusterUnreachable | undefined {
+  if (!UNREACHABLE_KINDS.has(err.kind)) return undefined;
+  const detail = `\`${err.command}\`: ${err.detail === '' ? 'no reply' : err.detail}`;
+  const server = err.target.role === 'ns' ? 'nameserver' : 'tablet';
+  switch (err.kind) {
+    case 'zk':
+      return new ClusterUnreachable('zookeeper', err.target.endpoint, detail);
+    case 'not_leader':
+      return new ClusterUnreachable('no-leader', err.target.endpoint, detail);
+    case 'auth':
+      return new ClusterUnreachable('credential', `the ${server} at ${err.target.endpoint}`, detail);
+    case 'http':
+      return new ClusterUnreachable('foreign', `the ${server} address ${err.target.endpoint}`, detail);
+    default:
+      return new ClusterUnreachable(server, err.target.endpoint, detail);
   }
 }
 
@@ -149,8 +193,12 @@ function advice(kind: FailureKind): string {
       return 'the partition is already loaded on this tablet';
     case 'bad_format':
       return 'the binary rejected the arguments; check that its version is supported';
+    case 'auth':
+      return 'check --user and the password (OPENMLDB_PASSWORD or --password-file)';
+    case 'http':
+      return 'the address does not answer as an OpenMLDB server; check it, and that the server version is supported';
     case 'unknown':
-      return 'unrecognised output; run with --verbose to see it';
+      return 'unrecognised output; run with --verbose to see it (or read it in `openmldb-recover history show last`)';
     default:
       return 're-observe the cluster and check its state';
   }

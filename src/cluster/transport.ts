@@ -222,17 +222,15 @@ export class Transport {
       this.log.add({ ...base, durationMs: Date.now() - started, output: '', error: msg });
       // fetch refuses the WHATWG "bad ports" (e.g. 6000, 10080) without trying: that never heals.
       if (/bad port/i.test(msg)) {
-        throw new CommandError(`HTTP ${command}`, 'failed', `fetch refuses to connect to port ${address.split(':').pop() ?? ''} (a blocked "bad port")`, target, { transient: false });
+        throw new CommandError(`HTTP ${command}`, 'rpc', `fetch refuses to connect to port ${address.split(':').pop() ?? ''} (a blocked "bad port")`, target, { transient: false });
       }
       throw new CommandError(`HTTP ${command}`, 'rpc', msg, target, { transient: true, mutating });
     }
     this.log.add({ ...base, durationMs: Date.now() - started, output: text, httpStatus: status });
     if (status !== 200) {
-      // brpc answers transport-level trouble (timeouts, overload) with 5xx and plain
-      // text; 4xx means the request itself is wrong (unknown method, auth, bad JSON).
       const detail = `HTTP ${status} ${text.trim()}`.trim();
-      const transient = status >= 500;
-      throw new CommandError(`HTTP ${command}`, transient ? 'rpc' : (classifyFailureLine(text)?.kind ?? 'failed'), detail, target, { transient, mutating, output: text });
+      const kind = httpFailureKind(status, text);
+      throw new CommandError(`HTTP ${command}`, kind, detail, target, { transient: kind === 'rpc', mutating, output: text });
     }
     let json: unknown;
     try {
@@ -243,6 +241,19 @@ export class Transport {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ParseError(command, text, 'the reply is not a JSON object');
     return json as Record<string, unknown>;
   }
+}
+
+/**
+ * What a non-200 answer means. brpc answers transport trouble (timeout, overload) with
+ * 5xx and plain text, and so do proxies with 408 and 429: worth retrying. A refused
+ * credential (401/403, brpc's `[E1004]`) and any other 4xx (unknown method, a body the
+ * server rejects: not the OpenMLDB we expect, or not OpenMLDB at all) will not heal by
+ * asking again. None of them is an answer from OpenMLDB itself.
+ */
+export function httpFailureKind(status: number, body: string): 'rpc' | 'auth' | 'http' {
+  if (status >= 500 || status === 408 || status === 429) return 'rpc';
+  if (status === 401 || status === 403 || classifyFailureLine(body)?.kind === 'auth') return 'auth';
+  return 'http';
 }
 
 function lastLine(text: string): string {

@@ -1,7 +1,7 @@
 // What every command shares: building the client from settings, the observe filter,
 // mapping errors to one line and an exit code.
 import { OpenMLDBClient } from '../cluster/client.js';
-import { BinaryMissing, ClusterUnreachable, ParseError, UnknownTable } from '../cluster/errors.js';
+import { BinaryMissing, ClusterError, ClusterUnreachable, CommandError, ParseError, UnknownTable, unreachableFrom } from '../cluster/errors.js';
 import type { ObserveFilter } from '../cluster/observe.js';
 import { binaryProblem, type ConnectionConfig, resolveConnection } from './config.js';
 import { JournalError } from '../safety/journal.js';
@@ -11,7 +11,7 @@ import { EXIT, Refused, UsageError } from './exit-codes.js';
 export function connect(argv: Record<string, unknown>): { client: OpenMLDBClient; config: ConnectionConfig } {
   const config = resolveConnection(argv);
   const problem = binaryProblem(config.bin);
-  if (problem !== undefined) throw new BinaryMissing(config.bin, problem.replace(/^openmldb binary (not found at )?\S+ ?/, '').trim() || 'is missing');
+  if (problem !== undefined) throw new BinaryMissing(config.bin, problem);
   const client = new OpenMLDBClient({
     bin: config.bin,
     zkCluster: config.zkCluster,
@@ -48,12 +48,19 @@ export function positive(name: string, value: unknown, integer = true): number {
   return n;
 }
 
-/** One line for the operator, and the documented exit code. */
+/**
+ * One line for the operator, and the documented exit code. A cluster error that reaches
+ * this point was not absorbed into a report: the cluster could not be observed (or a
+ * command could not be sent) at all, so it is "unreachable" (3), never "not done" (1),
+ * which a monitoring check would read as a verdict about a cluster it never saw.
+ */
 export function explain(err: unknown): { line: string; code: number } {
   const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
   if (err instanceof UsageError || err instanceof Refused || err instanceof UnknownTable || err instanceof JournalError) return { line: message, code: EXIT.usage };
   if (err instanceof LockHeld) return { line: message, code: EXIT.locked };
   if (err instanceof BinaryMissing || err instanceof ClusterUnreachable) return { line: message, code: EXIT.unreachable };
   if (err instanceof ParseError) return { line: `${message} (unrecognised output: is this an OpenMLDB binary of a known version?)`, code: EXIT.unreachable };
+  if (err instanceof CommandError) return { line: (unreachableFrom(err) ?? err).message.split('\n')[0] ?? '', code: EXIT.unreachable };
+  if (err instanceof ClusterError) return { line: message, code: EXIT.unreachable };
   return { line: message, code: EXIT.notRecovered };
 }

@@ -1,8 +1,9 @@
 // Connection settings, from flags (the names operators already use, in both spellings)
 // or from the environment of OpenMLDB's conf/openmldb-env.sh.
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Argv } from 'yargs';
+import { BinaryMissing } from '../cluster/errors.js';
 import { UsageError } from './exit-codes.js';
 
 export interface ConnectionConfig {
@@ -22,8 +23,9 @@ export function connectionOptions<T>(y: Argv<T>) {
     .option('zk-root-path', { alias: 'zk_root_path', type: 'string', describe: 'cluster root path in ZooKeeper (env OPENMLDB_ZK_ROOT_PATH, default /openmldb)' })
     .option('openmldb-bin', { alias: 'openmldb_bin_path', type: 'string', describe: 'the openmldb binary (env OPENMLDB_BIN, else openmldb on PATH)' })
     .option('command-timeout', { type: 'number', default: 30, describe: 'seconds one run of the binary may take' })
-    .option('user', { type: 'string', default: 'root', describe: 'user for the HTTP Authorization header' })
-    .option('password', { type: 'string', default: '', describe: 'password for the HTTP Authorization header' });
+    .option('user', { type: 'string', describe: 'user for the HTTP Authorization header (env OPENMLDB_USER, default root)' })
+    .option('password-file', { type: 'string', describe: 'file holding the password (first line); the safe way to pass it' })
+    .option('password', { type: 'string', describe: 'password (visible in ps and shell history: prefer OPENMLDB_PASSWORD or --password-file)' });
 }
 
 function onPath(name: string): string | undefined {
@@ -44,8 +46,9 @@ export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.Pro
   }
   const zkRootPath = String(argv['zk-root-path'] ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb').trim();
   if (!zkRootPath.startsWith('/')) throw new UsageError(`--zk_root_path must start with '/' (got '${zkRootPath}')`);
-  const bin = String(argv['openmldb-bin'] ?? env['OPENMLDB_BIN'] ?? onPath('openmldb') ?? '');
-  if (bin === '') throw new UsageError('no openmldb binary: pass --openmldb_bin_path=PATH or set OPENMLDB_BIN');
+  const given = argv['openmldb-bin'] ?? (env['OPENMLDB_BIN'] || undefined);
+  const bin = given === undefined ? onPath('openmldb') : String(given);
+  if (bin === undefined || bin === '') throw new BinaryMissing('openmldb', 'is not on PATH (nor given by --openmldb_bin_path or OPENMLDB_BIN)');
   const timeout = Number(argv['command-timeout'] ?? 30);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--command-timeout must be a positive number of seconds (got ${String(argv['command-timeout'])})`);
   return {
@@ -53,19 +56,40 @@ export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.Pro
     zkRootPath,
     bin,
     commandTimeoutMs: timeout * 1000,
-    user: String(argv['user'] ?? 'root'),
-    password: String(argv['password'] ?? ''),
+    user: String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')),
+    password: passwordOf(argv, env),
   };
 }
 
-/** The binary exists and is executable (checked before anything runs). */
+/**
+ * The HTTP password: --password-file (its first line), else --password, else
+ * OPENMLDB_PASSWORD, else empty. A file or the environment keeps it out of `ps` and
+ * shell history; giving both flags is a mistake worth stopping for.
+ */
+function passwordOf(argv: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
+  const file = argv['password-file'];
+  if (file !== undefined) {
+    if (argv['password'] !== undefined) throw new UsageError('give --password or --password-file, not both');
+    let text: string;
+    try {
+      text = readFileSync(String(file), 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read --password-file ${String(file)} (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path and its permissions`);
+    }
+    return text.split(/\r?\n/)[0] ?? '';
+  }
+  if (argv['password'] !== undefined) return String(argv['password']);
+  return env['OPENMLDB_PASSWORD'] ?? '';
+}
+
+/** Why the binary cannot be run (checked before anything runs), as it completes "openmldb binary PATH ..."; undefined when it can. */
 export function binaryProblem(bin: string): string | undefined {
-  if (!existsSync(bin)) return `openmldb binary not found at ${bin}: pass --openmldb_bin_path or set OPENMLDB_BIN`;
-  if (statSync(bin).isDirectory()) return `${bin} is a directory, not the openmldb binary`;
+  if (!existsSync(bin)) return 'does not exist';
+  if (statSync(bin).isDirectory()) return 'is a directory, not the openmldb binary';
   try {
     accessSync(bin, constants.X_OK);
   } catch {
-    return `openmldb binary ${bin} is not executable (chmod +x it)`;
+    return 'is not executable (chmod +x it)';
   }
   return undefined;
 }

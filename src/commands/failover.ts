@@ -1,11 +1,13 @@
 // `openmldb-recover failover [status|on|off]`: read or switch auto_failover.
 import type { Argv } from 'yargs';
+import { CommandError, unreachableFrom } from '../cluster/errors.js';
 import { clearJournal, journalPath, readJournal } from '../safety/journal.js';
 import { clusterKey } from '../safety/state-dir.js';
 import { renderFailover, runFailover, type FailoverAction } from '../workflow/failover.js';
 import { createProgress } from '../workflow/progress.js';
 import { connect } from './common.js';
 import { connectionOptions } from './config.js';
+import { EXIT } from './exit-codes.js';
 import { type CliCommand, dryRunOption, outputOptions, retriesOf } from './run.js';
 import { openRunSafety, stateDirOf } from './safety.js';
 
@@ -42,6 +44,15 @@ export const failoverCommand: CliCommand = {
       progress.stop();
       process.stdout.write(argv['json'] === true ? `${JSON.stringify(r, null, 2)}\n` : `${renderFailover(r)}\n`);
       return r.exitCode;
+    } catch (err) {
+      // The nameserver answered the switch with a refusal: not done (1). Not reaching it
+      // at all is exit 3, like every other command.
+      if (err instanceof CommandError && err.command.startsWith('confset') && unreachableFrom(err) === undefined) {
+        progress.stop();
+        process.stderr.write(`openmldb-recover: auto_failover NOT switched: ${err.message.split('\n')[0] ?? ''}\n`);
+        return EXIT.notRecovered;
+      }
+      throw err;
     } finally {
       progress.stop();
       safety?.release();

@@ -10,7 +10,7 @@
  * kTableUndefined ...`, returned as a row: the caller must check tid/pid.
  */
 import { ParseError } from './errors.js';
-import { findFailure, type FailureKind } from './messages.js';
+import { findFailure, findLoggedFailure, type FailureKind } from './messages.js';
 import { tryParseTable } from './table.js';
 import { Cells, compact } from './typed.js';
 
@@ -60,7 +60,7 @@ const REQUIRED = ['tid', 'pid', 'offset', 'mode', 'state'];
 export function parseGetTableStatus(text: string): GetTableStatusResult {
   const command = 'gettablestatus';
   const table = tryParseTable(text, { command });
-  const failure = findFailure(table === undefined ? text : table.before.join('\n'));
+  const failure = table === undefined ? (findFailure(text) ?? findLoggedFailure(text)) : findFailure(table.before.join('\n'));
   if (table === undefined && failure === undefined) {
     throw new ParseError(command, text, 'no table found (expected a header line followed by a dash line)');
   }

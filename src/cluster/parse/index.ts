@@ -1,6 +1,6 @@
 /** Output parsers for the `openmldb` binary (ns_client, tablet client, sql_client). */
 export { ParseError, CommandFailedError, excerpt } from './errors.js';
-export { splitLines, isNoiseLine, isPromptLine, isShellLine, nsLeaderOf, resultLines } from './lines.js';
+export { splitLines, isNoiseLine, isPromptLine, isShellLine, logMessageOf, logMessages, nsLeaderOf, resultLines } from './lines.js';
 export {
   parseTable,
   tryParseTable,
@@ -17,6 +17,7 @@ export {
   classifyResult,
   classifyFailureLine,
   findFailure,
+  findLoggedFailure,
   isTransient,
   MUTATING_COMMANDS,
   type MutatingCommand,

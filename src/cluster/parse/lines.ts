@@ -20,6 +20,24 @@ export function isNoiseLine(line: string): boolean {
   return GLOG.test(line) || GLOG_NOTICE.test(line) || ZK_LOG.test(line);
 }
 
+/**
+ * The message of a glog line (the text after `file.cc:123] `), else undefined. Log lines
+ * are kept out of tables and results, but an error can arrive only inside one (a wrapper
+ * that merges stderr, a version that logs instead of printing): classifiers read these
+ * messages last, after the plain output.
+ */
+export function logMessageOf(line: string): string | undefined {
+  const m = GLOG.exec(line);
+  return m === null ? undefined : line.slice(m[0].length).trim();
+}
+
+/** The messages of every glog line in `text`, in order. */
+export function logMessages(text: string): string[] {
+  return splitLines(text)
+    .map(logMessageOf)
+    .filter((m): m is string => m !== undefined && m !== '');
+}
+
 /** A prompt line as seen in transcripts: `> cmd`, `>cmd`, `127.0.0.1:6527 db> cmd`. */
 export function isPromptLine(line: string): boolean {
   return /^\s*>/.test(line) || /^[\w.:-]+(?: [\w-]+)? ?>(?: |$)/.test(line);

@@ -5,7 +5,7 @@
  * failure, and text that is neither a known success nor a known failure is `unknown`
  * (never success).
  */
-import { resultLines } from './lines.js';
+import { logMessages, resultLines } from './lines.js';
 
 export type MutatingCommand =
   | 'updatetablealive'
@@ -53,6 +53,10 @@ export type FailureKind =
   | 'op_state'
   /** brpc transport error (`[E111]Fail to connect ...`, `[E1008]Reached timeout=...`) or an empty `error msg:`. */
   | 'rpc'
+  /** The server refused the credential (`[E1004]Fail to authenticate`, HTTP 401/403). */
+  | 'auth'
+  /** An HTTP answer that is not OpenMLDB's (404 unknown method, 400 rejected body...): wrong address or version. */
+  | 'http'
   /** CLI-side argument rejection: `Bad format`, `Invalid args...`, `unsupported cmd`. */
   | 'bad_format'
   /** ZooKeeper / client start-up failures: `zk client init failed`, `get leader failed`, ... */
@@ -128,6 +132,7 @@ const KINDS: ReadonlyArray<readonly [FailureKind, RegExp]> = [
   ['invalid_parameter', /^(?:invalid parameter|invalid value|cannot found key\b.*)$/i],
   ['create_op_failed', /create op failed/i],
   ['op_state', /op status is not/i],
+  ['auth', /\[E1004\]|Fail to authenticate/i],
   ['rpc', /\[E\d+\]|Fail to connect|Reached timeout|Connection refused|Connection reset/],
   [
     'zk',
@@ -188,6 +193,20 @@ export function findFailure(text: string): CommandFailure | undefined {
 }
 
 /**
+ * A failure carried only by a glog line's message (`W0508 ... ns_client.cc:88] nameserver
+ * is not leader`), classified by its content. Only a specific reason or an explicit
+ * `error msg:` counts: a log line merely saying "failed" is not the command's result.
+ * Callers ask this last, when the plain output holds neither a result nor a failure.
+ */
+export function findLoggedFailure(text: string): CommandFailure | undefined {
+  for (const message of logMessages(text)) {
+    const failure = classifyFailureLine(message);
+    if (failure !== undefined && (failure.kind !== 'failed' || /error msg:/.test(message))) return failure;
+  }
+  return undefined;
+}
+
+/**
  * Classify the output of a mutating command. `ns leader:` lines, log noise and prompt
  * lines are ignored. Success requires that every remaining line is the command's success
  * text (a transcript may hold several invocations); any failure line wins; any other
@@ -197,9 +216,9 @@ export function classifyResult(command: MutatingCommand, text: string): CommandR
   const lines = resultLines(text).map((l) => l.trim());
   const failure = findFailure(text);
   if (failure !== undefined) return failure;
-  if (lines.length === 0) return { ok: false, kind: 'unknown', message: 'no output', transient: false };
+  if (lines.length === 0) return findLoggedFailure(text) ?? { ok: false, kind: 'unknown', message: 'no output', transient: false };
   const isSuccess = SUCCESS[command];
   const stray = lines.find((l) => !isSuccess(l));
-  if (stray !== undefined) return { ok: false, kind: 'unknown', message: stray, line: stray, transient: false };
+  if (stray !== undefined) return findLoggedFailure(text) ?? { ok: false, kind: 'unknown', message: stray, line: stray, transient: false };
   return { ok: true, message: lines[0] as string };
 }

@@ -4,7 +4,7 @@
  * by name, and convert cells with errors that point at the offending row.
  */
 import { CommandFailedError, ParseError } from './errors.js';
-import { findFailure } from './messages.js';
+import { findFailure, findLoggedFailure } from './messages.js';
 import { tryParseTable, type ParsedTable, type TableOptions, type TableRow } from './table.js';
 
 export interface ReadOptions extends TableOptions {
@@ -20,7 +20,7 @@ export function readTable(text: string, options: ReadOptions): ParsedTable {
   const { command } = options;
   const table = tryParseTable(text, options);
   if (table === undefined) {
-    const failure = findFailure(text);
+    const failure = findFailure(text) ?? findLoggedFailure(text);
     if (failure !== undefined) {
       throw new CommandFailedError(command, text, failure.kind, failure.message, failure.transient);
     }
