@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// `openmldb-recover`: registers the commands (src/commands/<name>.ts) and maps errors to
-// one line and an exit code; nothing else.
+// `openmldb-recover`: registers the commands (src/commands/<name>.ts) with their examples,
+// the options every command shares (--config, --verbose), shell completion, and maps
+// errors to one line and an exit code; nothing else.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { changeLeaderCommand } from '../commands/change-leader.js';
 import { explain } from '../commands/common.js';
+import { readConfigFile } from '../commands/config-file.js';
 import { EXIT, UsageError } from '../commands/exit-codes.js';
 import { failoverCommand } from '../commands/failover.js';
+import { historyCommand } from '../commands/history.js';
 import { offlineEndpointCommand } from '../commands/offline-endpoint.js';
 import { opsCommand } from '../commands/ops.js';
 import { recoverEndpointCommand } from '../commands/recover-endpoint.js';
@@ -14,6 +17,7 @@ import { recoverTableCommand } from '../commands/recover-table.js';
 import { defaultCommand, recoverCommand } from '../commands/recover.js';
 import type { CliCommand } from '../commands/run.js';
 import { statusCommand } from '../commands/status.js';
+import { VERSION } from '../commands/version.js';
 
 const COMMANDS: CliCommand[] = [
   recoverCommand,
@@ -24,31 +28,48 @@ const COMMANDS: CliCommand[] = [
   changeLeaderCommand,
   failoverCommand,
   opsCommand,
+  historyCommand,
   defaultCommand,
 ];
+
+const EPILOGUE = `Exit codes: 0 done (or healthy), 1 not done (or unhealthy; the report says why), 2 usage error or refused (nothing changed), 3 cluster unreachable or binary missing, 4 another run holds the cluster lock, 130/143 SIGINT/SIGTERM.
+Connection settings also come from OPENMLDB_ZK_CLUSTER, OPENMLDB_ZK_ROOT_PATH, OPENMLDB_BIN, OPENMLDB_USER, OPENMLDB_PASSWORD, and --config FILE.`;
 
 async function main(): Promise<number> {
   let code: number = EXIT.ok;
   let cli = yargs(hideBin(process.argv))
     .scriptName('openmldb-recover')
-    .usage('$0 <command> [options]\n\nBrings an OpenMLDB cluster back to a fully served state.');
+    .usage('$0 <command> [options]\n\nBrings an OpenMLDB cluster back to a fully served state.')
+    .option('verbose', { type: 'boolean', default: false, global: true, describe: 'print every command and RPC sent, with its output, on stderr' })
+    .config('config', 'JSON file of option values, e.g. {"zk_cluster": "zk1:2181", "zk_root_path": "/openmldb"} (flags and OPENMLDB_* variables win)', (path) =>
+      readConfigFile(path),
+    );
   for (const c of COMMANDS) {
     cli = cli.command({
       command: c.command,
       describe: c.describe,
-      builder: c.builder,
+      builder: (y) => c.examples.reduce((acc, [example, what]) => acc.example(example, what), c.builder(y)).epilogue(EPILOGUE),
       handler: async (argv) => {
         code = await c.handler(argv as Record<string, unknown>);
       },
     });
   }
   await cli
+    .completion('completion', 'print a bash/zsh completion script: openmldb-recover completion >> ~/.bashrc')
+    .example('$0 status --zk_cluster=zk1:2181 --zk_root_path=/openmldb', 'is every partition served? (exit 0 yes, 1 no, 3 unreachable)')
+    .example('$0 recover --config /etc/openmldb-recover.json', 'recover after a full restart, connection settings from a file')
+    .example('$0 history show last', 'what the last run did: its commands, their output, the plan, the report')
+    .epilogue(EPILOGUE)
     .strict()
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      // yargs' own complaints (and a --config file it could not use, which it wraps in a
+      // YError) are usage errors; anything a command threw keeps its class.
+      if (err === undefined || err === null || err.name === 'YError') throw new UsageError(err?.message ?? msg);
+      throw err;
     })
     .help()
-    .version()
+    .version(VERSION)
+    .wrap(Math.min(120, process.stdout.columns || 100))
     .parseAsync();
   return code;
 }

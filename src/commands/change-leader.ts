@@ -16,6 +16,10 @@ function builder(y: Argv) {
 export const changeLeaderCommand: CliCommand = {
   command: 'change-leader <table> <pid>',
   describe: "move a partition's leadership: changeleader, wait its op, verify the new leader serves",
+  examples: [
+    ['$0 change-leader demo_db.t1 0', 'let the nameserver pick the follower with the most data'],
+    ['$0 change-leader demo_db.t1 0 --to 10.0.0.12:9527', 'make that follower the leader of partition 0'],
+  ],
   builder,
   handler: async (argv) => {
     const { db, name } = parseTableName(argv['table']);

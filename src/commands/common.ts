@@ -7,6 +7,7 @@ import { binaryProblem, type ConnectionConfig, resolveConnection } from './confi
 import { JournalError } from '../safety/journal.js';
 import { LockHeld } from '../safety/lock.js';
 import { EXIT, Refused, UsageError } from './exit-codes.js';
+import { attachVerbose } from './verbose.js';
 
 export function connect(argv: Record<string, unknown>): { client: OpenMLDBClient; config: ConnectionConfig } {
   const config = resolveConnection(argv);
@@ -20,6 +21,7 @@ export function connect(argv: Record<string, unknown>): { client: OpenMLDBClient
     user: config.user,
     password: config.password,
   });
+  if (argv['verbose'] === true) attachVerbose(client.log, config);
   return { client, config };
 }
 

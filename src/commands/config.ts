@@ -15,6 +15,8 @@ export interface ConnectionConfig {
   /** HTTP credential: user and password (any value works with skip_grant_tables=true). */
   user: string;
   password: string;
+  /** Where the password came from (for the run record; never the value). */
+  passwordFrom: 'none' | 'option' | 'file' | 'env';
 }
 
 export function connectionOptions<T>(y: Argv<T>) {
@@ -57,7 +59,7 @@ export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.Pro
     bin,
     commandTimeoutMs: timeout * 1000,
     user: String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')),
-    password: passwordOf(argv, env),
+    ...passwordOf(argv, env),
   };
 }
 
@@ -66,7 +68,7 @@ export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.Pro
  * OPENMLDB_PASSWORD, else empty. A file or the environment keeps it out of `ps` and
  * shell history; giving both flags is a mistake worth stopping for.
  */
-function passwordOf(argv: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
+function passwordOf(argv: Record<string, unknown>, env: NodeJS.ProcessEnv): Pick<ConnectionConfig, 'password' | 'passwordFrom'> {
   const file = argv['password-file'];
   if (file !== undefined) {
     if (argv['password'] !== undefined) throw new UsageError('give --password or --password-file, not both');
@@ -76,10 +78,11 @@ function passwordOf(argv: Record<string, unknown>, env: NodeJS.ProcessEnv): stri
     } catch (err) {
       throw new UsageError(`cannot read --password-file ${String(file)} (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path and its permissions`);
     }
-    return text.split(/\r?\n/)[0] ?? '';
+    return { password: text.split(/\r?\n/)[0] ?? '', passwordFrom: 'file' };
   }
-  if (argv['password'] !== undefined) return String(argv['password']);
-  return env['OPENMLDB_PASSWORD'] ?? '';
+  if (argv['password'] !== undefined) return { password: String(argv['password']), passwordFrom: 'option' };
+  const fromEnv = env['OPENMLDB_PASSWORD'];
+  return fromEnv !== undefined && fromEnv !== '' ? { password: fromEnv, passwordFrom: 'env' } : { password: '', passwordFrom: 'none' };
 }
 
 /** Why the binary cannot be run (checked before anything runs), as it completes "openmldb binary PATH ..."; undefined when it can. */

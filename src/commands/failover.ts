@@ -4,32 +4,46 @@ import { CommandError, unreachableFrom } from '../cluster/errors.js';
 import { clearJournal, journalPath, readJournal } from '../safety/journal.js';
 import { clusterKey } from '../safety/state-dir.js';
 import { renderFailover, runFailover, type FailoverAction } from '../workflow/failover.js';
-import { createProgress } from '../workflow/progress.js';
 import { connect } from './common.js';
 import { connectionOptions } from './config.js';
 import { EXIT } from './exit-codes.js';
-import { type CliCommand, dryRunOption, outputOptions, retriesOf } from './run.js';
+import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
+import { type CliCommand, dryRunOption, outputOptions, progressFor, retriesOf } from './run.js';
 import { openRunSafety, stateDirOf } from './safety.js';
 
 function builder(y: Argv) {
   return dryRunOption(outputOptions(connectionOptions(y)))
     .positional('action', { choices: ['status', 'on', 'off'], default: 'status', describe: 'status reads it (the default); on/off switch it' })
     .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
-    .option('state-dir', { type: 'string', describe: 'lock and run journal (default $XDG_STATE_HOME/openmldb-recover)' });
+    .option('state-dir', { type: 'string', describe: 'lock, run journal and run records (default $XDG_STATE_HOME/openmldb-recover)' })
+    .option('keep-runs', { type: 'number', default: DEFAULT_KEEP_RUNS, describe: 'run records kept in the state directory (see history)' });
 }
 
 export const failoverCommand: CliCommand = {
   command: 'failover [action]',
   describe: 'read auto_failover (status, the default) or switch it (on, off)',
+  examples: [
+    ['$0 failover', 'print auto_failover (read-only)'],
+    ['$0 failover off', 'switch it off before manual maintenance (recorded: see history)'],
+    ['$0 failover on --dry-run', 'say what would change, change nothing'],
+  ],
   builder,
   handler: async (argv) => {
     const action = (argv['action'] ?? 'status') as FailoverAction;
     const dryRun = argv['dry-run'] === true;
     const retries = retriesOf(argv);
     const { client, config } = connect(argv);
-    const progress = createProgress({ quiet: argv['quiet'] === true });
-    // A switch is a mutating run: it waits for no one, but never races a running recovery.
-    const safety = action === 'status' || dryRun ? undefined : openRunSafety(argv, config, `failover ${action}`, progress);
+    // A switch (and its dry run) is recorded like every mutating run; reading it is not.
+    const recording = action === 'status' ? undefined : Recording.start(argv, config, client, `failover-${action}`, dryRun, progressFor(argv));
+    const progress = recording?.progress ?? progressFor(argv);
+    let safety: ReturnType<typeof openRunSafety> | undefined;
+    try {
+      // A switch is a mutating run: it waits for no one, but never races a running recovery.
+      safety = action === 'status' || dryRun ? undefined : openRunSafety(argv, config, `failover ${action}`, progress);
+    } catch (err) {
+      recording?.fail(err);
+      throw err;
+    }
     try {
       const r = await runFailover(client, action, { dryRun, retries, progress });
       if (safety && r.ok) {
@@ -42,6 +56,7 @@ export const failoverCommand: CliCommand = {
         }
       }
       progress.stop();
+      recording?.finishWith(r, r.exitCode);
       process.stdout.write(argv['json'] === true ? `${JSON.stringify(r, null, 2)}\n` : `${renderFailover(r)}\n`);
       return r.exitCode;
     } catch (err) {
@@ -49,9 +64,12 @@ export const failoverCommand: CliCommand = {
       // at all is exit 3, like every other command.
       if (err instanceof CommandError && err.command.startsWith('confset') && unreachableFrom(err) === undefined) {
         progress.stop();
-        process.stderr.write(`openmldb-recover: auto_failover NOT switched: ${err.message.split('\n')[0] ?? ''}\n`);
+        const line = `auto_failover NOT switched: ${err.message.split('\n')[0] ?? ''}`;
+        recording?.record?.end(EXIT.notRecovered, line);
+        process.stderr.write(`openmldb-recover: ${line}\n`);
         return EXIT.notRecovered;
       }
+      recording?.fail(err);
       throw err;
     } finally {
       progress.stop();

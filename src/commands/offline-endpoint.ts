@@ -31,6 +31,10 @@ function builder(y: Argv) {
 export const offlineEndpointCommand: CliCommand = {
   command: 'offline-endpoint <endpoint>',
   describe: 'take a tablet that is down out of service: offlineendpoint, wait its ops, retry failed partitions, verify',
+  examples: [
+    ['$0 offline-endpoint 10.0.0.13:9527', 'after that tablet died with auto_failover off'],
+    ['$0 offline-endpoint 10.0.0.13:9527 --dry-run', 'print the runbook commands it would run'],
+  ],
   builder,
   handler: async (argv) => {
     const concurrency = endpointConcurrency(argv['concurrency']);

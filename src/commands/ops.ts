@@ -4,11 +4,10 @@ import type { Argv } from 'yargs';
 import type { OpStatus } from '../cluster/types.js';
 import { Interrupt } from '../workflow/interrupt.js';
 import { type OpsQuery, renderOps, runOps } from '../workflow/ops.js';
-import { createProgress } from '../workflow/progress.js';
 import { connect, positive } from './common.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from './exit-codes.js';
-import { type CliCommand, outputOptions, parsePid, parseTableName, retriesOf } from './run.js';
+import { type CliCommand, outputOptions, parsePid, parseTableName, progressFor, retriesOf } from './run.js';
 
 const STATUSES = ['kInited', 'kDoing', 'kDone', 'kFailed', 'kCanceled'] as const;
 
@@ -26,6 +25,11 @@ function builder(y: Argv) {
 export const opsCommand: CliCommand = {
   command: 'ops',
   describe: 'list the ops (showopstatus); --wait until none is running; read-only',
+  examples: [
+    ['$0 ops --status kDoing', 'the ops still running'],
+    ['$0 ops --wait --timeout 600', 'wait until no op is running (exit 1 on timeout or a failed op)'],
+    ['$0 ops --table demo_db.t1 --json', 'one table\'s ops, for scripts'],
+  ],
   builder,
   handler: async (argv) => {
     const q: OpsQuery = {};
@@ -41,7 +45,7 @@ export const opsCommand: CliCommand = {
     const timeoutMs = positive('timeout', argv['timeout'], false) * 1000;
     const retries = retriesOf(argv);
     const { client } = connect(argv);
-    const progress = createProgress({ quiet: argv['quiet'] === true });
+    const progress = progressFor(argv);
     const interrupt = new Interrupt((line) => progress.warn(line));
     interrupt.install();
     try {

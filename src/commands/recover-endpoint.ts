@@ -16,6 +16,10 @@ function builder(y: Argv) {
 export const recoverEndpointCommand: CliCommand = {
   command: 'recover-endpoint <endpoint>',
   describe: "bring a returned tablet's replicas back after offline-endpoint: recoverendpoint, wait, retry failed partitions, verify",
+  examples: [
+    ['$0 recover-endpoint 10.0.0.13:9527', 'once the tablet is back and kHealthy'],
+    ['$0 recover-endpoint 10.0.0.13:9527 --need-restore', 'full sync, and leaders move back to it'],
+  ],
   builder,
   handler: async (argv) => {
     const concurrency = endpointConcurrency(argv['concurrency']);

@@ -41,6 +41,11 @@ export function parseLeaders(values: unknown): Map<number, string> {
 export const recoverTableCommand: CliCommand = {
   command: 'recover-table <table>',
   describe: "the runbook's manual data recovery for one table, whether or not it looks served",
+  examples: [
+    ['$0 recover-table demo_db.t1', 'every partition of demo_db.t1, leader = the replica holding the most data'],
+    ['$0 recover-table demo_db.t1 --pid 3 --leader 3=10.0.0.12:9527', 'partition 3 only, with that leader'],
+    ['$0 recover-table demo_db.t1 --dry-run', 'print the runbook commands it would run'],
+  ],
   builder,
   handler: async (argv) => {
     const { db, name } = parseTableName(argv['table']);

@@ -10,6 +10,7 @@ import { type Procedure, type RecoverOptions, runRecover } from '../workflow/rec
 import { type Report, renderReport } from '../workflow/report.js';
 import { connect, positive } from './common.js';
 import { UsageError } from './exit-codes.js';
+import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { openRunSafety, readOnlyMemory } from './safety.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */
@@ -18,6 +19,8 @@ export interface CliCommand {
   describe: string | false;
   // yargs' builder types grow with every option added; the registry does not need them.
   builder: (y: Argv) => Argv<any>;
+  /** Shown under Examples in the command's --help: [command line, what it does]. */
+  examples: ReadonlyArray<readonly [string, string]>;
   handler: (argv: Record<string, unknown>) => Promise<number>;
 }
 
@@ -43,7 +46,13 @@ export function runOptions<T>(y: Argv<T>) {
     .option('load-timeout', { type: 'number', default: 600, describe: 'seconds a partition load may take' })
     .option('op-timeout', { type: 'number', default: 1800, describe: "seconds to wait for a partition's (or the command's) ops" })
     .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
-    .option('state-dir', { type: 'string', describe: 'lock and run journal (default $XDG_STATE_HOME/openmldb-recover)' });
+    .option('state-dir', { type: 'string', describe: 'lock, run journal and run records (default $XDG_STATE_HOME/openmldb-recover)' })
+    .option('keep-runs', { type: 'number', default: DEFAULT_KEEP_RUNS, describe: 'run records kept in the state directory (see history)' });
+}
+
+/** Progress for a command: plain lines under --verbose, so command output never fights a spinner. */
+export function progressFor(argv: Record<string, unknown>) {
+  return createProgress({ quiet: argv['quiet'] === true, plain: argv['verbose'] === true });
 }
 
 /** How many partitions recover/recover-table work on at once. */
@@ -107,10 +116,18 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
   const { client, config } = connect(argv);
   const json = argv['json'] === true;
   const dryRun = argv['dry-run'] === true;
-  const progress = createProgress({ quiet: argv['quiet'] === true });
+  // Every mutating run and every dry run leaves a record in the state directory (history).
+  const recording = Recording.start(argv, config, client, run.command, dryRun, progressFor(argv));
+  const progress = recording.progress;
   const interrupt = new Interrupt((line) => progress.warn(line));
-  // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
-  const safety = dryRun ? undefined : openRunSafety(argv, config, run.command, progress);
+  let safety: ReturnType<typeof openRunSafety> | undefined;
+  try {
+    // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
+    safety = dryRun ? undefined : openRunSafety(argv, config, run.command, progress);
+  } catch (err) {
+    recording.fail(err);
+    throw err;
+  }
   interrupt.install();
   try {
     const report = await runRecover(client, {
@@ -126,8 +143,12 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
       cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
     });
     progress.stop();
+    recording.finish(report);
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${renderText(report, run.headline?.(report))}\n`);
     return report.exitCode;
+  } catch (err) {
+    recording.fail(err);
+    throw err;
   } finally {
     progress.stop();
     interrupt.uninstall();

@@ -1,19 +1,56 @@
-// `openmldb-recover status`: the health verdict, read-only (exit 0 healthy, 1 not).
+// `openmldb-recover status`: the health verdict, read-only (exit 0 healthy, 1 not, 3 not
+// observed), for people, as JSON, or for Prometheus' textfile collector.
 import { renderStatus, runStatus } from '../workflow/status.js';
-import { connect, parseFilter } from './common.js';
+import { connect, explain, parseFilter } from './common.js';
 import { connectionOptions } from './config.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, UsageError } from './exit-codes.js';
+import { renderPrometheus, renderPrometheusDown } from './prometheus.js';
 import { type CliCommand, filterOptions, outputOptions } from './run.js';
+
+const FORMATS = ['text', 'json', 'prometheus'] as const;
+type Format = (typeof FORMATS)[number];
+
+function formatOf(argv: Record<string, unknown>): Format {
+  const format = argv['format'] as Format | undefined;
+  if (argv['json'] === true && format !== undefined && format !== 'json') throw new UsageError(`--json and --format ${format} disagree: give one`);
+  return argv['json'] === true ? 'json' : (format ?? 'text');
+}
 
 export const statusCommand: CliCommand = {
   command: 'status',
-  describe: 'health verdict per table and partition, read-only (exit 0 healthy, 1 not)',
-  builder: (y) => filterOptions(outputOptions(connectionOptions(y))),
+  describe: 'health verdict per table and partition, read-only (exit 0 healthy, 1 not, 3 unreachable)',
+  examples: [
+    ['$0 status', 'the verdict per table, and the problems found'],
+    ['$0 status --json --table demo_db.t1', 'one table, for scripts'],
+    ['$0 status --format prometheus > /var/lib/node_exporter/openmldb.prom.tmp && mv /var/lib/node_exporter/openmldb.prom.tmp /var/lib/node_exporter/openmldb.prom', 'for node_exporter\'s textfile collector (see the README for a cron line)'],
+  ],
+  builder: (y) =>
+    filterOptions(outputOptions(connectionOptions(y))).option('format', {
+      choices: FORMATS as unknown as string[],
+      describe: 'text (default), json (same as --json), or prometheus (text exposition format)',
+    }),
   handler: async (argv) => {
+    const format = formatOf(argv);
     const filter = parseFilter(argv['db'], argv['table']);
-    const { client } = connect(argv);
-    const report = await runStatus(client, filter);
-    process.stdout.write(argv['json'] === true ? `${JSON.stringify(report, null, 2)}\n` : `${renderStatus(report)}\n`);
-    return report.healthy ? EXIT.ok : EXIT.notRecovered;
+    try {
+      const { client, config } = connect(argv);
+      const report = await runStatus(client, filter);
+      const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
+      const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'prometheus' ? renderPrometheus(report, cluster) : `${renderStatus(report)}\n`;
+      process.stdout.write(text);
+      return report.healthy ? EXIT.ok : EXIT.notRecovered;
+    } catch (err) {
+      // For the textfile collector, "not observed" is a value too: up 0.
+      if (format === 'prometheus' && explain(err).code === EXIT.unreachable) process.stdout.write(renderPrometheusDown(labelsOf(argv)));
+      throw err;
+    }
   },
 };
+
+/** The cluster's labels as given, even when the connection could not be set up. */
+function labelsOf(argv: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env) {
+  return {
+    zkCluster: String(argv['zk-cluster'] ?? env['OPENMLDB_ZK_CLUSTER'] ?? ''),
+    zkRootPath: String(argv['zk-root-path'] ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb'),
+  };
+}

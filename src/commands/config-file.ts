@@ -1,0 +1,32 @@
+// `--config FILE`: option values from a JSON file (yargs' config support), e.g. the
+// connection settings and the defaults of a site. Precedence, highest first: flags, the
+// environment (OPENMLDB_*), the file, built-in defaults. yargs puts a file above the
+// environment, which this tool reads itself, so the file's values for options whose
+// variable is set are dropped here.
+import { readFileSync } from 'node:fs';
+import { UsageError } from './exit-codes.js';
+
+/** Environment variables and the option names (every spelling) they stand for. */
+const ENV_OPTIONS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['OPENMLDB_ZK_CLUSTER', ['zk-cluster', 'zk_cluster', 'zkCluster']],
+  ['OPENMLDB_ZK_ROOT_PATH', ['zk-root-path', 'zk_root_path', 'zkRootPath']],
+  ['OPENMLDB_BIN', ['openmldb-bin', 'openmldb_bin_path', 'openmldbBin']],
+  ['OPENMLDB_USER', ['user']],
+  ['OPENMLDB_PASSWORD', ['password', 'password-file', 'passwordFile']],
+];
+
+export function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    const why = err instanceof SyntaxError ? `not valid JSON (${err.message})` : ((err as NodeJS.ErrnoException).code ?? String(err));
+    throw new UsageError(`cannot read --config ${path}: ${why}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`--config ${path} must hold a JSON object of option names and values`);
+  const options = { ...(value as Record<string, unknown>) };
+  for (const [variable, names] of ENV_OPTIONS) {
+    if (env[variable] !== undefined && env[variable] !== '') for (const n of names) delete options[n];
+  }
+  return options;
+}

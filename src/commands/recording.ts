@@ -1,0 +1,103 @@
+// The command layer's side of the run record: a mutating run (or a dry run)
+// opens a record in the state directory, sends it every command the client runs and every
+// progress line, and closes it with the report or the error and the exit code. The engine
+// knows nothing of it.
+import type { OpenMLDBClient } from '../cluster/client.js';
+import { Redactor } from '../history/redact.js';
+import { RunRecord } from '../history/record.js';
+import type { Progress } from '../workflow/progress.js';
+import type { Report } from '../workflow/report.js';
+import { explain } from './common.js';
+import type { ConnectionConfig } from './config.js';
+import { stateDirOf } from './safety.js';
+import { VERSION } from './version.js';
+import { UsageError } from './exit-codes.js';
+
+export const DEFAULT_KEEP_RUNS = 100;
+
+/** The options as yargs resolved them (flags, environment, config file), one key per option. */
+export function recordedOptions(argv: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(argv)) {
+    // yargs repeats each option under its aliases and in camelCase; keep the kebab-case name.
+    if (k === '_' || k === '$0' || k.length === 1 || /[A-Z_]/.test(k) || v === undefined) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+export function keepRunsOf(argv: Record<string, unknown>): number {
+  const n = Number(argv['keep-runs'] ?? DEFAULT_KEEP_RUNS);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--keep-runs must be a whole number >= 1 (got ${String(argv['keep-runs'])})`);
+  return n;
+}
+
+export class Recording {
+  private constructor(
+    readonly record: RunRecord | undefined,
+    readonly progress: Progress,
+  ) {}
+
+  /**
+   * Open the record (a state directory that cannot be written is said once on stderr; the
+   * run goes on without a record) and route the client's commands and the progress into it.
+   */
+  static start(argv: Record<string, unknown>, config: ConnectionConfig, client: OpenMLDBClient, command: string, dryRun: boolean, progress: Progress): Recording {
+    const keep = keepRunsOf(argv);
+    let record: RunRecord | undefined;
+    try {
+      record = RunRecord.open({
+        stateDir: stateDirOf(argv),
+        command,
+        dryRun,
+        argv: process.argv.slice(2),
+        options: recordedOptions(argv),
+        cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
+        connection: { bin: config.bin, user: config.user, passwordFrom: config.passwordFrom },
+        version: VERSION,
+        keep,
+        redactor: new Redactor(config.user, config.password),
+      });
+      record.attach(client.log);
+    } catch (err) {
+      progress.warn(`no run record: ${(err as Error).message}`);
+    }
+    return new Recording(record, record ? recordingProgress(progress, record) : progress);
+  }
+
+  /** The run ended with a report. */
+  finish(report: Report): void {
+    this.record?.report(report);
+    this.record?.end(report.exitCode);
+  }
+
+  /** The run ended with another result (failover). */
+  finishWith(result: unknown, exitCode: number): void {
+    this.record?.result(result);
+    this.record?.end(exitCode);
+  }
+
+  /** The run stopped on an error: its line and exit code, as the operator sees them. */
+  fail(err: unknown): void {
+    const { line, code } = explain(err);
+    this.record?.end(code, line);
+  }
+}
+
+function recordingProgress(p: Progress, record: RunRecord): Progress {
+  return {
+    update: (t) => {
+      record.progress('step', t);
+      p.update(t);
+    },
+    info: (t) => {
+      record.progress('info', t);
+      p.info(t);
+    },
+    warn: (t) => {
+      record.progress('warn', t);
+      p.warn(t);
+    },
+    stop: () => p.stop(),
+  };
+}

@@ -1,0 +1,4 @@
+// The tool's version, from its package.json (two levels up from src/ and from dist/).
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -1,0 +1,33 @@
+// --config FILE: option values from JSON; flags, then OPENMLDB_* variables, win over it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readConfigFile } from '../../src/commands/config-file.js';
+import { UsageError } from '../../src/commands/exit-codes.js';
+
+describe('readConfigFile', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'openmldb-config-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  it('returns the options; drops those whose environment variable is set', () => {
+    const p = file('c.json', JSON.stringify({ zk_cluster: 'zk1:2181', 'zk-root-path': '/x', password: 'p', 'password-file': '/pw', concurrency: 2 }));
+    assert.deepEqual(readConfigFile(p, {}), { zk_cluster: 'zk1:2181', 'zk-root-path': '/x', password: 'p', 'password-file': '/pw', concurrency: 2 });
+    assert.deepEqual(readConfigFile(p, { OPENMLDB_ZK_CLUSTER: 'zk9:2181', OPENMLDB_PASSWORD: 's', OPENMLDB_ZK_ROOT_PATH: '' }), { 'zk-root-path': '/x', concurrency: 2 });
+  });
+
+  it('a missing file, bad JSON or a non-object is a usage error naming the file', () => {
+    assert.throws(() => readConfigFile(join(dir, 'nope.json'), {}), (e: unknown) => e instanceof UsageError && /nope\.json: ENOENT/.test(e.message));
+    assert.throws(() => readConfigFile(file('bad.json', '{zk'), {}), (e: unknown) => e instanceof UsageError && /not valid JSON/.test(e.message));
+    assert.throws(() => readConfigFile(file('arr.json', '[1]'), {}), (e: unknown) => e instanceof UsageError && /JSON object/.test(e.message));
+  });
+});

@@ -1,0 +1,150 @@
+// The conventions of the operator's shell: completion (yargs' own), examples in every
+// command's --help, --config FILE, NO_COLOR on a terminal, and `status --format prometheus`
+// read back with a real exposition-format parser.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import parsePrometheus, { type Family } from 'parse-prometheus-text-format';
+import { errorLines, parseJson } from '../helpers/report.js';
+import { RECOVER_BIN, type Sim, recoverCli, runNode, startSim } from '../helpers/sim.js';
+
+const COMMANDS = ['recover', 'status', 'recover-table', 'offline-endpoint', 'recover-endpoint', 'change-leader', 'failover', 'ops', 'history'];
+
+describe('shell conventions', () => {
+  let sim: Sim;
+  before(async () => {
+    sim = await startSim(['--no-system-tables', '--scenario', 'healthy', '--tables', '1', '--partitions', '2']);
+  });
+  after(() => sim.down());
+
+  it('completion: a bash/zsh script, and completions of commands and options', async () => {
+    const script = await runNode(RECOVER_BIN, ['completion']);
+    assert.equal(script.code, 0, script.stderr);
+    assert.match(script.stdout, /###-begin-openmldb-recover-completions-###/);
+    assert.match(script.stdout, /--get-yargs-completions/);
+    const commands = await runNode(RECOVER_BIN, ['--get-yargs-completions', 'openmldb-recover', 'rec']);
+    for (const c of ['recover', 'recover-table', 'recover-endpoint']) assert.match(commands.stdout, new RegExp(`^${c}$`, 'm'));
+    const options = await runNode(RECOVER_BIN, ['--get-yargs-completions', 'openmldb-recover', 'status', '--']);
+    for (const o of ['--format', '--zk-cluster', '--password-file', '--config', '--verbose']) assert.match(options.stdout, new RegExp(`^${o}$`, 'm'));
+  });
+
+  it('every command has examples in its --help, and the exit codes', async () => {
+    for (const c of COMMANDS) {
+      const h = await runNode(RECOVER_BIN, [c, '--help']);
+      assert.equal(h.code, 0, `${c}: ${h.stderr}`);
+      assert.match(h.stdout, new RegExp(`Examples:\\n {2}openmldb-recover ${c}\\b`), c);
+      assert.match(h.stdout, /Exit codes: 0 done/, c);
+      assert.match(h.stdout, /--config/, c);
+    }
+    const top = await runNode(RECOVER_BIN, ['--help']);
+    assert.match(top.stdout, /completion\s+print a bash\/zsh completion script/);
+    assert.match(top.stdout, /history \[action\] \[id\]/);
+  });
+
+  it('--config: connection settings and defaults from a file; flags and OPENMLDB_* win over it', async () => {
+    const file = join(sim.dir, 'openmldb-recover.json');
+    const { zkCluster, zkRootPath, bin } = sim.info;
+    writeFileSync(file, JSON.stringify({ zk_cluster: zkCluster, zk_root_path: zkRootPath, openmldb_bin_path: bin, format: 'json' }));
+    const noEnv = { OPENMLDB_ZK_CLUSTER: '', OPENMLDB_ZK_ROOT_PATH: '', OPENMLDB_BIN: '' };
+    // the file alone: settings, and a default (--format json)
+    const fromFile = await recoverCli(sim, ['status', '--config', file], noEnv);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.equal(parseJson<{ healthy: boolean }>(fromFile).healthy, true);
+    // a flag beats the file
+    assert.match((await recoverCli(sim, ['status', '--config', file, '--format', 'text'], noEnv)).stdout, /^cluster HEALTHY/);
+    // the environment beats the file
+    const env = await recoverCli(sim, ['status', '--config', file], { ...noEnv, OPENMLDB_ZK_ROOT_PATH: '/from_env' });
+    assert.equal(env.code, 3);
+    assert.match(errorLines(env.stderr)[0] ?? '', /\/from_env/);
+    // mistakes in the file are usage errors, one line
+    const unknown = join(sim.dir, 'unknown.json');
+    writeFileSync(unknown, JSON.stringify({ zk_cluster: zkCluster, concurency: 2 }));
+    const bad = join(sim.dir, 'bad.json');
+    writeFileSync(bad, '{"zk_cluster": ');
+    for (const [f, msg] of [
+      [unknown, /Unknown argument: concurency/],
+      [bad, /cannot read --config \S+bad\.json: not valid JSON/],
+      [join(sim.dir, 'missing.json'), /cannot read --config \S+missing\.json: ENOENT/],
+    ] as const) {
+      const r = await recoverCli(sim, ['status', '--config', f]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(errorLines(r.stderr).length, 1);
+      assert.match(r.stderr, msg);
+    }
+  });
+
+  it('status --format prometheus: valid exposition text; up 0 (and exit 3) when the cluster is not seen', async () => {
+    const r = await recoverCli(sim, ['status', '--format', 'prometheus']);
+    assert.equal(r.code, 0, r.stderr);
+    const families = new Map<string, Family>(parsePrometheus(r.stdout).map((f) => [f.name, f]));
+    const value = (name: string, labels: Record<string, string> = {}) => {
+      const f = families.get(name);
+      assert.ok(f, `${name} in\n${r.stdout}`);
+      assert.equal(f.type, 'GAUGE');
+      assert.ok(f.help.length > 0);
+      const sample = f.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+      assert.ok(sample, `${name} ${JSON.stringify(labels)}`);
+      assert.equal(sample.labels?.['zk_cluster'], sim.info.zkCluster);
+      assert.equal(sample.labels?.['zk_root_path'], '/openmldb');
+      const n = Number(sample.value);
+      assert.ok(Number.isFinite(n), `${name} = ${sample.value}`);
+      return n;
+    };
+    assert.equal(value('openmldb_recover_up'), 1);
+    assert.equal(value('openmldb_recover_cluster_healthy'), 1);
+    assert.equal(value('openmldb_recover_partitions', { verdict: 'healthy' }), 2);
+    assert.equal(value('openmldb_recover_partitions', { verdict: 'unhealthy' }), 0);
+    assert.equal(value('openmldb_recover_tablets', { state: 'healthy' }), 3);
+    assert.equal(value('openmldb_recover_auto_failover'), 1);
+    const observed = value('openmldb_recover_observation_timestamp_seconds');
+    assert.ok(Math.abs(observed - Date.now() / 1000) < 120, `observation time ${observed}`);
+
+    // one tablet down: unhealthy partitions, still exit-code 1 and up 1
+    const tablet = sim.info.tablets[0]?.endpoint as string;
+    await sim.ctl('tablet', { endpoint: tablet, action: 'stop' });
+    try {
+      const down = await recoverCli(sim, ['status', '--format', 'prometheus']);
+      assert.equal(down.code, 1, down.stderr);
+      const f = new Map(parsePrometheus(down.stdout).map((x) => [x.name, x]));
+      assert.equal(f.get('openmldb_recover_cluster_healthy')?.metrics[0]?.value, '0');
+      assert.equal(f.get('openmldb_recover_partitions')?.metrics.find((m) => m.labels?.['verdict'] === 'unhealthy')?.value, '2');
+    } finally {
+      await sim.ctl('tablet', { endpoint: tablet, action: 'start' });
+    }
+
+    const gone = await recoverCli(sim, ['status', '--format', 'prometheus'], { OPENMLDB_ZK_ROOT_PATH: '/nowhere' });
+    assert.equal(gone.code, 3);
+    const g = new Map(parsePrometheus(gone.stdout).map((x) => [x.name, x]));
+    assert.equal(g.get('openmldb_recover_up')?.metrics[0]?.value, '0');
+    assert.equal(g.get('openmldb_recover_up')?.metrics[0]?.labels?.['zk_root_path'], '/nowhere');
+    assert.equal(g.has('openmldb_recover_cluster_healthy'), false, 'no verdict about a cluster not seen');
+    const both = await recoverCli(sim, ['status', '--json', '--format', 'prometheus']);
+    assert.equal(both.code, 2);
+  });
+
+  // A real terminal through util-linux `script` (a pty sized with stty): the spinner is
+  // coloured, and NO_COLOR takes every colour code away.
+  const scriptBin = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
+  it('NO_COLOR on a terminal: no colour codes at all', { skip: scriptBin === undefined ? 'util-linux script is not installed' : false }, async () => {
+    const run = promisify(execFile);
+    const onTerminal = async (extra: Record<string, string>) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, ...sim.env, XDG_STATE_HOME: sim.stateHome, TERM: 'xterm', ...extra };
+      delete env['CI']; // ora stays still under CI
+      delete env['FORCE_COLOR'];
+      if (extra['NO_COLOR'] === undefined) delete env['NO_COLOR'];
+      const cmd = `stty cols 120 rows 40; '${process.execPath}' '${RECOVER_BIN}' recover --dry-run`;
+      const r = await run(scriptBin as string, ['-qec', cmd, '/dev/null'], { env, timeout: 60000 });
+      return r.stdout;
+    };
+    const colour = /\x1b\[(?:3[0-9]|9[0-7]|38;[0-9;]+)m/;
+    const coloured = await onTerminal({});
+    assert.match(coloured, /observing the cluster/);
+    assert.match(coloured, colour);
+    const plain = await onTerminal({ NO_COLOR: '1' });
+    assert.match(plain, /observing the cluster/);
+    assert.doesNotMatch(plain, /\x1b\[[0-9;]*m/);
+  });
+});
