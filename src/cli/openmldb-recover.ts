@@ -2,7 +2,7 @@
 // `openmldb-recover`: registers the commands (src/commands/<name>.ts) with their examples,
 // the options every command shares (--config, --verbose), shell completion, and maps
 // errors to one line and an exit code; nothing else.
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { changeLeaderCommand } from '../commands/change-leader.js';
 import { explain } from '../commands/common.js';
@@ -35,20 +35,40 @@ const COMMANDS: CliCommand[] = [
 const EPILOGUE = `Exit codes: 0 done (or healthy), 1 not done (or unhealthy; the report says why), 2 usage error or refused (nothing changed), 3 cluster unreachable or binary missing, 4 another run holds the cluster lock, 130/143 SIGINT/SIGTERM.
 Connection settings also come from OPENMLDB_ZK_CLUSTER, OPENMLDB_ZK_ROOT_PATH, OPENMLDB_BIN, OPENMLDB_USER, OPENMLDB_PASSWORD, and --config FILE.`;
 
+/** The option names (every spelling) a yargs instance knows; yargs has no typed accessor for them. */
+function optionNames(y: Argv<unknown>): Set<string> {
+  const options = (y as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions();
+  return new Set([...Object.keys(options.key), ...Object.values(options.alias).flat()]);
+}
+
+/** Every option of every command, for telling a typo in --config from another command's option. */
+function allOptionNames(): Set<string> {
+  const all = new Set<string>(['config', 'verbose']);
+  for (const c of COMMANDS) for (const n of optionNames(c.builder(yargs([])))) all.add(n);
+  return all;
+}
+
 async function main(): Promise<number> {
   let code: number = EXIT.ok;
+  // The options of the command being run, known once its builder ran: a --config file
+  // gives it only the keys it has options for.
+  let commandOptions: Set<string> | undefined;
   let cli = yargs(hideBin(process.argv))
     .scriptName('openmldb-recover')
     .usage('$0 <command> [options]\n\nBrings an OpenMLDB cluster back to a fully served state.')
     .option('verbose', { type: 'boolean', default: false, global: true, describe: 'print every command and RPC sent, with its output, on stderr' })
     .config('config', 'JSON file of option values, e.g. {"zk_cluster": "zk1:2181", "zk_root_path": "/openmldb"} (flags and OPENMLDB_* variables win)', (path) =>
-      readConfigFile(path),
+      readConfigFile(path, process.env, { all: allOptionNames(), ...(commandOptions ? { command: commandOptions } : {}) }),
     );
   for (const c of COMMANDS) {
     cli = cli.command({
       command: c.command,
       describe: c.describe,
-      builder: (y) => c.examples.reduce((acc, [example, what]) => acc.example(example, what), c.builder(y)).epilogue(EPILOGUE),
+      builder: (y) => {
+        const built = c.examples.reduce((acc, [example, what]) => acc.example(example, what), c.builder(y)).epilogue(EPILOGUE);
+        commandOptions = optionNames(built);
+        return built;
+      },
       handler: async (argv) => {
         code = await c.handler(argv as Record<string, unknown>);
       },

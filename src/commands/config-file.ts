@@ -2,7 +2,8 @@
 // connection settings and the defaults of a site. Precedence, highest first: flags, the
 // environment (OPENMLDB_*), the file, built-in defaults. yargs puts a file above the
 // environment, which this tool reads itself, so the file's values for options whose
-// variable is set are dropped here.
+// variable is set are dropped here. One file serves every command: each takes the keys
+// it has options for; a key no command knows is a mistake (a usage error).
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit-codes.js';
 
@@ -15,7 +16,14 @@ const ENV_OPTIONS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['OPENMLDB_PASSWORD', ['password', 'password-file', 'passwordFile']],
 ];
 
-export function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+export interface ConfigScope {
+  /** Option names (every spelling) of the command being run; undefined: keep every key. */
+  command?: ReadonlySet<string>;
+  /** Option names of every command, to tell a typo from another command's option. */
+  all?: ReadonlySet<string>;
+}
+
+export function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, scope: ConfigScope = {}): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
@@ -25,8 +33,11 @@ export function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`--config ${path} must hold a JSON object of option names and values`);
   const options = { ...(value as Record<string, unknown>) };
+  const unknown = scope.all ? Object.keys(options).filter((k) => !scope.all?.has(k)) : [];
+  if (unknown.length > 0) throw new UsageError(`--config ${path}: no command has an option ${unknown.map((k) => `'${k}'`).join(', ')}: check the spelling (see --help)`);
   for (const [variable, names] of ENV_OPTIONS) {
     if (env[variable] !== undefined && env[variable] !== '') for (const n of names) delete options[n];
   }
+  if (scope.command) for (const k of Object.keys(options)) if (!scope.command.has(k)) delete options[k];
   return options;
 }

@@ -25,6 +25,13 @@ describe('readConfigFile', () => {
     assert.deepEqual(readConfigFile(p, { OPENMLDB_ZK_CLUSTER: 'zk9:2181', OPENMLDB_PASSWORD: 's', OPENMLDB_ZK_ROOT_PATH: '' }), { 'zk-root-path': '/x', concurrency: 2 });
   });
 
+  it("keeps the keys the command has options for; a key no command knows is a usage error", () => {
+    const p = file('site.json', JSON.stringify({ zk_cluster: 'zk1:2181', concurrency: 8 }));
+    const all = new Set(['zk_cluster', 'zk-cluster', 'concurrency']);
+    assert.deepEqual(readConfigFile(p, {}, { all, command: new Set(['zk-cluster', 'zk_cluster']) }), { zk_cluster: 'zk1:2181' });
+    assert.throws(() => readConfigFile(p, {}, { all: new Set(['zk_cluster']) }), (e: unknown) => e instanceof UsageError && /no command has an option 'concurrency'/.test(e.message));
+  });
+
   it('a missing file, bad JSON or a non-object is a usage error naming the file', () => {
     assert.throws(() => readConfigFile(join(dir, 'nope.json'), {}), (e: unknown) => e instanceof UsageError && /nope\.json: ENOENT/.test(e.message));
     assert.throws(() => readConfigFile(file('bad.json', '{zk'), {}), (e: unknown) => e instanceof UsageError && /not valid JSON/.test(e.message));
