@@ -21,9 +21,10 @@ function startRecover(sim: Sim, args: string[] = []): { child: ChildProcess; don
   return { child, done };
 }
 
+/** Locks and journals in the state directory (runs/ holds the run records, kept by design). */
 const stateFiles = (sim: Sim) => {
   const dir = join(sim.stateHome, 'openmldb-recover');
-  return existsSync(dir) ? readdirSync(dir) : [];
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f !== 'runs') : [];
 };
 /** The lock and the journal; the evidence record stays while partitions are not served. */
 const lockAndJournal = (sim: Sim) => stateFiles(sim).filter((f) => !f.endsWith('.evidence.json'));
