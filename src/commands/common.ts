@@ -11,6 +11,11 @@ import { attachVerbose } from './verbose.js';
 
 export function connect(argv: Record<string, unknown>): { client: OpenMLDBClient; config: ConnectionConfig } {
   const config = resolveConnection(argv);
+  return { client: openClient(config, argv), config };
+}
+
+/** The client for resolved settings: the binary checked first, --verbose attached. */
+export function openClient(config: ConnectionConfig, argv: Record<string, unknown>): OpenMLDBClient {
   const problem = binaryProblem(config.bin);
   if (problem !== undefined) throw new BinaryMissing(config.bin, problem);
   const client = new OpenMLDBClient({
@@ -22,7 +27,7 @@ export function connect(argv: Record<string, unknown>): { client: OpenMLDBClient
     password: config.password,
   });
   if (argv['verbose'] === true) attachVerbose(client.log, config);
-  return { client, config };
+  return client;
 }
 
 const NAME = /^[A-Za-z0-9_$-]+$/;

@@ -4,8 +4,9 @@ import { CommandError, unreachableFrom } from '../cluster/errors.js';
 import { clearJournal, journalPath, readJournal } from '../safety/journal.js';
 import { clusterKey } from '../safety/state-dir.js';
 import { renderFailover, runFailover, type FailoverAction } from '../workflow/failover.js';
-import { connect } from './common.js';
-import { connectionOptions } from './config.js';
+import type { OpenMLDBClient } from '../cluster/client.js';
+import { openClient } from './common.js';
+import { connectionOptions, resolveConnection } from './config.js';
 import { EXIT } from './exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type CliCommand, dryRunOption, outputOptions, progressFor, retriesOf } from './run.js';
@@ -32,12 +33,15 @@ export const failoverCommand: CliCommand = {
     const action = (argv['action'] ?? 'status') as FailoverAction;
     const dryRun = argv['dry-run'] === true;
     const retries = retriesOf(argv);
-    const { client, config } = connect(argv);
+    const config = resolveConnection(argv);
     // A switch (and its dry run) is recorded like every mutating run; reading it is not.
-    const recording = action === 'status' ? undefined : Recording.start(argv, config, client, `failover-${action}`, dryRun, progressFor(argv));
+    const recording = action === 'status' ? undefined : Recording.start(argv, config, `failover-${action}`, dryRun, progressFor(argv));
     const progress = recording?.progress ?? progressFor(argv);
+    let client: OpenMLDBClient;
     let safety: ReturnType<typeof openRunSafety> | undefined;
     try {
+      client = openClient(config, argv);
+      recording?.attach(client);
       // A switch is a mutating run: it waits for no one, but never races a running recovery.
       safety = action === 'status' || dryRun ? undefined : openRunSafety(argv, config, `failover ${action}`, progress);
     } catch (err) {

@@ -42,7 +42,7 @@ export class Recording {
    * Open the record (a state directory that cannot be written is said once on stderr; the
    * run goes on without a record) and route the client's commands and the progress into it.
    */
-  static start(argv: Record<string, unknown>, config: ConnectionConfig, client: OpenMLDBClient, command: string, dryRun: boolean, progress: Progress): Recording {
+  static start(argv: Record<string, unknown>, config: ConnectionConfig, command: string, dryRun: boolean, progress: Progress): Recording {
     const keep = keepRunsOf(argv);
     let record: RunRecord | undefined;
     try {
@@ -58,11 +58,15 @@ export class Recording {
         keep,
         redactor: new Redactor(config.user, config.password),
       });
-      record.attach(client.log);
     } catch (err) {
       progress.warn(`no run record: ${(err as Error).message}`);
     }
     return new Recording(record, record ? recordingProgress(progress, record) : progress);
+  }
+
+  /** Record every command and RPC the client sends from now on. */
+  attach(client: OpenMLDBClient): void {
+    this.record?.attach(client.log);
   }
 
   /** The run ended with a report. */

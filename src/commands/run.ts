@@ -8,7 +8,9 @@ import type { PlanOptions } from '../workflow/plan.js';
 import { createProgress } from '../workflow/progress.js';
 import { type Procedure, type RecoverOptions, runRecover } from '../workflow/recover.js';
 import { type Report, renderReport } from '../workflow/report.js';
-import { connect, positive } from './common.js';
+import type { OpenMLDBClient } from '../cluster/client.js';
+import { openClient, positive } from './common.js';
+import { resolveConnection } from './config.js';
 import { UsageError } from './exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { openRunSafety, readOnlyMemory } from './safety.js';
@@ -113,15 +115,19 @@ export interface ProcedureRun {
 
 /** Run one mutating command through the engine; print its report; resolve to the exit code. */
 export async function runProcedureCommand(argv: Record<string, unknown>, run: ProcedureRun): Promise<number> {
-  const { client, config } = connect(argv);
+  const config = resolveConnection(argv);
   const json = argv['json'] === true;
   const dryRun = argv['dry-run'] === true;
-  // Every mutating run and every dry run leaves a record in the state directory (history).
-  const recording = Recording.start(argv, config, client, run.command, dryRun, progressFor(argv));
+  // Every mutating run and every dry run leaves a record in the state directory (history),
+  // also one that stops at once (binary missing, lock held).
+  const recording = Recording.start(argv, config, run.command, dryRun, progressFor(argv));
   const progress = recording.progress;
   const interrupt = new Interrupt((line) => progress.warn(line));
+  let client: OpenMLDBClient;
   let safety: ReturnType<typeof openRunSafety> | undefined;
   try {
+    client = openClient(config, argv);
+    recording.attach(client);
     // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
     safety = dryRun ? undefined : openRunSafety(argv, config, run.command, progress);
   } catch (err) {

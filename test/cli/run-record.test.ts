@@ -103,24 +103,27 @@ describe('run records and history', () => {
     );
   });
 
-  it('a run that cannot reach the cluster is recorded with its error and exit 3', async () => {
+  it('a run that cannot reach the cluster, or finds no binary, is recorded with its error and exit 3', async () => {
     const r = await cli(['recover', '--quiet', '--retries', '0', `--password=${FLAG_SECRET}`], { OPENMLDB_ZK_ROOT_PATH: '/wrong_root' });
     assert.equal(r.code, 3, r.stderr);
     const show = await cli(['history', 'show', 'last']);
     assert.match(show.stdout, /openmldb-recover recover --quiet --retries 0 --password=\[redacted\]/);
     assert.match(show.stdout, /ended \S+ \S+: exit 3 after \d+\.\ds: no nameserver is registered at \S+\/wrong_root/);
     assert.match((await cli(['history'])).stdout, /recover\s+3 .*no nameserver is registered/);
+    const noBinary = await cli(['recover-table', 'demo_db.t0', '--quiet'], { OPENMLDB_BIN: join(sim.dir, 'no-such-openmldb') });
+    assert.equal(noBinary.code, 3, noBinary.stderr);
+    assert.match((await cli(['history', 'show', 'last'])).stdout, /ended \S+ \S+: exit 3 after \d+\.\ds: openmldb binary \S+no-such-openmldb does not exist/);
   });
 
   it('keeps the newest --keep-runs records; an unknown id is a usage error', async () => {
-    assert.equal(parseJson<RunSummary[]>(await cli(['history', '--json'])).length, 3);
+    assert.equal(parseJson<RunSummary[]>(await cli(['history', '--json'])).length, 4);
     const r = await cli(['recover', '--quiet', '--keep-runs', '2']);
     assert.equal(r.code, 0, r.stderr);
     const runs = parseJson<RunSummary[]>(await cli(['history', '--json']));
     assert.deepEqual(
       runs.map((x) => [x.command, x.exitCode]),
       [
-        ['recover', 3],
+        ['recover-table', 3],
         ['recover', 0],
       ],
     );
