@@ -110,6 +110,21 @@ describe('exit 3 for every way the cluster is out of reach', () => {
     });
   }
 
+  it('every other command that talks to the cluster exits 3 the same way', async () => {
+    for (const args of [
+      ['ops'],
+      ['failover'],
+      ['failover', 'off', '--retries', '0'],
+      ['change-leader', 'demo_db.t0', '0', '--retries', '0', '--quiet'],
+      ['offline-endpoint', tablet, '--retries', '0', '--quiet'],
+      ['recover-endpoint', tablet, '--retries', '0', '--quiet'],
+    ]) {
+      const r = await recoverCli(sim, args, { OPENMLDB_ZK_ROOT_PATH: '/no_such_root' });
+      assert.equal(r.code, 3, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+      assert.match(errorLines(r.stderr)[0] ?? '', /no nameserver is registered/, args.join(' '));
+    }
+  });
+
   it('changed nothing, and the cluster is still fully served', async () => {
     assert.deepEqual(await sim.mutations(), []);
     assert.equal((await recoverCli(sim, ['status'])).code, 0);
