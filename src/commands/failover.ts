@@ -45,6 +45,7 @@ export const failoverCommand: CliCommand = {
       // A switch is a mutating run: it waits for no one, but never races a running recovery.
       safety = action === 'status' || dryRun ? undefined : openRunSafety(argv, config, `failover ${action}`, progress);
     } catch (err) {
+      progress.stop(); // a spinner left running would keep the process alive
       recording?.fail(err);
       throw err;
     }
@@ -69,7 +70,7 @@ export const failoverCommand: CliCommand = {
       if (err instanceof CommandError && err.command.startsWith('confset') && unreachableFrom(err) === undefined) {
         progress.stop();
         const line = `auto_failover NOT switched: ${err.message.split('\n')[0] ?? ''}`;
-        recording?.record?.end(EXIT.notRecovered, line);
+        recording?.stopped(EXIT.notRecovered, line);
         process.stderr.write(`openmldb-recover: ${line}\n`);
         return EXIT.notRecovered;
       }

@@ -81,6 +81,11 @@ export class Recording {
     this.record?.end(exitCode);
   }
 
+  /** The run stopped with this exit code and line, as the operator sees them. */
+  stopped(exitCode: number, line: string): void {
+    this.record?.end(exitCode, line);
+  }
+
   /** The run stopped on an error: its line and exit code, as the operator sees them. */
   fail(err: unknown): void {
     const { line, code } = explain(err);

@@ -131,6 +131,7 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
     // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
     safety = dryRun ? undefined : openRunSafety(argv, config, run.command, progress);
   } catch (err) {
+    progress.stop(); // a spinner left running would keep the process alive
     recording.fail(err);
     throw err;
   }

@@ -131,12 +131,12 @@ describe('shell conventions', () => {
   const scriptBin = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
   it('NO_COLOR on a terminal: no colour codes at all', { skip: scriptBin === undefined ? 'util-linux script is not installed' : false }, async () => {
     const run = promisify(execFile);
-    const onTerminal = async (extra: Record<string, string>) => {
+    const onTerminal = async (extra: Record<string, string>, args = 'recover --dry-run') => {
       const env: NodeJS.ProcessEnv = { ...process.env, ...sim.env, XDG_STATE_HOME: sim.stateHome, TERM: 'xterm', ...extra };
       delete env['CI']; // ora stays still under CI
       delete env['FORCE_COLOR'];
       if (extra['NO_COLOR'] === undefined) delete env['NO_COLOR'];
-      const cmd = `stty cols 120 rows 40; '${process.execPath}' '${RECOVER_BIN}' recover --dry-run`;
+      const cmd = `stty cols 120 rows 40; '${process.execPath}' '${RECOVER_BIN}' ${args}; echo "exit=$?"`;
       const r = await run(scriptBin as string, ['-qec', cmd, '/dev/null'], { env, timeout: 60000 });
       return r.stdout;
     };
@@ -147,5 +147,8 @@ describe('shell conventions', () => {
     const plain = await onTerminal({ NO_COLOR: '1' });
     assert.match(plain, /observing the cluster/);
     assert.doesNotMatch(plain, /\x1b\[[0-9;]*m/);
+    // a run that stops before it starts does not leave the spinner holding the process
+    const stopped = await onTerminal({ OPENMLDB_BIN: '/nonexistent/openmldb' }, 'recover');
+    assert.match(stopped, /openmldb binary \/nonexistent\/openmldb does not exist[^]*exit=3/);
   });
 });
