@@ -32,6 +32,7 @@ const COMMANDS: CliCommand[] = [
   defaultCommand,
 ];
 
+/** Under every command's help (the top level shows the default command's, so it is there too). */
 const EPILOGUE = `Exit codes: 0 done (or healthy), 1 not done (or unhealthy; the report says why), 2 usage error or refused (nothing changed), 3 cluster unreachable or binary missing, 4 another run holds the cluster lock, 130/143 SIGINT/SIGTERM.
 Connection settings also come from OPENMLDB_ZK_CLUSTER, OPENMLDB_ZK_ROOT_PATH, OPENMLDB_BIN, OPENMLDB_USER, OPENMLDB_PASSWORD, and --config FILE.`;
 
@@ -79,7 +80,6 @@ async function main(): Promise<number> {
     .example('$0 status --zk_cluster=zk1:2181 --zk_root_path=/openmldb', 'is every partition served? (exit 0 yes, 1 no, 3 unreachable)')
     .example('$0 recover --config /etc/openmldb-recover.json', 'recover after a full restart, connection settings from a file')
     .example('$0 history show last', 'what the last run did: its commands, their output, the plan, the report')
-    .epilogue(EPILOGUE)
     .strict()
     .fail((msg, err) => {
       // yargs' own complaints (and a --config file it could not use, which it wraps in a
