@@ -137,7 +137,7 @@ describe('shell conventions', () => {
       delete env['FORCE_COLOR'];
       if (extra['NO_COLOR'] === undefined) delete env['NO_COLOR'];
       const cmd = `stty cols 120 rows 40; '${process.execPath}' '${RECOVER_BIN}' ${args}; echo "exit=$?"`;
-      const r = await run(scriptBin as string, ['-qec', cmd, '/dev/null'], { env, timeout: 60000 });
+      const r = await run(scriptBin as string, ['-qec', cmd, '/dev/null'], { env, timeout: 180000 });
       return r.stdout;
     };
     const colour = /\x1b\[(?:3[0-9]|9[0-7]|38;[0-9;]+)m/;
