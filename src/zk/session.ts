@@ -1,0 +1,218 @@
+// One ZooKeeper session, with promises instead of callbacks: what the simulator, the
+// stand-in binary and the tool's cluster lock share. Built on node-zookeeper-client (pure
+// JavaScript: no native build, nothing fetched at install time). The library never says
+// "unreachable" by itself (it retries the host list forever), so `connect` bounds the
+// wait, as OpenMLDB's ZkClient::Init waits at most the session timeout.
+import { EventEmitter } from 'node:events';
+import zookeeper from 'node-zookeeper-client';
+
+/** How a node lives: persistent, or gone with the session that created it. */
+export type NodeMode = 'persistent' | 'ephemeral' | 'ephemeral-sequential';
+
+const MODES: Record<NodeMode, number> = {
+  persistent: zookeeper.CreateMode.PERSISTENT,
+  ephemeral: zookeeper.CreateMode.EPHEMERAL,
+  'ephemeral-sequential': zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+};
+
+/** ZooKeeper's error codes that callers act on. */
+export type ZkErrorCode = 'NO_NODE' | 'NODE_EXISTS' | 'NOT_EMPTY' | 'BAD_VERSION' | 'NO_AUTH' | 'CONNECTION_LOSS' | 'SESSION_EXPIRED' | 'OTHER';
+
+const CODES: Record<number, ZkErrorCode> = { [-101]: 'NO_NODE', [-110]: 'NODE_EXISTS', [-111]: 'NOT_EMPTY', [-103]: 'BAD_VERSION', [-102]: 'NO_AUTH', [-4]: 'CONNECTION_LOSS', [-112]: 'SESSION_EXPIRED' };
+
+export class ZkError extends Error {
+  override readonly name = 'ZkError';
+  constructor(
+    readonly code: ZkErrorCode,
+    readonly op: string,
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`ZooKeeper ${op} ${path} failed: ${detail}`);
+  }
+}
+
+/** No ZooKeeper server answered within the bound. */
+export class ZkUnreachable extends Error {
+  override readonly name = 'ZkUnreachable';
+  constructor(
+    readonly hosts: string,
+    readonly waitedMs: number,
+  ) {
+    super(`no ZooKeeper server at ${hosts} answered within ${Math.round(waitedMs)} ms`);
+  }
+}
+
+function toZkError(err: unknown, op: string, path: string): ZkError {
+  const e = err as { getCode?: () => number; message?: string };
+  const numeric = typeof e.getCode === 'function' ? e.getCode() : undefined;
+  const code = numeric !== undefined ? (CODES[numeric] ?? 'OTHER') : 'OTHER';
+  return new ZkError(code, op, path, e.message ?? String(err));
+}
+
+export interface SessionOptions {
+  /** Requested session timeout; the server bounds it (2..20 ticks by default). */
+  sessionTimeoutMs: number;
+  /** How long `connect` waits for a server; default: the session timeout. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Events: `disconnected` (the connection dropped; the session may still live),
+ * `connected` (again), `expired` (the session is gone, with its ephemeral nodes; this
+ * object is dead: open a new one).
+ */
+export class ZkSession extends EventEmitter {
+  private closed = false;
+
+  private constructor(
+    private readonly client: zookeeper.Client,
+    readonly hosts: string,
+  ) {
+    super();
+    client.on('disconnected', () => this.emit('disconnected'));
+    client.on('connected', () => this.emit('connected'));
+    client.on('expired', () => {
+      this.closed = true;
+      client.close();
+      this.emit('expired');
+    });
+  }
+
+  /** Open a session; rejects with ZkUnreachable when no server answers in time. */
+  static connect(hosts: string, options: SessionOptions): Promise<ZkSession> {
+    const waitMs = options.connectTimeoutMs ?? options.sessionTimeoutMs;
+    // spinDelay: pause between two hosts of the list; retries: of one request after a loss.
+    const client = zookeeper.createClient(hosts, { sessionTimeout: options.sessionTimeoutMs, spinDelay: 100, retries: 0 });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.removeAllListeners();
+        client.close();
+        reject(new ZkUnreachable(hosts, waitMs));
+      }, waitMs);
+      client.once('connected', () => {
+        clearTimeout(timer);
+        resolve(new ZkSession(client, hosts));
+      });
+      client.connect();
+    });
+  }
+
+  get sessionId(): string {
+    return this.client.getSessionId().toString('hex');
+  }
+
+  /** The timeout the server granted. */
+  get timeoutMs(): number {
+    return this.client.getSessionTimeout();
+  }
+
+  get connected(): boolean {
+    return !this.closed && this.client.getState() === zookeeper.State.SYNC_CONNECTED;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private call<T>(op: string, path: string, start: (done: (err: unknown, value?: T) => void) => void): Promise<T> {
+    if (this.closed) return Promise.reject(new ZkError('SESSION_EXPIRED', op, path, 'the session is closed'));
+    return new Promise((resolve, reject) => {
+      start((err, value) => (err ? reject(toZkError(err, op, path)) : resolve(value as T)));
+    });
+  }
+
+  /** Children's names, unsorted (as ZooKeeper returns them). */
+  children(path: string, watch?: () => void): Promise<string[]> {
+    return this.call('getChildren', path, (done) => {
+      if (watch) this.client.getChildren(path, () => watch(), (e, c) => done(e, c));
+      else this.client.getChildren(path, (e, c) => done(e, c));
+    });
+  }
+
+  /** A node's value as UTF-8, or undefined when there is no such node. */
+  async get(path: string, watch?: () => void): Promise<string | undefined> {
+    try {
+      const data = await this.call<Buffer | undefined>('getData', path, (done) => {
+        if (watch) this.client.getData(path, () => watch(), (e, d) => done(e, d));
+        else this.client.getData(path, (e, d) => done(e, d));
+      });
+      return data ? data.toString('utf8') : '';
+    } catch (err) {
+      if (err instanceof ZkError && err.code === 'NO_NODE') return undefined;
+      throw err;
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    const stat = await this.call<zookeeper.Stat | null>('exists', path, (done) => this.client.exists(path, (e, s) => done(e, s)));
+    return stat !== null && stat !== undefined;
+  }
+
+  /** Create a node; resolves to its path (with the sequence number, for sequential ones). */
+  create(path: string, value: string, mode: NodeMode = 'persistent'): Promise<string> {
+    return this.call('create', path, (done) => this.client.create(path, Buffer.from(value, 'utf8'), MODES[mode], (e, p) => done(e, p)));
+  }
+
+  /** Set a node's value; `version` makes it a compare-and-set. */
+  async set(path: string, value: string, version = -1): Promise<void> {
+    await this.call('setData', path, (done) => this.client.setData(path, Buffer.from(value, 'utf8'), version, (e) => done(e)));
+  }
+
+  /** Set a node's value, creating it (and its parents) when missing. */
+  async put(path: string, value: string): Promise<void> {
+    try {
+      await this.set(path, value);
+    } catch (err) {
+      if (!(err instanceof ZkError) || err.code !== 'NO_NODE') throw err;
+      await this.mkdirp(parentOf(path));
+      try {
+        await this.create(path, value);
+      } catch (e) {
+        if (!(e instanceof ZkError) || e.code !== 'NODE_EXISTS') throw e;
+        await this.set(path, value);
+      }
+    }
+  }
+
+  /** Remove a node; true if it was there. */
+  async remove(path: string, version = -1): Promise<boolean> {
+    try {
+      await this.call('delete', path, (done) => this.client.remove(path, version, (e) => done(e)));
+      return true;
+    } catch (err) {
+      if (err instanceof ZkError && err.code === 'NO_NODE') return false;
+      throw err;
+    }
+  }
+
+  /** Create a persistent path and any missing parents (empty values). */
+  async mkdirp(path: string): Promise<void> {
+    if (path === '/' || path === '') return;
+    await this.call('mkdirp', path, (done) => this.client.mkdirp(path, (e) => done(e)));
+  }
+
+  /** Close the session: its ephemeral nodes go at once. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      this.client.once('disconnected', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.client.close();
+    });
+  }
+}
+
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/** `a/b` joined under a root path, without doubled slashes. */
+export function zkJoin(root: string, ...parts: string[]): string {
+  return [root.replace(/\/+$/, ''), ...parts].join('/');
+}
