@@ -75,6 +75,12 @@ export const MUTATING_METHODS = new Set([
 
 const pad10 = (n: number) => String(n).padStart(10, '0');
 
+/** The election, when ZooKeeper runs it (zk-coordinator.ts). */
+export interface ElectionHost {
+  nameserverStarted(n: NameserverNode): void;
+  nameserverStopped(n: NameserverNode): void;
+}
+
 export class SimCluster extends EventEmitter {
   readonly options: SimOptions;
   readonly timing: SimTiming;
@@ -84,7 +90,13 @@ export class SimCluster extends EventEmitter {
   readonly opEngine: OpEngine;
   readonly ns: NameserverService;
 
-  autoFailover = true;
+  private autoFailoverValue = true;
+  /**
+   * With the simulator on ZooKeeper, the election is ZooKeeper's (zk-coordinator.ts): it
+   * is told of nameservers starting and stopping and calls takeLeadership/loseLeadership.
+   * Without, elect() stands in for it in process.
+   */
+  election: ElectionHost | undefined;
   /** The leader nameserver's metadata in memory (polled offsets included). */
   tables: TableMeta[] = [];
   /**
@@ -123,6 +135,17 @@ export class SimCluster extends EventEmitter {
 
   get dialect(): Dialect {
     return this.options.dialect;
+  }
+
+  /** `config/auto_failover`; every change is announced ('auto-failover') so ZooKeeper can hold it. */
+  get autoFailover(): boolean {
+    return this.autoFailoverValue;
+  }
+
+  set autoFailover(value: boolean) {
+    const changed = value !== this.autoFailoverValue;
+    this.autoFailoverValue = value;
+    if (changed) this.emit('auto-failover', value);
   }
 
   // ---- node identity -----------------------------------------------------------------
@@ -187,14 +210,28 @@ export class SimCluster extends EventEmitter {
       this.electionTimer = undefined;
       const now = this.candidate();
       if (!now) return;
-      this.leaderEndpoint = now.endpoint;
-      this.epoch++;
-      // The new leader loads the metadata from ZooKeeper (name_server_impl.cc RecoverTableInfo):
-      // flags as last written, offsets as last persisted, never what the old leader polled since.
-      this.tables = [...this.zkTables.values()].sort((a, b) => a.tid - b.tid).map(cloneTable);
-      this.opEngine.onLeaderChange();
-      this.emit('changed');
+      this.takeLeadership(now.endpoint, [...this.zkTables.values()]);
     }, this.timing.electionMs);
+  }
+
+  /**
+   * A nameserver won the election (OnLocked): it loads the metadata from ZooKeeper
+   * (name_server_impl.cc RecoverTableInfo): flags as last written, offsets as last
+   * persisted, never what the old leader polled since.
+   */
+  takeLeadership(endpoint: string, zkTables: TableMeta[]): void {
+    this.leaderEndpoint = endpoint;
+    this.epoch++;
+    this.tables = [...zkTables].sort((a, b) => a.tid - b.tid).map(cloneTable);
+    this.opEngine.onLeaderChange();
+    this.emit('changed');
+  }
+
+  /** The leader lost its election node (OnLostLock): it stops answering as leader. */
+  loseLeadership(endpoint: string): void {
+    if (this.leaderEndpoint !== endpoint) return;
+    this.leaderEndpoint = undefined;
+    this.emit('changed');
   }
 
   tabletViews(): Map<string, TabletView> {
@@ -220,7 +257,8 @@ export class SimCluster extends EventEmitter {
     }
     this.views.set(n.endpoint, view);
     this.emit('node', { kind: 'nameserver', endpoint: n.endpoint, running: true });
-    this.elect();
+    if (this.election) this.election.nameserverStarted(n);
+    else this.elect();
   }
 
   stopNameserver(endpoint: string): void {
@@ -229,7 +267,10 @@ export class SimCluster extends EventEmitter {
     n.running = false;
     this.views.delete(n.endpoint);
     this.emit('node', { kind: 'nameserver', endpoint: n.endpoint, running: false });
-    if (this.leaderEndpoint === n.endpoint || this.leaderEndpoint === undefined) this.elect();
+    if (this.election) {
+      this.loseLeadership(n.endpoint);
+      this.election.nameserverStopped(n);
+    } else if (this.leaderEndpoint === n.endpoint || this.leaderEndpoint === undefined) this.elect();
   }
 
   startTablet(endpoint: string): void {

@@ -11,12 +11,24 @@ import { ControlError, control } from './control.js';
 import { type ScenarioOptions, applyScenario, buildHealthy } from './scenarios.js';
 import type { Json } from './rpc.js';
 import { readBody, sendJson, SimServers } from './server.js';
+import { SimZooKeeper } from './zk-coordinator.js';
+
+/** Where the cluster keeps what OpenMLDB keeps in ZooKeeper. */
+export interface SimZooKeeperConfig {
+  /** `HOST:PORT[,HOST:PORT]` of a real ZooKeeper. */
+  address: string;
+  /** Started by `up --zookeeper start` (in DIR/zookeeper) and stopped by `down`. */
+  managed: boolean;
+}
 
 export interface SimInfo {
   pid: number;
   dir: string;
   controlPort: number;
   registryPort: number;
+  /** embedded: the private registry stands in for ZooKeeper; zookeeper: a real one. */
+  registry: 'embedded' | 'zookeeper';
+  zookeeper?: SimZooKeeperConfig;
   zkCluster: string;
   zkRootPath: string;
   bin: string;
@@ -37,7 +49,7 @@ function standInCommand(): string {
   return `"${process.execPath}" "${resolve(dirname(here), 'cli/openmldb.js')}"`;
 }
 
-export async function serve(dir: string, options: Partial<SimOptions>, scenario: ScenarioOptions): Promise<void> {
+export async function serve(dir: string, options: Partial<SimOptions>, scenario: ScenarioOptions, zookeeper?: SimZooKeeperConfig): Promise<void> {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   const log = (line: string) => appendFileSync(join(dir, 'daemon.log'), `${new Date().toISOString()} ${line}\n`);
   const cluster = new SimCluster(options);
@@ -45,6 +57,12 @@ export async function serve(dir: string, options: Partial<SimOptions>, scenario:
   await servers.bind(cluster.options.nameservers, cluster.options.tablets);
   for (const t of cluster.tablets()) cluster.startTablet(t.endpoint);
   buildHealthy(cluster, scenario);
+  let zk: SimZooKeeper | undefined;
+  if (zookeeper) {
+    zk = new SimZooKeeper(cluster, zookeeper.address, log);
+    await zk.attach();
+    log(`on ZooKeeper ${zookeeper.address}, root path ${cluster.options.rootPath}`);
+  }
   for (const n of cluster.nameservers) cluster.startNameserver(n.endpoint);
   cluster.startClocks();
   log(`cluster up: ${cluster.nameservers.length} nameservers, ${cluster.tablets().length} tablets; scenario ${scenario.scenario}`);
@@ -70,7 +88,7 @@ export async function serve(dir: string, options: Partial<SimOptions>, scenario:
     clearInterval(flushTimer);
     flushMutations();
     cluster.stopClocks();
-    void Promise.all([servers.closeAll(), new Promise<void>((r) => controlServer.close(() => r()))]).then(() => {
+    void Promise.all([servers.closeAll(), new Promise<void>((r) => controlServer.close(() => r())), zk?.close()]).then(() => {
       log('stopped');
       process.exit(0);
     });
@@ -94,14 +112,17 @@ export async function serve(dir: string, options: Partial<SimOptions>, scenario:
   const controlPort = (controlServer.address() as AddressInfo).port;
 
   const bin = join(dir, 'bin', 'openmldb');
-  writeFileSync(bin, `#!/bin/sh\n# Stand-in openmldb binary of this simulated cluster (dialect ${cluster.options.dialect}).\nOPENMLDB_SIM_DIALECT=${cluster.options.dialect} exec ${standInCommand()} "$@"\n`);
+  const registryEnv = zookeeper ? ' OPENMLDB_SIM_REGISTRY=zookeeper' : '';
+  writeFileSync(bin, `#!/bin/sh\n# Stand-in openmldb binary of this simulated cluster (dialect ${cluster.options.dialect}).\nOPENMLDB_SIM_DIALECT=${cluster.options.dialect}${registryEnv} exec ${standInCommand()} "$@"\n`);
   chmodSync(bin, 0o755);
   const info: SimInfo = {
     pid: process.pid,
     dir,
     controlPort,
     registryPort: servers.registry.port,
-    zkCluster: `127.0.0.1:${servers.registry.port}`,
+    registry: zookeeper ? 'zookeeper' : 'embedded',
+    ...(zookeeper ? { zookeeper } : {}),
+    zkCluster: zookeeper ? zookeeper.address : `127.0.0.1:${servers.registry.port}`,
     zkRootPath: cluster.options.rootPath,
     bin,
     dialect: cluster.options.dialect,

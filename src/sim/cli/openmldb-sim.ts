@@ -13,7 +13,8 @@ import { hideBin } from 'yargs/helpers';
 import type { CheckReport } from '../check.js';
 import { DEFAULT_OPTIONS, type SimOptions } from '../cluster.js';
 import { SimNotRunning, ctl, isAlive, readInfo } from '../client.js';
-import { serve } from '../daemon.js';
+import { type SimZooKeeperConfig, serve } from '../daemon.js';
+import { startZooKeeper, stopZooKeeperIn, zooKeeperProblem } from '../../zk/server.js';
 import { DEFAULT_TIMING, type Dialect } from '../model.js';
 import { DEFAULT_SCENARIO, SCENARIOS, type ScenarioName, type ScenarioOptions } from '../scenarios.js';
 
@@ -45,6 +46,8 @@ interface UpArgs {
   'status-poll-ms': number;
   'power-loss': boolean;
   'diverged-tails'?: number;
+  zookeeper?: string;
+  'zk-root-path': string;
 }
 
 function upOptions(y: Argv) {
@@ -70,6 +73,11 @@ function upOptions(y: Argv) {
     .option('heartbeat-timeout-ms', { type: 'number', default: DEFAULT_TIMING.heartbeatTimeoutMs })
     .option('status-poll-ms', { type: 'number', default: DEFAULT_TIMING.statusPollMs })
     .option('power-loss', { type: 'boolean', default: true, describe: 'full-restart scenarios: the machines lost power (unsynced binlog tails are gone); --no-power-loss for a clean stop' })
+    .option('zookeeper', {
+      type: 'string',
+      describe: "keep the cluster's ZooKeeper state in a real ZooKeeper: HOST:PORT[,HOST:PORT], or `start` for a private server in DIR/zookeeper (Debian's zookeeper package), stopped by down",
+    })
+    .option('zk-root-path', { type: 'string', default: DEFAULT_OPTIONS.rootPath, describe: 'the cluster root path in ZooKeeper' })
     .option('diverged-tails', { type: 'number', describe: 'full-restart-after-failover: partitions whose dead leader kept entries its followers never got (default: 0 or 1, by seed)' });
 }
 
@@ -78,8 +86,11 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
     if (!Number.isInteger(v) || v < (k === 'tables' ? 0 : 1)) throw new UsageError(`--${k} must be a whole number >= ${k === 'tables' ? 0 : 1} (got ${v})`);
   }
   if (!Number.isFinite(a.seed)) throw new UsageError(`--seed must be a number`);
+  const root = a['zk-root-path'];
+  if (!/^\/[A-Za-z0-9_.\/-]*[A-Za-z0-9_.-]$/.test(root) || root.includes('//')) throw new UsageError(`--zk-root-path must be an absolute path such as /openmldb (got '${root}')`);
   return {
     options: {
+      rootPath: root,
       dialect: a.dialect as Dialect,
       useName: a['use-name'],
       seed: a.seed,
@@ -111,15 +122,33 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
   };
 }
 
+/** `--zookeeper`: an address, or `start` for a private server in DIR/zookeeper. */
+async function zookeeperFor(a: UpArgs, dir: string): Promise<SimZooKeeperConfig | undefined> {
+  const z = a.zookeeper?.trim();
+  if (z === undefined || z === '') return undefined;
+  if (z === 'start') {
+    const problem = zooKeeperProblem();
+    if (problem) throw new UsageError(`--zookeeper start: ${problem}`);
+    const server = await startZooKeeper({ dir: join(dir, 'zookeeper'), detached: true });
+    return { address: server.address, managed: true };
+  }
+  for (const host of z.split(',')) {
+    if (!/^[A-Za-z0-9_.-]+:\d{1,5}$/.test(host)) throw new UsageError(`--zookeeper takes HOST:PORT[,HOST:PORT] or start (got '${host}')`);
+  }
+  return { address: z, managed: false };
+}
+
 async function up(a: UpArgs): Promise<void> {
   const dir = dirOf(a);
-  const config = toConfig(a);
+  const config: ReturnType<typeof toConfig> & { zookeeper?: SimZooKeeperConfig } = toConfig(a);
   mkdirSync(dir, { recursive: true });
   if (existsSync(join(dir, 'sim.json'))) {
     const info = readInfo(dir);
     if (isAlive(info.pid)) throw new UsageError(`a simulator already runs in ${dir} (pid ${info.pid}); stop it with: openmldb-sim down --dir ${dir}`);
   }
   for (const f of ['sim.json', 'env']) rmSync(join(dir, f), { force: true });
+  const zookeeper = await zookeeperFor(a, dir);
+  if (zookeeper) config.zookeeper = zookeeper;
   const out = openSync(join(dir, 'daemon.out'), 'w');
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'serve', '--dir', dir, '--config', JSON.stringify(config)], {
     detached: true,
@@ -134,13 +163,14 @@ async function up(a: UpArgs): Promise<void> {
     if (exited !== null || Date.now() > deadline) {
       const tail = existsSync(join(dir, 'daemon.out')) ? readFileSync(join(dir, 'daemon.out'), 'utf8').trim().split('\n').slice(-5).join('\n') : '';
       if (exited === null) child.kill('SIGKILL');
+      if (zookeeper?.managed) await stopZooKeeperIn(join(dir, 'zookeeper'));
       throw new Error(`the simulator did not start${tail ? `:\n${tail}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   const info = readInfo(dir);
   console.log(`openmldb-sim: ${config.scenario.scenario} cluster up in ${dir} (pid ${info.pid})`);
-  console.log(`  zk_cluster=${info.zkCluster} zk_root_path=${info.zkRootPath}`);
+  console.log(`  zk_cluster=${info.zkCluster} zk_root_path=${info.zkRootPath}${info.zookeeper ? ` (ZooKeeper${info.zookeeper.managed ? `, private server in ${join(dir, 'zookeeper')}` : ''})` : ' (embedded stand-in for ZooKeeper)'}`);
   console.log(`  nameservers: ${info.nameservers.map((n) => n.endpoint).join(', ')}`);
   console.log(`  tablets:     ${info.tablets.map((t) => t.endpoint).join(', ')}`);
   console.log(`  . ${join(dir, 'env')}   # sets OPENMLDB_ZK_CLUSTER, OPENMLDB_ZK_ROOT_PATH, OPENMLDB_BIN`);
@@ -158,6 +188,7 @@ async function down(dir: string): Promise<void> {
     while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     if (isAlive(info.pid)) process.kill(info.pid, 'SIGKILL');
   }
+  if (info.zookeeper?.managed) await stopZooKeeperIn(join(dir, 'zookeeper'));
   for (const f of ['sim.json', 'env']) rmSync(join(dir, f), { force: true });
   console.log(`openmldb-sim: stopped the simulator in ${dir}`);
 }
@@ -191,8 +222,8 @@ async function main(): Promise<void> {
       false,
       (y) => y.option('config', { type: 'string', demandOption: true }),
       async (a) => {
-        const cfg = JSON.parse(a.config) as { options: Partial<SimOptions>; scenario: ScenarioOptions };
-        await serve(dirOf(a), cfg.options, cfg.scenario);
+        const cfg = JSON.parse(a.config) as { options: Partial<SimOptions>; scenario: ScenarioOptions; zookeeper?: SimZooKeeperConfig };
+        await serve(dirOf(a), cfg.options, cfg.scenario, cfg.zookeeper);
       },
     )
     .command(

@@ -2,7 +2,7 @@
 // The stand-in `openmldb` binary of the simulated cluster (docs/architecture.md).
 //
 // A pure client, like the real one in its `ns_client`, `client` (tablet) and `sql_client`
-// roles: it reads the simulator's registry (the ZooKeeper stand-in) and calls the
+// roles: it reads ZooKeeper (or the embedded simulator's registry standing in for it) and calls the
 // nameserver / tablet brpc methods over HTTP+JSON, and prints what OpenMLDB's
 // src/cmd/openmldb.cc prints. Output dialect: env OPENMLDB_SIM_DIALECT = modern (default,
 // OpenMLDB HEAD / v0.9.x) or 2018 (the layouts of the 2018-era docs).
@@ -11,6 +11,7 @@
 import { Flags, parseFlags } from './openmldb/flags.js';
 import type { CliEnv } from './openmldb/ns-client.js';
 import { type Dialect, LineReader, println } from './openmldb/util.js';
+import { closeRegistries } from './openmldb/zk.js';
 
 function dialectFromEnv(): Dialect {
   return process.env['OPENMLDB_SIM_DIALECT'] === '2018' ? '2018' : 'modern';
@@ -23,8 +24,13 @@ function versionString(dialect: Dialect): string {
 }
 
 function finish(code: number): void {
-  // stdout/stderr writes to pipes and files are synchronous on Linux; flush anyway
-  process.stdout.write('', () => process.exit(code));
+  // ZooKeeper sessions are closed first, so the server forgets them now, not at their timeout.
+  void closeRegistries()
+    .catch(() => undefined)
+    .then(() => {
+      // stdout/stderr writes to pipes and files are synchronous on Linux; flush anyway
+      process.stdout.write('', () => process.exit(code));
+    });
 }
 
 async function main(argv: string[]): Promise<number> {

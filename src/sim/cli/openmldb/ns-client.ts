@@ -25,7 +25,7 @@ import {
   strField,
   yieldNow,
 } from './util.js';
-import { RegistryClient } from './zk.js';
+import { type Registry, openRegistry } from './zk.js';
 
 const UINT32_MAX = 4294967295;
 /** `openmldb::client::INVALID_PID`. */
@@ -67,7 +67,7 @@ export class NsClient {
 interface NsSession {
   env: CliEnv;
   client: NsClient;
-  zk: RegistryClient | undefined;
+  zk: Registry | undefined;
   realEpMap: Map<string, string>;
 }
 
@@ -748,13 +748,13 @@ export async function startNsClient(env: CliEnv): Promise<void> {
 
   let endpoint = '';
   let realEndpoint = '';
-  let zk: RegistryClient | undefined;
+  let zk: Registry | undefined;
   const realEpMap = new Map<string, string>();
   const zkCluster = flags.str('zk_cluster');
   const root = flags.str('zk_root_path');
   if (zkCluster !== '') {
     // the pre-v0.6 client had a hard-coded 1000 ms session timeout
-    zk = new RegistryClient(zkCluster, modern ? flags.num('zk_session_timeout') : 1000);
+    zk = openRegistry(zkCluster, modern ? flags.num('zk_session_timeout') : 1000);
     if (!(await zk.init())) {
       println('zk client init failed');
       return;

@@ -23,7 +23,7 @@ import {
   println,
   strField,
 } from './util.js';
-import { RegistryClient } from './zk.js';
+import { type Registry, openRegistry } from './zk.js';
 import { INTERNAL_DBS } from '../../../openmldb/internal-dbs.js';
 
 const LOGO =
@@ -84,7 +84,7 @@ class SqlSession {
 
   constructor(
     readonly env: CliEnv,
-    readonly zk: RegistryClient,
+    readonly zk: Registry,
   ) {}
 
   private get root(): string {
@@ -384,7 +384,7 @@ export async function startSqlClient(env: CliEnv): Promise<void> {
     }
     await env.stdin.readLine('');
   }
-  const zk = new RegistryClient(flags.str('zk_cluster'), flags.num('zk_session_timeout'));
+  const zk = openRegistry(flags.str('zk_cluster'), flags.num('zk_session_timeout'));
   if (!(await zk.init())) {
     println('ERROR: Failed to connect to db');
     return;

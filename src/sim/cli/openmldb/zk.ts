@@ -1,5 +1,7 @@
-// The ZooKeeper reads of the real binary (OpenMLDB src/zk/zk_client.cc), done against the
-// simulator's registry (docs/architecture.md "Registry protocol"):
+// The ZooKeeper reads of the real binary (OpenMLDB src/zk/zk_client.cc). On a simulator
+// that runs on a real ZooKeeper (its bin/openmldb sets OPENMLDB_SIM_REGISTRY=zookeeper)
+// they go to ZooKeeper through a real client session (ZooKeeperRegistry). Otherwise they
+// go to the embedded simulator's registry (docs/architecture.md "Registry protocol"):
 //   GET /zk/children?path=P -> 200 {"children":[...]} | 404 {"error":"no node"}
 //   GET /zk/get?path=P      -> 200 {"value":"..."}    | 404 {"error":"no node"}
 //
@@ -7,7 +9,89 @@
 // connection; the hosts of --zk_cluster are tried in order, over and over, until one
 // answers or the time is up (then the caller prints `zk client init failed`).
 import http from 'node:http';
+import type { ZkSession } from '../../../zk/session.js';
 import { sleep } from './util.js';
+
+/** What ns_client and sql_client read: the interface of both registries. */
+export interface Registry {
+  init(): Promise<boolean>;
+  getChildren(path: string): Promise<string[] | undefined>;
+  getValue(path: string): Promise<string | undefined>;
+  exists(path: string): Promise<0 | 1 | -1>;
+}
+
+const opened: ZooKeeperRegistry[] = [];
+
+/** The registry --zk_cluster names: real ZooKeeper, or the embedded simulator's. */
+export function openRegistry(zkCluster: string, sessionTimeoutMs: number): Registry {
+  if (process.env['OPENMLDB_SIM_REGISTRY'] === 'zookeeper') {
+    const r = new ZooKeeperRegistry(zkCluster, sessionTimeoutMs);
+    opened.push(r);
+    return r;
+  }
+  return new RegistryClient(zkCluster, sessionTimeoutMs);
+}
+
+/** Close every ZooKeeper session before the process exits (the server then drops it at once). */
+export async function closeRegistries(): Promise<void> {
+  await Promise.all(opened.splice(0).map((r) => r.close()));
+}
+
+/** ZkClient over a real ZooKeeper session. */
+export class ZooKeeperRegistry implements Registry {
+  private session: ZkSession | undefined;
+
+  constructor(
+    private readonly zkCluster: string,
+    private readonly sessionTimeoutMs: number,
+  ) {}
+
+  /** `ZkClient::Init`: connected within the session timeout, or false. */
+  async init(): Promise<boolean> {
+    const started = Date.now();
+    // Loaded only here: the embedded registry's calls stay as quick to start as before.
+    const { ZkSession } = await import('../../../zk/session.js');
+    try {
+      this.session = await ZkSession.connect(this.zkCluster, { sessionTimeoutMs: Math.max(this.sessionTimeoutMs, 1), connectTimeoutMs: Math.max(this.sessionTimeoutMs, 1) });
+      return true;
+    } catch {
+      // zookeeper_init with no reachable server: Init still waits the whole timeout
+      const left = this.sessionTimeoutMs - (Date.now() - started);
+      if (left > 0) await sleep(left);
+      return false;
+    }
+  }
+
+  async getChildren(path: string): Promise<string[] | undefined> {
+    try {
+      const c = await this.session?.children(path);
+      return c?.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async getValue(path: string): Promise<string | undefined> {
+    try {
+      return await this.session?.get(path);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async exists(path: string): Promise<0 | 1 | -1> {
+    if (!this.session) return -1;
+    try {
+      return (await this.session.exists(path)) ? 0 : 1;
+    } catch {
+      return -1;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.session?.close();
+  }
+}
 
 interface HostPort {
   host: string;
@@ -61,7 +145,7 @@ function httpGet(hp: HostPort, path: string, timeoutMs: number): Promise<GetResu
   });
 }
 
-export class RegistryClient {
+export class RegistryClient implements Registry {
   private readonly hosts: HostPort[];
   private current: HostPort | undefined;
 
