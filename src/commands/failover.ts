@@ -1,8 +1,6 @@
 // `openmldb-recover failover [status|on|off]`: read or switch auto_failover.
 import type { Argv } from 'yargs';
 import { CommandError, unreachableFrom } from '../cluster/errors.js';
-import { clearJournal, journalPath, readJournal } from '../safety/journal.js';
-import { clusterKey } from '../safety/state-dir.js';
 import { renderFailover, runFailover, type FailoverAction } from '../workflow/failover.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient } from './common.js';
@@ -10,10 +8,10 @@ import { connectionOptions, resolveConnection } from './config.js';
 import { EXIT } from './exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type CliCommand, dryRunOption, outputOptions, progressFor, retriesOf } from './run.js';
-import { openRunSafety, stateDirOf } from './safety.js';
+import { type RunSafety, lockOptions, openRunSafety } from './safety.js';
 
 function builder(y: Argv) {
-  return dryRunOption(outputOptions(connectionOptions(y)))
+  return lockOptions(dryRunOption(outputOptions(connectionOptions(y))))
     .positional('action', { choices: ['status', 'on', 'off'], default: 'status', describe: 'status reads it (the default); on/off switch it' })
     .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
     .option('state-dir', { type: 'string', describe: 'lock, run journal and run records (default $XDG_STATE_HOME/openmldb-recover)' })
@@ -38,12 +36,12 @@ export const failoverCommand: CliCommand = {
     const recording = action === 'status' ? undefined : Recording.start(argv, config, `failover-${action}`, dryRun, progressFor(argv));
     const progress = recording?.progress ?? progressFor(argv);
     let client: OpenMLDBClient;
-    let safety: ReturnType<typeof openRunSafety> | undefined;
+    let safety: RunSafety | undefined;
     try {
       client = openClient(config, argv);
       recording?.attach(client);
       // A switch is a mutating run: it waits for no one, but never races a running recovery.
-      safety = action === 'status' || dryRun ? undefined : openRunSafety(argv, config, `failover ${action}`, progress);
+      safety = action === 'status' || dryRun ? undefined : await openRunSafety(argv, config, `failover ${action}`, progress);
     } catch (err) {
       progress.stop(); // a spinner left running would keep the process alive
       recording?.fail(err);
@@ -53,11 +51,9 @@ export const failoverCommand: CliCommand = {
       const r = await runFailover(client, action, { dryRun, retries, progress });
       if (safety && r.ok) {
         // The operator chose the value: an unfinished run's journal must not undo it later.
-        const path = journalPath(stateDirOf(argv), clusterKey(config.zkCluster, config.zkRootPath));
-        const stale = readJournal(path);
+        const stale = await safety.dropJournal();
         if (stale) {
           progress.warn(`cleared the journal of an earlier run that did not finish (${stale.command}; it would have put auto_failover back to ${stale.autoFailoverOriginal})`);
-          clearJournal(path);
         }
       }
       progress.stop();
@@ -78,7 +74,7 @@ export const failoverCommand: CliCommand = {
       throw err;
     } finally {
       progress.stop();
-      safety?.release();
+      await safety?.release();
     }
   },
 };

@@ -11,9 +11,9 @@ import { type Report, renderReport } from '../workflow/report.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
 import { resolveConnection } from './config.js';
-import { UsageError } from './exit-codes.js';
+import { EXIT, UsageError } from './exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
-import { openRunSafety, readOnlyMemory } from './safety.js';
+import { type RunSafety, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */
 export interface CliCommand {
@@ -44,7 +44,7 @@ export function dryRunOption<T>(y: Argv<T>) {
 
 /** Bounds and retries of a mutating run. */
 export function runOptions<T>(y: Argv<T>) {
-  return y
+  return lockOptions(y)
     .option('load-timeout', { type: 'number', default: 600, describe: 'seconds a partition load may take' })
     .option('op-timeout', { type: 'number', default: 1800, describe: "seconds to wait for a partition's (or the command's) ops" })
     .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
@@ -124,21 +124,26 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
   const progress = recording.progress;
   const interrupt = new Interrupt((line) => progress.warn(line));
   let client: OpenMLDBClient;
-  let safety: ReturnType<typeof openRunSafety> | undefined;
+  let safety: RunSafety | undefined;
   try {
     client = openClient(config, argv);
     recording.attach(client);
     // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
-    safety = dryRun ? undefined : openRunSafety(argv, config, run.command, progress);
+    safety = dryRun ? undefined : await openRunSafety(argv, config, run.command, progress);
   } catch (err) {
     progress.stop(); // a spinner left running would keep the process alive
     recording.fail(err);
     throw err;
   }
+  const held = safety;
+  held?.recordSent(client.log);
+  // ZooKeeper lost under a ZooKeeper lock: another host may hold the lock now, so no new
+  // steps (as on a signal); auto_failover is still put back if the cluster can be reached.
+  held?.onLost((why) => interrupt.controller.abort(new Error(why)));
   interrupt.install();
   try {
     const report = await runRecover(client, {
-      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: readOnlyMemory(argv, config) }),
+      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config) }),
       command: run.command,
       dryRun,
       ...(run.plan ? { plan: run.plan } : {}),
@@ -149,6 +154,16 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
       interrupt,
       cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
     });
+    if (safety) {
+      const lost = safety.lost();
+      report.lock = { kind: safety.lock.kind, path: safety.lock.path, ...(safety.lock.why ? { why: safety.lock.why } : {}), ...(lost ? { lost } : {}) };
+      if (lost && !interrupt.signal) {
+        // Exit 3: the journal stays in ZooKeeper, so the next run (from any host) restores auto_failover.
+        report.errors.push(`${lost}: stopped changing the cluster; the run journal stays at ${safety.lock.path.replace(/[^/]+$/, 'journal')} and the next run restores auto_failover from it and finishes the work`);
+        report.exitCode = EXIT.unreachable;
+        report.ok = false;
+      }
+    }
     progress.stop();
     recording.finish(report);
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${renderText(report, run.headline?.(report))}\n`);
@@ -159,7 +174,7 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
   } finally {
     progress.stop();
     interrupt.uninstall();
-    safety?.release();
+    await safety?.release();
   }
 }
 
@@ -174,5 +189,6 @@ function renderText(report: Report, headline: string | undefined): string {
     }
   }
   out.push(renderReport(report));
+  if (report.lock) out.push(`cluster lock: ${report.lock.kind === 'zookeeper' ? 'ZooKeeper node' : 'local file'} ${report.lock.path}${report.lock.lost ? ` (lost: ${report.lock.lost})` : ''}`);
   return out.join('\n');
 }

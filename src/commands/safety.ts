@@ -1,30 +1,62 @@
 // What every mutating command does around its workflow: take the cluster lock (exit 4
 // when another run holds it), and keep the run journal so auto_failover survives a crash.
 // Read-only commands (status, ops, --dry-run) take neither.
-import { type Lock, acquireLock, alive, lockPath } from '../safety/lock.js';
-import { clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
+//
+// --lock zk:    the lock is an ephemeral node in the cluster's ZooKeeper and the journal a
+//               node beside it, shared by every operations host (safety/zk-lock.ts).
+// --lock local: a file lock and journal in --state-dir, for this host only.
+// --lock auto:  ZooKeeper when a ZooKeeper server answers at --zk_cluster, else local.
+import type { Argv } from 'yargs';
+import { ClusterUnreachable } from '../cluster/errors.js';
+import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
+import { type Journal, JournalError, type SentCommand, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
+import { type LockHolder, acquireLock, alive, lockPath } from '../safety/lock.js';
 import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
 import { evidencePath, evidenceStore } from '../safety/evidence-file.js';
-import { RunMemory } from '../workflow/evidence.js';
-import { FailoverKeeper } from '../workflow/failover-keeper.js';
+import { ZkLockUnavailable, ZkRunLock, defaultZkLockPath, zkEvidencePath } from '../safety/zk-lock.js';
+import { type EvidenceFile, type EvidenceStore, RunMemory } from '../workflow/evidence.js';
+import { FailoverKeeper, type JournalStore } from '../workflow/failover-keeper.js';
 import type { Progress } from '../workflow/progress.js';
+import { probeZooKeeper } from '../zk/probe.js';
+import { ZkError, ZkSession, ZkUnreachable } from '../zk/session.js';
 import type { ConnectionConfig } from './config.js';
+import { UsageError } from './exit-codes.js';
+
+export type LockChoice = 'zk' | 'local' | 'auto';
+
+/** Which lock a run holds, for the report. */
+export interface LockInfo {
+  kind: 'zookeeper' | 'local';
+  path: string;
+  /** Why this kind (auto's choice). */
+  why?: string;
+}
 
 export interface RunSafety {
   keeper: FailoverKeeper;
-  lock: Lock;
-  /** The evidence record, kept across runs until the partitions are served again. */
+  lock: LockInfo & { holder: LockHolder };
+  /** The evidence record, kept across runs (and hosts, in ZooKeeper) until the partitions are served again. */
   memory: RunMemory;
-  release(): void;
+  /** Set when the lock can no longer be trusted (ZooKeeper lost mid-run): stop changing the cluster. */
+  lost(): string | undefined;
+  /** Called once if the lock is lost. */
+  onLost(listener: (why: string) => void): void;
+  /** Record the run's mutating commands in the journal (once it exists). */
+  recordSent(log: CommandLog): void;
+  /** Drop an unfinished run's journal (the operator chose auto_failover's value); returns it. */
+  dropJournal(): Promise<Journal | undefined>;
+  release(): Promise<void>;
 }
 
-/**
- * The evidence record for a dry run: read if present (a dry run should know what an earlier
- * run learnt, e.g. a replica whose load failed), never written.
- */
-export function readOnlyMemory(argv: Record<string, unknown>, config: ConnectionConfig): RunMemory {
-  const path = evidencePath(stateDirOf(argv), clusterKey(config.zkCluster, config.zkRootPath));
-  return new RunMemory(evidenceStore(path, true));
+export function lockOptions<T>(y: Argv<T>) {
+  return y
+    .option('lock', {
+      choices: ['auto', 'zk', 'local'] as const,
+      default: 'auto',
+      describe: "where the cluster lock and run journal live: zk (the cluster's ZooKeeper, shared by all hosts), local (--state-dir, this host only), auto (zk when ZooKeeper answers, else local)",
+    })
+    .option('lock-path', { type: 'string', describe: 'the lock node in ZooKeeper; the journal is the sibling node `journal` (default <zk_root_path>/openmldb-recover/lock)' })
+    .option('lock-session-timeout', { type: 'number', default: 10, describe: "seconds: the lock's ZooKeeper session; a dead run's lock vanishes this long after it died" });
 }
 
 export function stateDirOf(argv: Record<string, unknown>): string {
@@ -32,28 +64,251 @@ export function stateDirOf(argv: Record<string, unknown>): string {
   return typeof given === 'string' && given !== '' ? given : defaultStateDir();
 }
 
-export function openRunSafety(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress): RunSafety {
+function lockChoice(argv: Record<string, unknown>): LockChoice {
+  const v = String(argv['lock'] ?? 'auto');
+  if (v !== 'zk' && v !== 'local' && v !== 'auto') throw new UsageError(`--lock must be zk, local or auto (got ${v})`);
+  return v;
+}
+
+function zkLockPath(argv: Record<string, unknown>, config: ConnectionConfig): string {
+  const given = argv['lock-path'];
+  const path = typeof given === 'string' && given !== '' ? given : defaultZkLockPath(config.zkRootPath);
+  if (!/^\/[^\s]*[^/\s]$/.test(path) || path.includes('//')) throw new UsageError(`--lock-path must be an absolute ZooKeeper path such as /openmldb/openmldb-recover/lock (got '${path}')`);
+  if (path.split('/').length < 3) throw new UsageError(`--lock-path must have a parent node (the journal lives beside the lock): got '${path}'`);
+  return path;
+}
+
+function sessionTimeoutMs(argv: Record<string, unknown>): number {
+  const s = Number(argv['lock-session-timeout'] ?? 10);
+  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`--lock-session-timeout must be a positive number of seconds (got ${String(argv['lock-session-timeout'])})`);
+  return Math.round(s * 1000);
+}
+
+const MUTATING = /^(confset|updatetablealive|recovertable|changeleader|offlineendpoint|recoverendpoint|cancelop|deleteop|loadtable)\b|^(LoadTable|ConfSet|UpdateTableAliveStatus|RecoverTable|ChangeLeader|OfflineEndpoint|RecoverEndpoint|CancelOP|DeleteOP)$/;
+const SENT_KEPT = 50;
+
+function outcomeOf(e: CommandLogEntry): string {
+  if (e.error) return `no-answer: ${e.error}`;
+  const last = (e.output ?? '').trim().split('\n').pop() ?? '';
+  return /fail|error/i.test(last) ? `failed: ${last.slice(0, 160)}` : 'ok';
+}
+
+/** Where this run's lock, journal and evidence live (--lock; auto probes ZooKeeper). */
+async function chooseLock(argv: Record<string, unknown>, config: ConnectionConfig): Promise<{ useZk: boolean; why?: string }> {
+  const choice = lockChoice(argv);
+  if (choice !== 'auto') return { useZk: choice === 'zk' };
+  const probe = await probeZooKeeper(config.zkCluster, 3000);
+  const useZk = probe === 'zookeeper';
+  return { useZk, why: useZk ? `a ZooKeeper server answers at ${config.zkCluster}` : `no ZooKeeper server answers at ${config.zkCluster} (${probe})` };
+}
+
+export async function openRunSafety(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress): Promise<RunSafety> {
+  const { useZk, why } = await chooseLock(argv, config);
+  return useZk ? openZk(argv, config, command, progress, why) : openLocal(argv, config, command, progress, why);
+}
+
+/**
+ * The evidence record for a dry run: read if present (a dry run should know what an earlier
+ * run learnt, e.g. a replica whose load failed), never written. From ZooKeeper when the
+ * lock would be there (without taking it), else from the state directory.
+ */
+export async function readOnlyMemory(argv: Record<string, unknown>, config: ConnectionConfig): Promise<RunMemory> {
+  const { useZk } = await chooseLock(argv, config).catch(() => ({ useZk: false }));
+  if (useZk) {
+    try {
+      const session = await ZkSession.connect(config.zkCluster, { sessionTimeoutMs: 4000 });
+      try {
+        const text = await session.get(zkEvidencePath(zkLockPath(argv, config)));
+        return new RunMemory(readOnlyEvidence(text, zkEvidencePath(zkLockPath(argv, config))));
+      } finally {
+        await session.close();
+      }
+    } catch (err) {
+      if (err instanceof JournalError || err instanceof UsageError) throw err;
+      return new RunMemory(); // ZooKeeper out of reach: the run itself will say so
+    }
+  }
+  const path = evidencePath(stateDirOf(argv), clusterKey(config.zkCluster, config.zkRootPath));
+  return new RunMemory(evidenceStore(path, true));
+}
+
+function parseEvidence(text: string | undefined, where: string): EvidenceFile | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  let f: Partial<EvidenceFile> | null;
+  try {
+    f = JSON.parse(text) as Partial<EvidenceFile> | null;
+  } catch (err) {
+    throw new JournalError(`the evidence record in ZooKeeper ${where} is unreadable (${(err as Error).message}): check it, then delete that node to start afresh`);
+  }
+  if (f === null || typeof f !== 'object' || f.version !== 1 || typeof f.partitions !== 'object' || f.partitions === null) {
+    throw new JournalError(`the evidence record in ZooKeeper ${where} is not one this tool wrote: check it, then delete that node to start afresh`);
+  }
+  return f as EvidenceFile;
+}
+
+function readOnlyEvidence(text: string | undefined, where: string): EvidenceStore {
+  const found = parseEvidence(text, where);
+  return { read: () => found, write: () => undefined };
+}
+
+/** Keeps the journal last written, so each mutating command sent can be appended to it. */
+class SentRecorder {
+  current: Journal | undefined;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly write: (j: Journal) => void | Promise<void>) {}
+
+  wrote(j: Journal): void {
+    this.current = j;
+  }
+
+  cleared(): void {
+    this.current = undefined;
+  }
+
+  attach(log: CommandLog, runId: string): void {
+    log.onEntry((e) => {
+      if (!MUTATING.test(e.command) || !this.current) return;
+      const entry: SentCommand = { at: e.startedAt, runId, command: e.command, outcome: outcomeOf(e) };
+      const j: Journal = { ...this.current, sent: [...(this.current.sent ?? []), entry].slice(-SENT_KEPT) };
+      this.current = j;
+      // Best effort and in order; the journal's one duty (auto_failover's value) is already written.
+      this.queue = this.queue.then(async () => {
+        if (this.current === j) await this.write(j);
+      }).catch(() => undefined);
+    });
+  }
+}
+
+function describeFound(j: Journal, progress: Progress): void {
+  const last = j.sent?.at(-1);
+  if (last) progress.warn(`the unfinished run had sent ${j.sent?.length} changing commands; the last: \`${last.command}\` (${last.outcome}); its ops, if still running, are waited on`);
+}
+
+function openLocal(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined): RunSafety {
   const dir = ensureStateDir(stateDirOf(argv));
   const key = clusterKey(config.zkCluster, config.zkRootPath);
   const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
   const jpath = journalPath(dir, key);
-  const keeper = new FailoverKeeper(
-    { read: () => readJournal(jpath), write: (j) => writeJournal(jpath, j), clear: () => clearJournal(jpath) },
-    { command, cluster },
-    progress,
-  );
+  const recorder = new SentRecorder((j) => writeJournal(jpath, j));
+  const store: JournalStore = {
+    read: () => readJournal(jpath),
+    write: (j) => {
+      writeJournal(jpath, j);
+      recorder.wrote(j);
+    },
+    clear: () => {
+      recorder.cleared();
+      clearJournal(jpath);
+    },
+  };
+  const keeper = new FailoverKeeper(store, { command, cluster }, progress);
   const lock = acquireLock(lockPath(dir, key), `openmldb-recover ${command}`, keeper.runId);
   if (lock.tookOverFrom) {
     progress.warn(`took over the lock of a run that is gone (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.startedAt}, ${lock.tookOverFrom.command})`);
   }
+  if (why) progress.info(`cluster lock: local file ${lock.path} (${why})`);
+  let memory: RunMemory;
   try {
     sweepStaleTemps(dir, (pid) => pid === process.pid || alive(pid));
     // Validate the journal and the evidence now, under the lock: a garbled one stops the run before any change.
-    readJournal(jpath);
-    const memory = new RunMemory(evidenceStore(evidencePath(dir, key)));
-    return { keeper, lock, memory, release: () => lock.release() };
+    const found = readJournal(jpath);
+    if (found) describeFound(found, progress);
+    memory = new RunMemory(evidenceStore(evidencePath(dir, key)));
   } catch (err) {
     lock.release();
     throw err;
   }
+  return {
+    keeper,
+    memory,
+    lock: { kind: 'local', path: lock.path, holder: lock.holder, ...(why ? { why } : {}) },
+    lost: () => undefined,
+    onLost: () => undefined,
+    recordSent: (log) => recorder.attach(log, keeper.runId),
+    dropJournal: async () => {
+      const j = readJournal(jpath);
+      if (j) clearJournal(jpath);
+      return j;
+    },
+    release: async () => lock.release(),
+  };
+}
+
+async function openZk(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined): Promise<RunSafety> {
+  const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
+  const path = zkLockPath(argv, config);
+  const listeners: Array<(why: string) => void> = [];
+  let lostWhy: string | undefined;
+  // The keeper's run id names the lock's holder; the store reads what acquire found.
+  let lock: ZkRunLock | undefined;
+  const recorder = new SentRecorder((j) => lock?.writeJournal(j));
+  const store: JournalStore = {
+    read: () => lock?.journalFound,
+    write: async (j) => {
+      if (!lock) throw new ZkLockUnavailable('the ZooKeeper lock is not held');
+      await lock.writeJournal(j);
+      recorder.wrote(j);
+    },
+    clear: async () => {
+      recorder.cleared();
+      try {
+        await lock?.clearJournal();
+      } catch (err) {
+        // Harmless: the next run restores the same original value, then clears it.
+        progress.warn(`could not clear the run journal ${lock?.journalPath} in ZooKeeper (${err instanceof Error ? err.message : String(err)}); the next run will find it and clear it`);
+      }
+    },
+  };
+  const keeper = new FailoverKeeper(store, { command, cluster }, progress);
+  try {
+    lock = await ZkRunLock.acquire({
+      zkCluster: config.zkCluster,
+      lockPath: path,
+      sessionTimeoutMs: sessionTimeoutMs(argv),
+      command: `openmldb-recover ${command}`,
+      runId: keeper.runId,
+      onLost: (w) => {
+        lostWhy = w;
+        progress.warn(`${w}: the cluster lock may now be another run's; no more changes to the cluster`);
+        for (const l of listeners) l(w);
+      },
+    });
+  } catch (err) {
+    if (err instanceof ZkUnreachable) {
+      throw new ClusterUnreachable('zookeeper', `${config.zkCluster}${config.zkRootPath}`, `--lock zk: ${err.message}; use --lock local to lock on this host only`);
+    }
+    if (err instanceof ZkLockUnavailable) throw new UsageError(err.message);
+    if (err instanceof ZkError && err.code === 'CONNECTION_LOSS') throw new ClusterUnreachable('zookeeper', `${config.zkCluster}${config.zkRootPath}`, err.message);
+    throw err;
+  }
+  const held = lock;
+  progress.info(`cluster lock: ZooKeeper node ${held.path} at ${config.zkCluster}${why ? ` (${why})` : ''}`);
+  if (held.journalFound) describeFound(held.journalFound, progress);
+  let memory: RunMemory;
+  try {
+    const found = parseEvidence(held.evidenceFound, zkEvidencePath(held.path));
+    memory = new RunMemory({
+      read: () => found,
+      // Nothing left to remember: no node, so a clean parent means a clean cluster.
+      write: (file) => held.writeEvidence(Object.keys(file.partitions).length === 0 ? undefined : JSON.stringify(file)),
+    });
+  } catch (err) {
+    await held.release();
+    throw err;
+  }
+  return {
+    keeper,
+    memory,
+    lock: { kind: 'zookeeper', path: held.path, holder: held.holder, ...(why ? { why } : {}) },
+    lost: () => lostWhy,
+    onLost: (l) => listeners.push(l),
+    recordSent: (log) => recorder.attach(log, keeper.runId),
+    dropJournal: async () => {
+      const j = held.journalFound;
+      if (j) await held.clearJournal();
+      return j;
+    },
+    release: () => held.release(),
+  };
 }

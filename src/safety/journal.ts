@@ -19,6 +19,19 @@ export interface Journal {
   autoFailoverOriginal: boolean;
   /** Runs that picked this journal up after a crash, oldest first. */
   resumedBy: string[];
+  /**
+   * The last mutating commands the runs sent, newest last: a run that died may have left
+   * one in flight (its op still running in the cluster), which the next run finds and waits on.
+   */
+  sent?: SentCommand[];
+}
+
+export interface SentCommand {
+  at: string;
+  runId: string;
+  command: string;
+  /** ok, failed (with why), or no-answer (it may still have been applied). */
+  outcome: string;
 }
 
 export class JournalError extends Error {

@@ -39,7 +39,8 @@ export interface EvidenceFile {
 /** Where the record lives: a file in the state directory, or nowhere (dry runs, tests). */
 export interface EvidenceStore {
   read(): EvidenceFile | undefined;
-  write(file: EvidenceFile): void;
+  /** May be asynchronous (the record in ZooKeeper, commands/safety.ts); save() waits for it. */
+  write(file: EvidenceFile): void | Promise<void>;
 }
 
 /** Key of a partition in the record: `db.table:pid`. */
@@ -129,12 +130,14 @@ export class RunMemory {
       setImmediate(() => {
         this.pending = undefined;
         this.dirty = false;
-        try {
-          this.store?.write(this.file);
-          resolve();
-        } catch (err) {
+        const failed = (err: unknown) => {
           this.dirty = true;
           reject(err);
+        };
+        try {
+          Promise.resolve(this.store?.write(this.file)).then(() => resolve(), failed);
+        } catch (err) {
+          failed(err);
         }
       });
     });

@@ -7,10 +7,11 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { type Journal, newJournal } from '../safety/journal.js';
 import type { Progress } from './progress.js';
 
+/** Where the journal lives: a local file, or a node in the cluster's ZooKeeper (asynchronous). */
 export interface JournalStore {
   read(): Journal | undefined;
-  write(j: Journal): void;
-  clear(): void;
+  write(j: Journal): void | Promise<void>;
+  clear(): void | Promise<void>;
 }
 
 export class FailoverKeeper {
@@ -46,7 +47,7 @@ export class FailoverKeeper {
 
   /** Before the first change: journal first, then switch auto_failover off if it is on. */
   async ensureOff(client: OpenMLDBClient, current: boolean): Promise<void> {
-    this.writeJournal();
+    await this.writeJournal();
     if (current) {
       this.progress.info('auto_failover is on: switching it off for the run (confset auto_failover false)');
       this.switchedOff = true; // set first: a failed confset may still have applied
@@ -54,12 +55,12 @@ export class FailoverKeeper {
     }
   }
 
-  private writeJournal(): void {
+  private async writeJournal(): Promise<void> {
     if (this.journaled || !this.store || this.original === undefined) return;
     const j = this.resumed
       ? { ...this.resumed, resumedBy: [...this.resumed.resumedBy, this.runId] }
       : newJournal(this.meta.command, this.meta.cluster, this.original, this.runId);
-    this.store.write(j);
+    await this.store.write(j);
     this.journaled = true;
   }
 
@@ -88,7 +89,7 @@ export class FailoverKeeper {
         return false;
       }
     }
-    this.store?.clear();
+    await this.store?.clear();
     return this.original;
   }
 }

@@ -61,6 +61,8 @@ export interface Report {
   durationMs: number;
   cluster: { zkCluster: string; zkRootPath: string; leader?: string };
   autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean };
+  /** The cluster lock the run held (set by the command layer, commands/safety.ts). */
+  lock?: { kind: 'zookeeper' | 'local'; path: string; why?: string; lost?: string };
   totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number };
   /** Cluster-wide runbook commands (offlineendpoint, recoverendpoint): run, or planned (dry run). */
   clusterSteps?: ClusterAction[];

@@ -1,0 +1,199 @@
+// The cluster-wide lock and run journal, kept in the cluster's own ZooKeeper so that runs
+// from different operations hosts exclude each other and pick up each other's journal.
+//
+//   <lock path>            EPHEMERAL  holder: host, pid, start, command, run id (JSON)
+//   <parent>/journal       PERSISTENT the run journal (journal.ts), written before the first change
+//   <parent>/evidence      PERSISTENT the evidence record (workflow/evidence.ts), while any is kept
+//
+// The default parent, <zk_root_path>/openmldb-recover, is a name OpenMLDB never uses (its
+// nodes under the root are leader, nodes, map, config, table, op, db, cluster, notify,
+// data, store_procedure, offline_endpoint_lock, ...). Needed ACL: create and delete on the
+// parent (the lock node comes and goes), read and write on the journal; the first run also
+// creates the parent under the root path unless an administrator did.
+//
+// The lock is ours only while our session lives. A crashed run's lock vanishes when the
+// server expires its session; a run whose connection drops longer than the session timeout
+// must assume another host may hold the lock now, so it is told to stop (onLost).
+import { hostname } from 'node:os';
+import { type Journal, JournalError } from './journal.js';
+import { LockHeld, type LockHolder } from './lock.js';
+import { ZkError, ZkSession, ZkUnreachable, parentOf, zkJoin } from '../zk/session.js';
+
+export const LOCK_DIR = 'openmldb-recover';
+
+export function defaultZkLockPath(zkRootPath: string): string {
+  return zkJoin(zkRootPath, LOCK_DIR, 'lock');
+}
+
+export function zkJournalPath(lockPath: string): string {
+  return zkJoin(parentOf(lockPath), 'journal');
+}
+
+export function zkEvidencePath(lockPath: string): string {
+  return zkJoin(parentOf(lockPath), 'evidence');
+}
+
+/** Control characters out, length bounded: node content is foreign input. */
+export function sanitize(text: unknown, max = 200): string {
+  const s = String(text ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}
+
+/** A LockHeld (exit 4) whose message says how a ZooKeeper lock goes away. */
+export class ZkLockHeld extends LockHeld {
+  constructor(path: string, holder: LockHolder | undefined, raw: string) {
+    super(path, holder);
+    this.message =
+      holder
+        ? `another run holds the cluster lock in ZooKeeper: pid ${sanitize(holder.pid)} on ${sanitize(holder.host)}, started ${sanitize(holder.startedAt)}, running \`${sanitize(holder.command)}\` (run ${sanitize(holder.runId)}); wait for it to end, or, if that host died, for its ZooKeeper session to expire (its lock ${path} then vanishes)`
+        : `another run holds the cluster lock ${path} in ZooKeeper (its content is not a holder record: '${sanitize(raw, 80)}'); if no run is active, delete that node`;
+  }
+}
+
+/** ZooKeeper failed or dropped under a run that needs it for its lock or journal. */
+export class ZkLockUnavailable extends Error {
+  override readonly name = 'ZkLockUnavailable';
+}
+
+function parseHolder(raw: string): LockHolder | undefined {
+  try {
+    const h = JSON.parse(raw) as Partial<LockHolder>;
+    if (typeof h.host === 'string' && typeof h.pid === 'number' && typeof h.command === 'string') return h as LockHolder;
+  } catch {
+    // not ours
+  }
+  return undefined;
+}
+
+export interface ZkLockOptions {
+  zkCluster: string;
+  lockPath: string;
+  sessionTimeoutMs: number;
+  command: string;
+  runId: string;
+  /** Called once when the lock can no longer be trusted (session expired or cut off too long). */
+  onLost?: (why: string) => void;
+}
+
+export class ZkRunLock {
+  readonly kind = 'zookeeper';
+  readonly journalPath: string;
+  /** Set once the lock can no longer be trusted; the run must stop changing the cluster. */
+  lost: string | undefined;
+  /** The journal as found when the lock was taken (read under the lock). */
+  readonly journalFound: Journal | undefined;
+  /** The evidence record's text as found when the lock was taken. */
+  readonly evidenceFound: string | undefined;
+  private evidenceQueue: Promise<void> = Promise.resolve();
+  private lostTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly session: ZkSession,
+    readonly path: string,
+    readonly holder: LockHolder,
+    journalFound: Journal | undefined,
+    evidenceFound: string | undefined,
+    private readonly onLost: ((why: string) => void) | undefined,
+  ) {
+    this.journalPath = zkJournalPath(path);
+    this.journalFound = journalFound;
+    this.evidenceFound = evidenceFound;
+    session.on('disconnected', () => {
+      if (this.lost || this.lostTimer) return;
+      // The session outlives a short cut; past its timeout the server has dropped our lock.
+      this.lostTimer = setTimeout(() => this.markLost(`lost contact with ZooKeeper (${session.hosts}) for longer than the session timeout (${session.timeoutMs} ms)`), session.timeoutMs);
+    });
+    session.on('connected', () => {
+      if (this.lostTimer) clearTimeout(this.lostTimer);
+      this.lostTimer = undefined;
+    });
+    session.on('expired', () => this.markLost(`the ZooKeeper session holding the lock expired`));
+  }
+
+  private markLost(why: string): void {
+    if (this.lost) return;
+    this.lost = why;
+    if (this.lostTimer) clearTimeout(this.lostTimer);
+    this.lostTimer = undefined;
+    this.onLost?.(why);
+  }
+
+  static async acquire(o: ZkLockOptions): Promise<ZkRunLock> {
+    const session = await ZkSession.connect(o.zkCluster, { sessionTimeoutMs: o.sessionTimeoutMs });
+    const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: o.command, runId: o.runId };
+    try {
+      await session.mkdirp(parentOf(o.lockPath));
+      try {
+        await session.create(o.lockPath, JSON.stringify(me), 'ephemeral');
+      } catch (err) {
+        if (!(err instanceof ZkError) || err.code !== 'NODE_EXISTS') throw err;
+        const raw = (await session.get(o.lockPath)) ?? '';
+        throw new ZkLockHeld(o.lockPath, parseHolder(raw), raw);
+      }
+      const journalFound = parseJournal(await session.get(zkJournalPath(o.lockPath)), zkJournalPath(o.lockPath));
+      const evidenceFound = await session.get(zkEvidencePath(o.lockPath));
+      return new ZkRunLock(session, o.lockPath, me, journalFound, evidenceFound, o.onLost);
+    } catch (err) {
+      await session.close();
+      if (err instanceof ZkError && err.code === 'NO_AUTH') {
+        throw new ZkLockUnavailable(`ZooKeeper refused ${err.op} on ${err.path} (NO_AUTH): the lock needs create, delete, read and write on ${parentOf(o.lockPath)}; grant them or pass --lock-path to a node you may use`);
+      }
+      throw err;
+    }
+  }
+
+  /** The journal store for FailoverKeeper: read what was found, write and clear in ZooKeeper. */
+  async writeJournal(j: Journal): Promise<void> {
+    if (this.lost) throw new ZkLockUnavailable(`not writing the run journal: ${this.lost}`);
+    await this.session.put(this.journalPath, `${JSON.stringify(j, null, 2)}\n`);
+  }
+
+  async clearJournal(): Promise<void> {
+    await this.session.remove(this.journalPath);
+  }
+
+  /** Write (or, given undefined, remove) the evidence record; writes land in call order. */
+  writeEvidence(text: string | undefined): Promise<void> {
+    const path = zkEvidencePath(this.path);
+    const next = this.evidenceQueue.then(async () => {
+      if (this.lost) throw new ZkLockUnavailable(`not writing the evidence record: ${this.lost}`);
+      if (text === undefined) await this.session.remove(path);
+      else await this.session.put(path, text);
+    });
+    this.evidenceQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Remove our lock node (only if it is still ours) and close the session. */
+  async release(): Promise<void> {
+    if (this.lostTimer) clearTimeout(this.lostTimer);
+    this.lostTimer = undefined;
+    try {
+      if (!this.lost && this.session.connected) {
+        const raw = await this.session.get(this.path);
+        if (raw !== undefined && parseHolder(raw)?.runId === this.holder.runId) await this.session.remove(this.path);
+      }
+    } catch {
+      // Closing the session removes the ephemeral node anyway.
+    } finally {
+      this.session.removeAllListeners();
+      await this.session.close();
+    }
+  }
+}
+
+function parseJournal(raw: string | undefined, path: string): Journal | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let parsed: Partial<Journal>;
+  try {
+    parsed = JSON.parse(raw) as Partial<Journal>;
+  } catch (err) {
+    throw new JournalError(`the run journal in ZooKeeper ${path} is unreadable (${(err as Error).message}): check it, then delete that node to start afresh`);
+  }
+  if (parsed.version !== 1 || typeof parsed.autoFailoverOriginal !== 'boolean' || typeof parsed.runId !== 'string') {
+    throw new JournalError(`the run journal in ZooKeeper ${path} is not one this tool wrote: check it, then delete that node to start afresh`);
+  }
+  return { resumedBy: [], ...parsed } as Journal;
+}
+
+export { ZkUnreachable };
