@@ -9,6 +9,7 @@
 //
 //   npm run chaos                       (every scenario x 5 seeds)
 //   npx tsx scripts/chaos.ts --seeds 3 --scenarios full-restart,partition-lost
+//   npx tsx scripts/chaos.ts --zookeeper start    (on a private ZooKeeper server; or HOST:PORT)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,7 +79,8 @@ function unserved(check: CheckReport): Set<string> {
   return out;
 }
 
-export async function chaosRun(scenario: string, seed: number): Promise<ChaosRun> {
+/** zookeeper: the simulator keeps its ZooKeeper state in that server (and the tool takes its lock there). */
+export async function chaosRun(scenario: string, seed: number, options: { zookeeper?: string } = {}): Promise<ChaosRun> {
   const started = Date.now();
   const rng = new Rng(seed * 7919 + scenario.length);
   const dir = mkdtempSync(join(tmpdir(), 'openmldb-chaos-'));
@@ -91,6 +93,7 @@ export async function chaosRun(scenario: string, seed: number): Promise<ChaosRun
   let last: Proc | undefined;
   const upArgs = ['up', '--dir', dir, '--scenario', scenario, '--seed', String(seed), '--tables', '2', '--partitions', '2'];
   if (scenario === 'partition-lost') upArgs.push('--replicas', '2', '--tablets', '3');
+  if (options.zookeeper) upArgs.push('--zookeeper', options.zookeeper, '--zk-root-path', `/chaos-${scenario}-${seed}-${process.pid}`);
   const up = await run(SIM, upArgs, {});
   if (up.code !== 0) throw new Error(`sim up failed: ${up.stderr}`);
   const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as SimInfo;
@@ -147,17 +150,26 @@ export async function chaosRun(scenario: string, seed: number): Promise<ChaosRun
       })());
     }
     const killAt = rng.chance(0.5) ? rng.int(800, 8000) : undefined;
-    const tool = ['--json', '--quiet', '--load-timeout', '60', '--op-timeout', '120'];
+    const tool = ['--json', '--quiet', '--load-timeout', '60', '--op-timeout', '120', '--lock-session-timeout', '2'];
+    // A SIGKILLed run's ZooKeeper lock outlives it by the session timeout: exit 4 meanwhile,
+    // and cron would simply try again.
+    const runTool = async (args: string[], killAfterMs?: number): Promise<Proc> => {
+      for (let waited = 0; ; waited++) {
+        const p = await run(RECOVER, args, env, killAfterMs);
+        if (p.code !== 4 || waited >= 30) return p;
+        await sleep(500);
+      }
+    };
     if (scenario === 'partition-lost') {
       // The manual data recovery of one lost table first (and maybe killed mid-way), as an
       // operator following the runbook would; `recover` then sees to the rest.
       toolRuns++;
-      const table = await run(RECOVER, ['recover-table', 'demo_db.t0', ...tool], env, killAt);
+      const table = await runTool(['recover-table', 'demo_db.t0', ...tool], killAt);
       if (table.killed) kills++;
     }
     for (let attempt = 0; attempt < 4; attempt++) {
       toolRuns++;
-      last = await run(RECOVER, ['recover', ...tool], env, attempt === 0 && scenario !== 'partition-lost' ? killAt : undefined);
+      last = await runTool(['recover', ...tool], attempt === 0 && scenario !== 'partition-lost' ? killAt : undefined);
       if (last.killed) {
         kills++;
         continue;
@@ -220,17 +232,30 @@ export function summarize(runs: ChaosRun[]): string {
 }
 
 if (process.argv[1]?.endsWith('chaos.ts')) {
-  const { values } = parseArgs({ options: { seeds: { type: 'string', default: '5' }, scenarios: { type: 'string', default: CHAOS_SCENARIOS.join(',') }, 'first-seed': { type: 'string', default: '1' } } });
+  const { values } = parseArgs({ options: { seeds: { type: 'string', default: '5' }, scenarios: { type: 'string', default: CHAOS_SCENARIOS.join(',') }, 'first-seed': { type: 'string', default: '1' }, zookeeper: { type: 'string' } } });
+  let zookeeper = values.zookeeper;
+  let stopZooKeeper: (() => Promise<void>) | undefined;
+  if (zookeeper === 'start') {
+    const { startZooKeeper } = await import('../src/zk/server.js');
+    const zkDir = mkdtempSync(join(tmpdir(), 'openmldb-chaos-zk-'));
+    const server = await startZooKeeper({ dir: zkDir });
+    zookeeper = server.address;
+    stopZooKeeper = async () => {
+      await server.stop();
+      rmSync(zkDir, { recursive: true, force: true });
+    };
+  }
   const seeds = Number(values.seeds);
   const first = Number(values['first-seed']);
   const runs: ChaosRun[] = [];
   for (const scenario of String(values.scenarios).split(',')) {
     for (let seed = first; seed < first + seeds; seed++) {
-      const r = await chaosRun(scenario, seed);
+      const r = await chaosRun(scenario, seed, zookeeper ? { zookeeper } : {});
       runs.push(r);
       console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${scenario} seed ${seed}: exit ${r.exitCode}, ${r.outcome}, ${r.toolRuns} tool runs, ${r.kills} kills, faults ${JSON.stringify(r.faults)} (${(r.durationMs / 1000).toFixed(0)}s)${r.ok ? '' : `: ${r.violations.join('; ')}`}`);
     }
   }
+  await stopZooKeeper?.();
   console.log(summarize(runs));
   process.exitCode = runs.every((r) => r.ok) ? 0 : 1;
 }

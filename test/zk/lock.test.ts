@@ -1,0 +1,92 @@
+// The ZooKeeper lock and journal against a real ZooKeeper server: one holder at a time,
+// the holder named (sanitised), the lock gone with its holder's session, the journal kept.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { LockHeld } from '../../src/safety/lock.js';
+import { newJournal } from '../../src/safety/journal.js';
+import { ZkRunLock, defaultZkLockPath, sanitize, zkJournalPath } from '../../src/safety/zk-lock.js';
+import { probeZooKeeper } from '../../src/zk/probe.js';
+import { freePort } from '../../src/zk/server.js';
+import { ZkSession } from '../../src/zk/session.js';
+import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
+
+const skip = zooKeeperTierSkip();
+const zk = sharedZooKeeper(skip);
+
+describe('ZooKeeper lock and journal', { skip }, () => {
+  const acquire = (path: string, runId: string, onLost?: (why: string) => void) =>
+    ZkRunLock.acquire({ zkCluster: zk.server().address, lockPath: path, sessionTimeoutMs: 2000, command: 'openmldb-recover recover', runId, ...(onLost ? { onLost } : {}) });
+
+  it('the handshake probe tells ZooKeeper from an HTTP server and from a closed port, quickly', async () => {
+    const web = http.createServer((_q, r) => r.end('no'));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+    try {
+      const started = Date.now();
+      assert.equal(await probeZooKeeper(zk.server().address), 'zookeeper');
+      assert.equal(await probeZooKeeper(`127.0.0.1:${(web.address() as AddressInfo).port}`), 'not-zookeeper');
+      assert.equal(await probeZooKeeper(`127.0.0.1:${await freePort()}`), 'unreachable');
+      assert.ok(Date.now() - started < 2000, 'no probe waited for a timeout');
+    } finally {
+      web.close();
+    }
+  });
+
+  it('one holder at a time; the second is told who holds it; release frees it', async () => {
+    const path = defaultZkLockPath(zk.root('lock'));
+    const first = await acquire(path, 'run-1');
+    try {
+      await assert.rejects(acquire(path, 'run-2'), (err: unknown) => {
+        assert.ok(err instanceof LockHeld, 'exit 4 material');
+        assert.match((err as Error).message, /pid \d+ on \S+, started \S+, running `openmldb-recover recover` \(run run-1\)/);
+        return true;
+      });
+    } finally {
+      await first.release();
+    }
+    const again = await acquire(path, 'run-3');
+    await again.release();
+  });
+
+  it("a holder record with control characters is named without them", async () => {
+    const root = zk.root('hostile');
+    const path = defaultZkLockPath(root);
+    const s = await ZkSession.connect(zk.server().address, { sessionTimeoutMs: 2000 });
+    try {
+      await s.mkdirp(`${root}/openmldb-recover`);
+      await s.create(path, JSON.stringify({ pid: 1, host: 'evil\u001b[2J\nhost', startedAt: 'x', command: 'c\rd', runId: 'r' }), 'ephemeral');
+      await assert.rejects(acquire(path, 'me'), (err: unknown) => {
+        const msg = (err as Error).message;
+        assert.doesNotMatch(msg, /[\u0000-\u001f]/);
+        assert.match(msg, /evil\?\[2J\?host/);
+        return true;
+      });
+      assert.equal(sanitize('a\u0007b'), 'a?b');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a holder whose session dies loses the lock at once; the journal beside it stays for the next holder", async () => {
+    const path = defaultZkLockPath(zk.root('crash'));
+    const first = await acquire(path, 'run-1');
+    const journal = newJournal('recover', { zkCluster: zk.server().address, zkRootPath: '/x' }, true, 'run-1');
+    await first.writeJournal(journal);
+    // What kill -9 does to a session: the connection drops and is never closed politely.
+    // Here we close the session, which the server treats the same way at once.
+    await (first as unknown as { session: ZkSession }).session.close();
+    const second = await acquire(path, 'run-2');
+    try {
+      assert.equal(second.journalFound?.runId, 'run-1', 'the dead run's journal is read under the new lock');
+      assert.equal(second.journalFound?.autoFailoverOriginal, true);
+      assert.equal(second.journalPath, zkJournalPath(path));
+      await second.clearJournal();
+    } finally {
+      await second.release();
+    }
+    const third = await acquire(path, 'run-3');
+    assert.equal(third.journalFound, undefined, 'cleared');
+    await third.release();
+  });
+});
