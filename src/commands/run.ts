@@ -139,7 +139,12 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
   held?.recordSent(client.log);
   // ZooKeeper lost under a ZooKeeper lock: another host may hold the lock now, so no new
   // steps (as on a signal); auto_failover is still put back if the cluster can be reached.
-  held?.onLost((why) => interrupt.controller.abort(new Error(why)));
+  held?.onLost((why) => {
+    // Two quick tries only: they succeed if ZooKeeper is back within seconds; otherwise the
+    // journal in ZooKeeper hands the restore to the next run.
+    held.keeper.restoreAttempts = 2;
+    interrupt.controller.abort(new Error(why));
+  });
   interrupt.install();
   try {
     const report = await runRecover(client, {

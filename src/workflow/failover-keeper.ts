@@ -20,6 +20,8 @@ export class FailoverKeeper {
   /** An earlier run died and left its journal: this run finishes its job. */
   resumed: Journal | undefined;
   switchedOff = false;
+  /** Tries at putting auto_failover back; fewer once the cluster is known out of reach (lost ZooKeeper). */
+  restoreAttempts = 8;
   private journaled = false;
   readonly runId = randomUUID();
 
@@ -73,7 +75,7 @@ export class FailoverKeeper {
     const needed = this.original && (this.switchedOff || this.resumed !== undefined);
     if (needed) {
       let done = false;
-      for (let attempt = 1; attempt <= 8 && !done; attempt++) {
+      for (let attempt = 1; attempt <= this.restoreAttempts && !done; attempt++) {
         try {
           await client.confSet(true);
           done = true;

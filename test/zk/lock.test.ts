@@ -78,7 +78,7 @@ describe('ZooKeeper lock and journal', { skip }, () => {
     await (first as unknown as { session: ZkSession }).session.close();
     const second = await acquire(path, 'run-2');
     try {
-      assert.equal(second.journalFound?.runId, 'run-1', 'the dead run's journal is read under the new lock');
+      assert.equal(second.journalFound?.runId, 'run-1', "the dead run's journal is read under the new lock");
       assert.equal(second.journalFound?.autoFailoverOriginal, true);
       assert.equal(second.journalPath, zkJournalPath(path));
       await second.clearJournal();
