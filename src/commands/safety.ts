@@ -84,7 +84,8 @@ function sessionTimeoutMs(argv: Record<string, unknown>): number {
   return Math.round(s * 1000);
 }
 
-const MUTATING = /^(confset|updatetablealive|recovertable|changeleader|offlineendpoint|recoverendpoint|cancelop|deleteop|loadtable)\b|^(LoadTable|ConfSet|UpdateTableAliveStatus|RecoverTable|ChangeLeader|OfflineEndpoint|RecoverEndpoint|CancelOP|DeleteOP)$/;
+/** Changing commands as the command log names them: `recovertable t0 1 ...` (binary) or `TabletServer/LoadTable` (HTTP). */
+const MUTATING = /^(confset|updatetablealive|recovertable|changeleader|offlineendpoint|recoverendpoint|cancelop|deleteop|loadtable)\b|\/(LoadTable|ConfSet|UpdateTableAliveStatus|RecoverTable|ChangeLeader|OfflineEndpoint|RecoverEndpoint|CancelOP|DeleteOP)$/;
 const SENT_KEPT = 50;
 
 function outcomeOf(e: CommandLogEntry): string {

@@ -41,12 +41,15 @@ class LiveSession {
   constructor(
     readonly hosts: string,
     private readonly onExpired: () => void = () => undefined,
+    private readonly log: (line: string) => void = () => undefined,
+    private readonly name = 'session',
   ) {}
 
   async get(): Promise<ZkSession> {
-    for (;;) {
+    for (let failures = 0; ; failures++) {
       if (this.closing) throw new ZkError('SESSION_EXPIRED', 'connect', this.hosts, 'closed');
       if (this.session && !this.session.isClosed) return this.session;
+      if (failures > 0 && failures % 10 === 0) this.log(`${this.name}: still no ZooKeeper session after ${failures} tries`);
       try {
         const s = await ZkSession.connect(this.hosts, { sessionTimeoutMs: SESSION_MS, connectTimeoutMs: 2000 });
         if (this.closing) {
@@ -67,12 +70,14 @@ class LiveSession {
 
   /** Run fn, retrying through connection losses and expiries, until it succeeds or we close. */
   async run<T>(fn: (s: ZkSession) => Promise<T>): Promise<T> {
-    for (;;) {
+    for (let other = 0; ; ) {
       const s = await this.get();
       try {
         return await fn(s);
       } catch (err) {
-        if (!(err instanceof ZkError) || (err.code !== 'CONNECTION_LOSS' && err.code !== 'SESSION_EXPIRED' && err.code !== 'OTHER') || this.closing) throw err;
+        if (!(err instanceof ZkError) || this.closing) throw err;
+        // Connection trouble is waited out; anything else is tried a few times only.
+        if (err.code !== 'CONNECTION_LOSS' && err.code !== 'SESSION_EXPIRED' && (err.code !== 'OTHER' || ++other > 5)) throw err;
         await sleep(200);
       }
     }
@@ -91,6 +96,8 @@ class NameserverSeat {
   private live: LiveSession | undefined;
   node: string | undefined;
   private takeover: NodeJS.Timeout | undefined;
+  /** A takeover is scheduled or under way. */
+  private taking = false;
   private keepAlive: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -101,15 +108,17 @@ class NameserverSeat {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const live = new LiveSession(this.zk.hosts, () => this.lostSession('its ZooKeeper session expired'));
+    const live = new LiveSession(this.zk.hosts, () => this.lostSession('its ZooKeeper session expired'), this.zk.log, `nameserver ${this.n.endpoint}`);
     this.live = live;
     const path = await live.run((s) => s.create(zkJoin(this.zk.root, 'leader', 'lock_request'), this.n.endpoint, 'ephemeral-sequential'));
     if (this.stopped) return;
     this.node = path.slice(path.lastIndexOf('/') + 1);
+    this.zk.log(`nameserver ${this.n.endpoint}: in the election as ${this.node}`);
     this.n.seq = Number(this.node.replace(/^\D+/, ''));
     this.keepAlive = setInterval(() => {
       // CheckZkClient: a nameserver cut off from ZooKeeper gives up leadership and reconnects.
       if (live.session && !live.session.connected && !live.session.isClosed) this.lostSession('it lost its ZooKeeper connection');
+      else void this.watch(false);
     }, KEEP_ALIVE_CHECK_MS);
     await this.watch();
   }
@@ -127,23 +136,42 @@ class NameserverSeat {
     await this.start().catch((err: unknown) => this.zk.log(`nameserver ${this.n.endpoint}: re-joining the election failed: ${String(err)}`));
   }
 
-  /** Watch the election's children; the smallest node's owner takes over after a moment. */
-  private async watch(): Promise<void> {
+  /**
+   * Watch the election's children, and poll them too (a watch is lost with a session, and a
+   * node of a session that died in an outage lingers until the server expires it): the
+   * smallest node's owner takes over after a moment; a leader whose node is no longer the
+   * smallest steps down.
+   */
+  private async watch(rearm = true): Promise<void> {
     const live = this.live;
     if (!live || this.stopped) return;
     let children: string[];
     try {
       const s = await live.get();
-      children = await s.children(zkJoin(this.zk.root, 'leader'), () => void this.watch());
+      const path = zkJoin(this.zk.root, 'leader');
+      children = rearm ? await s.children(path, () => void this.watch()) : await s.children(path);
     } catch {
-      if (!this.stopped) setTimeout(() => void this.watch(), 200);
+      if (!this.stopped && rearm) setTimeout(() => void this.watch(), 200);
       return;
     }
+    if (this.stopped) return;
     const first = [...children].sort()[0];
-    if (first === this.node && !this.zk.cluster.isLeader(this.n.endpoint) && !this.takeover) {
+    const leading = this.zk.cluster.isLeader(this.n.endpoint);
+    if (first !== this.node && leading) {
+      this.zk.log(`nameserver ${this.n.endpoint}: its election node is no longer the first; steps down`);
+      this.zk.cluster.loseLeadership(this.n.endpoint);
+    } else if (first === this.node && !leading && !this.takeover && !this.taking) {
+      this.taking = true;
       this.takeover = setTimeout(() => {
         this.takeover = undefined;
-        void this.zk.takeOver(this.n, () => !this.stopped && this.node === first);
+        if (live !== this.live) {
+          this.taking = false;
+          return;
+        }
+        this.zk
+          .takeOver(this.n, live, () => !this.stopped && this.node === first)
+          .catch((err: unknown) => this.zk.log(`nameserver ${this.n.endpoint}: taking over failed (${err instanceof Error ? err.message : String(err)}); it tries again`))
+          .finally(() => (this.taking = false));
       }, this.zk.cluster.timing.electionMs);
     }
   }
@@ -151,6 +179,7 @@ class NameserverSeat {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.takeover) clearTimeout(this.takeover);
+    this.taking = false;
     if (this.keepAlive) clearInterval(this.keepAlive);
     this.takeover = undefined;
     this.keepAlive = undefined;
@@ -179,7 +208,7 @@ export class SimZooKeeper implements ElectionHost {
     readonly log: (line: string) => void = () => undefined,
   ) {
     this.root = cluster.options.rootPath.replace(/\/+$/, '');
-    this.store = new LiveSession(hosts);
+    this.store = new LiveSession(hosts, () => log('metadata session expired; opening another'), log, 'metadata store');
   }
 
   private path(...parts: string[]): string {
@@ -270,9 +299,12 @@ export class SimZooKeeper implements ElectionHost {
   }
 
   /** OnLocked: read what ZooKeeper holds, then serve as leader. */
-  async takeOver(n: NameserverNode, stillFirst: () => boolean): Promise<void> {
-    await this.flush();
-    const { tables, autoFailover } = await this.store.run(async (s) => ({ tables: await this.readTables(s), autoFailover: await s.get(this.path('config', 'auto_failover')) }));
+  async takeOver(n: NameserverNode, own: LiveSession, stillFirst: () => boolean): Promise<void> {
+    const flushed = await Promise.race([this.flush().then(() => true), sleep(10000).then(() => false)]);
+    if (!flushed) this.log(`nameserver ${n.endpoint}: metadata writes still pending after 10 s; taking over with what ZooKeeper holds`);
+    this.log(`nameserver ${n.endpoint}: its election node is the first; reading the metadata`);
+    // Read through the nameserver's own session, as OpenMLDB's RecoverTableInfo does.
+    const { tables, autoFailover } = await own.run(async (s) => ({ tables: await this.readTables(s), autoFailover: await s.get(this.path('config', 'auto_failover')) }));
     if (!stillFirst() || !n.running || this.closed) return;
     if (autoFailover !== undefined) this.cluster.autoFailover = autoFailover === 'true';
     this.cluster.takeLeadership(n.endpoint, tables);

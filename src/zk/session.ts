@@ -64,6 +64,8 @@ export interface SessionOptions {
  */
 export class ZkSession extends EventEmitter {
   private closed = false;
+  /** Requests awaiting an answer: failed at once when the session ends (the library would leave them hanging). */
+  private readonly pending = new Set<(err: ZkError) => void>();
 
   private constructor(
     private readonly client: zookeeper.Client,
@@ -75,8 +77,14 @@ export class ZkSession extends EventEmitter {
     client.on('expired', () => {
       this.closed = true;
       client.close();
+      this.failPending('the session expired');
       this.emit('expired');
     });
+  }
+
+  private failPending(why: string): void {
+    for (const fail of [...this.pending]) fail(new ZkError('SESSION_EXPIRED', 'request', this.hosts, why));
+    this.pending.clear();
   }
 
   /** Open a session; rejects with ZkUnreachable when no server answers in time. */
@@ -118,7 +126,13 @@ export class ZkSession extends EventEmitter {
   private call<T>(op: string, path: string, start: (done: (err: unknown, value?: T) => void) => void): Promise<T> {
     if (this.closed) return Promise.reject(new ZkError('SESSION_EXPIRED', op, path, 'the session is closed'));
     return new Promise((resolve, reject) => {
-      start((err, value) => (err ? reject(toZkError(err, op, path)) : resolve(value as T)));
+      const fail = (err: ZkError) => reject(new ZkError(err.code, op, path, err.message));
+      this.pending.add(fail);
+      start((err, value) => {
+        if (!this.pending.delete(fail)) return; // already failed by the session's end
+        if (err) reject(toZkError(err, op, path));
+        else resolve(value as T);
+      });
     });
   }
 
@@ -196,6 +210,7 @@ export class ZkSession extends EventEmitter {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    this.failPending('the session was closed');
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, 1000);
       this.client.once('disconnected', () => {

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { CheckReport } from '../../src/sim/check.js';
 import type { MutationRecord } from '../../src/sim/cluster.js';
@@ -124,18 +124,9 @@ export class Sim {
   }
 }
 
-/**
- * OPENMLDB_SIM_TEST_ZOOKEEPER=HOST:PORT puts every simulator of the test process on that
- * ZooKeeper (each under its own root path): how the ZooKeeper tier reruns end-to-end files.
- */
-function zookeeperArgs(dir: string): string[] {
-  const zk = process.env['OPENMLDB_SIM_TEST_ZOOKEEPER'];
-  return zk ? ['--zookeeper', zk, '--zk-root-path', `/${basename(dir)}`] : [];
-}
-
 export async function startSim(args: string[] = []): Promise<Sim> {
   const dir = mkdtempSync(join(tmpdir(), 'openmldb-sim-test-'));
-  const r = await runNode(SIM_BIN, ['up', '--dir', dir, ...zookeeperArgs(dir), ...args]);
+  const r = await runNode(SIM_BIN, ['up', '--dir', dir, ...args]);
   if (r.code !== 0) throw new Error(`openmldb-sim up failed (${r.code}): ${r.stderr}${r.stdout}`);
   const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as SimInfo;
   return new Sim(dir, info);

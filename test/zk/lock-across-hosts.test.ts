@@ -6,7 +6,7 @@
 // the next run restores auto_failover and converges.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -72,7 +72,7 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
     try {
       await slowLoad(sim, 8000);
       const a = spawnRecover(sim, host(sim, 'a'));
-      await sim.waitFor('host A to switch auto_failover off', async () => (await sim.mutations()).some((m) => m.method === 'ConfSet'), 120000);
+      await sim.waitFor('host A to switch auto_failover off and start loading', async () => (await sim.mutations()).some((m) => m.method === 'LoadTable'), 120000);
 
       const b = await recoverCli(sim, ['recover', ...TOOL], host(sim, 'b'));
       assert.equal(b.code, 4, b.stderr);
@@ -87,6 +87,7 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
       assert.equal(result.code, 0, result.stderr);
       for (const r of refusals) assert.match(r, new RegExp(`pid ${a.child.pid}`), 'until its session expired, the dead run was named');
       assert.match(result.stderr, /did not finish; auto_failover was true before it/);
+      assert.match(result.stderr, /the unfinished run had sent \d+ changing commands; the last: `\S+/, 'and what it had sent');
       const report = JSON.parse(result.stdout) as Report;
       assert.equal(report.autoFailover.before, true, 'the value before the first run, not the false it left');
       assert.equal(report.autoFailover.after, true);
@@ -124,6 +125,8 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
       assert.deepEqual(late.map((m) => m.method), [], 'no change once the lock was known lost');
 
       server = await startZooKeeper({ dir });
+      // The nameservers gave up leadership when ZooKeeper went; an operator reruns once one leads again.
+      await sim.waitFor('a nameserver to lead again', async () => /ns leader: /.test((await sim.ns('showtablet')).stdout) && !/not leader/.test((await sim.ns('showtablet')).stdout), 60000);
       const { result } = await rerunUntilLockFree(sim, host(sim, 'b'));
       assert.equal(result.code, 0, result.stderr);
       const rerun = JSON.parse(result.stdout) as Report;
@@ -132,6 +135,10 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
       const check = await sim.check();
       assert.deepEqual(check.problems, []);
       assert.equal(check.entriesLost, 0);
+    } catch (err) {
+      // What the simulated nameservers did through the outage.
+      console.log(readFileSync(join(sim.dir, 'daemon.log'), 'utf8'));
+      throw err;
     } finally {
       await sim.down();
       await server.stop();
