@@ -95,7 +95,7 @@ describe('simulator on ZooKeeper', { skip, concurrency: true }, () => {
   });
 
   it('recover converges, with its lock in ZooKeeper, though the leader nameserver is killed mid-run', async () => {
-    const sim = await onZooKeeper('failover', ['--no-system-tables', '--scenario', 'full-restart', '--no-power-loss', '--tables', '2', '--partitions', '2', '--storage', 'memory', '--load-base-ms', '1500']);
+    const sim = await onZooKeeper('failover', ['--no-system-tables', '--scenario', 'full-restart', '--no-power-loss', '--tables', '1', '--partitions', '2', '--storage', 'memory', '--load-base-ms', '1500']);
     try {
       const before = await sim.ctl<State>('state');
       const run = recoverRun(sim, ['recover', '--json', '--lock', 'zk']);
