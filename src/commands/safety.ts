@@ -104,6 +104,16 @@ async function chooseLock(argv: Record<string, unknown>, config: ConnectionConfi
 }
 
 export async function openRunSafety(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress): Promise<RunSafety> {
+  if (lockChoice(argv) === 'zk') {
+    // Settings first, then a quick look: a server that is not ZooKeeper answers in milliseconds.
+    zkLockPath(argv, config);
+    sessionTimeoutMs(argv);
+    const probe = await probeZooKeeper(config.zkCluster, 3000);
+    if (probe !== 'zookeeper') {
+      const what = probe === 'not-zookeeper' ? 'the server there does not answer as ZooKeeper' : 'no answer';
+      throw new ClusterUnreachable('zookeeper', `${config.zkCluster}${config.zkRootPath}`, `--lock zk: ${what}; use --lock local to lock on this host only`);
+    }
+  }
   const { useZk, why } = await chooseLock(argv, config);
   return useZk ? openZk(argv, config, command, progress, why) : openLocal(argv, config, command, progress, why);
 }

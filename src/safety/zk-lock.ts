@@ -115,6 +115,10 @@ export class ZkRunLock {
     this.lost = why;
     if (this.lostTimer) clearTimeout(this.lostTimer);
     this.lostTimer = undefined;
+    // The session is no use any more: closing it fails the journal and evidence writes still
+    // waiting for a connection, so the run stops at them instead of waiting forever.
+    this.session.removeAllListeners();
+    void this.session.close();
     this.onLost?.(why);
   }
 

@@ -8,7 +8,7 @@ import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
 const skip = zooKeeperTierSkip();
 const zk = sharedZooKeeper(skip);
 
-describe('chaos (short) on ZooKeeper', { skip, concurrency: true }, () => {
+describe('chaos (short) on ZooKeeper', { skip, concurrency: true, timeout: 480000 }, () => {
   for (const [scenario, seed] of [
     ['full-restart-after-failover', 2],
     ['partition-lost', 1],

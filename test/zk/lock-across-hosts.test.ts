@@ -66,7 +66,7 @@ async function slowLoad(sim: Sim, extraMs: number): Promise<void> {
   for (const r of state.tables[0]?.partitions[0]?.replicas ?? []) await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: r.endpoint, extraMs });
 }
 
-describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: true }, () => {
+describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: true, timeout: 480000 }, () => {
   it('host B exits 4 naming host A; after kill -9 of A, B restores auto_failover and converges', async () => {
     const sim = await startSim(['--zookeeper', zk.server().address, '--zk-root-path', zk.root('hosts'), ...FULL_RESTART]);
     try {

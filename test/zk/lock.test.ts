@@ -15,7 +15,7 @@ import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
 const skip = zooKeeperTierSkip();
 const zk = sharedZooKeeper(skip);
 
-describe('ZooKeeper lock and journal', { skip }, () => {
+describe('ZooKeeper lock and journal', { skip, timeout: 60000 }, () => {
   const acquire = (path: string, runId: string, onLost?: (why: string) => void) =>
     ZkRunLock.acquire({ zkCluster: zk.server().address, lockPath: path, sessionTimeoutMs: 2000, command: 'openmldb-recover recover', runId, ...(onLost ? { onLost } : {}) });
 

@@ -41,7 +41,7 @@ async function fullyServed(sim: Sim): Promise<void> {
   assert.equal(await zkGet(`${sim.info.zkRootPath}/openmldb-recover/journal`), undefined, 'journal cleared');
 }
 
-describe('manual procedures on ZooKeeper', { skip, concurrency: true }, () => {
+describe('manual procedures on ZooKeeper', { skip, concurrency: true, timeout: 480000 }, () => {
   it('offline-endpoint, recover-endpoint, change-leader, failover off/on', async () => {
     const sim = await startSim(['--zookeeper', zk.server().address, '--zk-root-path', zk.root('endpoint'), '--no-system-tables', '--scenario', 'node-down', '--no-auto-failover', '--tables', '1', '--partitions', '2']);
     try {

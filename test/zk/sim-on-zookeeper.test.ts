@@ -43,7 +43,7 @@ function recoverRun(sim: Sim, args: string[]) {
   return { child, done };
 }
 
-describe('simulator on ZooKeeper', { skip, concurrency: true }, () => {
+describe('simulator on ZooKeeper', { skip, concurrency: true, timeout: 480000 }, () => {
   it("keeps OpenMLDB's nodes in ZooKeeper; a stopped leader's election node goes and the standby takes over", async () => {
     const sim = await onZooKeeper('layout', ['--no-system-tables', '--tables', '2', '--partitions', '2']);
     try {
