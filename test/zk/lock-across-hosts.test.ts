@@ -126,7 +126,8 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
 
       server = await startZooKeeper({ dir });
       // The nameservers gave up leadership when ZooKeeper went; an operator reruns once one leads again.
-      await sim.waitFor('a nameserver to lead again', async () => /ns leader: /.test((await sim.ns('showtablet')).stdout) && !/not leader/.test((await sim.ns('showtablet')).stdout), 60000);
+      // One call that lists the tablets: a leader found in ZooKeeper answered as leader.
+      await sim.waitFor('a nameserver to lead again', async () => /ns leader: [\s\S]*endpoint\s+real_endpoint\s+state/.test((await sim.ns('showtablet')).stdout), 120000);
       const { result } = await rerunUntilLockFree(sim, host(sim, 'b'));
       assert.equal(result.code, 0, result.stderr);
       const rerun = JSON.parse(result.stdout) as Report;
