@@ -13,6 +13,14 @@ export const EXIT = {
   unreachable: 3,
   /** Another mutating run holds the cluster's lock. */
   locked: 4,
+  /**
+   * auto_failover could not be put back: the run journal stays, and the next run (or
+   * `openmldb-recover failover on`) restores it. Wins over every other code but 2/3/4,
+   * which change nothing.
+   */
+  restoreOwed: 5,
+  /** Stopped by SIGHUP (after restoring auto_failover). */
+  hangup: 129,
   /** Interrupted by SIGINT (after restoring auto_failover). */
   interrupted: 130,
   /** Terminated by SIGTERM (after restoring auto_failover). */

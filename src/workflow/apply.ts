@@ -4,6 +4,7 @@
 // partitions run concurrently, bounded globally and per tablet. Transient failures are
 // retried with backoff (p-retry); a partition whose steps failed is run again from the
 // top a few times, since every step skips what is already done.
+import { setTimeout as delay } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
@@ -69,14 +70,14 @@ export function pollDelay(poll: number, base?: number): number {
 }
 class Interrupted extends Error {}
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
+/** Wait `ms`, or less if the run is stopped (the listener goes with the timer: no leak over long runs). */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : {});
+  } catch {
+    // aborted: the caller looks at the signal
+  }
+}
 
 export async function applyPlan(client: OpenMLDBClient, partitions: PartitionPlan[], opts: ApplyOptions): Promise<PartitionOutcome[]> {
   const global = pLimit(Math.max(1, opts.concurrency));

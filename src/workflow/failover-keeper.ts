@@ -31,6 +31,33 @@ export class FailoverKeeper {
     private readonly progress: Progress,
   ) {}
 
+  /** auto_failover could not be put back at the end: the journal stays for the next run. */
+  owed = false;
+
+  /**
+   * First thing after the lock is taken, before anything that can fail: an earlier run
+   * that died left its journal; put auto_failover back to the value before it now, then
+   * clear the journal, so this run starts like any other. Returns false when the restore
+   * itself failed (the journal stays; the run must stop: exit "restore owed").
+   */
+  async settleEarlierRun(client: OpenMLDBClient, errors: string[], signal?: AbortSignal): Promise<boolean> {
+    const earlier = this.store?.read();
+    if (!earlier) return true;
+    this.progress.warn(
+      `an earlier run (${earlier.command}, pid ${earlier.pid} on ${earlier.host}, started ${earlier.startedAt}) did not finish; auto_failover was ${earlier.autoFailoverOriginal} before it: putting that back first`,
+    );
+    this.resumed = earlier;
+    this.original = earlier.autoFailoverOriginal;
+    if (!(await this.putBack(client, errors, signal))) {
+      this.owed = true;
+      return false;
+    }
+    await this.store?.clear();
+    this.resumed = undefined;
+    this.original = undefined;
+    return true;
+  }
+
   /** Called with the value observed at the start of the run. */
   begin(observed: boolean): void {
     this.resumed = this.store?.read();
@@ -73,25 +100,34 @@ export class FailoverKeeper {
   async restore(client: OpenMLDBClient, errors: string[]): Promise<boolean | undefined> {
     if (this.original === undefined) return undefined;
     const needed = this.original && (this.switchedOff || this.resumed !== undefined);
-    if (needed) {
-      let done = false;
-      for (let attempt = 1; attempt <= this.restoreAttempts && !done; attempt++) {
-        try {
-          await client.confSet(true);
-          done = true;
-          this.progress.info('auto_failover restored to true (confset auto_failover true)');
-        } catch (err) {
-          this.progress.warn(`restoring auto_failover failed (attempt ${attempt}): ${err instanceof Error ? err.message : String(err)}`);
-          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
-        }
-      }
-      if (!done) {
-        // Keep the journal: the next run restores it.
-        errors.push('auto_failover could not be restored to true: run `confset auto_failover true` on the nameserver, or rerun this tool');
-        return false;
-      }
+    if (needed && !(await this.putBack(client, errors))) {
+      this.owed = true;
+      return false;
     }
     await this.store?.clear();
     return this.original;
+  }
+
+  /**
+   * `confset auto_failover true`, trying hard (about a minute): a signal does not shorten
+   * it, since leaving auto_failover off is the one thing a run must not do.
+   */
+  private async putBack(client: OpenMLDBClient, errors: string[], _signal?: AbortSignal): Promise<boolean> {
+    if (!this.original) return true; // it was off before: nothing to put back
+    let last = '';
+    for (let attempt = 1; attempt <= this.restoreAttempts; attempt++) {
+      try {
+        await client.confSet(true);
+        this.progress.info('auto_failover restored to true (confset auto_failover true)');
+        return true;
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
+        this.progress.warn(`restoring auto_failover failed (attempt ${attempt}): ${last}`);
+        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 10_000)));
+      }
+    }
+    // Keep the journal: the next run restores it first.
+    errors.push(`auto_failover is still false and must go back to true (${last}): run \`openmldb-recover failover on\` (or \`confset auto_failover true\` on the nameserver) once it answers; the next run of this tool does it first`);
+    return false;
   }
 }

@@ -1,9 +1,14 @@
-// SIGINT/SIGTERM during a mutating run: stop starting new steps, let running ones end
-// within a short bound, restore auto_failover, write the report, exit 130/143. A second
-// signal while restoring is refused with a message: leaving auto_failover off would be worse.
+// SIGINT/SIGTERM/SIGHUP during a mutating run: stop starting new steps, let running ones
+// end within a short bound, restore auto_failover, write the report, exit 130/143/129. A
+// second signal while restoring is refused with a message: leaving auto_failover off would
+// be worse. SIGHUP counts too: Node resets it to "terminate" at start even under nohup, and
+// a closed terminal must not leave the cluster half recovered. An unexpected error anywhere
+// in the process stops the run the same way (`fail`).
 import { EXIT } from '../commands/exit-codes.js';
 
-export type StopSignal = 'SIGINT' | 'SIGTERM';
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+const SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export class Interrupt {
   readonly controller = new AbortController();
@@ -19,11 +24,26 @@ export class Interrupt {
   }
 
   get exitCode(): number {
-    return this.signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+    return this.signal === 'SIGTERM' ? EXIT.terminated : this.signal === 'SIGHUP' ? EXIT.hangup : EXIT.interrupted;
+  }
+
+  /** Set when an unexpected error stopped the run (not a signal). */
+  failure: Error | undefined;
+
+  /** The run in progress, for process-wide handlers (uncaught errors, a broken pipe). */
+  static current: Interrupt | undefined;
+
+  /** Stop the run because something unexpected broke; it still restores and reports. */
+  fail(err: Error): void {
+    if (this.aborted) return;
+    this.failure = err;
+    this.say(`stopping: ${err.message}; restoring auto_failover first`);
+    this.controller.abort(err);
   }
 
   install(): void {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    Interrupt.current = this;
+    for (const sig of SIGNALS) {
       const handler = () => {
         if (this.restoring || this.aborted) {
           this.say(`${sig} ignored: restoring auto_failover first, the run ends right after`);
@@ -41,5 +61,6 @@ export class Interrupt {
   uninstall(): void {
     for (const [sig, handler] of this.handlers) process.off(sig, handler);
     this.handlers = [];
+    if (Interrupt.current === this) Interrupt.current = undefined;
   }
 }

@@ -73,12 +73,21 @@ export interface RecoverOptions {
   keeper?: FailoverKeeper;
   /** What must be remembered across rounds and runs (evidence.ts); in memory only if absent. */
   memory?: RunMemory;
+  /** How long one observation retries transient failures (default OBSERVE_BUDGET_MS). */
+  observeBudgetMs?: number;
 }
 
 const key = (db: string, table: string, pid: number) => `${db}.${table}:${pid}`;
 
-/** Observe, retrying transient failures (a standby answering during an election, a dropped call). */
-export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress?: Progress, retries = 4): Promise<ClusterSnapshot> {
+/** How long an observation keeps retrying transient failures before the run gives up on it. */
+export const OBSERVE_BUDGET_MS = 60_000;
+
+/**
+ * Observe, retrying transient failures (refused or reset connections, timeouts, a standby
+ * answering "not leader" during an election: the client looks the leader up afresh) for at
+ * most `budgetMs`; `onRetry` counts the retries for the report.
+ */
+export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress?: Progress, budgetMs = OBSERVE_BUDGET_MS, onRetry?: () => void): Promise<ClusterSnapshot> {
   return pRetry(
     async () => {
       try {
@@ -90,11 +99,13 @@ export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress
       }
     },
     {
-      retries,
+      retries: 1000,
+      maxRetryTime: budgetMs,
       minTimeout: 200,
-      maxTimeout: 3000,
-      onFailedAttempt: ({ error, retriesLeft }) => {
-        if (retriesLeft > 0) progress?.info(`observing: ${error.message}; retrying`);
+      maxTimeout: 5000,
+      onFailedAttempt: ({ error }) => {
+        onRetry?.();
+        progress?.info(`observing: ${error.message}; retrying`);
       },
     },
   );
@@ -124,13 +135,28 @@ export function recoveryProcedure(options: PlanOptions): Procedure {
 export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Promise<Report> {
   const started = Date.now();
   const errors: string[] = [];
+  const retried = { observe: 0 };
   const proc = o.procedure ?? recoveryProcedure(o.plan ?? { acceptDataLoss: false });
+  const countRetry = () => retried.observe++;
   const look = async (): Promise<ClusterSnapshot> => {
-    const s = await observe(client, o.filter, o.progress, o.apply.retries);
+    const s = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
     return proc.scope ? proc.scope(s) : s;
   };
+  const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.cluster }, o.progress);
+  // What an earlier run that died still owes goes back first, before anything can fail.
+  if (!o.dryRun && !(await keeper.settleEarlierRun(client, errors))) {
+    return stoppedReport(o, started, 'restore-owed', errors, { switchedOff: false, owed: true }, retried);
+  }
   o.progress.update('observing the cluster');
-  const whole = await observe(client, o.filter, o.progress, o.apply.retries);
+  let whole: ClusterSnapshot;
+  try {
+    whole = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
+  } catch (err) {
+    if (!(err instanceof ClusterError)) throw err;
+    // Nothing was changed (but an earlier run's auto_failover, put back above).
+    errors.push(`observe: ${err.message}`);
+    return stoppedReport(o, started, 'observe', errors, { switchedOff: false }, retried, EXIT.unreachable);
+  }
   proc.validate?.(whole);
   const first = proc.scope ? proc.scope(whole) : whole;
   const opBaseline = Math.max(0, ...whole.ops.map((op) => op.opId));
@@ -142,9 +168,9 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   const outcomes = new Map<string, PartitionOutcome>();
   const touched = new Set<string>();
   const clusterActions: ClusterAction[] = [];
-  const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline };
-  const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.cluster }, o.progress);
+  const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline, keeper, retried };
   let after: boolean | undefined;
+  let phase: RunPhase = 'plan';
 
   if (o.dryRun) {
     for (const step of firstPlan.cluster ?? []) {
@@ -157,6 +183,7 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   let snapshot: ClusterSnapshot = first;
   let plan = firstPlan;
   try {
+    phase = 'apply';
     for (let round = 1; round <= (o.rounds ?? proc.rounds ?? 3); round++) {
       const work = plan.partitions.filter((p) => p.steps.length > 0);
       const cluster = plan.cluster ?? [];
@@ -198,7 +225,9 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       }
       if (o.interrupt.aborted) break;
       o.progress.update('observing the cluster again');
+      phase = 'observe';
       snapshot = await look();
+      phase = 'apply';
       plan = proc.plan(snapshot, { round: round + 1, done, ran }, memory);
       // The report keeps each partition's deciding plan (its leader choice, evidence and the
       // entries at stake: what was acted on); a probe or a wait only prepared the decision.
@@ -211,16 +240,21 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       plan = { ...plan, partitions: plan.partitions.filter((p) => p.action === 'recover' || p.action === 'probe' || p.action === 'wait') };
     }
   } catch (err) {
-    errors.push(err instanceof Error ? err.message : String(err));
+    errors.push(`${phase}: ${err instanceof Error ? err.message : String(err)}`);
+    ctx.stoppedIn = phase;
   } finally {
+    o.interrupt.restoring = true;
     if (keeper.switchedOff || keeper.pendingRestore) {
-      o.interrupt.restoring = true;
       after = await keeper.restore(client, errors);
     } else {
       // Nothing to put back (auto_failover was already off), but the journal written
       // before the first change must not make the next run think this one died.
       await keeper.restore(client, errors);
     }
+  }
+  if (o.interrupt.failure) {
+    errors.push(`stopped: ${o.interrupt.failure.message}`);
+    ctx.stoppedIn ??= phase;
   }
   // Verify: the last observation was taken after the last change, unless the run
   // stopped early (signal, error); then look once more.
@@ -238,9 +272,12 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   const verdict = proc.verdict ?? assessPartition;
   memory.forget(final.tables.flatMap((t) => t.partitions.filter((p) => verdict(t, p, final, { opBaseline }).healthy).map((p) => key(t.db, t.name, p.pid))));
   await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${err instanceof Error ? err.message : String(err)}`));
-  const autoFailover = { before: keeper.original ?? first.autoFailover, ...(after !== undefined ? { after } : {}), switchedOff: keeper.switchedOff };
+  const autoFailover = { before: keeper.original ?? first.autoFailover, ...(after !== undefined ? { after } : {}), switchedOff: keeper.switchedOff, ...(keeper.owed ? { owed: true } : {}) };
   return buildReport(ctx, first, final, autoFailover);
 }
+
+/** Where a run was when it stopped early. */
+export type RunPhase = 'restore-owed' | 'observe' | 'plan' | 'apply' | 'verify';
 
 interface ReportContext {
   o: RecoverOptions;
@@ -252,6 +289,40 @@ interface ReportContext {
   errors: string[];
   started: number;
   opBaseline: number;
+  keeper: FailoverKeeper;
+  retried: { observe: number };
+  /** Set when the run stopped on an error before finishing its rounds. */
+  stoppedIn?: RunPhase;
+}
+
+/** The exit code a finished run ends with: a restore still owed wins, then a signal, then the verdict. */
+function exitCodeOf(o: RecoverOptions, owed: boolean, verdictOk: boolean): number {
+  if (owed) return EXIT.restoreOwed;
+  if (o.interrupt.signal) return o.interrupt.exitCode;
+  return verdictOk && !o.interrupt.failure ? EXIT.ok : EXIT.notRecovered;
+}
+
+/** The report of a run that stopped before it could plan (nothing of the cluster to show). */
+function stoppedReport(o: RecoverOptions, started: number, phase: RunPhase, errors: string[], autoFailover: Report['autoFailover'], retried: { observe: number }, code?: number): Report {
+  const finished = Date.now();
+  const exitCode = autoFailover.owed ? EXIT.restoreOwed : (code ?? exitCodeOf(o, false, false));
+  return {
+    schema: REPORT_SCHEMA,
+    command: o.command,
+    ok: false,
+    exitCode,
+    dryRun: o.dryRun,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: finished - started,
+    cluster: { ...o.cluster },
+    autoFailover,
+    totals: tally([]),
+    tables: [],
+    errors,
+    stoppedIn: phase,
+    retries: { observe: retried.observe, steps: 0 },
+  };
 }
 
 function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSnapshot, autoFailover: Report['autoFailover']): Report {
@@ -297,11 +368,9 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
   const totals = tally(tables);
   const allServed = totals.failed + totals.refused + totals.blocked + totals.interrupted === 0;
   const restoredOk = !autoFailover.switchedOff || autoFailover.after === autoFailover.before;
-  const exitCode = o.interrupt.signal
-    ? o.interrupt.exitCode
-    : o.dryRun
-      ? totals.refused + totals.blocked === 0 ? EXIT.ok : EXIT.notRecovered
-      : allServed && restoredOk && errors.length === 0 ? EXIT.ok : EXIT.notRecovered;
+  const verdictOk = o.dryRun ? totals.refused + totals.blocked === 0 : allServed && restoredOk && errors.length === 0;
+  const exitCode = exitCodeOf(o, autoFailover.owed === true, verdictOk);
+  const stepRetries = [...outcomes.values()].reduce((n, oc) => n + oc.actions.reduce((m, a) => m + Math.max(0, a.attempts - 1), 0), 0);
   const finished = Date.now();
   return {
     schema: REPORT_SCHEMA,
@@ -318,5 +387,7 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
     ...(c.clusterActions.length > 0 ? { clusterSteps: c.clusterActions } : {}),
     tables,
     errors,
+    ...(c.stoppedIn ? { stoppedIn: c.stoppedIn } : {}),
+    retries: { observe: c.retried.observe, steps: stepRetries },
   };
 }

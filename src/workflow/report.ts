@@ -60,7 +60,8 @@ export interface Report {
   finishedAt: string;
   durationMs: number;
   cluster: { zkCluster: string; zkRootPath: string; leader?: string };
-  autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean };
+  /** `owed`: it could not be put back; the journal stays and the next run restores it first (exit 5). */
+  autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean };
   /** The cluster lock the run held (set by the command layer, commands/safety.ts). */
   lock?: { kind: 'zookeeper' | 'local'; path: string; why?: string; lost?: string };
   totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number };
@@ -68,6 +69,10 @@ export interface Report {
   clusterSteps?: ClusterAction[];
   tables: TableReport[];
   errors: string[];
+  /** Where the run stopped when an error ended it early (restore-owed, observe, plan, apply, verify). */
+  stoppedIn?: string;
+  /** Transient failures retried: while observing, and by the steps. */
+  retries?: { observe: number; steps: number };
 }
 
 export function emptyTotals(): Report['totals'] {
@@ -133,7 +138,9 @@ export function renderReport(r: Report): string {
         .join(', '),
   );
   const af = r.autoFailover;
-  if (af.before !== undefined) out.push(`auto_failover: ${af.before}${af.switchedOff ? ` -> false during the run -> ${af.after}` : ' (untouched)'}`);
+  if (af.owed) out.push('auto_failover: STILL FALSE, must go back to true: run `openmldb-recover failover on` once the nameserver answers (the next run also does it first)');
+  else if (af.before !== undefined) out.push(`auto_failover: ${af.before}${af.switchedOff ? ` -> false during the run -> ${af.after}` : ' (untouched)'}`);
+  if (r.stoppedIn) out.push(`stopped early, while: ${r.stoppedIn}`);
   for (const e of r.errors) out.push(`error: ${e}`);
   out.push(`${r.ok ? 'OK' : 'NOT OK'} (exit ${r.exitCode}) in ${(r.durationMs / 1000).toFixed(1)}s`);
   return out.join('\n');
