@@ -7,8 +7,8 @@
 // exit whose report names exactly the partitions not served; in both cases auto_failover
 // is back at its value before the incident.
 //
-//   npm run chaos                       (every scenario x 5 seeds)
-//   npx tsx scripts/chaos.ts --seeds 3 --scenarios full-restart,partition-lost
+//   npm run chaos                       (every case x 20 seeds, 2 at a time)
+//   npx tsx scripts/chaos.ts --seeds 3 --scenarios full-restart,partition-lost --jobs 1
 //   npx tsx scripts/chaos.ts --zookeeper start    (on a private ZooKeeper server; or HOST:PORT)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +24,29 @@ const REPO = resolve(import.meta.dirname, '..');
 const SIM = join(REPO, 'dist/sim/cli/openmldb-sim.js');
 const RECOVER = join(REPO, 'dist/cli/openmldb-recover.js');
 
-export const CHAOS_SCENARIOS = ['full-restart', 'full-restart-after-failover', 'partition-lost', 'node-down'] as const;
+/**
+ * The cases: a simulator scenario, maybe with a variant (`+disk`: every table on SSD/HDD,
+ * loaded over HTTP; `+2018`: the 2018-era output dialect of the binary).
+ */
+export const CHAOS_SCENARIOS = [
+  'full-restart',
+  'full-restart-after-failover',
+  'partition-lost',
+  'node-down',
+  'full-restart+disk',
+  'full-restart-after-failover+2018',
+] as const;
+
+const VARIANTS: Record<string, string[]> = { disk: ['--storage', 'disk'], '2018': ['--dialect', '2018'] };
+
+/** The simulator scenario and its extra `up` arguments for a case such as `full-restart+disk`. */
+function scenarioOf(c: string): { scenario: string; args: string[] } {
+  const [scenario = c, ...variants] = c.split('+');
+  return { scenario, args: variants.flatMap((v) => VARIANTS[v] ?? []) };
+}
+
+/** The command that replays one run. */
+export const reproduce = (c: string, seed: number) => `npx tsx scripts/chaos.ts --scenarios ${c} --first-seed ${seed} --seeds 1`;
 
 export interface ChaosRun {
   scenario: string;
@@ -80,7 +102,8 @@ function unserved(check: CheckReport): Set<string> {
 }
 
 /** zookeeper: the simulator keeps its ZooKeeper state in that server (and the tool takes its lock there). */
-export async function chaosRun(scenario: string, seed: number, options: { zookeeper?: string } = {}): Promise<ChaosRun> {
+export async function chaosRun(chaosCase: string, seed: number, options: { zookeeper?: string } = {}): Promise<ChaosRun> {
+  const { scenario, args: variantArgs } = scenarioOf(chaosCase);
   const started = Date.now();
   const rng = new Rng(seed * 7919 + scenario.length);
   const dir = mkdtempSync(join(tmpdir(), 'openmldb-chaos-'));
@@ -91,7 +114,7 @@ export async function chaosRun(scenario: string, seed: number, options: { zookee
   let kills = 0;
   let toolRuns = 0;
   let last: Proc | undefined;
-  const upArgs = ['up', '--dir', dir, '--scenario', scenario, '--seed', String(seed), '--tables', '2', '--partitions', '2'];
+  const upArgs = ['up', '--dir', dir, '--scenario', scenario, '--seed', String(seed), '--tables', '2', '--partitions', '2', ...variantArgs];
   if (scenario === 'partition-lost') upArgs.push('--replicas', '2', '--tablets', '3');
   if (options.zookeeper) upArgs.push('--zookeeper', options.zookeeper, '--zk-root-path', `/chaos-${scenario}-${seed}-${process.pid}`);
   const up = await run(SIM, upArgs, {});
@@ -211,7 +234,7 @@ export async function chaosRun(scenario: string, seed: number, options: { zookee
       }
       if (check.entriesLost > 0) violations.push(`${check.entriesLost} entries lost without --accept-data-loss`);
     }
-    return { scenario, seed, faults, kills, toolRuns, exitCode: code, outcome, ok: violations.length === 0, violations, durationMs: Date.now() - started };
+    return { scenario: chaosCase, seed, faults, kills, toolRuns, exitCode: code, outcome, ok: violations.length === 0, violations, durationMs: Date.now() - started };
   } finally {
     await run(SIM, ['down', '--dir', dir], {});
     rmSync(dir, { recursive: true, force: true });
@@ -227,12 +250,20 @@ export function summarize(runs: ChaosRun[]): string {
     `  tool runs: ${runs.reduce((s, r) => s + r.toolRuns, 0)}, SIGKILLs: ${runs.reduce((s, r) => s + r.kills, 0)}`,
     `  faults by kind: ${Object.entries(faults).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ];
-  for (const r of runs.filter((x) => !x.ok)) lines.push(`  VIOLATION ${r.scenario} seed ${r.seed}: ${r.violations.join('; ')}`);
+  for (const r of runs.filter((x) => !x.ok)) lines.push(`  VIOLATION ${r.scenario} seed ${r.seed}: ${r.violations.join('; ')}\n    reproduce: ${reproduce(r.scenario, r.seed)}`);
   return lines.join('\n');
 }
 
 if (process.argv[1]?.endsWith('chaos.ts')) {
-  const { values } = parseArgs({ options: { seeds: { type: 'string', default: '5' }, scenarios: { type: 'string', default: CHAOS_SCENARIOS.join(',') }, 'first-seed': { type: 'string', default: '1' }, zookeeper: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: 'string', default: '20' },
+      scenarios: { type: 'string', default: CHAOS_SCENARIOS.join(',') },
+      'first-seed': { type: 'string', default: '1' },
+      jobs: { type: 'string', default: '2' },
+      zookeeper: { type: 'string' },
+    },
+  });
   let zookeeper = values.zookeeper;
   let stopZooKeeper: (() => Promise<void>) | undefined;
   if (zookeeper === 'start') {
@@ -247,15 +278,21 @@ if (process.argv[1]?.endsWith('chaos.ts')) {
   }
   const seeds = Number(values.seeds);
   const first = Number(values['first-seed']);
+  const todo = String(values.scenarios).split(',').flatMap((c) => Array.from({ length: seeds }, (_, i) => ({ c, seed: first + i })));
   const runs: ChaosRun[] = [];
-  for (const scenario of String(values.scenarios).split(',')) {
-    for (let seed = first; seed < first + seeds; seed++) {
-      const r = await chaosRun(scenario, seed, zookeeper ? { zookeeper } : {});
+  const started = Date.now();
+  // A few simulators at once: each run is mostly waiting.
+  const worker = async () => {
+    for (let next = todo.shift(); next; next = todo.shift()) {
+      const r = await chaosRun(next.c, next.seed, zookeeper ? { zookeeper } : {});
       runs.push(r);
-      console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${scenario} seed ${seed}: exit ${r.exitCode}, ${r.outcome}, ${r.toolRuns} tool runs, ${r.kills} kills, faults ${JSON.stringify(r.faults)} (${(r.durationMs / 1000).toFixed(0)}s)${r.ok ? '' : `: ${r.violations.join('; ')}`}`);
+      console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${next.c} seed ${next.seed}: exit ${r.exitCode}, ${r.outcome}, ${r.toolRuns} tool runs, ${r.kills} kills, faults ${JSON.stringify(r.faults)} (${(r.durationMs / 1000).toFixed(0)}s)${r.ok ? '' : `: ${r.violations.join('; ')}\n     reproduce: ${reproduce(next.c, next.seed)}`}`);
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Number(values.jobs)) }, worker));
   await stopZooKeeper?.();
+  runs.sort((a, b) => a.scenario.localeCompare(b.scenario) || a.seed - b.seed);
   console.log(summarize(runs));
+  console.log(`  ${new Date().toISOString().slice(0, 10)}, ${seeds} seeds x ${String(values.scenarios).split(',').length} cases, 2 tables x 2 partitions, in ${((Date.now() - started) / 60000).toFixed(1)} min`);
   process.exitCode = runs.every((r) => r.ok) ? 0 : 1;
 }
