@@ -6,6 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { changeLeaderCommand } from '../commands/change-leader.js';
 import { explain } from '../commands/common.js';
+import { errorReport, wantsJson } from '../commands/error-report.js';
 import { readConfigFile } from '../commands/config-file.js';
 import { EXIT, UsageError } from '../commands/exit-codes.js';
 import { failoverCommand } from '../commands/failover.js';
@@ -18,6 +19,7 @@ import { defaultCommand, recoverCommand } from '../commands/recover.js';
 import type { CliCommand } from '../commands/run.js';
 import { statusCommand } from '../commands/status.js';
 import { VERSION } from '../commands/version.js';
+import { Interrupt } from '../workflow/interrupt.js';
 
 const COMMANDS: CliCommand[] = [
   recoverCommand,
@@ -84,7 +86,8 @@ async function main(): Promise<number> {
     .fail((msg, err) => {
       // yargs' own complaints (and a --config file it could not use, which it wraps in a
       // YError) are usage errors; anything a command threw keeps its class.
-      if (err === undefined || err === null || err.name === 'YError') throw new UsageError(err?.message ?? msg);
+      // Its messages span lines ("Invalid values:\n  Argument: ..."): the operator gets one.
+      if (err === undefined || err === null || err.name === 'YError') throw new UsageError((err?.message ?? msg).replace(/\s*\n\s*/g, ' ').trim());
       throw err;
     })
     .help()
@@ -94,13 +97,40 @@ async function main(): Promise<number> {
   return code;
 }
 
+const started = Date.now();
+
+// A reader that goes away (`recover 2>&1 | head -2`) must not kill a run half done: output
+// to a closed pipe is dropped, the run goes on, restores auto_failover and exits as usual.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+// Anything unexpected stops a run the way a signal does: no new steps, auto_failover put
+// back, the report printed. Outside a run it ends the process with one line.
+const unexpected = (err: unknown) => {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (Interrupt.current) Interrupt.current.fail(e);
+  else fatal(e);
+};
+process.on('uncaughtException', unexpected);
+process.on('unhandledRejection', unexpected);
+
+function fatal(err: unknown): void {
+  const { line, code } = explain(err);
+  writeQuietly(process.stderr, `openmldb-recover: ${line}\n`);
+  const args = hideBin(process.argv);
+  if (wantsJson(args)) writeQuietly(process.stdout, `${JSON.stringify(errorReport(err, line, code, args, started), null, 2)}\n`);
+  process.exitCode = code;
+}
+
+function writeQuietly(stream: NodeJS.WriteStream, text: string): void {
+  try {
+    stream.write(text);
+  } catch {
+    // a closed pipe: nobody is reading
+  }
+}
+
 main().then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
-    const { line, code } = explain(err);
-    process.stderr.write(`openmldb-recover: ${line}\n`);
-    process.exitCode = code;
-  },
+  fatal,
 );

@@ -45,14 +45,15 @@ export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.Pro
   if (zkCluster === '') throw new UsageError('no ZooKeeper address: pass --zk_cluster=HOST:PORT[,HOST:PORT] or set OPENMLDB_ZK_CLUSTER');
   for (const host of zkCluster.split(',')) {
     if (!HOST_PORT.test(host)) throw new UsageError(`malformed --zk_cluster entry '${host}': expected HOST:PORT`);
+    const port = Number(host.slice(host.lastIndexOf(':') + 1));
+    if (port < 1 || port > 65535) throw new UsageError(`--zk_cluster entry '${host}': the port must be 1-65535`);
   }
   const zkRootPath = String(argv['zk-root-path'] ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb').trim();
   if (!zkRootPath.startsWith('/')) throw new UsageError(`--zk_root_path must start with '/' (got '${zkRootPath}')`);
   const given = argv['openmldb-bin'] ?? (env['OPENMLDB_BIN'] || undefined);
   const bin = given === undefined ? onPath('openmldb') : String(given);
   if (bin === undefined || bin === '') throw new BinaryMissing('openmldb', 'is not on PATH (nor given by --openmldb_bin_path or OPENMLDB_BIN)');
-  const timeout = Number(argv['command-timeout'] ?? 30);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--command-timeout must be a positive number of seconds (got ${String(argv['command-timeout'])})`);
+  const timeout = seconds('command-timeout', argv['command-timeout'] ?? 30);
   return {
     zkCluster,
     zkRootPath,
@@ -95,4 +96,15 @@ export function binaryProblem(bin: string): string | undefined {
     return 'is not executable (chmod +x it)';
   }
   return undefined;
+}
+
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer wait would fire at once. */
+export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** A duration option in seconds: positive, and short enough for a timer. */
+export function seconds(name: string, value: unknown): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of seconds (got ${String(value)})`);
+  if (n > MAX_SECONDS) throw new UsageError(`--${name} must be at most ${MAX_SECONDS} seconds (about 24 days; got ${String(value)})`);
+  return n;
 }

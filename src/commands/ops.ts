@@ -5,7 +5,7 @@ import type { OpStatus } from '../cluster/types.js';
 import { Interrupt } from '../workflow/interrupt.js';
 import { type OpsQuery, renderOps, runOps } from '../workflow/ops.js';
 import { connect, positive } from './common.js';
-import { connectionOptions } from './config.js';
+import { connectionOptions, seconds } from './config.js';
 import { UsageError } from './exit-codes.js';
 import { type CliCommand, outputOptions, parsePid, parseTableName, progressFor, retriesOf } from './run.js';
 
@@ -42,7 +42,7 @@ export const opsCommand: CliCommand = {
     }
     if (argv['status'] !== undefined) q.status = argv['status'] as OpStatus;
     if (argv['since'] !== undefined) q.since = parsePid(argv['since'], '--since');
-    const timeoutMs = positive('timeout', argv['timeout'], false) * 1000;
+    const timeoutMs = seconds('timeout', argv['timeout']) * 1000;
     const retries = retriesOf(argv);
     const { client } = connect(argv);
     const progress = progressFor(argv);

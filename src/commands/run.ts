@@ -10,7 +10,7 @@ import { type Procedure, type RecoverOptions, runRecover } from '../workflow/rec
 import { type Report, renderReport } from '../workflow/report.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
-import { resolveConnection } from './config.js';
+import { resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type RunSafety, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
@@ -75,8 +75,8 @@ export function applySettings(argv: Record<string, unknown>, parallel = true): R
   return {
     concurrency: parallel ? positive('concurrency', argv['concurrency']) : 4,
     perTablet: parallel ? positive('per-tablet', argv['per-tablet']) : 2,
-    loadTimeoutMs: positive('load-timeout', argv['load-timeout'] ?? 600, false) * 1000,
-    opTimeoutMs: positive('op-timeout', argv['op-timeout'] ?? 1800, false) * 1000,
+    loadTimeoutMs: seconds('load-timeout', argv['load-timeout'] ?? 600) * 1000,
+    opTimeoutMs: seconds('op-timeout', argv['op-timeout'] ?? 1800) * 1000,
     retries: retriesOf(argv),
     partitionAttempts: 3,
   };

@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { readPrivateJson } from './files.js';
+import { JournalError } from './state-error.js';
 import { join } from 'node:path';
 
 export interface Journal {
@@ -34,9 +36,7 @@ export interface SentCommand {
   outcome: string;
 }
 
-export class JournalError extends Error {
-  override readonly name = 'JournalError';
-}
+export { JournalError };
 
 export function journalPath(stateDir: string, key: string): string {
   return join(stateDir, `${key}.journal.json`);
@@ -55,13 +55,13 @@ export function writeAtomic(path: string, content: string): void {
   renameSync(tmp, path);
 }
 
-/** A state file as JSON, or undefined when absent; `what` names it in the error. */
-export function readStateJson(path: string, what: string, consequence = ''): unknown {
-  if (!existsSync(path)) return undefined;
+/** A state file as a JSON object, or undefined when absent; `what` names it in errors (which never quote it). */
+export function readStateJson(path: string, what: string, consequence = ''): Record<string, unknown> | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return readPrivateJson(path, what);
   } catch (err) {
-    throw new JournalError(`${what} ${path} is unreadable (${(err as Error).message}): check it, then delete it to start afresh${consequence}`);
+    if (err instanceof JournalError && consequence !== '') throw new JournalError(`${err.message}${consequence}`);
+    throw err;
   }
 }
 
@@ -69,7 +69,7 @@ export function readJournal(path: string): Journal | undefined {
   const parsed = readStateJson(path, 'the run journal');
   if (parsed === undefined) return undefined;
   const j = parsed as Partial<Journal>;
-  if (j.version !== 1 || typeof j.autoFailoverOriginal !== 'boolean' || typeof j.runId !== 'string') {
+  if (j.version !== 1 || typeof j.autoFailoverOriginal !== 'boolean' || typeof j.runId !== 'string' || !Array.isArray(j.resumedBy ?? [])) {
     throw new JournalError(`the run journal ${path} is not one this tool wrote: check it, then delete it to start afresh`);
   }
   return { resumedBy: [], ...j } as Journal;

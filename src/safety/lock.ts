@@ -1,11 +1,17 @@
-// One mutating run per cluster at a time. The lock is a file created with O_EXCL holding
-// who took it (pid, host, start time, command). A lock whose holder is dead (same host,
-// pid gone) is stale and is taken over; one held by a live process, or by another host
-// (whose processes we cannot see), is respected. Written by hand rather than with
-// proper-lockfile: that library judges staleness by mtime, and we must name the holder.
-import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+// One mutating run per cluster at a time. The lock is a file holding who took it (pid,
+// host, start time, command), written whole to a temporary file first and then linked into
+// place (link fails if the lock exists): a full disk leaves no empty lock behind. A lock
+// whose holder is dead (same host, pid gone) is stale and is taken over; so is one that is
+// empty or garbled and older than a minute (a tool older than this one, or a crash of the
+// filesystem). One held by a live process, or by another host (whose processes we cannot
+// see), is respected. Written by hand rather than with proper-lockfile: that library judges
+// staleness by mtime, and we must name the holder.
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { codeOf, printable, readPrivateFile } from './files.js';
+import { JournalError } from './state-error.js';
 
 export interface LockHolder {
   pid: number;
@@ -23,7 +29,7 @@ export class LockHeld extends Error {
   ) {
     super(
       holder
-        ? `another run holds the cluster lock: pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}, running \`${holder.command}\`; wait for it, or if it is gone for good delete ${path}`
+        ? `another run holds the cluster lock: pid ${printable(holder.pid, 20)} on ${printable(holder.host, 100)}, started ${printable(holder.startedAt, 40)}, running \`${printable(holder.command)}\`; wait for it, or if it is gone for good delete ${path}`
         : `another run holds the cluster lock ${path} (unreadable); if no run is active, delete it`,
     );
   }
@@ -42,11 +48,38 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** The holder a lock file names; undefined when it is empty, garbled or not a proper private file. */
 export function readHolder(path: string): LockHolder | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    const h = JSON.parse(readPrivateFile(path, 'the lock') ?? '') as Partial<LockHolder> | null;
+    if (!h || typeof h !== 'object' || typeof h.pid !== 'number' || typeof h.host !== 'string' || typeof h.runId !== 'string') return undefined;
+    return { pid: h.pid, host: h.host, startedAt: String(h.startedAt ?? '?'), command: String(h.command ?? '?'), runId: h.runId };
   } catch {
     return undefined;
+  }
+}
+
+/** An empty or garbled lock this old belongs to no live run. */
+const GARBLED_LOCK_GRACE_MS = 60_000;
+
+/** Write the whole lock to a temporary file, then link it into place: never a partial lock. */
+function createLock(path: string, content: string): boolean {
+  const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  try {
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if (codeOf(err) === 'EEXIST') return false;
+    throw new JournalError(`the cluster lock ${path} cannot be written (${codeOf(err)}${codeOf(err) === 'ENOSPC' ? ': the disk is full' : ''}): nothing was changed; free the space or pass another --state-dir`);
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }
 
@@ -62,10 +95,7 @@ export function acquireLock(path: string, command: string, runId: string): Lock 
   const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command, runId };
   let tookOverFrom: LockHolder | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${JSON.stringify(me)}\n`);
-      closeSync(fd);
+    if (createLock(path, `${JSON.stringify(me)}\n`)) {
       const lock: Lock = {
         path,
         holder: me,
@@ -76,11 +106,9 @@ export function acquireLock(path: string, command: string, runId: string): Lock 
       };
       if (tookOverFrom) lock.tookOverFrom = tookOverFrom;
       return lock;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = readHolder(path);
-    const stale = holder !== undefined && holder.host === me.host && !alive(holder.pid);
+    const stale = holder !== undefined ? holder.host === me.host && !alive(holder.pid) : garbledAndOld(path);
     if (!stale) throw new LockHeld(path, holder);
     // Move the stale lock aside atomically; if another process did it first, the
     // rename fails and we simply try to create ours again.
@@ -91,7 +119,7 @@ export function acquireLock(path: string, command: string, runId: string): Lock 
       continue; // someone else moved it first: try to create ours again
     }
     const moved = readHolder(aside);
-    if (moved?.runId !== holder.runId) {
+    if (moved?.runId !== holder?.runId) {
       // We raced with a run that had just taken the lock over: give it back untouched.
       try {
         linkSync(aside, path);
@@ -102,7 +130,17 @@ export function acquireLock(path: string, command: string, runId: string): Lock 
       throw new LockHeld(path, moved);
     }
     rmSync(aside, { force: true });
-    tookOverFrom = holder;
+    tookOverFrom = holder ?? { pid: 0, host: '?', startedAt: '?', command: 'an empty or garbled lock', runId: '?' };
   }
   throw new LockHeld(path, existsSync(path) ? readHolder(path) : undefined);
+}
+
+/** An unreadable lock (empty, garbled, not ours) old enough to be no live run's. */
+function garbledAndOld(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() && Date.now() - st.mtimeMs > GARBLED_LOCK_GRACE_MS;
+  } catch {
+    return false;
+  }
 }

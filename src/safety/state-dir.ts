@@ -2,7 +2,8 @@
 // else ~/.local/state/openmldb-recover. Files are keyed by cluster (ZooKeeper address + root
 // path), so runs against different clusters never block each other.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { checkStateDir } from './files.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,9 +20,9 @@ export function clusterKey(zkCluster: string, zkRootPath: string): string {
   return `${readable}-${hash}`;
 }
 
+/** The state directory, created if needed and checked to be this user's, private (files.ts). */
 export function ensureStateDir(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
+  return checkStateDir(dir);
 }
 
 /**

@@ -6,7 +6,7 @@
 // at, how to plan a round, what "done" means); plain recovery is the default one.
 import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
-import { ClusterError } from '../cluster/errors.js';
+import { ClusterError, CommandError } from '../cluster/errors.js';
 import { type ObserveFilter, observe as observeOnce } from '../cluster/observe.js';
 import { type ClusterSnapshot, type Partition, type Table, isUnfinished } from '../cluster/types.js';
 import { EXIT } from '../commands/exit-codes.js';
@@ -79,15 +79,19 @@ export interface RecoverOptions {
 
 const key = (db: string, table: string, pid: number) => `${db}.${table}:${pid}`;
 
-/** How long an observation keeps retrying transient failures before the run gives up on it. */
-export const OBSERVE_BUDGET_MS = 60_000;
+/** How long an observation keeps retrying "not leader" (a nameserver election) before the run gives up on it. */
+export const OBSERVE_BUDGET_MS = 30_000;
+/** Attempts at an observation whose calls fail at the connection (refused, reset, timed out). */
+const CONNECTION_ATTEMPTS = 4;
 
 /**
- * Observe, retrying transient failures (refused or reset connections, timeouts, a standby
- * answering "not leader" during an election: the client looks the leader up afresh) for at
- * most `budgetMs`; `onRetry` counts the retries for the report.
+ * Observe, retrying transient failures: "not leader" while a nameserver election settles
+ * (the client looks the leader up afresh) for at most `budgetMs`; a call that fails at the
+ * connection (refused, reset, timed out) a few times in a row, then the cluster counts as
+ * unreachable. `onRetry` counts the retries for the report.
  */
 export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress?: Progress, budgetMs = OBSERVE_BUDGET_MS, onRetry?: () => void): Promise<ClusterSnapshot> {
+  let connectionFailures = 0;
   return pRetry(
     async () => {
       try {
@@ -102,7 +106,12 @@ export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress
       retries: 1000,
       maxRetryTime: budgetMs,
       minTimeout: 200,
-      maxTimeout: 5000,
+      maxTimeout: 3000,
+      shouldRetry: ({ error }) => {
+        if (error instanceof CommandError && error.kind === 'not_leader') return true;
+        connectionFailures++;
+        return connectionFailures < CONNECTION_ATTEMPTS;
+      },
       onFailedAttempt: ({ error }) => {
         onRetry?.();
         progress?.info(`observing: ${error.message}; retrying`);
@@ -148,15 +157,8 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
     return stoppedReport(o, started, 'restore-owed', errors, { switchedOff: false, owed: true }, retried);
   }
   o.progress.update('observing the cluster');
-  let whole: ClusterSnapshot;
-  try {
-    whole = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
-  } catch (err) {
-    if (!(err instanceof ClusterError)) throw err;
-    // Nothing was changed (but an earlier run's auto_failover, put back above).
-    errors.push(`observe: ${err.message}`);
-    return stoppedReport(o, started, 'observe', errors, { switchedOff: false }, retried, EXIT.unreachable);
-  }
+  // A failure here changed nothing: the command layer reports it (exit 3, or a JSON error report).
+  const whole = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
   proc.validate?.(whole);
   const first = proc.scope ? proc.scope(whole) : whole;
   const opBaseline = Math.max(0, ...whole.ops.map((op) => op.opId));
@@ -303,9 +305,9 @@ function exitCodeOf(o: RecoverOptions, owed: boolean, verdictOk: boolean): numbe
 }
 
 /** The report of a run that stopped before it could plan (nothing of the cluster to show). */
-function stoppedReport(o: RecoverOptions, started: number, phase: RunPhase, errors: string[], autoFailover: Report['autoFailover'], retried: { observe: number }, code?: number): Report {
+function stoppedReport(o: RecoverOptions, started: number, phase: RunPhase, errors: string[], autoFailover: Report['autoFailover'], retried: { observe: number }): Report {
   const finished = Date.now();
-  const exitCode = autoFailover.owed ? EXIT.restoreOwed : (code ?? exitCodeOf(o, false, false));
+  const exitCode = autoFailover.owed ? EXIT.restoreOwed : exitCodeOf(o, false, false);
   return {
     schema: REPORT_SCHEMA,
     command: o.command,

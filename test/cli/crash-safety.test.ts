@@ -2,45 +2,10 @@
 // auto_failover value from before the first run; two runs never work on one cluster at
 // once; SIGINT stops cleanly, restores auto_failover and still reports.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report } from '../../src/workflow/report.js';
-import { RECOVER_BIN, type Sim, recoverCli, startSim } from '../helpers/sim.js';
-
-function startRecover(sim: Sim, args: string[] = []): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [RECOVER_BIN, 'recover', '--json', ...args], { env: { ...process.env, ...sim.env, XDG_STATE_HOME: sim.stateHome }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done };
-}
-
-/** Locks and journals in the state directory (runs/ holds the run records, kept by design). */
-const stateFiles = (sim: Sim) => {
-  const dir = join(sim.stateHome, 'openmldb-recover');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f !== 'runs') : [];
-};
-/** The lock and the journal; the evidence record stays while partitions are not served. */
-const lockAndJournal = (sim: Sim) => stateFiles(sim).filter((f) => !f.endsWith('.evidence.json'));
-
-async function autoFailover(sim: Sim): Promise<boolean> {
-  return (await sim.ctl<{ autoFailover: boolean }>('state')).autoFailover;
-}
-
-/** Make the loads of demo_db.t0 pid 0 take minutes, so a run is surely still at work when signalled. */
-async function slowLoads(sim: Sim): Promise<void> {
-  const state = await sim.ctl<{ tables: Array<{ db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string }> }> }> }>('state');
-  const t0 = state.tables.find((t) => t.db === 'demo_db' && t.name === 't0');
-  for (const r of t0?.partitions[0]?.replicas ?? []) {
-    await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: r.endpoint, extraMs: 600000 });
-  }
-}
+import { autoFailover, lockAndJournal, slowLoads, startRecover, stateFiles } from '../helpers/runs.js';
+import { recoverCli, startSim } from '../helpers/sim.js';
 
 const FULL_RESTART = ['--no-system-tables', '--scenario', 'full-restart', '--tables', '2', '--partitions', '2', '--storage', 'memory', '--load-base-ms', '600'];
 
