@@ -116,7 +116,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
   let last: Proc | undefined;
   const upArgs = ['up', '--dir', dir, '--scenario', scenario, '--seed', String(seed), '--tables', '2', '--partitions', '2', ...variantArgs];
   if (scenario === 'partition-lost') upArgs.push('--replicas', '2', '--tablets', '3');
-  if (options.zookeeper) upArgs.push('--zookeeper', options.zookeeper, '--zk-root-path', `/chaos-${scenario}-${seed}-${process.pid}`);
+  if (options.zookeeper) upArgs.push('--zookeeper', options.zookeeper, '--zk-root-path', `/chaos-${chaosCase.replace(/\+/g, '-')}-${seed}-${process.pid}`);
   const up = await run(SIM, upArgs, {});
   if (up.code !== 0) throw new Error(`sim up failed: ${up.stderr}`);
   const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as SimInfo;

@@ -41,7 +41,7 @@ export const failoverCommand: CliCommand = {
       client = openClient(config, argv);
       recording?.attach(client);
       // A switch is a mutating run: it waits for no one, but never races a running recovery.
-      safety = action === 'status' || dryRun ? undefined : await openRunSafety(argv, config, `failover ${action}`, progress);
+      safety = action === 'status' || dryRun ? undefined : await openRunSafety(argv, config, `failover ${action}`, progress, client);
     } catch (err) {
       progress.stop(); // a spinner left running would keep the process alive
       recording?.fail(err);

@@ -5,6 +5,7 @@
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { Redactor } from '../history/redact.js';
 import { RunRecord } from '../history/record.js';
+import { JournalError } from '../safety/state-error.js';
 import type { Progress } from '../workflow/progress.js';
 import type { Report } from '../workflow/report.js';
 import { explain } from './common.js';
@@ -59,7 +60,9 @@ export class Recording {
         redactor: new Redactor(config.user, config.password),
       });
     } catch (err) {
-      progress.warn(`no run record: ${(err as Error).message}`);
+      // A state directory that cannot be used stops a mutating run with one clear line of
+      // its own; say nothing twice.
+      if (!(err instanceof JournalError)) progress.warn(`no run record: ${(err as Error).message}`);
     }
     return new Recording(record, record ? recordingProgress(progress, record) : progress);
   }

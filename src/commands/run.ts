@@ -129,7 +129,7 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
     client = openClient(config, argv);
     recording.attach(client);
     // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
-    safety = dryRun ? undefined : await openRunSafety(argv, config, run.command, progress);
+    safety = dryRun ? undefined : await openRunSafety(argv, config, run.command, progress, client);
   } catch (err) {
     progress.stop(); // a spinner left running would keep the process alive
     recording.fail(err);
@@ -148,7 +148,7 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
   interrupt.install();
   try {
     const report = await runRecover(client, {
-      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config) }),
+      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config, client) }),
       command: run.command,
       dryRun,
       ...(run.plan ? { plan: run.plan } : {}),

@@ -6,11 +6,15 @@
 //               node beside it, shared by every operations host (safety/zk-lock.ts).
 // --lock local: a file lock and journal in --state-dir, for this host only.
 // --lock auto:  ZooKeeper when a ZooKeeper server answers at --zk_cluster, else local.
+import { randomUUID } from 'node:crypto';
 import type { Argv } from 'yargs';
+import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterUnreachable } from '../cluster/errors.js';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
 import { type Journal, JournalError, type SentCommand, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
-import { type LockHolder, acquireLock, alive, lockPath } from '../safety/lock.js';
+import { printable } from '../safety/files.js';
+import { clusterIdentifiers, knownKey, lockCluster, rememberKey } from '../safety/identity.js';
+import { type LockHolder, alive } from '../safety/lock.js';
 import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
 import { evidencePath, evidenceStore } from '../safety/evidence-file.js';
 import { ZkLockUnavailable, ZkRunLock, defaultZkLockPath, zkEvidencePath } from '../safety/zk-lock.js';
@@ -103,7 +107,13 @@ async function chooseLock(argv: Record<string, unknown>, config: ConnectionConfi
   return { useZk, why: useZk ? `a ZooKeeper server answers at ${config.zkCluster}` : `no ZooKeeper server answers at ${config.zkCluster} (${probe})` };
 }
 
-export async function openRunSafety(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress): Promise<RunSafety> {
+/** What names a cluster: its ZooKeeper hosts as addresses and its nameservers (safety/identity.ts). */
+async function identify(client: OpenMLDBClient, config: ConnectionConfig): Promise<string[]> {
+  const ns = await client.showNs();
+  return clusterIdentifiers(config.zkCluster, config.zkRootPath, ns.nameservers.map((n) => n.realEndpoint ?? n.endpoint));
+}
+
+export async function openRunSafety(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress, client: OpenMLDBClient): Promise<RunSafety> {
   if (lockChoice(argv) === 'zk') {
     // Settings first, then a quick look: a server that is not ZooKeeper answers in milliseconds.
     zkLockPath(argv, config);
@@ -115,7 +125,7 @@ export async function openRunSafety(argv: Record<string, unknown>, config: Conne
     }
   }
   const { useZk, why } = await chooseLock(argv, config);
-  return useZk ? openZk(argv, config, command, progress, why) : openLocal(argv, config, command, progress, why);
+  return useZk ? openZk(argv, config, command, progress, why) : openLocal(argv, config, command, progress, why, client);
 }
 
 /**
@@ -123,7 +133,7 @@ export async function openRunSafety(argv: Record<string, unknown>, config: Conne
  * run learnt, e.g. a replica whose load failed), never written. From ZooKeeper when the
  * lock would be there (without taking it), else from the state directory.
  */
-export async function readOnlyMemory(argv: Record<string, unknown>, config: ConnectionConfig): Promise<RunMemory> {
+export async function readOnlyMemory(argv: Record<string, unknown>, config: ConnectionConfig, client: OpenMLDBClient): Promise<RunMemory> {
   const { useZk } = await chooseLock(argv, config).catch(() => ({ useZk: false }));
   if (useZk) {
     try {
@@ -139,8 +149,9 @@ export async function readOnlyMemory(argv: Record<string, unknown>, config: Conn
       return new RunMemory(); // ZooKeeper out of reach: the run itself will say so
     }
   }
-  const path = evidencePath(stateDirOf(argv), clusterKey(config.zkCluster, config.zkRootPath));
-  return new RunMemory(evidenceStore(path, true));
+  const dir = stateDirOf(argv);
+  const key = knownKey(dir, await identify(client, config), clusterKey(config.zkCluster, config.zkRootPath));
+  return new RunMemory(evidenceStore(evidencePath(dir, key), true));
 }
 
 function parseEvidence(text: string | undefined, where: string): EvidenceFile | undefined {
@@ -148,8 +159,9 @@ function parseEvidence(text: string | undefined, where: string): EvidenceFile | 
   let f: Partial<EvidenceFile> | null;
   try {
     f = JSON.parse(text) as Partial<EvidenceFile> | null;
-  } catch (err) {
-    throw new JournalError(`the evidence record in ZooKeeper ${where} is unreadable (${(err as Error).message}): check it, then delete that node to start afresh`);
+  } catch {
+    // Never quote the content: it is not ours.
+    throw new JournalError(`the evidence record in ZooKeeper ${where} is not valid JSON (${text.length} bytes): check it, then delete that node to start afresh`);
   }
   if (f === null || typeof f !== 'object' || f.version !== 1 || typeof f.partitions !== 'object' || f.partitions === null) {
     throw new JournalError(`the evidence record in ZooKeeper ${where} is not one this tool wrote: check it, then delete that node to start afresh`);
@@ -193,36 +205,51 @@ class SentRecorder {
 
 function describeFound(j: Journal, progress: Progress): void {
   const last = j.sent?.at(-1);
-  if (last) progress.warn(`the unfinished run had sent ${j.sent?.length} changing commands; the last: \`${last.command}\` (${last.outcome}); its ops, if still running, are waited on`);
+  if (last) progress.warn(`the unfinished run had sent ${j.sent?.length} changing commands; the last: \`${printable(last.command)}\` (${printable(last.outcome)}); its ops, if still running, are waited on`);
 }
 
-function openLocal(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined): RunSafety {
+/**
+ * The lock and journal in --state-dir. The lock covers every identifier of the cluster (its
+ * ZooKeeper hosts as addresses, its nameservers), so two spellings of one cluster's address
+ * exclude each other; the journal and evidence are named by the cluster's key from the
+ * state directory's index, so a rerun spelled otherwise finds them.
+ */
+async function openLocal(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined, client: OpenMLDBClient): Promise<RunSafety> {
   const dir = ensureStateDir(stateDirOf(argv));
-  const key = clusterKey(config.zkCluster, config.zkRootPath);
+  const ids = await identify(client, config);
   const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
-  const jpath = journalPath(dir, key);
-  const recorder = new SentRecorder((j) => writeJournal(jpath, j));
-  const store: JournalStore = {
-    read: () => readJournal(jpath),
-    write: (j) => {
-      writeJournal(jpath, j);
-      recorder.wrote(j);
-    },
-    clear: () => {
-      recorder.cleared();
-      clearJournal(jpath);
-    },
-  };
-  const keeper = new FailoverKeeper(store, { command, cluster }, progress);
-  const lock = acquireLock(lockPath(dir, key), `openmldb-recover ${command}`, keeper.runId);
+  const runId = randomUUID();
+  const lock = lockCluster(dir, ids, `openmldb-recover ${command}`, runId);
   if (lock.tookOverFrom) {
-    progress.warn(`took over the lock of a run that is gone (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.startedAt}, ${lock.tookOverFrom.command})`);
+    progress.warn(`took over the lock of a run that is gone (pid ${lock.tookOverFrom.pid}, started ${printable(lock.tookOverFrom.startedAt, 40)}, ${printable(lock.tookOverFrom.command)})`);
   }
-  if (why) progress.info(`cluster lock: local file ${lock.path} (${why})`);
+  if (why) progress.info(`cluster lock: local files in ${dir} (${why})`);
   let memory: RunMemory;
+  let keeper: FailoverKeeper;
+  let recorder: SentRecorder;
+  let jpath: string;
   try {
+    // Under the lock: the cluster's key (as an earlier run spelled it, if any), then the
+    // journal and the evidence, validated before any change.
+    const key = knownKey(dir, ids, clusterKey(config.zkCluster, config.zkRootPath));
+    rememberKey(dir, ids, key);
     sweepStaleTemps(dir, (pid) => pid === process.pid || alive(pid));
-    // Validate the journal and the evidence now, under the lock: a garbled one stops the run before any change.
+    jpath = journalPath(dir, key);
+    const path = jpath;
+    const rec = new SentRecorder((j) => writeJournal(path, j));
+    recorder = rec;
+    const store: JournalStore = {
+      read: () => readJournal(path),
+      write: (j) => {
+        writeJournal(path, j);
+        rec.wrote(j);
+      },
+      clear: () => {
+        rec.cleared();
+        clearJournal(path);
+      },
+    };
+    keeper = new FailoverKeeper(store, { command, cluster }, progress, runId);
     const found = readJournal(jpath);
     if (found) describeFound(found, progress);
     memory = new RunMemory(evidenceStore(evidencePath(dir, key)));
@@ -230,6 +257,7 @@ function openLocal(argv: Record<string, unknown>, config: ConnectionConfig, comm
     lock.release();
     throw err;
   }
+  const journal = jpath;
   return {
     keeper,
     memory,
@@ -238,8 +266,8 @@ function openLocal(argv: Record<string, unknown>, config: ConnectionConfig, comm
     onLost: () => undefined,
     recordSent: (log) => recorder.attach(log, keeper.runId),
     dropJournal: async () => {
-      const j = readJournal(jpath);
-      if (j) clearJournal(jpath);
+      const j = readJournal(journal);
+      if (j) clearJournal(journal);
       return j;
     },
     release: async () => lock.release(),

@@ -5,6 +5,7 @@
 // Secrets are redacted before anything is written (redact.ts). Old records are pruned.
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { checkStateDir } from '../safety/files.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
@@ -90,7 +91,7 @@ export class RunRecord {
 
   /** Create the record and write its start line; prune records beyond `keep`. */
   static open(s: RecordStart): RunRecord {
-    const dir = join(s.stateDir, RUNS_DIR);
+    const dir = join(checkStateDir(s.stateDir), RUNS_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const id = newRunId(s.command);
     const record = new RunRecord(dir, id, s.redactor);

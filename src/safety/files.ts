@@ -4,7 +4,8 @@
 // a regular file (never through a symlink) owned by this user, and nothing read from one is
 // echoed raw (an error never quotes its content; a holder's command loses its control
 // characters). Problems here are local, and end the run with exit 2 before any change.
-import { constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, closeSync, accessSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { JournalError } from './state-error.js';
 
 /** Files larger than this are no state file of ours. */
@@ -15,9 +16,11 @@ const uid = (): number | undefined => (typeof process.getuid === 'function' ? pr
 /** Create the state directory if needed (0700), and make sure it is ours and private. */
 export function checkStateDir(dir: string): string {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirs(dir);
   } catch (err) {
-    throw new JournalError(`the state directory ${dir} cannot be created (${codeOf(err)}): pass --state-dir with a directory you own`);
+    const code = codeOf(err);
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new JournalError(`the state directory ${dir} is not a directory: pass --state-dir with a directory you own`);
+    throw new JournalError(`the state directory ${dir} cannot be created (${code}): pass --state-dir with a directory you own`);
   }
   let st;
   try {
@@ -36,6 +39,26 @@ export function checkStateDir(dir: string): string {
     throw new JournalError(`the state directory ${dir} is not writable (${codeOf(err)}): pass --state-dir with a writable directory`);
   }
   return dir;
+}
+
+/**
+ * `mkdir -p` with mode 0700, one level at a time: Node's own recursive mkdirSync never
+ * returns for some paths on pseudo filesystems (under /proc it loops forever).
+ */
+function mkdirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(d)) break;
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (err) {
+      if (codeOf(err) !== 'EEXIST') throw err;
+    }
+  }
 }
 
 /**

@@ -23,12 +23,11 @@ export class FailoverKeeper {
   /** Tries at putting auto_failover back; fewer once the cluster is known out of reach (lost ZooKeeper). */
   restoreAttempts = 8;
   private journaled = false;
-  readonly runId = randomUUID();
-
   constructor(
     private readonly store: JournalStore | undefined,
     private readonly meta: { command: string; cluster: Journal['cluster'] },
     private readonly progress: Progress,
+    readonly runId: string = randomUUID(),
   ) {}
 
   /** auto_failover could not be put back at the end: the journal stays for the next run. */

@@ -36,7 +36,7 @@ describe('crash safety', () => {
         const check = await sim.check();
         assert.deepEqual(check.problems, []);
         assert.equal(check.entriesLost, 0);
-        assert.deepEqual(stateFiles(sim), [], 'journal cleared and lock released');
+        assert.deepEqual(lockAndJournal(sim), [], 'journal cleared and lock released');
       } finally {
         await sim.down();
       }

@@ -28,8 +28,11 @@ export function stateFiles(sim: Sim): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f !== 'runs') : [];
 }
 
-/** The lock and the journal; the evidence record stays while partitions are not served. */
-export const lockAndJournal = (sim: Sim): string[] => stateFiles(sim).filter((f) => !f.endsWith('.evidence.json'));
+/**
+ * The locks and the journal: what a finished run must not leave behind (the evidence record
+ * stays while partitions are not served; the cluster index for good).
+ */
+export const lockAndJournal = (sim: Sim): string[] => stateFiles(sim).filter((f) => f.endsWith('.lock') || f.endsWith('.journal.json'));
 
 export async function autoFailover(sim: Sim): Promise<boolean> {
   return (await sim.ctl<{ autoFailover: boolean }>('state')).autoFailover;

@@ -1,0 +1,125 @@
+// Local problems get one clear line and exit 2, change nothing, and leave nothing behind:
+// a state directory that is a file, open to others or read-only; a full disk while the lock
+// is written; a journal that is `null`, garbled, planted or a symlink; options out of range.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { errorLines, report } from '../helpers/report.js';
+import { type Sim, recoverCli, startSim } from '../helpers/sim.js';
+
+const SECRET = 'root:$6$not-for-your-eyes';
+
+describe('local state', { concurrency: 1 }, () => {
+  let sim: Sim;
+  let scratch: string;
+  before(async () => {
+    sim = await startSim(['--no-system-tables', '--scenario', 'healthy', '--tables', '1', '--partitions', '1']);
+    scratch = mkdtempSync(join(tmpdir(), 'openmldb-recover-state-'));
+  });
+  after(async () => {
+    await sim.down();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /** A fresh state directory (mode 0700) named `name`. */
+  const dir = (name: string) => {
+    const d = join(scratch, name);
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+    return d;
+  };
+  const run = (stateDir: string, args: string[] = ['recover']) => recoverCli(sim, [...args, '--state-dir', stateDir]);
+  const oneLine2 = async (stateDir: string, pattern: RegExp, args?: string[]) => {
+    const r = await run(stateDir, args);
+    assert.equal(r.code, 2, r.stderr);
+    const lines = errorLines(r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] ?? '', pattern);
+    assert.ok(!/Cannot read properties|TypeError|EACCES:|ENOTDIR:/.test(r.stderr), 'no raw errno or crash text');
+    return r;
+  };
+
+  it('a state directory that is a file, open to others, or under /proc: exit 2, nothing changed', async () => {
+    const file = join(scratch, 'a-file');
+    writeFileSync(file, 'x');
+    await oneLine2(file, /state directory .* (not a directory|cannot be created)/);
+    const open = dir('open');
+    chmodSync(open, 0o755);
+    await oneLine2(open, /open to other users \(mode 755\): chmod 700 it/);
+    await oneLine2('/proc/openmldb-recover', /state directory .* cannot be created/);
+    assert.deepEqual(await sim.mutations(), []);
+  });
+
+  it('a journal that is null, garbled, planted with another owner\'s mode, or a symlink: exit 2, its content never echoed, the lock released', async () => {
+    for (const [name, plant] of [
+      ['null', (d: string, j: string) => writeFileSync(join(d, j), 'null', { mode: 0o600 })],
+      ['garbled', (d: string, j: string) => writeFileSync(join(d, j), SECRET, { mode: 0o600 })],
+      ['open', (d: string, j: string) => writeFileSync(join(d, j), JSON.stringify({ version: 1, runId: 'x', autoFailoverOriginal: false, resumedBy: [] }), { mode: 0o644 })],
+      ['symlink', (d: string, j: string) => {
+        writeFileSync(join(scratch, 'shadow'), SECRET, { mode: 0o600 });
+        symlinkSync(join(scratch, 'shadow'), join(d, j));
+      }],
+    ] as const) {
+      const d = dir(`journal-${name}`);
+      // The file the tool reads for this cluster: a first run names it (clusters.json).
+      const first = await run(d);
+      assert.equal(first.code, 0, first.stderr);
+      plant(d, `${clusterKeyIn(d)}.journal.json`);
+      const r = await oneLine2(d, /run journal .*(not valid JSON|not one this tool wrote|open to other users|symlink)/);
+      assert.ok(!r.stderr.includes(SECRET) && !r.stdout.includes(SECRET), `${name}: the content is not printed`);
+      assert.ok(!readdirSync(d).some((f) => f.endsWith('.lock')), `${name}: the lock is released`);
+    }
+    assert.deepEqual((await sim.mutations()).filter((m) => m.method !== 'ConfSet'), []);
+  });
+
+  it('a full disk while the lock is written: exit 2, no empty lock left; once there is room, runs go on', async (t) => {
+    const mnt = join(scratch, 'full');
+    mkdirSync(mnt);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      t.skip('mounting a small tmpfs is not permitted on this machine');
+      return;
+    }
+    try {
+      // Fill the disk to the last byte, then ask for the lock.
+      try {
+        execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=1k', 'count=1000'], { stdio: 'ignore' });
+      } catch {
+        // dd stops with "No space left on device": that is the point
+      }
+      const r = await oneLine2(mnt, /(cluster lock|state|record).*(ENOSPC|disk is full)/);
+      assert.ok(!readdirSync(mnt).some((f) => f.endsWith('.lock')), 'no lock, empty or not');
+      assert.equal(r.code, 2);
+      rmSync(join(mnt, 'fill'));
+      const again = await run(mnt);
+      assert.equal(again.code, 0, again.stderr);
+    } finally {
+      execFileSync('umount', [mnt], { stdio: 'ignore' });
+    }
+  });
+
+  it('options out of range: --command-timeout too long for a timer, a port above 65535, an unknown failover action', async () => {
+    const d = dir('options');
+    await oneLine2(d, /--command-timeout must be at most 2147483 seconds/, ['recover', '--command-timeout', '3000000']);
+    await oneLine2(d, /--load-timeout must be at most/, ['recover', '--load-timeout', '9999999']);
+    const port = await recoverCli(sim, ['status', '--zk_cluster=h:99999']);
+    assert.equal(port.code, 2);
+    assert.match(errorLines(port.stderr)[0] ?? '', /port must be 1-65535/);
+    const maybe = await recoverCli(sim, ['failover', 'maybe', '--json']);
+    assert.equal(maybe.code, 2);
+    assert.match(errorLines(maybe.stderr)[0] ?? '', /Invalid values: Argument: action, Given: "maybe", Choices: "status", "on", "off"/);
+    const rep = report(maybe);
+    assert.deepEqual([rep.exitCode, rep.stoppedIn, rep.ok], [2, 'usage', false], 'with --json, a report too');
+  });
+});
+
+/** The key a state directory's files for the (only) cluster are named by. */
+function clusterKeyIn(d: string): string {
+  const index = JSON.parse(readFileSync(join(d, 'clusters.json'), 'utf8')) as { ids: Record<string, string> };
+  const key = Object.values(index.ids)[0];
+  assert.ok(key, 'the first run indexed the cluster');
+  return key;
+}
