@@ -1,11 +1,9 @@
 // `openmldb-recover failover [status|on|off]`: read or switch auto_failover.
 import type { Argv } from 'yargs';
-import { CommandError, unreachableFrom } from '../cluster/errors.js';
 import { renderFailover, runFailover, type FailoverAction } from '../workflow/failover.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient } from './common.js';
 import { connectionOptions, resolveConnection } from './config.js';
-import { EXIT } from './exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type CliCommand, dryRunOption, outputOptions, progressFor, retriesOf } from './run.js';
 import { type RunSafety, lockOptions, openRunSafety } from './safety.js';
@@ -58,18 +56,11 @@ export const failoverCommand: CliCommand = {
       }
       progress.stop();
       recording?.finishWith(r, r.exitCode);
-      process.stdout.write(argv['json'] === true ? `${JSON.stringify(r, null, 2)}\n` : `${renderFailover(r)}\n`);
+      if (!r.ok && r.error !== undefined) process.stderr.write(`openmldb-recover: auto_failover NOT switched: ${r.error}\n`);
+      if (argv['json'] === true) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else if (r.ok || r.error === undefined) process.stdout.write(`${renderFailover(r)}\n`);
       return r.exitCode;
     } catch (err) {
-      // The nameserver answered the switch with a refusal: not done (1). Not reaching it
-      // at all is exit 3, like every other command.
-      if (err instanceof CommandError && err.command.startsWith('confset') && unreachableFrom(err) === undefined) {
-        progress.stop();
-        const line = `auto_failover NOT switched: ${err.message.split('\n')[0] ?? ''}`;
-        recording?.stopped(EXIT.notRecovered, line);
-        process.stderr.write(`openmldb-recover: ${line}\n`);
-        return EXIT.notRecovered;
-      }
       recording?.fail(err);
       throw err;
     } finally {

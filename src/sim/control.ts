@@ -141,6 +141,8 @@ export async function control(c: SimCluster, action: string, body: Json, shutdow
         ...(count !== undefined ? { remaining: count } : fraction === undefined ? { remaining: 1 } : {}),
         ...(fraction !== undefined ? { fraction } : {}),
         delayMs: num(body, 'delayMs') ?? 300,
+        ...(num(body, 'code') !== undefined ? { code: num(body, 'code') as number } : {}),
+        ...(str(body, 'msg') !== undefined ? { msg: str(body, 'msg') as string } : {}),
       });
       return fault as unknown as Json;
     }

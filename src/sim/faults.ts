@@ -3,8 +3,13 @@
 import type { Op, TaskSpec } from './model.js';
 import type { Rng } from './rng.js';
 
-export type RpcFaultKind = 'refused' | 'timeout' | 'timeout-after-apply' | 'not-leader';
-export const RPC_FAULT_KINDS: readonly RpcFaultKind[] = ['refused', 'timeout', 'timeout-after-apply', 'not-leader'];
+/**
+ * `error`: the server answers with `code` and `msg` and applies nothing, as OpenMLDB does for a
+ * refusal the simulation has no cause for (e.g. ConfSet's 304 `set zk failed` when its
+ * ZooKeeper write fails, name_server_impl.cc ConfSet).
+ */
+export type RpcFaultKind = 'refused' | 'timeout' | 'timeout-after-apply' | 'not-leader' | 'error';
+export const RPC_FAULT_KINDS: readonly RpcFaultKind[] = ['refused', 'timeout', 'timeout-after-apply', 'not-leader', 'error'];
 
 export interface RpcFault {
   id: number;
@@ -19,6 +24,9 @@ export interface RpcFault {
   fraction?: number;
   /** How long a timeout holds the call (ms). */
   delayMs: number;
+  /** `error`: the code and message answered. */
+  code?: number;
+  msg?: string;
   /** Faults injected so far. */
   fired: number;
 }

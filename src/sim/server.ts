@@ -197,6 +197,13 @@ export class SimServers {
       sendText(res, 504, `[E1008]Reached timeout`, { [FAULT_HEADER]: 'timeout' });
       return;
     }
+    if (fault?.kind === 'error') {
+      const code = fault.code ?? 307;
+      const msg = fault.msg ?? 'invalid parameter';
+      log(code, msg);
+      sendJson(res, 200, { code, msg });
+      return;
+    }
     if (fault?.kind === 'not-leader' && kind === 'ns') {
       log(300, 'nameserver is not leader');
       sendJson(res, 200, { code: 300, msg: 'nameserver is not leader' });

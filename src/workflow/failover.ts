@@ -2,7 +2,7 @@
 // already has changes nothing) and confirming by reading it back.
 import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
-import { ClusterError } from '../cluster/errors.js';
+import { ClusterError, CommandError, unreachableFrom } from '../cluster/errors.js';
 import { EXIT } from '../commands/exit-codes.js';
 import type { Progress } from './progress.js';
 
@@ -19,6 +19,8 @@ export interface FailoverResult {
   dryRun: boolean;
   ok: boolean;
   exitCode: number;
+  /** Exit 1: the nameserver's refusal of the switch. */
+  error?: string;
 }
 
 export interface FailoverOptions {
@@ -67,15 +69,22 @@ export async function runFailover(client: OpenMLDBClient, action: FailoverAction
   }
   o.progress.info(`running: ${command}`);
   let attempt = 0;
-  await retrying(
-    command,
-    async () => {
-      // A lost answer may hide a switch that happened: look before sending it again.
-      if (attempt++ > 0 && (await client.confGet()) === want) return;
-      await client.confSet(want);
-    },
-    o,
-  );
+  try {
+    await retrying(
+      command,
+      async () => {
+        // A lost answer may hide a switch that happened: look before sending it again.
+        if (attempt++ > 0 && (await client.confGet()) === want) return;
+        await client.confSet(want);
+      },
+      o,
+    );
+  } catch (err) {
+    // The nameserver answered with a refusal: not done (1), said in the result. Not
+    // reaching it at all stays an error (exit 3, like every other command).
+    if (!(err instanceof CommandError) || unreachableFrom(err) !== undefined) throw err;
+    return { ...result(before, false), ok: false, exitCode: EXIT.notRecovered, error: err.message.split('\n')[0] ?? '' };
+  }
   const after = await retrying('confget auto_failover', () => client.confGet(), o);
   if (after !== want) return { ...result(after, false), ok: false, exitCode: EXIT.notRecovered };
   o.progress.info(`done: ${command}`);
@@ -85,7 +94,7 @@ export async function runFailover(client: OpenMLDBClient, action: FailoverAction
 export function renderFailover(r: FailoverResult): string {
   if (r.action === 'status') return `auto_failover ${r.before}`;
   const want = r.action === 'on';
-  if (!r.ok) return `auto_failover is ${r.after} after confset auto_failover ${want}: NOT switched`;
+  if (!r.ok) return `auto_failover is ${r.after} after confset auto_failover ${want}: NOT switched${r.error ? ` (${r.error})` : ''}`;
   if (r.before === want) return `auto_failover ${r.after} (already; nothing changed)`;
   if (r.dryRun) return `auto_failover ${r.before}; would run: confset auto_failover ${want}`;
   return `auto_failover ${r.before} -> ${r.after}`;

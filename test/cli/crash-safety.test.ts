@@ -3,9 +3,9 @@
 // once; SIGINT stops cleanly, restores auto_failover and still reports.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/workflow/report.js';
 import { autoFailover, lockAndJournal, slowLoads, startRecover, stateFiles } from '../helpers/runs.js';
 import { recoverCli, startSim } from '../helpers/sim.js';
+import { report as checkedReport } from '../helpers/report.js';
 
 const FULL_RESTART = ['--no-system-tables', '--scenario', 'full-restart', '--tables', '2', '--partitions', '2', '--storage', 'memory', '--load-base-ms', '600'];
 
@@ -30,7 +30,7 @@ describe('crash safety', () => {
         assert.equal(rerun.code, 0, rerun.stderr);
         assert.match(rerun.stderr, /took over the lock of a run that is gone/);
         assert.match(rerun.stderr, /did not finish; auto_failover was true before it/);
-        const report = JSON.parse(rerun.stdout) as Report;
+        const report = checkedReport(rerun);
         assert.equal(report.autoFailover.before, true, 'the original value, not the false the dead run left');
         assert.equal(report.autoFailover.after, true);
         const check = await sim.check();
@@ -62,7 +62,7 @@ describe('crash safety', () => {
       const r = await first.done;
       assert.equal(r.code, 130, r.stderr);
       assert.match(r.stderr, /SIGINT ignored/);
-      const report = JSON.parse(r.stdout) as Report;
+      const report = checkedReport(r);
       assert.equal(report.exitCode, 130);
       assert.ok(report.totals.interrupted >= 1, 'the partition whose load was running is reported interrupted');
       assert.equal(await autoFailover(sim), true, 'auto_failover restored');
@@ -82,7 +82,7 @@ describe('crash safety', () => {
       run.child.kill('SIGTERM');
       const r = await run.done;
       assert.equal(r.code, 143, r.stderr);
-      assert.equal((JSON.parse(r.stdout) as Report).exitCode, 143);
+      assert.equal(checkedReport(r).exitCode, 143);
       assert.equal(await autoFailover(sim), true);
       assert.deepEqual(lockAndJournal(sim), []);
     } finally {

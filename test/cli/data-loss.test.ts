@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Report } from '../../src/workflow/report.js';
 import { recoverCli, startSim } from '../helpers/sim.js';
+import { report as checkedReport } from '../helpers/report.js';
 
 interface State {
   tablets: Array<{ endpoint: string; disk: Array<{ tid: number; pid: number; binlogOffset: number }> }>;
@@ -32,7 +33,7 @@ describe('--accept-data-loss', () => {
 
       const refused = await recoverCli(sim, ['recover', '--json', '--quiet']);
       assert.equal(refused.code, 1, refused.stderr);
-      const r1 = JSON.parse(refused.stdout) as Report;
+      const r1 = checkedReport(refused);
       const p1 = find(r1);
       assert.equal(p1?.status, 'refused', JSON.stringify(p1, null, 1).slice(0, 3000));
       assert.equal(p1?.atStakeUnknown, true, 'what the down replica holds is unknown');
@@ -41,7 +42,7 @@ describe('--accept-data-loss', () => {
       assert.ok(!(await sim.mutations()).some((m) => JSON.stringify(m.body).includes(`"name":"${target?.name}"`) && JSON.stringify(m.body).includes(`"pid":${target?.pid}`)));
 
       const accepted = await recoverCli(sim, ['recover', '--json', '--quiet', '--accept-data-loss']);
-      const r2 = JSON.parse(accepted.stdout) as Report;
+      const r2 = checkedReport(accepted);
       assert.equal(accepted.code, 1, 'replicas on the down tablet are still left');
       const p2 = find(r2);
       assert.ok(p2 && p2.left.some((l) => l.endpoint === target?.best), 'the down replica is reported as left');

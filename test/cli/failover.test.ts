@@ -2,9 +2,8 @@
 // (no call when the value is already right), --dry-run, --json.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { errorLines, parseJson } from '../helpers/report.js';
+import { errorLines, failoverDoc } from '../helpers/report.js';
 import { type Sim, recoverCli, startSim } from '../helpers/sim.js';
-import type { FailoverResult } from '../../src/workflow/failover.js';
 
 describe('failover', () => {
   let sim: Sim;
@@ -20,7 +19,7 @@ describe('failover', () => {
     const plain = await recoverCli(sim, ['failover']);
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.stdout.trim(), 'auto_failover true');
-    const json = parseJson<FailoverResult>(await recoverCli(sim, ['failover', 'status', '--json']));
+    const json = failoverDoc(await recoverCli(sim, ['failover', 'status', '--json']));
     assert.deepEqual(json, { action: 'status', before: true, after: true, changed: false, dryRun: false, ok: true, exitCode: 0 });
     assert.deepEqual(await sim.mutations(), []);
   });
@@ -32,7 +31,7 @@ describe('failover', () => {
     assert.equal(await value(), false);
     assert.equal(await confSets(), 1);
 
-    const again = parseJson<FailoverResult>(await recoverCli(sim, ['failover', 'off', '--json']));
+    const again = failoverDoc(await recoverCli(sim, ['failover', 'off', '--json']));
     assert.equal(again.changed, false);
     assert.equal(again.after, false);
     assert.equal(await confSets(), 1, 'no second confset');
@@ -42,10 +41,28 @@ describe('failover', () => {
     assert.match(dry.stdout, /would run: confset auto_failover true/);
     assert.equal(await value(), false);
 
-    const on = parseJson<FailoverResult>(await recoverCli(sim, ['failover', 'on', '--json']));
+    const on = failoverDoc(await recoverCli(sim, ['failover', 'on', '--json']));
     assert.deepEqual(on, { action: 'on', before: false, after: true, changed: true, dryRun: false, ok: true, exitCode: 0 });
     assert.equal(await value(), true);
     assert.equal(await confSets(), 2);
+  });
+
+  it('a refused switch: exit 1, the refusal on stderr and, under --json, in the result', async () => {
+    // The nameserver refuses (an answer, not an outage): exit 1, not 3.
+    await sim.ctl('fail', { method: 'ConfSet', kind: 'error', code: 307, msg: 'invalid parameter', count: 100 });
+    try {
+      const r = await recoverCli(sim, ['failover', 'off', '--json', '--retries', '0']);
+      assert.equal(r.code, 1, r.stderr);
+      const doc = failoverDoc(r);
+      assert.equal(doc.ok, false);
+      assert.equal(doc.after, true);
+      assert.match(doc.error ?? '', /invalid parameter/);
+      assert.equal(errorLines(r.stderr).length, 1);
+      assert.match(errorLines(r.stderr)[0] ?? '', /auto_failover NOT switched/);
+    } finally {
+      await sim.ctl('clear-faults');
+    }
+    assert.equal(await value(), true);
   });
 
   it('an unknown action is a usage error', async () => {

@@ -3,8 +3,8 @@
 // go on); bad values are usage errors. (The ZooKeeper lock itself: test/zk/.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/workflow/report.js';
 import { recoverCli, withSim } from '../helpers/sim.js';
+import { report as checkedReport } from '../helpers/report.js';
 
 describe('--lock on the embedded simulator', () => {
   it('auto: the local lock, with the reason in the report; zk: exit 3; bad values: exit 2', async () => {
@@ -12,7 +12,7 @@ describe('--lock on the embedded simulator', () => {
       const started = Date.now();
       const auto = await recoverCli(sim, ['recover', '--json']);
       assert.equal(auto.code, 0, auto.stderr);
-      const report = JSON.parse(auto.stdout) as Report;
+      const report = checkedReport(auto);
       assert.equal(report.lock?.kind, 'local');
       assert.match(report.lock?.why ?? '', /no ZooKeeper server answers at \S+ \(not-zookeeper\)/);
       assert.ok(Date.now() - started < 20000, 'the probe did not wait for a timeout');

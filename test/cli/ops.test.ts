@@ -2,7 +2,7 @@
 // (bounded by --timeout). Ops are started with the stand-in binary, as an operator would.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { errorLines, parseJson } from '../helpers/report.js';
+import { errorLines, opsDoc } from '../helpers/report.js';
 import { type Sim, recoverCli, startSim } from '../helpers/sim.js';
 import type { OpsReport } from '../../src/workflow/ops.js';
 
@@ -22,7 +22,7 @@ describe('ops', () => {
   const ops = async () => (await sim.ctl<State>('state')).ops;
   const ops$ = async (args: string[]) => {
     const r = await recoverCli(sim, ['ops', '--json', ...args]);
-    return { code: r.code, stderr: r.stderr, rep: parseJson<OpsReport>(r) };
+    return { code: r.code, stderr: r.stderr, rep: opsDoc(r) };
   };
 
   it('lists nothing on a quiet cluster; bad names are usage errors', async () => {

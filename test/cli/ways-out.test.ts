@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/workflow/report.js';
 import { report as checkedReport } from '../helpers/report.js';
 import { atWork, autoFailover, lockAndJournal, slowLoads, startRecover, stateFiles } from '../helpers/runs.js';
 import { RECOVER_BIN, type Sim, recoverCli, withSim } from '../helpers/sim.js';
@@ -79,7 +78,7 @@ describe('every way out', { concurrency: true }, () => {
       run.child.kill('SIGHUP');
       const r = await run.done;
       assert.equal(r.code, 129, r.stderr);
-      assert.equal((JSON.parse(r.stdout) as Report).exitCode, 129);
+      assert.equal(checkedReport(r).exitCode, 129);
       assert.equal(await autoFailover(sim), true);
       assert.deepEqual(lockAndJournal(sim), []);
       const nohup = await shell(sim, `nohup $RECOVER recover --quiet >/dev/null 2>&1 & pid=$!; sleep 1; kill -HUP $pid; wait $pid; echo "exit $?"`);
@@ -97,7 +96,7 @@ describe('every way out', { concurrency: true }, () => {
       run.child.kill('SIGINT');
       const r = await run.done;
       assert.equal(r.code, 5, r.stderr.slice(-2000));
-      const rep = JSON.parse(r.stdout) as Report;
+      const rep = checkedReport(r);
       assert.equal(rep.autoFailover.owed, true);
       assert.match(rep.errors.join('\n'), /auto_failover is still false.*openmldb-recover failover on/);
       assert.equal(await autoFailover(sim), false);

@@ -271,7 +271,9 @@ async function main(): Promise<void> {
           (z) =>
             z
               .option('method', { type: 'string', describe: 'RPC method or openmldb command (recovertable, LoadTable, ...); default any' })
-              .option('kind', { choices: ['refused', 'timeout', 'timeout-after-apply', 'not-leader'], default: 'refused' })
+              .option('kind', { choices: ['refused', 'timeout', 'timeout-after-apply', 'not-leader', 'error'], default: 'refused' })
+              .option('code', { type: 'number', describe: '--kind error: the code answered (default 307)' })
+              .option('msg', { type: 'string', describe: '--kind error: the message answered (default "invalid parameter")' })
               .option('count', { type: 'number' })
               .option('fraction', { type: 'number' })
               .option('endpoint', { type: 'string' })
@@ -285,6 +287,8 @@ async function main(): Promise<void> {
                 fraction: a.fraction,
                 endpoint: a.endpoint,
                 delayMs: a['delay-ms'],
+                code: a.code,
+                msg: a.msg,
               }),
             ),
         )
