@@ -87,7 +87,7 @@ async function main(): Promise<number> {
       // yargs' own complaints (and a --config file it could not use, which it wraps in a
       // YError) are usage errors; anything a command threw keeps its class.
       // Its messages span lines ("Invalid values:\n  Argument: ..."): the operator gets one.
-      if (err === undefined || err === null || err.name === 'YError') throw new UsageError((err?.message ?? msg).replace(/\s*\n\s*/g, ' ').trim());
+      if (err === undefined || err === null || err.name === 'YError') throw new UsageError(tidyUsage((err?.message ?? msg).replace(/\s*\n\s*/g, ' ').trim()));
       throw err;
     })
     .help()
@@ -95,6 +95,16 @@ async function main(): Promise<number> {
     .wrap(Math.min(120, process.stdout.columns || 100))
     .parseAsync();
   return code;
+}
+
+/** yargs names an unknown `--bogus-flag` twice (`bogus-flag, bogusFlag`): name it once, as typed. */
+function tidyUsage(msg: string): string {
+  const m = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (!m) return msg;
+  const names = (m[1] ?? '').split(', ');
+  const camel = (n: string) => n.replace(/-([a-z])/g, (_x, c: string) => c.toUpperCase());
+  const kept = names.filter((n) => !names.some((o) => o !== n && o.includes('-') && camel(o) === n));
+  return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}`;
 }
 
 const started = Date.now();

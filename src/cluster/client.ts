@@ -127,6 +127,12 @@ export class OpenMLDBClient {
   private readonly nsAddresses = new Map<string, string>();
   private readonly tabletAddresses = new Map<string, string>();
   private tabletsKnown = false;
+  /**
+   * Awaited before every command that changes the cluster; it rejects to stop them (the
+   * run's lock is in doubt). `restore` marks auto_failover being switched back on, which
+   * may go out even then: it only returns the cluster to its normal setting.
+   */
+  changeGate: ((restore: boolean) => Promise<void>) | undefined;
 
   constructor(transport: Transport | TransportOptions) {
     this.transport = transport instanceof Transport ? transport : new Transport(transport);
@@ -257,6 +263,7 @@ export class OpenMLDBClient {
   // ---- nameserver: mutating (each returns the success line) --------------------------
 
   async confSet(value: boolean): Promise<string> {
+    await this.changeGate?.(value);
     return this.mutate('confset', `confset auto_failover ${value ? 'true' : 'false'}`);
   }
 
@@ -320,6 +327,7 @@ export class OpenMLDBClient {
    */
   async loadTable(endpoint: string, spec: LoadSpec): Promise<LoadResult> {
     const address = await this.addressOf(endpoint);
+    await this.changeGate?.(false);
     const target: CommandTarget = { role: 'tablet', endpoint: address };
     if (spec.storageMode !== 'kMemory') {
       const reply = await this.transport.http('tablet', address, 'LoadTable', {
@@ -394,6 +402,7 @@ export class OpenMLDBClient {
    */
   async changeRole(endpoint: string, change: RoleChange): Promise<void> {
     const address = await this.addressOf(endpoint);
+    await this.changeGate?.(false);
     const body = { tid: change.tid, pid: change.pid, mode: change.mode, ...(change.mode === 'kTableLeader' ? { term: change.term, replicas: change.replicas } : {}) };
     const reply = await this.transport.http('tablet', address, 'ChangeRole', body);
     const { code, msg } = status(reply);
@@ -456,6 +465,7 @@ export class OpenMLDBClient {
   }
 
   private async mutate(command: MutatingCommand, cmd: string, db?: string): Promise<string> {
+    if (command !== 'confset') await this.changeGate?.(false);
     const out = await this.ns(cmd, db);
     const r = classifyResult(command, out);
     if (r.ok) return r.message;

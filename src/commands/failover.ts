@@ -40,6 +40,8 @@ export const failoverCommand: CliCommand = {
       recording?.attach(client);
       // A switch is a mutating run: it waits for no one, but never races a running recovery.
       safety = action === 'status' || dryRun ? undefined : await openRunSafety(argv, config, `failover ${action}`, progress, client);
+      const gate = safety;
+      if (gate) client.changeGate = (restore) => gate.changeGate(restore);
     } catch (err) {
       progress.stop(); // a spinner left running would keep the process alive
       recording?.fail(err);

@@ -137,6 +137,7 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
   }
   const held = safety;
   held?.recordSent(client.log);
+  if (held) client.changeGate = (restore) => held.changeGate(restore);
   // ZooKeeper lost under a ZooKeeper lock: another host may hold the lock now, so no new
   // steps (as on a signal); auto_failover is still put back if the cluster can be reached.
   held?.onLost((why) => {

@@ -45,6 +45,8 @@ export interface RunSafety {
   lost(): string | undefined;
   /** Called once if the lock is lost. */
   onLost(listener: (why: string) => void): void;
+  /** Awaited before each change to the cluster: waits while ZooKeeper is cut off, rejects once the lock is lost. */
+  changeGate(restore: boolean): Promise<void>;
   /** Record the run's mutating commands in the journal (once it exists). */
   recordSent(log: CommandLog): void;
   /** Drop an unfinished run's journal (the operator chose auto_failover's value); returns it. */
@@ -264,6 +266,7 @@ async function openLocal(argv: Record<string, unknown>, config: ConnectionConfig
     lock: { kind: 'local', path: lock.path, holder: lock.holder, ...(why ? { why } : {}) },
     lost: () => undefined,
     onLost: () => undefined,
+    changeGate: async () => undefined,
     recordSent: (log) => recorder.attach(log, keeper.runId),
     dropJournal: async () => {
       const j = readJournal(journal);
@@ -342,6 +345,7 @@ async function openZk(argv: Record<string, unknown>, config: ConnectionConfig, c
     lock: { kind: 'zookeeper', path: held.path, holder: held.holder, ...(why ? { why } : {}) },
     lost: () => lostWhy,
     onLost: (l) => listeners.push(l),
+    changeGate: (restore) => held.usable(restore),
     recordSent: (log) => recorder.attach(log, keeper.runId),
     dropJournal: async () => {
       const j = held.journalFound;

@@ -86,6 +86,14 @@ export class ZkRunLock {
   readonly evidenceFound: string | undefined;
   private evidenceQueue: Promise<void> = Promise.resolve();
   private lostTimer: NodeJS.Timeout | undefined;
+  /** Disconnected, session not yet known lost: changes wait (see usable). */
+  private cutOff = false;
+  private waiters: Array<() => void> = [];
+
+  /** Cut off from ZooKeeper, not yet past the session timeout: changes are held. */
+  get suspended(): boolean {
+    return this.cutOff;
+  }
 
   private constructor(
     private readonly session: ZkSession,
@@ -100,12 +108,15 @@ export class ZkRunLock {
     this.evidenceFound = evidenceFound;
     session.on('disconnected', () => {
       if (this.lost || this.lostTimer) return;
+      this.cutOff = true;
       // The session outlives a short cut; past its timeout the server has dropped our lock.
       this.lostTimer = setTimeout(() => this.markLost(`lost contact with ZooKeeper (${session.hosts}) for longer than the session timeout (${session.timeoutMs} ms)`), session.timeoutMs);
     });
     session.on('connected', () => {
       if (this.lostTimer) clearTimeout(this.lostTimer);
       this.lostTimer = undefined;
+      this.cutOff = false;
+      this.wakeWaiters();
     });
     session.on('expired', () => this.markLost(`the ZooKeeper session holding the lock expired`));
   }
@@ -119,7 +130,34 @@ export class ZkRunLock {
     // waiting for a connection, so the run stops at them instead of waiting forever.
     this.session.removeAllListeners();
     void this.session.close();
+    this.cutOff = false;
     this.onLost?.(why);
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const wake of waiting) wake();
+  }
+
+  /**
+   * Before each change to the cluster. Connected: go on. Disconnected: the session may
+   * already be gone on the server and the lock another host's, so wait until ZooKeeper is
+   * back (go on) or the session timeout has passed (lost: refuse). Curator's SUSPENDED
+   * state is the same idea: a lock holder stops acting the moment the connection drops.
+   * `restore` is the put-back of auto_failover, allowed even when lost (it only returns
+   * the cluster to its operator's setting).
+   */
+  async usable(restore = false): Promise<void> {
+    for (;;) {
+      if (this.lost) {
+        if (restore) return;
+        throw new ZkLockUnavailable(`no more changes to the cluster: ${this.lost}`);
+      }
+      if (!this.cutOff) return;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
   }
 
   static async acquire(o: ZkLockOptions): Promise<ZkRunLock> {
@@ -172,6 +210,8 @@ export class ZkRunLock {
   async release(): Promise<void> {
     if (this.lostTimer) clearTimeout(this.lostTimer);
     this.lostTimer = undefined;
+    this.cutOff = false;
+    this.wakeWaiters();
     try {
       if (!this.lost && this.session.connected) {
         const raw = await this.session.get(this.path);

@@ -1,14 +1,18 @@
 // The ZooKeeper lock and journal against a real ZooKeeper server: one holder at a time,
 // the holder named (sanitised), the lock gone with its holder's session, the journal kept.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { LockHeld } from '../../src/safety/lock.js';
 import { newJournal } from '../../src/safety/journal.js';
 import { ZkRunLock, defaultZkLockPath, sanitize, zkJournalPath } from '../../src/safety/zk-lock.js';
 import { probeZooKeeper } from '../../src/zk/probe.js';
-import { freePort } from '../../src/zk/server.js';
+import { freePort, startZooKeeper } from '../../src/zk/server.js';
 import { ZkSession } from '../../src/zk/session.js';
 import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
 
@@ -89,4 +93,79 @@ describe('ZooKeeper lock and journal', { skip, timeout: 60000 }, () => {
     assert.equal(third.journalFound, undefined, 'cleared');
     await third.release();
   });
+
+  it('cut off from ZooKeeper, a holder holds its changes: back within the session timeout it goes on; past it, only the restore of auto_failover goes out', async () => {
+    // The holder reaches the server through a proxy that can cut every connection and refuse
+    // new ones: a network cut, with the server (and the session on it) still alive.
+    const cut = await cuttableProxy(zk.server().port);
+    const waitFor = async (what: string, cond: () => boolean) => {
+      const deadline = Date.now() + 30000;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      const lost: string[] = [];
+      const path = defaultZkLockPath(zk.root('cut'));
+      const patient = await ZkRunLock.acquire({ zkCluster: cut.address, lockPath: path, sessionTimeoutMs: 20000, command: 'openmldb-recover recover', runId: 'patient', onLost: (w) => lost.push(w) });
+      await patient.usable();
+      cut.down();
+      await waitFor('the holder to see the connection drop', () => patient.suspended);
+      let passed = false;
+      const held = patient.usable().then(() => (passed = true));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(passed, false, 'no change while cut off');
+      cut.up();
+      await held;
+      assert.equal(patient.suspended, false);
+      assert.equal(lost.length, 0, 'the session outlived the cut: the lock is still ours');
+      await patient.release();
+
+      // A session shorter than the cut: the lock is lost, changes are refused, the restore is not.
+      const brief = await ZkRunLock.acquire({ zkCluster: cut.address, lockPath: path, sessionTimeoutMs: 1000, command: 'openmldb-recover recover', runId: 'brief', onLost: (w) => lost.push(w) });
+      cut.down();
+      await waitFor('the holder to see the connection drop', () => brief.suspended);
+      await assert.rejects(brief.usable(), /no more changes to the cluster: lost contact with ZooKeeper/);
+      assert.equal(lost.length, 1, 'onLost told once');
+      await brief.usable(true);
+      await brief.release();
+    } finally {
+      cut.close();
+    }
+  });
 });
+
+/** A TCP proxy to 127.0.0.1:port; down() cuts every connection and refuses new ones until up(). */
+async function cuttableProxy(port: number) {
+  const open = new Set<net.Socket>();
+  let isDown = false;
+  const server = net.createServer((inbound) => {
+    if (isDown) return inbound.destroy();
+    const outbound = net.connect(port, '127.0.0.1');
+    for (const s of [inbound, outbound]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+      s.on('error', () => undefined);
+    }
+    inbound.pipe(outbound).pipe(inbound);
+    inbound.on('close', () => outbound.destroy());
+    outbound.on('close', () => inbound.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    down() {
+      isDown = true;
+      for (const s of open) s.destroy();
+    },
+    up() {
+      isDown = false;
+    },
+    close() {
+      isDown = true;
+      for (const s of open) s.destroy();
+      server.close();
+    },
+  };
+}
