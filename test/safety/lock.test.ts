@@ -30,18 +30,18 @@ describe('lock', () => {
     const path = lockPath(dir(), 'c2');
     const child = spawn(process.execPath, ['-e', '0']);
     const deadPid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid as number)));
-    writeFileSync(path, JSON.stringify({ pid: deadPid, host: hostname(), startedAt: 'then', command: 'recover', runId: 'dead' }));
+    writeFileSync(path, JSON.stringify({ pid: deadPid, host: hostname(), startedAt: 'then', command: 'recover', runId: 'dead' }), { mode: 0o600 });
     const lock = acquireLock(path, 'recover', 'alive');
     assert.equal(lock.tookOverFrom?.runId, 'dead');
     lock.release();
-    writeFileSync(path, JSON.stringify({ pid: deadPid, host: 'some-other-host', startedAt: 'then', command: 'recover', runId: 'remote' }));
+    writeFileSync(path, JSON.stringify({ pid: deadPid, host: 'some-other-host', startedAt: 'then', command: 'recover', runId: 'remote' }), { mode: 0o600 });
     assert.throws(() => acquireLock(path, 'recover', 'mine'), LockHeld, 'a lock from another host is respected');
   });
 
   it('release leaves a lock that is not ours alone', () => {
     const path = lockPath(dir(), 'c3');
     const a = acquireLock(path, 'recover', 'a');
-    writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'now', command: 'x', runId: 'other' }));
+    writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'now', command: 'x', runId: 'other' }), { mode: 0o600 });
     a.release();
     assert.equal(existsSync(path), true);
   });
