@@ -226,7 +226,8 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       if (report) {
         const named = new Set(report.tables.flatMap((t) => t.partitions.filter((p) => p.status !== 'healthy' && p.status !== 'recovered').map((p) => `${t.db}.${t.name}:${p.pid}`)));
         const actual = unserved(check);
-        for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it`);
+        const why = report.errors[0] !== undefined ? ` (the run's error: ${report.errors[0].slice(0, 300)})` : '';
+        for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it${why}`);
         for (const p of named) if (!actual.has(p)) violations.push(`the report names ${p} but it is served`);
         for (const t of report.tables) for (const p of t.partitions) {
           if (p.status !== 'healthy' && p.status !== 'recovered' && p.problems.length + p.errors.length === 0 && p.reason === '') violations.push(`${t.db}.${t.name}:${p.pid} has no reason`);

@@ -82,6 +82,11 @@ async function main(): Promise<number> {
     .example('$0 status --zk_cluster=zk1:2181 --zk_root_path=/openmldb', 'is every partition served? (exit 0 yes, 1 no, 3 unreachable)')
     .example('$0 recover --config /etc/openmldb-recover.json', 'recover after a full restart, connection settings from a file')
     .example('$0 history show last', 'what the last run did: its commands, their output, the plan, the report')
+    // `json: true` may come from --config or the environment: remember the parsed value for
+    // an error report printed after the command started.
+    .middleware((argv) => {
+      if (argv['json'] === true) jsonAsked = true;
+    })
     .strict()
     .fail((msg, err) => {
       // yargs' own complaints (and a --config file it could not use, which it wraps in a
@@ -108,6 +113,7 @@ function tidyUsage(msg: string): string {
 }
 
 const started = Date.now();
+let jsonAsked = false;
 
 // A reader that goes away (`recover 2>&1 | head -2`) must not kill a run half done: output
 // to a closed pipe is dropped, the run goes on, restores auto_failover and exits as usual.
@@ -116,8 +122,10 @@ for (const stream of [process.stdout, process.stderr]) stream.on('error', () => 
 // back, the report printed. Outside a run it ends the process with one line.
 const unexpected = (err: unknown) => {
   const e = err instanceof Error ? err : new Error(String(err));
-  if (Interrupt.current) Interrupt.current.fail(e);
-  else fatal(e);
+  if (Interrupt.current) return Interrupt.current.fail(e);
+  // Ended here: the command must not print a second document or set another code.
+  fatal(e);
+  process.exit();
 };
 process.on('uncaughtException', unexpected);
 process.on('unhandledRejection', unexpected);
@@ -126,7 +134,7 @@ function fatal(err: unknown): void {
   const { line, code } = explain(err);
   writeQuietly(process.stderr, `openmldb-recover: ${line}\n`);
   const args = hideBin(process.argv);
-  if (wantsJson(args)) writeQuietly(process.stdout, `${JSON.stringify(errorReport(err, line, code, args, started), null, 2)}\n`);
+  if (jsonAsked || wantsJson(args)) writeQuietly(process.stdout, `${JSON.stringify(errorReport(err, line, code, args, started), null, 2)}\n`);
   process.exitCode = code;
 }
 

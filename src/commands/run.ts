@@ -137,7 +137,7 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
   }
   const held = safety;
   held?.recordSent(client.log);
-  if (held) client.changeGate = (restore) => held.changeGate(restore);
+  if (held) client.changeGate = (restore) => held.changeGate(restore, interrupt.controller.signal);
   // ZooKeeper lost under a ZooKeeper lock: another host may hold the lock now, so no new
   // steps (as on a signal); auto_failover is still put back if the cluster can be reached.
   held?.onLost((why) => {
@@ -166,7 +166,8 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
       if (lost && !interrupt.signal) {
         // Exit 3: the journal stays in ZooKeeper, so the next run (from any host) restores auto_failover.
         report.errors.push(`${lost}: stopped changing the cluster; the run journal stays at ${safety.lock.path.replace(/[^/]+$/, 'journal')} and the next run restores auto_failover from it and finishes the work`);
-        report.exitCode = EXIT.unreachable;
+        // 5 (restore owed) says more than 3: the operator must see that auto_failover is off.
+        report.exitCode = report.autoFailover.owed ? EXIT.restoreOwed : EXIT.unreachable;
         report.ok = false;
       }
     }

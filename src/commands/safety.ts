@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Argv } from 'yargs';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterUnreachable } from '../cluster/errors.js';
+import { retryTransient } from '../cluster/retry.js';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
 import { type Journal, JournalError, type SentCommand, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
 import { printable } from '../safety/files.js';
@@ -23,7 +24,7 @@ import { FailoverKeeper, type JournalStore } from '../workflow/failover-keeper.j
 import type { Progress } from '../workflow/progress.js';
 import { probeZooKeeper } from '../zk/probe.js';
 import { ZkError, ZkSession, ZkUnreachable } from '../zk/session.js';
-import type { ConnectionConfig } from './config.js';
+import { type ConnectionConfig, seconds } from './config.js';
 import { UsageError } from './exit-codes.js';
 
 export type LockChoice = 'zk' | 'local' | 'auto';
@@ -46,7 +47,7 @@ export interface RunSafety {
   /** Called once if the lock is lost. */
   onLost(listener: (why: string) => void): void;
   /** Awaited before each change to the cluster: waits while ZooKeeper is cut off, rejects once the lock is lost. */
-  changeGate(restore: boolean): Promise<void>;
+  changeGate(restore: boolean, signal?: AbortSignal): Promise<void>;
   /** Record the run's mutating commands in the journal (once it exists). */
   recordSent(log: CommandLog): void;
   /** Drop an unfinished run's journal (the operator chose auto_failover's value); returns it. */
@@ -85,9 +86,7 @@ function zkLockPath(argv: Record<string, unknown>, config: ConnectionConfig): st
 }
 
 function sessionTimeoutMs(argv: Record<string, unknown>): number {
-  const s = Number(argv['lock-session-timeout'] ?? 10);
-  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`--lock-session-timeout must be a positive number of seconds (got ${String(argv['lock-session-timeout'])})`);
-  return Math.round(s * 1000);
+  return Math.round(seconds('lock-session-timeout', argv['lock-session-timeout'] ?? 10) * 1000);
 }
 
 /** Changing commands as the command log names them: `recovertable t0 1 ...` (binary) or `TabletServer/LoadTable` (HTTP). */
@@ -111,7 +110,8 @@ async function chooseLock(argv: Record<string, unknown>, config: ConnectionConfi
 
 /** What names a cluster: its ZooKeeper hosts as addresses and its nameservers (safety/identity.ts). */
 async function identify(client: OpenMLDBClient, config: ConnectionConfig): Promise<string[]> {
-  const ns = await client.showNs();
+  // Before the lock, and so before a restore an earlier run may owe: a passing failure must not end the run here.
+  const ns = await retryTransient('showns', () => client.showNs(), { retries: 4 });
   return clusterIdentifiers(config.zkCluster, config.zkRootPath, ns.nameservers.map((n) => n.realEndpoint ?? n.endpoint));
 }
 
@@ -285,15 +285,19 @@ async function openZk(argv: Record<string, unknown>, config: ConnectionConfig, c
   // The keeper's run id names the lock's holder; the store reads what acquire found.
   let lock: ZkRunLock | undefined;
   const recorder = new SentRecorder((j) => lock?.writeJournal(j));
+  // What the journal node holds now: what acquire found, then what this run wrote or cleared.
+  let current: Journal | undefined;
   const store: JournalStore = {
-    read: () => lock?.journalFound,
+    read: () => current,
     write: async (j) => {
       if (!lock) throw new ZkLockUnavailable('the ZooKeeper lock is not held');
       await lock.writeJournal(j);
+      current = j;
       recorder.wrote(j);
     },
     clear: async () => {
       recorder.cleared();
+      current = undefined;
       try {
         await lock?.clearJournal();
       } catch (err) {
@@ -325,6 +329,7 @@ async function openZk(argv: Record<string, unknown>, config: ConnectionConfig, c
     throw err;
   }
   const held = lock;
+  current = held.journalFound;
   progress.info(`cluster lock: ZooKeeper node ${held.path} at ${config.zkCluster}${why ? ` (${why})` : ''}`);
   if (held.journalFound) describeFound(held.journalFound, progress);
   let memory: RunMemory;
@@ -345,11 +350,12 @@ async function openZk(argv: Record<string, unknown>, config: ConnectionConfig, c
     lock: { kind: 'zookeeper', path: held.path, holder: held.holder, ...(why ? { why } : {}) },
     lost: () => lostWhy,
     onLost: (l) => listeners.push(l),
-    changeGate: (restore) => held.usable(restore),
+    changeGate: (restore, signal) => held.usable(restore, signal),
     recordSent: (log) => recorder.attach(log, keeper.runId),
     dropJournal: async () => {
-      const j = held.journalFound;
+      const j = current;
       if (j) await held.clearJournal();
+      current = undefined;
       return j;
     },
     release: () => held.release(),

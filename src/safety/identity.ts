@@ -5,14 +5,14 @@
 // each nameserver registered under that root (`showns`). A run locks every one of those
 // identifiers (in order, never waiting: a held one means exit 4), so two runs that share
 // any identifier exclude each other. The journal and the evidence record are named by the
-// cluster's key, found through an index of identifiers in the state directory, so a rerun
-// spelled differently finds what an earlier run left.
+// cluster's key, found through a key file per identifier in the state directory, so a
+// rerun spelled differently finds what an earlier run left.
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { join } from 'node:path';
-import { readPrivateJson } from './files.js';
+import { readPrivateFile } from './files.js';
 import { writeAtomic } from './journal.js';
-import { type Lock, LockHeld, acquireLock } from './lock.js';
+import { type Lock, acquireLock } from './lock.js';
 
 /** Every identifier of one cluster, sorted: `zk:ADDRESS:PORT/ROOT` and `ns:ENDPOINT/ROOT`. */
 export async function clusterIdentifiers(zkCluster: string, zkRootPath: string, nameservers: readonly string[]): Promise<string[]> {
@@ -40,42 +40,35 @@ function normalizeAddress(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-const INDEX = 'clusters.json';
+/**
+ * Which key an identifier's files are named by: one small file per identifier, written
+ * only under that identifier's lock (a shared index rewritten by runs on two different
+ * clusters at once could lose one run's entry, and with it a journal).
+ */
+const keyFile = (stateDir: string, id: string) => join(stateDir, `id-${idHash(id)}.key`);
+const idHash = (id: string) => createHash('sha256').update(id).digest('hex').slice(0, 16);
+const KEY = /^[A-Za-z0-9._-]+$/;
 
-interface Index {
-  version: 1;
-  /** identifier -> the cluster key its files are named by. */
-  ids: Record<string, string>;
-}
-
-function readIndex(stateDir: string): Index {
-  const raw = readPrivateJson(join(stateDir, INDEX), 'the cluster index');
-  if (!raw) return { version: 1, ids: {} };
-  const ids = raw['ids'];
-  if (raw['version'] !== 1 || ids === null || typeof ids !== 'object' || Array.isArray(ids)) return { version: 1, ids: {} };
-  return { version: 1, ids: Object.fromEntries(Object.entries(ids as Record<string, unknown>).filter(([, v]) => typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v as string))) as Record<string, string> };
+function keyOf(stateDir: string, id: string): string | undefined {
+  const text = readPrivateFile(keyFile(stateDir, id), 'the cluster key file')?.trim();
+  return text !== undefined && KEY.test(text) ? text : undefined;
 }
 
 /** The key an identifier set is known by, or a new one from `fallback`. */
 export function knownKey(stateDir: string, ids: readonly string[], fallback: string): string {
-  const index = readIndex(stateDir);
-  return ids.map((id) => index.ids[id]).find((k) => k !== undefined) ?? fallback;
+  for (const id of ids) {
+    const key = keyOf(stateDir, id);
+    if (key !== undefined) return key;
+  }
+  return fallback;
 }
 
 /** Remember every identifier under `key` (call under the locks). */
 export function rememberKey(stateDir: string, ids: readonly string[], key: string): void {
-  const index = readIndex(stateDir);
-  let changed = false;
-  for (const id of ids) {
-    if (index.ids[id] !== key) {
-      index.ids[id] = key;
-      changed = true;
-    }
-  }
-  if (changed) writeAtomic(join(stateDir, INDEX), `${JSON.stringify(index, null, 1)}\n`);
+  for (const id of ids) if (keyOf(stateDir, id) !== key) writeAtomic(keyFile(stateDir, id), `${key}\n`);
 }
 
-const idFile = (stateDir: string, id: string) => join(stateDir, `id-${createHash('sha256').update(id).digest('hex').slice(0, 16)}.lock`);
+const idFile = (stateDir: string, id: string) => join(stateDir, `id-${idHash(id)}.lock`);
 
 /**
  * Lock every identifier of the cluster, in order, without waiting. One held by another run:
@@ -87,7 +80,6 @@ export function lockCluster(stateDir: string, ids: readonly string[], command: s
     for (const id of ids) taken.push(acquireLock(idFile(stateDir, id), command, runId));
   } catch (err) {
     for (const l of taken.reverse()) l.release();
-    if (err instanceof LockHeld) throw err;
     throw err;
   }
   const first = taken[0];

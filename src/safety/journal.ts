@@ -3,7 +3,7 @@
 // the next run restores that original value instead of the `false` the dead run left in
 // ZooKeeper (OpenMLDB's own script gets this wrong). A completed run clears it.
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { readPrivateJson } from './files.js';
 import { JournalError } from './state-error.js';
@@ -67,10 +67,17 @@ export function readStateJson(path: string, what: string, consequence = ''): Rec
 
 export function readJournal(path: string): Journal | undefined {
   const parsed = readStateJson(path, 'the run journal');
-  if (parsed === undefined) return undefined;
-  const j = parsed as Partial<Journal>;
+  return parsed === undefined ? undefined : asJournal(parsed, `the run journal ${path}`, 'delete it');
+}
+
+/**
+ * A parsed journal checked to be one this tool wrote (from a file or a ZooKeeper node);
+ * `what` and `remedy` name it in the error, which never quotes its content.
+ */
+export function asJournal(parsed: unknown, what: string, remedy: string): Journal {
+  const j = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Partial<Journal>;
   if (j.version !== 1 || typeof j.autoFailoverOriginal !== 'boolean' || typeof j.runId !== 'string' || !Array.isArray(j.resumedBy ?? [])) {
-    throw new JournalError(`the run journal ${path} is not one this tool wrote: check it, then delete it to start afresh`);
+    throw new JournalError(`${what} is not one this tool wrote: check it, then ${remedy} to start afresh`);
   }
   return { resumedBy: [], ...j } as Journal;
 }

@@ -15,7 +15,7 @@
 // server expires its session; a run whose connection drops longer than the session timeout
 // must assume another host may hold the lock now, so it is told to stop (onLost).
 import { hostname } from 'node:os';
-import { type Journal, JournalError } from './journal.js';
+import { type Journal, JournalError, asJournal } from './journal.js';
 import { LockHeld, type LockHolder } from './lock.js';
 import { ZkError, ZkSession, ZkUnreachable, parentOf, zkJoin } from '../zk/session.js';
 
@@ -88,6 +88,8 @@ export class ZkRunLock {
   private lostTimer: NodeJS.Timeout | undefined;
   /** Disconnected, session not yet known lost: changes wait (see usable). */
   private cutOff = false;
+  /** release() has begun: nothing more may change the cluster under this lock. */
+  private released = false;
   private waiters: Array<() => void> = [];
 
   /** Cut off from ZooKeeper, not yet past the session timeout: changes are held. */
@@ -107,7 +109,7 @@ export class ZkRunLock {
     this.journalFound = journalFound;
     this.evidenceFound = evidenceFound;
     session.on('disconnected', () => {
-      if (this.lost || this.lostTimer) return;
+      if (this.released || this.lost || this.lostTimer) return;
       this.cutOff = true;
       // The session outlives a short cut; past its timeout the server has dropped our lock.
       this.lostTimer = setTimeout(() => this.markLost(`lost contact with ZooKeeper (${session.hosts}) for longer than the session timeout (${session.timeoutMs} ms)`), session.timeoutMs);
@@ -122,7 +124,7 @@ export class ZkRunLock {
   }
 
   private markLost(why: string): void {
-    if (this.lost) return;
+    if (this.released || this.lost) return;
     this.lost = why;
     if (this.lostTimer) clearTimeout(this.lostTimer);
     this.lostTimer = undefined;
@@ -147,16 +149,24 @@ export class ZkRunLock {
    * back (go on) or the session timeout has passed (lost: refuse). Curator's SUSPENDED
    * state is the same idea: a lock holder stops acting the moment the connection drops.
    * `restore` is the put-back of auto_failover, allowed even when lost (it only returns
-   * the cluster to its operator's setting).
+   * the cluster to its operator's setting). A change waiting here stops with `signal`.
    */
-  async usable(restore = false): Promise<void> {
+  async usable(restore = false, signal?: AbortSignal): Promise<void> {
     for (;;) {
-      if (this.lost) {
+      if (this.lost || this.released) {
         if (restore) return;
-        throw new ZkLockUnavailable(`no more changes to the cluster: ${this.lost}`);
+        throw new ZkLockUnavailable(`no more changes to the cluster: ${this.lost ?? 'the lock was released'}`);
       }
       if (!this.cutOff) return;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      if (signal?.aborted && !restore) throw new ZkLockUnavailable(`no more changes to the cluster: the run was stopped while ZooKeeper was out of reach`);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.waiters.push(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
     }
   }
 
@@ -208,6 +218,7 @@ export class ZkRunLock {
 
   /** Remove our lock node (only if it is still ours) and close the session. */
   async release(): Promise<void> {
+    this.released = true;
     if (this.lostTimer) clearTimeout(this.lostTimer);
     this.lostTimer = undefined;
     this.cutOff = false;
@@ -228,16 +239,15 @@ export class ZkRunLock {
 
 function parseJournal(raw: string | undefined, path: string): Journal | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
-  let parsed: Partial<Journal>;
+  const what = `the run journal in ZooKeeper ${path}`;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(raw) as Partial<Journal>;
-  } catch (err) {
-    throw new JournalError(`the run journal in ZooKeeper ${path} is unreadable (${(err as Error).message}): check it, then delete that node to start afresh`);
+    parsed = JSON.parse(raw);
+  } catch {
+    // Not the parser's message: it quotes the content, which is not ours.
+    throw new JournalError(`${what} is not valid JSON (${raw.length} bytes): check it, then delete that node to start afresh`);
   }
-  if (parsed.version !== 1 || typeof parsed.autoFailoverOriginal !== 'boolean' || typeof parsed.runId !== 'string') {
-    throw new JournalError(`the run journal in ZooKeeper ${path} is not one this tool wrote: check it, then delete that node to start afresh`);
-  }
-  return { resumedBy: [], ...parsed } as Journal;
+  return asJournal(parsed, what, 'delete that node');
 }
 
 export { ZkUnreachable };

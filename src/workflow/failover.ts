@@ -1,8 +1,8 @@
 // `failover`: read auto_failover, or switch it, looking first (a switch to the value it
 // already has changes nothing) and confirming by reading it back.
-import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
-import { ClusterError, CommandError, unreachableFrom } from '../cluster/errors.js';
+import { CommandError, unreachableFrom } from '../cluster/errors.js';
+import { retryTransient } from '../cluster/retry.js';
 import { EXIT } from '../commands/exit-codes.js';
 import type { Progress } from './progress.js';
 
@@ -30,28 +30,8 @@ export interface FailoverOptions {
   signal?: AbortSignal;
 }
 
-/** Retry transient cluster errors with backoff; permanent ones fail at once. */
-function retrying<T>(what: string, fn: () => Promise<T>, o: FailoverOptions): Promise<T> {
-  return pRetry(
-    async () => {
-      try {
-        return await fn();
-      } catch (err) {
-        if (err instanceof ClusterError && !err.transient) throw new AbortError(err);
-        throw err;
-      }
-    },
-    {
-      retries: o.retries,
-      minTimeout: 200,
-      maxTimeout: 3000,
-      ...(o.signal ? { signal: o.signal } : {}),
-      onFailedAttempt: ({ error, retriesLeft }) => {
-        if (retriesLeft > 0) o.progress.info(`${what}: ${error.message}; retrying`);
-      },
-    },
-  );
-}
+const retrying = <T>(what: string, fn: () => Promise<T>, o: FailoverOptions): Promise<T> =>
+  retryTransient(what, fn, { retries: o.retries, onRetry: (line) => o.progress.info(line), ...(o.signal ? { signal: o.signal } : {}) });
 
 export async function runFailover(client: OpenMLDBClient, action: FailoverAction, o: FailoverOptions): Promise<FailoverResult> {
   const before = await retrying('confget auto_failover', () => client.confGet(), o);
@@ -82,7 +62,9 @@ export async function runFailover(client: OpenMLDBClient, action: FailoverAction
   } catch (err) {
     // The nameserver answered with a refusal: not done (1), said in the result. Not
     // reaching it at all stays an error (exit 3, like every other command).
-    if (!(err instanceof CommandError) || unreachableFrom(err) !== undefined) throw err;
+    // Only confset's own answer is a refusal; a failed confget, or an answer that does
+    // not say whether the switch happened, is an error like any other.
+    if (!(err instanceof CommandError) || unreachableFrom(err) !== undefined || !err.command.startsWith('confset') || err.mayHaveApplied || err.kind === 'unknown') throw err;
     return { ...result(before, false), ok: false, exitCode: EXIT.notRecovered, error: err.message.split('\n')[0] ?? '' };
   }
   const after = await retrying('confget auto_failover', () => client.confGet(), o);

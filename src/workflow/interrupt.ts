@@ -35,7 +35,11 @@ export class Interrupt {
 
   /** Stop the run because something unexpected broke; it still restores and reports. */
   fail(err: Error): void {
-    if (this.aborted) return;
+    if (this.aborted) {
+      // Already stopping: the restore goes on; the error is still said.
+      this.say(`while stopping: ${err.message}`);
+      return;
+    }
     this.failure = err;
     this.say(`stopping: ${err.message}; restoring auto_failover first`);
     this.controller.abort(err);

@@ -107,14 +107,17 @@ export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress
       maxRetryTime: budgetMs,
       minTimeout: 200,
       maxTimeout: 3000,
+      // Counted and said here, not in onFailedAttempt (which p-retry calls for the last,
+      // unretried failure too).
       shouldRetry: ({ error }) => {
-        if (error instanceof CommandError && error.kind === 'not_leader') return true;
-        connectionFailures++;
-        return connectionFailures < CONNECTION_ATTEMPTS;
-      },
-      onFailedAttempt: ({ error }) => {
-        onRetry?.();
-        progress?.info(`observing: ${error.message}; retrying`);
+        const notLeader = error instanceof CommandError && error.kind === 'not_leader';
+        connectionFailures = notLeader ? 0 : connectionFailures + 1;
+        const again = notLeader || connectionFailures < CONNECTION_ATTEMPTS;
+        if (again) {
+          onRetry?.();
+          progress?.info(`observing: ${error.message}; retrying`);
+        }
+        return again;
       },
     },
   );

@@ -63,7 +63,7 @@ describe('local state', { concurrency: 1 }, () => {
       }],
     ] as const) {
       const d = dir(`journal-${name}`);
-      // The file the tool reads for this cluster: a first run names it (clusters.json).
+      // The file the tool reads for this cluster: a first run names it (id-*.key).
       const first = await run(d);
       assert.equal(first.code, 0, first.stderr);
       plant(d, `${clusterKeyIn(d)}.journal.json`);
@@ -118,8 +118,7 @@ describe('local state', { concurrency: 1 }, () => {
 
 /** The key a state directory's files for the (only) cluster are named by. */
 function clusterKeyIn(d: string): string {
-  const index = JSON.parse(readFileSync(join(d, 'clusters.json'), 'utf8')) as { ids: Record<string, string> };
-  const key = Object.values(index.ids)[0];
-  assert.ok(key, 'the first run indexed the cluster');
-  return key;
+  const keys = new Set(readdirSync(d).filter((f) => /^id-[0-9a-f]+\.key$/.test(f)).map((f) => readFileSync(join(d, f), 'utf8').trim()));
+  assert.equal(keys.size, 1, 'the first run named the cluster once, under every identifier');
+  return [...keys][0] as string;
 }

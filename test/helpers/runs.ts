@@ -29,10 +29,11 @@ export function stateFiles(sim: Sim): string[] {
 }
 
 /**
- * The locks and the journal: what a finished run must not leave behind (the evidence record
- * stays while partitions are not served; the cluster index for good).
+ * What a finished run must not leave behind: locks, the journal, temporary or stale files,
+ * anything else. Only the evidence record (while partitions are not served) and the
+ * cluster's key files stay.
  */
-export const lockAndJournal = (sim: Sim): string[] => stateFiles(sim).filter((f) => f.endsWith('.lock') || f.endsWith('.journal.json'));
+export const lockAndJournal = (sim: Sim): string[] => stateFiles(sim).filter((f) => !f.endsWith('.evidence.json') && !/^id-[0-9a-f]+\.key$/.test(f));
 
 export async function autoFailover(sim: Sim): Promise<boolean> {
   return (await sim.ctl<{ autoFailover: boolean }>('state')).autoFailover;

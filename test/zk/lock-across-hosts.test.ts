@@ -2,7 +2,7 @@
 // state directory, as another host would): the second run exits 4 naming the first; after
 // kill -9 of the first, the second run, once the dead session has expired, restores
 // auto_failover to its value before the first run and converges. ZooKeeper lost mid-run:
-// the run stops changing the cluster and exits 3; the journal survives in ZooKeeper and
+// the run stops changing the cluster and exits 5 (restore owed); the journal survives in ZooKeeper and
 // the next run restores auto_failover and converges.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -87,6 +87,7 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
       assert.equal(result.code, 0, result.stderr);
       for (const r of refusals) assert.match(r, new RegExp(`pid ${a.child.pid}`), 'until its session expired, the dead run was named');
       assert.match(result.stderr, /did not finish; auto_failover was true before it/);
+      assert.equal(result.stderr.match(/did not finish/g)?.length, 1, 'the journal, once settled, is not found again');
       assert.match(result.stderr, /the unfinished run had sent \d+ changing commands; the last: `\S+/, 'and what it had sent');
       const report = JSON.parse(result.stdout) as Report;
       assert.equal(report.autoFailover.before, true, 'the value before the first run, not the false it left');
@@ -100,7 +101,7 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
     }
   });
 
-  it('ZooKeeper lost mid-run: exit 3, nothing lost; with ZooKeeper back the next run restores auto_failover and converges', async () => {
+  it('ZooKeeper lost mid-run: exit 5 (restore owed), nothing lost; with ZooKeeper back the next run restores auto_failover and converges', async () => {
     // Its own server: this test stops it.
     const dir = mkdtempSync(join(tmpdir(), 'openmldb-zk-outage-'));
     let server = await startZooKeeper({ dir });
@@ -113,10 +114,13 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
       const stoppedAt = Date.now();
       const r = await a.done;
       console.log(`ZooKeeper outage: the run ended ${Date.now() - stoppedAt} ms after the server stopped`);
-      assert.equal(r.code, 3, r.stderr);
+      // 5, not 3: the run had switched auto_failover off and could not put it back (the
+      // nameserver cannot be found without ZooKeeper), so a restore is owed.
+      assert.equal(r.code, 5, r.stderr);
       assert.match(r.stderr, /lost contact with ZooKeeper .* no more changes to the cluster/);
       const report = JSON.parse(r.stdout) as Report;
-      assert.equal(report.exitCode, 3);
+      assert.equal(report.exitCode, 5);
+      assert.equal(report.autoFailover.owed, true);
       assert.ok(report.lock?.lost, 'the report says the lock was lost');
       assert.ok(report.errors.some((e) => /journal stays at \/outage\/openmldb-recover\/journal/.test(e)));
       // Until its session timeout the run cannot know; from then on it changes nothing (it

@@ -1,18 +1,15 @@
 // The ZooKeeper lock and journal against a real ZooKeeper server: one holder at a time,
 // the holder named (sanitised), the lock gone with its holder's session, the journal kept.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { LockHeld } from '../../src/safety/lock.js';
 import { newJournal } from '../../src/safety/journal.js';
 import { ZkRunLock, defaultZkLockPath, sanitize, zkJournalPath } from '../../src/safety/zk-lock.js';
 import { probeZooKeeper } from '../../src/zk/probe.js';
-import { freePort, startZooKeeper } from '../../src/zk/server.js';
+import { freePort } from '../../src/zk/server.js';
 import { ZkSession } from '../../src/zk/session.js';
 import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
 
@@ -114,13 +111,21 @@ describe('ZooKeeper lock and journal', { skip, timeout: 60000 }, () => {
       await waitFor('the holder to see the connection drop', () => patient.suspended);
       let passed = false;
       const held = patient.usable().then(() => (passed = true));
-      await new Promise((r) => setImmediate(r));
+      // Its reconnect attempts are refused meanwhile: a gate that let changes through on any
+      // of them would have passed by now.
+      await new Promise((r) => setTimeout(r, 500));
       assert.equal(passed, false, 'no change while cut off');
+      // A run stopped meanwhile (SIGINT) does not wait for ZooKeeper: its waiting change stops.
+      const stop = new AbortController();
+      const stopped = assert.rejects(patient.usable(false, stop.signal), /the run was stopped while ZooKeeper was out of reach/);
+      stop.abort();
+      await stopped;
       cut.up();
       await held;
       assert.equal(patient.suspended, false);
       assert.equal(lost.length, 0, 'the session outlived the cut: the lock is still ours');
       await patient.release();
+      await assert.rejects(patient.usable(), /the lock was released/, 'nothing changes under a released lock');
 
       // A session shorter than the cut: the lock is lost, changes are refused, the restore is not.
       const brief = await ZkRunLock.acquire({ zkCluster: cut.address, lockPath: path, sessionTimeoutMs: 1000, command: 'openmldb-recover recover', runId: 'brief', onLost: (w) => lost.push(w) });
