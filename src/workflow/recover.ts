@@ -79,16 +79,17 @@ export interface RecoverOptions {
 
 const key = (db: string, table: string, pid: number) => `${db}.${table}:${pid}`;
 
-/** How long an observation keeps retrying "not leader" (a nameserver election) before the run gives up on it. */
+/** How long an observation waits out a nameserver election ("not leader", a leader not answering) before the run gives up on it. */
 export const OBSERVE_BUDGET_MS = 30_000;
 /** Attempts at an observation whose calls fail at the connection (refused, reset, timed out). */
 const CONNECTION_ATTEMPTS = 4;
 
 /**
- * Observe, retrying transient failures: "not leader" while a nameserver election settles
- * (the client looks the leader up afresh) for at most `budgetMs`; a call that fails at the
- * connection (refused, reset, timed out) a few times in a row, then the cluster counts as
- * unreachable. `onRetry` counts the retries for the report.
+ * Observe, retrying transient failures: while a nameserver election settles ("not leader",
+ * or the old leader not answering; the client looks the leader up afresh) for at most
+ * `budgetMs`; a tablet call that fails at the connection (refused, reset, timed out) a few
+ * times in a row, then the cluster counts as unreachable. `onRetry` counts the retries for
+ * the report.
  */
 export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress?: Progress, budgetMs = OBSERVE_BUDGET_MS, onRetry?: () => void): Promise<ClusterSnapshot> {
   let connectionFailures = 0;
@@ -110,9 +111,11 @@ export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress
       // Counted and said here, not in onFailedAttempt (which p-retry calls for the last,
       // unretried failure too).
       shouldRetry: ({ error }) => {
-        const notLeader = error instanceof CommandError && error.kind === 'not_leader';
-        connectionFailures = notLeader ? 0 : connectionFailures + 1;
-        const again = notLeader || connectionFailures < CONNECTION_ATTEMPTS;
+        // A nameserver election looks like "not leader", or like a leader that stops
+        // answering until a standby takes over: both are waited out within the budget.
+        const election = error instanceof CommandError && (error.kind === 'not_leader' || error.target.role === 'ns');
+        connectionFailures = election ? 0 : connectionFailures + 1;
+        const again = election || connectionFailures < CONNECTION_ATTEMPTS;
         if (again) {
           onRetry?.();
           progress?.info(`observing: ${error.message}; retrying`);
