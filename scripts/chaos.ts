@@ -10,290 +10,50 @@
 //   npm run chaos                       (every case x 20 seeds, 2 at a time)
 //   npx tsx scripts/chaos.ts --seeds 3 --scenarios full-restart,partition-lost --jobs 1
 //   npx tsx scripts/chaos.ts --zookeeper start    (on a private ZooKeeper server; or HOST:PORT)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The runs themselves live in src/chaos/chaos.ts (the tests use them too); this is the command.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Rng } from '../src/sim/rng.js';
-import type { CheckReport } from '../src/sim/check.js';
-import type { SimInfo } from '../src/sim/daemon.js';
-import type { Report } from '../src/workflow/report.js';
+import { CHAOS_SCENARIOS, type ChaosRun, chaosRun, reproduce, summarize } from '../src/chaos/chaos.js';
+import { startZooKeeper } from '../src/zk/server.js';
 
-const REPO = resolve(import.meta.dirname, '..');
-const SIM = join(REPO, 'dist/sim/cli/openmldb-sim.js');
-const RECOVER = join(REPO, 'dist/cli/openmldb-recover.js');
-
-/**
- * The cases: a simulator scenario, maybe with a variant (`+disk`: every table on SSD/HDD,
- * loaded over HTTP; `+2018`: the 2018-era output dialect of the binary).
- */
-export const CHAOS_SCENARIOS = [
-  'full-restart',
-  'full-restart-after-failover',
-  'partition-lost',
-  'node-down',
-  'full-restart+disk',
-  'full-restart-after-failover+2018',
-] as const;
-
-const VARIANTS: Record<string, string[]> = { disk: ['--storage', 'disk'], '2018': ['--dialect', '2018'] };
-
-/** The simulator scenario and its extra `up` arguments for a case such as `full-restart+disk`. */
-function scenarioOf(c: string): { scenario: string; args: string[] } {
-  const [scenario = c, ...variants] = c.split('+');
-  return { scenario, args: variants.flatMap((v) => VARIANTS[v] ?? []) };
-}
-
-/** The command that replays one run. */
-export const reproduce = (c: string, seed: number) => `npx tsx scripts/chaos.ts --scenarios ${c} --first-seed ${seed} --seeds 1`;
-
-export interface ChaosRun {
-  scenario: string;
-  seed: number;
-  faults: Record<string, number>;
-  kills: number;
-  toolRuns: number;
-  exitCode: number;
-  outcome: 'served' | 'reported';
-  ok: boolean;
-  violations: string[];
-  durationMs: number;
-}
-
-interface Proc {
-  code: number;
-  stdout: string;
-  stderr: string;
-  killed: boolean;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number): Promise<Proc> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [cmd, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = killAfterMs !== undefined ? setTimeout(() => { killed = true; child.kill('SIGKILL'); }, killAfterMs) : undefined;
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolvePromise({ code: code ?? (signal === 'SIGKILL' ? 137 : 1), stdout, stderr, killed });
-    });
-  });
-}
-
-async function ctl(info: SimInfo, action: string, body: Record<string, unknown> = {}): Promise<unknown> {
-  const res = await fetch(`http://127.0.0.1:${info.controlPort}/ctl/${action}`, { method: 'POST', body: JSON.stringify(body) });
-  return res.json();
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Partitions the sim says are not served: `db.table:pid`. */
-function unserved(check: CheckReport): Set<string> {
-  const out = new Set<string>();
-  for (const p of check.problems) {
-    const m = p.match(/^(\S+)\.(\S+) pid (\d+):/);
-    if (m) out.add(`${m[1]}.${m[2]}:${m[3]}`);
-  }
-  return out;
-}
-
-/** zookeeper: the simulator keeps its ZooKeeper state in that server (and the tool takes its lock there). */
-export async function chaosRun(chaosCase: string, seed: number, options: { zookeeper?: string } = {}): Promise<ChaosRun> {
-  const { scenario, args: variantArgs } = scenarioOf(chaosCase);
-  const started = Date.now();
-  const rng = new Rng(seed * 7919 + scenario.length);
-  const dir = mkdtempSync(join(tmpdir(), 'openmldb-chaos-'));
-  const stateDir = join(dir, 'state');
-  const violations: string[] = [];
-  const faults: Record<string, number> = {};
-  const count = (k: string, n = 1) => (faults[k] = (faults[k] ?? 0) + n);
-  let kills = 0;
-  let toolRuns = 0;
-  let last: Proc | undefined;
-  const upArgs = ['up', '--dir', dir, '--scenario', scenario, '--seed', String(seed), '--tables', '2', '--partitions', '2', ...variantArgs];
-  if (scenario === 'partition-lost') upArgs.push('--replicas', '2', '--tablets', '3');
-  if (options.zookeeper) upArgs.push('--zookeeper', options.zookeeper, '--zk-root-path', `/chaos-${chaosCase.replace(/\+/g, '-')}-${seed}-${process.pid}`);
-  const up = await run(SIM, upArgs, {});
-  if (up.code !== 0) throw new Error(`sim up failed: ${up.stderr}`);
-  const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as SimInfo;
-  const env = { OPENMLDB_ZK_CLUSTER: info.zkCluster, OPENMLDB_ZK_ROOT_PATH: info.zkRootPath, OPENMLDB_BIN: info.bin, XDG_STATE_HOME: stateDir };
-  try {
-    // Transient faults for the whole run.
-    await ctl(info, 'fail', { kind: 'refused', fraction: 0.03 });
-    await ctl(info, 'fail', { kind: 'not-leader', method: 'ShowTable', fraction: 0.05 });
-    // Lost replies: the call took effect, the answer never came.
-    for (const method of ['UpdateTableAliveStatus', 'RecoverTable', 'LoadTable', 'ChangeLeader', 'ChangeRole']) {
-      if (rng.chance(0.35)) {
-        await ctl(info, 'fail', { kind: 'timeout-after-apply', method, count: 1, delayMs: 200 });
-        count('lost-reply-armed');
-      }
-    }
-    // A load that fails: the tablet moves the replica's directory to its recycle bin.
-    if (rng.chance(0.3)) {
-      const st = (await ctl(info, 'state')) as { tables: Array<{ db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string }> }> }> };
-      const parts = st.tables.filter((t) => t.db === 'demo_db').flatMap((t) => t.partitions.map((p) => ({ t, p })));
-      if (parts.length > 0) {
-        const { t, p } = rng.pick(parts);
-        await ctl(info, 'load', { table: `${t.db}.${t.name}`, pid: p.pid, endpoint: rng.pick(p.replicas).endpoint, failCount: 1 });
-        count('load-fail-armed');
-      }
-    }
-    if (rng.chance(0.5)) {
-      await ctl(info, 'fail-op', { opType: rng.pick(['kRecoverTableOP', 'kReAddReplicaNoSendOP', 'kReAddReplicaOP']), count: 1 });
-      count('op-fail-armed');
-    }
-    const tablets = info.tablets.map((t) => t.endpoint);
-    const downAtStart = scenario === 'node-down' ? new Set(((await ctl(info, 'state')) as { tablets: Array<{ endpoint: string; running: boolean }> }).tablets.filter((t) => !t.running).map((t) => t.endpoint)) : new Set<string>();
-
-    // Events during the first run.
-    const events: Array<Promise<void>> = [];
-    if (rng.chance(0.5)) {
-      const victim = rng.pick(tablets.filter((t) => !downAtStart.has(t)));
-      const at = rng.int(500, 4000);
-      events.push((async () => {
-        await sleep(at);
-        await ctl(info, 'tablet', { action: 'stop', endpoint: victim });
-        count('tablet-crash');
-        await sleep(rng.int(300, 2000));
-        await ctl(info, 'tablet', { action: 'start', endpoint: victim });
-      })());
-    }
-    if (rng.chance(0.4)) {
-      const at = rng.int(500, 5000);
-      events.push((async () => {
-        await sleep(at);
-        const r = (await ctl(info, 'nameserver', { action: 'stop', endpoint: 'leader' })) as { endpoint?: string };
-        count('nameserver-failover');
-        await sleep(rng.int(500, 1500));
-        if (r.endpoint) await ctl(info, 'nameserver', { action: 'start', endpoint: r.endpoint });
-      })());
-    }
-    const killAt = rng.chance(0.5) ? rng.int(800, 8000) : undefined;
-    const tool = ['--json', '--quiet', '--load-timeout', '60', '--op-timeout', '120', '--lock-session-timeout', '2'];
-    // A SIGKILLed run's ZooKeeper lock outlives it by the session timeout: exit 4 meanwhile,
-    // and cron would simply try again.
-    const runTool = async (args: string[], killAfterMs?: number): Promise<Proc> => {
-      for (let waited = 0; ; waited++) {
-        const p = await run(RECOVER, args, env, killAfterMs);
-        if (p.code !== 4 || waited >= 30) return p;
-        await sleep(500);
-      }
-    };
-    if (scenario === 'partition-lost') {
-      // The manual data recovery of one lost table first (and maybe killed mid-way), as an
-      // operator following the runbook would; `recover` then sees to the rest.
-      toolRuns++;
-      const table = await runTool(['recover-table', 'demo_db.t0', ...tool], killAt);
-      if (table.killed) kills++;
-    }
-    for (let attempt = 0; attempt < 4; attempt++) {
-      toolRuns++;
-      last = await runTool(['recover', ...tool], attempt === 0 && scenario !== 'partition-lost' ? killAt : undefined);
-      if (last.killed) {
-        kills++;
-        continue;
-      }
-      // A run that ended while a tablet was still crashed may legitimately report it; run again
-      // once everything is back, as cron would.
-      await Promise.all(events);
-      if (last.code === 0 || attempt >= 1) break;
-    }
-    await Promise.all(events);
-    const state = (await ctl(info, 'state')) as { faults: { firedByKind: Record<string, number> } };
-    for (const [k, v] of Object.entries(state.faults.firedByKind)) count(k, v);
-    await ctl(info, 'clear-faults');
-    const check = (await ctl(info, 'check')) as CheckReport;
-    const code = last?.code ?? -1;
-    if (check.autoFailoverBefore !== undefined && check.autoFailover !== check.autoFailoverBefore) {
-      violations.push(`auto_failover is ${check.autoFailover}, was ${check.autoFailoverBefore}`);
-    }
-    let outcome: ChaosRun['outcome'] = 'served';
-    if (code === 0) {
-      if (!check.ok) violations.push(`exit 0 but check fails: ${check.problems.slice(0, 3).join('; ')}`);
-      if (check.entriesLost > 0) violations.push(`exit 0 but ${check.entriesLost} entries lost`);
-    } else {
-      outcome = 'reported';
-      let report: Report | undefined;
-      try {
-        report = JSON.parse(last?.stdout ?? '') as Report;
-      } catch {
-        violations.push(`exit ${code} without a JSON report: ${(last?.stderr ?? '').slice(0, 300)}`);
-      }
-      if (report) {
-        const named = new Set(report.tables.flatMap((t) => t.partitions.filter((p) => p.status !== 'healthy' && p.status !== 'recovered').map((p) => `${t.db}.${t.name}:${p.pid}`)));
-        const actual = unserved(check);
-        const why = report.errors[0] !== undefined ? ` (the run's error: ${report.errors[0].slice(0, 300)})` : '';
-        for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it${why}`);
-        for (const p of named) if (!actual.has(p)) violations.push(`the report names ${p} but it is served`);
-        for (const t of report.tables) for (const p of t.partitions) {
-          if (p.status !== 'healthy' && p.status !== 'recovered' && p.problems.length + p.errors.length === 0 && p.reason === '') violations.push(`${t.db}.${t.name}:${p.pid} has no reason`);
-        }
-      }
-      if (check.entriesLost > 0) violations.push(`${check.entriesLost} entries lost without --accept-data-loss`);
-    }
-    return { scenario: chaosCase, seed, faults, kills, toolRuns, exitCode: code, outcome, ok: violations.length === 0, violations, durationMs: Date.now() - started };
-  } finally {
-    await run(SIM, ['down', '--dir', dir], {});
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-export function summarize(runs: ChaosRun[]): string {
-  const faults: Record<string, number> = {};
-  for (const r of runs) for (const [k, v] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + v;
-  const lines = [
-    `chaos: ${runs.length} runs, ${runs.filter((r) => r.ok).length} ok, ${runs.filter((r) => !r.ok).length} violating`,
-    `  outcomes: ${runs.filter((r) => r.outcome === 'served').length} fully served (exit 0, 0 lost), ${runs.filter((r) => r.outcome === 'reported').length} reported (non-zero exit naming the partitions)`,
-    `  tool runs: ${runs.reduce((s, r) => s + r.toolRuns, 0)}, SIGKILLs: ${runs.reduce((s, r) => s + r.kills, 0)}`,
-    `  faults by kind: ${Object.entries(faults).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`,
-  ];
-  for (const r of runs.filter((x) => !x.ok)) lines.push(`  VIOLATION ${r.scenario} seed ${r.seed}: ${r.violations.join('; ')}\n    reproduce: ${reproduce(r.scenario, r.seed)}`);
-  return lines.join('\n');
-}
-
-if (process.argv[1]?.endsWith('chaos.ts')) {
-  const { values } = parseArgs({
-    options: {
-      seeds: { type: 'string', default: '20' },
-      scenarios: { type: 'string', default: CHAOS_SCENARIOS.join(',') },
-      'first-seed': { type: 'string', default: '1' },
-      jobs: { type: 'string', default: '2' },
-      zookeeper: { type: 'string' },
-    },
-  });
-  let zookeeper = values.zookeeper;
-  let stopZooKeeper: (() => Promise<void>) | undefined;
-  if (zookeeper === 'start') {
-    const { startZooKeeper } = await import('../src/zk/server.js');
-    const zkDir = mkdtempSync(join(tmpdir(), 'openmldb-chaos-zk-'));
-    const server = await startZooKeeper({ dir: zkDir });
-    zookeeper = server.address;
-    stopZooKeeper = async () => {
-      await server.stop();
-      rmSync(zkDir, { recursive: true, force: true });
-    };
-  }
-  const seeds = Number(values.seeds);
-  const first = Number(values['first-seed']);
-  const todo = String(values.scenarios).split(',').flatMap((c) => Array.from({ length: seeds }, (_, i) => ({ c, seed: first + i })));
-  const runs: ChaosRun[] = [];
-  const started = Date.now();
-  // A few simulators at once: each run is mostly waiting.
-  const worker = async () => {
-    for (let next = todo.shift(); next; next = todo.shift()) {
-      const r = await chaosRun(next.c, next.seed, zookeeper ? { zookeeper } : {});
-      runs.push(r);
-      console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${next.c} seed ${next.seed}: exit ${r.exitCode}, ${r.outcome}, ${r.toolRuns} tool runs, ${r.kills} kills, faults ${JSON.stringify(r.faults)} (${(r.durationMs / 1000).toFixed(0)}s)${r.ok ? '' : `: ${r.violations.join('; ')}\n     reproduce: ${reproduce(next.c, next.seed)}`}`);
-    }
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '20' },
+    scenarios: { type: 'string', default: CHAOS_SCENARIOS.join(',') },
+    'first-seed': { type: 'string', default: '1' },
+    jobs: { type: 'string', default: '2' },
+    zookeeper: { type: 'string' },
+  },
+});
+let zookeeper = values.zookeeper;
+let stopZooKeeper: (() => Promise<void>) | undefined;
+if (zookeeper === 'start') {
+  const zkDir = mkdtempSync(join(tmpdir(), 'openmldb-chaos-zk-'));
+  const server = await startZooKeeper({ dir: zkDir });
+  zookeeper = server.address;
+  stopZooKeeper = async () => {
+    await server.stop();
+    rmSync(zkDir, { recursive: true, force: true });
   };
-  await Promise.all(Array.from({ length: Math.max(1, Number(values.jobs)) }, worker));
-  await stopZooKeeper?.();
-  runs.sort((a, b) => a.scenario.localeCompare(b.scenario) || a.seed - b.seed);
-  console.log(summarize(runs));
-  console.log(`  ${new Date().toISOString().slice(0, 10)}, ${seeds} seeds x ${String(values.scenarios).split(',').length} cases, 2 tables x 2 partitions, in ${((Date.now() - started) / 60000).toFixed(1)} min`);
-  process.exitCode = runs.every((r) => r.ok) ? 0 : 1;
 }
+const seeds = Number(values.seeds);
+const first = Number(values['first-seed']);
+const todo = String(values.scenarios).split(',').flatMap((c) => Array.from({ length: seeds }, (_, i) => ({ c, seed: first + i })));
+const runs: ChaosRun[] = [];
+const started = Date.now();
+// A few simulators at once: each run is mostly waiting.
+const worker = async () => {
+  for (let next = todo.shift(); next; next = todo.shift()) {
+    const r = await chaosRun(next.c, next.seed, zookeeper ? { zookeeper } : {});
+    runs.push(r);
+    console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${next.c} seed ${next.seed}: exit ${r.exitCode}, ${r.outcome}, ${r.toolRuns} tool runs, ${r.kills} kills, faults ${JSON.stringify(r.faults)} (${(r.durationMs / 1000).toFixed(0)}s)${r.ok ? '' : `: ${r.violations.join('; ')}\n     reproduce: ${reproduce(next.c, next.seed)}`}`);
+  }
+};
+await Promise.all(Array.from({ length: Math.max(1, Number(values.jobs)) }, worker));
+await stopZooKeeper?.();
+runs.sort((a, b) => a.scenario.localeCompare(b.scenario) || a.seed - b.seed);
+console.log(summarize(runs));
+console.log(`  ${new Date().toISOString().slice(0, 10)}, ${seeds} seeds x ${String(values.scenarios).split(',').length} cases, 2 tables x 2 partitions, in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+process.exitCode = runs.every((r) => r.ok) ? 0 : 1;

@@ -4,7 +4,7 @@
 // the partitions not served; auto_failover always ends at its value before the incident.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chaosRun, summarize } from '../scripts/chaos.js';
+import { chaosRun, summarize } from '../src/chaos/chaos.js';
 
 describe('chaos (short)', () => {
   for (const [scenario, seed] of [

@@ -8,7 +8,7 @@ import { changeLeaderCommand } from '../commands/change-leader.js';
 import { explain } from '../commands/common.js';
 import { errorReport, wantsJson } from '../commands/error-report.js';
 import { readConfigFile } from '../commands/config-file.js';
-import { EXIT, UsageError } from '../commands/exit-codes.js';
+import { EXIT, UsageError } from '../exit-codes.js';
 import { failoverCommand } from '../commands/failover.js';
 import { historyCommand } from '../commands/history.js';
 import { offlineEndpointCommand } from '../commands/offline-endpoint.js';

@@ -6,7 +6,7 @@ import type { ObserveFilter } from '../cluster/observe.js';
 import { binaryProblem, type ConnectionConfig, resolveConnection } from './config.js';
 import { JournalError } from '../safety/journal.js';
 import { LockHeld } from '../safety/lock.js';
-import { EXIT, Refused, UsageError } from './exit-codes.js';
+import { EXIT, Refused, UsageError } from '../exit-codes.js';
 import { attachVerbose } from './verbose.js';
 
 export function connect(argv: Record<string, unknown>): { client: OpenMLDBClient; config: ConnectionConfig } {

@@ -5,7 +5,7 @@
 // variable is set are dropped here. One file serves every command: each takes the keys
 // it has options for; a key no command knows is a mistake (a usage error).
 import { readFileSync } from 'node:fs';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 
 /** Environment variables and the option names (every spelling) they stand for. */
 const ENV_OPTIONS: ReadonlyArray<readonly [string, readonly string[]]> = [

@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { delimiter, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { BinaryMissing } from '../cluster/errors.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 
 export interface ConnectionConfig {
   zkCluster: string;

@@ -3,7 +3,7 @@
 import type { Argv } from 'yargs';
 import { renderRun, renderRunList } from '../history/render.js';
 import { UnknownRun, listRuns, readRun, readRunText, resolveRun } from '../history/store.js';
-import { EXIT, UsageError } from './exit-codes.js';
+import { EXIT, UsageError } from '../exit-codes.js';
 import type { CliCommand } from './run.js';
 import { stateDirOf } from './safety.js';
 

@@ -3,7 +3,7 @@
 import type { Argv } from 'yargs';
 import { offlineEndpointProcedure } from '../workflow/procedures.js';
 import { connectionOptions } from './config.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 import { type CliCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';
 
 /** `name_server_task_max_concurrency`: the nameserver refuses more (307 invalid parameter). */

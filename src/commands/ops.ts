@@ -6,7 +6,7 @@ import { Interrupt } from '../workflow/interrupt.js';
 import { type OpsQuery, renderOps, runOps } from '../workflow/ops.js';
 import { connect, positive } from './common.js';
 import { connectionOptions, seconds } from './config.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 import { type CliCommand, outputOptions, parsePid, parseTableName, progressFor, retriesOf } from './run.js';
 
 const STATUSES = ['kInited', 'kDoing', 'kDone', 'kFailed', 'kCanceled'] as const;

@@ -12,7 +12,7 @@ import { explain } from './common.js';
 import type { ConnectionConfig } from './config.js';
 import { stateDirOf } from './safety.js';
 import { VERSION } from './version.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 
 export const DEFAULT_KEEP_RUNS = 100;
 

@@ -3,7 +3,7 @@
 import type { Argv } from 'yargs';
 import { recoverTableProcedure } from '../workflow/procedures.js';
 import { connectionOptions } from './config.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 import {
   type CliCommand,
   applySettings,

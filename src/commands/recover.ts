@@ -3,7 +3,7 @@
 import type { Argv } from 'yargs';
 import { parseFilter } from './common.js';
 import { connectionOptions } from './config.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 import { type CliCommand, applySettings, dryRunOption, filterOptions, outputOptions, parallelOptions, runOptions, runProcedureCommand } from './run.js';
 
 function recoverOptions<T>(y: Argv<T>) {

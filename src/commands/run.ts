@@ -11,7 +11,7 @@ import { type Report, renderReport } from '../workflow/report.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
 import { resolveConnection, seconds } from './config.js';
-import { EXIT, UsageError } from './exit-codes.js';
+import { EXIT, UsageError } from '../exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type RunSafety, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
 

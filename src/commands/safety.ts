@@ -25,7 +25,7 @@ import type { Progress } from '../workflow/progress.js';
 import { probeZooKeeper } from '../zk/probe.js';
 import { ZkError, ZkSession, ZkUnreachable } from '../zk/session.js';
 import { type ConnectionConfig, seconds } from './config.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 
 export type LockChoice = 'zk' | 'local' | 'auto';
 

@@ -3,7 +3,7 @@
 import { renderStatus, runStatus } from '../workflow/status.js';
 import { connect, explain, parseFilter } from './common.js';
 import { connectionOptions } from './config.js';
-import { EXIT, UsageError } from './exit-codes.js';
+import { EXIT, UsageError } from '../exit-codes.js';
 import { renderPrometheus, renderPrometheusDown } from './prometheus.js';
 import { type CliCommand, filterOptions, outputOptions } from './run.js';
 

@@ -3,7 +3,7 @@
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { CommandError, unreachableFrom } from '../cluster/errors.js';
 import { retryTransient } from '../cluster/retry.js';
-import { EXIT } from '../commands/exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import type { Progress } from './progress.js';
 
 export type FailoverAction = 'status' | 'on' | 'off';

@@ -4,7 +4,7 @@
 // be worse. SIGHUP counts too: Node resets it to "terminate" at start even under nohup, and
 // a closed terminal must not leave the cluster half recovered. An unexpected error anywhere
 // in the process stops the run the same way (`fail`).
-import { EXIT } from '../commands/exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 

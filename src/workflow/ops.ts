@@ -4,7 +4,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { INTERNAL_DBS, type OpenMLDBClient } from '../cluster/client.js';
 import { ClusterError, CommandError, UnknownTable } from '../cluster/errors.js';
 import { type Op, type OpStatus, isUnfinished } from '../cluster/types.js';
-import { EXIT } from '../commands/exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import { opLine, waitForOps } from './apply.js';
 import type { Interrupt } from './interrupt.js';
 import type { Progress } from './progress.js';

@@ -4,7 +4,7 @@
 // done so far); apply.ts executes the steps, idempotently.
 import type { ClusterSnapshot, Partition, Replica, Table, Tablet } from '../cluster/types.js';
 import { isUnfinished } from '../cluster/types.js';
-import { Refused, UsageError } from '../commands/exit-codes.js';
+import { Refused, UsageError } from '../exit-codes.js';
 import type { ClusterStep } from './apply.js';
 import { type HealthOptions, type Verdict, assessPartition, describeOp, isServing, opsForPartition } from './health.js';
 import { type Action, type PartitionPlan, type Step, partitionEvidence, partitionKey } from './plan.js';

@@ -9,7 +9,7 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterError, CommandError } from '../cluster/errors.js';
 import { type ObserveFilter, observe as observeOnce } from '../cluster/observe.js';
 import { type ClusterSnapshot, type Partition, type Table, isUnfinished } from '../cluster/types.js';
-import { EXIT } from '../commands/exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import {
   type ApplyOptions,
   type ClusterAction,

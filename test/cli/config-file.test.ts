@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readConfigFile } from '../../src/commands/config-file.js';
-import { UsageError } from '../../src/commands/exit-codes.js';
+import { UsageError } from '../../src/exit-codes.js';
 
 describe('readConfigFile', () => {
   let dir: string;

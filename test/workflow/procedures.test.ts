@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClusterSnapshot, Replica } from '../../src/cluster/types.js';
-import { Refused, UsageError } from '../../src/commands/exit-codes.js';
+import { Refused, UsageError } from '../../src/exit-codes.js';
 import { describeStep } from '../../src/workflow/plan.js';
 import {
   changeLeaderProcedure,

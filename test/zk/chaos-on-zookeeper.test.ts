@@ -2,7 +2,7 @@
 // there too): the same scenarios and seeds as test/chaos.test.ts, the same verdicts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chaosRun, summarize } from '../../scripts/chaos.js';
+import { chaosRun, summarize } from '../../src/chaos/chaos.js';
 import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
 
 const skip = zooKeeperTierSkip();

@@ -27,7 +27,6 @@ export const EXIT = {
   terminated: 143,
 } as const;
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A usage or configuration error: one line, nothing changed. */
 export class UsageError extends Error {
