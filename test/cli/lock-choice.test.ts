@@ -9,13 +9,13 @@ import { report as checkedReport } from '../helpers/report.js';
 describe('--lock on the embedded simulator', () => {
   it('auto: the local lock, with the reason in the report; zk: exit 3; bad values: exit 2', async () => {
     await withSim(['--no-system-tables', '--scenario', 'healthy', '--tables', '1', '--partitions', '1'], async (sim) => {
-      const started = Date.now();
       const auto = await recoverCli(sim, ['recover', '--json']);
       assert.equal(auto.code, 0, auto.stderr);
       const report = checkedReport(auto);
       assert.equal(report.lock?.kind, 'local');
+      // `not-zookeeper`: the server answered and was told apart (a probe that had waited for
+      // its timeout would say `unreachable`). No wall-clock bound: CI machines are slow.
       assert.match(report.lock?.why ?? '', /no ZooKeeper server answers at \S+ \(not-zookeeper\)/);
-      assert.ok(Date.now() - started < 20000, 'the probe did not wait for a timeout');
 
       const zk = await recoverCli(sim, ['recover', '--lock', 'zk']);
       assert.equal(zk.code, 3, zk.stderr);
