@@ -42,17 +42,28 @@ export function journalPath(stateDir: string, key: string): string {
   return join(stateDir, `${key}.journal.json`);
 }
 
-/** Write-to-temp, fsync, rename: a reader sees the old file or the new one, never half. */
-export function writeAtomic(path: string, content: string): void {
+/**
+ * A new private file beside `path`, written whole and fsynced; returns its name. The
+ * caller moves it into place (rename to replace, link to create only if absent).
+ */
+export function writeTemp(path: string, content: string): string {
   const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, content);
     fsyncSync(fd);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    rmSync(tmp, { force: true }); // a full disk leaves no half-written file behind
+    throw err;
   }
-  renameSync(tmp, path);
+  closeSync(fd);
+  return tmp;
+}
+
+/** Write-to-temp, fsync, rename: a reader sees the old file or the new one, never half. */
+export function writeAtomic(path: string, content: string): void {
+  renameSync(writeTemp(path, content), path);
 }
 
 /** A state file as a JSON object, or undefined when absent; `what` names it in errors (which never quote it). */

@@ -6,11 +6,11 @@
 // filesystem). One held by a live process, or by another host (whose processes we cannot
 // see), is respected. Written by hand rather than with proper-lockfile: that library judges
 // staleness by mtime, and we must name the holder.
-import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { codeOf, printable, readPrivateFile } from './files.js';
+import { writeTemp } from './journal.js';
 import { JournalError } from './state-error.js';
 
 export interface LockHolder {
@@ -64,22 +64,16 @@ const GARBLED_LOCK_GRACE_MS = 60_000;
 
 /** Write the whole lock to a temporary file, then link it into place: never a partial lock. */
 function createLock(path: string, content: string): boolean {
-  const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  let tmp: string | undefined;
   try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    tmp = writeTemp(path, content);
     linkSync(tmp, path);
     return true;
   } catch (err) {
     if (codeOf(err) === 'EEXIST') return false;
     throw new JournalError(`the cluster lock ${path} cannot be written (${codeOf(err)}${codeOf(err) === 'ENOSPC' ? ': the disk is full' : ''}): nothing was changed; free the space or pass another --state-dir`);
   } finally {
-    rmSync(tmp, { force: true });
+    if (tmp !== undefined) rmSync(tmp, { force: true });
   }
 }
 
