@@ -26,6 +26,8 @@ const MARKER = 'openmldb-sim';
 const SESSION_MS = 4000;
 /** How often a nameserver checks its ZooKeeper connection (FLAGS_zk_keep_alive_check_interval, shortened). */
 const KEEP_ALIVE_CHECK_MS = 1000;
+/** A ZooKeeper call unanswered this long is given up with its session. */
+const STUCK_CALL_MS = 3 * SESSION_MS;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -72,6 +74,16 @@ class LiveSession {
   async run<T>(fn: (s: ZkSession) => Promise<T>): Promise<T> {
     for (let other = 0; ; ) {
       const s = await this.get();
+      // node-zookeeper-client keeps a request queued while it reconnects, with no end: a call
+      // unanswered for this long gives the session up (which fails the call) and tries again on
+      // a new one, as a nameserver's CheckZkClient gives up a dead connection.
+      const stuck = setTimeout(() => {
+        this.log(`${this.name}: a ZooKeeper call went unanswered for ${STUCK_CALL_MS / 1000} s; opening another session`);
+        if (this.session === s) this.session = undefined;
+        void s.close();
+        // Its ephemeral nodes went with it, as with an expiry.
+        this.onExpired();
+      }, STUCK_CALL_MS);
       try {
         return await fn(s);
       } catch (err) {
@@ -79,6 +91,8 @@ class LiveSession {
         // Connection trouble is waited out; anything else is tried a few times only.
         if (err.code !== 'CONNECTION_LOSS' && err.code !== 'SESSION_EXPIRED' && (err.code !== 'OTHER' || ++other > 5)) throw err;
         await sleep(200);
+      } finally {
+        clearTimeout(stuck);
       }
     }
   }

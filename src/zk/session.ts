@@ -94,9 +94,10 @@ export class ZkSession extends EventEmitter {
     const client = zookeeper.createClient(hosts, { sessionTimeout: options.sessionTimeoutMs, spinDelay: 100, retries: 0 });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
+        // Rejected first: nothing the client does on close may leave the caller waiting.
+        reject(new ZkUnreachable(hosts, waitMs));
         client.removeAllListeners();
         client.close();
-        reject(new ZkUnreachable(hosts, waitMs));
       }, waitMs);
       client.once('connected', () => {
         clearTimeout(timer);

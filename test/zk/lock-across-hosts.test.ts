@@ -6,7 +6,7 @@
 // the next run restores auto_failover and converges.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -143,6 +143,8 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
     } catch (err) {
       // What the simulated nameservers did through the outage.
       console.log(readFileSync(join(sim.dir, 'daemon.log'), 'utf8'));
+      // And what it printed (a crash would show here, not in its log).
+      if (existsSync(join(sim.dir, 'daemon.out'))) console.log(readFileSync(join(sim.dir, 'daemon.out'), 'utf8'));
       throw err;
     } finally {
       await sim.down();
