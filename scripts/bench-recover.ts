@@ -1,44 +1,160 @@
-// Benchmark: time a full-restart recovery on the simulator at a given size.
-//   npx tsx scripts/bench-recover.ts [--tables 4] [--partitions 8] [--replicas 3] [--concurrency 4]
-// Prints wall time, partitions per second, and the mutating calls the cluster received.
+// Benchmark: a full-restart recovery on the simulator, at several sizes, against the
+// simulator's own critical-path lower bound (`openmldb-sim bound`, src/sim/bound.ts).
+//   npm run bench                                   # 10, 50, 100, 200 tables x 8 partitions x 3 replicas, 4 tablets
+//   npx tsx scripts/bench-recover.ts --tables 10,25 --transport cli
+//   npx tsx scripts/bench-recover.ts --tool DIR     # another build of the tool (DIR/dist), e.g. an older commit
+//   npx tsx scripts/bench-recover.ts --tables 25 -- --concurrency 4   # after --: options for recover
+// Per size it prints: the load average when it began, how long the simulator took to start
+// the incident, the bound, the measured time and their ratio, partitions per second,
+// commands sent per partition (HTTP calls and binary runs), the tool's peak memory, and
+// where the CPU went (the simulator, the tool, the stand-in binaries it spawned).
+// Timing goals live here, never in the test suite.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const REPO = resolve(import.meta.dirname, '..');
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
-    tables: { type: 'string', default: '4' },
+    tables: { type: 'string', default: '10,50,100,200' },
     partitions: { type: 'string', default: '8' },
     replicas: { type: 'string', default: '3' },
-    concurrency: { type: 'string', default: '4' },
+    tablets: { type: 'string', default: '4' },
+    seed: { type: 'string', default: '1' },
     scenario: { type: 'string', default: 'full-restart' },
+    transport: { type: 'string' },
+    tool: { type: 'string', default: REPO },
   },
 });
-const dir = mkdtempSync(join(tmpdir(), 'openmldb-bench-'));
-const sim = (args: string[]) => spawnSync(process.execPath, [join(REPO, 'dist/sim/cli/openmldb-sim.js'), ...args, '--dir', dir], { encoding: 'utf8' });
-try {
-  const up = sim(['up', '--scenario', String(values.scenario), '--tables', String(values.tables), '--partitions', String(values.partitions), '--replicas', String(values.replicas)]);
-  if (up.status !== 0) throw new Error(up.stderr);
-  const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as { zkCluster: string; zkRootPath: string; bin: string };
-  const started = Date.now();
-  const r = spawnSync(process.execPath, [join(REPO, 'dist/cli/openmldb-recover.js'), 'recover', '--json', '--quiet', '--concurrency', String(values.concurrency)], {
-    encoding: 'utf8',
-    env: { ...process.env, OPENMLDB_ZK_CLUSTER: info.zkCluster, OPENMLDB_ZK_ROOT_PATH: info.zkRootPath, OPENMLDB_BIN: info.bin, XDG_STATE_HOME: join(dir, 'state') },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const seconds = (Date.now() - started) / 1000;
-  const report = JSON.parse(r.stdout) as { totals: { partitions: number; recovered: number } };
-  const check = JSON.parse(sim(['check', '--json']).stdout) as { ok: boolean; entriesLost: number };
-  const mutations = (JSON.parse(sim(['mutations']).stdout) as { mutations: Array<{ method: string }> }).mutations;
-  const byMethod: Record<string, number> = {};
-  for (const m of mutations) byMethod[m.method] = (byMethod[m.method] ?? 0) + 1;
-  console.log(`recover: exit ${r.status}, ${report.totals.recovered}/${report.totals.partitions} partitions recovered in ${seconds.toFixed(1)} s (${(report.totals.partitions / seconds).toFixed(2)} partitions/s, concurrency ${values.concurrency})`);
-  console.log(`check: ${check.ok ? 'fully served' : 'NOT served'}, ${check.entriesLost} entries lost`);
-  console.log(`mutating calls: ${Object.entries(byMethod).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-} finally {
-  sim(['down']);
-  rmSync(dir, { recursive: true, force: true });
+
+interface Row {
+  tables: number;
+  partitions: number;
+  load: number;
+  upS: number;
+  boundS: number;
+  seconds: number;
+  exit: number | null;
+  served: boolean;
+  lost: number;
+  recovered: number;
+  cli: number;
+  http: number;
+  peakMb: number;
+  simCpuS: number;
+  toolCpuS: number;
+  binCpuS: number;
+}
+
+const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+/** utime+stime (s) of a process, or, for `self-children`, of this process's waited-for children. */
+function cpuOf(pid: number | 'self-children'): number {
+  const path = pid === 'self-children' ? '/proc/self/stat' : `/proc/${pid}/stat`;
+  if (!existsSync(path)) return 0;
+  const fields = readFileSync(path, 'utf8').replace(/^.*\) /, '').split(' ');
+  // After "pid (comm) ": field 3 is index 0; utime 14, stime 15, cutime 16, cstime 17.
+  const at = (n: number) => Number(fields[n - 3] ?? 0);
+  return (pid === 'self-children' ? at(16) + at(17) : at(14) + at(15)) / ticks;
+}
+
+function run(size: number): Row {
+  const dir = mkdtempSync(join(tmpdir(), 'openmldb-bench-'));
+  const sim = (args: string[]) => spawnSync(process.execPath, [join(REPO, 'dist/sim/cli/openmldb-sim.js'), ...args, '--dir', dir], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  try {
+    const load = loadavg()[0] ?? 0;
+    const upStarted = Date.now();
+    const up = sim(['up', '--scenario', String(values.scenario), '--tables', String(size), '--partitions', String(values.partitions), '--replicas', String(values.replicas), '--tablets', String(values.tablets), '--seed', String(values.seed)]);
+    if (up.status !== 0) throw new Error(up.stderr);
+    const upS = (Date.now() - upStarted) / 1000;
+    const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as { pid: number; zkCluster: string; zkRootPath: string; bin: string };
+    const bound = JSON.parse(sim(['bound', '--json']).stdout) as { ms: number };
+    const rusage = join(dir, 'rusage.json');
+    const simBefore = cpuOf(info.pid);
+    const childrenBefore = cpuOf('self-children');
+    const args = ['--import', join(REPO, 'scripts/bench-rusage.mjs'), join(resolve(String(values.tool)), 'dist/cli/openmldb-recover.js'), 'recover', '--json', '--quiet'];
+    if (values.transport) args.push('--transport', values.transport);
+    args.push(...positionals);
+    const started = Date.now();
+    const r = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      env: { ...process.env, OPENMLDB_ZK_CLUSTER: info.zkCluster, OPENMLDB_ZK_ROOT_PATH: info.zkRootPath, OPENMLDB_BIN: info.bin, XDG_STATE_HOME: join(dir, 'state'), BENCH_RUSAGE_FILE: rusage },
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const simCpuS = cpuOf(info.pid) - simBefore;
+    const childrenCpuS = cpuOf('self-children') - childrenBefore;
+    let report: { totals: { partitions: number; recovered: number }; commands?: { cli: number; http: number } };
+    try {
+      report = JSON.parse(r.stdout) as typeof report;
+    } catch {
+      throw new Error(`recover printed no report (exit ${r.status}): ${r.stderr.split('\n').slice(-5).join('\n')}`);
+    }
+    const usage = existsSync(rusage) ? (JSON.parse(readFileSync(rusage, 'utf8')) as { maxRssKb: number; userUs: number; systemUs: number }) : undefined;
+    const toolCpuS = usage ? (usage.userUs + usage.systemUs) / 1e6 : 0;
+    const check = JSON.parse(sim(['check', '--json']).stdout) as { ok: boolean; entriesLost: number };
+    const commands = report.commands ?? countCommands(join(dir, 'state', 'openmldb-recover', 'runs'));
+    return {
+      tables: size,
+      partitions: report.totals.partitions,
+      load,
+      upS,
+      boundS: bound.ms / 1000,
+      seconds,
+      exit: r.status,
+      served: check.ok,
+      lost: check.entriesLost,
+      recovered: report.totals.recovered,
+      cli: commands.cli,
+      http: commands.http,
+      peakMb: usage ? usage.maxRssKb / 1024 : 0,
+      simCpuS,
+      toolCpuS,
+      binCpuS: Math.max(0, childrenCpuS - toolCpuS),
+    };
+  } finally {
+    sim(['down']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Commands sent, from the run record (for builds whose report does not count them). */
+function countCommands(runs: string): { cli: number; http: number } {
+  const n = { cli: 0, http: 0 };
+  if (!existsSync(runs)) return n;
+  for (const f of readdirSync(runs)) {
+    for (const line of readFileSync(join(runs, f), 'utf8').split('\n')) {
+      if (!line.includes('"type":"command"')) continue;
+      const kind = (JSON.parse(line) as { kind?: string }).kind;
+      if (kind === 'cli') n.cli++;
+      else if (kind === 'http') n.http++;
+    }
+  }
+  return n;
+}
+
+const f1 = (x: number) => x.toFixed(1);
+const rows: Row[] = [];
+console.log(`full restart: ${values.partitions} partitions x ${values.replicas} replicas per table, ${values.tablets} tablets, seed ${values.seed}${values.transport ? `, --transport ${values.transport}` : ''}${positionals.length ? `, ${positionals.join(' ')}` : ''}`);
+for (const size of String(values.tables).split(',').map(Number)) {
+  const row = run(size);
+  rows.push(row);
+  const cpu = row.simCpuS + row.toolCpuS + row.binCpuS;
+  console.log(
+    `${size} tables: exit ${row.exit}, ${row.recovered}/${row.partitions} recovered, ${row.served ? 'fully served' : 'NOT served'}, ${row.lost} entries lost; ` +
+      `${f1(row.seconds)} s against a bound of ${f1(row.boundS)} s (x${(row.seconds / row.boundS).toFixed(2)}); ` +
+      `CPU: simulator ${f1(row.simCpuS)} s, tool ${f1(row.toolCpuS)} s, stand-in binaries ${f1(row.binCpuS)} s (simulator ${cpu > 0 ? Math.round((100 * row.simCpuS) / cpu) : 0}%)`,
+  );
+}
+console.log('');
+console.log('| tables | partitions | load avg | sim up (s) | bound (s) | measured (s) | ratio | partitions/s | commands/partition (http + cli) | peak memory (MB) | CPU s: sim / tool / binaries | sim CPU share | served, lost |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const cpu = r.simCpuS + r.toolCpuS + r.binCpuS;
+  const per = (n: number) => (n / Math.max(1, r.partitions)).toFixed(1);
+  console.log(
+    `| ${r.tables} | ${r.partitions} | ${r.load.toFixed(1)} | ${f1(r.upS)} | ${f1(r.boundS)} | ${f1(r.seconds)} | ${(r.seconds / r.boundS).toFixed(2)} | ${(r.partitions / r.seconds).toFixed(1)} | ${per(r.http + r.cli)} (${per(r.http)} + ${per(r.cli)}) | ${Math.round(r.peakMb)} | ${f1(r.simCpuS)} / ${f1(r.toolCpuS)} / ${f1(r.binCpuS)} | ${cpu > 0 ? Math.round((100 * r.simCpuS) / cpu) : 0}% | ${r.served ? 'yes' : 'NO'}, ${r.lost} |`,
+  );
 }

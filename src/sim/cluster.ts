@@ -15,6 +15,7 @@ import type {
   TaskSpec,
 } from './model.js';
 import { DEFAULT_TIMING, partitionKey } from './model.js';
+import { criticalPath } from './bound.js';
 import { union } from './log.js';
 import { Faults, type RpcFault } from './faults.js';
 import { NameserverService } from './nameserver.js';
@@ -528,7 +529,7 @@ export class SimCluster extends EventEmitter {
         ledger.push({ db: table.db, name: table.name, tid: table.tid, pid: part.pid, bestBefore: best, bestEndpoint, entries: union(logs) });
       }
     }
-    this.incident = { startedAt: Date.now(), autoFailoverBefore, opIdBaseline: this.opEngine.nextOpId - 1, ledger };
+    this.incident = { startedAt: Date.now(), autoFailoverBefore, opIdBaseline: this.opEngine.nextOpId - 1, ledger, bound: criticalPath(this) };
     return this.incident;
   }
 

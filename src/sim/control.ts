@@ -2,6 +2,7 @@
 // call. Unlike the brpc methods, nothing here is seen by OpenMLDB clients, and nothing
 // here is written to the mutation log.
 import type { SimCluster } from './cluster.js';
+import { criticalPath } from './bound.js';
 import { checkCluster } from './check.js';
 import { RPC_FAULT_KINDS, type RpcFaultKind, methodName } from './faults.js';
 import { termAt } from './log.js';
@@ -101,6 +102,9 @@ export async function control(c: SimCluster, action: string, body: Json, shutdow
       return stateJson(c);
     case 'check':
       return checkCluster(c) as unknown as Json;
+    case 'bound':
+      // As the incident began; without one, for the cluster as it is now.
+      return (c.incident?.bound ?? criticalPath(c)) as unknown as Json;
     case 'mutations': {
       const since = num(body, 'since') ?? 0;
       return { mutations: c.mutations.filter((m) => m.seq > since) };

@@ -4,6 +4,7 @@
 //      in the leader nameserver's memory and, as last written, in ZooKeeper,
 //   2. the data on its tablet's disk (DiskPartition: the log of entries, snapshot offset),
 //   3. the tablet's runtime state (LoadedPartition: mode, TableState, current offset, term).
+import type { CriticalPath } from './bound.js';
 import type { Log, Run } from './log.js';
 
 export type StorageMode = 'kMemory' | 'kSSD' | 'kHDD';
@@ -215,6 +216,8 @@ export interface Incident {
   /** Ops with an id above this were created during the incident. */
   opIdBaseline: number;
   ledger: LedgerEntry[];
+  /** The critical-path lower bound of the recovery, as the incident began (bound.ts). */
+  bound: CriticalPath;
 }
 
 export interface SimTiming {

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import type { CriticalPath } from '../bound.js';
 import type { CheckReport } from '../check.js';
 import { DEFAULT_OPTIONS, type SimOptions } from '../cluster.js';
 import { SimNotRunning, ctl, isAlive, readInfo } from '../client.js';
@@ -207,6 +208,13 @@ function printCheck(r: CheckReport): void {
   }
 }
 
+function printBound(b: CriticalPath): void {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  console.log(`critical-path lower bound: ${s(b.ms)}`);
+  console.log(`  loads: ${b.loads} replica loads, ${b.loadSlots} at a time per tablet: ${s(b.loadMs)} on the busiest tablet`);
+  console.log(`  ops: ${b.leaderChanges} leader changes, ${b.opTasks} tasks over ${b.opQueues} queues: ${s(b.opMs)}; longest single chain ${s(b.chainMs)}`);
+}
+
 const print = (x: unknown) => console.log(JSON.stringify(x, null, 2));
 const dirOf = (a: object) => resolve(String((a as { dir?: unknown }).dir ?? '.sim'));
 
@@ -235,6 +243,16 @@ async function main(): Promise<void> {
         if (a.json) print(r);
         else printCheck(r);
         process.exitCode = r.ok ? EXIT.ok : EXIT.unhealthy;
+      },
+    )
+    .command(
+      'bound',
+      "the recovery's critical-path lower bound, from the simulator's own timing, as the incident began",
+      (y) => y.option('json', { type: 'boolean', default: false }),
+      async (a) => {
+        const b = await ctl<CriticalPath>(dirOf(a), 'bound');
+        if (a.json) print(b);
+        else printBound(b);
       },
     )
     .command('state', 'print the full simulated state as JSON', {}, async (a) => print(await ctl(dirOf(a), 'state')))
@@ -326,7 +344,7 @@ async function main(): Promise<void> {
         )
         .demandCommand(1, 'name a ctl action'),
     )
-    .demandCommand(1, 'name a command: up, down, ctl, check, state, mutations')
+    .demandCommand(1, 'name a command: up, down, ctl, check, bound, state, mutations')
     .strict()
     .fail((msg, err) => {
       if (err) throw err;
