@@ -33,7 +33,7 @@ import {
   type ShowTableRow,
   type TabletTableStatus,
 } from './parse/index.js';
-import { type CliOutput, Transport, type TransportOptions } from './transport.js';
+import { type CliOutput, Transport, type TransportMode, type TransportOptions } from './transport.js';
 import type { Nameserver, Op, StorageMode, TableMode, Tablet, TermStart } from './types.js';
 
 export type { ShowTableRow, TabletTableStatus };
@@ -138,6 +138,15 @@ export class OpenMLDBClient {
     this.transport = transport instanceof Transport ? transport : new Transport(transport);
   }
 
+  /** Everything with an HTTP method goes over HTTP (`--transport http`); else the binary where it can. */
+  private get http(): boolean {
+    return this.transport.mode === 'http';
+  }
+
+  get mode(): TransportMode {
+    return this.transport.mode;
+  }
+
   get log() {
     return this.transport.log;
   }
@@ -169,13 +178,18 @@ export class OpenMLDBClient {
 
   /** `showtablet`: the leader's view of the tablets. Learns their real addresses. */
   async showTablet(): Promise<Tablet[]> {
-    const out = await this.ns('showtablet');
-    const now = Date.now();
-    const rows = this.parse('showtablet', () => parseShowTablet(out));
-    const tablets = rows.map((r): Tablet => {
-      const age = ageUpperBoundMs(r.age);
-      return { endpoint: r.endpoint, address: r.realEndpoint ?? r.endpoint, state: r.state, ...(age !== undefined ? { changedAfter: now - age } : {}) };
-    });
+    let tablets: Tablet[];
+    if (this.http) {
+      tablets = tabletsOf(await this.nsHttp('ShowTablet', {}), Date.now());
+    } else {
+      const out = await this.ns('showtablet');
+      const now = Date.now();
+      const rows = this.parse('showtablet', () => parseShowTablet(out));
+      tablets = rows.map((r): Tablet => {
+        const age = ageUpperBoundMs(r.age);
+        return { endpoint: r.endpoint, address: r.realEndpoint ?? r.endpoint, state: r.state, ...(age !== undefined ? { changedAfter: now - age } : {}) };
+      });
+    }
     for (const t of tablets) this.tabletAddresses.set(t.endpoint, t.address);
     this.tabletsKnown = true;
     return tablets;
@@ -204,6 +218,7 @@ export class OpenMLDBClient {
    * `ShowDatabase`, whose `code` tells the two apart.
    */
   async showDb(): Promise<string[]> {
+    if (this.http) return stringArray((await this.nsHttp('ShowDatabase', {}))['db']);
     const out = await this.ns('showdb');
     const dbs = this.parse('showdb', () => parseShowDb(out));
     if (dbs.length > 0) return dbs;
@@ -214,6 +229,7 @@ export class OpenMLDBClient {
   /** `showtable [name]` in `db`, parsed by header: one row per replica. */
   async showTable(db: string, name?: string): Promise<ShowTableRow[]> {
     const cmd = name === undefined ? 'showtable' : `showtable ${token(name, 'table name')}`;
+    if (this.http) return showTableRows(await this.nsHttp('ShowTable', name === undefined ? { db } : { db, name }));
     const out = await this.ns(cmd, db);
     return this.parse(cmd, () => parseShowTable(out));
   }
@@ -223,8 +239,8 @@ export class OpenMLDBClient {
    * which the CLI does not print. Tables of the legacy default database `""` are
    * always included by the nameserver; each TableInfo carries its own db.
    */
-  async tableInfo(db: string): Promise<TableInfo[]> {
-    const reply = await this.nsHttp('ShowTable', { db });
+  async tableInfo(db: string, name?: string): Promise<TableInfo[]> {
+    const reply = await this.nsHttp('ShowTable', name === undefined ? { db } : { db, name: token(name, 'table name') });
     const raw = reply['table_info'];
     if (raw === undefined) return [];
     if (!Array.isArray(raw)) throw new ParseError('NameServer/ShowTable', JSON.stringify(reply), 'table_info is not a list');
@@ -233,6 +249,13 @@ export class OpenMLDBClient {
 
   /** `confget auto_failover` (the key is always passed: without it an RPC failure is undefined behaviour). */
   async confGet(): Promise<boolean> {
+    if (this.http) {
+      const reply = await this.nsHttp('ConfGet', {});
+      const entry = (Array.isArray(reply['conf']) ? reply['conf'] : []).filter(isObj).find((c) => c['key'] === 'auto_failover');
+      const value = String(entry?.['value'] ?? '').toLowerCase();
+      if (value !== 'true' && value !== 'false') throw new ParseError('NameServer/ConfGet', JSON.stringify(reply), 'auto_failover is not listed as true or false');
+      return value === 'true';
+    }
     const out = await this.ns('confget auto_failover');
     return this.parse('confget', () => parseConfGet(out)).autoFailover;
   }
@@ -247,6 +270,10 @@ export class OpenMLDBClient {
     let cmd = 'showopstatus';
     if (table !== undefined) cmd += ` ${token(table, 'table name')}`;
     if (pid !== undefined) cmd += ` ${uint(pid, 'pid')}`;
+    if (this.http) {
+      const reply = await this.nsHttp('ShowOPStatus', { ...(db !== undefined ? { db } : {}), ...(table !== undefined ? { name: table } : {}), ...(pid !== undefined ? { pid } : {}) });
+      return opsOf(reply, db);
+    }
     const out = await this.ns(cmd, db);
     const rows = this.parse('showopstatus', () => parseShowOpStatus(out));
     return rows.map((r) => ({
@@ -264,33 +291,49 @@ export class OpenMLDBClient {
 
   async confSet(value: boolean): Promise<string> {
     await this.changeGate?.(value);
+    if (this.http) return this.nsChange('ConfSet', { conf: { key: 'auto_failover', value: value ? 'true' : 'false' } }, 'set auto_failover ok');
     return this.mutate('confset', `confset auto_failover ${value ? 'true' : 'false'}`);
   }
 
   /** `updatetablealive <table> <pid|*> <endpoint> <yes|no>` (refused while auto_failover is on). */
   async updateTableAlive(db: string, table: string, pid: number | '*', endpoint: string, alive: boolean): Promise<string> {
     const p = pid === '*' ? '*' : uint(pid, 'pid');
+    if (this.http) {
+      // pid absent: every partition of the table on that endpoint (the CLI's `*`).
+      const body = { db, name: token(table, 'table name'), endpoint: token(endpoint, 'endpoint'), is_alive: alive, ...(pid === '*' ? {} : { pid }) };
+      return this.nsChange('UpdateTableAliveStatus', body, 'update ok');
+    }
     return this.mutate('updatetablealive', `updatetablealive ${token(table, 'table name')} ${p} ${token(endpoint, 'endpoint')} ${alive ? 'yes' : 'no'}`, db);
   }
 
   /** `recovertable`: `recover table ok` only means "op queued" (maybe not even that, section 3.8). */
   async recoverTable(db: string, table: string, pid: number, endpoint: string): Promise<string> {
+    if (this.http) return this.nsChange('RecoverTable', { db, name: token(table, 'table name'), pid: Number(uint(pid, 'pid')), endpoint: token(endpoint, 'endpoint') }, 'recover table ok');
     return this.mutate('recovertable', `recovertable ${token(table, 'table name')} ${uint(pid, 'pid')} ${token(endpoint, 'endpoint')}`, db);
   }
 
   /** `changeleader <table> <pid> [candidate|auto]`. */
   async changeLeader(db: string, table: string, pid: number, candidate?: string): Promise<string> {
     const c = candidate === undefined ? '' : ` ${token(candidate, 'candidate')}`;
+    if (this.http) {
+      const body = { db, name: token(table, 'table name'), pid: Number(uint(pid, 'pid')), ...(candidate !== undefined ? { candidate_leader: candidate } : {}) };
+      return this.nsChange('ChangeLeader', body, 'change leader ok');
+    }
     return this.mutate('changeleader', `changeleader ${token(table, 'table name')} ${uint(pid, 'pid')}${c}`, db);
   }
 
   async offlineEndpoint(endpoint: string, concurrency?: number): Promise<string> {
     const c = concurrency === undefined ? '' : ` ${positive(concurrency, 'concurrency')}`;
+    if (this.http) return this.nsChange('OfflineEndpoint', { endpoint: token(endpoint, 'endpoint'), ...(concurrency !== undefined ? { concurrency } : {}) }, 'offline endpoint ok');
     return this.mutate('offlineendpoint', `offlineendpoint ${token(endpoint, 'endpoint')}${c}`);
   }
 
   async recoverEndpoint(endpoint: string, needRestore: boolean, concurrency?: number): Promise<string> {
     const c = concurrency === undefined ? '' : ` ${positive(concurrency, 'concurrency')}`;
+    if (this.http) {
+      const body = { endpoint: token(endpoint, 'endpoint'), need_restore: needRestore, ...(concurrency !== undefined ? { concurrency } : {}) };
+      return this.nsChange('RecoverEndpoint', body, 'recover endpoint ok');
+    }
     return this.mutate('recoverendpoint', `recoverendpoint ${token(endpoint, 'endpoint')} ${needRestore ? 'true' : 'false'}${c}`);
   }
 
@@ -306,6 +349,16 @@ export class OpenMLDBClient {
     if ((tid === undefined) !== (pid === undefined)) throw new TypeError('getTableStatus: give both tid and pid, or neither');
     const address = await this.addressOf(endpoint);
     const cmd = tid === undefined ? 'gettablestatus' : `gettablestatus ${uint(tid, 'tid')} ${uint(pid as number, 'pid')}`;
+    if (this.http) {
+      const reply = await this.transport.http('tablet', address, 'GetTableStatus', tid === undefined ? {} : { tid, pid });
+      const { code, msg } = status(reply);
+      if (code !== 0) {
+        const kind = kindOf(msg);
+        throw new CommandError('HTTP TabletServer/GetTableStatus', kind, `${msg} (code ${code})`, { role: 'tablet', endpoint: address }, { transient: isTransient(kind) });
+      }
+      const rows = tableStatusRows(reply);
+      return tid === undefined ? rows : rows.filter((r) => r.tid === tid && r.pid === pid);
+    }
     const out = withLogLines(await this.transport.tablet(address, cmd));
     const target: CommandTarget = { role: 'tablet', endpoint: address };
     const result = this.parse(cmd, () => parseGetTableStatus(out), target);
@@ -329,7 +382,7 @@ export class OpenMLDBClient {
     const address = await this.addressOf(endpoint);
     await this.changeGate?.(false);
     const target: CommandTarget = { role: 'tablet', endpoint: address };
-    if (spec.storageMode !== 'kMemory') {
+    if (spec.storageMode !== 'kMemory' || this.http) {
       const reply = await this.transport.http('tablet', address, 'LoadTable', {
         table_meta: {
           name: spec.name,
@@ -473,8 +526,16 @@ export class OpenMLDBClient {
     throw new CommandError(cmd, r.kind, r.message, this.nsTarget(), { transient: r.transient, mutating: true, output: out });
   }
 
+  /** A mutating nameserver call over HTTP; resolves to the line the binary would print on success. */
+  private async nsChange(method: string, body: Record<string, unknown>, okLine: string): Promise<string> {
+    // confSet passed the gate itself (switching auto_failover back on may go out when nothing else may).
+    if (method !== 'ConfSet') await this.changeGate?.(false);
+    await this.nsHttp(method, body, true);
+    return okLine;
+  }
+
   /** HTTP to the leader nameserver's real address; a non-zero `code` becomes CommandError. */
-  private async nsHttp(method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private async nsHttp(method: string, body: Record<string, unknown>, mutating = false): Promise<Record<string, unknown>> {
     if (this.leader === undefined) await this.showNs();
     const leader = this.leader as string;
     const address = this.nsAddresses.get(leader) ?? leader;
@@ -488,13 +549,113 @@ export class OpenMLDBClient {
     }
     const { code, msg } = status(reply);
     if (code === 0) return reply;
-    const kind = code === 300 ? 'not_leader' : kindOf(msg);
+    const kind = KIND_BY_CODE[code] ?? kindOf(msg);
     if (kind === 'not_leader') this.leader = undefined;
-    throw new CommandError(`HTTP NameServer/${method}`, kind, `${msg} (code ${code})`, { role: 'ns', endpoint: address }, { transient: isTransient(kind) });
+    throw new CommandError(`HTTP NameServer/${method}`, kind, `${msg} (code ${code})`, { role: 'ns', endpoint: address }, { transient: isTransient(kind), mutating });
   }
 }
 
 // ---- helpers ------------------------------------------------------------------------------
+
+/** OpenMLDB's base::ReturnCode values the nameserver answers with, as the binary's messages classify them. */
+const KIND_BY_CODE: Readonly<Record<number, FailureKind>> = {
+  100: 'table_not_exist',
+  101: 'table_already_exists',
+  134: 'no_follower',
+  300: 'not_leader',
+  301: 'auto_failover_enabled',
+  302: 'endpoint_not_exist',
+  303: 'tablet_not_healthy',
+  305: 'create_op_failed',
+  307: 'invalid_parameter',
+  308: 'pid_not_exist',
+  309: 'leader_alive',
+  310: 'no_alive_follower',
+  311: 'table_alive',
+  312: 'op_state',
+  321: 'no_pid_updated',
+};
+
+/** NameServer/ShowTablet as `showtablet` reads it. */
+function tabletsOf(reply: Record<string, unknown>, now: number): Tablet[] {
+  const out: Tablet[] = [];
+  for (const t of Array.isArray(reply['tablets']) ? reply['tablets'] : []) {
+    if (!isObj(t) || typeof t['endpoint'] !== 'string') throw new ParseError('NameServer/ShowTablet', JSON.stringify(reply), 'a tablet has no endpoint');
+    const state = String(t['state'] ?? '');
+    if (!/^k(?:Tablet)?(?:Healthy|Offline)$/.test(state)) throw new ParseError('NameServer/ShowTablet', JSON.stringify(reply), `tablet ${t['endpoint']} has state ${JSON.stringify(t['state'])}`);
+    const real = typeof t['real_endpoint'] === 'string' && t['real_endpoint'] !== '' ? t['real_endpoint'] : undefined;
+    const age = num(t, 'age');
+    out.push({ endpoint: t['endpoint'], address: real ?? t['endpoint'], state: state.endsWith('Healthy') ? 'healthy' : 'offline', ...(age !== undefined ? { changedAfter: now - age } : {}) });
+  }
+  return out;
+}
+
+/** NameServer/ShowTable as `showtable` prints it: one row per replica. */
+function showTableRows(reply: Record<string, unknown>): ShowTableRow[] {
+  return rowsOf((Array.isArray(reply['table_info']) ? reply['table_info'] : []).map((t) => toTableInfo(t, reply)));
+}
+
+/** Tables as `showtable` prints them: one row per replica. */
+export function rowsOf(infos: readonly TableInfo[]): ShowTableRow[] {
+  const rows: ShowTableRow[] = [];
+  for (const info of infos) {
+    for (const p of info.partitions) {
+      for (const r of p.replicas) {
+        rows.push({ name: info.name, tid: info.tid, pid: p.pid, endpoint: r.endpoint, role: r.isLeader ? 'leader' : 'follower', isAlive: r.isAlive, ...(r.offset !== undefined ? { offset: r.offset } : {}) });
+      }
+    }
+  }
+  return rows;
+}
+
+const TABLE_MODES: ReadonlySet<string> = new Set(['kTableLeader', 'kTableFollower']);
+const TABLE_STATES: ReadonlySet<string> = new Set(['kTableUndefined', 'kTableNormal', 'kTableLoading', 'kMakingSnapshot', 'kSnapshotPaused']);
+
+/** TabletServer/GetTableStatus as `gettablestatus` prints it. */
+function tableStatusRows(reply: Record<string, unknown>): TabletTableStatus[] {
+  const fail = (reason: string): never => {
+    throw new ParseError('TabletServer/GetTableStatus', JSON.stringify(reply), reason);
+  };
+  const rows: TabletTableStatus[] = [];
+  for (const s of Array.isArray(reply['all_table_status']) ? reply['all_table_status'] : []) {
+    if (!isObj(s)) return fail('a status is not an object');
+    const tid = num(s, 'tid') ?? fail('a status has no tid');
+    const pid = num(s, 'pid') ?? fail('a status has no pid');
+    // proto defaults: mode kTableLeader, state kTableUndefined, offset 0
+    const mode = String(s['mode'] ?? 'kTableLeader');
+    const state = String(s['state'] ?? 'kTableUndefined');
+    if (!TABLE_MODES.has(mode)) return fail(`${tid}/${pid} has mode ${mode}`);
+    if (!TABLE_STATES.has(state)) return fail(`${tid}/${pid} has state ${state}`);
+    rows.push({ tid, pid, offset: num(s, 'offset') ?? 0, mode: mode as TabletTableStatus['mode'], state: state as TabletTableStatus['state'] });
+  }
+  return rows;
+}
+
+/** NameServer/ShowOPStatus as `showopstatus` prints it; each op names its database. */
+function opsOf(reply: Record<string, unknown>, db: string | undefined): Op[] {
+  const ops: Op[] = [];
+  for (const o of Array.isArray(reply['op_status']) ? reply['op_status'] : []) {
+    if (!isObj(o)) throw new ParseError('NameServer/ShowOPStatus', JSON.stringify(reply), 'an op is not an object');
+    const opId = num(o, 'op_id');
+    const st = o['status'];
+    if (opId === undefined || (st !== 'kInited' && st !== 'kDoing' && st !== 'kDone' && st !== 'kFailed' && st !== 'kCanceled')) {
+      throw new ParseError('NameServer/ShowOPStatus', JSON.stringify(o), 'an op has no op_id or an unknown status');
+    }
+    const opDb = typeof o['db'] === 'string' && o['db'] !== '' ? o['db'] : db;
+    const pid = num(o, 'pid');
+    const task = typeof o['task_type'] === 'string' && o['task_type'] !== '-' && o['task_type'] !== '' ? o['task_type'] : undefined;
+    ops.push({
+      opId,
+      opType: String(o['op_type'] ?? ''),
+      ...(opDb !== undefined ? { db: opDb } : {}),
+      ...(typeof o['name'] === 'string' && o['name'] !== '' ? { table: o['name'] } : {}),
+      ...(pid !== undefined ? { pid } : {}),
+      status: st,
+      ...(task !== undefined ? { task } : {}),
+    });
+  }
+  return ops.sort((a, b) => a.opId - b.opId);
+}
 
 /**
  * stdout, followed by the glog lines of stderr. Parsers skip log lines, so they change

@@ -6,10 +6,10 @@
  * healthy tablet that cannot be asked is an error (transient, for the caller to
  * retry), never "nothing loaded".
  */
-import pLimit from 'p-limit';
-import { INTERNAL_DBS, type OpenMLDBClient, type ShowTableRow, type TableInfo, type TabletTableStatus } from './client.js';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { INTERNAL_DBS, type OpenMLDBClient, rowsOf, type ShowTableRow, type TableInfo, type TabletTableStatus } from './client.js';
 import { UnknownTable } from './errors.js';
-import { type ClusterSnapshot, type LoadedReplica, type Op, type Partition, type Replica, SERVING_STATES, type Table } from './types.js';
+import { type ClusterSnapshot, type LoadedReplica, type Op, type Partition, type Replica, SERVING_STATES, type Table, type Tablet } from './types.js';
 
 export interface ObserveFilter {
   /** Whole databases to observe. */
@@ -36,7 +36,8 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
 
   const [tablets, changes, autoFailover, userDbs, allOps] = await Promise.all([
     limit(() => client.showTablet()),
-    limit(() => client.tabletChanges()),
+    // Over HTTP, ShowTablet has the exact ages already.
+    client.mode === 'http' ? Promise.resolve(new Map<string, number>()) : limit(() => client.tabletChanges()),
     limit(() => client.confGet()),
     limit(() => client.showDb()),
     limit(() => client.showOpStatus()),
@@ -64,11 +65,12 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
   const perDb = await Promise.all(
     scanDbs.map(async (db) => {
       const [rows, infos, ops] = await Promise.all([
-        limit(() => client.showTable(db)),
+        // Over HTTP, one ShowTable answers both (rowsOf); the binary prints what operators read.
+        client.mode === 'http' ? Promise.resolve(undefined) : limit(() => client.showTable(db)),
         limit(() => client.tableInfo(db)),
         filtered ? limit(() => client.showOpStatus(db)) : Promise.resolve(undefined),
       ]);
-      return { db, rows, infos, ops };
+      return { db, rows: rows ?? rowsOf(infos), infos, ops };
     }),
   );
 
@@ -119,25 +121,8 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
     for (const part of table.partitions) {
       for (const replica of part.replicas) {
         const tablet = tabletByEndpoint.get(replica.endpoint);
-        replica.tablet = tablet === undefined ? 'unknown' : tablet.state;
         const status = statuses.get(replica.endpoint)?.get(key(table.tid, part.pid));
-        if (status !== undefined) {
-          replica.loaded = toLoaded(status);
-          if (replica.loaded.mode === 'kTableLeader' && SERVING_STATES.has(replica.loaded.state) && tablet?.state === 'healthy') {
-            probes.push(
-              limit(() => client.getTableFollower(tablet.address, table.tid, part.pid)).then((v) => {
-                replica.followers = v.followers;
-              }),
-            );
-          }
-        } else if (tablet !== undefined && tablet.state === 'healthy') {
-          probes.push(
-            limit(() => client.getTermPair(tablet.address, table.tid, part.pid, table.storageMode)).then((tp) => {
-              // has_table: it was loaded after gettablestatus ran; its term/offset are the replicator's.
-              if (!tp.hasTable) replica.snapshot = { term: tp.term, offset: tp.offset };
-            }),
-          );
-        }
+        probes.push(fillReplica(client, table, part.pid, replica, tablet, status, limit));
       }
     }
   }
@@ -152,6 +137,25 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
     tables: selected,
     ops: attachDbs(allOps, tables, filtered ? perDb : undefined),
   };
+}
+
+/**
+ * One replica's tablet state and load state (`status`: what its tablet's gettablestatus said,
+ * undefined = not loaded); for an unloaded replica on a healthy tablet its snapshot's term and
+ * offset (GetTermPair, read-only); for a serving leader its replicator's followers.
+ */
+async function fillReplica(client: OpenMLDBClient, table: Table, pid: number, replica: Replica, tablet: Tablet | undefined, status: TabletTableStatus | undefined, limit: LimitFunction): Promise<void> {
+  replica.tablet = tablet === undefined ? 'unknown' : tablet.state;
+  if (status !== undefined) {
+    replica.loaded = toLoaded(status);
+    if (replica.loaded.mode === 'kTableLeader' && SERVING_STATES.has(replica.loaded.state) && tablet?.state === 'healthy') {
+      replica.followers = (await limit(() => client.getTableFollower(tablet.address, table.tid, pid))).followers;
+    }
+  } else if (tablet !== undefined && tablet.state === 'healthy') {
+    const tp = await limit(() => client.getTermPair(tablet.address, table.tid, pid, table.storageMode));
+    // has_table: it was loaded after gettablestatus ran; its term/offset are the replicator's.
+    if (!tp.hasTable) replica.snapshot = { term: tp.term, offset: tp.offset };
+  }
 }
 
 function buildTable(info: TableInfo, rows: ShowTableRow[]): Table {

@@ -8,15 +8,29 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import { $ } from 'zx';
 import { BinaryMissing, CommandError, type CommandTarget } from './errors.js';
 import { classifyFailureLine, ParseError } from './parse/index.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Connections kept to one server: calls beyond it wait for a free one. */
+export const HTTP_CONNECTIONS_PER_SERVER = 8;
+
+/** How commands reach the cluster: brpc HTTP+JSON wherever a method exists, or the binary wherever it can. */
+export type TransportMode = 'http' | 'cli';
+export const TRANSPORT_MODES: readonly TransportMode[] = ['http', 'cli'];
 
 export interface TransportOptions {
   /** Path of the `openmldb` binary. */
   bin: string;
+  /**
+   * `http` (default): every call with a brpc HTTP+JSON method goes over HTTP, the binary
+   * only finds the leader nameserver in ZooKeeper (showns). `cli`: the binary for every
+   * command it has; HTTP only for what it cannot do (section 7).
+   */
+  transport?: TransportMode;
   /** ZooKeeper hosts `h1:p1,h2:p2`. */
   zkCluster: string;
   zkRootPath: string;
@@ -52,9 +66,15 @@ export interface CommandLogEntry {
   error?: string;
 }
 
+/** Entries a CommandLog keeps in memory (the newest); the run record keeps them all. */
+export const LOG_KEEP = 1000;
+
 /** Per-run log of everything sent to the cluster; subscribe with `onEntry`. */
 export class CommandLog {
+  /** The newest entries (at least LOG_KEEP of them): a long run's memory stays flat. */
   readonly entries: CommandLogEntry[] = [];
+  /** Every command sent, by kind: binary runs and HTTP calls. */
+  readonly counts = { cli: 0, http: 0 };
   private readonly listeners: Array<(e: CommandLogEntry) => void> = [];
   private seq = 0;
 
@@ -69,6 +89,8 @@ export class CommandLog {
   add(entry: Omit<CommandLogEntry, 'seq'>): CommandLogEntry {
     const e = { seq: ++this.seq, ...entry };
     this.entries.push(e);
+    this.counts[e.kind]++;
+    if (this.entries.length > 2 * LOG_KEEP) this.entries.splice(0, this.entries.length - LOG_KEEP);
     for (const l of this.listeners) {
       try {
         l(e);
@@ -98,17 +120,23 @@ export class Transport {
   readonly zkCluster: string;
   readonly zkRootPath: string;
   readonly timeoutMs: number;
+  readonly mode: TransportMode;
   readonly log: CommandLog;
   private readonly auth: string;
   private binChecked: Promise<void> | undefined;
+  /** Kept-alive connections; idle ones are closed after a second (before a server would). */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: HTTP_CONNECTIONS_PER_SERVER, timeout: 1000 });
 
   constructor(options: TransportOptions) {
     this.bin = options.bin;
     this.zkCluster = options.zkCluster;
     this.zkRootPath = options.zkRootPath;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.mode = options.transport ?? 'http';
     this.log = options.log ?? new CommandLog();
     this.auth = credential(options.user ?? 'root', options.password ?? '');
+    // An idle kept-alive connection must not keep the process alive once the run is over.
+    this.agent.on('free', (socket: Socket) => socket.unref());
   }
 
   /** Where ns_client commands go, for messages. */
@@ -197,6 +225,8 @@ export class Transport {
   /**
    * POST http://<address>/<service>/<method> with a JSON body; returns the JSON reply.
    * Replies with a non-zero `code` are returned, not thrown: the caller interprets them.
+   * Connections are kept alive and reused (a few per server), so a run makes thousands of
+   * calls over a handful of connections.
    */
   async http(role: 'ns' | 'tablet', address: string, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const service = role === 'ns' ? 'NameServer' : 'TabletServer';
@@ -209,21 +239,10 @@ export class Transport {
     let status: number;
     let text: string;
     try {
-      const res = await fetch(`http://${address}/${command}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: this.auth },
-        body: request,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      status = res.status;
-      text = await res.text();
+      ({ status, text } = await this.post(address, `/${command}`, request));
     } catch (err) {
-      const msg = fetchFailure(err, this.timeoutMs);
+      const msg = postFailure(err, this.timeoutMs);
       this.log.add({ ...base, durationMs: Date.now() - started, output: '', error: msg });
-      // fetch refuses the WHATWG "bad ports" (e.g. 6000, 10080) without trying: that never heals.
-      if (/bad port/i.test(msg)) {
-        throw new CommandError(`HTTP ${command}`, 'rpc', `fetch refuses to connect to port ${address.split(':').pop() ?? ''} (a blocked "bad port")`, target, { transient: false });
-      }
       throw new CommandError(`HTTP ${command}`, 'rpc', msg, target, { transient: true, mutating });
     }
     this.log.add({ ...base, durationMs: Date.now() - started, output: text, httpStatus: status });
@@ -241,6 +260,52 @@ export class Transport {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ParseError(command, text, 'the reply is not a JSON object');
     return json as Record<string, unknown>;
   }
+
+  /** One POST on a kept-alive connection; rejects on transport failure or after the timeout. */
+  private post(address: string, path: string, body: string): Promise<{ status: number; text: string }> {
+    const colon = address.lastIndexOf(':');
+    const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    const port = Number(address.slice(colon + 1));
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host,
+          port,
+          path,
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Authorization: this.auth },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', fail);
+          res.on('aborted', () => fail(new Error('the connection closed before the reply was complete')));
+          res.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          });
+        },
+      );
+      const timer = setTimeout(() => req.destroy(new TimeoutError()), this.timeoutMs);
+      function fail(err: Error): void {
+        clearTimeout(timer);
+        reject(err);
+      }
+      req.on('socket', (socket) => socket.ref());
+      req.on('error', fail);
+      req.end(body);
+    });
+  }
+
+  /** Closes the kept-alive connections (a run that ends must not wait for them). */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
 }
 
 /**
@@ -264,13 +329,13 @@ function lastLine(text: string): string {
   return lines[lines.length - 1] ?? '';
 }
 
-/** One-line reason for a fetch that got no HTTP reply. */
-function fetchFailure(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no reply within ${Math.round(timeoutMs / 1000)} s`;
-  const cause = e.cause;
-  if (cause?.code === 'ECONNREFUSED') return 'connection refused';
-  if (cause?.code !== undefined) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
-  if (cause?.message) return cause.message;
+/** One-line reason for a call that got no HTTP reply. */
+function postFailure(err: unknown, timeoutMs: number): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.name === 'TimeoutError') return `no reply within ${Math.round(timeoutMs / 1000)} s`;
+  if (e.code === 'ECONNREFUSED') return 'connection refused';
+  // The server closed a kept-alive connection under the call (it stopped, or dropped it).
+  if (e.code === 'ECONNRESET') return 'connection reset by the server';
+  if (e.code !== undefined) return `${e.code}${e.message && !e.message.startsWith(e.code) ? ` (${e.message})` : ''}`;
   return e.message ?? String(err);
 }

@@ -23,6 +23,7 @@ export function openClient(config: ConnectionConfig, argv: Record<string, unknow
     zkCluster: config.zkCluster,
     zkRootPath: config.zkRootPath,
     timeoutMs: config.commandTimeoutMs,
+    transport: config.transport,
     user: config.user,
     password: config.password,
   });

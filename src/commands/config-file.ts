@@ -14,6 +14,7 @@ const ENV_OPTIONS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['OPENMLDB_BIN', ['openmldb-bin', 'openmldb_bin_path', 'openmldbBin']],
   ['OPENMLDB_USER', ['user']],
   ['OPENMLDB_PASSWORD', ['password', 'password-file', 'passwordFile']],
+  ['OPENMLDB_RECOVER_TRANSPORT', ['transport']],
 ];
 
 export interface ConfigScope {

@@ -4,6 +4,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { delimiter, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { BinaryMissing } from '../cluster/errors.js';
+import { TRANSPORT_MODES, type TransportMode } from '../cluster/transport.js';
 import { UsageError } from '../exit-codes.js';
 
 export interface ConnectionConfig {
@@ -12,6 +13,8 @@ export interface ConnectionConfig {
   bin: string;
   /** Per-command timeout for one run of the binary (ms). */
   commandTimeoutMs: number;
+  /** How commands reach the cluster (--transport). */
+  transport: TransportMode;
   /** HTTP credential: user and password (any value works with skip_grant_tables=true). */
   user: string;
   password: string;
@@ -24,7 +27,12 @@ export function connectionOptions<T>(y: Argv<T>) {
     .option('zk-cluster', { alias: 'zk_cluster', type: 'string', describe: 'ZooKeeper hosts h:p,h:p (env OPENMLDB_ZK_CLUSTER)' })
     .option('zk-root-path', { alias: 'zk_root_path', type: 'string', describe: 'cluster root path in ZooKeeper (env OPENMLDB_ZK_ROOT_PATH, default /openmldb)' })
     .option('openmldb-bin', { alias: 'openmldb_bin_path', type: 'string', describe: 'the openmldb binary (env OPENMLDB_BIN, else openmldb on PATH)' })
-    .option('command-timeout', { type: 'number', default: 30, describe: 'seconds one run of the binary may take' })
+    .option('command-timeout', { type: 'number', default: 30, describe: 'seconds one run of the binary (or one HTTP call) may take' })
+    .option('transport', {
+      type: 'string',
+      choices: TRANSPORT_MODES as unknown as string[],
+      describe: "(env OPENMLDB_RECOVER_TRANSPORT, default http) http: every call with a brpc HTTP method over kept-alive connections, the binary only finds the leader nameserver; cli: the binary for every command it has (for clusters whose HTTP is closed to this host, except what only HTTP can do)",
+    })
     .option('user', { type: 'string', describe: 'user for the HTTP Authorization header (env OPENMLDB_USER, default root)' })
     .option('password-file', { type: 'string', describe: 'file holding the password (first line); the safe way to pass it' })
     .option('password', { type: 'string', describe: 'password (visible in ps and shell history: prefer OPENMLDB_PASSWORD or --password-file)' });
@@ -59,6 +67,7 @@ export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.Pro
     zkRootPath,
     bin,
     commandTimeoutMs: timeout * 1000,
+    transport: transportOf(argv['transport'] ?? (env['OPENMLDB_RECOVER_TRANSPORT'] || undefined)),
     user: String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')),
     ...passwordOf(argv, env),
   };
@@ -84,6 +93,12 @@ function passwordOf(argv: Record<string, unknown>, env: NodeJS.ProcessEnv): Pick
   if (argv['password'] !== undefined) return { password: String(argv['password']), passwordFrom: 'option' };
   const fromEnv = env['OPENMLDB_PASSWORD'];
   return fromEnv !== undefined && fromEnv !== '' ? { password: fromEnv, passwordFrom: 'env' } : { password: '', passwordFrom: 'none' };
+}
+
+function transportOf(value: unknown): TransportMode {
+  const v = String(value ?? 'http');
+  if (!(TRANSPORT_MODES as readonly string[]).includes(v)) throw new UsageError(`--transport must be one of ${TRANSPORT_MODES.join(', ')} (got '${v}')`);
+  return v as TransportMode;
 }
 
 /** Why the binary cannot be run (checked before anything runs), as it completes "openmldb binary PATH ..."; undefined when it can. */

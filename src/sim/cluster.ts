@@ -52,6 +52,8 @@ export interface MutationRecord {
   server: string;
   method: string;
   body: unknown;
+  /** Who sent it: the stand-in `openmldb` binary, or a direct HTTP call. */
+  via: 'binary' | 'http';
   code?: number;
   msg?: string;
   fault?: string;

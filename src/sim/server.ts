@@ -11,6 +11,8 @@ import { Unreachable } from './rpc.js';
 type Handler = (body: Json) => Json | { code: number; msg: string };
 
 export const FAULT_HEADER = 'x-openmldb-sim-fault';
+/** Set by the stand-in binary, so the mutation log tells its calls from direct HTTP ones. */
+export const CLIENT_HEADER = 'x-openmldb-sim-client';
 
 /** An HTTP server that can be closed and reopened on the same port. */
 export class Port {
@@ -184,7 +186,7 @@ export class SimServers {
     const mutating = MUTATING_METHODS.has(method);
     const fault = this.cluster.matchFault(endpoint, method);
     const log = (code?: number, msg?: string) => {
-      if (mutating) this.cluster.recordMutation({ server: endpoint, method, body, ...(code !== undefined ? { code } : {}), ...(msg !== undefined ? { msg } : {}), ...(fault ? { fault: fault.kind } : {}) });
+      if (mutating) this.cluster.recordMutation({ server: endpoint, method, body, via: req.headers[CLIENT_HEADER] === 'openmldb' ? 'binary' : 'http', ...(code !== undefined ? { code } : {}), ...(msg !== undefined ? { msg } : {}), ...(fault ? { fault: fault.kind } : {}) });
     };
     if (fault?.kind === 'refused') {
       log();

@@ -62,8 +62,9 @@ describe('run records and history', () => {
     assert.deepEqual(await sim.mutations(), []);
   });
 
-  it('recover --verbose prints each command and its output on stderr as it runs', async () => {
-    const r = await cli(['recover', '--verbose'], { OPENMLDB_PASSWORD: ENV_SECRET });
+  it('recover --verbose prints each command and its output on stderr as it runs (binary runs and HTTP calls)', async () => {
+    // --transport cli: the binary runs every command it has, so both kinds are printed.
+    const r = await cli(['recover', '--verbose', '--transport', 'cli'], { OPENMLDB_PASSWORD: ENV_SECRET });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /\$ \S+openmldb --zk_cluster=\S+ --zk_root_path=\/openmldb --role=ns_client --interactive=false --cmd=showns/);
     assert.match(r.stderr, /-> exit 0, \d+ ms\n {2}\| ns leader: /);

@@ -80,6 +80,8 @@ describe('exit 3 for every way the cluster is out of reach', () => {
     {
       name: 'nameserver "not leader" arriving inside glog lines',
       env: () => ({
+        // The binary's output is the point: over HTTP it would only run showns.
+        OPENMLDB_RECOVER_TRANSPORT: 'cli',
         OPENMLDB_BIN: script(
           'glog-not-leader',
           `case "$*" in *--cmd=showtablet*) echo "ns leader: ${leader}"; echo "W20240508 10:15:01.123456 4242 ns_client.cc:88] nameserver is not leader";; *) exec "${sim.info.bin}" "$@";; esac`,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Sim } from '../helpers/sim.js';
 import { OpenMLDBClient } from '../../src/cluster/client.js';
 import type { ClusterSnapshot, Partition } from '../../src/cluster/types.js';
+import type { TransportMode } from '../../src/cluster/transport.js';
 
 export interface SimReplica {
   endpoint: string;
@@ -30,7 +31,7 @@ export interface SimState {
 
 export const simState = (sim: Sim): Promise<SimState> => sim.ctl<SimState>('state');
 
-export function clientFor(sim: Sim, extra: { timeoutMs?: number } = {}): OpenMLDBClient {
+export function clientFor(sim: Sim, extra: { timeoutMs?: number; transport?: TransportMode } = {}): OpenMLDBClient {
   return new OpenMLDBClient({ bin: sim.info.bin, zkCluster: sim.info.zkCluster, zkRootPath: sim.info.zkRootPath, ...extra });
 }
 

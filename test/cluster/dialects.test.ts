@@ -26,7 +26,7 @@ describe('dialect 2018', () => {
   });
 
   it('observe matches the true state (old showtable/showtablet/showns layouts)', async () => {
-    const client = clientFor(sim);
+    const client = clientFor(sim, { transport: 'cli' });
     const snap = await observe(client);
     assertMatchesState(snap, await simState(sim));
     assert.match(client.log.entries.find((e) => e.command === 'showtablet')?.output ?? '', /kTabletHealthy/);
@@ -35,7 +35,7 @@ describe('dialect 2018', () => {
   });
 
   it('"gettablestatus failed" for an unloaded partition means not loaded; a bare "Fail to LoadTable" on a loaded one means already loaded', async () => {
-    const client = clientFor(sim);
+    const client = clientFor(sim, { transport: 'cli' });
     const s = await simState(sim);
     const { endpoint, spec } = firstReplica(s, (m) => m === 'kMemory');
     assert.deepEqual(await client.getTableStatus(endpoint, spec.tid, spec.pid), []);

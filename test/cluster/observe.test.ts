@@ -36,8 +36,8 @@ describe('observe: full-restart', () => {
     assert.deepEqual(await sim.mutations(), []);
   });
 
-  it('logs every command it ran, with its output', async () => {
-    const client = clientFor(sim);
+  it('logs every command it ran, with its output (--transport cli)', async () => {
+    const client = clientFor(sim, { transport: 'cli' });
     const seen: string[] = [];
     client.log.onEntry((e) => seen.push(e.command));
     await observe(client);
@@ -48,6 +48,21 @@ describe('observe: full-restart', () => {
     }
     assert.ok(client.log.entries.every((e) => e.output !== undefined && e.durationMs >= 0));
     assert.ok(client.log.entries.find((e) => e.command === 'showns')?.output.includes('ns leader:'));
+  });
+
+  it('over HTTP (the default) the binary only finds the leader; each nameserver read is one call', async () => {
+    const client = clientFor(sim);
+    await observe(client);
+    const entries = client.log.entries;
+    assert.deepEqual(entries.filter((e) => e.kind === 'cli').map((e) => e.command), ['showns']);
+    const ns = entries.filter((e) => e.role === 'ns' && e.kind === 'http').map((e) => e.command);
+    for (const c of ['NameServer/ShowTablet', 'NameServer/ConfGet', 'NameServer/ShowDatabase', 'NameServer/ShowOPStatus']) {
+      assert.equal(ns.filter((x) => x === c).length, 1, `${c} once in ${ns.join(', ')}`);
+    }
+    // One ShowTable per database: it answers for both the metadata and the replica rows.
+    const s = await simState(sim);
+    assert.equal(ns.filter((x) => x === 'NameServer/ShowTable').length, new Set(s.tables.map((t) => t.db)).size);
+    assert.ok(entries.some((e) => e.command === 'TabletServer/GetTableStatus'));
   });
 
   it('a filter limits the tables and names ops by database', async () => {

@@ -27,6 +27,7 @@ export type RpcResult = { ok: true; body: Json } | { ok: false; text: string };
 
 /** Header the simulator sets on a 504 that stands for an RPC timeout. */
 const FAULT_HEADER = 'x-openmldb-sim-fault';
+const CLIENT_HEADER = 'x-openmldb-sim-client';
 
 interface Attempt {
   kind: 'ok' | 'refused' | 'timeout' | 'other';
@@ -158,6 +159,8 @@ export class BrpcChannel {
             'Content-Type': 'application/json',
             Authorization: AUTH_HEADER,
             Connection: 'close',
+            // Tells the simulator's mutation log that the binary sent it (a real brpc client sends no such header).
+            [CLIENT_HEADER]: 'openmldb',
             'Content-Length': Buffer.byteLength(payload),
           },
         },
