@@ -10,6 +10,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { INTERNAL_DBS, type OpenMLDBClient, rowsOf, type ShowTableRow, type TableInfo, type TabletTableStatus } from './client.js';
 import { UnknownTable } from './errors.js';
 import { type ClusterSnapshot, type LoadedReplica, type Op, type Partition, type Replica, SERVING_STATES, type Table, type Tablet } from './types.js';
+import type { ClusterWatch } from './watch.js';
 
 export interface ObserveFilter {
   /** Whole databases to observe. */
@@ -156,6 +157,38 @@ async function fillReplica(client: OpenMLDBClient, table: Table, pid: number, re
     // has_table: it was loaded after gettablestatus ran; its term/offset are the replicator's.
     if (!tp.hasTable) replica.snapshot = { term: tp.term, offset: tp.offset };
   }
+}
+
+/**
+ * One partition as it is now, read through the run's shared reads (watch.ts): a snapshot
+ * holding that partition alone, with its table's ops and the tablets as they are now; the
+ * nameservers and auto_failover as `base` found them. A partition planned from it goes on
+ * without waiting for a look at the whole cluster.
+ */
+export async function observePartition(watch: ClusterWatch, base: ClusterSnapshot, db: string, name: string, pid: number): Promise<ClusterSnapshot> {
+  const client = watch.client;
+  const takenAt = new Date().toISOString();
+  const [info, rows, tablets, ops] = await Promise.all([
+    watch.tableInfo(db, name),
+    client.mode === 'http' ? Promise.resolve(undefined) : watch.tableRows(db, name),
+    watch.tablets(),
+    watch.tableOps(db, name),
+  ]);
+  if (info === undefined) throw new UnknownTable(db, name, []);
+  const table = buildTable(info, (rows ?? rowsOf([info])).filter((r) => r.tid === info.tid));
+  table.partitions = table.partitions.filter((p) => p.pid === pid);
+  const byEndpoint = new Map(tablets.map((t) => [t.endpoint, t]));
+  const limit = pLimit(8);
+  await Promise.all(
+    table.partitions.flatMap((part) =>
+      part.replicas.map(async (r) => {
+        const tablet = byEndpoint.get(r.endpoint);
+        const status = tablet?.state === 'healthy' ? await watch.loaded(r.endpoint, table.tid, part.pid) : undefined;
+        await fillReplica(client, table, part.pid, r, tablet, status, limit);
+      }),
+    ),
+  );
+  return { ...base, takenAt, tablets, tables: [table], ops: ops.map((op) => (op.db === undefined ? { ...op, db } : op)) };
 }
 
 function buildTable(info: TableInfo, rows: ShowTableRow[]): Table {

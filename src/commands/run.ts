@@ -57,11 +57,20 @@ export function progressFor(argv: Record<string, unknown>) {
   return createProgress({ quiet: argv['quiet'] === true, plain: argv['verbose'] === true });
 }
 
-/** How many partitions recover/recover-table work on at once. */
+/** OpenMLDB's task_pool_size default: the loads one tablet runs at once. */
+export const DEFAULT_LOAD_SLOTS = 3;
+/** Partitions in progress at once by default: enough that waits on ops never starve the tablets' loads. */
+export const DEFAULT_CONCURRENCY = 256;
+
+/** How many partitions recover/recover-table work on at once, and how hard each tablet is loaded. */
 export function parallelOptions<T>(y: Argv<T>) {
   return y
-    .option('concurrency', { type: 'number', default: 4, describe: 'partitions worked on at once' })
-    .option('per-tablet', { type: 'number', default: 2, describe: 'partitions at once per leader tablet' });
+    .option('concurrency', { type: 'number', default: DEFAULT_CONCURRENCY, describe: 'partitions worked on at once' })
+    .option('per-tablet', {
+      type: 'number',
+      default: DEFAULT_LOAD_SLOTS,
+      describe: "loads one tablet runs at once (its task_pool_size); the run keeps twice that many sent to it",
+    });
 }
 
 export function retriesOf(argv: Record<string, unknown>): number {
@@ -73,8 +82,8 @@ export function retriesOf(argv: Record<string, unknown>): number {
 /** The engine's bounds from the options; `parallel` false for commands whose --concurrency means something else. */
 export function applySettings(argv: Record<string, unknown>, parallel = true): RecoverOptions['apply'] {
   return {
-    concurrency: parallel ? positive('concurrency', argv['concurrency']) : 4,
-    perTablet: parallel ? positive('per-tablet', argv['per-tablet']) : 2,
+    concurrency: parallel ? positive('concurrency', argv['concurrency']) : DEFAULT_CONCURRENCY,
+    perTablet: parallel ? positive('per-tablet', argv['per-tablet']) : DEFAULT_LOAD_SLOTS,
     loadTimeoutMs: seconds('load-timeout', argv['load-timeout'] ?? 600) * 1000,
     opTimeoutMs: seconds('op-timeout', argv['op-timeout'] ?? 1800) * 1000,
     retries: retriesOf(argv),

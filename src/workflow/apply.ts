@@ -4,22 +4,26 @@
 // partitions run concurrently, bounded globally and per tablet. Transient failures are
 // retried with backoff (p-retry); a partition whose steps failed is run again from the
 // top a few times, since every step skips what is already done.
-import { setTimeout as delay } from 'node:timers/promises';
-import pLimit, { type LimitFunction } from 'p-limit';
+import pLimit from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterError } from '../cluster/errors.js';
 import type { Op, OpStatus } from '../cluster/types.js';
 import { SERVING_STATES, isUnfinished } from '../cluster/types.js';
 import type { ShowTableRow } from '../cluster/client.js';
+import type { ClusterWatch } from '../cluster/watch.js';
 import type { RunMemory } from './evidence.js';
+import type { LoadSlots } from './load-slots.js';
 import { type PartitionPlan, type Step, describeStep, partitionKey } from './plan.js';
+import { pollDelay, sleep } from './poll.js';
 import type { Progress } from './progress.js';
+
+export { pollDelay } from './poll.js';
 
 export interface ApplyOptions {
   /** Partitions worked on at once. */
   concurrency: number;
-  /** Partitions at once whose leader sits on one tablet (loads are its heaviest work). */
+  /** Loads one tablet runs at once (its task pool: OpenMLDB's task_pool_size). */
   perTablet: number;
   loadTimeoutMs: number;
   opTimeoutMs: number;
@@ -36,7 +40,29 @@ export interface ApplyOptions {
   signal: AbortSignal;
   progress: Progress;
   pollMs?: number;
+  /** The run's shared reads of the cluster: every step looks through them. */
+  watch: ClusterWatch;
+  /** The run's load slots per tablet. */
+  loads: LoadSlots;
+  /**
+   * After a partition's probe (or wait) ran to its end, its next plan from a fresh look at
+   * that partition alone, so it goes on without waiting for every other partition; undefined
+   * ends its work for this round. Plain rounds run each plan once.
+   */
+  replan?: (plan: PartitionPlan) => Promise<Replanned | undefined>;
 }
+
+/** A partition planned again from a fresh look at it. */
+export interface Replanned {
+  plan: PartitionPlan;
+  /** Ops already ended when it was planned (their failures are accounted for). */
+  ended: ReadonlySet<number>;
+}
+
+/** Plans after which a partition is planned again within the round (their work only prepares a decision). */
+const PREPARES: ReadonlySet<PartitionPlan['action']> = new Set(['probe', 'wait']);
+/** Plans one partition goes through within a round at most (a wait, a probe, the recovery). */
+const PLANS_PER_ROUND = 4;
 
 export type ActionResult = 'ok' | 'skipped' | 'failed';
 
@@ -50,7 +76,10 @@ export interface Action {
 }
 
 export interface PartitionOutcome {
+  /** The last plan run. */
   plan: PartitionPlan;
+  /** Every plan run this round, in order (the first is the round's plan). */
+  plans: PartitionPlan[];
   status: 'done' | 'failed' | 'interrupted' | 'not-run';
   actions: Action[];
   errors: string[];
@@ -61,88 +90,82 @@ class StepFailed extends Error {}
 /** A replica's data cannot be read (its load failed, or a disk load never showed): its partition is planned again, not retried. */
 class ReplicaUnreadable extends StepFailed {}
 
-/**
- * Poll intervals grow from `base` (default 200 ms) to 2 s: quick answers for quick
- * loads and ops, without spawning the binary several times a second during long ones.
- */
-export function pollDelay(poll: number, base?: number): number {
-  return Math.min((base ?? 200) * 1.5 ** poll, 2000);
-}
 class Interrupted extends Error {}
-
-/** Wait `ms`, or less if the run is stopped (the listener goes with the timer: no leak over long runs). */
-async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await delay(ms, undefined, signal ? { signal } : {});
-  } catch {
-    // aborted: the caller looks at the signal
-  }
-}
 
 export async function applyPlan(client: OpenMLDBClient, partitions: PartitionPlan[], opts: ApplyOptions): Promise<PartitionOutcome[]> {
   const global = pLimit(Math.max(1, opts.concurrency));
-  const perTablet = new Map<string, LimitFunction>();
-  const tabletLimit = (endpoint: string) => {
-    let l = perTablet.get(endpoint);
-    if (!l) perTablet.set(endpoint, (l = pLimit(Math.max(1, opts.perTablet))));
-    return l;
-  };
   const total = partitions.filter((p) => p.steps.length > 0).length;
   let finished = 0;
   return Promise.all(
     partitions.map(async (plan): Promise<PartitionOutcome> => {
-      if (plan.steps.length === 0) return { plan, status: 'not-run', actions: [], errors: [] };
-      const key = plan.leader?.endpoint ?? '';
-      return global(() =>
-        tabletLimit(key)(async () => {
-          const outcome = await runPartition(client, plan, opts);
-          finished++;
-          opts.progress.update(`partitions ${finished}/${total} done; ${label(plan)} ${outcome.status}`);
-          return outcome;
-        }),
-      );
+      if (plan.steps.length === 0) return { plan, plans: [plan], status: 'not-run', actions: [], errors: [] };
+      return global(async () => {
+        const outcome = await runPartition(client, plan, opts);
+        finished++;
+        opts.progress.update(`partitions ${finished}/${total} done; ${label(plan)} ${outcome.status}`);
+        return outcome;
+      });
     }),
   );
 }
 
 const label = (p: PartitionPlan) => `${p.db}.${p.table} pid ${p.pid}`;
 
-async function runPartition(client: OpenMLDBClient, plan: PartitionPlan, opts: ApplyOptions): Promise<PartitionOutcome> {
-  const outcome: PartitionOutcome = { plan, status: 'failed', actions: [], errors: [] };
-  const runner = new StepRunner(client, plan, opts);
-  for (let attempt = 1; attempt <= opts.partitionAttempts; attempt++) {
-    if (opts.signal.aborted) {
-      outcome.status = 'interrupted';
+/** One partition's plan, then (pipelined rounds) the plans that follow from fresh looks at it. */
+async function runPartition(client: OpenMLDBClient, first: PartitionPlan, opts: ApplyOptions): Promise<PartitionOutcome> {
+  const outcome: PartitionOutcome = { plan: first, plans: [first], status: 'failed', actions: [], errors: [] };
+  let plan = first;
+  let ended = opts.ended;
+  for (let n = 1; ; n++) {
+    const result = await runPlan(client, plan, { ...opts, ...(ended ? { ended } : {}) }, outcome);
+    outcome.status = result;
+    if (result !== 'done' || !opts.replan || !PREPARES.has(plan.action) || n >= PLANS_PER_ROUND || opts.signal.aborted) return outcome;
+    let next: Replanned | undefined;
+    try {
+      next = await opts.replan(plan);
+    } catch (err) {
+      // The round's next look at the whole cluster plans it instead.
+      opts.progress.info(`${label(plan)}: looking at it again failed (${err instanceof Error ? err.message : String(err)}); the next round takes it from here`);
       return outcome;
     }
+    if (!next) return outcome;
+    plan = next.plan;
+    ended = next.ended;
+    outcome.plan = plan;
+    outcome.plans.push(plan);
+    if (plan.steps.length === 0) return outcome;
+  }
+}
+
+/** Run one plan's steps, from the top again on a failure that a rerun can fix (each step skips what is done). */
+async function runPlan(client: OpenMLDBClient, plan: PartitionPlan, opts: ApplyOptions, outcome: PartitionOutcome): Promise<PartitionOutcome['status']> {
+  const runner = new StepRunner(client, plan, opts);
+  for (let attempt = 1; attempt <= opts.partitionAttempts; attempt++) {
+    if (opts.signal.aborted) return 'interrupted';
     try {
       for (const step of plan.steps) {
         if (opts.signal.aborted) throw new Interrupted();
         outcome.actions.push(await runner.run(step));
       }
-      outcome.status = 'done';
-      return outcome;
+      return 'done';
     } catch (err) {
-      if (err instanceof Interrupted || opts.signal.aborted) {
-        outcome.status = 'interrupted';
-        return outcome;
-      }
+      if (err instanceof Interrupted || opts.signal.aborted) return 'interrupted';
       const msg = err instanceof Error ? err.message : String(err);
       outcome.errors.push(`attempt ${attempt}: ${msg}`);
       if (err instanceof ReplicaUnreadable) {
         // The next round plans the partition without that replica's data (or refuses it).
         opts.progress.warn(`${label(plan)}: ${msg}`);
-        return outcome;
+        return 'failed';
       }
       if (err instanceof StepFailed || (err instanceof ClusterError && err.transient)) {
         opts.progress.warn(`${label(plan)}: ${msg}${attempt < opts.partitionAttempts ? '; running its steps again' : ''}`);
         continue;
       }
       opts.progress.warn(`${label(plan)}: ${msg}`);
-      return outcome;
+      return 'failed';
     }
   }
-  return outcome;
+  return 'failed';
 }
 
 /** Executes one step, idempotently: observe first, act only when needed, confirm. */
@@ -192,9 +215,9 @@ class StepRunner {
     return action;
   }
 
-  /** This partition's replicas as showtable lists them now. */
+  /** This partition's replicas as showtable lists them now (a read shared with the table's other partitions). */
   private async rows(): Promise<ShowTableRow[]> {
-    const rows = await this.client.showTable(this.plan.db, this.plan.table);
+    const rows = await this.opts.watch.tableRows(this.plan.db, this.plan.table);
     return rows.filter((r) => r.pid === this.plan.pid);
   }
 
@@ -205,12 +228,12 @@ class StepRunner {
   }
 
   private async ops(): Promise<Op[]> {
-    return this.client.showOpStatus(this.plan.db, this.plan.table, this.plan.pid);
+    const ops = await this.opts.watch.tableOps(this.plan.db, this.plan.table);
+    return ops.filter((o) => o.pid === this.plan.pid);
   }
 
-  private async loadedState(endpoint: string) {
-    const rows = await this.client.getTableStatus(endpoint, this.plan.tid, this.plan.pid);
-    return rows[0];
+  private loadedState(endpoint: string) {
+    return this.opts.watch.loaded(endpoint, this.plan.tid, this.plan.pid);
   }
 
   private async execute(step: Step): Promise<{ skipped: boolean; detail?: string }> {
@@ -242,13 +265,23 @@ class StepRunner {
             throw new ReplicaUnreadable(`${label(this.plan)}: ${why}`);
           }
         }
-        if (memory && this.plan.storageMode !== 'kMemory') {
-          // A disk load may sit in the tablet's queue, invisible: recorded (durably) before it
-          // is sent, so no later attempt or run sends a second one.
-          memory.noteLoadSent(key, step.endpoint, { mode: step.mode, storageMode: this.plan.storageMode });
-          await memory.save();
-        }
-        const r = await this.client.loadTable(step.endpoint, { ...this.loadSpec(step.endpoint), mode: step.mode });
+        const spec = { ...this.loadSpec(step.endpoint), mode: step.mode };
+        const r = await this.opts.loads.load(
+          step.endpoint,
+          { tid: this.plan.tid, pid, visibleAtOnce: this.plan.storageMode === 'kMemory' },
+          async () => {
+            // The slot may come after a stop: nothing new is sent then.
+            if (this.opts.signal.aborted) throw new Interrupted();
+            if (memory && this.plan.storageMode !== 'kMemory') {
+              // A disk load may sit in the tablet's queue, invisible: recorded (durably) once
+              // its slot is free and before it is sent, so no later attempt or run sends a second one.
+              memory.noteLoadSent(key, step.endpoint, { mode: step.mode, storageMode: this.plan.storageMode });
+              await memory.save();
+            }
+            return this.client.loadTable(step.endpoint, spec);
+          },
+          (result) => result === 'started',
+        );
         if (memory && this.plan.storageMode === 'kMemory') {
           // A memory table exists as soon as the tablet accepts the load.
           memory.noteLoadSent(key, step.endpoint, { mode: step.mode, storageMode: this.plan.storageMode });

@@ -4,6 +4,7 @@
 // be worse. SIGHUP counts too: Node resets it to "terminate" at start even under nohup, and
 // a closed terminal must not leave the cluster half recovered. An unexpected error anywhere
 // in the process stops the run the same way (`fail`).
+import { setMaxListeners } from 'node:events';
 import { EXIT } from '../exit-codes.js';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
@@ -17,7 +18,11 @@ export class Interrupt {
   restoring = false;
   private handlers: Array<[StopSignal, () => void]> = [];
 
-  constructor(private readonly say: (line: string) => void) {}
+  constructor(private readonly say: (line: string) => void) {
+    // Every partition's wait and every load being watched listens for the stop (hundreds at
+    // once on a large cluster) and stops listening when it ends; a leak still shows, later.
+    setMaxListeners(4096, this.controller.signal);
+  }
 
   get aborted(): boolean {
     return this.controller.signal.aborted;

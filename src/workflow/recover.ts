@@ -7,7 +7,8 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterError, CommandError } from '../cluster/errors.js';
-import { type ObserveFilter, observe as observeOnce } from '../cluster/observe.js';
+import { type ObserveFilter, observe as observeOnce, observePartition } from '../cluster/observe.js';
+import { ClusterWatch } from '../cluster/watch.js';
 import { type ClusterSnapshot, type Partition, type Table, isUnfinished } from '../cluster/types.js';
 import { EXIT } from '../exit-codes.js';
 import {
@@ -15,10 +16,12 @@ import {
   type ClusterAction,
   type ClusterStep,
   type PartitionOutcome,
+  type Replanned,
   applyPlan,
   describeClusterStep,
   runClusterStep,
 } from './apply.js';
+import { LoadSlots } from './load-slots.js';
 import { type HealthOptions, type Verdict, assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
@@ -54,6 +57,11 @@ export interface Procedure {
   verdict?(table: Table, partition: Partition, snapshot: ClusterSnapshot, opts: HealthOptions): Verdict;
   /** Rounds at most (default 3). */
   rounds?: number;
+  /**
+   * A partition whose probe (or wait) ended is planned again at once from a fresh look at it
+   * alone (observePartition), instead of waiting for the round's next look at the cluster.
+   */
+  pipeline?: boolean;
 }
 
 export interface RecoverOptions {
@@ -63,7 +71,7 @@ export interface RecoverOptions {
   plan?: PlanOptions;
   procedure?: Procedure;
   filter?: ObserveFilter;
-  apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress'>;
+  apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress' | 'watch' | 'loads' | 'replan'>;
   /** Observe/plan/apply rounds at most (ops in flight are waited on, then planned again). */
   rounds?: number;
   progress: Progress;
@@ -135,6 +143,7 @@ export function recoveryProcedure(options: PlanOptions): Procedure {
   return {
     // Probe (load every replica), decide and promote, then finish what is still missing.
     rounds: 5,
+    pipeline: true,
     plan: (snapshot, round, memory) => ({
       partitions: snapshot.tables.flatMap((t) =>
         [...t.partitions].sort((a, b) => a.pid - b.pid).map((p) => {
@@ -190,6 +199,10 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
 
   let snapshot: ClusterSnapshot = first;
   let plan = firstPlan;
+  // Every step's look at the cluster and every wait goes through shared reads; loads through
+  // the tablets' slots.
+  const watch = new ClusterWatch(client);
+  const loads = new LoadSlots(watch, { slots: o.apply.perTablet, timeoutMs: o.apply.loadTimeoutMs, signal: o.interrupt.controller.signal, ...(o.apply.pollMs !== undefined ? { pollMs: o.apply.pollMs } : {}) });
   try {
     phase = 'apply';
     for (let round = 1; round <= (o.rounds ?? proc.rounds ?? 3); round++) {
@@ -223,12 +236,26 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       // Ops that had ended when this round was planned are history the plan already
       // accounts for (e.g. a failed op of offlineendpoint that this round retries).
       const ended = new Set(snapshot.ops.filter((op) => !isUnfinished(op)).map((op) => op.opId));
-      const apply = { ...o.apply, opBaseline, ended, memory, signal: o.interrupt.controller.signal, progress: o.progress };
+      const base = snapshot;
+      const roundNo = round;
+      const replan = proc.pipeline
+        ? async (p: PartitionPlan): Promise<Replanned | undefined> => {
+            const k = key(p.db, p.table, p.pid);
+            const fresh = await observePartition(watch, base, p.db, p.table, p.pid);
+            const part = proc.scope ? proc.scope(fresh) : fresh;
+            memory.observe(part, new Set([k]));
+            await memory.save();
+            const next = proc.plan(part, { round: roundNo, done, ran }, memory).partitions.find((x) => key(x.db, x.table, x.pid) === k);
+            return next ? { plan: next, ended: new Set(part.ops.filter((op) => !isUnfinished(op)).map((op) => op.opId)) } : undefined;
+          }
+        : undefined;
+      const apply = { ...o.apply, opBaseline, ended, memory, signal: o.interrupt.controller.signal, progress: o.progress, watch, loads, ...(replan ? { replan } : {}) };
       const results = work.length > 0 ? await applyPlan(client, work, apply) : [];
       for (const r of results) {
         const k = key(r.plan.db, r.plan.table, r.plan.pid);
         const prev = outcomes.get(k);
         outcomes.set(k, prev ? { ...r, actions: [...prev.actions, ...r.actions], errors: [...prev.errors, ...r.errors] } : r);
+        for (const p of r.plans.slice(1)) keepDeciding(plans, k, p);
         if (r.status === 'done' && r.plan.action === 'recover') done.add(k);
       }
       if (o.interrupt.aborted) break;
@@ -239,11 +266,7 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       plan = proc.plan(snapshot, { round: round + 1, done, ran }, memory);
       // The report keeps each partition's deciding plan (its leader choice, evidence and the
       // entries at stake: what was acted on); a probe or a wait only prepared the decision.
-      for (const p of plan.partitions) {
-        const k = key(p.db, p.table, p.pid);
-        const kept = plans.get(k);
-        if (!kept || kept.action === 'probe' || kept.action === 'wait' || (kept.action === 'none' && p.action !== 'none')) plans.set(k, p);
-      }
+      for (const p of plan.partitions) keepDeciding(plans, key(p.db, p.table, p.pid), p);
       // Only rework what can progress; refusals and blocks are final for this run.
       plan = { ...plan, partitions: plan.partitions.filter((p) => p.action === 'recover' || p.action === 'probe' || p.action === 'wait') };
     }
@@ -282,6 +305,15 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${err instanceof Error ? err.message : String(err)}`));
   const autoFailover = { before: keeper.original ?? first.autoFailover, ...(after !== undefined ? { after } : {}), switchedOff: keeper.switchedOff, ...(keeper.owed ? { owed: true } : {}) };
   return buildReport(ctx, first, final, autoFailover);
+}
+
+/**
+ * The report keeps each partition's deciding plan (its leader choice, evidence and the
+ * entries at stake: what was acted on); a probe or a wait only prepared the decision.
+ */
+function keepDeciding(plans: Map<string, PartitionPlan>, k: string, p: PartitionPlan): void {
+  const kept = plans.get(k);
+  if (!kept || kept.action === 'probe' || kept.action === 'wait' || (kept.action === 'none' && p.action !== 'none')) plans.set(k, p);
 }
 
 /** Where a run was when it stopped early. */

@@ -1,0 +1,107 @@
+/**
+ * Fresh reads of the cluster, shared by everyone who asks at the same time. While a
+ * recovery works on hundreds of partitions at once, each step looks at the cluster before
+ * it acts and each wait polls; asking once per step would send one command per partition
+ * per poll. Here every asker of the same question (one table's metadata, one table's ops,
+ * one replica's load state) waits for ONE call, and that call always starts after the
+ * question was asked: an answer never predates a change the asker just made.
+ *
+ * Each question is small (one table, one partition on one tablet): no read grows with the
+ * size of the cluster, so a recovery's cost per partition stays flat as the cluster grows.
+ */
+import type { OpenMLDBClient, ShowTableRow, TableInfo, TabletTableStatus } from './client.js';
+import { rowsOf } from './client.js';
+import type { Op, Tablet } from './types.js';
+
+/**
+ * One question asked of the cluster: concurrent askers share a call; an asker arriving
+ * while a call runs gets the next one, which starts when that one ends.
+ */
+export class SharedRead<T> {
+  private running: Promise<T> | undefined;
+  private queued: Promise<T> | undefined;
+
+  constructor(
+    private readonly fetch: () => Promise<T>,
+    private readonly onIdle: () => void = () => {},
+  ) {}
+
+  read(): Promise<T> {
+    if (this.queued) return this.queued;
+    if (!this.running) return this.start();
+    const after = this.running.then(noop, noop).then(() => {
+      this.queued = undefined;
+      return this.start();
+    });
+    this.queued = after;
+    return after;
+  }
+
+  private start(): Promise<T> {
+    const p = this.fetch();
+    this.running = p;
+    p.then(noop, noop).then(() => {
+      if (this.running === p) this.running = undefined;
+      if (!this.running && !this.queued) this.onIdle();
+    });
+    return p;
+  }
+}
+
+const noop = (): void => {};
+
+export class ClusterWatch {
+  private readonly reads = new Map<string, SharedRead<unknown>>();
+
+  constructor(readonly client: OpenMLDBClient) {}
+
+  private read<T>(key: string, fetch: () => Promise<T>): Promise<T> {
+    let r = this.reads.get(key) as SharedRead<T> | undefined;
+    if (!r) {
+      r = new SharedRead(fetch, () => this.reads.delete(key));
+      this.reads.set(key, r as SharedRead<unknown>);
+    }
+    return r.read();
+  }
+
+  /** One table as the nameserver holds it now (HTTP ShowTable): flags, offsets, term history; undefined if it is gone. */
+  async tableInfo(db: string, name: string): Promise<TableInfo | undefined> {
+    const infos = await this.read(`info ${db}.${name}`, () => this.client.tableInfo(db, name));
+    return infos.find((t) => t.name === name && (t.db === db || t.db === ''));
+  }
+
+  /** One table's replicas as `showtable TABLE` lists them now (over HTTP, from the same call as tableInfo). */
+  async tableRows(db: string, name: string): Promise<ShowTableRow[]> {
+    if (this.client.mode === 'http') {
+      const info = await this.tableInfo(db, name);
+      return info ? rowsOf([info]) : [];
+    }
+    const rows = await this.read(`rows ${db}.${name}`, () => this.client.showTable(db, name));
+    return rows.filter((r) => r.name === name);
+  }
+
+  /** The ops the nameserver lists now for one table's partitions. */
+  tableOps(db: string, name: string): Promise<Op[]> {
+    return this.read(`ops ${db}.${name}`, () => this.client.showOpStatus(db, name));
+  }
+
+  /** How a tablet runs one partition now; undefined when it does not (not loaded, or not visible yet). */
+  async loaded(endpoint: string, tid: number, pid: number): Promise<TabletTableStatus | undefined> {
+    const rows = await this.read(`status ${endpoint} ${tid}/${pid}`, () => this.client.getTableStatus(endpoint, tid, pid));
+    return rows[0];
+  }
+
+  /** The tablets as the leader nameserver sees them now (when each last changed, to the millisecond). */
+  tablets(): Promise<Tablet[]> {
+    return this.read('tablets', async () => {
+      const tablets = await this.client.showTablet();
+      if (this.client.mode === 'http') return tablets;
+      // The binary prints ages rounded to their unit; HTTP ShowTablet has them exact.
+      const changes = await this.client.tabletChanges();
+      return tablets.map((t) => {
+        const at = changes.get(t.endpoint);
+        return at === undefined ? t : { ...t, changedAfter: at };
+      });
+    });
+  }
+}

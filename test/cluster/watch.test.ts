@@ -1,0 +1,57 @@
+// Shared reads: askers at the same moment share one call, and no answer predates the question.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SharedRead } from '../../src/cluster/watch.js';
+
+/** A fetch whose calls the test ends by hand, numbered in the order they started. */
+function manual() {
+  const calls: Array<{ n: number; end: () => void }> = [];
+  let idle = 0;
+  const read = new SharedRead(
+    () =>
+      new Promise<number>((resolve) => {
+        const n = calls.length + 1;
+        calls.push({ n, end: () => resolve(n) });
+      }),
+    () => idle++,
+  );
+  return { read, calls, idle: () => idle };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('SharedRead', () => {
+  it('askers while a call runs share the next call, which starts only when that one ended', async () => {
+    const m = manual();
+    const first = m.read.read();
+    // Asked after call 1 was sent: call 1 may predate what these askers just changed.
+    const second = m.read.read();
+    const third = m.read.read();
+    assert.equal(m.calls.length, 1);
+    m.calls[0]?.end();
+    assert.equal(await first, 1);
+    await tick();
+    assert.equal(m.calls.length, 2, 'the next call starts once the running one ended');
+    const fourth = m.read.read(); // call 2 is running: this one waits for call 3
+    m.calls[1]?.end();
+    assert.deepEqual(await Promise.all([second, third]), [2, 2]);
+    await tick();
+    assert.equal(m.calls.length, 3);
+    m.calls[2]?.end();
+    assert.equal(await fourth, 3);
+    await tick();
+    assert.equal(m.idle(), 1, 'idle once, after the last call');
+  });
+
+  it('a failed call fails its askers only; the next asker gets a fresh call', async () => {
+    let n = 0;
+    const read = new SharedRead(async () => {
+      n++;
+      if (n === 1) throw new Error('dropped');
+      return n;
+    });
+    await assert.rejects(read.read(), /dropped/);
+    await tick();
+    assert.equal(await read.read(), 2);
+  });
+});
