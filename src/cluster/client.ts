@@ -133,6 +133,8 @@ export class OpenMLDBClient {
    * may go out even then: it only returns the cluster to its normal setting.
    */
   changeGate: ((restore: boolean) => Promise<void>) | undefined;
+  /** The leader lookup in progress, shared by every call waiting for it. */
+  private findingLeader: Promise<ShowNsResult> | undefined;
 
   constructor(transport: Transport | TransportOptions) {
     this.transport = transport instanceof Transport ? transport : new Transport(transport);
@@ -536,7 +538,13 @@ export class OpenMLDBClient {
 
   /** HTTP to the leader nameserver's real address; a non-zero `code` becomes CommandError. */
   private async nsHttp(method: string, body: Record<string, unknown>, mutating = false): Promise<Record<string, unknown>> {
-    if (this.leader === undefined) await this.showNs();
+    if (this.leader === undefined) {
+      // Hundreds of calls may find the leader unknown at once (after a "not leader"): one showns for all.
+      this.findingLeader ??= this.showNs().finally(() => {
+        this.findingLeader = undefined;
+      });
+      await this.findingLeader;
+    }
     const leader = this.leader as string;
     const address = this.nsAddresses.get(leader) ?? leader;
     let reply: Record<string, unknown>;
