@@ -15,8 +15,6 @@ import { BinaryMissing, CommandError, type CommandTarget } from './errors.js';
 import { classifyFailureLine, ParseError } from './parse/index.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
-/** Connections kept to one server: calls beyond it wait for a free one. */
-export const HTTP_CONNECTIONS_PER_SERVER = 8;
 
 /** How commands reach the cluster: brpc HTTP+JSON wherever a method exists, or the binary wherever it can. */
 export type TransportMode = 'http' | 'cli';
@@ -124,8 +122,13 @@ export class Transport {
   readonly log: CommandLog;
   private readonly auth: string;
   private binChecked: Promise<void> | undefined;
-  /** Kept-alive connections; idle ones are closed after a second (before a server would). */
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: HTTP_CONNECTIONS_PER_SERVER, timeout: 1000 });
+  /**
+   * Kept-alive connections, reused by the next call; idle ones are closed after a second
+   * (before a server would). No cap on connections per server: a call must leave when it
+   * is made, never wait in a queue here, since a disk LoadTable is recorded as sent just
+   * before it goes out and a crash must not leave it recorded but unsent.
+   */
+  private readonly agent = new Agent({ keepAlive: true, timeout: 1000 });
 
   constructor(options: TransportOptions) {
     this.bin = options.bin;
@@ -225,8 +228,8 @@ export class Transport {
   /**
    * POST http://<address>/<service>/<method> with a JSON body; returns the JSON reply.
    * Replies with a non-zero `code` are returned, not thrown: the caller interprets them.
-   * Connections are kept alive and reused (a few per server), so a run makes thousands of
-   * calls over a handful of connections.
+   * Connections are kept alive and reused, so a run makes thousands of calls over as many
+   * connections as it has calls in flight at once.
    */
   async http(role: 'ns' | 'tablet', address: string, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const service = role === 'ns' ? 'NameServer' : 'TabletServer';
