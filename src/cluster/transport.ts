@@ -10,11 +10,18 @@ import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
+import pLimit from 'p-limit';
 import { $ } from 'zx';
 import { BinaryMissing, CommandError, type CommandTarget } from './errors.js';
 import { classifyFailureLine, ParseError } from './parse/index.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * Binary runs at once: a run works on hundreds of partitions at once, and a process per
+ * waiting partition would swamp the host (and ZooKeeper with sessions). Calls beyond it
+ * wait here, before their timeout starts.
+ */
+export const CLI_PROCESSES = 8;
 
 /** How commands reach the cluster: brpc HTTP+JSON wherever a method exists, or the binary wherever it can. */
 export type TransportMode = 'http' | 'cli';
@@ -122,6 +129,7 @@ export class Transport {
   readonly log: CommandLog;
   private readonly auth: string;
   private binChecked: Promise<void> | undefined;
+  private readonly processes = pLimit(CLI_PROCESSES);
   /**
    * Kept-alive connections, reused by the next call; idle ones are closed after a second
    * (before a server would). No cap on connections per server: a call must leave when it
@@ -184,11 +192,13 @@ export class Transport {
   private async run(target: CommandTarget, cmd: string, argv: string[]): Promise<CliOutput> {
     await this.checkBinary();
     const mutating = target.role === 'ns' ? MUTATING_NS.has(cmd.split(' ')[0] ?? '') : cmd.startsWith('loadtable');
-    const started = Date.now();
     // Arguments are interpolated as an array: zx quotes each one, so nothing in a
     // command or flag is interpreted by the shell. stdin is closed: a binary that
     // falls into interactive mode reads EOF instead of the operator's terminal.
-    const out = await $({ nothrow: true, quiet: true, timeout: this.timeoutMs, timeoutSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] })`${this.bin} ${argv}`;
+    const { out, started } = await this.processes(async () => {
+      const at = Date.now();
+      return { started: at, out: await $({ nothrow: true, quiet: true, timeout: this.timeoutMs, timeoutSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] })`${this.bin} ${argv}` };
+    });
     const durationMs = Date.now() - started;
     const timedOut = out.exitCode === null && durationMs >= this.timeoutMs - 50;
     const entry = {

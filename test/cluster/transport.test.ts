@@ -1,7 +1,7 @@
 // The transport on its own, with tiny stand-in programs and a local HTTP server: argv
 // passing, timeouts, a missing binary, HTTP error mapping, the credential, the log.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OpenMLDBClient } from '../../src/cluster/client.js';
 import { BinaryMissing, ClusterUnreachable, CommandError } from '../../src/cluster/errors.js';
-import { CommandLog, Transport, credential } from '../../src/cluster/transport.js';
+import { CLI_PROCESSES, CommandLog, Transport, credential } from '../../src/cluster/transport.js';
 
 let dir: string;
 
@@ -54,6 +54,26 @@ describe('Transport: the binary', () => {
     assert.equal(existsSync(marker), false);
     const tab = await transport(bin).tablet('127.0.0.1:9527', 'gettablestatus 1 0');
     assert.deepEqual(tab.stdout.trim().split('\n'), ['--endpoint=127.0.0.1:9527', '--role=client', '--interactive=false', '--cmd=gettablestatus 1 0']);
+  });
+
+  it(`runs at most ${CLI_PROCESSES} binaries at once; the rest wait their turn`, async () => {
+    const runs = mkdtempSync(join(dir, 'runs-'));
+    const release = join(runs, 'release');
+    // Each run notes how many runs were under way when it started, then blocks until released.
+    const bin = script(
+      'counts-peers',
+      `touch ${runs}/s.$$; s=$(ls ${runs} | grep -c '^s\\.'); d=$(ls ${runs} | grep -c '^d\\.'); echo $((s - d)) > ${runs}/n.$$; while [ ! -e ${release} ]; do sleep 0.05; done; touch ${runs}/d.$$; echo ok`,
+    );
+    const t = transport(bin);
+    const calls = Array.from({ length: 3 * CLI_PROCESSES }, (_, i) => t.tablet('127.0.0.1:9527', `gettablestatus ${i} 0`));
+    const started = () => readdirSync(runs).filter((f) => f.startsWith('s.')).length;
+    while (started() < CLI_PROCESSES) await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(release, '');
+    const outs = await Promise.all(calls);
+    assert.ok(outs.every((o) => o.stdout.trim() === 'ok'));
+    const peers = readdirSync(runs).filter((f) => f.startsWith('n.')).map((f) => Number(readFileSync(join(runs, f), 'utf8')));
+    assert.equal(peers.length, 3 * CLI_PROCESSES);
+    assert.ok(Math.max(...peers) <= CLI_PROCESSES, `at most ${CLI_PROCESSES} at once: ${peers.join(' ')}`);
   });
 
   it('stdin is closed: a binary stuck reading it gets EOF instead of the terminal', async () => {
