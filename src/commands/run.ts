@@ -61,11 +61,16 @@ export function progressFor(argv: Record<string, unknown>) {
 export const DEFAULT_LOAD_SLOTS = 3;
 /** Partitions in progress at once by default: enough that waits on ops never starve the tablets' loads. */
 export const DEFAULT_CONCURRENCY = 256;
+/**
+ * With --transport cli every look at a partition is a binary run: a few partitions at once
+ * keep the processes (at most 8 at a time, transport.ts) on the work, not on polls.
+ */
+export const DEFAULT_CONCURRENCY_CLI = 4;
 
 /** How many partitions recover/recover-table work on at once, and how hard each tablet is loaded. */
 export function parallelOptions<T>(y: Argv<T>) {
   return y
-    .option('concurrency', { type: 'number', default: DEFAULT_CONCURRENCY, describe: 'partitions worked on at once' })
+    .option('concurrency', { type: 'number', describe: `partitions worked on at once (default ${DEFAULT_CONCURRENCY}; ${DEFAULT_CONCURRENCY_CLI} with --transport cli)` })
     .option('per-tablet', {
       type: 'number',
       default: DEFAULT_LOAD_SLOTS,
@@ -82,7 +87,7 @@ export function retriesOf(argv: Record<string, unknown>): number {
 /** The engine's bounds from the options; `parallel` false for commands whose --concurrency means something else. */
 export function applySettings(argv: Record<string, unknown>, parallel = true): RecoverOptions['apply'] {
   return {
-    concurrency: parallel ? positive('concurrency', argv['concurrency']) : DEFAULT_CONCURRENCY,
+    concurrency: parallel && argv['concurrency'] !== undefined ? positive('concurrency', argv['concurrency']) : cliTransport(argv) ? DEFAULT_CONCURRENCY_CLI : DEFAULT_CONCURRENCY,
     perTablet: parallel ? positive('per-tablet', argv['per-tablet']) : DEFAULT_LOAD_SLOTS,
     loadTimeoutMs: seconds('load-timeout', argv['load-timeout'] ?? 600) * 1000,
     opTimeoutMs: seconds('op-timeout', argv['op-timeout'] ?? 1800) * 1000,
@@ -207,4 +212,9 @@ function renderText(report: Report, headline: string | undefined): string {
   out.push(renderReport(report));
   if (report.lock) out.push(`cluster lock: ${report.lock.kind === 'zookeeper' ? 'ZooKeeper node' : 'local file'} ${report.lock.path}${report.lock.lost ? ` (lost: ${report.lock.lost})` : ''}`);
   return out.join('\n');
+}
+
+/** Whether the run goes through the binary (--transport, else OPENMLDB_RECOVER_TRANSPORT). */
+function cliTransport(argv: Record<string, unknown>): boolean {
+  return (argv['transport'] ?? process.env['OPENMLDB_RECOVER_TRANSPORT']) === 'cli';
 }
