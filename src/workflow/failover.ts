@@ -64,7 +64,7 @@ export async function runFailover(client: OpenMLDBClient, action: FailoverAction
     // reaching it at all stays an error (exit 3, like every other command).
     // Only confset's own answer is a refusal; a failed confget, or an answer that does
     // not say whether the switch happened, is an error like any other.
-    if (!(err instanceof CommandError) || unreachableFrom(err) !== undefined || !err.command.startsWith('confset') || err.mayHaveApplied || err.kind === 'unknown') throw err;
+    if (!(err instanceof CommandError) || unreachableFrom(err) !== undefined || !/^(confset|HTTP NameServer\/ConfSet)\b/.test(err.command) || err.mayHaveApplied || err.kind === 'unknown') throw err;
     return { ...result(before, false), ok: false, exitCode: EXIT.notRecovered, error: err.message.split('\n')[0] ?? '' };
   }
   const after = await retrying('confget auto_failover', () => client.confGet(), o);
