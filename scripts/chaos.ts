@@ -4,7 +4,7 @@
 // goes to the recycle bin), a tablet crashing during the run and coming back, the
 // nameserver leader failing over, and the tool SIGKILLed at a random moment and then rerun. Every run must
 // end either with `openmldb-sim check` passing and 0 entries lost, or with a non-zero
-// exit whose report names exactly the partitions not served; in both cases auto_failover
+// exit whose report names exactly the partitions not served when it ended; in both cases auto_failover
 // is back at its value before the incident.
 //
 //   npm run chaos                       (every case x 20 seeds, 2 at a time)

@@ -182,6 +182,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       const table = await runTool(['recover-table', 'demo_db.t0', ...tool], killAt);
       if (table.killed) kills++;
     }
+    let atExit: CheckReport | undefined;
     for (let attempt = 0; attempt < 4; attempt++) {
       toolRuns++;
       last = await runTool(['recover', ...tool], attempt === 0 && scenario !== 'partition-lost' ? killAt : undefined);
@@ -189,6 +190,9 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
         kills++;
         continue;
       }
+      // What the report must describe: the cluster as the run left it. Later, with
+      // auto_failover back on, the nameserver may heal a restarted tablet's partitions itself.
+      atExit = (await ctl(info, 'check')) as CheckReport;
       // A run that ended while a tablet was still crashed may legitimately report it; run again
       // once everything is back, as cron would.
       await Promise.all(events);
@@ -217,7 +221,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       }
       if (report) {
         const named = new Set(report.tables.flatMap((t) => t.partitions.filter((p) => p.status !== 'healthy' && p.status !== 'recovered').map((p) => `${t.db}.${t.name}:${p.pid}`)));
-        const actual = unserved(check);
+        const actual = unserved(atExit ?? check);
         const why = report.errors[0] !== undefined ? ` (the run's error: ${report.errors[0].slice(0, 300)})` : '';
         for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it${why}`);
         for (const p of named) if (!actual.has(p)) violations.push(`the report names ${p} but it is served`);
