@@ -5,11 +5,28 @@
 // entry lost, or with the partition refused and named.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { MutationRecord } from '../../src/sim/cluster.js';
 import type { PartitionReport, Report } from '../../src/workflow/report.js';
 import { recoverJson } from '../helpers/report.js';
 import { RECOVER_BIN, withSim } from '../helpers/sim.js';
+
+/** The disk loads a run's evidence record says it sent, as `LoadTable@ep tid/pid` (callsPerTarget's keys). */
+function recordedLoads(stateHome: string, state: State): string[] {
+  const dir = join(stateHome, 'openmldb-recover');
+  const keys: string[] = [];
+  for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.evidence.json')) : []) {
+    const file = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { partitions: Record<string, { replicas: Record<string, { load?: unknown }> }> };
+    for (const [key, p] of Object.entries(file.partitions)) {
+      const [, name, pid] = /^(.+):(\d+)$/.exec(key) ?? [];
+      const t = state.tables.find((x) => `${x.db}.${x.name}` === name);
+      for (const [ep, r] of Object.entries(p.replicas)) if (r.load && t) keys.push(`LoadTable@${ep} ${t.tid}/${pid}`);
+    }
+  }
+  return keys;
+}
 
 const SMALL = ['--no-system-tables', '--tables', '2', '--partitions', '3'];
 
@@ -123,9 +140,18 @@ describe('true offsets', { concurrency: true }, () => {
     await withSim(args, async (sim) => {
       const child = spawn(process.execPath, [RECOVER_BIN, 'recover', '--quiet'], { env: { ...process.env, ...sim.env, XDG_STATE_HOME: sim.stateHome }, stdio: 'ignore' });
       const exited = new Promise((r) => child.on('exit', r));
-      await sim.waitFor('loads queued behind the pool', async () => {
-        const pending = await sim.ctl<{ tablets: Array<{ pendingLoads: { queued: string[] } }> }>('state');
-        return pending.tablets.some((t) => t.pendingLoads.queued.length > 0);
+      // Killed while loads are queued, and only once every load its record names has reached
+      // a tablet: a kill between writing the record and sending the load would leave a load
+      // nobody can tell from a queued one, and the rerun would rightly wait it out (the load
+      // timeout) and report it. The run is frozen while the two are compared.
+      await sim.waitFor('loads queued behind the pool, each recorded one received', async () => {
+        child.kill('SIGSTOP');
+        const s = await sim.ctl<State & { tablets: Array<{ pendingLoads: { queued: string[] } }> }>('state');
+        const received = callsPerTarget(await sim.mutations(), ['LoadTable']);
+        const recorded = recordedLoads(sim.stateHome, s);
+        const ready = s.tablets.some((t) => t.pendingLoads.queued.length > 0) && recorded.length > 0 && recorded.every((k) => received.has(k));
+        if (!ready) child.kill('SIGCONT');
+        return ready;
       });
       child.kill('SIGKILL');
       await exited;
