@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { Rng } from '../sim/rng.js';
 import type { CheckReport } from '../sim/check.js';
 import type { SimInfo } from '../sim/daemon.js';
+import type { Op as SimOp } from '../sim/model.js';
 import type { Report } from '../workflow/report.js';
 
 // Two levels below the repository both as source (src/sim) and built (dist/sim).
@@ -183,6 +184,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       if (table.killed) kills++;
     }
     let atExit: CheckReport | undefined;
+    let opsAtExit: SimOp[] = [];
     for (let attempt = 0; attempt < 4; attempt++) {
       toolRuns++;
       last = await runTool(['recover', ...tool], attempt === 0 && scenario !== 'partition-lost' ? killAt : undefined);
@@ -193,6 +195,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       // What the report must describe: the cluster as the run left it. Later, with
       // auto_failover back on, the nameserver may heal a restarted tablet's partitions itself.
       atExit = (await ctl(info, 'check')) as CheckReport;
+      opsAtExit = ((await ctl(info, 'state')) as { ops: SimOp[] }).ops;
       // A run that ended while a tablet was still crashed may legitimately report it; run again
       // once everything is back, as cron would.
       await Promise.all(events);
@@ -224,7 +227,14 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
         const actual = unserved(atExit ?? check);
         const why = report.errors[0] !== undefined ? ` (the run's error: ${report.errors[0].slice(0, 300)})` : '';
         for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it${why}`);
-        for (const p of named) if (!actual.has(p)) violations.push(`the report names ${p} but it is served`);
+        // Served at exit though the report names it: a violation unless a nameserver op on
+        // it ended after the run's last look (auto_failover back on, the nameserver healed it).
+        const finished = Math.floor(Date.parse(report.finishedAt) / 1000);
+        const healedAfter = (k: string) => opsAtExit.some((op) => `${op.db}.${op.name}:${op.pid}` === k && op.endTime >= finished);
+        for (const t of report.tables) for (const p of t.partitions) {
+          const k = `${t.db}.${t.name}:${p.pid}`;
+          if (named.has(k) && !actual.has(k) && !healedAfter(k)) violations.push(`the report names ${k} (${p.status}: ${(p.reason || p.errors[0] || p.problems[0] || '').slice(0, 200)}) but it is served${why}`);
+        }
         for (const t of report.tables) for (const p of t.partitions) {
           if (p.status !== 'healthy' && p.status !== 'recovered' && p.problems.length + p.errors.length === 0 && p.reason === '') violations.push(`${t.db}.${t.name}:${p.pid} has no reason`);
         }

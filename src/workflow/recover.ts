@@ -288,9 +288,12 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
     ctx.stoppedIn ??= phase;
   }
   // Verify: the last observation was taken after the last change, unless the run
-  // stopped early (signal, error); then look once more.
+  // stopped early (signal, error), or left partitions it refused or found blocked (the
+  // nameserver, with auto_failover back, or a tablet coming back may have served them
+  // since); then look once more.
   let final = snapshot;
-  if (snapshot === first || o.interrupt.aborted || errors.length > 0) {
+  const leftSome = [...plans.values()].some((p) => p.action === 'refused' || p.action === 'blocked');
+  if (snapshot === first || o.interrupt.aborted || errors.length > 0 || leftSome) {
     try {
       o.progress.update('verifying');
       final = await look();
@@ -379,15 +382,15 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
       const healthyNow = ph?.healthy ?? false;
       let status: PartitionStatus;
       if (o.dryRun) status = plan?.action === 'none' ? 'healthy' : plan?.action === 'refused' ? 'refused' : plan?.action === 'blocked' ? 'blocked' : 'planned';
-      else if (plan?.action === 'refused') status = 'refused';
-      else if (plan?.action === 'blocked') status = 'blocked';
+      else if ((plan?.action === 'refused' || plan?.action === 'blocked') && !healthyNow) status = plan.action;
       else if (healthyNow) status = touched.has(k) ? 'recovered' : 'healthy';
       else if (outcome?.status === 'interrupted' || (o.interrupt.aborted && outcome?.status !== 'done')) status = 'interrupted';
       else status = 'failed';
       return {
         pid: part.pid,
         status,
-        reason: plan?.reason ?? '',
+        // Refused or blocked, yet served at the end (not by this run): say both.
+        reason: !o.dryRun && healthyNow && (plan?.action === 'refused' || plan?.action === 'blocked') ? `served when the run ended, though not by it (${plan.action}: ${plan.reason})` : (plan?.reason ?? ''),
         ...(plan?.leader ? { leader: plan.leader } : {}),
         evidence: plan?.evidence ?? [],
         atStake: plan?.atStake ?? 0,

@@ -146,7 +146,7 @@ describe('true offsets', { concurrency: true }, () => {
       // timeout) and report it. The run is frozen while the two are compared.
       await sim.waitFor('loads queued behind the pool, each recorded one received', async () => {
         child.kill('SIGSTOP');
-        const s = await sim.ctl<State & { tablets: Array<{ pendingLoads: { queued: string[] } }> }>('state');
+        const s = await sim.ctl<Omit<State, 'tablets'> & { tablets: Array<State['tablets'][number] & { pendingLoads: { queued: string[] } }> }>('state');
         const received = callsPerTarget(await sim.mutations(), ['LoadTable']);
         const recorded = recordedLoads(sim.stateHome, s);
         const ready = s.tablets.some((t) => t.pendingLoads.queued.length > 0) && recorded.length > 0 && recorded.every((k) => received.has(k));
