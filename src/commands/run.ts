@@ -173,6 +173,7 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
       progress,
       interrupt,
       cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
+      observeBudgetMs: config.leaderWaitMs,
     });
     if (safety) {
       const lost = safety.lost();

@@ -34,7 +34,7 @@ export const statusCommand: CliCommand = {
     const filter = parseFilter(argv['db'], argv['table']);
     try {
       const { client, config } = connect(argv);
-      const report = await runStatus(client, filter);
+      const report = await runStatus(client, filter, config.leaderWaitMs);
       const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
       const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'prometheus' ? renderPrometheus(report, cluster) : `${renderStatus(report)}\n`;
       process.stdout.write(text);

@@ -30,8 +30,8 @@ export interface StatusReport {
   }>;
 }
 
-export async function runStatus(client: OpenMLDBClient, filter?: ObserveFilter): Promise<StatusReport> {
-  const snap = await observe(client, filter);
+export async function runStatus(client: OpenMLDBClient, filter?: ObserveFilter, leaderWaitMs?: number): Promise<StatusReport> {
+  const snap = await observe(client, filter, undefined, leaderWaitMs);
   const health = assessCluster(snap);
   return {
     healthy: health.healthy,

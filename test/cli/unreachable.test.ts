@@ -92,7 +92,8 @@ describe('exit 3 for every way the cluster is out of reach', () => {
     { name: 'binary missing', env: () => ({ OPENMLDB_BIN: join(dir, 'no-such-openmldb') }), line: /openmldb binary .*no-such-openmldb does not exist/ },
     { name: 'binary neither given nor on PATH', env: () => ({ OPENMLDB_BIN: '', PATH: '/usr/bin:/bin' }), line: /openmldb binary openmldb is not on PATH/ },
   ];
-  const commands = [['status'], ['recover', '--retries', '1', '--quiet'], ['recover-table', 'demo_db.t0', '--retries', '1', '--quiet']];
+  // A short --leader-wait: a nameserver that never answers as leader is waited for that long (default 30 s).
+  const commands = [['status', '--leader-wait', '3'], ['recover', '--retries', '1', '--quiet', '--leader-wait', '3'], ['recover-table', 'demo_db.t0', '--retries', '1', '--quiet', '--leader-wait', '3']];
 
   for (const mode of modes) {
     it(mode.name, async () => {

@@ -32,7 +32,8 @@ describe('every way out', { concurrency: true }, () => {
       assert.ok((r.retries?.observe ?? 0) >= 1, 'the retries are in the report');
 
       await sim.ctl('fail', { method: 'ShowTable', kind: 'refused', count: 100000 });
-      const down = await recoverCli(sim, ['recover', '--json']);
+      // A lasting refusal is waited out for --leader-wait (a nameserver election may be settling).
+      const down = await recoverCli(sim, ['recover', '--json', '--leader-wait', '3']);
       assert.equal(down.code, 3, down.stderr);
       const e = checkedReport(down);
       assert.equal(e.exitCode, 3);
@@ -52,7 +53,7 @@ describe('every way out', { concurrency: true }, () => {
       assert.equal(await autoFailover(sim), false, 'the dead run left it off');
       // The rerun cannot observe at all (every ShowTable refused): the restore must come first.
       await sim.ctl('fail', { method: 'ShowTable', kind: 'refused', count: 100000 });
-      const rerun = await recoverCli(sim, ['recover', '--json']);
+      const rerun = await recoverCli(sim, ['recover', '--json', '--leader-wait', '3']);
       assert.equal(rerun.code, 3, rerun.stderr);
       assert.match(rerun.stderr, /did not finish; auto_failover was true before it: putting that back first/);
       assert.equal(await autoFailover(sim), true, 'restored first');
