@@ -1,5 +1,7 @@
 // The one retry policy for calls to a cluster: a transient failure (connection refused or
 // reset, a timeout, "not leader") is retried with backoff, anything else fails at once.
+// Callers narrow it (a step that failed for good, an election waited out only so long)
+// through `retryIf` and `maxRetryTimeMs`, never by writing their own p-retry set-up.
 import pRetry, { AbortError } from 'p-retry';
 import { ClusterError } from './errors.js';
 
@@ -7,8 +9,12 @@ export interface RetryOptions {
   /** Retries after the first attempt. */
   retries: number;
   /** Told before each retry: what failed and that it is tried again. */
-  onRetry?: (line: string) => void;
+  onRetry?: (line: string, error: Error) => void;
   signal?: AbortSignal;
+  /** No retry starts later than this (ms) after the first attempt. */
+  maxRetryTimeMs?: number;
+  /** A further say on a transient failure: false gives it up at once. */
+  retryIf?: (error: Error) => boolean;
 }
 
 /** Backoff between attempts: 200 ms doubling up to 3 s. */
@@ -27,9 +33,14 @@ export function retryTransient<T>(what: string, fn: () => Promise<T>, o: RetryOp
     {
       retries: o.retries,
       ...BACKOFF,
+      ...(o.maxRetryTimeMs !== undefined ? { maxRetryTime: o.maxRetryTimeMs } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
-      onFailedAttempt: ({ error, retriesLeft }) => {
-        if (retriesLeft > 0) o.onRetry?.(`${what}: ${error.message}; retrying`);
+      // Said here, not in onFailedAttempt (called for the last, unretried failure too):
+      // p-retry asks only when retries and time are left, so a retry follows every line.
+      shouldRetry: ({ error, attemptNumber }) => {
+        if (o.retryIf && !o.retryIf(error)) return false;
+        o.onRetry?.(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`, error);
+        return true;
       },
     },
   );

@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { BinaryMissing } from '../cluster/errors.js';
 import { TRANSPORT_MODES, type TransportMode } from '../cluster/transport.js';
 import { UsageError } from '../exit-codes.js';
+import { OBSERVE_BUDGET_MS } from '../workflow/observe.js';
 
 export interface ConnectionConfig {
   zkCluster: string;
@@ -30,7 +31,7 @@ export function connectionOptions<T>(y: Argv<T>) {
     .option('zk-root-path', { alias: 'zk_root_path', type: 'string', describe: 'cluster root path in ZooKeeper (env OPENMLDB_ZK_ROOT_PATH, default /openmldb)' })
     .option('openmldb-bin', { alias: 'openmldb_bin_path', type: 'string', describe: 'the openmldb binary (env OPENMLDB_BIN, else openmldb on PATH)' })
     .option('command-timeout', { type: 'number', default: 30, describe: 'seconds one run of the binary (or one HTTP call) may take' })
-    .option('leader-wait', { type: 'number', default: 30, describe: 'seconds to wait for a nameserver to answer as leader (an election settling) before exit 3' })
+    .option('leader-wait', { type: 'number', default: OBSERVE_BUDGET_MS / 1000, describe: 'seconds to wait for a nameserver to answer as leader (an election settling) before exit 3' })
     .option('transport', {
       type: 'string',
       choices: TRANSPORT_MODES as unknown as string[],
@@ -70,7 +71,7 @@ export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.Pro
     zkRootPath,
     bin,
     commandTimeoutMs: timeout * 1000,
-    leaderWaitMs: seconds('leader-wait', argv['leader-wait'] ?? 30) * 1000,
+    leaderWaitMs: seconds('leader-wait', argv['leader-wait'] ?? OBSERVE_BUDGET_MS / 1000) * 1000,
     transport: transportOf(argv['transport'] ?? (env['OPENMLDB_RECOVER_TRANSPORT'] || undefined)),
     user: String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')),
     ...passwordOf(argv, env),

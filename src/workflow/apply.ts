@@ -1,16 +1,15 @@
-// Apply: run each partition's planned steps against the live cluster. Every step looks
+// Apply: run each partition's planned steps against the live cluster (cluster-wide steps:
+// cluster-steps.ts; waiting for ops: op-wait.ts). Every step looks
 // at the cluster first and does only what is missing, so a rerun after a crash (or a
 // retry after an ambiguous timeout) converges. Steps of one partition run in order;
 // partitions run concurrently, bounded globally and per tablet. Transient failures are
-// retried with backoff (p-retry); a partition whose steps failed is run again from the
+// retried with backoff (cluster/retry.ts); a partition whose steps failed is run again from the
 // top a few times, since every step skips what is already done.
 import pLimit from 'p-limit';
-import pRetry, { AbortError } from 'p-retry';
-import type { OpenMLDBClient } from '../cluster/client.js';
+import type { OpenMLDBClient, ShowTableRow } from '../cluster/client.js';
 import { ClusterError } from '../cluster/errors.js';
-import type { Op, OpStatus } from '../cluster/types.js';
-import { SERVING_STATES, isUnfinished } from '../cluster/types.js';
-import type { ShowTableRow } from '../cluster/client.js';
+import { retryTransient } from '../cluster/retry.js';
+import { type Op, SERVING_STATES, isUnfinished } from '../cluster/types.js';
 import type { ClusterWatch } from '../cluster/watch.js';
 import type { RunMemory } from './evidence.js';
 import type { LoadSlots } from './load-slots.js';
@@ -186,27 +185,18 @@ class StepRunner {
     let attempts = 0;
     // The runbook step as it starts, so a log shows where a run was when it stopped.
     this.opts.progress.info(`${label(this.plan)}: running: ${command}`);
-    const result = await pRetry(
-      async () => {
+    const result = await retryTransient(
+      `${label(this.plan)}: ${command}`,
+      () => {
         attempts++;
         this.attempt = attempts;
-        try {
-          return await this.execute(step);
-        } catch (err) {
-          // Permanent answers (table does not exist, ...) are not retried here.
-          if (err instanceof ClusterError && !err.transient) throw new AbortError(err);
-          throw err;
-        }
+        return this.execute(step);
       },
       {
         retries: this.opts.retries,
-        minTimeout: 200,
-        maxTimeout: 3000,
         signal: this.opts.signal,
-        shouldRetry: ({ error }) => !(error instanceof StepFailed),
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft > 0) this.opts.progress.info(`${label(this.plan)}: ${command}: attempt ${attemptNumber} failed (${error.message}); retrying`);
-        },
+        retryIf: (error) => !(error instanceof StepFailed),
+        onRetry: (line) => this.opts.progress.info(line),
       },
     );
     const action: Action = { step: step.kind, command, result: result.skipped ? 'skipped' : 'ok', attempts, durationMs: Date.now() - started };
@@ -425,175 +415,4 @@ function leaderMoved(step: Extract<Step, { kind: 'change-leader' }>, rows: ShowT
   }
   if (leaders.length === 0 || (step.from !== undefined && leaders.includes(step.from))) return undefined;
   return leaders.join(', ');
-}
-
-// ---- waiting for ops ------------------------------------------------------------------
-
-export interface OpWait {
-  /** The ops waited for; default every op listed. */
-  select?: (op: Op) => boolean;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  pollMs?: number;
-  /** After each poll, with the selected ops still kInited or kDoing. */
-  onPoll?: (running: Op[]) => void;
-  /** Consecutive transient failures of the listing tolerated (a standby answering, a dropped call). */
-  retries?: number;
-}
-
-export interface OpWaitResult {
-  /** The last listing, all ops. */
-  ops: Op[];
-  /** The selected ops of the last listing. */
-  selected: Op[];
-  /** Selected ops still unfinished (empty unless timed out or aborted). */
-  running: Op[];
-  timedOut: boolean;
-  aborted: boolean;
-}
-
-/** Poll an op listing until no selected op is kInited or kDoing; bounded by a timeout. */
-export async function waitForOps(list: () => Promise<Op[]>, w: OpWait): Promise<OpWaitResult> {
-  const deadline = Date.now() + w.timeoutMs;
-  let failures = 0;
-  for (let poll = 0; ; poll++) {
-    let ops: Op[];
-    try {
-      ops = await list();
-      failures = 0;
-    } catch (err) {
-      if (err instanceof ClusterError && err.transient && failures < (w.retries ?? 4) && !w.signal?.aborted) {
-        failures++;
-        await sleep(Math.min(200 * 2 ** failures, 3000), w.signal);
-        continue;
-      }
-      throw err;
-    }
-    const selected = w.select ? ops.filter(w.select) : ops;
-    const running = selected.filter(isUnfinished);
-    w.onPoll?.(running);
-    const result = { ops, selected, running, timedOut: false, aborted: false };
-    if (running.length === 0) return result;
-    if (w.signal?.aborted) return { ...result, aborted: true };
-    if (Date.now() > deadline) return { ...result, timedOut: true };
-    await sleep(pollDelay(poll, w.pollMs), w.signal);
-  }
-}
-
-/** `op 31 kRecoverTableOP t0 pid 1 kFailed (task kLoadTable)`. */
-export function opLine(o: Op): string {
-  const where = o.table !== undefined ? ` ${o.db !== undefined ? `${o.db}.` : ''}${o.table}${o.pid !== undefined ? ` pid ${o.pid}` : ''}` : '';
-  const task = o.task !== undefined && o.task !== '-' ? ` (task ${o.task})` : '';
-  return `op ${o.opId} ${o.opType}${where} ${o.status}${task}`;
-}
-
-// ---- cluster-wide steps ---------------------------------------------------------------
-
-/** Runbook commands that act on every partition with a replica on one endpoint. */
-export type ClusterStep =
-  | { kind: 'offline-endpoint'; endpoint: string; concurrency?: number }
-  | { kind: 'recover-endpoint'; endpoint: string; needRestore: boolean; concurrency?: number };
-
-export interface ClusterAction {
-  step: ClusterStep['kind'];
-  command: string;
-  result: ActionResult | 'planned';
-  detail?: string;
-  attempts: number;
-  durationMs: number;
-  /** The ops the command started, as they ended. */
-  ops: Array<{ opId: number; opType: string; table?: string; pid?: number; status: OpStatus; task?: string }>;
-}
-
-export function describeClusterStep(step: ClusterStep): string {
-  const c = step.concurrency !== undefined ? ` ${step.concurrency}` : '';
-  return step.kind === 'offline-endpoint' ? `offlineendpoint ${step.endpoint}${c}` : `recoverendpoint ${step.endpoint} ${step.needRestore}${c}`;
-}
-
-export interface ClusterStepOptions {
-  retries: number;
-  opTimeoutMs: number;
-  signal: AbortSignal;
-  progress: Progress;
-  pollMs?: number;
-}
-
-/**
- * Run one cluster-wide command, then wait for every op it started (ops with an id above
- * the highest listed before it ran). A failed op is reported, not thrown: the caller
- * looks at the partitions again and retries each one that is not where it should be.
- */
-export async function runClusterStep(client: OpenMLDBClient, step: ClusterStep, opts: ClusterStepOptions): Promise<ClusterAction> {
-  const started = Date.now();
-  const command = describeClusterStep(step);
-  const retry = { retries: opts.retries, minTimeout: 200, maxTimeout: 3000, signal: opts.signal };
-  const list = () => client.showOpStatus();
-  opts.progress.info(`running: ${command}`);
-  const before = await pRetry(() => permanentAborts(list), retry);
-  const highest = Math.max(0, ...before.map((o) => o.opId));
-  let attempts = 0;
-  await pRetry(
-    async () => {
-      attempts++;
-      // An earlier attempt may have been applied before its answer was lost: never fire twice.
-      if (attempts > 1 && (await list()).some((o) => o.opId > highest)) return;
-      await permanentAborts(() =>
-        step.kind === 'offline-endpoint'
-          ? client.offlineEndpoint(step.endpoint, step.concurrency)
-          : client.recoverEndpoint(step.endpoint, step.needRestore, step.concurrency),
-      );
-    },
-    {
-      ...retry,
-      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        if (retriesLeft > 0) opts.progress.info(`${command}: attempt ${attemptNumber} failed (${error.message}); retrying`);
-      },
-    },
-  );
-  let last = -1;
-  const waited = await waitForOps(list, {
-    select: (o) => o.opId > highest,
-    timeoutMs: opts.opTimeoutMs,
-    signal: opts.signal,
-    ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
-    onPoll: (running) => {
-      if (running.length === last) return;
-      last = running.length;
-      if (running.length > 0) opts.progress.update(`${command}: ${running.length} ops running (${running.slice(0, 3).map(opLine).join('; ')}${running.length > 3 ? '; ...' : ''})`);
-    },
-  });
-  const mine = waited.selected;
-  const failed = mine.filter((o) => o.status === 'kFailed' || o.status === 'kCanceled');
-  for (const o of failed) opts.progress.warn(`${command}: ${opLine(o)}; its partition is retried on its own`);
-  const action: ClusterAction = {
-    step: step.kind,
-    command,
-    result: waited.timedOut || waited.aborted ? 'failed' : 'ok',
-    attempts,
-    durationMs: Date.now() - started,
-    ops: mine.map((o) => ({
-      opId: o.opId,
-      opType: o.opType,
-      ...(o.table !== undefined ? { table: o.table } : {}),
-      ...(o.pid !== undefined ? { pid: o.pid } : {}),
-      status: o.status,
-      ...(o.task !== undefined && o.task !== '-' ? { task: o.task } : {}),
-    })),
-  };
-  const counts = `${mine.length} ops started${failed.length ? `, ${failed.length} failed` : ''}`;
-  if (waited.aborted) action.detail = `${counts}; stopped waiting (interrupted)`;
-  else if (waited.timedOut) action.detail = `${counts}; still running after ${opts.opTimeoutMs / 1000}s: ${waited.running.map(opLine).join('; ')}`;
-  else action.detail = counts;
-  opts.progress.info(`${action.result === 'ok' ? 'done' : 'not done'}: ${command} (${action.detail})`);
-  return action;
-}
-
-/** Permanent cluster answers are not retried. */
-async function permanentAborts<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ClusterError && !err.transient) throw new AbortError(err);
-    throw err;
-  }
 }

@@ -1,11 +1,11 @@
 // `ops`: the nameserver's op list (showopstatus), filtered, as a table or JSON; with
 // --wait, until none is kInited or kDoing (bounded), and whether any failed.
-import pRetry, { AbortError } from 'p-retry';
 import { INTERNAL_DBS, type OpenMLDBClient } from '../cluster/client.js';
-import { ClusterError, CommandError, UnknownTable } from '../cluster/errors.js';
+import { CommandError, UnknownTable } from '../cluster/errors.js';
+import { retryTransient } from '../cluster/retry.js';
 import { type Op, type OpStatus, isUnfinished } from '../cluster/types.js';
 import { EXIT } from '../exit-codes.js';
-import { opLine, waitForOps } from './apply.js';
+import { opLine, waitForOps } from './op-wait.js';
 import type { Interrupt } from './interrupt.js';
 import type { Progress } from './progress.js';
 import { columns } from './report.js';
@@ -65,18 +65,7 @@ async function checkNames(client: OpenMLDBClient, q: OpsQuery): Promise<void> {
 }
 
 export async function runOps(client: OpenMLDBClient, q: OpsQuery, o: OpsOptions): Promise<OpsReport> {
-  const retry = <T>(fn: () => Promise<T>) =>
-    pRetry(
-      async () => {
-        try {
-          return await fn();
-        } catch (err) {
-          if (err instanceof ClusterError && !err.transient) throw new AbortError(err);
-          throw err;
-        }
-      },
-      { retries: o.retries, minTimeout: 200, maxTimeout: 3000 },
-    );
+  const retry = <T>(fn: () => Promise<T>) => retryTransient('ops', fn, { retries: o.retries });
   await retry(() => checkNames(client, q));
   const list = (): Promise<Op[]> => {
     if (q.table) return client.showOpStatus(q.table.db, q.table.name);

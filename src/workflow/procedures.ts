@@ -5,7 +5,7 @@
 import type { ClusterSnapshot, Partition, Replica, Table, Tablet } from '../cluster/types.js';
 import { isUnfinished } from '../cluster/types.js';
 import { Refused, UsageError } from '../exit-codes.js';
-import type { ClusterStep } from './apply.js';
+import type { ClusterStep } from './cluster-steps.js';
 import { type HealthOptions, type Verdict, assessPartition, describeOp, isServing, opsForPartition } from './health.js';
 import { type Action, type PartitionPlan, type Step, partitionEvidence, partitionKey } from './plan.js';
 import { type Procedure, type Round, type RoundPlan, recoveryProcedure } from './recover.js';

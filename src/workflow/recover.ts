@@ -4,23 +4,15 @@
 //
 // The same engine runs every mutating command: each one is a Procedure (what to look
 // at, how to plan a round, what "done" means); plain recovery is the default one.
-import pRetry, { AbortError } from 'p-retry';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterError, CommandError } from '../cluster/errors.js';
-import { type ObserveFilter, observe as observeOnce, observePartition } from '../cluster/observe.js';
+import { type ObserveFilter, observePartition } from '../cluster/observe.js';
+import { observe } from './observe.js';
 import { ClusterWatch } from '../cluster/watch.js';
 import { type ClusterSnapshot, type Partition, type Table, isUnfinished } from '../cluster/types.js';
 import { EXIT } from '../exit-codes.js';
-import {
-  type ApplyOptions,
-  type ClusterAction,
-  type ClusterStep,
-  type PartitionOutcome,
-  type Replanned,
-  applyPlan,
-  describeClusterStep,
-  runClusterStep,
-} from './apply.js';
+import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
+import { type ClusterAction, type ClusterStep, describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { LoadSlots } from './load-slots.js';
 import { type HealthOptions, type Verdict, assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
@@ -87,52 +79,6 @@ export interface RecoverOptions {
 
 const key = (db: string, table: string, pid: number) => `${db}.${table}:${pid}`;
 
-/** How long an observation waits out a nameserver election ("not leader", a leader not answering) before the run gives up on it. */
-export const OBSERVE_BUDGET_MS = 30_000;
-/** Attempts at an observation whose calls fail at the connection (refused, reset, timed out). */
-const CONNECTION_ATTEMPTS = 4;
-
-/**
- * Observe, retrying transient failures: while a nameserver election settles ("not leader",
- * or the old leader not answering; the client looks the leader up afresh) for at most
- * `budgetMs`; a tablet call that fails at the connection (refused, reset, timed out) a few
- * times in a row, then the cluster counts as unreachable. `onRetry` counts the retries for
- * the report.
- */
-export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress?: Progress, budgetMs = OBSERVE_BUDGET_MS, onRetry?: () => void): Promise<ClusterSnapshot> {
-  let connectionFailures = 0;
-  return pRetry(
-    async () => {
-      try {
-        return await observeOnce(client, filter);
-      } catch (err) {
-        if (err instanceof ClusterError && !err.transient) throw new AbortError(err);
-        if (!(err instanceof ClusterError)) throw new AbortError(err instanceof Error ? err : new Error(String(err)));
-        throw err;
-      }
-    },
-    {
-      retries: 1000,
-      maxRetryTime: budgetMs,
-      minTimeout: 200,
-      maxTimeout: 3000,
-      // Counted and said here, not in onFailedAttempt (which p-retry calls for the last,
-      // unretried failure too).
-      shouldRetry: ({ error }) => {
-        // A nameserver election looks like "not leader", or like a leader that stops
-        // answering until a standby takes over: both are waited out within the budget.
-        const election = error instanceof CommandError && (error.kind === 'not_leader' || error.target.role === 'ns');
-        connectionFailures = election ? 0 : connectionFailures + 1;
-        const again = election || connectionFailures < CONNECTION_ATTEMPTS;
-        if (again) {
-          onRetry?.();
-          progress?.info(`observing: ${error.message}; retrying`);
-        }
-        return again;
-      },
-    },
-  );
-}
 
 /**
  * Plain recovery: every partition not served gets the runbook's manual procedure. With

@@ -1,6 +1,7 @@
 // The run's report: what was found, what was done, what is left, and why. Rendered as a
 // summary table for people or as JSON (schema: docs/report.schema.json) for machines.
-import type { Action, ClusterAction } from './apply.js';
+import type { Action } from './apply.js';
+import type { ClusterAction } from './cluster-steps.js';
 import type { Evidence, LeaderChoice } from './plan.js';
 
 export const REPORT_SCHEMA = 'openmldb-recover/report@1';

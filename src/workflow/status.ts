@@ -1,7 +1,7 @@
 // `status`: the same observation and health verdict as `recover`, read-only.
 import type { OpenMLDBClient } from '../cluster/client.js';
 import type { ObserveFilter } from '../cluster/observe.js';
-import { observe } from './recover.js';
+import { observe } from './observe.js';
 import { assessCluster } from './health.js';
 import { columns } from './report.js';
 

@@ -27,4 +27,18 @@ describe('retryTransient', () => {
       assert.equal(said.length, attempts - 1, 'the last failure is not called a retry');
     }
   });
+
+  it('retryIf gives a transient failure up at once, unsaid; maxRetryTimeMs bounds the retries in time', async () => {
+    let calls = 0;
+    const said: string[] = [];
+    await assert.rejects(retryTransient('step', async () => { calls++; throw transient(); }, { retries: 4, retryIf: () => false, onRetry: (l) => said.push(l) }), CommandError);
+    assert.deepEqual([calls, said.length], [1, 0]);
+
+    calls = 0;
+    const started = Date.now();
+    await assert.rejects(retryTransient('observing', async () => { calls++; throw transient(); }, { retries: 1000, maxRetryTimeMs: 300 }), CommandError);
+    // Backoff from 200 ms: a handful of attempts fit in 300 ms, not the 1000 retries.
+    assert.ok(calls >= 2 && calls < 10, `${calls} attempts`);
+    assert.ok(Date.now() - started < 5000);
+  });
 });
