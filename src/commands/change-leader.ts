@@ -30,7 +30,7 @@ export const changeLeaderCommand: CliCommand = {
       command: 'change-leader',
       procedure,
       filter: { tables: [{ db, name }] },
-      apply: applySettings(argv, false),
+      apply: applySettings(argv),
       headline: (r) => {
         const p = r.tables[0]?.partitions[0];
         if (!p || r.dryRun) return undefined;

@@ -9,10 +9,22 @@ import { type CliCommand, applySettings, dryRunOption, outputOptions, runOptions
 /** `name_server_task_max_concurrency`: the nameserver refuses more (307 invalid parameter). */
 const MAX_CONCURRENCY = 8;
 
-export function endpointConcurrency(value: unknown): number | undefined {
+/**
+ * `--op-concurrency`: the CONCURRENCY argument of offlineendpoint/recoverendpoint. Not
+ * `--concurrency`, which is recover's partitions at once: one meaning per flag name.
+ */
+export function opConcurrencyOption<T>(y: Argv<T>) {
+  return y
+    .option('op-concurrency', { type: 'number', describe: `ops the nameserver runs at once for it (1-${MAX_CONCURRENCY}; default the nameserver's)` })
+    .option('concurrency', { type: 'number', hidden: true });
+}
+
+export function endpointConcurrency(argv: Record<string, unknown>): number | undefined {
+  if (argv['concurrency'] !== undefined) throw new UsageError("--concurrency is recover's partitions at once; the nameserver's op concurrency for this command is --op-concurrency");
+  const value = argv['op-concurrency'];
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got ${String(value)})`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UsageError(`--op-concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got ${String(value)})`);
   return n;
 }
 
@@ -23,9 +35,7 @@ export function endpointArg(value: unknown): string {
 }
 
 function builder(y: Argv) {
-  return runOptions(dryRunOption(outputOptions(connectionOptions(y))))
-    .positional('endpoint', { type: 'string', describe: 'the tablet, as showtablet lists it' })
-    .option('concurrency', { type: 'number', describe: `ops the nameserver runs at once for it (1-${MAX_CONCURRENCY}; default the nameserver's)` });
+  return opConcurrencyOption(runOptions(dryRunOption(outputOptions(connectionOptions(y))))).positional('endpoint', { type: 'string', describe: 'the tablet, as showtablet lists it' });
 }
 
 export const offlineEndpointCommand: CliCommand = {
@@ -37,8 +47,8 @@ export const offlineEndpointCommand: CliCommand = {
   ],
   builder,
   handler: async (argv) => {
-    const concurrency = endpointConcurrency(argv['concurrency']);
+    const concurrency = endpointConcurrency(argv);
     const procedure = offlineEndpointProcedure({ endpoint: endpointArg(argv['endpoint']), ...(concurrency !== undefined ? { concurrency } : {}) });
-    return runProcedureCommand(argv, { command: 'offline-endpoint', procedure, apply: applySettings(argv, false) });
+    return runProcedureCommand(argv, { command: 'offline-endpoint', procedure, apply: applySettings(argv) });
   },
 };

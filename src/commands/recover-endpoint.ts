@@ -3,14 +3,13 @@
 import type { Argv } from 'yargs';
 import { recoverEndpointProcedure } from '../workflow/procedures.js';
 import { connectionOptions } from './config.js';
-import { endpointArg, endpointConcurrency } from './offline-endpoint.js';
+import { endpointArg, endpointConcurrency, opConcurrencyOption } from './offline-endpoint.js';
 import { type CliCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';
 
 function builder(y: Argv) {
-  return runOptions(dryRunOption(outputOptions(connectionOptions(y))))
+  return opConcurrencyOption(runOptions(dryRunOption(outputOptions(connectionOptions(y)))))
     .positional('endpoint', { type: 'string', describe: 'the tablet, as showtablet lists it' })
-    .option('need-restore', { type: 'boolean', default: false, describe: 'recoverendpoint ... true: full sync, and leaders move back to this tablet' })
-    .option('concurrency', { type: 'number', describe: "ops the nameserver runs at once for it (1-8; default the nameserver's)" });
+    .option('need-restore', { type: 'boolean', default: false, describe: 'recoverendpoint ... true: full sync, and leaders move back to this tablet' });
 }
 
 export const recoverEndpointCommand: CliCommand = {
@@ -22,12 +21,12 @@ export const recoverEndpointCommand: CliCommand = {
   ],
   builder,
   handler: async (argv) => {
-    const concurrency = endpointConcurrency(argv['concurrency']);
+    const concurrency = endpointConcurrency(argv);
     const procedure = recoverEndpointProcedure({
       endpoint: endpointArg(argv['endpoint']),
       needRestore: argv['need-restore'] === true,
       ...(concurrency !== undefined ? { concurrency } : {}),
     });
-    return runProcedureCommand(argv, { command: 'recover-endpoint', procedure, apply: applySettings(argv, false) });
+    return runProcedureCommand(argv, { command: 'recover-endpoint', procedure, apply: applySettings(argv) });
   },
 };

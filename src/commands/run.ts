@@ -84,11 +84,11 @@ export function retriesOf(argv: Record<string, unknown>): number {
   return n;
 }
 
-/** The engine's bounds from the options; `parallel` false for commands whose --concurrency means something else. */
-export function applySettings(argv: Record<string, unknown>, parallel = true): RecoverOptions['apply'] {
+/** The engine's bounds from the options (a command without --concurrency or --per-tablet gets the defaults). */
+export function applySettings(argv: Record<string, unknown>): RecoverOptions['apply'] {
   return {
-    concurrency: parallel && argv['concurrency'] !== undefined ? positive('concurrency', argv['concurrency']) : cliTransport(argv) ? DEFAULT_CONCURRENCY_CLI : DEFAULT_CONCURRENCY,
-    perTablet: parallel ? positive('per-tablet', argv['per-tablet']) : DEFAULT_LOAD_SLOTS,
+    concurrency: argv['concurrency'] !== undefined ? positive('concurrency', argv['concurrency']) : cliTransport(argv) ? DEFAULT_CONCURRENCY_CLI : DEFAULT_CONCURRENCY,
+    perTablet: argv['per-tablet'] !== undefined ? positive('per-tablet', argv['per-tablet']) : DEFAULT_LOAD_SLOTS,
     loadTimeoutMs: seconds('load-timeout', argv['load-timeout'] ?? 600) * 1000,
     opTimeoutMs: seconds('op-timeout', argv['op-timeout'] ?? 1800) * 1000,
     retries: retriesOf(argv),

@@ -24,16 +24,18 @@ describe('offline-endpoint', () => {
   });
   after(() => sim.down());
 
-  it('refuses a healthy tablet, an unknown endpoint and a bad --concurrency (exit 2, one line, nothing changed)', async () => {
+  it('refuses a healthy tablet, an unknown endpoint and a bad --op-concurrency or a --concurrency (exit 2, one line, nothing changed)', async () => {
     const r = await recoverCli(sim, ['offline-endpoint', healthy]);
     assert.equal(r.code, 2, r.stderr);
     assert.deepEqual(errorLines(r.stderr), [errorLines(r.stderr)[0]]);
     assert.match(r.stderr, new RegExp(`refused: tablet ${healthy} is healthy`));
-    for (const args of [['offline-endpoint', '127.0.0.1:1'], ['offline-endpoint', down, '--concurrency', '9']]) {
+    for (const args of [['offline-endpoint', '127.0.0.1:1'], ['offline-endpoint', down, '--op-concurrency', '9'], ['offline-endpoint', down, '--concurrency', '2']]) {
       const bad = await recoverCli(sim, args);
       assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
       assert.equal(errorLines(bad.stderr).length, 1, bad.stderr);
     }
+    // One meaning per flag: --concurrency is recover's partitions at once.
+    assert.match((await recoverCli(sim, ['offline-endpoint', down, '--concurrency', '2'])).stderr, /the nameserver's op concurrency for this command is --op-concurrency/);
     assert.deepEqual(await sim.mutations(), []);
   });
 
