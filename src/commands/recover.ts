@@ -1,6 +1,7 @@
 // `openmldb-recover recover`: the one-click recovery after a full restart; also the
 // `--cmd=recoverdata` drop-in for openmldb_ops.py in start scripts.
 import type { Argv } from 'yargs';
+import { recoveryProcedure } from '../workflow/recover.js';
 import { parseFilter } from './common.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
@@ -18,7 +19,7 @@ function recover(argv: Record<string, unknown>, command: string): Promise<number
   const filter = parseFilter(argv['db'], argv['table']);
   return runProcedureCommand(argv, {
     command,
-    plan: { acceptDataLoss: argv['accept-data-loss'] === true },
+    procedure: recoveryProcedure({ acceptDataLoss: argv['accept-data-loss'] === true }),
     ...(filter ? { filter } : {}),
     apply: applySettings(argv),
   });

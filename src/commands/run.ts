@@ -4,7 +4,6 @@
 import type { Argv } from 'yargs';
 import type { ObserveFilter } from '../cluster/observe.js';
 import { Interrupt } from '../workflow/interrupt.js';
-import type { PlanOptions } from '../workflow/plan.js';
 import { createProgress } from '../workflow/progress.js';
 import { type Procedure, type RecoverOptions, runRecover } from '../workflow/recover.js';
 import { type Report, renderReport } from '../workflow/report.js';
@@ -119,8 +118,7 @@ export function listOf(v: unknown): unknown[] {
 
 export interface ProcedureRun {
   command: string;
-  procedure?: Procedure;
-  plan?: PlanOptions;
+  procedure: Procedure;
   filter?: ObserveFilter;
   apply: RecoverOptions['apply'];
   /** A line before the report (text output only). */
@@ -166,8 +164,7 @@ export async function runProcedureCommand(argv: Record<string, unknown>, run: Pr
       ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config, client) }),
       command: run.command,
       dryRun,
-      ...(run.plan ? { plan: run.plan } : {}),
-      ...(run.procedure ? { procedure: run.procedure } : {}),
+      procedure: run.procedure,
       ...(run.filter ? { filter: run.filter } : {}),
       apply: run.apply,
       progress,

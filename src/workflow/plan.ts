@@ -497,10 +497,16 @@ export function planPartition(table: Table, partition: Partition, snapshot: Clus
   return result('recover', `leader ${d.leader.endpoint}: ${d.why}${loss}${partial}`, { ...more, steps, left });
 }
 
-/** Plan every partition of the snapshot's tables: tables as given, partitions by pid. */
-export function planRecovery(snapshot: ClusterSnapshot, options: PlanOptions, memory?: (key: string) => PartitionEvidence): Plan {
+/**
+ * Plan every partition of the snapshot's tables: tables as given, partitions by pid.
+ * `options` may differ per partition (by its `db.table:pid` key).
+ */
+export function planRecovery(snapshot: ClusterSnapshot, options: PlanOptions | ((key: string) => PlanOptions), memory?: (key: string) => PartitionEvidence): Plan {
   const partitions = snapshot.tables.flatMap((t) =>
-    [...t.partitions].sort((a, b) => a.pid - b.pid).map((p) => planPartition(t, p, snapshot, options, memory?.(partitionKey(t.db, t.name, p.pid)))),
+    [...t.partitions].sort((a, b) => a.pid - b.pid).map((p) => {
+      const k = partitionKey(t.db, t.name, p.pid);
+      return planPartition(t, p, snapshot, typeof options === 'function' ? options(k) : options, memory?.(k));
+    }),
   );
   return { autoFailover: snapshot.autoFailover, partitions };
 }

@@ -18,7 +18,7 @@ import { type HealthOptions, type Verdict, assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
 import type { Interrupt } from './interrupt.js';
-import { type PartitionPlan, type PlanOptions, describeStep, planPartition } from './plan.js';
+import { type PartitionPlan, type PlanOptions, describeStep, planRecovery } from './plan.js';
 import type { Progress } from './progress.js';
 import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, tally } from './report.js';
 
@@ -59,9 +59,8 @@ export interface Procedure {
 export interface RecoverOptions {
   command: string;
   dryRun: boolean;
-  /** Plain recovery's options (ignored when `procedure` is given). */
-  plan?: PlanOptions;
-  procedure?: Procedure;
+  /** What the run does: recoveryProcedure (recover), or one of procedures.ts. */
+  procedure: Procedure;
   filter?: ObserveFilter;
   apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress' | 'watch' | 'loads' | 'replan'>;
   /** Observe/plan/apply rounds at most (ops in flight are waited on, then planned again). */
@@ -90,15 +89,11 @@ export function recoveryProcedure(options: PlanOptions): Procedure {
     // Probe (load every replica), decide and promote, then finish what is still missing.
     rounds: 5,
     pipeline: true,
-    plan: (snapshot, round, memory) => ({
-      partitions: snapshot.tables.flatMap((t) =>
-        [...t.partitions].sort((a, b) => a.pid - b.pid).map((p) => {
-          const k = key(t.db, t.name, p.pid);
-          const o = { ...options, now: Date.now(), ...(options.force ? { force: !round.done.has(k) } : {}) };
-          return planPartition(t, p, snapshot, o, memory?.partition(k));
-        }),
-      ),
-    }),
+    plan: (snapshot, round, memory) => {
+      const now = Date.now();
+      const perPartition = (k: string) => ({ ...options, now, ...(options.force ? { force: !round.done.has(k) } : {}) });
+      return planRecovery(snapshot, perPartition, memory ? (k) => memory.partition(k) : undefined);
+    },
   };
 }
 
@@ -106,7 +101,7 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   const started = Date.now();
   const errors: string[] = [];
   const retried = { observe: 0 };
-  const proc = o.procedure ?? recoveryProcedure(o.plan ?? { acceptDataLoss: false });
+  const proc = o.procedure;
   const countRetry = () => retried.observe++;
   const look = async (): Promise<ClusterSnapshot> => {
     const s = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
