@@ -153,11 +153,6 @@ export class OpenMLDBClient {
     return this.transport.log;
   }
 
-  /** The leader endpoint last seen, if any. */
-  get knownLeader(): string | undefined {
-    return this.leader;
-  }
-
   // ---- nameserver: read-only --------------------------------------------------------
 
   /** `showns` (reads ZooKeeper only). Learns the leader and nameserver addresses. */
