@@ -19,7 +19,7 @@ function recover(argv: Record<string, unknown>, command: string): Promise<number
   const filter = parseFilter(argv['db'], argv['table']);
   return runProcedureCommand(argv, {
     command,
-    procedure: recoveryProcedure({ acceptDataLoss: argv['accept-data-loss'] === true }),
+    procedure: () => recoveryProcedure({ acceptDataLoss: argv['accept-data-loss'] === true }),
     ...(filter ? { filter } : {}),
     apply: applySettings(argv),
   });

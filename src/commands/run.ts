@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import type { ObserveFilter } from '../cluster/observe.js';
 import { Interrupt } from '../workflow/interrupt.js';
 import { createProgress } from '../workflow/progress.js';
-import { type Procedure, type RecoverOptions, runRecover } from '../workflow/recover.js';
+import { type PrepareProcedure, type RecoverOptions, runRecover } from '../workflow/recover.js';
 import { type Report, renderReport } from '../workflow/report.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
@@ -118,7 +118,7 @@ export function listOf(v: unknown): unknown[] {
 
 export interface ProcedureRun {
   command: string;
-  procedure: Procedure;
+  procedure: PrepareProcedure;
   filter?: ObserveFilter;
   apply: RecoverOptions['apply'];
   /** A line before the report (text output only). */

@@ -1,6 +1,7 @@
-// The runbook's manual procedures as Procedures of the recover engine (recover.ts): what
-// each command looks at, how it plans a round from a fresh observation, and what "done"
-// means for it. Planning stays a pure function of the snapshot (plus what the run has
+// The runbook's manual procedures as Procedures of the recover engine (recover.ts): each
+// is made from the first observation (its arguments checked and names resolved there, or
+// nothing runs), then says what the command looks at, how it plans a round from a fresh
+// observation, and what "done" means for it. Planning stays a pure function of the snapshot (plus what the run has
 // done so far); apply.ts executes the steps, idempotently.
 import type { ClusterSnapshot, Partition, Replica, Table, Tablet } from '../cluster/types.js';
 import { isUnfinished } from '../cluster/types.js';
@@ -8,7 +9,7 @@ import { Refused, UsageError } from '../exit-codes.js';
 import type { ClusterStep } from './cluster-steps.js';
 import { type HealthOptions, type Verdict, assessPartition, describeOp, isServing, opsForPartition } from './health.js';
 import { type Action, type PartitionPlan, type Step, partitionEvidence, partitionKey } from './plan.js';
-import { type Procedure, type Round, type RoundPlan, recoveryProcedure } from './recover.js';
+import { type PrepareProcedure, type Procedure, type Round, type RoundPlan, recoveryProcedure } from './recover.js';
 
 // ---- shared --------------------------------------------------------------------------
 
@@ -88,34 +89,34 @@ export interface RecoverTableSpec {
  * The manual data recovery of the runbook for one table, whether or not the partitions
  * look served: each one is planned with `force` until its procedure ran once.
  */
-export function recoverTableProcedure(spec: RecoverTableSpec): Procedure {
-  const leaders = new Map<string, string>();
-  const inner = recoveryProcedure({ acceptDataLoss: spec.acceptDataLoss, force: true, leaders });
+export function recoverTableProcedure(spec: RecoverTableSpec): PrepareProcedure {
   const label = `${spec.db}.${spec.name}`;
-  return {
-    validate(s) {
-      const t = s.tables.find((x) => x.db === spec.db && x.name === spec.name);
-      if (!t) throw new UsageError(`table ${label} does not exist in the cluster`);
-      const pids = t.partitions.map((p) => p.pid).sort((a, b) => a - b);
-      const known = `its pids are ${pids.join(', ')}`;
-      for (const pid of spec.pids ?? []) {
-        if (!pids.includes(pid)) throw new UsageError(`${label} has no partition ${pid}: ${known}`);
+  return (s) => {
+    // The named leaders, by partition key, as the replicas' endpoints.
+    const leaders = new Map<string, string>();
+    const t = s.tables.find((x) => x.db === spec.db && x.name === spec.name);
+    if (!t) throw new UsageError(`table ${label} does not exist in the cluster`);
+    const pids = t.partitions.map((p) => p.pid).sort((a, b) => a - b);
+    const known = `its pids are ${pids.join(', ')}`;
+    for (const pid of spec.pids ?? []) {
+      if (!pids.includes(pid)) throw new UsageError(`${label} has no partition ${pid}: ${known}`);
+    }
+    for (const [pid, named] of spec.leaders) {
+      const p = t.partitions.find((x) => x.pid === pid);
+      if (!p) throw new UsageError(`--leader ${pid}=${named}: ${label} has no partition ${pid}: ${known}`);
+      if (spec.pids && !spec.pids.includes(pid)) throw new UsageError(`--leader ${pid}=${named}: pid ${pid} is not among --pid ${spec.pids.join(' ')}`);
+      // Accept the real address of a server registered by name.
+      const address = s.tablets.find((x) => x.address === named && x.endpoint !== named)?.endpoint;
+      const endpoint = p.replicas.some((r) => r.endpoint === named) ? named : address;
+      if (endpoint === undefined || !p.replicas.some((r) => r.endpoint === endpoint)) {
+        throw new UsageError(`--leader ${pid}=${named}: ${named} is not a replica of ${label} pid ${pid} (replicas: ${p.replicas.map((r) => r.endpoint).join(', ')})`);
       }
-      for (const [pid, named] of spec.leaders) {
-        const p = t.partitions.find((x) => x.pid === pid);
-        if (!p) throw new UsageError(`--leader ${pid}=${named}: ${label} has no partition ${pid}: ${known}`);
-        if (spec.pids && !spec.pids.includes(pid)) throw new UsageError(`--leader ${pid}=${named}: pid ${pid} is not among --pid ${spec.pids.join(' ')}`);
-        // Accept the real address of a server registered by name.
-        const address = s.tablets.find((x) => x.address === named && x.endpoint !== named)?.endpoint;
-        const endpoint = p.replicas.some((r) => r.endpoint === named) ? named : address;
-        if (endpoint === undefined || !p.replicas.some((r) => r.endpoint === endpoint)) {
-          throw new UsageError(`--leader ${pid}=${named}: ${named} is not a replica of ${label} pid ${pid} (replicas: ${p.replicas.map((r) => r.endpoint).join(', ')})`);
-        }
-        leaders.set(partitionKey(spec.db, spec.name, pid), endpoint);
-      }
-    },
-    scope: (s) => scopeTo(s, (t, p) => t.db === spec.db && t.name === spec.name && (spec.pids === undefined || spec.pids.includes(p.pid))),
-    plan: inner.plan,
+      leaders.set(partitionKey(spec.db, spec.name, pid), endpoint);
+    }
+    return {
+      scope: (x) => scopeTo(x, (t, p) => t.db === spec.db && t.name === spec.name && (spec.pids === undefined || spec.pids.includes(p.pid))),
+      plan: recoveryProcedure({ acceptDataLoss: spec.acceptDataLoss, force: true, leaders }).plan,
+    };
   };
 }
 
@@ -200,26 +201,25 @@ export function offlineVerdict(t: Table, p: Partition, s: ClusterSnapshot, ep: s
  * `offlineendpoint` for a tablet that is down (auto_failover off): every partition with a
  * replica there gets an alive leader elsewhere and that replica is marked not alive.
  */
-export function offlineEndpointProcedure(spec: EndpointSpec): Procedure {
-  let ep = spec.endpoint;
-  return {
-    rounds: 4,
-    validate(s) {
-      const tablet = findTablet(s, spec.endpoint);
-      ep = tablet.endpoint;
-      if (tablet.state === 'healthy') {
-        throw new Refused(
-          `tablet ${ep} is healthy (kHealthy in showtablet): offline-endpoint takes a tablet that is down out of service; nothing was changed (to move leaders off a running tablet, use change-leader)`,
-        );
-      }
-    },
-    scope: (s) => scopeTo(s, (_t, p) => p.replicas.some((r) => r.endpoint === ep)),
-    plan(s, round) {
-      const ran = round.ran.has('offline-endpoint');
-      const partitions = s.tables.flatMap((t) => [...t.partitions].sort(byPid).map((p) => planOfflinePartition(t, p, s, ep, ran)));
-      return { partitions, cluster: endpointCommand(partitions, ran, { kind: 'offline-endpoint', endpoint: ep, ...concurrency(spec) }) };
-    },
-    verdict: (t, p, s) => offlineVerdict(t, p, s, ep),
+export function offlineEndpointProcedure(spec: EndpointSpec): PrepareProcedure {
+  return (first) => {
+    const tablet = findTablet(first, spec.endpoint);
+    const ep = tablet.endpoint;
+    if (tablet.state === 'healthy') {
+      throw new Refused(
+        `tablet ${ep} is healthy (kHealthy in showtablet): offline-endpoint takes a tablet that is down out of service; nothing was changed (to move leaders off a running tablet, use change-leader)`,
+      );
+    }
+    return {
+      rounds: 4,
+      scope: (s) => scopeTo(s, (_t, p) => p.replicas.some((r) => r.endpoint === ep)),
+      plan(s, round) {
+        const ran = round.ran.has('offline-endpoint');
+        const partitions = s.tables.flatMap((t) => [...t.partitions].sort(byPid).map((p) => planOfflinePartition(t, p, s, ep, ran)));
+        return { partitions, cluster: endpointCommand(partitions, ran, { kind: 'offline-endpoint', endpoint: ep, ...concurrency(spec) }) };
+      },
+      verdict: (t, p, s) => offlineVerdict(t, p, s, ep),
+    };
   };
 }
 
@@ -271,19 +271,17 @@ export function planRecoverEndpointPartition(t: Table, p: Partition, s: ClusterS
  * `recoverendpoint` for a tablet that is back and healthy after offline-endpoint: its
  * replicas are rebuilt from their leaders; the affected tables must end healthy.
  */
-export function recoverEndpointProcedure(spec: RecoverEndpointSpec): Procedure {
-  let ep = spec.endpoint;
-  const hasReplica = (p: Partition) => p.replicas.some((r) => r.endpoint === ep);
-  const scope = (s: ClusterSnapshot) => scopeTo(s, (_t, p) => hasReplica(p), true);
-  return {
-    validate(s) {
-      const tablet = findTablet(s, spec.endpoint);
-      ep = tablet.endpoint;
-      if (tablet.state !== 'healthy') {
-        throw new Refused(`tablet ${ep} is ${tablet.state} (showtablet): recover-endpoint needs it running and kHealthy; start it, then run this again; nothing was changed`);
-      }
-      const replicas = s.tables.flatMap((t) => t.partitions.flatMap((p) => p.replicas.filter((r) => r.endpoint === ep)));
-      if (replicas.length === 0 || replicas.some((r) => !r.isAlive)) return;
+export function recoverEndpointProcedure(spec: RecoverEndpointSpec): PrepareProcedure {
+  return (s) => {
+    const tablet = findTablet(s, spec.endpoint);
+    const ep = tablet.endpoint;
+    const hasReplica = (p: Partition) => p.replicas.some((r) => r.endpoint === ep);
+    const scope = (x: ClusterSnapshot) => scopeTo(x, (_t, p) => hasReplica(p), true);
+    if (tablet.state !== 'healthy') {
+      throw new Refused(`tablet ${ep} is ${tablet.state} (showtablet): recover-endpoint needs it running and kHealthy; start it, then run this again; nothing was changed`);
+    }
+    const replicas = s.tables.flatMap((t) => t.partitions.flatMap((p) => p.replicas.filter((r) => r.endpoint === ep)));
+    if (replicas.length > 0 && replicas.every((r) => r.isAlive)) {
       const scoped = scope(s);
       const unserved = scoped.tables.flatMap((t) => t.partitions.filter((p) => hasReplica(p) && !assessPartition(t, p, scoped).healthy).map((p) => `${t.db}.${t.name} pid ${p.pid}`));
       if (unserved.length > 0) {
@@ -292,13 +290,15 @@ export function recoverEndpointProcedure(spec: RecoverEndpointSpec): Procedure {
             `it was never taken offline, so recoverendpoint would skip them all; nothing was changed. Run \`openmldb-recover recover\`, or stop the tablet, offline-endpoint ${ep}, start it and recover-endpoint ${ep}`,
         );
       }
-    },
-    scope,
-    plan(s, round) {
-      const ran = round.ran.has('recover-endpoint');
-      const partitions = s.tables.flatMap((t) => [...t.partitions].sort(byPid).map((p) => planRecoverEndpointPartition(t, p, s, { ...spec, endpoint: ep }, ran)));
-      return { partitions, cluster: endpointCommand(partitions, ran, { kind: 'recover-endpoint', endpoint: ep, needRestore: spec.needRestore, ...concurrency(spec) }) };
-    },
+    }
+    return {
+      scope,
+      plan(s, round) {
+        const ran = round.ran.has('recover-endpoint');
+        const partitions = s.tables.flatMap((t) => [...t.partitions].sort(byPid).map((p) => planRecoverEndpointPartition(t, p, s, { ...spec, endpoint: ep }, ran)));
+        return { partitions, cluster: endpointCommand(partitions, ran, { kind: 'recover-endpoint', endpoint: ep, needRestore: spec.needRestore, ...concurrency(spec) }) };
+      },
+    };
   };
 }
 
@@ -317,19 +317,32 @@ export interface ChangeLeaderSpec {
  * with `auto` any replica but the leader found at the start) is the alive leader and its
  * tablet serves the partition as leader.
  */
-export function changeLeaderProcedure(spec: ChangeLeaderSpec): Procedure {
+export function changeLeaderProcedure(spec: ChangeLeaderSpec): PrepareProcedure {
+  return (first) => changeLeader(spec, first);
+}
+
+function changeLeader(spec: ChangeLeaderSpec, first: ClusterSnapshot): Procedure {
   const label = `${spec.db}.${spec.name}`;
+  const t0 = first.tables.find((x) => x.db === spec.db && x.name === spec.name);
+  if (!t0) throw new UsageError(`table ${label} does not exist in the cluster`);
+  const p0 = t0.partitions.find((x) => x.pid === spec.pid);
+  if (!p0) throw new UsageError(`${label} has no partition ${spec.pid}: its pids are ${t0.partitions.map((x) => x.pid).sort((a, b) => a - b).join(', ')}`);
   let to = spec.to;
+  if (spec.to !== 'auto') {
+    const address = first.tablets.find((x) => x.address === spec.to && x.endpoint !== spec.to)?.endpoint;
+    const endpoint = p0.replicas.some((r) => r.endpoint === spec.to) ? spec.to : address;
+    if (endpoint === undefined || !p0.replicas.some((r) => r.endpoint === endpoint)) {
+      throw new UsageError(`--to ${spec.to} is not a replica of ${label} pid ${spec.pid} (replicas: ${p0.replicas.map((r) => r.endpoint).join(', ')})`);
+    }
+    to = endpoint;
+  }
   /** The alive leader at the start: with `auto`, the leadership must leave it. */
-  let from: string | undefined;
+  const leadersAtStart = aliveLeaders(p0);
+  const from = leadersAtStart.length === 1 ? leadersAtStart[0]?.endpoint : undefined;
   const target = (p: Partition): Replica | undefined =>
     to === 'auto' ? aliveLeaders(p).find((r) => r.endpoint !== from) : p.replicas.find((r) => r.endpoint === to && r.isLeader && r.isAlive);
 
   const plan = (t: Table, p: Partition, s: ClusterSnapshot, round: Round): PartitionPlan => {
-    if (round.round === 1) {
-      const leaders = aliveLeaders(p);
-      from = leaders.length === 1 ? leaders[0]?.endpoint : undefined;
-    }
     const wait = waitPlan(t, p, s);
     if (wait) return wait;
     const now = target(p);
@@ -351,19 +364,6 @@ export function changeLeaderProcedure(spec: ChangeLeaderSpec): Procedure {
 
   return {
     rounds: 2,
-    validate(s) {
-      const t = s.tables.find((x) => x.db === spec.db && x.name === spec.name);
-      if (!t) throw new UsageError(`table ${label} does not exist in the cluster`);
-      const p = t.partitions.find((x) => x.pid === spec.pid);
-      if (!p) throw new UsageError(`${label} has no partition ${spec.pid}: its pids are ${t.partitions.map((x) => x.pid).sort((a, b) => a - b).join(', ')}`);
-      if (spec.to === 'auto') return;
-      const address = s.tablets.find((x) => x.address === spec.to && x.endpoint !== spec.to)?.endpoint;
-      const endpoint = p.replicas.some((r) => r.endpoint === spec.to) ? spec.to : address;
-      if (endpoint === undefined || !p.replicas.some((r) => r.endpoint === endpoint)) {
-        throw new UsageError(`--to ${spec.to} is not a replica of ${label} pid ${spec.pid} (replicas: ${p.replicas.map((r) => r.endpoint).join(', ')})`);
-      }
-      to = endpoint;
-    },
     scope: (s) => scopeTo(s, (t, p) => t.db === spec.db && t.name === spec.name && p.pid === spec.pid),
     plan: (s, round): RoundPlan => ({ partitions: s.tables.flatMap((t) => t.partitions.map((p) => plan(t, p, s, round))) }),
     verdict(t, p, s, _opts: HealthOptions): Verdict {

@@ -39,9 +39,14 @@ export interface RoundPlan {
 }
 
 /** One command, as the engine runs it. */
+/**
+ * A command's procedure, made from the first (whole) observation: it checks the command's
+ * arguments against it (throwing UsageError or Refused before anything changes) and
+ * resolves names, so that what it returns plans from constants, not from state a check left.
+ */
+export type PrepareProcedure = (first: ClusterSnapshot) => Procedure;
+
 export interface Procedure {
-  /** Check the first (whole) observation; throw to stop before anything changes. */
-  validate?(snapshot: ClusterSnapshot): void;
   /** What the command is about: the tables and partitions reported and verified. */
   scope?(snapshot: ClusterSnapshot): ClusterSnapshot;
   plan(snapshot: ClusterSnapshot, round: Round, memory?: RunMemory): RoundPlan;
@@ -60,7 +65,7 @@ export interface RecoverOptions {
   command: string;
   dryRun: boolean;
   /** What the run does: recoveryProcedure (recover), or one of procedures.ts. */
-  procedure: Procedure;
+  procedure: PrepareProcedure;
   filter?: ObserveFilter;
   apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress' | 'watch' | 'loads' | 'replan'>;
   /** Observe/plan/apply rounds at most (ops in flight are waited on, then planned again). */
@@ -101,12 +106,7 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   const started = Date.now();
   const errors: string[] = [];
   const retried = { observe: 0 };
-  const proc = o.procedure;
   const countRetry = () => retried.observe++;
-  const look = async (): Promise<ClusterSnapshot> => {
-    const s = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
-    return proc.scope ? proc.scope(s) : s;
-  };
   const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.cluster }, o.progress);
   // What an earlier run that died still owes goes back first, before anything can fail.
   if (!o.dryRun && !(await keeper.settleEarlierRun(client, errors))) {
@@ -115,7 +115,11 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   o.progress.update('observing the cluster');
   // A failure here changed nothing: the command layer reports it (exit 3, or a JSON error report).
   const whole = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
-  proc.validate?.(whole);
+  const proc = o.procedure(whole);
+  const look = async (): Promise<ClusterSnapshot> => {
+    const s = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
+    return proc.scope ? proc.scope(s) : s;
+  };
   const first = proc.scope ? proc.scope(whole) : whole;
   const opBaseline = Math.max(0, ...whole.ops.map((op) => op.opId));
   const done = new Set<string>();

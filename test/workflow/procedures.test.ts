@@ -63,11 +63,10 @@ describe('offline-endpoint planning', () => {
 
   it('refuses a healthy or unknown tablet; the command runs once, not while an op is in flight', () => {
     const healthy = one([rep(A, { isLeader: true }), rep(C)]);
-    assert.throws(() => offlineEndpointProcedure({ endpoint: C }).validate?.(healthy), Refused);
-    assert.throws(() => offlineEndpointProcedure({ endpoint: '10.0.0.1:1' }).validate?.(healthy), UsageError);
-    const proc = offlineEndpointProcedure({ endpoint: C, concurrency: 3 });
+    assert.throws(() => offlineEndpointProcedure({ endpoint: C })(healthy), Refused);
+    assert.throws(() => offlineEndpointProcedure({ endpoint: '10.0.0.1:1' })(healthy), UsageError);
     const s = snap([table('t1', [{ pid: 0, replicas: [down(C, { isLeader: true }), rep(A)] }, { pid: 1, replicas: [rep(A, { isLeader: true }), down(C)] }])]);
-    proc.validate?.(s);
+    const proc = offlineEndpointProcedure({ endpoint: C, concurrency: 3 })(s);
     assert.deepEqual(proc.plan(s, round(1)).cluster, [{ kind: 'offline-endpoint', endpoint: C, concurrency: 3 }]);
     assert.deepEqual(proc.plan(s, round(2, ['offline-endpoint'])).cluster, []);
     const busy = { ...s, ops: [op(4, 'kDoing', { pid: 1 })] };
@@ -77,20 +76,18 @@ describe('offline-endpoint planning', () => {
 
 describe('recover-endpoint planning', () => {
   it('refuses a tablet that is not healthy, or was never offlined; nothing to do when all is served', () => {
-    assert.throws(() => recoverEndpointProcedure({ endpoint: C, needRestore: false }).validate?.(one([rep(A, { isLeader: true }), down(C, { isAlive: false })])), Refused);
+    assert.throws(() => recoverEndpointProcedure({ endpoint: C, needRestore: false })(one([rep(A, { isLeader: true }), down(C, { isAlive: false })])), Refused);
     const never = one([rep(A, { isLeader: true, loaded: asLeader(5) }), rep(C)]);
-    assert.throws(() => recoverEndpointProcedure({ endpoint: C, needRestore: false }).validate?.(never), /never taken offline/);
+    assert.throws(() => recoverEndpointProcedure({ endpoint: C, needRestore: false })(never), /never taken offline/);
     const served = snap([oneTable(servedPartition(0).replicas)]);
-    const proc = recoverEndpointProcedure({ endpoint: C, needRestore: false });
-    proc.validate?.(served);
+    const proc = recoverEndpointProcedure({ endpoint: C, needRestore: false })(served);
     assert.deepEqual(proc.plan(served, round(1)), { partitions: [proc.plan(served, round(1)).partitions[0]!], cluster: [] });
     assert.equal(proc.plan(served, round(1)).partitions[0]!.action, 'none');
   });
 
   it('recoverendpoint first, then recovertable for what did not come back', () => {
     const s = one([rep(A, { isLeader: true, loaded: asLeader(9) }), rep(C, { isAlive: false })]);
-    const proc = recoverEndpointProcedure({ endpoint: C, needRestore: true });
-    proc.validate?.(s);
+    const proc = recoverEndpointProcedure({ endpoint: C, needRestore: true })(s);
     const first = proc.plan(s, round(1));
     assert.deepEqual(first.cluster, [{ kind: 'recover-endpoint', endpoint: C, needRestore: true }]);
     assert.deepEqual(first.partitions[0]!.via, [`recoverendpoint ${C} true`]);
@@ -104,8 +101,7 @@ describe('change-leader planning', () => {
   const s = snap([oneTable([rep(A, { isLeader: true, loaded: asLeader(9) }), rep(B, { loaded: asFollower(9) }), rep(C, { isAlive: false })])]);
 
   it('auto moves the leadership away from the leader found at the start', () => {
-    const proc = changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: 'auto' });
-    proc.validate?.(s);
+    const proc = changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: 'auto' })(s);
     const p = proc.plan(s, round(1)).partitions[0]!;
     assert.deepEqual(p.steps[0], { kind: 'change-leader', endpoint: 'auto', from: A });
     const moved = snap([oneTable([rep(A, { isLeader: true, isAlive: false }), rep(B, { isLeader: true, loaded: asLeader(9) }), rep(C, { isAlive: false })])]);
@@ -116,17 +112,14 @@ describe('change-leader planning', () => {
   });
 
   it('a named follower: done when it leads; refused when it is not alive; unknown names are usage errors', () => {
-    const toB = changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: B });
-    toB.validate?.(s);
+    const toB = changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: B })(s);
     assert.deepEqual(toB.plan(s, round(1)).partitions[0]!.steps[0], { kind: 'change-leader', endpoint: B });
-    const toA = changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: A });
-    toA.validate?.(s);
+    const toA = changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: A })(s);
     assert.equal(toA.plan(s, round(1)).partitions[0]!.action, 'none');
-    const toC = changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: C });
-    toC.validate?.(s);
+    const toC = changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: C })(s);
     assert.equal(toC.plan(s, round(1)).partitions[0]!.action, 'refused');
-    assert.throws(() => changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 3, to: 'auto' }).validate?.(s), UsageError);
-    assert.throws(() => changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: '10.0.0.1:1' }).validate?.(s), UsageError);
+    assert.throws(() => changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 3, to: 'auto' })(s), UsageError);
+    assert.throws(() => changeLeaderProcedure({ db: 'demo_db', name: 't1', pid: 0, to: '10.0.0.1:1' })(s), UsageError);
   });
 });
 
@@ -134,21 +127,19 @@ describe('recover-table planning', () => {
   const s = snap([table('t1', [servedPartition(0), { pid: 1, replicas: [rep(A, { isLeader: true, metaOffset: 9 }), rep(B, { metaOffset: 9 })] }])]);
 
   it('plans served partitions too, until their procedure ran once; --pid narrows', () => {
-    const proc = recoverTableProcedure({ db: 'demo_db', name: 't1', leaders: new Map(), acceptDataLoss: false });
-    proc.validate?.(s);
+    const proc = recoverTableProcedure({ db: 'demo_db', name: 't1', leaders: new Map(), acceptDataLoss: false })(s);
     const scoped = proc.scope?.(s) ?? s;
     // the served one rebuilds its followers; the other reads its replicas before choosing
     assert.deepEqual(proc.plan(scoped, round(1)).partitions.map((p) => p.action), ['recover', 'probe']);
     assert.deepEqual(proc.plan(scoped, round(2, [], ['demo_db.t1:0'])).partitions.map((p) => p.action), ['none', 'probe'], 'a finished one is not forced again');
-    const only1 = recoverTableProcedure({ db: 'demo_db', name: 't1', pids: [1], leaders: new Map(), acceptDataLoss: false });
+    const only1 = recoverTableProcedure({ db: 'demo_db', name: 't1', pids: [1], leaders: new Map(), acceptDataLoss: false })(s);
     assert.deepEqual(only1.scope?.(s).tables[0]!.partitions.map((p) => p.pid), [1]);
   });
 
   it('unknown pid or --leader endpoint: usage errors; a named leader reaches the plan', () => {
-    assert.throws(() => recoverTableProcedure({ db: 'demo_db', name: 't1', pids: [4], leaders: new Map(), acceptDataLoss: false }).validate?.(s), /has no partition 4/);
-    assert.throws(() => recoverTableProcedure({ db: 'demo_db', name: 't1', leaders: new Map([[1, C]]), acceptDataLoss: false }).validate?.(s), /is not a replica/);
-    const named = recoverTableProcedure({ db: 'demo_db', name: 't1', leaders: new Map([[1, B]]), acceptDataLoss: false });
-    named.validate?.(s);
+    assert.throws(() => recoverTableProcedure({ db: 'demo_db', name: 't1', pids: [4], leaders: new Map(), acceptDataLoss: false })(s), /has no partition 4/);
+    assert.throws(() => recoverTableProcedure({ db: 'demo_db', name: 't1', leaders: new Map([[1, C]]), acceptDataLoss: false })(s), /is not a replica/);
+    const named = recoverTableProcedure({ db: 'demo_db', name: 't1', leaders: new Map([[1, B]]), acceptDataLoss: false })(s);
     // once both replicas are read (loaded), the named one leads even though A holds as much
     const read = snap([table('t1', [servedPartition(0), { pid: 1, replicas: [rep(A, { isLeader: true, isAlive: false, loaded: asFollower(9) }), rep(B, { isAlive: false, loaded: asFollower(9) })] }])]);
     assert.equal(named.plan(read, round(1)).partitions[1]!.leader?.endpoint, B);
