@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { changeLeaderProcedure } from '../workflow/procedures.js';
 import { connectionOptions } from './config.js';
 import { endpointArg } from './offline-endpoint.js';
-import { type CliCommand, applySettings, dryRunOption, outputOptions, parsePid, parseTableName, runOptions, runProcedureCommand } from './run.js';
+import { defineCommand, applySettings, dryRunOption, outputOptions, parsePid, parseTableName, runOptions, runProcedureCommand } from './run.js';
 
 function builder(y: Argv) {
   return runOptions(dryRunOption(outputOptions(connectionOptions(y))))
@@ -13,7 +13,7 @@ function builder(y: Argv) {
     .option('to', { type: 'string', default: 'auto', describe: 'the follower to make leader, or auto (the nameserver picks the one with the most data)' });
 }
 
-export const changeLeaderCommand: CliCommand = {
+export const changeLeaderCommand = defineCommand({
   command: 'change-leader <table> <pid>',
   describe: "move a partition's leadership: changeleader, wait its op, verify the new leader serves",
   examples: [
@@ -39,4 +39,4 @@ export const changeLeaderCommand: CliCommand = {
       },
     });
   },
-};
+});

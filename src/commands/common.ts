@@ -3,19 +3,20 @@
 import { OpenMLDBClient } from '../cluster/client.js';
 import { BinaryMissing, ClusterError, ClusterUnreachable, CommandError, ParseError, UnknownTable, unreachableFrom } from '../cluster/errors.js';
 import type { ObserveFilter } from '../cluster/observe.js';
-import { binaryProblem, type ConnectionConfig, resolveConnection } from './config.js';
+import type { GlobalArgs } from './args.js';
+import { binaryProblem, type ConnectionArgs, type ConnectionConfig, resolveConnection } from './config.js';
 import { JournalError } from '../safety/journal.js';
 import { LockHeld } from '../safety/lock.js';
 import { EXIT, Refused, UsageError } from '../exit-codes.js';
 import { attachVerbose } from './verbose.js';
 
-export function connect(argv: Record<string, unknown>): { client: OpenMLDBClient; config: ConnectionConfig } {
+export function connect(argv: ConnectionArgs & GlobalArgs): { client: OpenMLDBClient; config: ConnectionConfig } {
   const config = resolveConnection(argv);
   return { client: openClient(config, argv), config };
 }
 
 /** The client for resolved settings: the binary checked first, --verbose attached. */
-export function openClient(config: ConnectionConfig, argv: Record<string, unknown>): OpenMLDBClient {
+export function openClient(config: ConnectionConfig, argv: GlobalArgs): OpenMLDBClient {
   const problem = binaryProblem(config.bin);
   if (problem !== undefined) throw new BinaryMissing(config.bin, problem);
   const client = new OpenMLDBClient({
@@ -27,7 +28,7 @@ export function openClient(config: ConnectionConfig, argv: Record<string, unknow
     user: config.user,
     password: config.password,
   });
-  if (argv['verbose'] === true) attachVerbose(client.log, config);
+  if (argv.verbose === true) attachVerbose(client.log, config);
   return client;
 }
 

@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Argv } from 'yargs';
+import type { ArgsOf } from './args.js';
 import { BinaryMissing } from '../cluster/errors.js';
 import { TRANSPORT_MODES, type TransportMode } from '../cluster/transport.js';
 import { UsageError } from '../exit-codes.js';
@@ -42,6 +43,8 @@ export function connectionOptions<T>(y: Argv<T>) {
     .option('password', { type: 'string', describe: 'password (visible in ps and shell history: prefer OPENMLDB_PASSWORD or --password-file)' });
 }
 
+export type ConnectionArgs = ArgsOf<typeof connectionOptions>;
+
 function onPath(name: string): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
     const candidate = join(dir, name);
@@ -52,7 +55,7 @@ function onPath(name: string): string | undefined {
 
 const HOST_PORT = /^[A-Za-z0-9_.-]+:\d{1,5}$/;
 
-export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ConnectionConfig {
+export function resolveConnection(argv: ConnectionArgs, env: NodeJS.ProcessEnv = process.env): ConnectionConfig {
   const zkCluster = String(argv['zk-cluster'] ?? env['OPENMLDB_ZK_CLUSTER'] ?? '').trim();
   if (zkCluster === '') throw new UsageError('no ZooKeeper address: pass --zk_cluster=HOST:PORT[,HOST:PORT] or set OPENMLDB_ZK_CLUSTER');
   for (const host of zkCluster.split(',')) {
@@ -65,13 +68,13 @@ export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.Pro
   const given = argv['openmldb-bin'] ?? (env['OPENMLDB_BIN'] || undefined);
   const bin = given === undefined ? onPath('openmldb') : String(given);
   if (bin === undefined || bin === '') throw new BinaryMissing('openmldb', 'is not on PATH (nor given by --openmldb_bin_path or OPENMLDB_BIN)');
-  const timeout = seconds('command-timeout', argv['command-timeout'] ?? 30);
+  const timeout = seconds('command-timeout', argv['command-timeout']);
   return {
     zkCluster,
     zkRootPath,
     bin,
     commandTimeoutMs: timeout * 1000,
-    leaderWaitMs: seconds('leader-wait', argv['leader-wait'] ?? OBSERVE_BUDGET_MS / 1000) * 1000,
+    leaderWaitMs: seconds('leader-wait', argv['leader-wait']) * 1000,
     transport: transportOf(argv['transport'] ?? (env['OPENMLDB_RECOVER_TRANSPORT'] || undefined)),
     user: String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')),
     ...passwordOf(argv, env),
@@ -83,7 +86,7 @@ export function resolveConnection(argv: Record<string, unknown>, env: NodeJS.Pro
  * OPENMLDB_PASSWORD, else empty. A file or the environment keeps it out of `ps` and
  * shell history; giving both flags is a mistake worth stopping for.
  */
-function passwordOf(argv: Record<string, unknown>, env: NodeJS.ProcessEnv): Pick<ConnectionConfig, 'password' | 'passwordFrom'> {
+function passwordOf(argv: ConnectionArgs, env: NodeJS.ProcessEnv): Pick<ConnectionConfig, 'password' | 'passwordFrom'> {
   const file = argv['password-file'];
   if (file !== undefined) {
     if (argv['password'] !== undefined) throw new UsageError('give --password or --password-file, not both');

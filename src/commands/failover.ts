@@ -5,7 +5,7 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient } from './common.js';
 import { connectionOptions, resolveConnection } from './config.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
-import { type CliCommand, dryRunOption, outputOptions, progressFor, retriesOf } from './run.js';
+import { defineCommand, dryRunOption, outputOptions, progressFor, retriesOf } from './run.js';
 import { type RunSafety, lockOptions, openRunSafety } from './safety.js';
 
 function builder(y: Argv) {
@@ -16,7 +16,7 @@ function builder(y: Argv) {
     .option('keep-runs', { type: 'number', default: DEFAULT_KEEP_RUNS, describe: 'run records kept in the state directory (see history)' });
 }
 
-export const failoverCommand: CliCommand = {
+export const failoverCommand = defineCommand({
   command: 'failover [action]',
   describe: 'read auto_failover (status, the default) or switch it (on, off)',
   examples: [
@@ -70,4 +70,4 @@ export const failoverCommand: CliCommand = {
       await safety?.release();
     }
   },
-};
+});

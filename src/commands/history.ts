@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { renderRun, renderRunList } from '../history/render.js';
 import { UnknownRun, listRuns, readRun, readRunText, resolveRun } from '../history/store.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import type { CliCommand } from './run.js';
+import { defineCommand } from './run.js';
 import { stateDirOf } from './safety.js';
 
 function builder(y: Argv) {
@@ -16,7 +16,7 @@ function builder(y: Argv) {
     .option('state-dir', { type: 'string', describe: 'where the records are (default $XDG_STATE_HOME/openmldb-recover)' });
 }
 
-export const historyCommand: CliCommand = {
+export const historyCommand = defineCommand({
   command: 'history [action] [id]',
   describe: 'past runs recorded in the state directory; `history show ID|last` prints one',
   examples: [
@@ -49,4 +49,4 @@ export const historyCommand: CliCommand = {
     process.stdout.write(json ? `${JSON.stringify(runs, null, 2)}\n` : `${renderRunList(runs, dir)}\n`);
     return EXIT.ok;
   },
-};
+});

@@ -1,10 +1,11 @@
 // `openmldb-recover offline-endpoint ENDPOINT`: take a tablet that is down out of service
 // (auto_failover off): its leaders move to other replicas, its replicas are marked not alive.
 import type { Argv } from 'yargs';
+import type { ArgsOf } from './args.js';
 import { offlineEndpointProcedure } from '../workflow/procedures.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
-import { type CliCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';
+import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';
 
 /** `name_server_task_max_concurrency`: the nameserver refuses more (307 invalid parameter). */
 const MAX_CONCURRENCY = 8;
@@ -19,7 +20,7 @@ export function opConcurrencyOption<T>(y: Argv<T>) {
     .option('concurrency', { type: 'number', hidden: true });
 }
 
-export function endpointConcurrency(argv: Record<string, unknown>): number | undefined {
+export function endpointConcurrency(argv: ArgsOf<typeof opConcurrencyOption>): number | undefined {
   if (argv['concurrency'] !== undefined) throw new UsageError("--concurrency is recover's partitions at once; the nameserver's op concurrency for this command is --op-concurrency");
   const value = argv['op-concurrency'];
   if (value === undefined) return undefined;
@@ -38,7 +39,7 @@ function builder(y: Argv) {
   return opConcurrencyOption(runOptions(dryRunOption(outputOptions(connectionOptions(y))))).positional('endpoint', { type: 'string', describe: 'the tablet, as showtablet lists it' });
 }
 
-export const offlineEndpointCommand: CliCommand = {
+export const offlineEndpointCommand = defineCommand({
   command: 'offline-endpoint <endpoint>',
   describe: 'take a tablet that is down out of service: offlineendpoint, wait its ops, retry failed partitions, verify',
   examples: [
@@ -51,4 +52,4 @@ export const offlineEndpointCommand: CliCommand = {
     const procedure = offlineEndpointProcedure({ endpoint: endpointArg(argv['endpoint']), ...(concurrency !== undefined ? { concurrency } : {}) });
     return runProcedureCommand(argv, { command: 'offline-endpoint', procedure, apply: applySettings(argv) });
   },
-};
+});

@@ -7,7 +7,7 @@ import { type OpsQuery, renderOps, runOps } from '../workflow/ops.js';
 import { connect, positive } from './common.js';
 import { connectionOptions, seconds } from './config.js';
 import { UsageError } from '../exit-codes.js';
-import { type CliCommand, outputOptions, parsePid, parseTableName, progressFor, retriesOf } from './run.js';
+import { defineCommand, outputOptions, parsePid, parseTableName, progressFor, retriesOf } from './run.js';
 
 const STATUSES = ['kInited', 'kDoing', 'kDone', 'kFailed', 'kCanceled'] as const;
 
@@ -22,7 +22,7 @@ function builder(y: Argv) {
     .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' });
 }
 
-export const opsCommand: CliCommand = {
+export const opsCommand = defineCommand({
   command: 'ops',
   describe: 'list the ops (showopstatus); --wait until none is running; read-only',
   examples: [
@@ -58,4 +58,4 @@ export const opsCommand: CliCommand = {
       interrupt.uninstall();
     }
   },
-};
+});

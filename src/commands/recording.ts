@@ -10,16 +10,16 @@ import type { Progress } from '../workflow/progress.js';
 import type { Report } from '../workflow/report.js';
 import { explain } from './common.js';
 import type { ConnectionConfig } from './config.js';
-import { stateDirOf } from './safety.js';
+import { type StateDirArgs, stateDirOf } from './safety.js';
 import { VERSION } from './version.js';
 import { UsageError } from '../exit-codes.js';
 
 export const DEFAULT_KEEP_RUNS = 100;
 
 /** The options as yargs resolved them (flags, environment, config file), one key per option. */
-export function recordedOptions(argv: Record<string, unknown>): Record<string, unknown> {
+export function recordedOptions(argv: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(argv)) {
+  for (const [k, v] of Object.entries(argv as Record<string, unknown>)) {
     // yargs repeats each option under its aliases and in camelCase; keep the kebab-case name.
     if (k === '_' || k === '$0' || k.length === 1 || /[A-Z_]/.test(k) || v === undefined) continue;
     out[k] = v;
@@ -27,7 +27,7 @@ export function recordedOptions(argv: Record<string, unknown>): Record<string, u
   return out;
 }
 
-export function keepRunsOf(argv: Record<string, unknown>): number {
+export function keepRunsOf(argv: { 'keep-runs'?: number | undefined }): number {
   const n = Number(argv['keep-runs'] ?? DEFAULT_KEEP_RUNS);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--keep-runs must be a whole number >= 1 (got ${String(argv['keep-runs'])})`);
   return n;
@@ -43,7 +43,7 @@ export class Recording {
    * Open the record (a state directory that cannot be written is said once on stderr; the
    * run goes on without a record) and route the client's commands and the progress into it.
    */
-  static start(argv: Record<string, unknown>, config: ConnectionConfig, command: string, dryRun: boolean, progress: Progress): Recording {
+  static start(argv: StateDirArgs & { 'keep-runs'?: number | undefined }, config: ConnectionConfig, command: string, dryRun: boolean, progress: Progress): Recording {
     const keep = keepRunsOf(argv);
     let record: RunRecord | undefined;
     try {

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { recoverEndpointProcedure } from '../workflow/procedures.js';
 import { connectionOptions } from './config.js';
 import { endpointArg, endpointConcurrency, opConcurrencyOption } from './offline-endpoint.js';
-import { type CliCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';
+import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';
 
 function builder(y: Argv) {
   return opConcurrencyOption(runOptions(dryRunOption(outputOptions(connectionOptions(y)))))
@@ -12,7 +12,7 @@ function builder(y: Argv) {
     .option('need-restore', { type: 'boolean', default: false, describe: 'recoverendpoint ... true: full sync, and leaders move back to this tablet' });
 }
 
-export const recoverEndpointCommand: CliCommand = {
+export const recoverEndpointCommand = defineCommand({
   command: 'recover-endpoint <endpoint>',
   describe: "bring a returned tablet's replicas back after offline-endpoint: recoverendpoint, wait, retry failed partitions, verify",
   examples: [
@@ -29,4 +29,4 @@ export const recoverEndpointCommand: CliCommand = {
     });
     return runProcedureCommand(argv, { command: 'recover-endpoint', procedure, apply: applySettings(argv) });
   },
-};
+});

@@ -5,7 +5,7 @@ import { recoverTableProcedure } from '../workflow/procedures.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
 import {
-  type CliCommand,
+  defineCommand,
   applySettings,
   dryRunOption,
   listOf,
@@ -38,7 +38,7 @@ export function parseLeaders(values: unknown): Map<number, string> {
   return leaders;
 }
 
-export const recoverTableCommand: CliCommand = {
+export const recoverTableCommand = defineCommand({
   command: 'recover-table <table>',
   describe: "the runbook's manual data recovery for one table, whether or not it looks served",
   examples: [
@@ -59,4 +59,4 @@ export const recoverTableCommand: CliCommand = {
     });
     return runProcedureCommand(argv, { command: 'recover-table', procedure, filter: { tables: [{ db, name }] }, apply: applySettings(argv) });
   },
-};
+});

@@ -5,7 +5,8 @@ import { recoveryProcedure } from '../workflow/recover.js';
 import { parseFilter } from './common.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
-import { type CliCommand, applySettings, dryRunOption, filterOptions, outputOptions, parallelOptions, runOptions, runProcedureCommand } from './run.js';
+import type { ArgsOf, GlobalArgs } from './args.js';
+import { applySettings, defineCommand, dryRunOption, filterOptions, outputOptions, parallelOptions, runOptions, runProcedureCommand } from './run.js';
 
 function recoverOptions<T>(y: Argv<T>) {
   return runOptions(parallelOptions(dryRunOption(filterOptions(outputOptions(connectionOptions(y)))))).option('accept-data-loss', {
@@ -15,7 +16,7 @@ function recoverOptions<T>(y: Argv<T>) {
   });
 }
 
-function recover(argv: Record<string, unknown>, command: string): Promise<number> {
+function recover(argv: ArgsOf<typeof recoverOptions> & GlobalArgs, command: string): Promise<number> {
   const filter = parseFilter(argv['db'], argv['table']);
   return runProcedureCommand(argv, {
     command,
@@ -25,7 +26,7 @@ function recover(argv: Record<string, unknown>, command: string): Promise<number
   });
 }
 
-export const recoverCommand: CliCommand = {
+export const recoverCommand = defineCommand({
   command: 'recover',
   describe: 'one-click recovery after a full restart (observe, plan, apply, verify)',
   examples: [
@@ -34,12 +35,12 @@ export const recoverCommand: CliCommand = {
     ['$0 recover --table demo_db.t1 --json', 'one table; the report as JSON on stdout'],
     ['$0 recover --config /etc/openmldb-recover.json --quiet', 'for cron: settings from a file, no progress, exit code says it all'],
   ],
-  builder: recoverOptions,
+  builder: (y) => recoverOptions(y),
   handler: (argv) => recover(argv, 'recover'),
-};
+});
 
 /** No command: `--cmd=recoverdata` as openmldb_ops.py takes it, or a usage error. */
-export const defaultCommand: CliCommand = {
+export const defaultCommand = defineCommand({
   command: '$0',
   describe: false,
   examples: [],
@@ -49,4 +50,4 @@ export const defaultCommand: CliCommand = {
     if (argv['cmd'] !== undefined) throw new UsageError(`unsupported --cmd=${String(argv['cmd'])}: only --cmd=recoverdata is supported (or use the recover command)`);
     throw new UsageError('name a command: recover, status, recover-table, offline-endpoint, recover-endpoint, change-leader, failover, ops (see --help)');
   },
-};
+});

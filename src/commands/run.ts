@@ -2,6 +2,7 @@
 // command through the recover engine with progress, signals, the cluster lock, the run
 // journal and the report.
 import type { Argv } from 'yargs';
+import type { ArgsOf, GlobalArgs } from './args.js';
 import type { ObserveFilter } from '../cluster/observe.js';
 import { Interrupt } from '../workflow/interrupt.js';
 import { createProgress } from '../workflow/progress.js';
@@ -9,21 +10,34 @@ import { type PrepareProcedure, type RecoverOptions, runRecover } from '../workf
 import { type Report, renderReport } from '../workflow/report.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
-import { resolveConnection, seconds } from './config.js';
+import { type ConnectionArgs, resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type RunSafety, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */
-export interface CliCommand {
+export interface CliCommand<A = any> {
   command: string;
   describe: string | false;
-  // yargs' builder types grow with every option added; the registry does not need them.
-  builder: (y: Argv) => Argv<any>;
+  builder: (y: Argv) => Argv<A>;
   /** Shown under Examples in the command's --help: [command line, what it does]. */
   examples: ReadonlyArray<readonly [string, string]>;
-  handler: (argv: Record<string, unknown>) => Promise<number>;
+  /** Its options, typed by its builder. */
+  handler: (argv: A & GlobalArgs) => Promise<number>;
 }
+
+/** A command whose handler's options are inferred from its builder. */
+export function defineCommand<A>(c: CliCommand<A>): CliCommand<A> {
+  return c;
+}
+
+export type OutputArgs = ArgsOf<typeof outputOptions>;
+export type FilterArgs = ArgsOf<typeof filterOptions>;
+export type DryRunArgs = ArgsOf<typeof dryRunOption>;
+export type RunArgs = ArgsOf<typeof runOptions>;
+export type ParallelArgs = ArgsOf<typeof parallelOptions>;
+/** What a mutating command (recover, recover-table, the endpoint procedures, change-leader) has. */
+export type ProcedureArgs = ConnectionArgs & OutputArgs & DryRunArgs & RunArgs & GlobalArgs & Partial<ParallelArgs>;
 
 export function outputOptions<T>(y: Argv<T>) {
   return y
@@ -52,7 +66,7 @@ export function runOptions<T>(y: Argv<T>) {
 }
 
 /** Progress for a command: plain lines under --verbose, so command output never fights a spinner. */
-export function progressFor(argv: Record<string, unknown>) {
+export function progressFor(argv: Pick<OutputArgs, 'quiet'> & GlobalArgs) {
   return createProgress({ quiet: argv['quiet'] === true, plain: argv['verbose'] === true });
 }
 
@@ -77,19 +91,19 @@ export function parallelOptions<T>(y: Argv<T>) {
     });
 }
 
-export function retriesOf(argv: Record<string, unknown>): number {
+export function retriesOf(argv: { retries?: number | undefined }): number {
   const n = Number(argv['retries'] ?? 4);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--retries must be a whole number >= 0 (got ${String(argv['retries'])})`);
   return n;
 }
 
 /** The engine's bounds from the options (a command without --concurrency or --per-tablet gets the defaults). */
-export function applySettings(argv: Record<string, unknown>): RecoverOptions['apply'] {
+export function applySettings(argv: RunArgs & Partial<ParallelArgs> & Pick<ConnectionArgs, 'transport'>): RecoverOptions['apply'] {
   return {
     concurrency: argv['concurrency'] !== undefined ? positive('concurrency', argv['concurrency']) : cliTransport(argv) ? DEFAULT_CONCURRENCY_CLI : DEFAULT_CONCURRENCY,
     perTablet: argv['per-tablet'] !== undefined ? positive('per-tablet', argv['per-tablet']) : DEFAULT_LOAD_SLOTS,
-    loadTimeoutMs: seconds('load-timeout', argv['load-timeout'] ?? 600) * 1000,
-    opTimeoutMs: seconds('op-timeout', argv['op-timeout'] ?? 1800) * 1000,
+    loadTimeoutMs: seconds('load-timeout', argv['load-timeout']) * 1000,
+    opTimeoutMs: seconds('op-timeout', argv['op-timeout']) * 1000,
     retries: retriesOf(argv),
     partitionAttempts: 3,
   };
@@ -126,7 +140,7 @@ export interface ProcedureRun {
 }
 
 /** Run one mutating command through the engine; print its report; resolve to the exit code. */
-export async function runProcedureCommand(argv: Record<string, unknown>, run: ProcedureRun): Promise<number> {
+export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun): Promise<number> {
   const config = resolveConnection(argv);
   const json = argv['json'] === true;
   const dryRun = argv['dry-run'] === true;
@@ -213,6 +227,6 @@ function renderText(report: Report, headline: string | undefined): string {
 }
 
 /** Whether the run goes through the binary (--transport, else OPENMLDB_RECOVER_TRANSPORT). */
-function cliTransport(argv: Record<string, unknown>): boolean {
+function cliTransport(argv: Pick<ConnectionArgs, 'transport'>): boolean {
   return (argv['transport'] ?? process.env['OPENMLDB_RECOVER_TRANSPORT']) === 'cli';
 }

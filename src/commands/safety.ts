@@ -8,6 +8,7 @@
 // --lock auto:  ZooKeeper when a ZooKeeper server answers at --zk_cluster, else local.
 import { randomUUID } from 'node:crypto';
 import type { Argv } from 'yargs';
+import type { ArgsOf } from './args.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterUnreachable } from '../cluster/errors.js';
 import { retryTransient } from '../cluster/retry.js';
@@ -66,18 +67,25 @@ export function lockOptions<T>(y: Argv<T>) {
     .option('lock-session-timeout', { type: 'number', default: 10, describe: "seconds: the lock's ZooKeeper session; a dead run's lock vanishes this long after it died" });
 }
 
-export function stateDirOf(argv: Record<string, unknown>): string {
+/** --state-dir, on the commands that keep state. */
+export interface StateDirArgs {
+  'state-dir'?: string | undefined;
+}
+
+export type LockArgs = ArgsOf<typeof lockOptions>;
+
+export function stateDirOf(argv: StateDirArgs): string {
   const given = argv['state-dir'];
   return typeof given === 'string' && given !== '' ? given : defaultStateDir();
 }
 
-function lockChoice(argv: Record<string, unknown>): LockChoice {
+function lockChoice(argv: Pick<LockArgs, 'lock'>): LockChoice {
   const v = String(argv['lock'] ?? 'auto');
   if (v !== 'zk' && v !== 'local' && v !== 'auto') throw new UsageError(`--lock must be zk, local or auto (got ${v})`);
   return v;
 }
 
-function zkLockPath(argv: Record<string, unknown>, config: ConnectionConfig): string {
+function zkLockPath(argv: Pick<LockArgs, 'lock-path'>, config: ConnectionConfig): string {
   const given = argv['lock-path'];
   const path = typeof given === 'string' && given !== '' ? given : defaultZkLockPath(config.zkRootPath);
   if (!/^\/[^\s]*[^/\s]$/.test(path) || path.includes('//')) throw new UsageError(`--lock-path must be an absolute ZooKeeper path such as /openmldb/openmldb-recover/lock (got '${path}')`);
@@ -85,8 +93,8 @@ function zkLockPath(argv: Record<string, unknown>, config: ConnectionConfig): st
   return path;
 }
 
-function sessionTimeoutMs(argv: Record<string, unknown>): number {
-  return Math.round(seconds('lock-session-timeout', argv['lock-session-timeout'] ?? 10) * 1000);
+function sessionTimeoutMs(argv: Pick<LockArgs, 'lock-session-timeout'>): number {
+  return Math.round(seconds('lock-session-timeout', argv['lock-session-timeout']) * 1000);
 }
 
 /** Changing commands as the command log names them: `recovertable t0 1 ...` (binary) or `TabletServer/LoadTable` (HTTP). */
@@ -100,7 +108,7 @@ function outcomeOf(e: CommandLogEntry): string {
 }
 
 /** Where this run's lock, journal and evidence live (--lock; auto probes ZooKeeper). */
-async function chooseLock(argv: Record<string, unknown>, config: ConnectionConfig): Promise<{ useZk: boolean; why?: string }> {
+async function chooseLock(argv: LockArgs & StateDirArgs, config: ConnectionConfig): Promise<{ useZk: boolean; why?: string }> {
   const choice = lockChoice(argv);
   if (choice !== 'auto') return { useZk: choice === 'zk' };
   const probe = await probeZooKeeper(config.zkCluster, 3000);
@@ -115,7 +123,7 @@ async function identify(client: OpenMLDBClient, config: ConnectionConfig): Promi
   return clusterIdentifiers(config.zkCluster, config.zkRootPath, ns.nameservers.map((n) => n.realEndpoint ?? n.endpoint));
 }
 
-export async function openRunSafety(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress, client: OpenMLDBClient): Promise<RunSafety> {
+export async function openRunSafety(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, client: OpenMLDBClient): Promise<RunSafety> {
   if (lockChoice(argv) === 'zk') {
     // Settings first, then a quick look: a server that is not ZooKeeper answers in milliseconds.
     zkLockPath(argv, config);
@@ -135,7 +143,7 @@ export async function openRunSafety(argv: Record<string, unknown>, config: Conne
  * run learnt, e.g. a replica whose load failed), never written. From ZooKeeper when the
  * lock would be there (without taking it), else from the state directory.
  */
-export async function readOnlyMemory(argv: Record<string, unknown>, config: ConnectionConfig, client: OpenMLDBClient): Promise<RunMemory> {
+export async function readOnlyMemory(argv: LockArgs & StateDirArgs, config: ConnectionConfig, client: OpenMLDBClient): Promise<RunMemory> {
   const { useZk } = await chooseLock(argv, config).catch(() => ({ useZk: false }));
   if (useZk) {
     try {
@@ -216,7 +224,7 @@ function describeFound(j: Journal, progress: Progress): void {
  * exclude each other; the journal and evidence are named by the cluster's key from the
  * state directory's index, so a rerun spelled otherwise finds them.
  */
-async function openLocal(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined, client: OpenMLDBClient): Promise<RunSafety> {
+async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined, client: OpenMLDBClient): Promise<RunSafety> {
   const dir = ensureStateDir(stateDirOf(argv));
   const ids = await identify(client, config);
   const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
@@ -277,7 +285,7 @@ async function openLocal(argv: Record<string, unknown>, config: ConnectionConfig
   };
 }
 
-async function openZk(argv: Record<string, unknown>, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined): Promise<RunSafety> {
+async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined): Promise<RunSafety> {
   const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
   const path = zkLockPath(argv, config);
   const listeners: Array<(why: string) => void> = [];

@@ -2,21 +2,21 @@
 // observed), for people, as JSON, or for Prometheus' textfile collector.
 import { renderStatus, runStatus } from '../workflow/status.js';
 import { connect, explain, parseFilter } from './common.js';
-import { connectionOptions } from './config.js';
+import { type ConnectionArgs, connectionOptions } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { renderPrometheus, renderPrometheusDown } from './prometheus.js';
-import { type CliCommand, filterOptions, outputOptions } from './run.js';
+import { defineCommand, filterOptions, outputOptions } from './run.js';
 
 const FORMATS = ['text', 'json', 'prometheus'] as const;
 type Format = (typeof FORMATS)[number];
 
-function formatOf(argv: Record<string, unknown>): Format {
-  const format = argv['format'] as Format | undefined;
+function formatOf(argv: { json: boolean; format?: string | undefined }): Format {
+  const format = argv.format as Format | undefined;
   if (argv['json'] === true && format !== undefined && format !== 'json') throw new UsageError(`--json and --format ${format} disagree: give one`);
   return argv['json'] === true ? 'json' : (format ?? 'text');
 }
 
-export const statusCommand: CliCommand = {
+export const statusCommand = defineCommand({
   command: 'status',
   describe: 'health verdict per table and partition, read-only (exit 0 healthy, 1 not, 3 unreachable)',
   examples: [
@@ -45,10 +45,10 @@ export const statusCommand: CliCommand = {
       throw err;
     }
   },
-};
+});
 
 /** The cluster's labels as given, even when the connection could not be set up. */
-function labelsOf(argv: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env) {
+function labelsOf(argv: Pick<ConnectionArgs, 'zk-cluster' | 'zk-root-path'>, env: NodeJS.ProcessEnv = process.env) {
   return {
     zkCluster: String(argv['zk-cluster'] ?? env['OPENMLDB_ZK_CLUSTER'] ?? ''),
     zkRootPath: String(argv['zk-root-path'] ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb'),
