@@ -1,9 +1,10 @@
 // The one retry policy for calls to a cluster: a transient failure (connection refused or
-// reset, a timeout, "not leader") is retried with backoff, anything else fails at once.
+// reset, a timeout, "not leader") or a reply that could not be read (a truncated output)
+// is retried with backoff; anything else (a permanent answer, a bug) fails at once.
 // Callers narrow it (a step that failed for good, an election waited out only so long)
 // through `retryIf` and `maxRetryTimeMs`, never by writing their own p-retry set-up.
 import pRetry, { AbortError } from 'p-retry';
-import { ClusterError } from './errors.js';
+import { ClusterError, ParseError } from './errors.js';
 
 export interface RetryOptions {
   /** Retries after the first attempt. */
@@ -26,6 +27,7 @@ export function retryTransient<T>(what: string, fn: () => Promise<T>, o: RetryOp
       try {
         return await fn();
       } catch (err) {
+        if (err instanceof ParseError) throw err;
         if (!(err instanceof ClusterError) || !err.transient) throw new AbortError(err instanceof Error ? err : new Error(String(err)));
         throw err;
       }

@@ -15,8 +15,6 @@ export interface ConnectionConfig {
   bin: string;
   /** Per-command timeout for one run of the binary (ms). */
   commandTimeoutMs: number;
-  /** How long an observation waits out "not leader" and a silent nameserver (--leader-wait, ms). */
-  leaderWaitMs: number;
   /** How commands reach the cluster (--transport). */
   transport: TransportMode;
   /** HTTP credential: user and password (any value works with skip_grant_tables=true). */
@@ -32,7 +30,6 @@ export function connectionOptions<T>(y: Argv<T>) {
     .option('zk-root-path', { alias: 'zk_root_path', type: 'string', describe: 'cluster root path in ZooKeeper (env OPENMLDB_ZK_ROOT_PATH, default /openmldb)' })
     .option('openmldb-bin', { alias: 'openmldb_bin_path', type: 'string', describe: 'the openmldb binary (env OPENMLDB_BIN, else openmldb on PATH)' })
     .option('command-timeout', { type: 'number', default: 30, describe: 'seconds one run of the binary (or one HTTP call) may take' })
-    .option('leader-wait', { type: 'number', default: OBSERVE_BUDGET_MS / 1000, describe: 'seconds to wait for a nameserver to answer as leader (an election settling) before exit 3' })
     .option('transport', {
       type: 'string',
       choices: TRANSPORT_MODES as unknown as string[],
@@ -44,6 +41,16 @@ export function connectionOptions<T>(y: Argv<T>) {
 }
 
 export type ConnectionArgs = ArgsOf<typeof connectionOptions>;
+
+/** --leader-wait, on the commands that observe the whole cluster (status, recover and the procedures). */
+export function leaderWaitOption<T>(y: Argv<T>) {
+  return y.option('leader-wait', { type: 'number', default: OBSERVE_BUDGET_MS / 1000, describe: 'seconds to wait for a nameserver to answer as leader (an election settling) before exit 3' });
+}
+
+/** How long an observation waits out "not leader" and a silent nameserver (ms). */
+export function leaderWaitMsOf(argv: ArgsOf<typeof leaderWaitOption>): number {
+  return seconds('leader-wait', argv['leader-wait']) * 1000;
+}
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
@@ -74,7 +81,6 @@ export function resolveConnection(argv: ConnectionArgs, env: NodeJS.ProcessEnv =
     zkRootPath,
     bin,
     commandTimeoutMs: timeout * 1000,
-    leaderWaitMs: seconds('leader-wait', argv['leader-wait']) * 1000,
     transport: transportOf(argv['transport'] ?? (env['OPENMLDB_RECOVER_TRANSPORT'] || undefined)),
     user: String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')),
     ...passwordOf(argv, env),

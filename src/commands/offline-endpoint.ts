@@ -12,16 +12,15 @@ const MAX_CONCURRENCY = 8;
 
 /**
  * `--op-concurrency`: the CONCURRENCY argument of offlineendpoint/recoverendpoint. Not
- * `--concurrency`, which is recover's partitions at once: one meaning per flag name.
+ * `--concurrency`, which is recover's partitions at once (one meaning per flag name); given
+ * here it is an unknown option (and a --config file's `concurrency`, meant for recover, is
+ * left out for these commands).
  */
 export function opConcurrencyOption<T>(y: Argv<T>) {
-  return y
-    .option('op-concurrency', { type: 'number', describe: `ops the nameserver runs at once for it (1-${MAX_CONCURRENCY}; default the nameserver's)` })
-    .option('concurrency', { type: 'number', hidden: true });
+  return y.option('op-concurrency', { type: 'number', describe: `ops the nameserver runs at once for it (1-${MAX_CONCURRENCY}; default the nameserver's)` });
 }
 
 export function endpointConcurrency(argv: ArgsOf<typeof opConcurrencyOption>): number | undefined {
-  if (argv['concurrency'] !== undefined) throw new UsageError("--concurrency is recover's partitions at once; the nameserver's op concurrency for this command is --op-concurrency");
   const value = argv['op-concurrency'];
   if (value === undefined) return undefined;
   const n = Number(value);

@@ -10,7 +10,7 @@ import { type PrepareProcedure, type RecoverOptions, runRecover } from '../workf
 import { type Report, renderReport } from '../workflow/report.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
-import { type ConnectionArgs, resolveConnection, seconds } from './config.js';
+import { type ConnectionArgs, leaderWaitMsOf, leaderWaitOption, resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type RunSafety, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
@@ -57,7 +57,7 @@ export function dryRunOption<T>(y: Argv<T>) {
 
 /** Bounds and retries of a mutating run. */
 export function runOptions<T>(y: Argv<T>) {
-  return lockOptions(y)
+  return leaderWaitOption(lockOptions(y))
     .option('load-timeout', { type: 'number', default: 600, describe: 'seconds a partition load may take' })
     .option('op-timeout', { type: 'number', default: 1800, describe: "seconds to wait for a partition's (or the command's) ops" })
     .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
@@ -184,7 +184,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       progress,
       interrupt,
       cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
-      observeBudgetMs: config.leaderWaitMs,
+      observeBudgetMs: leaderWaitMsOf(argv),
     });
     if (safety) {
       const lost = safety.lost();

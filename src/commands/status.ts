@@ -2,7 +2,7 @@
 // observed), for people, as JSON, or for Prometheus' textfile collector.
 import { renderStatus, runStatus } from '../workflow/status.js';
 import { connect, explain, parseFilter } from './common.js';
-import { type ConnectionArgs, connectionOptions } from './config.js';
+import { type ConnectionArgs, connectionOptions, leaderWaitMsOf, leaderWaitOption } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { renderPrometheus, renderPrometheusDown } from './prometheus.js';
 import { defineCommand, filterOptions, outputOptions } from './run.js';
@@ -25,7 +25,7 @@ export const statusCommand = defineCommand({
     ['$0 status --format prometheus > /var/lib/node_exporter/openmldb.prom.tmp && mv /var/lib/node_exporter/openmldb.prom.tmp /var/lib/node_exporter/openmldb.prom', 'for node_exporter\'s textfile collector (see the README for a cron line)'],
   ],
   builder: (y) =>
-    filterOptions(outputOptions(connectionOptions(y))).option('format', {
+    filterOptions(outputOptions(leaderWaitOption(connectionOptions(y)))).option('format', {
       choices: FORMATS as unknown as string[],
       describe: 'text (default), json (same as --json), or prometheus (text exposition format)',
     }),
@@ -34,7 +34,7 @@ export const statusCommand = defineCommand({
     const filter = parseFilter(argv['db'], argv['table']);
     try {
       const { client, config } = connect(argv);
-      const report = await runStatus(client, filter, config.leaderWaitMs);
+      const report = await runStatus(client, filter, leaderWaitMsOf(argv));
       const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
       const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'prometheus' ? renderPrometheus(report, cluster) : `${renderStatus(report)}\n`;
       process.stdout.write(text);

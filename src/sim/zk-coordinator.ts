@@ -26,7 +26,11 @@ const MARKER = 'openmldb-sim';
 const SESSION_MS = 4000;
 /** How often a nameserver checks its ZooKeeper connection (FLAGS_zk_keep_alive_check_interval, shortened). */
 const KEEP_ALIVE_CHECK_MS = 1000;
-/** A ZooKeeper call unanswered this long is given up with its session. */
+/**
+ * A ZooKeeper request unanswered this long gives its session up (node-zookeeper-client keeps
+ * a request queued through reconnects with no end; in CI a nameserver never re-joined the
+ * election after an outage): the owner opens another, as after an expiry.
+ */
 const STUCK_CALL_MS = 3 * SESSION_MS;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -47,13 +51,22 @@ class LiveSession {
     private readonly name = 'session',
   ) {}
 
-  async get(): Promise<ZkSession> {
+  private connecting: Promise<ZkSession> | undefined;
+
+  /** The live session, or a new one; callers at the same time share one connect (one session). */
+  get(): Promise<ZkSession> {
+    if (this.session && !this.session.isClosed && !this.closing) return Promise.resolve(this.session);
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<ZkSession> {
     for (let failures = 0; ; failures++) {
       if (this.closing) throw new ZkError('SESSION_EXPIRED', 'connect', this.hosts, 'closed');
       if (this.session && !this.session.isClosed) return this.session;
       if (failures > 0 && failures % 10 === 0) this.log(`${this.name}: still no ZooKeeper session after ${failures} tries`);
       try {
-        const s = await ZkSession.connect(this.hosts, { sessionTimeoutMs: SESSION_MS, connectTimeoutMs: 2000 });
+        const s = await ZkSession.connect(this.hosts, { sessionTimeoutMs: SESSION_MS, connectTimeoutMs: 2000, requestTimeoutMs: STUCK_CALL_MS });
         if (this.closing) {
           await s.close();
           continue;
@@ -74,16 +87,6 @@ class LiveSession {
   async run<T>(fn: (s: ZkSession) => Promise<T>): Promise<T> {
     for (let other = 0; ; ) {
       const s = await this.get();
-      // node-zookeeper-client keeps a request queued while it reconnects, with no end: a call
-      // unanswered for this long gives the session up (which fails the call) and tries again on
-      // a new one, as a nameserver's CheckZkClient gives up a dead connection.
-      const stuck = setTimeout(() => {
-        this.log(`${this.name}: a ZooKeeper call went unanswered for ${STUCK_CALL_MS / 1000} s; opening another session`);
-        if (this.session === s) this.session = undefined;
-        void s.close();
-        // Its ephemeral nodes went with it, as with an expiry.
-        this.onExpired();
-      }, STUCK_CALL_MS);
       try {
         return await fn(s);
       } catch (err) {
@@ -91,8 +94,6 @@ class LiveSession {
         // Connection trouble is waited out; anything else is tried a few times only.
         if (err.code !== 'CONNECTION_LOSS' && err.code !== 'SESSION_EXPIRED' && (err.code !== 'OTHER' || ++other > 5)) throw err;
         await sleep(200);
-      } finally {
-        clearTimeout(stuck);
       }
     }
   }
@@ -122,7 +123,7 @@ class NameserverSeat {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const live = new LiveSession(this.zk.hosts, () => this.lostSession('its ZooKeeper session expired'), this.zk.log, `nameserver ${this.n.endpoint}`);
+    const live = new LiveSession(this.zk.hosts, () => this.lostSession('its ZooKeeper session expired (or was given up: a request unanswered)'), this.zk.log, `nameserver ${this.n.endpoint}`);
     this.live = live;
     const path = await live.run((s) => s.create(zkJoin(this.zk.root, 'leader', 'lock_request'), this.n.endpoint, 'ephemeral-sequential'));
     if (this.stopped) return;

@@ -185,6 +185,8 @@ class StepRunner {
     let attempts = 0;
     // The runbook step as it starts, so a log shows where a run was when it stopped.
     this.opts.progress.info(`${label(this.plan)}: running: ${command}`);
+    // Only transient failures are retried: a StepFailed (the step cannot succeed as planned)
+    // or a permanent answer ends the attempt, and the partition is planned again.
     const result = await retryTransient(
       `${label(this.plan)}: ${command}`,
       () => {
@@ -195,7 +197,6 @@ class StepRunner {
       {
         retries: this.opts.retries,
         signal: this.opts.signal,
-        retryIf: (error) => !(error instanceof StepFailed),
         onRetry: (line) => this.opts.progress.info(line),
       },
     );

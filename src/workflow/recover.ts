@@ -233,17 +233,24 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
     ctx.stoppedIn ??= phase;
   }
   // Verify: the last observation was taken after the last change, unless the run
-  // stopped early (signal, error), or left partitions it refused or found blocked (the
-  // nameserver, with auto_failover back, or a tablet coming back may have served them
-  // since); then look once more.
+  // stopped early (signal, error); then look once more.
   let final = snapshot;
-  const leftSome = [...plans.values()].some((p) => p.action === 'refused' || p.action === 'blocked');
-  if (snapshot === first || o.interrupt.aborted || errors.length > 0 || leftSome) {
+  if (snapshot === first || o.interrupt.aborted || errors.length > 0) {
     try {
       o.progress.update('verifying');
       final = await look();
     } catch (err) {
       errors.push(`verify: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  // Partitions refused or found blocked may have been served since, not by this run (the
+  // nameserver with auto_failover back, a tablet that came back): one more look says so in
+  // their reason. They stay refused or blocked: this run did not check what they hold.
+  if (!o.dryRun && [...plans.values()].some((p) => p.action === 'refused' || p.action === 'blocked')) {
+    try {
+      ctx.endLook = final === snapshot ? await look() : final;
+    } catch {
+      // Only a reason is lost: the report stands on the verify above.
     }
   }
   if (!keeper.switchedOff && !keeper.pendingRestore) after = final.autoFailover;
@@ -281,6 +288,16 @@ interface ReportContext {
   retried: { observe: number };
   /** Set when the run stopped on an error before finishing its rounds. */
   stoppedIn?: RunPhase;
+  /** A look after auto_failover went back, for the partitions the run refused or found blocked. */
+  endLook?: ClusterSnapshot;
+}
+
+/** A partition the run refused or found blocked, served by the end of the run all the same. */
+function servedAtEnd(c: ReportContext, t: Table, pid: number, plan: PartitionPlan | undefined): boolean {
+  if (!c.endLook || (plan?.action !== 'refused' && plan?.action !== 'blocked')) return false;
+  const et = c.endLook.tables.find((x) => x.db === t.db && x.name === t.name);
+  const ep = et?.partitions.find((x) => x.pid === pid);
+  return et !== undefined && ep !== undefined && (c.proc.verdict ?? assessPartition)(et, ep, c.endLook, { opBaseline: c.opBaseline }).healthy;
 }
 
 /** The exit code a finished run ends with: a restore still owed wins, then a signal, then the verdict. */
@@ -327,15 +344,14 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
       const healthyNow = ph?.healthy ?? false;
       let status: PartitionStatus;
       if (o.dryRun) status = plan?.action === 'none' ? 'healthy' : plan?.action === 'refused' ? 'refused' : plan?.action === 'blocked' ? 'blocked' : 'planned';
-      else if ((plan?.action === 'refused' || plan?.action === 'blocked') && !healthyNow) status = plan.action;
+      else if (plan?.action === 'refused' || plan?.action === 'blocked') status = plan.action;
       else if (healthyNow) status = touched.has(k) ? 'recovered' : 'healthy';
       else if (outcome?.status === 'interrupted' || (o.interrupt.aborted && outcome?.status !== 'done')) status = 'interrupted';
       else status = 'failed';
       return {
         pid: part.pid,
         status,
-        // Refused or blocked, yet served at the end (not by this run): say both.
-        reason: !o.dryRun && healthyNow && (plan?.action === 'refused' || plan?.action === 'blocked') ? `served when the run ended, though not by it (${plan.action}: ${plan.reason})` : (plan?.reason ?? ''),
+        reason: servedAtEnd(c, t, part.pid, plan) ? `served when the run ended, though not by this run, which did not check what it holds (${plan?.reason ?? ''})` : (plan?.reason ?? ''),
         ...(plan?.leader ? { leader: plan.leader } : {}),
         evidence: plan?.evidence ?? [],
         atStake: plan?.atStake ?? 0,

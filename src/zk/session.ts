@@ -55,6 +55,11 @@ export interface SessionOptions {
   sessionTimeoutMs: number;
   /** How long `connect` waits for a server; default: the session timeout. */
   connectTimeoutMs?: number;
+  /**
+   * A request unanswered this long gives the whole session up, as an expiry does (the
+   * library keeps a request queued through reconnects with no end). Default: no limit.
+   */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -70,6 +75,7 @@ export class ZkSession extends EventEmitter {
   private constructor(
     private readonly client: zookeeper.Client,
     readonly hosts: string,
+    private readonly requestTimeoutMs?: number,
   ) {
     super();
     client.on('disconnected', () => this.emit('disconnected'));
@@ -101,7 +107,7 @@ export class ZkSession extends EventEmitter {
       }, waitMs);
       client.once('connected', () => {
         clearTimeout(timer);
-        resolve(new ZkSession(client, hosts));
+        resolve(new ZkSession(client, hosts, options.requestTimeoutMs));
       });
       client.connect();
     });
@@ -129,7 +135,19 @@ export class ZkSession extends EventEmitter {
     return new Promise((resolve, reject) => {
       const fail = (err: ZkError) => reject(new ZkError(err.code, op, path, err.message));
       this.pending.add(fail);
+      const stuck =
+        this.requestTimeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (!this.pending.has(fail) || this.closed) return;
+              // Given up like an expired session: every request fails, the owner opens another.
+              this.closed = true;
+              this.client.close();
+              this.failPending(`a request went unanswered for ${this.requestTimeoutMs} ms`);
+              this.emit('expired');
+            }, this.requestTimeoutMs);
       start((err, value) => {
+        if (stuck) clearTimeout(stuck);
         if (!this.pending.delete(fail)) return; // already failed by the session's end
         if (err) reject(toZkError(err, op, path));
         else resolve(value as T);

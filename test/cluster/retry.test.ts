@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CommandError } from '../../src/cluster/errors.js';
+import { CommandError, ParseError } from '../../src/cluster/errors.js';
 import { retryTransient } from '../../src/cluster/retry.js';
 
 const target = { role: 'ns' as const, endpoint: '127.0.0.1:1' };
@@ -26,6 +26,12 @@ describe('retryTransient', () => {
       assert.equal(calls, attempts);
       assert.equal(said.length, attempts - 1, 'the last failure is not called a retry');
     }
+  });
+
+  it('a reply that could not be read (a truncated output) is retried like a transient failure', async () => {
+    let calls = 0;
+    const v = await retryTransient('showtable', async () => (++calls < 2 ? Promise.reject(new ParseError('showtable', 'garbled', 'no header line')) : 'ok'), { retries: 2 });
+    assert.deepEqual([v, calls], ['ok', 2]);
   });
 
   it('retryIf gives a transient failure up at once, unsaid; maxRetryTimeMs bounds the retries in time', async () => {

@@ -20,7 +20,8 @@ function files(dir: string): string[] {
 function imports(): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const f of files(SRC)) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/^(?:import|export)\b[^;]*?from\s+'(\.[^']+)'/gms)) {
+    // `import ... from '.x'`, `export ... from '.x'`, `import '.x'` and `import('.x')`.
+    for (const m of readFileSync(f, 'utf8').matchAll(/(?:^(?:import|export)\b[^;]*?from\s+|^import\s+|\bimport\(\s*)'(\.[^']+)'/gms)) {
       out.push([relative(ROOT, f), relative(ROOT, resolve(dirname(f), m[1] as string))]);
     }
   }

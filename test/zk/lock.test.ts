@@ -141,6 +141,28 @@ describe('ZooKeeper lock and journal', { skip, timeout: 60000 }, () => {
   });
 });
 
+describe('ZooKeeper session', { skip, timeout: 60000 }, () => {
+  it('a request unanswered for requestTimeoutMs gives the session up (the library would keep it queued through reconnects)', async () => {
+    const cut = await cuttableProxy(zk.server().port);
+    const s = await ZkSession.connect(cut.address, { sessionTimeoutMs: 20000, connectTimeoutMs: 5000, requestTimeoutMs: 1000 });
+    try {
+      const ended = new Promise<void>((r) => s.once('expired', () => r()));
+      const disconnected = new Promise<void>((r) => s.once('disconnected', () => r()));
+      cut.down();
+      // Asked while the client reconnects: the library queues the request.
+      await disconnected;
+      const started = Date.now();
+      await assert.rejects(s.get('/'), (err: unknown) => err instanceof Error && /unanswered for 1000 ms/.test(err.message));
+      await ended;
+      assert.ok(s.isClosed, 'the session is given up');
+      assert.ok(Date.now() - started < 15000, 'long before the 20 s session timeout');
+    } finally {
+      cut.close();
+      await s.close();
+    }
+  });
+});
+
 /** A TCP proxy to 127.0.0.1:port; down() cuts every connection and refuses new ones until up(). */
 async function cuttableProxy(port: number) {
   const open = new Set<net.Socket>();
