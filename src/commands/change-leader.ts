@@ -1,7 +1,7 @@
 // `openmldb-recover change-leader DB.TABLE PID [--to ENDPOINT|auto]`: changeleader with
 // auto_failover off around it, wait its op, verify the new leader serves.
 import type { Argv } from 'yargs';
-import { changeLeaderProcedure } from '../workflow/procedures.js';
+import { changeLeaderProcedure } from '../workflow/procedures/change-leader.js';
 import { connectionOptions } from './config.js';
 import { endpointArg } from './offline-endpoint.js';
 import { defineCommand, applySettings, dryRunOption, outputOptions, parsePid, parseTableName, runOptions, runProcedureCommand } from './run.js';

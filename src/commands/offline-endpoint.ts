@@ -2,7 +2,7 @@
 // (auto_failover off): its leaders move to other replicas, its replicas are marked not alive.
 import type { Argv } from 'yargs';
 import type { ArgsOf } from './args.js';
-import { offlineEndpointProcedure } from '../workflow/procedures.js';
+import { offlineEndpointProcedure } from '../workflow/procedures/offline-endpoint.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
 import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';

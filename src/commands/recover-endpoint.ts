@@ -1,7 +1,7 @@
 // `openmldb-recover recover-endpoint ENDPOINT`: after offline-endpoint and the tablet's
 // return, rebuild its replicas from their leaders.
 import type { Argv } from 'yargs';
-import { recoverEndpointProcedure } from '../workflow/procedures.js';
+import { recoverEndpointProcedure } from '../workflow/procedures/recover-endpoint.js';
 import { connectionOptions } from './config.js';
 import { endpointArg, endpointConcurrency, opConcurrencyOption } from './offline-endpoint.js';
 import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';

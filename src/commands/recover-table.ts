@@ -1,7 +1,7 @@
 // `openmldb-recover recover-table DB.TABLE`: the runbook's manual data recovery for one
 // table (or some of its partitions), whether or not the metadata says they are served.
 import type { Argv } from 'yargs';
-import { recoverTableProcedure } from '../workflow/procedures.js';
+import { recoverTableProcedure } from '../workflow/procedures/recover-table.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
 import {

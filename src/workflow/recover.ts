@@ -64,7 +64,7 @@ export interface Procedure {
 export interface RecoverOptions {
   command: string;
   dryRun: boolean;
-  /** What the run does: recoveryProcedure (recover), or one of procedures.ts. */
+  /** What the run does: recoveryProcedure (recover), or one of workflow/procedures/. */
   procedure: PrepareProcedure;
   filter?: ObserveFilter;
   apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress' | 'watch' | 'loads' | 'replan'>;

@@ -5,14 +5,10 @@ import { describe, it } from 'node:test';
 import type { ClusterSnapshot, Replica } from '../../src/cluster/types.js';
 import { Refused, UsageError } from '../../src/exit-codes.js';
 import { describeStep } from '../../src/workflow/plan.js';
-import {
-  changeLeaderProcedure,
-  offlineEndpointProcedure,
-  offlineVerdict,
-  planOfflinePartition,
-  recoverEndpointProcedure,
-  recoverTableProcedure,
-} from '../../src/workflow/procedures.js';
+import { changeLeaderProcedure } from '../../src/workflow/procedures/change-leader.js';
+import { offlineEndpointProcedure, offlineVerdict, planOfflinePartition } from '../../src/workflow/procedures/offline-endpoint.js';
+import { recoverEndpointProcedure } from '../../src/workflow/procedures/recover-endpoint.js';
+import { recoverTableProcedure } from '../../src/workflow/procedures/recover-table.js';
 import type { Round } from '../../src/workflow/recover.js';
 import { A, B, C, asFollower, asLeader, oneTable, op, rep, servedPartition, snap, table } from './snapshots.js';
 
