@@ -1,0 +1,172 @@
+// The recover engine in process, against the simulator's model (test/helpers/in-process.ts):
+// no process is spawned, so many seeds run in seconds. The interleavings of the chaos suite:
+// calls refused, replies lost after the call took effect, an op failing, a load failing,
+// and the run dying between two calls (every call from some point on fails, so nothing
+// more reaches the cluster, not even the restore) and run again from its journal and
+// evidence record, as a rerun after kill -9 would.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Interrupt } from '../../src/workflow/interrupt.js';
+import { type EvidenceFile, RunMemory } from '../../src/workflow/evidence.js';
+import { FailoverKeeper } from '../../src/workflow/failover-keeper.js';
+import type { Journal } from '../../src/safety/journal.js';
+import { createProgress } from '../../src/workflow/progress.js';
+import { recoveryProcedure, runRecover } from '../../src/workflow/recover.js';
+import type { Report } from '../../src/workflow/report.js';
+import { Rng } from '../../src/sim/rng.js';
+import { type CrashPoint, type InProcessSim, inProcessSim } from '../helpers/in-process.js';
+
+/** What survives a run's death: its journal and evidence record (the state directory). A dead run writes nothing more. */
+function stateDir() {
+  let journal: Journal | undefined;
+  let evidence: EvidenceFile | undefined;
+  return {
+    for: (dead: () => boolean) => ({
+      journal: { read: () => journal, write: (j: Journal) => void (dead() || (journal = structuredClone(j))), clear: () => void (dead() || (journal = undefined)) },
+      evidence: { read: () => (evidence ? structuredClone(evidence) : undefined), write: (f: EvidenceFile) => void (dead() || (evidence = structuredClone(f))) },
+    }),
+    owed: () => journal !== undefined,
+  };
+}
+
+async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?: CrashPoint): Promise<Report> {
+  const progress = createProgress({ quiet: true, stream: { write: () => true } as unknown as NodeJS.WriteStream });
+  const cluster = { zkCluster: 'in-process', zkRootPath: sim.cluster.options.rootPath };
+  const { client, died, dead } = sim.client(crash);
+  const stores = state.for(dead);
+  const interrupt = new Interrupt(() => undefined);
+  const keeper = new FailoverKeeper(stores.journal, { command: 'recover', cluster }, progress);
+  const running = runRecover(client, {
+    command: 'recover',
+    dryRun: false,
+    procedure: () => recoveryProcedure({ acceptDataLoss: false }),
+    apply: { concurrency: 64, perTablet: 3, loadTimeoutMs: 20000, opTimeoutMs: 30000, retries: 4, partitionAttempts: 3, pollMs: 10 },
+    progress,
+    interrupt,
+    cluster,
+    keeper,
+    memory: new RunMemory(stores.evidence),
+    observeBudgetMs: 5000,
+  });
+  // Dead is dead: the rerun starts at once. What is left of the dead run stops (its calls
+  // fail before reaching the cluster and its state writes are dropped).
+  return Promise.race([
+    running,
+    died.then(() => {
+      keeper.restoreAttempts = 1;
+      interrupt.controller.abort(new Error('died'));
+      void running.catch(() => undefined);
+      throw new Error('the run died');
+    }),
+  ]);
+}
+
+/** Partitions the check finds not served, as `db.table:pid`. */
+function unserved(problems: string[]): Set<string> {
+  return new Set(problems.flatMap((p) => {
+    const m = /^(\S+)\.(\S+) pid (\d+):/.exec(p);
+    return m ? [`${m[1]}.${m[2]}:${m[3]}`] : [];
+  }));
+}
+
+async function chaosSeed(scenario: 'full-restart' | 'full-restart-after-failover', seed: number): Promise<string[]> {
+  const rng = new Rng(seed * 7919 + scenario.length);
+  const sim = await inProcessSim({ scenario, tables: 2, partitions: 2 }, { seed });
+  const violations: string[] = [];
+  try {
+    const before = sim.cluster.incident?.autoFailoverBefore;
+    await sim.ctl('fail', { kind: 'refused', fraction: 0.03 });
+    for (const method of ['UpdateTableAliveStatus', 'RecoverTable', 'LoadTable', 'ChangeLeader', 'ChangeRole']) {
+      if (rng.chance(0.35)) await sim.ctl('fail', { kind: 'timeout-after-apply', method, count: 1, delayMs: 20 });
+    }
+    if (rng.chance(0.5)) await sim.ctl('fail-op', { opType: rng.pick(['kRecoverTableOP', 'kReAddReplicaNoSendOP', 'kReAddReplicaOP']), count: 1 });
+    // A load that fails: the tablet moves the replica's directory to its recycle bin.
+    if (rng.chance(0.3)) {
+      const t = sim.cluster.tables.find((x) => x.db === 'demo_db');
+      const p = t ? rng.pick(t.partitions) : undefined;
+      if (t && p) await sim.ctl('load', { table: `${t.db}.${t.name}`, pid: p.pid, endpoint: rng.pick(p.replicas).endpoint, failCount: 1 });
+    }
+    // During the first run: a tablet crashing and coming back, the leader nameserver failing over.
+    const events: Array<Promise<unknown>> = [];
+    const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    if (rng.chance(0.5)) {
+      const victim = rng.pick(sim.cluster.tablets()).endpoint;
+      const [at, down] = [rng.int(10, 300), rng.int(20, 200)];
+      events.push(later(at).then(() => sim.ctl('tablet', { action: 'stop', endpoint: victim })).then(() => later(down)).then(() => sim.ctl('tablet', { action: 'start', endpoint: victim })));
+    }
+    if (rng.chance(0.4)) {
+      const [at, down] = [rng.int(10, 300), rng.int(20, 150)];
+      events.push(
+        later(at)
+          .then(() => sim.ctl('nameserver', { action: 'stop', endpoint: 'leader' }))
+          .then(async (r) => {
+            await later(down);
+            const ep = (r as { endpoint?: string }).endpoint;
+            if (ep) await sim.ctl('nameserver', { action: 'start', endpoint: ep });
+          }),
+      );
+    }
+    const state = stateDir();
+    // The first run dies a random number of calls after it switched auto_failover off (or not at all).
+    const crash = rng.chance(0.6) ? { after: 'ConfSet', calls: rng.int(0, 80) } : undefined;
+    let last = await run(sim, state, crash).catch((err: unknown) => err as Error);
+    // Reruns once every tablet and nameserver is back, as cron would.
+    await Promise.all(events);
+    for (let attempt = 0; attempt < 3 && (last instanceof Error || last.exitCode !== 0 || state.owed()); attempt++) {
+      last = await run(sim, state).catch((err: unknown) => err as Error);
+    }
+    await sim.ctl('clear-faults');
+    // A follower a few entries behind its leader catches up on the replication clock: the
+    // tool accepts lag (status's --max-lag), the check does not. Wait for it, briefly.
+    let check = sim.check();
+    for (const until = Date.now() + 3000; check.problems.some((p) => /is at offset \d+, leader at/.test(p)) && Date.now() < until; check = sim.check()) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (last instanceof Error) violations.push(`the last run threw: ${last.message}`);
+    else {
+      if (last.exitCode === 0 && (!check.ok || check.entriesLost > 0)) violations.push(`exit 0 but check: ${check.problems.slice(0, 3).join('; ')}; ${check.entriesLost} lost`);
+      if (last.exitCode !== 0) {
+        const named = new Set(last.tables.flatMap((t) => t.partitions.filter((p) => p.status !== 'healthy' && p.status !== 'recovered').map((p) => `${t.db}.${t.name}:${p.pid}`)));
+        for (const p of unserved(check.problems)) if (!named.has(p)) violations.push(`${p} is not served and the report does not name it`);
+      }
+    }
+    if (check.entriesLost > 0) violations.push(`${check.entriesLost} entries lost`);
+    if (before !== undefined && sim.cluster.autoFailover !== before) violations.push(`auto_failover is ${sim.cluster.autoFailover}, was ${before}`);
+    if (state.owed()) violations.push('a restore is still owed (the journal stayed)');
+  } finally {
+    await sim.close();
+  }
+  return violations;
+}
+
+describe('the recover engine in process', { concurrency: true, timeout: 300000 }, () => {
+  for (const scenario of ['full-restart', 'full-restart-after-failover'] as const) {
+    it(`${scenario}, 10 seeds of faults and a run dying between calls: served or named, nothing lost, auto_failover as before`, async () => {
+      const bad: string[] = [];
+      for (let seed = 1; seed <= 10; seed++) for (const v of await chaosSeed(scenario, seed)) bad.push(`seed ${seed}: ${v}`);
+      assert.deepEqual(bad, []);
+    });
+  }
+
+  it('a run that dies after switching auto_failover off leaves the restore owed; the next run pays it first and converges', async () => {
+    const sim = await inProcessSim({ scenario: 'full-restart', tables: 1, partitions: 2 }, { seed: 3 });
+    try {
+      const state = stateDir();
+      // Dies a few calls after switching auto_failover off.
+      const dead = await run(sim, state, { after: 'ConfSet', calls: 5 }).catch((err: unknown) => err as Error);
+      assert.ok(dead instanceof Error || dead.exitCode !== 0, 'the dying run did not finish');
+      assert.equal(sim.cluster.autoFailover, false, 'it left auto_failover off');
+      assert.ok(state.owed(), 'and its journal says a restore is owed');
+      const rerun = await run(sim, state);
+      assert.equal(rerun.exitCode, 0, JSON.stringify(rerun.errors));
+      assert.equal(rerun.autoFailover.before, true, 'the value from before the dead run');
+      assert.equal(sim.cluster.autoFailover, true);
+      assert.equal(state.owed(), false);
+      const check = sim.check();
+      assert.deepEqual(check.problems, []);
+      assert.equal(check.entriesLost, 0);
+    } finally {
+      await sim.close();
+    }
+  });
+});

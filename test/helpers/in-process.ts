@@ -1,0 +1,103 @@
+// The simulator and the engine in one process: the simulated cluster's servers on loopback
+// ports of this process, and the tool's client reaching them over HTTP (as with
+// `--transport http`), with the one thing it asks the binary for, `showns`, answered from
+// the cluster's registry as the stand-in binary would print it. No process is spawned, so
+// an engine test runs a seed in well under a second.
+import { OpenMLDBClient } from '../../src/cluster/client.js';
+import { type CliOutput, Transport } from '../../src/cluster/transport.js';
+import { formatTable } from '../../src/openmldb/tprinter.js';
+import { type CheckReport, checkCluster } from '../../src/sim/check.js';
+import { SimCluster, type SimOptions } from '../../src/sim/cluster.js';
+import { control } from '../../src/sim/control.js';
+import { DEFAULT_TIMING } from '../../src/sim/model.js';
+import type { Json } from '../../src/sim/rpc.js';
+import { DEFAULT_SCENARIO, type ScenarioOptions, applyScenario, buildHealthy } from '../../src/sim/scenarios.js';
+import { SimServers } from '../../src/sim/server.js';
+
+/** Sim timings shortened (loads, tasks, elections in milliseconds): same order of events, faster. */
+export const FAST_TIMING = { ...DEFAULT_TIMING, taskMs: 5, loadBaseMs: 20, loadMsPer1000: 10, statusPollMs: 50, electionMs: 50, sendMsPer1000: 5, binlogSyncMs: 100 };
+
+export interface InProcessSim {
+  cluster: SimCluster;
+  /** A fresh client (a new tool run) on this cluster; after `crash`, every call fails and `died` resolves. */
+  client(crash?: CrashPoint): { client: OpenMLDBClient; died: Promise<void>; dead: () => boolean };
+  ctl(action: string, body?: Json): Promise<Json>;
+  check(): CheckReport;
+  close(): Promise<void>;
+}
+
+/** A run's process dying: from then on nothing it sends reaches the cluster. */
+export class Crashed extends Error {}
+
+/** When a run dies: after so many calls, or so many calls after the first call of a method. */
+export type CrashPoint = number | { after: string; calls: number };
+
+class InProcessTransport extends Transport {
+  private calls = 0;
+  private left: number;
+  dead = false;
+  private onDeath: () => void = () => undefined;
+  readonly died = new Promise<void>((r) => (this.onDeath = r));
+
+  constructor(
+    private readonly cluster: SimCluster,
+    private readonly crash: CrashPoint,
+  ) {
+    super({ bin: '/nonexistent/openmldb', zkCluster: 'in-process', zkRootPath: cluster.options.rootPath, transport: 'http', timeoutMs: 5000 });
+    this.left = typeof crash === 'number' ? crash : Number.POSITIVE_INFINITY;
+  }
+
+  private tick(method: string): void {
+    this.calls++;
+    if (typeof this.crash === 'object' && method === this.crash.after && this.left === Number.POSITIVE_INFINITY) this.left = this.crash.calls + 1;
+    if (this.left-- <= 0) {
+      if (!this.dead) this.onDeath();
+      this.dead = true;
+      throw new Crashed(`the run died (call ${this.calls}, ${method})`);
+    }
+  }
+
+  override async ns(cmd: string): Promise<CliOutput> {
+    this.tick(cmd);
+    if (cmd !== 'showns') throw new Error(`in process, only showns goes through the binary (asked: ${cmd})`);
+    // src/sim/cli/openmldb/ns-client.ts showNameServer: the election's children in order.
+    const root = this.cluster.options.rootPath;
+    const endpoints = (this.cluster.zkChildren(`${root}/leader`) ?? []).map((c) => this.cluster.zkGet(`${root}/leader/${c}`)).filter((e): e is string => e !== undefined);
+    const rows = endpoints.map((ep, i) => [ep, '-', i === 0 ? 'leader' : 'standby']);
+    return { stdout: formatTable(['endpoint', 'real_endpoint', 'role'], rows), stderr: '' };
+  }
+
+  override async http(role: 'ns' | 'tablet', address: string, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.tick(method);
+    return super.http(role, address, method, body);
+  }
+}
+
+export async function inProcessSim(scenario: Partial<ScenarioOptions>, options: Partial<SimOptions> = {}): Promise<InProcessSim> {
+  const cluster = new SimCluster({ timing: FAST_TIMING, ...options });
+  const servers = new SimServers(cluster);
+  await servers.bind(cluster.options.nameservers, cluster.options.tablets);
+  const sc = { ...DEFAULT_SCENARIO, entries: 300, ...scenario };
+  for (const t of cluster.tablets()) cluster.startTablet(t.endpoint);
+  buildHealthy(cluster, sc);
+  for (const n of cluster.nameservers) cluster.startNameserver(n.endpoint);
+  cluster.startClocks();
+  await applyScenario(cluster, sc);
+  while (cluster.leaderEndpoint === undefined) await new Promise((r) => setTimeout(r, 5));
+  const transports: Transport[] = [];
+  return {
+    cluster,
+    client: (crash = Number.POSITIVE_INFINITY) => {
+      const t = new InProcessTransport(cluster, crash);
+      transports.push(t);
+      return { client: new OpenMLDBClient(t), died: t.died, dead: () => t.dead };
+    },
+    ctl: (action, body = {}) => control(cluster, action, body, () => undefined),
+    check: () => checkCluster(cluster),
+    close: async () => {
+      for (const t of transports) t.close();
+      cluster.stopClocks();
+      await servers.closeAll();
+    },
+  };
+}
