@@ -85,7 +85,7 @@ async function ctl(info: SimInfo, action: string, body: Record<string, unknown> 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Partitions the sim says are not served: `db.table:pid`. */
-function unserved(check: CheckReport): Set<string> {
+export function unserved(check: CheckReport): Set<string> {
   const out = new Set<string>();
   for (const p of check.problems) {
     const m = p.match(/^(\S+)\.(\S+) pid (\d+):/);

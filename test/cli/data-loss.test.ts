@@ -15,7 +15,11 @@ interface State {
 
 describe('--accept-data-loss', () => {
   it('refuses what it cannot read, then recovers with the flag, losing exactly what only that replica held', async () => {
-    const sim = await startSim(['--no-system-tables', '--scenario', 'full-restart-after-failover', '--diverged-tails', '0', '--tables', '2', '--partitions', '2', '--seed', '9']);
+    // The heartbeat timeout of a real cluster (5 min), not the simulator's 3 s: with
+    // auto_failover still on until the tool switches it off, the nameserver would otherwise
+    // start its own ops for the stopped tablet on a slow machine, and the refused partition
+    // would first be waited for (an action) instead of refused untouched.
+    const sim = await startSim(['--no-system-tables', '--scenario', 'full-restart-after-failover', '--diverged-tails', '0', '--tables', '2', '--partitions', '2', '--seed', '9', '--heartbeat-timeout-ms', '300000']);
     try {
       const s = await sim.ctl<State>('state');
       const disk = (ep: string, tid: number, pid: number) => s.tablets.find((t) => t.endpoint === ep)?.disk.find((d) => d.tid === tid && d.pid === pid)?.binlogOffset ?? 0;

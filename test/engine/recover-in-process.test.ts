@@ -14,6 +14,7 @@ import { createProgress } from '../../src/workflow/progress.js';
 import { recoveryProcedure, runRecover } from '../../src/workflow/recover.js';
 import type { Report } from '../../src/workflow/report.js';
 import { Rng } from '../../src/sim/rng.js';
+import { unserved } from '../../src/chaos/chaos.js';
 import { type CrashPoint, type InProcessSim, inProcessSim } from '../helpers/in-process.js';
 
 /** What survives a run's death: its journal and evidence record (the state directory). A dead run writes nothing more. */
@@ -59,14 +60,6 @@ async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?
       throw new Error('the run died');
     }),
   ]);
-}
-
-/** Partitions the check finds not served, as `db.table:pid`. */
-function unserved(problems: string[]): Set<string> {
-  return new Set(problems.flatMap((p) => {
-    const m = /^(\S+)\.(\S+) pid (\d+):/.exec(p);
-    return m ? [`${m[1]}.${m[2]}:${m[3]}`] : [];
-  }));
 }
 
 async function chaosSeed(scenario: 'full-restart' | 'full-restart-after-failover', seed: number): Promise<string[]> {
@@ -127,7 +120,7 @@ async function chaosSeed(scenario: 'full-restart' | 'full-restart-after-failover
       if (last.exitCode === 0 && (!check.ok || check.entriesLost > 0)) violations.push(`exit 0 but check: ${check.problems.slice(0, 3).join('; ')}; ${check.entriesLost} lost`);
       if (last.exitCode !== 0) {
         const named = new Set(last.tables.flatMap((t) => t.partitions.filter((p) => p.status !== 'healthy' && p.status !== 'recovered').map((p) => `${t.db}.${t.name}:${p.pid}`)));
-        for (const p of unserved(check.problems)) if (!named.has(p)) violations.push(`${p} is not served and the report does not name it`);
+        for (const p of unserved(check)) if (!named.has(p)) violations.push(`${p} is not served and the report does not name it`);
       }
     }
     if (check.entriesLost > 0) violations.push(`${check.entriesLost} entries lost`);
