@@ -1,7 +1,8 @@
 // The recover engine in process, against the simulator's model (test/helpers/in-process.ts):
-// no process is spawned, so many seeds run in seconds. The interleavings of the chaos suite:
-// calls refused, replies lost after the call took effect, an op failing, a load failing,
-// and the run dying between two calls (every call from some point on fails, so nothing
+// no process is spawned, so dozens of seeds run in well under a minute. The chaos suite's
+// cases (every scenario, disk tables) and interleavings: calls refused or answered "not
+// leader", replies lost after the call took effect, an op failing, a load failing, a tablet
+// crashing, the leader nameserver failing over, and the run dying between two calls (every call from some point on fails, so nothing
 // more reaches the cluster, not even the restore) and run again from its journal and
 // evidence record, as a rerun after kill -9 would.
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { recoveryProcedure, runRecover } from '../../src/workflow/recover.js';
 import type { Report } from '../../src/workflow/report.js';
 import { Rng } from '../../src/sim/rng.js';
 import { unserved } from '../../src/chaos/chaos.js';
+import type { ScenarioOptions } from '../../src/sim/scenarios.js';
 import { type CrashPoint, type InProcessSim, inProcessSim } from '../helpers/in-process.js';
 
 /** What survives a run's death: its journal and evidence record (the state directory). A dead run writes nothing more. */
@@ -62,13 +64,23 @@ async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?
   ]);
 }
 
-async function chaosSeed(scenario: 'full-restart' | 'full-restart-after-failover', seed: number): Promise<string[]> {
-  const rng = new Rng(seed * 7919 + scenario.length);
-  const sim = await inProcessSim({ scenario, tables: 2, partitions: 2 }, { seed });
+/** The chaos suite's cases (src/chaos/chaos.ts), as scenario options. */
+const CASES: Record<string, Partial<ScenarioOptions>> = {
+  'full-restart': { scenario: 'full-restart' },
+  'full-restart-after-failover': { scenario: 'full-restart-after-failover' },
+  'partition-lost': { scenario: 'partition-lost', replicas: 2 },
+  'node-down': { scenario: 'node-down' },
+  'full-restart+disk': { scenario: 'full-restart', storage: 'disk' },
+};
+
+async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
+  const rng = new Rng(seed * 7919 + chaosCase.length);
+  const sim = await inProcessSim({ ...CASES[chaosCase], tables: 2, partitions: 2 }, { seed });
   const violations: string[] = [];
   try {
     const before = sim.cluster.incident?.autoFailoverBefore;
     await sim.ctl('fail', { kind: 'refused', fraction: 0.03 });
+    await sim.ctl('fail', { kind: 'not-leader', method: 'ShowTable', fraction: 0.05 });
     for (const method of ['UpdateTableAliveStatus', 'RecoverTable', 'LoadTable', 'ChangeLeader', 'ChangeRole']) {
       if (rng.chance(0.35)) await sim.ctl('fail', { kind: 'timeout-after-apply', method, count: 1, delayMs: 20 });
     }
@@ -133,10 +145,10 @@ async function chaosSeed(scenario: 'full-restart' | 'full-restart-after-failover
 }
 
 describe('the recover engine in process', { concurrency: true, timeout: 300000 }, () => {
-  for (const scenario of ['full-restart', 'full-restart-after-failover'] as const) {
-    it(`${scenario}, 10 seeds of faults and a run dying between calls: served or named, nothing lost, auto_failover as before`, async () => {
+  for (const [chaosCase, seeds] of [['full-restart', 8], ['full-restart-after-failover', 8], ['partition-lost', 4], ['node-down', 4], ['full-restart+disk', 4]] as const) {
+    it(`${chaosCase}, ${seeds} seeds of faults and a run dying between calls: served or named, nothing lost, auto_failover as before`, async () => {
       const bad: string[] = [];
-      for (let seed = 1; seed <= 10; seed++) for (const v of await chaosSeed(scenario, seed)) bad.push(`seed ${seed}: ${v}`);
+      for (let seed = 1; seed <= seeds; seed++) for (const v of await chaosSeed(chaosCase, seed)) bad.push(`seed ${seed}: ${v}`);
       assert.deepEqual(bad, []);
     });
   }
