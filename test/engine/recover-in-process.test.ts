@@ -43,7 +43,10 @@ async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?
     command: 'recover',
     dryRun: false,
     procedure: () => recoveryProcedure({ acceptDataLoss: false }),
-    apply: { concurrency: 64, perTablet: 3, loadTimeoutMs: 20000, opTimeoutMs: 30000, retries: 4, partitionAttempts: 3, pollMs: 10 },
+    // A run that dies between recording a disk load and sending it leaves a load nobody can
+    // tell from a queued one: the rerun waits it out (the load timeout), then reports the
+    // partition. Loads take milliseconds here, so a short timeout keeps that wait short.
+    apply: { concurrency: 64, perTablet: 3, loadTimeoutMs: 3000, opTimeoutMs: 10000, retries: 4, partitionAttempts: 3, pollMs: 10 },
     progress,
     interrupt,
     cluster,
