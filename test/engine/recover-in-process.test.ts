@@ -6,7 +6,7 @@
 // more reaches the cluster, not even the restore) and run again from its journal and
 // evidence record, as a rerun after kill -9 would.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Interrupt } from '../../src/workflow/interrupt.js';
 import { type EvidenceFile, RunMemory } from '../../src/workflow/evidence.js';
 import { FailoverKeeper } from '../../src/workflow/failover-keeper.js';
@@ -17,7 +17,7 @@ import type { Report } from '../../src/workflow/report.js';
 import { Rng } from '../../src/sim/rng.js';
 import { unserved } from '../../src/chaos/chaos.js';
 import type { ScenarioOptions } from '../../src/sim/scenarios.js';
-import { type CrashPoint, type InProcessSim, inProcessSim } from '../helpers/in-process.js';
+import { type CrashPoint, type InProcessSim, closeAllInProcess, inProcessSim } from '../helpers/in-process.js';
 
 /** What survives a run's death: its journal and evidence record (the state directory). A dead run writes nothing more. */
 function stateDir() {
@@ -148,6 +148,12 @@ async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
 }
 
 describe('the recover engine in process', { concurrency: true, timeout: 300000 }, () => {
+  // Whatever a timed-out test left running (its runs retry against closed servers) must not
+  // keep this file's process alive: close the simulators, and exit once the results are out.
+  after(async () => {
+    await closeAllInProcess();
+    setTimeout(() => process.exit(), 10000).unref();
+  });
   for (const [chaosCase, seeds] of [['full-restart', 8], ['full-restart-after-failover', 8], ['partition-lost', 4], ['node-down', 4], ['full-restart+disk', 4]] as const) {
     it(`${chaosCase}, ${seeds} seeds of faults and a run dying between calls: served or named, nothing lost, auto_failover as before`, async () => {
       const bad: string[] = [];

@@ -73,7 +73,20 @@ class InProcessTransport extends Transport {
   }
 }
 
+const open = new Set<InProcessSim>();
+let shut = false;
+
+/**
+ * Close every simulator still open and refuse new ones: a test that timed out keeps running
+ * in the background, and its servers and clocks would keep the test file's process alive.
+ */
+export async function closeAllInProcess(): Promise<void> {
+  shut = true;
+  await Promise.all([...open].map((s) => s.close()));
+}
+
 export async function inProcessSim(scenario: Partial<ScenarioOptions>, options: Partial<SimOptions> = {}): Promise<InProcessSim> {
+  if (shut) throw new Error('the in-process simulators were closed (the test ended)');
   const cluster = new SimCluster({ timing: FAST_TIMING, ...options });
   const servers = new SimServers(cluster);
   await servers.bind(cluster.options.nameservers, cluster.options.tablets);
@@ -85,7 +98,7 @@ export async function inProcessSim(scenario: Partial<ScenarioOptions>, options: 
   await applyScenario(cluster, sc);
   while (cluster.leaderEndpoint === undefined) await new Promise((r) => setTimeout(r, 5));
   const transports: Transport[] = [];
-  return {
+  const sim: InProcessSim = {
     cluster,
     client: (crash = Number.POSITIVE_INFINITY) => {
       const t = new InProcessTransport(cluster, crash);
@@ -95,9 +108,12 @@ export async function inProcessSim(scenario: Partial<ScenarioOptions>, options: 
     ctl: (action, body = {}) => control(cluster, action, body, () => undefined),
     check: () => checkCluster(cluster),
     close: async () => {
+      if (!open.delete(sim)) return;
       for (const t of transports) t.close();
       cluster.stopClocks();
       await servers.closeAll();
     },
   };
+  open.add(sim);
+  return sim;
 }
