@@ -154,7 +154,7 @@ describe('the recover engine in process', { concurrency: true, timeout: 300000 }
     await closeAllInProcess();
     setTimeout(() => process.exit(), 10000).unref();
   });
-  for (const [chaosCase, seeds] of [['full-restart', 8], ['full-restart-after-failover', 8], ['partition-lost', 4], ['node-down', 4], ['full-restart+disk', 4]] as const) {
+  for (const [chaosCase, seeds] of [['full-restart', 4], ['full-restart-after-failover', 4], ['partition-lost', 2], ['node-down', 2], ['full-restart+disk', 2]] as const) {
     it(`${chaosCase}, ${seeds} seeds of faults and a run dying between calls: served or named, nothing lost, auto_failover as before`, async () => {
       const bad: string[] = [];
       for (let seed = 1; seed <= seeds; seed++) for (const v of await chaosSeed(chaosCase, seed)) bad.push(`seed ${seed}: ${v}`);
