@@ -29,7 +29,9 @@ const KEEP_ALIVE_CHECK_MS = 1000;
 /**
  * A ZooKeeper request unanswered this long gives its session up (node-zookeeper-client keeps
  * a request queued through reconnects with no end; in CI a nameserver never re-joined the
- * election after an outage): the owner opens another, as after an expiry.
+ * election after an outage): the owner opens another, as after an expiry. A nameserver so
+ * cut off gives up leadership first, as OpenMLDB's does on a dead connection
+ * (name_server_impl.cc CheckZkClient -> OnLostLock, then Reconnect): never kinder.
  */
 const STUCK_CALL_MS = 3 * SESSION_MS;
 
