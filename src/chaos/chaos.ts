@@ -84,6 +84,11 @@ async function ctl(info: SimInfo, action: string, body: Record<string, unknown> 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Partitions a report names as not served (neither healthy nor recovered): `db.table:pid`. */
+export function namedInReport(report: Report): Set<string> {
+  return new Set(report.tables.flatMap((t) => t.partitions.filter((p) => p.status !== 'healthy' && p.status !== 'recovered').map((p) => `${t.db}.${t.name}:${p.pid}`)));
+}
+
 /** Partitions the sim says are not served: `db.table:pid`. */
 export function unserved(check: CheckReport): Set<string> {
   const out = new Set<string>();
@@ -223,7 +228,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
         violations.push(`exit ${code} without a JSON report: ${(last?.stderr ?? '').slice(0, 300)}`);
       }
       if (report) {
-        const named = new Set(report.tables.flatMap((t) => t.partitions.filter((p) => p.status !== 'healthy' && p.status !== 'recovered').map((p) => `${t.db}.${t.name}:${p.pid}`)));
+        const named = namedInReport(report);
         const actual = unserved(atExit ?? check);
         const why = report.errors[0] !== undefined ? ` (the run's error: ${report.errors[0].slice(0, 300)})` : '';
         for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it${why}`);

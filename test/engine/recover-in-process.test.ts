@@ -15,7 +15,7 @@ import { createProgress } from '../../src/workflow/progress.js';
 import { recoveryProcedure, runRecover } from '../../src/workflow/recover.js';
 import type { Report } from '../../src/workflow/report.js';
 import { Rng } from '../../src/sim/rng.js';
-import { unserved } from '../../src/chaos/chaos.js';
+import { namedInReport, unserved } from '../../src/chaos/chaos.js';
 import type { ScenarioOptions } from '../../src/sim/scenarios.js';
 import { type CrashPoint, type InProcessSim, closeAllInProcess, inProcessSim } from '../helpers/in-process.js';
 
@@ -134,7 +134,7 @@ async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
     else {
       if (last.exitCode === 0 && (!check.ok || check.entriesLost > 0)) violations.push(`exit 0 but check: ${check.problems.slice(0, 3).join('; ')}; ${check.entriesLost} lost`);
       if (last.exitCode !== 0) {
-        const named = new Set(last.tables.flatMap((t) => t.partitions.filter((p) => p.status !== 'healthy' && p.status !== 'recovered').map((p) => `${t.db}.${t.name}:${p.pid}`)));
+        const named = namedInReport(last);
         for (const p of unserved(check)) if (!named.has(p)) violations.push(`${p} is not served and the report does not name it`);
       }
     }
