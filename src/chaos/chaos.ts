@@ -10,7 +10,7 @@ import { Rng } from '../sim/rng.js';
 import type { CheckReport } from '../sim/check.js';
 import type { SimInfo } from '../sim/daemon.js';
 import type { Op as SimOp } from '../sim/model.js';
-import type { Report } from '../workflow/report.js';
+import type { Report } from '../engine/report.js';
 
 // Two levels below the repository both as source (src/sim) and built (dist/sim).
 const REPO = resolve(import.meta.dirname, '..', '..');

@@ -19,7 +19,7 @@ import { defaultCommand, recoverCommand } from '../commands/recover.js';
 import type { CliCommand } from '../commands/run.js';
 import { statusCommand } from '../commands/status.js';
 import { VERSION } from '../commands/version.js';
-import { Interrupt } from '../workflow/interrupt.js';
+import { Interrupt } from '../engine/interrupt.js';
 
 const COMMANDS: CliCommand[] = [
   recoverCommand,

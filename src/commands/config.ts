@@ -7,7 +7,7 @@ import type { ArgsOf } from './args.js';
 import { BinaryMissing } from '../cluster/errors.js';
 import { TRANSPORT_MODES, type TransportMode } from '../cluster/transport.js';
 import { UsageError } from '../exit-codes.js';
-import { OBSERVE_BUDGET_MS } from '../workflow/observe.js';
+import { OBSERVE_BUDGET_MS } from '../engine/observe.js';
 
 export interface ConnectionConfig {
   zkCluster: string;

@@ -5,7 +5,7 @@
 import { BinaryMissing, ClusterError, ClusterUnreachable } from '../cluster/errors.js';
 import { JournalError } from '../safety/journal.js';
 import { LockHeld } from '../safety/lock.js';
-import { REPORT_SCHEMA, type Report, emptyTotals } from '../workflow/report.js';
+import { REPORT_SCHEMA, type Report, emptyTotals } from '../engine/report.js';
 import { UsageError } from '../exit-codes.js';
 
 /** Does the command line ask for JSON (read raw: yargs may not have parsed it)? */

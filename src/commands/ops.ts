@@ -2,7 +2,7 @@
 // is kInited or kDoing.
 import type { Argv } from 'yargs';
 import type { OpStatus } from '../cluster/types.js';
-import { Interrupt } from '../workflow/interrupt.js';
+import { Interrupt } from '../engine/interrupt.js';
 import { type OpsQuery, renderOps, runOps } from '../workflow/ops.js';
 import { connect, positive } from './common.js';
 import { connectionOptions, seconds } from './config.js';

@@ -1,7 +1,7 @@
 // `openmldb-recover recover`: the one-click recovery after a full restart; also the
 // `--cmd=recoverdata` drop-in for openmldb_ops.py in start scripts.
 import type { Argv } from 'yargs';
-import { recoveryProcedure } from '../workflow/recover.js';
+import { recoveryProcedure } from '../workflow/procedures/recover.js';
 import { parseFilter } from './common.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';

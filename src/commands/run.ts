@@ -4,10 +4,12 @@
 import type { Argv } from 'yargs';
 import type { ArgsOf, GlobalArgs } from './args.js';
 import type { ObserveFilter } from '../cluster/observe.js';
-import { Interrupt } from '../workflow/interrupt.js';
-import { createProgress } from '../workflow/progress.js';
-import { type PrepareProcedure, type RecoverOptions, runRecover } from '../workflow/recover.js';
-import { type Report, renderReport } from '../workflow/report.js';
+import { Interrupt } from '../engine/interrupt.js';
+import { createProgress } from '../engine/progress.js';
+import type { PrepareProcedure } from '../engine/procedure.js';
+import { openmldbCluster } from '../engine/openmldb.js';
+import { type RunOptions, runProcedure } from '../engine/run.js';
+import { type Report, renderReport } from '../engine/report.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
 import { type ConnectionArgs, leaderWaitMsOf, leaderWaitOption, resolveConnection, seconds } from './config.js';
@@ -98,7 +100,7 @@ export function retriesOf(argv: { retries?: number | undefined }): number {
 }
 
 /** The engine's bounds from the options (a command without --concurrency or --per-tablet gets the defaults). */
-export function applySettings(argv: RunArgs & Partial<ParallelArgs> & Pick<ConnectionArgs, 'transport'>): RecoverOptions['apply'] {
+export function applySettings(argv: RunArgs & Partial<ParallelArgs> & Pick<ConnectionArgs, 'transport'>): RunOptions['apply'] {
   return {
     concurrency: argv['concurrency'] !== undefined ? positive('concurrency', argv['concurrency']) : cliTransport(argv) ? DEFAULT_CONCURRENCY_CLI : DEFAULT_CONCURRENCY,
     perTablet: argv['per-tablet'] !== undefined ? positive('per-tablet', argv['per-tablet']) : DEFAULT_LOAD_SLOTS,
@@ -134,7 +136,7 @@ export interface ProcedureRun {
   command: string;
   procedure: PrepareProcedure;
   filter?: ObserveFilter;
-  apply: RecoverOptions['apply'];
+  apply: RunOptions['apply'];
   /** A line before the report (text output only). */
   headline?: (report: Report) => string | undefined;
 }
@@ -174,7 +176,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
   });
   interrupt.install();
   try {
-    const report = await runRecover(client, {
+    const report = await runProcedure(openmldbCluster(client), {
       ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config, client) }),
       command: run.command,
       dryRun,
@@ -183,7 +185,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       apply: run.apply,
       progress,
       interrupt,
-      cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
+      where: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
       observeBudgetMs: leaderWaitMsOf(argv),
     });
     if (safety) {

@@ -9,7 +9,7 @@ import { checkStateDir } from '../safety/files.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
-import type { Report } from '../workflow/report.js';
+import type { Report } from '../engine/report.js';
 import type { Redactor } from './redact.js';
 
 export const RUNS_DIR = 'runs';

@@ -1,6 +1,6 @@
 // `history` and `history show` for people.
-import type { Evidence } from '../workflow/plan.js';
-import { columns, renderReport, type Report } from '../workflow/report.js';
+import type { Evidence } from '../engine/procedure.js';
+import { columns, renderReport, type Report } from '../engine/report.js';
 import { formatEntry } from './format.js';
 import type { RecordLine, StartLine } from './record.js';
 import type { RunSummary } from './store.js';

@@ -1,7 +1,7 @@
 // Reading run records back: the list of past runs (`history`) and one run (`history show`).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Report } from '../workflow/report.js';
+import type { Report } from '../engine/report.js';
 import { RUNS_DIR, type RecordLine, type StartLine } from './record.js';
 
 export interface RunSummary {

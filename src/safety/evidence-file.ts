@@ -1,8 +1,8 @@
-// The evidence record (src/workflow/evidence.ts) as a file in the state directory, beside
+// The evidence record (src/engine/evidence.ts) as a file in the state directory, beside
 // the lock and the journal, keyed by cluster. Written atomically (temp, fsync, rename).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvidenceFile, EvidenceStore } from '../workflow/evidence.js';
+import type { EvidenceFile, EvidenceStore } from '../engine/evidence.js';
 import { JournalError, readStateJson, writeAtomic } from './journal.js';
 
 export function evidencePath(stateDir: string, key: string): string {

@@ -2,9 +2,9 @@
 // already has changes nothing) and confirming by reading it back.
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { CommandError, unreachableFrom } from '../cluster/errors.js';
-import { retryTransient } from '../cluster/retry.js';
+import { retryTransient } from '../engine/retry.js';
 import { EXIT } from '../exit-codes.js';
-import type { Progress } from './progress.js';
+import type { Progress } from '../engine/progress.js';
 
 export type FailoverAction = 'status' | 'on' | 'off';
 

@@ -2,13 +2,13 @@
 // --wait, until none is kInited or kDoing (bounded), and whether any failed.
 import { INTERNAL_DBS, type OpenMLDBClient } from '../cluster/client.js';
 import { CommandError, UnknownTable } from '../cluster/errors.js';
-import { retryTransient } from '../cluster/retry.js';
+import { retryTransient } from '../engine/retry.js';
 import { type Op, type OpStatus, isUnfinished } from '../cluster/types.js';
 import { EXIT } from '../exit-codes.js';
-import { opLine, waitForOps } from './op-wait.js';
-import type { Interrupt } from './interrupt.js';
-import type { Progress } from './progress.js';
-import { columns } from './report.js';
+import { opLine, waitForOps } from '../engine/op-wait.js';
+import type { Interrupt } from '../engine/interrupt.js';
+import type { Progress } from '../engine/progress.js';
+import { columns } from '../engine/report.js';
 
 export interface OpsQuery {
   db?: string;

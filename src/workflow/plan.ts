@@ -30,86 +30,9 @@ import {
   type TableMode,
   type Tablet,
 } from '../cluster/types.js';
-import { evidenceKey, type PartitionEvidence, type ReplicaRecord } from './evidence.js';
-import { assessPartition, describeOp, isServing, opsForPartition } from './health.js';
-
-export type Step =
-  | { kind: 'set-alive'; endpoint: string; alive: boolean }
-  | { kind: 'load'; endpoint: string; mode: TableMode }
-  | { kind: 'wait-loaded'; endpoint: string }
-  /**
-   * Tablet ChangeRole: a loaded follower becomes the leader, with a term and the followers
-   * it replicates to (or, `mode: 'kTableFollower'`, a leader steps down).
-   */
-  | { kind: 'change-role'; endpoint: string; mode: TableMode; term: number; followers: string[] }
-  /**
-   * `changeleader TABLE PID ENDPOINT`, or with `endpoint: 'auto'` `changeleader TABLE PID auto`
-   * (the nameserver picks the follower with the most data); `from` is the replica the
-   * leadership must leave, so a rerun can tell that the change already happened.
-   */
-  | { kind: 'change-leader'; endpoint: string; from?: string }
-  | { kind: 'recover-replica'; endpoint: string }
-  | { kind: 'wait-ops' };
-
-/** Where a replica's offset came from: its tablet serves it (exact), or it is not known yet / cannot be known. */
-export type EvidenceSource = 'loaded' | 'unread' | 'unreadable';
-
-/** What the run knows of one replica; shown in the report, per replica. */
-export interface Evidence {
-  endpoint: string;
-  /** Entries it holds: exact when its tablet serves it (source `loaded`). */
-  offset?: number;
-  source: EvidenceSource;
-  /** Why the offset is not known (unread: what will read it; unreadable: why it never can). */
-  why?: string;
-  /** Up to here its entries are certainly the leader lineage's (see the module comment). */
-  certainTo?: number;
-  /** It was alive in the metadata before any run changed it: in step with the lineage. */
-  trusted: boolean;
-  /** Snapshot term and offset, read before the tool loaded it. */
-  snapshot?: { term: number; offset: number };
-  /** The nameserver's metadata offset as first found: shown for comparison, never used to choose. */
-  metaOffset?: number;
-  tablet: 'healthy' | 'offline' | 'unknown';
-  flaggedLeader: boolean;
-  alive: boolean;
-}
-
-/** probe: load the replicas to read their offsets, then plan again. */
-export type Action = 'none' | 'probe' | 'recover' | 'wait' | 'refused' | 'blocked';
-
-export interface LeaderChoice {
-  endpoint: string;
-  offset: number;
-  source: EvidenceSource;
-  flaggedLeader: boolean;
-  /** e.g. `highest offset 2153 (loaded); flagged leader 127.0.0.1:9520 has 2100`. */
-  why: string;
-}
-
-export interface PartitionPlan {
-  db: string;
-  table: string;
-  tid: number;
-  pid: number;
-  storageMode: StorageMode;
-  segCnt: number;
-  action: Action;
-  reason: string;
-  /** The replica that leads after recovery (or would, for 'refused'). */
-  leader?: LeaderChoice;
-  /** One per replica, in metadata order. */
-  evidence: Evidence[];
-  /** Entries some replica holds that the chosen leader may lack (0 = no loss). */
-  atStake: number;
-  /** The loss cannot be bounded: a replica could not be read. */
-  atStakeUnknown?: boolean;
-  /** Replicas this run cannot bring back, and why. */
-  left: Array<{ endpoint: string; why: string }>;
-  steps: Step[];
-  /** Cluster-wide runbook commands (offlineendpoint, recoverendpoint) that act on this partition. */
-  via?: string[];
-}
+import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
+import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Step, partitionKey } from '../engine/procedure.js';
+import { assessPartition, describeOp, isServing, opsForPartition } from '../engine/health.js';
 
 export interface Plan {
   autoFailover: boolean;
@@ -129,8 +52,6 @@ export interface PlanOptions {
   loadTimeoutMs?: number;
 }
 
-/** Key of `PlanOptions.leaders`: `${db}.${table}:${pid}`. */
-export const partitionKey = evidenceKey;
 
 // ---- evidence --------------------------------------------------------------------------
 
@@ -509,31 +430,4 @@ export function planRecovery(snapshot: ClusterSnapshot, options: PlanOptions | (
     }),
   );
   return { autoFailover: snapshot.autoFailover, partitions };
-}
-
-/** The runbook command a step stands for. */
-export function describeStep(step: Step, p: PartitionPlan): string {
-  switch (step.kind) {
-    case 'set-alive':
-      return `updatetablealive ${p.table} ${p.pid} ${step.endpoint} ${step.alive ? 'yes' : 'no'}`;
-    case 'load':
-      // The CLI's loadtable sends no storage_mode (memory only); disk tables need HTTP.
-      if (p.storageMode === 'kMemory') {
-        const follower = step.mode === 'kTableFollower' ? ' false' : '';
-        return `loadtable ${p.table} ${p.tid} ${p.pid} 144000 ${p.segCnt}${follower} (on ${step.endpoint})`;
-      }
-      return `LoadTable over HTTP (${p.storageMode}, ${step.mode}) on ${step.endpoint}`;
-    case 'wait-loaded':
-      return `gettablestatus ${p.tid} ${p.pid} on ${step.endpoint} until it serves (kTableNormal)`;
-    case 'change-role':
-      return step.mode === 'kTableLeader'
-        ? `ChangeRole over HTTP on ${step.endpoint}: leader, term ${step.term}${step.followers.length ? `, followers ${step.followers.join(', ')}` : ''}`
-        : `ChangeRole over HTTP on ${step.endpoint}: follower`;
-    case 'change-leader':
-      return `changeleader ${p.table} ${p.pid} ${step.endpoint}${step.endpoint === 'auto' && step.from !== undefined ? ` (away from ${step.from})` : ''}`;
-    case 'recover-replica':
-      return `recovertable ${p.table} ${p.pid} ${step.endpoint}`;
-    case 'wait-ops':
-      return `showopstatus ${p.table} ${p.pid} until no op is kInited or kDoing`;
-  }
 }

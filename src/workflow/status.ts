@@ -1,9 +1,10 @@
 // `status`: the same observation and health verdict as `recover`, read-only.
 import type { OpenMLDBClient } from '../cluster/client.js';
 import type { ObserveFilter } from '../cluster/observe.js';
-import { observe } from './observe.js';
-import { assessCluster } from './health.js';
-import { columns } from './report.js';
+import { observe } from '../engine/observe.js';
+import { openmldbCluster } from '../engine/openmldb.js';
+import { assessCluster } from '../engine/health.js';
+import { columns } from '../engine/report.js';
 
 export interface StatusReport {
   healthy: boolean;
@@ -31,7 +32,7 @@ export interface StatusReport {
 }
 
 export async function runStatus(client: OpenMLDBClient, filter?: ObserveFilter, leaderWaitMs?: number): Promise<StatusReport> {
-  const snap = await observe(client, filter, undefined, leaderWaitMs);
+  const snap = await observe(openmldbCluster(client), filter, undefined, leaderWaitMs);
   const health = assessCluster(snap);
   return {
     healthy: health.healthy,

@@ -4,7 +4,7 @@
 // the entries only the unreadable replica held.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/workflow/report.js';
+import type { Report } from '../../src/engine/report.js';
 import { recoverCli, startSim } from '../helpers/sim.js';
 import { report as checkedReport } from '../helpers/report.js';
 

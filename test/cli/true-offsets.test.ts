@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { MutationRecord } from '../../src/sim/cluster.js';
-import type { PartitionReport, Report } from '../../src/workflow/report.js';
+import type { PartitionReport, Report } from '../../src/engine/report.js';
 import { recoverJson } from '../helpers/report.js';
 import { RECOVER_BIN, withSim } from '../helpers/sim.js';
 

@@ -7,13 +7,14 @@
 // evidence record, as a rerun after kill -9 would.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Interrupt } from '../../src/workflow/interrupt.js';
-import { type EvidenceFile, RunMemory } from '../../src/workflow/evidence.js';
-import { FailoverKeeper } from '../../src/workflow/failover-keeper.js';
+import { Interrupt } from '../../src/engine/interrupt.js';
+import { type EvidenceFile, RunMemory } from '../../src/engine/evidence.js';
+import { FailoverKeeper } from '../../src/engine/failover-keeper.js';
 import type { Journal } from '../../src/safety/journal.js';
-import { createProgress } from '../../src/workflow/progress.js';
-import { recoveryProcedure, runRecover } from '../../src/workflow/recover.js';
-import type { Report } from '../../src/workflow/report.js';
+import { createProgress } from '../../src/engine/progress.js';
+import { recoveryProcedure } from '../../src/workflow/procedures/recover.js';
+import { runProcedure } from '../../src/engine/run.js';
+import type { Report } from '../../src/engine/report.js';
 import { Rng } from '../../src/sim/rng.js';
 import { namedInReport, unserved } from '../../src/chaos/chaos.js';
 import type { ScenarioOptions } from '../../src/sim/scenarios.js';
@@ -35,11 +36,11 @@ function stateDir() {
 async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?: CrashPoint): Promise<Report> {
   const progress = createProgress({ quiet: true, stream: { write: () => true } as unknown as NodeJS.WriteStream });
   const cluster = { zkCluster: 'in-process', zkRootPath: sim.cluster.options.rootPath };
-  const { client, died, dead } = sim.client(crash);
+  const { cluster: target, died, dead } = sim.connect(crash);
   const stores = state.for(dead);
   const interrupt = new Interrupt(() => undefined);
   const keeper = new FailoverKeeper(stores.journal, { command: 'recover', cluster }, progress);
-  const running = runRecover(client, {
+  const running = runProcedure(target, {
     command: 'recover',
     dryRun: false,
     procedure: () => recoveryProcedure({ acceptDataLoss: false }),
@@ -49,7 +50,7 @@ async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?
     apply: { concurrency: 64, perTablet: 3, loadTimeoutMs: 3000, opTimeoutMs: 10000, retries: 4, partitionAttempts: 3, pollMs: 10 },
     progress,
     interrupt,
-    cluster,
+    where: cluster,
     keeper,
     memory: new RunMemory(stores.evidence),
     observeBudgetMs: 5000,
@@ -116,7 +117,7 @@ async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
     }
     const state = stateDir();
     // The first run dies a random number of calls after it switched auto_failover off (or not at all).
-    const crash = rng.chance(0.6) ? { after: 'ConfSet', calls: rng.int(0, 80) } : undefined;
+    const crash = rng.chance(0.6) ? { after: 'confSet', calls: rng.int(0, 80) } : undefined;
     let last = await run(sim, state, crash).catch((err: unknown) => err as Error);
     // Reruns once every tablet and nameserver is back, as cron would.
     await Promise.all(events);
@@ -167,7 +168,7 @@ describe('the recover engine in process', { concurrency: true, timeout: 300000 }
     try {
       const state = stateDir();
       // Dies a few calls after switching auto_failover off.
-      const dead = await run(sim, state, { after: 'ConfSet', calls: 5 }).catch((err: unknown) => err as Error);
+      const dead = await run(sim, state, { after: 'confSet', calls: 5 }).catch((err: unknown) => err as Error);
       assert.ok(dead instanceof Error || dead.exitCode !== 0, 'the dying run did not finish');
       assert.equal(sim.cluster.autoFailover, false, 'it left auto_failover off');
       assert.ok(state.owed(), 'and its journal says a restore is owed');

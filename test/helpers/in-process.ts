@@ -1,9 +1,11 @@
 // The simulator and the engine in one process: the simulated cluster's servers on loopback
-// ports of this process, and the tool's client reaching them over HTTP (as with
-// `--transport http`), with the one thing it asks the binary for, `showns`, answered from
-// the cluster's registry as the stand-in binary would print it. No process is spawned, so
-// an engine test runs a seed in well under a second.
+// ports of this process, and the engine's cluster interface (src/engine/cluster.ts) on the
+// tool's client reaching them over HTTP (as with `--transport http`), with the one thing it
+// asks the binary for, `showns`, answered from the cluster's registry as the stand-in
+// binary would print it. No process is spawned.
 import { OpenMLDBClient } from '../../src/cluster/client.js';
+import type { EngineCluster, SharedReads } from '../../src/engine/cluster.js';
+import { openmldbCluster } from '../../src/engine/openmldb.js';
 import { type CliOutput, Transport } from '../../src/cluster/transport.js';
 import { formatTable } from '../../src/openmldb/tprinter.js';
 import { type CheckReport, checkCluster } from '../../src/sim/check.js';
@@ -19,8 +21,8 @@ export const FAST_TIMING = { ...DEFAULT_TIMING, taskMs: 5, loadBaseMs: 20, loadM
 
 export interface InProcessSim {
   cluster: SimCluster;
-  /** A fresh client (a new tool run) on this cluster; after `crash`, every call fails and `died` resolves. */
-  client(crash?: CrashPoint): { client: OpenMLDBClient; died: Promise<void>; dead: () => boolean };
+  /** The engine's way to this cluster for a new tool run; after `crash`, every call fails and `died` resolves. */
+  connect(crash?: CrashPoint): { cluster: EngineCluster; died: Promise<void>; dead: () => boolean };
   ctl(action: string, body?: Json): Promise<Json>;
   check(): CheckReport;
   close(): Promise<void>;
@@ -32,33 +34,13 @@ export class Crashed extends Error {}
 /** When a run dies: after so many calls, or so many calls after the first call of a method. */
 export type CrashPoint = number | { after: string; calls: number };
 
+/** A client's transport with `showns` answered from the registry: the binary is never run. */
 class InProcessTransport extends Transport {
-  private calls = 0;
-  private left: number;
-  dead = false;
-  private onDeath: () => void = () => undefined;
-  readonly died = new Promise<void>((r) => (this.onDeath = r));
-
-  constructor(
-    private readonly cluster: SimCluster,
-    private readonly crash: CrashPoint,
-  ) {
+  constructor(private readonly cluster: SimCluster) {
     super({ bin: '/nonexistent/openmldb', zkCluster: 'in-process', zkRootPath: cluster.options.rootPath, transport: 'http', timeoutMs: 5000 });
-    this.left = typeof crash === 'number' ? crash : Number.POSITIVE_INFINITY;
-  }
-
-  private tick(method: string): void {
-    this.calls++;
-    if (typeof this.crash === 'object' && method === this.crash.after && this.left === Number.POSITIVE_INFINITY) this.left = this.crash.calls + 1;
-    if (this.left-- <= 0) {
-      if (!this.dead) this.onDeath();
-      this.dead = true;
-      throw new Crashed(`the run died (call ${this.calls}, ${method})`);
-    }
   }
 
   override async ns(cmd: string): Promise<CliOutput> {
-    this.tick(cmd);
     if (cmd !== 'showns') throw new Error(`in process, only showns goes through the binary (asked: ${cmd})`);
     // src/sim/cli/openmldb/ns-client.ts showNameServer: the election's children in order.
     const root = this.cluster.options.rootPath;
@@ -66,11 +48,40 @@ class InProcessTransport extends Transport {
     const rows = endpoints.map((ep, i) => [ep, '-', i === 0 ? 'leader' : 'standby']);
     return { stdout: formatTable(['endpoint', 'real_endpoint', 'role'], rows), stderr: '' };
   }
+}
 
-  override async http(role: 'ns' | 'tablet', address: string, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-    this.tick(method);
-    return super.http(role, address, method, body);
-  }
+/**
+ * A run that can die: every call through its EngineCluster (and its shared reads) counts,
+ * and from the crash point on each one fails before reaching the cluster.
+ */
+function mortal(inner: EngineCluster, crash: CrashPoint) {
+  let calls = 0;
+  let left = typeof crash === 'number' ? crash : Number.POSITIVE_INFINITY;
+  let dead = false;
+  let onDeath: () => void = () => undefined;
+  const died = new Promise<void>((r) => (onDeath = r));
+  const tick = (method: string): void => {
+    calls++;
+    if (typeof crash === 'object' && method === crash.after && left === Number.POSITIVE_INFINITY) left = crash.calls + 1;
+    if (left-- <= 0) {
+      if (!dead) onDeath();
+      dead = true;
+      throw new Crashed(`the run died (call ${calls}, ${method})`);
+    }
+  };
+  // Every method: count the call, then pass it on.
+  const guard = <T extends object>(target: T): T =>
+    Object.fromEntries(
+      Object.entries(target).map(([name, fn]) => [
+        name,
+        async (...args: unknown[]) => {
+          tick(name);
+          return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        },
+      ]),
+    ) as T;
+  const cluster: EngineCluster = { ...guard(inner), reads: (): SharedReads => guard(inner.reads()) };
+  return { cluster, died, dead: () => dead };
 }
 
 const open = new Set<InProcessSim>();
@@ -100,10 +111,10 @@ export async function inProcessSim(scenario: Partial<ScenarioOptions>, options: 
   const transports: Transport[] = [];
   const sim: InProcessSim = {
     cluster,
-    client: (crash = Number.POSITIVE_INFINITY) => {
-      const t = new InProcessTransport(cluster, crash);
+    connect: (crash = Number.POSITIVE_INFINITY) => {
+      const t = new InProcessTransport(cluster);
       transports.push(t);
-      return { client: new OpenMLDBClient(t), died: t.died, dead: () => t.dead };
+      return mortal(openmldbCluster(new OpenMLDBClient(t)), crash);
     },
     ctl: (action, body = {}) => control(cluster, action, body, () => undefined),
     check: () => checkCluster(cluster),

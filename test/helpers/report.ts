@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FailoverResult } from '../../src/workflow/failover.js';
 import type { OpsReport } from '../../src/workflow/ops.js';
-import type { Report } from '../../src/workflow/report.js';
+import type { Report } from '../../src/engine/report.js';
 import type { StatusReport } from '../../src/workflow/status.js';
 import { REPO, type Sim, recoverCli } from './sim.js';
 

@@ -16,13 +16,13 @@ function files(dir: string): string[] {
   });
 }
 
-/** Every relative import of every file under src/, as repository paths: [from, to]. */
-function imports(): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
+/** Every relative import of every file under src/, as repository paths: [from, to, types only]. */
+function imports(): Array<[string, string, boolean]> {
+  const out: Array<[string, string, boolean]> = [];
   for (const f of files(SRC)) {
     // `import ... from '.x'`, `export ... from '.x'`, `import '.x'` and `import('.x')`.
     for (const m of readFileSync(f, 'utf8').matchAll(/(?:^(?:import|export)\b[^;]*?from\s+|^import\s+|\bimport\(\s*)'(\.[^']+)'/gms)) {
-      out.push([relative(ROOT, f), relative(ROOT, resolve(dirname(f), m[1] as string))]);
+      out.push([relative(ROOT, f), relative(ROOT, resolve(dirname(f), m[1] as string)), /^import type\b/.test(m[0])]);
     }
   }
   return out;
@@ -35,19 +35,33 @@ describe('layers', () => {
 
   it('finds the imports it checks', () => {
     assert.ok(all.some(([from, to]) => under(from, 'src/commands') && under(to, 'src/workflow')), 'commands use the workflows');
+    assert.ok(all.some(([from, to]) => under(from, 'src/workflow') && under(to, 'src/engine')), 'workflows use the engine');
+    assert.ok(all.some(([from, to, types]) => under(from, 'src/engine') && under(to, 'src/cluster/client') && types), 'the engine names row types of the client');
+  });
+
+  it('the engine never imports the procedures, the commands or the CLI', () => {
+    assert.deepEqual(all.filter(([from, to]) => under(from, 'src/engine') && under(to, 'src/workflow', 'src/commands', 'src/cli')), []);
+  });
+
+  it('the engine reaches the cluster only through its interface: only engine/openmldb.ts uses the client, its observation or its shared reads', () => {
+    const client = ['src/cluster/client', 'src/cluster/observe', 'src/cluster/watch', 'src/cluster/transport'];
+    const bad = all.filter(([from, to, types]) => under(from, 'src/engine') && from !== 'src/engine/openmldb.ts' && under(to, ...client) && !types);
+    assert.deepEqual(bad, []);
+    const named = files(join(SRC, 'engine')).filter((f) => !f.endsWith('openmldb.ts') && /\bOpenMLDBClient\b/.test(readFileSync(f, 'utf8')));
+    assert.deepEqual(named.map((f) => relative(ROOT, f)), []);
   });
 
   it('the engine, the client and the state files never import the commands or the CLI', () => {
-    const bad = all.filter(([from, to]) => under(from, 'src/workflow', 'src/cluster', 'src/safety', 'src/history', 'src/zk', 'src/openmldb', 'src/exit-codes') && under(to, 'src/commands', 'src/cli'));
+    const bad = all.filter(([from, to]) => under(from, 'src/engine', 'src/workflow', 'src/cluster', 'src/safety', 'src/history', 'src/zk', 'src/openmldb', 'src/exit-codes') && under(to, 'src/commands', 'src/cli'));
     assert.deepEqual(bad, []);
   });
 
-  it('the cluster client never imports the workflows', () => {
-    assert.deepEqual(all.filter(([from, to]) => under(from, 'src/cluster') && under(to, 'src/workflow')), []);
+  it('the cluster client never imports the engine or the workflows', () => {
+    assert.deepEqual(all.filter(([from, to]) => under(from, 'src/cluster') && under(to, 'src/engine', 'src/workflow')), []);
   });
 
   it('the tool never imports the simulator or the chaos harness', () => {
-    const tool = ['src/cluster', 'src/workflow', 'src/commands', 'src/cli', 'src/safety', 'src/history', 'src/exit-codes'];
+    const tool = ['src/cluster', 'src/engine', 'src/workflow', 'src/commands', 'src/cli', 'src/safety', 'src/history', 'src/exit-codes'];
     assert.deepEqual(all.filter(([from, to]) => under(from, ...tool) && under(to, 'src/sim', 'src/chaos')), []);
   });
 

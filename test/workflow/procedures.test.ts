@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClusterSnapshot, Replica } from '../../src/cluster/types.js';
 import { Refused, UsageError } from '../../src/exit-codes.js';
-import { describeStep } from '../../src/workflow/plan.js';
+import { describeStep } from '../../src/engine/procedure.js';
 import { changeLeaderProcedure } from '../../src/workflow/procedures/change-leader.js';
 import { offlineEndpointProcedure, offlineVerdict, planOfflinePartition } from '../../src/workflow/procedures/offline-endpoint.js';
 import { recoverEndpointProcedure } from '../../src/workflow/procedures/recover-endpoint.js';
 import { recoverTableProcedure } from '../../src/workflow/procedures/recover-table.js';
-import type { Round } from '../../src/workflow/recover.js';
+import type { Round } from '../../src/engine/procedure.js';
 import { A, B, C, asFollower, asLeader, oneTable, op, rep, servedPartition, snap, table } from './snapshots.js';
 
 const round = (n: number, ran: string[] = [], done: string[] = []): Round => ({ round: n, ran: new Set(ran) as Round['ran'], done: new Set(done) });

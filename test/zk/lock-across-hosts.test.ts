@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/workflow/report.js';
+import type { Report } from '../../src/engine/report.js';
 import { startZooKeeper } from '../../src/zk/server.js';
 import { ZkSession } from '../../src/zk/session.js';
 import { RECOVER_BIN, type RunResult, type Sim, recoverCli, startSim } from '../helpers/sim.js';

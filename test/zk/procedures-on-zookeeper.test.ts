@@ -3,7 +3,7 @@
 // recover-table on lost partitions, failover off/on; each ends fully served, lock released.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/workflow/report.js';
+import type { Report } from '../../src/engine/report.js';
 import { ZkSession } from '../../src/zk/session.js';
 import { type Sim, recoverCli, startSim } from '../helpers/sim.js';
 import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/workflow/report.js';
+import type { Report } from '../../src/engine/report.js';
 import { ZkSession } from '../../src/zk/session.js';
 import { RECOVER_BIN, type Sim, startSim } from '../helpers/sim.js';
 import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';

@@ -2,9 +2,9 @@
 // (recover.ts), made from the first observation.
 import type { ClusterSnapshot, Partition, Replica, Table } from '../../cluster/types.js';
 import { UsageError } from '../../exit-codes.js';
-import type { HealthOptions, Verdict } from '../health.js';
-import type { PartitionPlan } from '../plan.js';
-import type { PrepareProcedure, Procedure, Round, RoundPlan } from '../recover.js';
+import type { HealthOptions, Verdict } from '../../engine/health.js';
+import type { PartitionPlan } from '../../engine/procedure.js';
+import type { PrepareProcedure, Procedure, Round, RoundPlan } from '../../engine/procedure.js';
 import { aliveLeaders, partitionPlan, scopeTo, servesAsLeader, unfinishedOps, waitPlan, withPrefix } from './shared.js';
 
 export interface ChangeLeaderSpec {

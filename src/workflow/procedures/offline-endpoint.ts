@@ -2,9 +2,9 @@
 // Procedure of the recover engine (recover.ts), made from the first observation.
 import type { ClusterSnapshot, Partition, Replica, Table } from '../../cluster/types.js';
 import { Refused } from '../../exit-codes.js';
-import type { Verdict } from '../health.js';
-import type { PartitionPlan, Step } from '../plan.js';
-import type { PrepareProcedure } from '../recover.js';
+import type { Verdict } from '../../engine/health.js';
+import type { PartitionPlan, Step } from '../../engine/procedure.js';
+import type { PrepareProcedure } from '../../engine/procedure.js';
 import { type EndpointSpec, aliveLeaders, byPid, concurrency, endpointCommand, findTablet, partitionPlan, scopeTo, servesAsLeader, unfinishedOps, waitPlan, withPrefix } from './shared.js';
 
 /**

@@ -1,8 +1,9 @@
 // `recover-table`: the runbook's manual data recovery for one table, as a Procedure of
 // the recover engine (recover.ts), made from the first observation.
 import { UsageError } from '../../exit-codes.js';
-import { partitionKey } from '../plan.js';
-import { type PrepareProcedure, recoveryProcedure } from '../recover.js';
+import { partitionKey } from '../../engine/procedure.js';
+import type { PrepareProcedure } from '../../engine/procedure.js';
+import { recoveryProcedure } from './recover.js';
 import { scopeTo } from './shared.js';
 
 export interface RecoverTableSpec {

@@ -4,9 +4,10 @@
 // what the run has done so far); apply.ts executes the steps, idempotently.
 import { type ClusterSnapshot, type Partition, type Replica, type Table, type Tablet, isUnfinished } from '../../cluster/types.js';
 import { UsageError } from '../../exit-codes.js';
-import type { ClusterStep } from '../cluster-steps.js';
-import { type Verdict, describeOp, isServing, opsForPartition } from '../health.js';
-import { type Action, type PartitionPlan, type Step, partitionEvidence } from '../plan.js';
+import type { ClusterStep } from '../../engine/cluster-steps.js';
+import { type Verdict, describeOp, isServing, opsForPartition } from '../../engine/health.js';
+import type { Action, PartitionPlan, Step } from '../../engine/procedure.js';
+import { partitionEvidence } from '../plan.js';
 
 export function partitionPlan(t: Table, p: Partition, action: Action, reason: string, steps: Step[] = [], more: Partial<PartitionPlan> = {}): PartitionPlan {
   return {

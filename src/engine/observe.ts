@@ -1,10 +1,10 @@
 // One look at the whole cluster, with the retries an observation deserves: a nameserver
 // election is waited out (bounded by --leader-wait), a tablet that does not answer a few
 // times in a row makes the cluster unreachable. Used by every command that observes.
-import type { OpenMLDBClient } from '../cluster/client.js';
+import type { EngineCluster } from './cluster.js';
 import { CommandError } from '../cluster/errors.js';
-import { type ObserveFilter, observe as observeOnce } from '../cluster/observe.js';
-import { retryTransient } from '../cluster/retry.js';
+import type { ObserveFilter } from '../cluster/observe.js';
+import { retryTransient } from './retry.js';
 import type { ClusterSnapshot } from '../cluster/types.js';
 import type { Progress } from './progress.js';
 
@@ -20,9 +20,9 @@ const CONNECTION_ATTEMPTS = 4;
  * times in a row, then the cluster counts as unreachable. `onRetry` counts the retries for
  * the report.
  */
-export function observe(client: OpenMLDBClient, filter?: ObserveFilter, progress?: Progress, budgetMs = OBSERVE_BUDGET_MS, onRetry?: () => void): Promise<ClusterSnapshot> {
+export function observe(cluster: Pick<EngineCluster, 'observe'>, filter?: ObserveFilter, progress?: Progress, budgetMs = OBSERVE_BUDGET_MS, onRetry?: () => void): Promise<ClusterSnapshot> {
   let connectionFailures = 0;
-  return retryTransient('observing', () => observeOnce(client, filter), {
+  return retryTransient('observing', () => cluster.observe(filter), {
     retries: 1000,
     maxRetryTimeMs: budgetMs,
     retryIf: (error) => {

@@ -2,7 +2,7 @@
 // summary table for people or as JSON (schema: docs/report.schema.json) for machines.
 import type { Action } from './apply.js';
 import type { ClusterAction } from './cluster-steps.js';
-import type { Evidence, LeaderChoice } from './plan.js';
+import type { Evidence, LeaderChoice } from './procedure.js';
 
 export const REPORT_SCHEMA = 'openmldb-recover/report@1';
 

@@ -1,8 +1,8 @@
 // Cluster-wide steps: runbook commands that act on every partition with a replica on one
 // endpoint (offlineendpoint, recoverendpoint), each fired once (never twice after a lost
 // answer) and followed by a wait for the ops it started.
-import type { OpenMLDBClient } from '../cluster/client.js';
-import { retryTransient } from '../cluster/retry.js';
+import type { EngineCluster } from './cluster.js';
+import { retryTransient } from './retry.js';
 import type { Op, OpStatus } from '../cluster/types.js';
 import type { ActionResult } from './apply.js';
 import { opLine, waitForOps } from './op-wait.js';
@@ -42,7 +42,7 @@ export interface ClusterStepOptions {
  * the highest listed before it ran). A failed op is reported, not thrown: the caller
  * looks at the partitions again and retries each one that is not where it should be.
  */
-export async function runClusterStep(client: OpenMLDBClient, step: ClusterStep, opts: ClusterStepOptions): Promise<ClusterAction> {
+export async function runClusterStep(client: EngineCluster, step: ClusterStep, opts: ClusterStepOptions): Promise<ClusterAction> {
   const started = Date.now();
   const command = describeClusterStep(step);
   const retry = { retries: opts.retries, signal: opts.signal, onRetry: (line: string) => opts.progress.info(line) };

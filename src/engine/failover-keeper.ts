@@ -3,7 +3,7 @@
 // before ANY run touched it (the journal's, when an earlier run died with it off) and the
 // journal is cleared. Without a journal store it still restores within one run.
 import { randomUUID } from 'node:crypto';
-import type { OpenMLDBClient } from '../cluster/client.js';
+import type { EngineCluster } from './cluster.js';
 import { type Journal, newJournal } from '../safety/journal.js';
 import type { Progress } from './progress.js';
 
@@ -39,7 +39,7 @@ export class FailoverKeeper {
    * clear the journal, so this run starts like any other. Returns false when the restore
    * itself failed (the journal stays; the run must stop: exit "restore owed").
    */
-  async settleEarlierRun(client: OpenMLDBClient, errors: string[], signal?: AbortSignal): Promise<boolean> {
+  async settleEarlierRun(client: EngineCluster, errors: string[], signal?: AbortSignal): Promise<boolean> {
     const earlier = this.store?.read();
     if (!earlier) return true;
     this.progress.warn(
@@ -74,7 +74,7 @@ export class FailoverKeeper {
   }
 
   /** Before the first change: journal first, then switch auto_failover off if it is on. */
-  async ensureOff(client: OpenMLDBClient, current: boolean): Promise<void> {
+  async ensureOff(client: EngineCluster, current: boolean): Promise<void> {
     await this.writeJournal();
     if (current) {
       this.progress.info('auto_failover is on: switching it off for the run (confset auto_failover false)');
@@ -96,7 +96,7 @@ export class FailoverKeeper {
    * Put auto_failover back to the original value, trying hard (leaving it off is the one
    * thing we must not do), then clear the journal. Returns the value left behind.
    */
-  async restore(client: OpenMLDBClient, errors: string[]): Promise<boolean | undefined> {
+  async restore(client: EngineCluster, errors: string[]): Promise<boolean | undefined> {
     if (this.original === undefined) return undefined;
     const needed = this.original && (this.switchedOff || this.resumed !== undefined);
     if (needed && !(await this.putBack(client, errors))) {
@@ -111,7 +111,7 @@ export class FailoverKeeper {
    * `confset auto_failover true`, trying hard (about a minute): a signal does not shorten
    * it, since leaving auto_failover off is the one thing a run must not do.
    */
-  private async putBack(client: OpenMLDBClient, errors: string[], _signal?: AbortSignal): Promise<boolean> {
+  private async putBack(client: EngineCluster, errors: string[], _signal?: AbortSignal): Promise<boolean> {
     if (!this.original) return true; // it was off before: nothing to put back
     let last = '';
     for (let attempt = 1; attempt <= this.restoreAttempts; attempt++) {

@@ -1,70 +1,28 @@
-// `recover`: observe -> plan -> apply -> verify, in rounds until nothing is left to do.
-// auto_failover is switched off only when there is something to change, and always put
-// back to its earlier value: on success, on failure, on SIGINT/SIGTERM.
-//
-// The same engine runs every mutating command: each one is a Procedure (what to look
-// at, how to plan a round, what "done" means); plain recovery is the default one.
-import type { OpenMLDBClient } from '../cluster/client.js';
-import { ClusterError, CommandError } from '../cluster/errors.js';
-import { type ObserveFilter, observePartition } from '../cluster/observe.js';
+// The engine: runs a Procedure (procedure.ts) observe -> plan -> apply -> verify, in rounds
+// until nothing is left to do, and builds the report. auto_failover is switched off only
+// when there is something to change, and always put back to its earlier value: on
+// success, on failure, on SIGINT/SIGTERM. Every mutating command is a Procedure
+// (workflow/procedures/); the engine reaches the cluster only through EngineCluster.
+import type { ObserveFilter } from '../cluster/observe.js';
+import { type ClusterSnapshot, type Table, isUnfinished } from '../cluster/types.js';
+import type { EngineCluster } from './cluster.js';
 import { observe } from './observe.js';
-import { ClusterWatch } from '../cluster/watch.js';
-import { type ClusterSnapshot, type Partition, type Table, isUnfinished } from '../cluster/types.js';
 import { EXIT } from '../exit-codes.js';
 import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
 import { type ClusterAction, type ClusterStep, describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { LoadSlots } from './load-slots.js';
-import { type HealthOptions, type Verdict, assessPartition } from './health.js';
+import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
 import type { Interrupt } from './interrupt.js';
-import { type PartitionPlan, type PlanOptions, describeStep, planRecovery } from './plan.js';
+import { type PartitionPlan, type PrepareProcedure, type Procedure, describeStep, partitionKey as key } from './procedure.js';
 import type { Progress } from './progress.js';
 import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, tally } from './report.js';
 
-/** Where the run stands when a round is planned. */
-export interface Round {
-  /** 1 for the first plan (the one the report keeps). */
-  round: number;
-  /** Partitions (by key) whose planned procedure ran to its end in an earlier round. */
-  done: ReadonlySet<string>;
-  /** Cluster-wide steps already run. */
-  ran: ReadonlySet<ClusterStep['kind']>;
-}
-
-export interface RoundPlan {
-  partitions: PartitionPlan[];
-  /** Run before the partitions' steps, in order. */
-  cluster?: ClusterStep[];
-}
-
-/** One command, as the engine runs it. */
-/**
- * A command's procedure, made from the first (whole) observation: it checks the command's
- * arguments against it (throwing UsageError or Refused before anything changes) and
- * resolves names, so that what it returns plans from constants, not from state a check left.
- */
-export type PrepareProcedure = (first: ClusterSnapshot) => Procedure;
-
-export interface Procedure {
-  /** What the command is about: the tables and partitions reported and verified. */
-  scope?(snapshot: ClusterSnapshot): ClusterSnapshot;
-  plan(snapshot: ClusterSnapshot, round: Round, memory?: RunMemory): RoundPlan;
-  /** Is the partition where the command wants it? Default: the health verdict of `status`. */
-  verdict?(table: Table, partition: Partition, snapshot: ClusterSnapshot, opts: HealthOptions): Verdict;
-  /** Rounds at most (default 3). */
-  rounds?: number;
-  /**
-   * A partition whose probe (or wait) ended is planned again at once from a fresh look at it
-   * alone (observePartition), instead of waiting for the round's next look at the cluster.
-   */
-  pipeline?: boolean;
-}
-
-export interface RecoverOptions {
+export interface RunOptions {
   command: string;
   dryRun: boolean;
-  /** What the run does: recoveryProcedure (recover), or one of workflow/procedures/. */
+  /** What the run does: one of workflow/procedures/. */
   procedure: PrepareProcedure;
   filter?: ObserveFilter;
   apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress' | 'watch' | 'loads' | 'replan'>;
@@ -72,7 +30,8 @@ export interface RecoverOptions {
   rounds?: number;
   progress: Progress;
   interrupt: Interrupt;
-  cluster: { zkCluster: string; zkRootPath: string };
+  /** The cluster, as the report names it. */
+  where: { zkCluster: string; zkRootPath: string };
   /** Restores auto_failover, across crashed runs when it has a journal store. */
   keeper?: FailoverKeeper;
   /** What must be remembered across rounds and runs (evidence.ts); in memory only if absent. */
@@ -81,43 +40,23 @@ export interface RecoverOptions {
   observeBudgetMs?: number;
 }
 
-const key = (db: string, table: string, pid: number) => `${db}.${table}:${pid}`;
 
-
-/**
- * Plain recovery: every partition not served gets the runbook's manual procedure. With
- * `force` (recover-table) a partition is planned even when it looks served, until its
- * procedure has run once in this run: later rounds only finish what is still missing.
- */
-export function recoveryProcedure(options: PlanOptions): Procedure {
-  return {
-    // Probe (load every replica), decide and promote, then finish what is still missing.
-    rounds: 5,
-    pipeline: true,
-    plan: (snapshot, round, memory) => {
-      const now = Date.now();
-      const perPartition = (k: string) => ({ ...options, now, ...(options.force ? { force: !round.done.has(k) } : {}) });
-      return planRecovery(snapshot, perPartition, memory ? (k) => memory.partition(k) : undefined);
-    },
-  };
-}
-
-export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Promise<Report> {
+export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promise<Report> {
   const started = Date.now();
   const errors: string[] = [];
   const retried = { observe: 0 };
   const countRetry = () => retried.observe++;
-  const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.cluster }, o.progress);
+  const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.where }, o.progress);
   // What an earlier run that died still owes goes back first, before anything can fail.
-  if (!o.dryRun && !(await keeper.settleEarlierRun(client, errors))) {
+  if (!o.dryRun && !(await keeper.settleEarlierRun(cluster, errors))) {
     return stoppedReport(o, started, 'restore-owed', errors, { switchedOff: false, owed: true }, retried);
   }
   o.progress.update('observing the cluster');
   // A failure here changed nothing: the command layer reports it (exit 3, or a JSON error report).
-  const whole = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
+  const whole = await observe(cluster, o.filter, o.progress, o.observeBudgetMs, countRetry);
   const proc = o.procedure(whole);
   const look = async (): Promise<ClusterSnapshot> => {
-    const s = await observe(client, o.filter, o.progress, o.observeBudgetMs, countRetry);
+    const s = await observe(cluster, o.filter, o.progress, o.observeBudgetMs, countRetry);
     return proc.scope ? proc.scope(s) : s;
   };
   const first = proc.scope ? proc.scope(whole) : whole;
@@ -146,27 +85,27 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   let plan = firstPlan;
   // Every step's look at the cluster and every wait goes through shared reads; loads through
   // the tablets' slots.
-  const watch = new ClusterWatch(client);
+  const watch = cluster.reads();
   const loads = new LoadSlots(watch, { slots: o.apply.perTablet, timeoutMs: o.apply.loadTimeoutMs, signal: o.interrupt.controller.signal, ...(o.apply.pollMs !== undefined ? { pollMs: o.apply.pollMs } : {}) });
   try {
     phase = 'apply';
     for (let round = 1; round <= (o.rounds ?? proc.rounds ?? 3); round++) {
       const work = plan.partitions.filter((p) => p.steps.length > 0);
-      const cluster = plan.cluster ?? [];
-      if ((work.length === 0 && cluster.length === 0) || o.interrupt.aborted) break;
+      const clusterSteps = plan.cluster ?? [];
+      if ((work.length === 0 && clusterSteps.length === 0) || o.interrupt.aborted) break;
       // Manual recovery commands are refused while auto_failover is on.
-      if (!keeper.switchedOff) await keeper.ensureOff(client, snapshot.autoFailover);
-      const what = [cluster.map(describeClusterStep).join(', '), work.length > 0 ? `${work.length} partitions to work on` : ''];
+      if (!keeper.switchedOff) await keeper.ensureOff(cluster, snapshot.autoFailover);
+      const what = [clusterSteps.map(describeClusterStep).join(', '), work.length > 0 ? `${work.length} partitions to work on` : ''];
       o.progress.info(`round ${round}: ${what.filter(Boolean).join('; ')}`);
       for (const p of work) touched.add(key(p.db, p.table, p.pid));
       // Before the first change to a partition: what only the cluster as found can tell
       // (its flags, its replicas' snapshots) is written down, for later rounds and runs.
       memory.observe(snapshot, new Set(work.map((p) => key(p.db, p.table, p.pid))));
       await memory.save();
-      for (const step of cluster) {
+      for (const step of clusterSteps) {
         if (o.interrupt.aborted) break;
         for (const p of plan.partitions) if (p.via?.length) touched.add(key(p.db, p.table, p.pid));
-        const action = await runClusterStep(client, step, {
+        const action = await runClusterStep(cluster, step, {
           retries: o.apply.retries,
           opTimeoutMs: o.apply.opTimeoutMs,
           signal: o.interrupt.controller.signal,
@@ -186,7 +125,7 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
       const replan = proc.pipeline
         ? async (p: PartitionPlan): Promise<Replanned | undefined> => {
             const k = key(p.db, p.table, p.pid);
-            const fresh = await observePartition(watch, base, p.db, p.table, p.pid);
+            const fresh = await watch.partition(base, p.db, p.table, p.pid);
             const part = proc.scope ? proc.scope(fresh) : fresh;
             memory.observe(part, new Set([k]));
             await memory.save();
@@ -195,7 +134,7 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
           }
         : undefined;
       const apply = { ...o.apply, opBaseline, ended, memory, signal: o.interrupt.controller.signal, progress: o.progress, watch, loads, ...(replan ? { replan } : {}) };
-      const results = work.length > 0 ? await applyPlan(client, work, apply) : [];
+      const results = work.length > 0 ? await applyPlan(cluster, work, apply) : [];
       for (const r of results) {
         const k = key(r.plan.db, r.plan.table, r.plan.pid);
         const prev = outcomes.get(k);
@@ -221,11 +160,11 @@ export async function runRecover(client: OpenMLDBClient, o: RecoverOptions): Pro
   } finally {
     o.interrupt.restoring = true;
     if (keeper.switchedOff || keeper.pendingRestore) {
-      after = await keeper.restore(client, errors);
+      after = await keeper.restore(cluster, errors);
     } else {
       // Nothing to put back (auto_failover was already off), but the journal written
       // before the first change must not make the next run think this one died.
-      await keeper.restore(client, errors);
+      await keeper.restore(cluster, errors);
     }
   }
   if (o.interrupt.failure) {
@@ -275,7 +214,7 @@ function keepDeciding(plans: Map<string, PartitionPlan>, k: string, p: Partition
 export type RunPhase = 'restore-owed' | 'observe' | 'plan' | 'apply' | 'verify';
 
 interface ReportContext {
-  o: RecoverOptions;
+  o: RunOptions;
   proc: Procedure;
   plans: Map<string, PartitionPlan>;
   outcomes: Map<string, PartitionOutcome>;
@@ -301,14 +240,14 @@ function servedAtEnd(c: ReportContext, t: Table, pid: number, plan: PartitionPla
 }
 
 /** The exit code a finished run ends with: a restore still owed wins, then a signal, then the verdict. */
-function exitCodeOf(o: RecoverOptions, owed: boolean, verdictOk: boolean): number {
+function exitCodeOf(o: RunOptions, owed: boolean, verdictOk: boolean): number {
   if (owed) return EXIT.restoreOwed;
   if (o.interrupt.signal) return o.interrupt.exitCode;
   return verdictOk && !o.interrupt.failure ? EXIT.ok : EXIT.notRecovered;
 }
 
 /** The report of a run that stopped before it could plan (nothing of the cluster to show). */
-function stoppedReport(o: RecoverOptions, started: number, phase: RunPhase, errors: string[], autoFailover: Report['autoFailover'], retried: { observe: number }): Report {
+function stoppedReport(o: RunOptions, started: number, phase: RunPhase, errors: string[], autoFailover: Report['autoFailover'], retried: { observe: number }): Report {
   const finished = Date.now();
   const exitCode = autoFailover.owed ? EXIT.restoreOwed : exitCodeOf(o, false, false);
   return {
@@ -320,7 +259,7 @@ function stoppedReport(o: RecoverOptions, started: number, phase: RunPhase, erro
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date(finished).toISOString(),
     durationMs: finished - started,
-    cluster: { ...o.cluster },
+    cluster: { ...o.where },
     autoFailover,
     totals: tally([]),
     tables: [],
@@ -385,7 +324,7 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date(finished).toISOString(),
     durationMs: finished - started,
-    cluster: { ...o.cluster, leader: final.leader },
+    cluster: { ...o.where, leader: final.leader },
     autoFailover,
     totals,
     ...(c.clusterActions.length > 0 ? { clusterSteps: c.clusterActions } : {}),

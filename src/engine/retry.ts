@@ -4,7 +4,7 @@
 // Callers narrow it (a step that failed for good, an election waited out only so long)
 // through `retryIf` and `maxRetryTimeMs`, never by writing their own p-retry set-up.
 import pRetry, { AbortError } from 'p-retry';
-import { ClusterError, ParseError } from './errors.js';
+import { ClusterError, ParseError } from '../cluster/errors.js';
 
 export interface RetryOptions {
   /** Retries after the first attempt. */

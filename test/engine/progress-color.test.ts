@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 // Colour support is decided once, when chalk loads, from the environment (a CI variable
 // turns it off): force it, so "coloured by default" is a real contrast to NO_COLOR.
 process.env['FORCE_COLOR'] = '1';
-const { colorAllowed, createProgress } = await import('../../src/workflow/progress.js');
+const { colorAllowed, createProgress } = await import('../../src/engine/progress.js');
 
 /** A stream that says it is a terminal of the given width, and keeps what is written. */
 function fakeTerminal(columns: number): { stream: NodeJS.WriteStream; text: () => string } {

@@ -10,7 +10,7 @@
 // it. It does not wait for the partition's own steps: a partition waiting for a slot on one
 // tablet never holds up loads on another.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ClusterWatch } from '../cluster/watch.js';
+import type { SharedReads } from './cluster.js';
 import { SERVING_STATES } from '../cluster/types.js';
 import { pollDelay } from './poll.js';
 
@@ -34,7 +34,7 @@ export class LoadSlots {
   readonly limit: number;
 
   constructor(
-    private readonly watch: ClusterWatch,
+    private readonly watch: SharedReads,
     private readonly o: LoadSlotsOptions,
   ) {
     this.limit = Math.max(1, 2 * o.slots);

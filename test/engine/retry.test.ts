@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CommandError, ParseError } from '../../src/cluster/errors.js';
-import { retryTransient } from '../../src/cluster/retry.js';
+import { retryTransient } from '../../src/engine/retry.js';
 
 const target = { role: 'ns' as const, endpoint: '127.0.0.1:1' };
 const transient = () => new CommandError('showns', 'rpc', '[E111]Fail to connect', target, { transient: true });

@@ -3,17 +3,17 @@
 // at the cluster first and does only what is missing, so a rerun after a crash (or a
 // retry after an ambiguous timeout) converges. Steps of one partition run in order;
 // partitions run concurrently, bounded globally and per tablet. Transient failures are
-// retried with backoff (cluster/retry.ts); a partition whose steps failed is run again from the
+// retried with backoff (retry.ts); a partition whose steps failed is run again from the
 // top a few times, since every step skips what is already done.
 import pLimit from 'p-limit';
-import type { OpenMLDBClient, ShowTableRow } from '../cluster/client.js';
+import type { ShowTableRow } from '../cluster/client.js';
 import { ClusterError } from '../cluster/errors.js';
-import { retryTransient } from '../cluster/retry.js';
+import { retryTransient } from './retry.js';
 import { type Op, SERVING_STATES, isUnfinished } from '../cluster/types.js';
-import type { ClusterWatch } from '../cluster/watch.js';
+import type { EngineCluster, SharedReads } from './cluster.js';
 import type { RunMemory } from './evidence.js';
 import type { LoadSlots } from './load-slots.js';
-import { type PartitionPlan, type Step, describeStep, partitionKey } from './plan.js';
+import { type PartitionPlan, type Step, describeStep, partitionKey } from './procedure.js';
 import { pollDelay, sleep } from './poll.js';
 import type { Progress } from './progress.js';
 
@@ -40,7 +40,7 @@ export interface ApplyOptions {
   progress: Progress;
   pollMs?: number;
   /** The run's shared reads of the cluster: every step looks through them. */
-  watch: ClusterWatch;
+  watch: SharedReads;
   /** The run's load slots per tablet. */
   loads: LoadSlots;
   /**
@@ -91,7 +91,7 @@ class ReplicaUnreadable extends StepFailed {}
 
 class Interrupted extends Error {}
 
-export async function applyPlan(client: OpenMLDBClient, partitions: PartitionPlan[], opts: ApplyOptions): Promise<PartitionOutcome[]> {
+export async function applyPlan(client: EngineCluster, partitions: PartitionPlan[], opts: ApplyOptions): Promise<PartitionOutcome[]> {
   const global = pLimit(Math.max(1, opts.concurrency));
   const total = partitions.filter((p) => p.steps.length > 0).length;
   let finished = 0;
@@ -111,7 +111,7 @@ export async function applyPlan(client: OpenMLDBClient, partitions: PartitionPla
 const label = (p: PartitionPlan) => `${p.db}.${p.table} pid ${p.pid}`;
 
 /** One partition's plan, then (pipelined rounds) the plans that follow from fresh looks at it. */
-async function runPartition(client: OpenMLDBClient, first: PartitionPlan, opts: ApplyOptions): Promise<PartitionOutcome> {
+async function runPartition(client: EngineCluster, first: PartitionPlan, opts: ApplyOptions): Promise<PartitionOutcome> {
   const outcome: PartitionOutcome = { plan: first, plans: [first], status: 'failed', actions: [], errors: [] };
   let plan = first;
   let ended = opts.ended;
@@ -137,7 +137,7 @@ async function runPartition(client: OpenMLDBClient, first: PartitionPlan, opts: 
 }
 
 /** Run one plan's steps, from the top again on a failure that a rerun can fix (each step skips what is done). */
-async function runPlan(client: OpenMLDBClient, plan: PartitionPlan, opts: ApplyOptions, outcome: PartitionOutcome): Promise<PartitionOutcome['status']> {
+async function runPlan(client: EngineCluster, plan: PartitionPlan, opts: ApplyOptions, outcome: PartitionOutcome): Promise<PartitionOutcome['status']> {
   const runner = new StepRunner(client, plan, opts);
   for (let attempt = 1; attempt <= opts.partitionAttempts; attempt++) {
     if (opts.signal.aborted) return 'interrupted';
@@ -174,7 +174,7 @@ class StepRunner {
   private attempt = 1;
 
   constructor(
-    private readonly client: OpenMLDBClient,
+    private readonly client: EngineCluster,
     private readonly plan: PartitionPlan,
     private readonly opts: ApplyOptions,
   ) {}
@@ -354,8 +354,8 @@ class StepRunner {
       if (!s && (seen || this.plan.storageMode === 'kMemory')) {
         // Gone with a tablet restart (its data is intact), or a failed load (its data moved)?
         const sentAt = memory?.partition(key)[endpoint]?.load?.sentAt ?? started;
-        const tablet = (await this.client.showTablet()).find((t) => t.endpoint === endpoint || t.address === endpoint);
-        const changedAt = tablet ? (await this.client.tabletChanges()).get(tablet.endpoint) : undefined;
+        const tablet = (await this.opts.watch.tablets()).find((t) => t.endpoint === endpoint || t.address === endpoint);
+        const changedAt = tablet?.changedAfter;
         if (!tablet || tablet.state !== 'healthy' || (changedAt !== undefined && changedAt >= sentAt)) {
           throw new StepFailed(`${label(this.plan)}: the load on ${endpoint} is gone with its tablet (restarted or offline); it is loaded again once the tablet serves`);
         }

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Partition, Replica, Table } from '../../src/cluster/types.js';
-import { assessCluster, assessPartition, assessTable, type HealthOptions } from '../../src/workflow/health.js';
-import { A, asFollower, asLeader, B, C, op, rep, servedPartition, snap, table } from './snapshots.js';
+import { assessCluster, assessPartition, assessTable, type HealthOptions } from '../../src/engine/health.js';
+import { A, asFollower, asLeader, B, C, op, rep, servedPartition, snap, table } from '../workflow/snapshots.js';
 
 /** Verdict for one partition (pid 0 of t1 unless given) with `ops`. */
 function verdict(replicas: Replica[], opts: HealthOptions = {}, ops = [op(1, 'kDone')], pid = 0) {
