@@ -8,7 +8,7 @@
 import pLimit from 'p-limit';
 import type { ShowTableRow } from '../cluster/client.js';
 import { ClusterError } from '../cluster/errors.js';
-import { retryTransient } from './retry.js';
+import { type Backoff, retryTransient } from './retry.js';
 import { type Op, SERVING_STATES, isUnfinished } from '../cluster/types.js';
 import type { EngineCluster, SharedReads } from './cluster.js';
 import type { RunMemory } from './evidence.js';
@@ -39,6 +39,8 @@ export interface ApplyOptions {
   signal: AbortSignal;
   progress: Progress;
   pollMs?: number;
+  /** The wait between retries of a step (default BACKOFF). */
+  backoff?: Backoff;
   /** The run's shared reads of the cluster: every step looks through them. */
   watch: SharedReads;
   /** The run's load slots per tablet. */
@@ -197,6 +199,7 @@ class StepRunner {
       {
         retries: this.opts.retries,
         signal: this.opts.signal,
+        ...(this.opts.backoff ? { backoff: this.opts.backoff } : {}),
         onRetry: (line) => this.opts.progress.info(line),
       },
     );

@@ -2,7 +2,7 @@
 // endpoint (offlineendpoint, recoverendpoint), each fired once (never twice after a lost
 // answer) and followed by a wait for the ops it started.
 import type { EngineCluster } from './cluster.js';
-import { retryTransient } from './retry.js';
+import { type Backoff, retryTransient } from './retry.js';
 import type { Op, OpStatus } from '../cluster/types.js';
 import type { ActionResult } from './apply.js';
 import { opLine, waitForOps } from './op-wait.js';
@@ -35,6 +35,8 @@ export interface ClusterStepOptions {
   signal: AbortSignal;
   progress: Progress;
   pollMs?: number;
+  /** The wait between retries (default BACKOFF). */
+  backoff?: Backoff;
 }
 
 /**
@@ -45,7 +47,7 @@ export interface ClusterStepOptions {
 export async function runClusterStep(client: EngineCluster, step: ClusterStep, opts: ClusterStepOptions): Promise<ClusterAction> {
   const started = Date.now();
   const command = describeClusterStep(step);
-  const retry = { retries: opts.retries, signal: opts.signal, onRetry: (line: string) => opts.progress.info(line) };
+  const retry = { retries: opts.retries, signal: opts.signal, onRetry: (line: string) => opts.progress.info(line), ...(opts.backoff ? { backoff: opts.backoff } : {}) };
   const list = () => client.showOpStatus();
   opts.progress.info(`running: ${command}`);
   const before = await retryTransient('showopstatus', list, retry);
@@ -69,6 +71,7 @@ export async function runClusterStep(client: EngineCluster, step: ClusterStep, o
     timeoutMs: opts.opTimeoutMs,
     signal: opts.signal,
     ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
     onPoll: (running) => {
       if (running.length === last) return;
       last = running.length;

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { EngineCluster } from './cluster.js';
 import { type Journal, newJournal } from '../safety/journal.js';
 import type { Progress } from './progress.js';
+import { type Backoff, backoffDelay } from './retry.js';
 
 /** Where the journal lives: a local file, or a node in the cluster's ZooKeeper (asynchronous). */
 export interface JournalStore {
@@ -22,6 +23,8 @@ export class FailoverKeeper {
   switchedOff = false;
   /** Tries at putting auto_failover back; fewer once the cluster is known out of reach (lost ZooKeeper). */
   restoreAttempts = 8;
+  /** The wait between those attempts: 0.4 s doubling up to 10 s (about a minute in all). */
+  restoreBackoff: Backoff = { minTimeout: 400, maxTimeout: 10_000 };
   private journaled = false;
   constructor(
     private readonly store: JournalStore | undefined,
@@ -122,7 +125,7 @@ export class FailoverKeeper {
       } catch (err) {
         last = err instanceof Error ? err.message : String(err);
         this.progress.warn(`restoring auto_failover failed (attempt ${attempt}): ${last}`);
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 10_000)));
+        await new Promise((r) => setTimeout(r, backoffDelay(this.restoreBackoff, attempt)));
       }
     }
     // Keep the journal: the next run restores it first.

@@ -3,6 +3,7 @@
 import { ClusterError } from '../cluster/errors.js';
 import { type Op, isUnfinished } from '../cluster/types.js';
 import { pollDelay, sleep } from './poll.js';
+import { BACKOFF, type Backoff, backoffDelay } from './retry.js';
 
 export interface OpWait {
   /** The ops waited for; default every op listed. */
@@ -14,6 +15,8 @@ export interface OpWait {
   onPoll?: (running: Op[]) => void;
   /** Consecutive transient failures of the listing tolerated (a standby answering, a dropped call). */
   retries?: number;
+  /** The wait after a failed listing (default BACKOFF). */
+  backoff?: Backoff;
 }
 
 export interface OpWaitResult {
@@ -39,7 +42,7 @@ export async function waitForOps(list: () => Promise<Op[]>, w: OpWait): Promise<
     } catch (err) {
       if (err instanceof ClusterError && err.transient && failures < (w.retries ?? 4) && !w.signal?.aborted) {
         failures++;
-        await sleep(Math.min(200 * 2 ** failures, 3000), w.signal);
+        await sleep(backoffDelay(w.backoff ?? BACKOFF, failures + 1), w.signal);
         continue;
       }
       throw err;

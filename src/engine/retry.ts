@@ -16,10 +16,21 @@ export interface RetryOptions {
   maxRetryTimeMs?: number;
   /** A further say on a transient failure: false gives it up at once. */
   retryIf?: (error: Error) => boolean;
+  /** Default BACKOFF. */
+  backoff?: Backoff;
 }
 
-/** Backoff between attempts: 200 ms doubling up to 3 s. */
-export const BACKOFF = { minTimeout: 200, maxTimeout: 3000 } as const;
+/** The wait before each retry: `minTimeout` ms, doubling up to `maxTimeout` ms. */
+export interface Backoff {
+  minTimeout: number;
+  maxTimeout: number;
+}
+
+/** Backoff between attempts: 200 ms doubling up to 3 s (the engine tier's tests run it in milliseconds). */
+export const BACKOFF: Backoff = { minTimeout: 200, maxTimeout: 3000 };
+
+/** The wait before retry number `n` (1-based) under `b`. */
+export const backoffDelay = (b: Backoff, n: number): number => Math.min(b.minTimeout * 2 ** (n - 1), b.maxTimeout);
 
 export function retryTransient<T>(what: string, fn: () => Promise<T>, o: RetryOptions): Promise<T> {
   return pRetry(
@@ -34,7 +45,7 @@ export function retryTransient<T>(what: string, fn: () => Promise<T>, o: RetryOp
     },
     {
       retries: o.retries,
-      ...BACKOFF,
+      ...(o.backoff ?? BACKOFF),
       ...(o.maxRetryTimeMs !== undefined ? { maxRetryTime: o.maxRetryTimeMs } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       // Said here, not in onFailedAttempt (called for the last, unretried failure too):

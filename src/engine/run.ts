@@ -46,6 +46,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   const errors: string[] = [];
   const retried = { observe: 0 };
   const countRetry = () => retried.observe++;
+  const observing = { progress: o.progress, onRetry: countRetry, ...(o.observeBudgetMs !== undefined ? { budgetMs: o.observeBudgetMs } : {}), ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}) };
   const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.where }, o.progress);
   // What an earlier run that died still owes goes back first, before anything can fail.
   if (!o.dryRun && !(await keeper.settleEarlierRun(cluster, errors))) {
@@ -53,10 +54,10 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   }
   o.progress.update('observing the cluster');
   // A failure here changed nothing: the command layer reports it (exit 3, or a JSON error report).
-  const whole = await observe(cluster, o.filter, o.progress, o.observeBudgetMs, countRetry);
+  const whole = await observe(cluster, o.filter, observing);
   const proc = o.procedure(whole);
   const look = async (): Promise<ClusterSnapshot> => {
-    const s = await observe(cluster, o.filter, o.progress, o.observeBudgetMs, countRetry);
+    const s = await observe(cluster, o.filter, observing);
     return proc.scope ? proc.scope(s) : s;
   };
   const first = proc.scope ? proc.scope(whole) : whole;
@@ -111,6 +112,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
           signal: o.interrupt.controller.signal,
           progress: o.progress,
           ...(o.apply.pollMs !== undefined ? { pollMs: o.apply.pollMs } : {}),
+          ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}),
         });
         clusterActions.push(action);
         ran.add(step.kind);

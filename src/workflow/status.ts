@@ -32,7 +32,7 @@ export interface StatusReport {
 }
 
 export async function runStatus(client: OpenMLDBClient, filter?: ObserveFilter, leaderWaitMs?: number): Promise<StatusReport> {
-  const snap = await observe(openmldbCluster(client), filter, undefined, leaderWaitMs);
+  const snap = await observe(openmldbCluster(client), filter, leaderWaitMs !== undefined ? { budgetMs: leaderWaitMs } : {});
   const health = assessCluster(snap);
   return {
     healthy: health.healthy,

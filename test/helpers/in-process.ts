@@ -42,11 +42,16 @@ class InProcessTransport extends Transport {
 
   override async ns(cmd: string): Promise<CliOutput> {
     if (cmd !== 'showns') throw new Error(`in process, only showns goes through the binary (asked: ${cmd})`);
-    // src/sim/cli/openmldb/ns-client.ts showNameServer: the election's children in order.
+    // src/sim/cli/openmldb/ns-client.ts showNameServer: the election's children in order,
+    // without the real_endpoint column in the 2018 dialect.
     const root = this.cluster.options.rootPath;
     const endpoints = (this.cluster.zkChildren(`${root}/leader`) ?? []).map((c) => this.cluster.zkGet(`${root}/leader/${c}`)).filter((e): e is string => e !== undefined);
-    const rows = endpoints.map((ep, i) => [ep, '-', i === 0 ? 'leader' : 'standby']);
-    return { stdout: formatTable(['endpoint', 'real_endpoint', 'role'], rows), stderr: '' };
+    const role = (i: number) => (i === 0 ? 'leader' : 'standby');
+    const stdout =
+      this.cluster.dialect === '2018'
+        ? formatTable(['endpoint', 'role'], endpoints.map((ep, i) => [ep, role(i)]))
+        : formatTable(['endpoint', 'real_endpoint', 'role'], endpoints.map((ep, i) => [ep, '-', role(i)]));
+    return { stdout, stderr: '' };
   }
 }
 
