@@ -255,28 +255,30 @@ export class TabletService {
     }
     const { total, failing } = this.loadDuration(tablet, req);
     const linkAt = Math.min(total * 0.3, 100);
-    let entry: LoadedPartition | undefined;
+    // The replay is timed from the link, not from the start alongside it: two timers of
+    // different lengths that are both overdue (a busy event loop) may run in either order,
+    // and a replay that ended before its table existed left it kTableLoading for ever.
     setTimeout(() => {
-      if (!alive() || !disk) return;
-      entry = this.tableObject(req, disk);
+      if (!alive()) return;
+      if (!disk) {
+        end(false);
+        return;
+      }
+      const entry = this.tableObject(req, disk);
       entry.state = 'kTableLoading';
       tablet.loaded.set(key, entry);
       this.host.changed();
+      setTimeout(() => {
+        if (!alive()) return;
+        if (failing) {
+          this.deleteTableInternal(tablet, key, 'load failed (binlog recovery)');
+          end(false);
+          return;
+        }
+        this.finishReplay(tablet, entry, req);
+        end(true);
+      }, Math.max(1, total - linkAt));
     }, linkAt);
-    setTimeout(() => {
-      if (!alive()) return;
-      if (!entry) {
-        end(false);
-        return;
-      }
-      if (failing) {
-        this.deleteTableInternal(tablet, key, 'load failed (binlog recovery)');
-        end(false);
-        return;
-      }
-      this.finishReplay(tablet, entry, req);
-      end(true);
-    }, Math.max(total, linkAt + 1));
   }
 
   /** The replay ended: the replicator's offset is set now, leaders start a new epoch of writes. */
