@@ -14,10 +14,16 @@ export const FAULT_HEADER = 'x-openmldb-sim-fault';
 /** Set by the stand-in binary, so the mutation log tells its calls from direct HTTP ones. */
 export const CLIENT_HEADER = 'x-openmldb-sim-client';
 
-/** An HTTP server that can be closed and reopened on the same port. */
+/**
+ * An HTTP server that can be closed and reopened on the same port. Opening and closing are
+ * asynchronous and a node can be stopped and started again within a millisecond (a chaos
+ * crash, a full restart), so each one waits for the one before it: the port always ends in
+ * the state of the last request, never in that of a slower earlier one.
+ */
 export class Port {
   private server: http.Server;
   private sockets = new Set<Socket>();
+  private last: Promise<unknown> = Promise.resolve();
   port = 0;
   listening = false;
 
@@ -30,7 +36,21 @@ export class Port {
     });
   }
 
-  async open(port = this.port): Promise<number> {
+  open(port = this.port): Promise<number> {
+    return this.after(() => this.listen(port));
+  }
+
+  close(): Promise<void> {
+    return this.after(() => this.shut());
+  }
+
+  private after<T>(action: () => Promise<T>): Promise<T> {
+    const next = this.last.then(action, action);
+    this.last = next.catch(() => undefined);
+    return next;
+  }
+
+  private async listen(port: number): Promise<number> {
     if (this.listening) return this.port;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -54,7 +74,7 @@ export class Port {
     return this.port;
   }
 
-  async close(): Promise<void> {
+  private async shut(): Promise<void> {
     if (!this.listening) return;
     this.listening = false;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
