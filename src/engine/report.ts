@@ -2,7 +2,7 @@
 // summary table for people or as JSON (schema: docs/report.schema.json) for machines.
 import type { Action } from './apply.js';
 import type { ClusterAction } from './cluster-steps.js';
-import type { Evidence, LeaderChoice } from './procedure.js';
+import type { PartitionPlan } from './procedure.js';
 
 export const REPORT_SCHEMA = 'openmldb-recover/report@1';
 
@@ -22,17 +22,10 @@ export type PartitionStatus =
   /** --dry-run: what would be done. */
   | 'planned';
 
-export interface PartitionReport {
+/** Per partition: its deciding plan's reason, leader choice, evidence, entries at stake and replicas left, and what happened. */
+export interface PartitionReport extends Pick<PartitionPlan, 'reason' | 'leader' | 'evidence' | 'atStake' | 'atStakeUnknown' | 'left'> {
   pid: number;
   status: PartitionStatus;
-  reason: string;
-  leader?: LeaderChoice;
-  evidence: Evidence[];
-  /** Entries some replica holds that the chosen leader may lack. */
-  atStake: number;
-  /** What is at stake is not known: a replica could not be read. */
-  atStakeUnknown?: boolean;
-  left: Array<{ endpoint: string; why: string }>;
   /** The planned steps as runbook commands (dry run), or what was run. */
   plan: string[];
   actions: Action[];
