@@ -78,6 +78,8 @@ async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?
 /** Seeds per case (ENGINE_SEEDS, default 6; the chaos suite runs 20), from ENGINE_FIRST_SEED (default 1). */
 const SEEDS = Number(process.env['ENGINE_SEEDS'] ?? 6);
 const FIRST_SEED = Number(process.env['ENGINE_FIRST_SEED'] ?? 1);
+/** Only these cases (ENGINE_CASES=full-restart,node-down), to replay one. */
+const CASE_FILTER = process.env['ENGINE_CASES']?.split(',');
 
 /** The chaos suite's cases (src/chaos/chaos.ts, CHAOS_SCENARIOS), as scenario and simulator options. */
 const CASES: Record<string, { scenario: Partial<ScenarioOptions>; sim?: Partial<SimOptions> }> = {
@@ -174,7 +176,7 @@ describe('the recover engine in process', { concurrency: true, timeout: 300000 }
     assert.deepEqual(Object.keys(CASES).sort(), [...CHAOS_SCENARIOS].sort());
   });
 
-  for (const chaosCase of CHAOS_SCENARIOS) {
+  for (const chaosCase of CHAOS_SCENARIOS.filter((c) => CASE_FILTER === undefined || CASE_FILTER.includes(c))) {
     it(`${chaosCase}, ${SEEDS} seeds of faults and a run dying between calls: served or named, nothing lost, auto_failover as before`, async () => {
       const bad: string[] = [];
       for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) for (const v of await chaosSeed(chaosCase, seed)) bad.push(`seed ${seed}: ${v}`);
