@@ -13,7 +13,8 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterUnreachable } from '../cluster/errors.js';
 import { retryTransient } from '../engine/retry.js';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
-import { type Journal, JournalError, type SentCommand, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
+import type { Journal, SentCommand } from '../engine/journal.js';
+import { JournalError, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
 import { printable } from '../safety/files.js';
 import { clusterIdentifiers, knownKey, lockCluster, rememberKey } from '../safety/identity.js';
 import { type LockHolder, alive } from '../safety/lock.js';
@@ -117,13 +118,13 @@ async function chooseLock(argv: LockArgs & StateDirArgs, config: ConnectionConfi
 }
 
 /** What names a cluster: its ZooKeeper hosts as addresses and its nameservers (safety/identity.ts). */
-async function identify(client: OpenMLDBClient, config: ConnectionConfig): Promise<string[]> {
+async function identify(client: OpenMLDBClient, config: ConnectionConfig, retries: number): Promise<string[]> {
   // Before the lock, and so before a restore an earlier run may owe: a passing failure must not end the run here.
-  const ns = await retryTransient('showns', () => client.showNs(), { retries: 4 });
+  const ns = await retryTransient('showns', () => client.showNs(), { retries });
   return clusterIdentifiers(config.zkCluster, config.zkRootPath, ns.nameservers.map((n) => n.realEndpoint ?? n.endpoint));
 }
 
-export async function openRunSafety(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, client: OpenMLDBClient): Promise<RunSafety> {
+export async function openRunSafety(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, client: OpenMLDBClient, retries: number): Promise<RunSafety> {
   if (lockChoice(argv) === 'zk') {
     // Settings first, then a quick look: a server that is not ZooKeeper answers in milliseconds.
     zkLockPath(argv, config);
@@ -135,7 +136,7 @@ export async function openRunSafety(argv: LockArgs & StateDirArgs, config: Conne
     }
   }
   const { useZk, why } = await chooseLock(argv, config);
-  return useZk ? openZk(argv, config, command, progress, why) : openLocal(argv, config, command, progress, why, client);
+  return useZk ? openZk(argv, config, command, progress, why) : openLocal(argv, config, command, progress, why, client, retries);
 }
 
 /**
@@ -143,7 +144,7 @@ export async function openRunSafety(argv: LockArgs & StateDirArgs, config: Conne
  * run learnt, e.g. a replica whose load failed), never written. From ZooKeeper when the
  * lock would be there (without taking it), else from the state directory.
  */
-export async function readOnlyMemory(argv: LockArgs & StateDirArgs, config: ConnectionConfig, client: OpenMLDBClient): Promise<RunMemory> {
+export async function readOnlyMemory(argv: LockArgs & StateDirArgs, config: ConnectionConfig, client: OpenMLDBClient, retries: number): Promise<RunMemory> {
   const { useZk } = await chooseLock(argv, config).catch(() => ({ useZk: false }));
   if (useZk) {
     try {
@@ -160,7 +161,7 @@ export async function readOnlyMemory(argv: LockArgs & StateDirArgs, config: Conn
     }
   }
   const dir = stateDirOf(argv);
-  const key = knownKey(dir, await identify(client, config), clusterKey(config.zkCluster, config.zkRootPath));
+  const key = knownKey(dir, await identify(client, config, retries), clusterKey(config.zkCluster, config.zkRootPath));
   return new RunMemory(evidenceStore(evidencePath(dir, key), true));
 }
 
@@ -224,9 +225,9 @@ function describeFound(j: Journal, progress: Progress): void {
  * exclude each other; the journal and evidence are named by the cluster's key from the
  * state directory's index, so a rerun spelled otherwise finds them.
  */
-async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined, client: OpenMLDBClient): Promise<RunSafety> {
+async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined, client: OpenMLDBClient, retries: number): Promise<RunSafety> {
   const dir = ensureStateDir(stateDirOf(argv));
-  const ids = await identify(client, config);
+  const ids = await identify(client, config, retries);
   const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
   const runId = randomUUID();
   const lock = lockCluster(dir, ids, `openmldb-recover ${command}`, runId);

@@ -4,7 +4,7 @@
 // journal is cleared. Without a journal store it still restores within one run.
 import { randomUUID } from 'node:crypto';
 import type { EngineCluster } from './cluster.js';
-import { type Journal, newJournal } from '../safety/journal.js';
+import { type Journal, newJournal } from './journal.js';
 import type { Progress } from './progress.js';
 import { type Backoff, backoffDelay } from './retry.js';
 

@@ -1,40 +1,14 @@
-// The run journal: written atomically before the first change, it records the value of
-// auto_failover before ANY run touched it. A run killed with SIGKILL leaves it behind, so
-// the next run restores that original value instead of the `false` the dead run left in
-// ZooKeeper (OpenMLDB's own script gets this wrong). A completed run clears it.
+// The run journal (engine/journal.ts) as a file in the state directory: written atomically
+// before the first change, so a run killed with SIGKILL leaves it behind and the next run
+// restores the value of auto_failover from before ANY run touched it, instead of the
+// `false` the dead run left in ZooKeeper (OpenMLDB's own script gets this wrong). A
+// completed run clears it.
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { readPrivateJson } from './files.js';
 import { JournalError } from './state-error.js';
 import { join } from 'node:path';
-
-export interface Journal {
-  version: 1;
-  runId: string;
-  pid: number;
-  host: string;
-  command: string;
-  cluster: { zkCluster: string; zkRootPath: string };
-  startedAt: string;
-  /** auto_failover before the first run of a chain of interrupted runs changed it. */
-  autoFailoverOriginal: boolean;
-  /** Runs that picked this journal up after a crash, oldest first. */
-  resumedBy: string[];
-  /**
-   * The last mutating commands the runs sent, newest last: a run that died may have left
-   * one in flight (its op still running in the cluster), which the next run finds and waits on.
-   */
-  sent?: SentCommand[];
-}
-
-export interface SentCommand {
-  at: string;
-  runId: string;
-  command: string;
-  /** ok, failed (with why), or no-answer (it may still have been applied). */
-  outcome: string;
-}
+import type { Journal } from '../engine/journal.js';
 
 export { JournalError };
 
@@ -91,20 +65,6 @@ export function asJournal(parsed: unknown, what: string, remedy: string): Journa
     throw new JournalError(`${what} is not one this tool wrote: check it, then ${remedy} to start afresh`);
   }
   return { resumedBy: [], ...j } as Journal;
-}
-
-export function newJournal(command: string, cluster: Journal['cluster'], autoFailoverOriginal: boolean, runId: string = randomUUID()): Journal {
-  return {
-    version: 1,
-    runId,
-    pid: process.pid,
-    host: hostname(),
-    command,
-    cluster,
-    startedAt: new Date().toISOString(),
-    autoFailoverOriginal,
-    resumedBy: [],
-  };
 }
 
 export function writeJournal(path: string, j: Journal): void {

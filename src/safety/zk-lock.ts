@@ -15,7 +15,8 @@
 // server expires its session; a run whose connection drops longer than the session timeout
 // must assume another host may hold the lock now, so it is told to stop (onLost).
 import { hostname } from 'node:os';
-import { type Journal, JournalError, asJournal } from './journal.js';
+import type { Journal } from '../engine/journal.js';
+import { JournalError, asJournal } from './journal.js';
 import { LockHeld, type LockHolder } from './lock.js';
 import { ZkError, ZkSession, ZkUnreachable, parentOf, zkJoin } from '../zk/session.js';
 

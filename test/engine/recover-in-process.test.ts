@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { Interrupt } from '../../src/engine/interrupt.js';
 import { type EvidenceFile, RunMemory } from '../../src/engine/evidence.js';
 import { FailoverKeeper } from '../../src/engine/failover-keeper.js';
-import type { Journal } from '../../src/safety/journal.js';
+import type { Journal } from '../../src/engine/journal.js';
 import { createProgress } from '../../src/engine/progress.js';
 import { recoveryProcedure } from '../../src/workflow/procedures/recover.js';
 import { runProcedure } from '../../src/engine/run.js';

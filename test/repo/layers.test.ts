@@ -16,10 +16,10 @@ function files(dir: string): string[] {
   });
 }
 
-/** Every relative import of every file under src/, as repository paths: [from, to, types only]. */
-function imports(): Array<[string, string, boolean]> {
+/** Every relative import of every file under `dir` (src/), as repository paths: [from, to, types only]. */
+function imports(dir = SRC): Array<[string, string, boolean]> {
   const out: Array<[string, string, boolean]> = [];
-  for (const f of files(SRC)) {
+  for (const f of files(dir)) {
     // `import ... from '.x'`, `export ... from '.x'`, `import '.x'` and `import('.x')`.
     for (const m of readFileSync(f, 'utf8').matchAll(/(?:^(?:import|export)\b[^;]*?from\s+|^import\s+|\bimport\(\s*)'(\.[^']+)'/gms)) {
       out.push([relative(ROOT, f), relative(ROOT, resolve(dirname(f), m[1] as string)), /^import type\b/.test(m[0])]);
@@ -36,11 +36,12 @@ describe('layers', () => {
   it('finds the imports it checks', () => {
     assert.ok(all.some(([from, to]) => under(from, 'src/commands') && under(to, 'src/workflow')), 'commands use the workflows');
     assert.ok(all.some(([from, to]) => under(from, 'src/workflow') && under(to, 'src/engine')), 'workflows use the engine');
+    assert.ok(imports(join(ROOT, 'test')).some(([from, to]) => under(from, 'test/helpers') && under(to, 'src')), 'test helpers use src/');
     assert.ok(all.some(([from, to, types]) => under(from, 'src/engine') && under(to, 'src/cluster/client') && types), 'the engine names row types of the client');
   });
 
-  it('the engine never imports the procedures, the commands or the CLI', () => {
-    assert.deepEqual(all.filter(([from, to]) => under(from, 'src/engine') && under(to, 'src/workflow', 'src/commands', 'src/cli')), []);
+  it('the engine never imports the procedures, the commands, the CLI, the state files or the run records', () => {
+    assert.deepEqual(all.filter(([from, to]) => under(from, 'src/engine') && under(to, 'src/workflow', 'src/commands', 'src/cli', 'src/safety', 'src/history', 'src/zk')), []);
   });
 
   it('the engine reaches the cluster only through its interface: only engine/openmldb.ts uses the client, its observation or its shared reads', () => {
@@ -67,5 +68,10 @@ describe('layers', () => {
 
   it('nothing under src/ imports scripts/ or test/', () => {
     assert.deepEqual(all.filter(([, to]) => under(to, 'scripts', 'test')), []);
+  });
+
+  it('no test imports scripts/: a script is an entry point, what tests need lives in src/ or test/helpers/', () => {
+    const bad = imports(join(ROOT, 'test')).filter(([, to]) => under(to, 'scripts'));
+    assert.deepEqual(bad, []);
   });
 });

@@ -6,7 +6,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LockHeld, acquireLock, lockPath } from '../../src/safety/lock.js';
-import { clearJournal, newJournal, readJournal, writeJournal, journalPath, JournalError } from '../../src/safety/journal.js';
+import { newJournal } from '../../src/engine/journal.js';
+import { clearJournal, readJournal, writeJournal, journalPath, JournalError } from '../../src/safety/journal.js';
 import { clusterKey, defaultStateDir } from '../../src/safety/state-dir.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'openmldb-recover-state-'));

@@ -1,0 +1,47 @@
+// The run journal's content: what a run owes the cluster if it dies. Written before the
+// first change (by safety/journal.ts to a file, or to ZooKeeper by safety/zk-lock.ts), it
+// records the value of auto_failover before ANY run touched it, so the next run restores
+// that value instead of the `false` a dead run left behind.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+export interface Journal {
+  version: 1;
+  runId: string;
+  pid: number;
+  host: string;
+  command: string;
+  cluster: { zkCluster: string; zkRootPath: string };
+  startedAt: string;
+  /** auto_failover before the first run of a chain of interrupted runs changed it. */
+  autoFailoverOriginal: boolean;
+  /** Runs that picked this journal up after a crash, oldest first. */
+  resumedBy: string[];
+  /**
+   * The last mutating commands the runs sent, newest last: a run that died may have left
+   * one in flight (its op still running in the cluster), which the next run finds and waits on.
+   */
+  sent?: SentCommand[];
+}
+
+export interface SentCommand {
+  at: string;
+  runId: string;
+  command: string;
+  /** ok, failed (with why), or no-answer (it may still have been applied). */
+  outcome: string;
+}
+
+export function newJournal(command: string, cluster: Journal['cluster'], autoFailoverOriginal: boolean, runId: string = randomUUID()): Journal {
+  return {
+    version: 1,
+    runId,
+    pid: process.pid,
+    host: hostname(),
+    command,
+    cluster,
+    startedAt: new Date().toISOString(),
+    autoFailoverOriginal,
+    resumedBy: [],
+  };
+}
