@@ -4,16 +4,16 @@ import { renderFailover, runFailover, type FailoverAction } from '../workflow/fa
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient } from './common.js';
 import { connectionOptions, resolveConnection } from './config.js';
-import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
-import { defineCommand, dryRunOption, outputOptions, progressFor, retriesOf } from './run.js';
+import { Recording } from './recording.js';
+import { defineCommand, dryRunOption, outputOptions, progressFor, recordOptions, retriesOf, retriesOption } from './run.js';
 import { type RunSafety, lockOptions, openRunSafety } from './safety.js';
 
 function builder(y: Argv) {
-  return lockOptions(dryRunOption(outputOptions(connectionOptions(y))))
-    .positional('action', { choices: ['status', 'on', 'off'], default: 'status', describe: 'status reads it (the default); on/off switch it' })
-    .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
-    .option('state-dir', { type: 'string', describe: 'lock, run journal and run records (default $XDG_STATE_HOME/openmldb-recover)' })
-    .option('keep-runs', { type: 'number', default: DEFAULT_KEEP_RUNS, describe: 'run records kept in the state directory (see history)' });
+  return recordOptions(retriesOption(lockOptions(dryRunOption(outputOptions(connectionOptions(y)))))).positional('action', {
+    choices: ['status', 'on', 'off'],
+    default: 'status',
+    describe: 'status reads it (the default); on/off switch it',
+  });
 }
 
 export const failoverCommand = defineCommand({
@@ -39,7 +39,7 @@ export const failoverCommand = defineCommand({
       client = openClient(config, argv);
       recording?.attach(client);
       // A switch is a mutating run: it waits for no one, but never races a running recovery.
-      safety = action === 'status' || dryRun ? undefined : await openRunSafety(argv, config, `failover ${action}`, progress, client);
+      safety = action === 'status' || dryRun ? undefined : await openRunSafety(argv, config, `failover ${action}`, progress, client, retriesOf(argv));
       const gate = safety;
       if (gate) client.changeGate = (restore) => gate.changeGate(restore);
     } catch (err) {

@@ -4,22 +4,21 @@ import type { Argv } from 'yargs';
 import type { OpStatus } from '../cluster/types.js';
 import { Interrupt } from '../engine/interrupt.js';
 import { type OpsQuery, renderOps, runOps } from '../workflow/ops.js';
-import { connect, positive } from './common.js';
+import { connect } from './common.js';
 import { connectionOptions, seconds } from './config.js';
 import { UsageError } from '../exit-codes.js';
-import { defineCommand, outputOptions, parsePid, parseTableName, progressFor, retriesOf } from './run.js';
+import { defineCommand, outputOptions, parsePid, parseTableName, progressFor, retriesOf, retriesOption } from './run.js';
 
 const STATUSES = ['kInited', 'kDoing', 'kDone', 'kFailed', 'kCanceled'] as const;
 
 function builder(y: Argv) {
-  return outputOptions(connectionOptions(y))
+  return retriesOption(outputOptions(connectionOptions(y)))
     .option('db', { type: 'string', describe: "only this database's ops" })
     .option('table', { type: 'string', describe: "only this table's ops, DB.TABLE" })
     .option('status', { choices: STATUSES as unknown as string[], describe: 'show only ops in this status' })
     .option('since', { type: 'number', describe: 'only ops with an id above this one' })
     .option('wait', { type: 'boolean', default: false, describe: 'wait until none is kInited or kDoing; exit 1 on timeout or if any is kFailed' })
-    .option('timeout', { type: 'number', default: 1800, describe: 'seconds --wait waits at most' })
-    .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' });
+    .option('timeout', { type: 'number', default: 1800, describe: 'seconds --wait waits at most' });
 }
 
 export const opsCommand = defineCommand({

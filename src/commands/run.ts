@@ -57,14 +57,24 @@ export function dryRunOption<T>(y: Argv<T>) {
   return y.option('dry-run', { type: 'boolean', default: false, describe: 'observe and plan, print the plan, change nothing' });
 }
 
-/** Bounds and retries of a mutating run. */
-export function runOptions<T>(y: Argv<T>) {
-  return leaderWaitOption(lockOptions(y))
-    .option('load-timeout', { type: 'number', default: 600, describe: 'seconds a partition load may take' })
-    .option('op-timeout', { type: 'number', default: 1800, describe: "seconds to wait for a partition's (or the command's) ops" })
-    .option('retries', { type: 'number', default: 4, describe: 'retries of a command on transient errors' })
+/** Retries of one command on transient errors (every command that talks to the cluster more than once). */
+export const DEFAULT_RETRIES = 4;
+export function retriesOption<T>(y: Argv<T>) {
+  return y.option('retries', { type: 'number', default: DEFAULT_RETRIES, describe: 'retries of a command on transient errors' });
+}
+
+/** Where a recorded run keeps its lock, journal and run record, and how many records stay. */
+export function recordOptions<T>(y: Argv<T>) {
+  return y
     .option('state-dir', { type: 'string', describe: 'lock, run journal and run records (default $XDG_STATE_HOME/openmldb-recover)' })
     .option('keep-runs', { type: 'number', default: DEFAULT_KEEP_RUNS, describe: 'run records kept in the state directory (see history)' });
+}
+
+/** Bounds and retries of a mutating run. */
+export function runOptions<T>(y: Argv<T>) {
+  return recordOptions(retriesOption(leaderWaitOption(lockOptions(y))))
+    .option('load-timeout', { type: 'number', default: 600, describe: 'seconds a partition load may take' })
+    .option('op-timeout', { type: 'number', default: 1800, describe: "seconds to wait for a partition's (or the command's) ops" });
 }
 
 /** Progress for a command: plain lines under --verbose, so command output never fights a spinner. */
@@ -94,7 +104,7 @@ export function parallelOptions<T>(y: Argv<T>) {
 }
 
 export function retriesOf(argv: { retries?: number | undefined }): number {
-  const n = Number(argv['retries'] ?? 4);
+  const n = Number(argv['retries'] ?? DEFAULT_RETRIES);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--retries must be a whole number >= 0 (got ${String(argv['retries'])})`);
   return n;
 }
@@ -157,7 +167,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
     client = openClient(config, argv);
     recording.attach(client);
     // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
-    safety = dryRun ? undefined : await openRunSafety(argv, config, run.command, progress, client);
+    safety = dryRun ? undefined : await openRunSafety(argv, config, run.command, progress, client, retriesOf(argv));
   } catch (err) {
     progress.stop(); // a spinner left running would keep the process alive
     recording.fail(err);
@@ -177,7 +187,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
   interrupt.install();
   try {
     const report = await runProcedure(openmldbCluster(client), {
-      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config, client) }),
+      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config, client, retriesOf(argv)) }),
       command: run.command,
       dryRun,
       procedure: run.procedure,
