@@ -171,7 +171,6 @@ async function runPlan(client: EngineCluster, plan: PartitionPlan, opts: ApplyOp
 
 /** Executes one step, idempotently: observe first, act only when needed, confirm. */
 class StepRunner {
-  private readonly address = new Map<string, string>();
   /** Attempt of the step running now (1 = first): a retry may follow an applied call. */
   private attempt = 1;
 

@@ -3,7 +3,7 @@
 // answer) and followed by a wait for the ops it started.
 import type { EngineCluster } from './cluster.js';
 import { type Backoff, retryTransient } from './retry.js';
-import type { Op, OpStatus } from '../cluster/types.js';
+import type { OpStatus } from '../cluster/types.js';
 import type { ActionResult } from './apply.js';
 import { opLine, waitForOps } from './op-wait.js';
 import type { Progress } from './progress.js';

@@ -27,7 +27,6 @@ import {
   type Replica,
   type StorageMode,
   type Table,
-  type TableMode,
   type Tablet,
 } from '../cluster/types.js';
 import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errorLines, opsDoc } from '../helpers/report.js';
 import { type Sim, recoverCli, startSim } from '../helpers/sim.js';
-import type { OpsReport } from '../../src/workflow/ops.js';
 
 interface State {
   ops: Array<{ opId: number; opType: string; name: string; pid: number; status: string }>;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { recoverJson } from '../helpers/report.js';
-import { recoverCli, withSim } from '../helpers/sim.js';
+import { withSim } from '../helpers/sim.js';
 
 const SMALL = ['--tables', '2', '--partitions', '2'];
 
