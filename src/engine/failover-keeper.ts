@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { EngineCluster } from './cluster.js';
 import { type Journal, newJournal } from './journal.js';
 import type { Progress } from './progress.js';
-import { type Backoff, backoffDelay } from './retry.js';
+import { type Backoff, retryTransient } from './retry.js';
 
 /** Where the journal lives: a local file, or a node in the cluster's ZooKeeper (asynchronous). */
 export interface JournalStore {
@@ -42,7 +42,7 @@ export class FailoverKeeper {
    * clear the journal, so this run starts like any other. Returns false when the restore
    * itself failed (the journal stays; the run must stop: exit "restore owed").
    */
-  async settleEarlierRun(client: EngineCluster, errors: string[], signal?: AbortSignal): Promise<boolean> {
+  async settleEarlierRun(client: EngineCluster, errors: string[]): Promise<boolean> {
     const earlier = this.store?.read();
     if (!earlier) return true;
     this.progress.warn(
@@ -50,7 +50,7 @@ export class FailoverKeeper {
     );
     this.resumed = earlier;
     this.original = earlier.autoFailoverOriginal;
-    if (!(await this.putBack(client, errors, signal))) {
+    if (!(await this.putBack(client, errors))) {
       this.owed = true;
       return false;
     }
@@ -111,22 +111,24 @@ export class FailoverKeeper {
   }
 
   /**
-   * `confset auto_failover true`, trying hard (about a minute): a signal does not shorten
-   * it, since leaving auto_failover off is the one thing a run must not do.
+   * `confset auto_failover true`, trying hard on transient failures (about a minute): a
+   * signal does not shorten it, since leaving auto_failover off is the one thing a run must
+   * not do. A permanent answer is not tried again.
    */
-  private async putBack(client: EngineCluster, errors: string[], _signal?: AbortSignal): Promise<boolean> {
+  private async putBack(client: EngineCluster, errors: string[]): Promise<boolean> {
     if (!this.original) return true; // it was off before: nothing to put back
     let last = '';
-    for (let attempt = 1; attempt <= this.restoreAttempts; attempt++) {
-      try {
-        await client.confSet(true);
-        this.progress.info('auto_failover restored to true (confset auto_failover true)');
-        return true;
-      } catch (err) {
-        last = err instanceof Error ? err.message : String(err);
-        this.progress.warn(`restoring auto_failover failed (attempt ${attempt}): ${last}`);
-        await new Promise((r) => setTimeout(r, backoffDelay(this.restoreBackoff, attempt)));
-      }
+    try {
+      await retryTransient('restoring auto_failover (confset auto_failover true)', () => client.confSet(true), {
+        retries: Math.max(0, this.restoreAttempts - 1),
+        backoff: this.restoreBackoff,
+        onRetry: (line) => this.progress.warn(line),
+      });
+      this.progress.info('auto_failover restored to true (confset auto_failover true)');
+      return true;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+      this.progress.warn(`restoring auto_failover failed: ${last}`);
     }
     // Keep the journal: the next run restores it first.
     errors.push(`auto_failover is still false and must go back to true (${last}): run \`openmldb-recover failover on\` (or \`confset auto_failover true\` on the nameserver) once it answers; the next run of this tool does it first`);

@@ -1,9 +1,8 @@
 // Waiting for the nameserver's ops: poll the op listing until the ops of interest have
 // ended, tolerating a few transient failures of the listing, within a timeout.
-import { ClusterError } from '../cluster/errors.js';
 import { type Op, isUnfinished } from '../cluster/types.js';
 import { pollDelay, sleep } from './poll.js';
-import { BACKOFF, type Backoff, backoffDelay } from './retry.js';
+import { type Backoff, retryTransient } from './retry.js';
 
 export interface OpWait {
   /** The ops waited for; default every op listed. */
@@ -33,20 +32,10 @@ export interface OpWaitResult {
 /** Poll an op listing until no selected op is kInited or kDoing; bounded by a timeout. */
 export async function waitForOps(list: () => Promise<Op[]>, w: OpWait): Promise<OpWaitResult> {
   const deadline = Date.now() + w.timeoutMs;
-  let failures = 0;
+  // A stopped run gives up a failing listing at once (and a working one answers `aborted`).
+  const listing = { retries: w.retries ?? 4, retryIf: () => !w.signal?.aborted, ...(w.backoff ? { backoff: w.backoff } : {}) };
   for (let poll = 0; ; poll++) {
-    let ops: Op[];
-    try {
-      ops = await list();
-      failures = 0;
-    } catch (err) {
-      if (err instanceof ClusterError && err.transient && failures < (w.retries ?? 4) && !w.signal?.aborted) {
-        failures++;
-        await sleep(backoffDelay(w.backoff ?? BACKOFF, failures + 1), w.signal);
-        continue;
-      }
-      throw err;
-    }
+    const ops = await retryTransient('showopstatus', list, listing);
     const selected = w.select ? ops.filter(w.select) : ops;
     const running = selected.filter(isUnfinished);
     w.onPoll?.(running);

@@ -29,9 +29,6 @@ export interface Backoff {
 /** Backoff between attempts: 200 ms doubling up to 3 s (the engine tier's tests run it in milliseconds). */
 export const BACKOFF: Backoff = { minTimeout: 200, maxTimeout: 3000 };
 
-/** The wait before retry number `n` (1-based) under `b`. */
-export const backoffDelay = (b: Backoff, n: number): number => Math.min(b.minTimeout * 2 ** (n - 1), b.maxTimeout);
-
 export function retryTransient<T>(what: string, fn: () => Promise<T>, o: RetryOptions): Promise<T> {
   return pRetry(
     async () => {
