@@ -99,6 +99,62 @@ export function unserved(check: CheckReport): Set<string> {
   return out;
 }
 
+/** What the judge looks at: the last completed run and the cluster as it left it. */
+export interface Verdicted {
+  exitCode: number;
+  /** The run's JSON report (absent when it printed none: judged separately). */
+  report?: Report;
+  /** The cluster when the run exited. */
+  atExit?: CheckReport;
+  /** The nameserver's ops when the run exited. */
+  opsAtExit: SimOp[];
+  /** The cluster after the faults were cleared and every crashed node was back. */
+  final: CheckReport;
+}
+
+/**
+ * The chaos verdict (also the engine tier's, test/engine/): auto_failover as it was before
+ * the incident; exit 0 only with every partition served when the run exited and nothing
+ * lost; otherwise a report that names exactly the partitions not served when the run
+ * exited, each with a reason, and nothing lost.
+ */
+export function judge(v: Verdicted): string[] {
+  const violations: string[] = [];
+  const { final: check, report } = v;
+  if (check.autoFailoverBefore !== undefined && check.autoFailover !== check.autoFailoverBefore) {
+    violations.push(`auto_failover is ${check.autoFailover}, was ${check.autoFailoverBefore}`);
+  }
+  if (v.exitCode === 0) {
+    // Served when it exited: a tablet that crashes after the run is the next run's incident.
+    const atExit = v.atExit ?? check;
+    if (!atExit.ok) violations.push(`exit 0 but check fails: ${atExit.problems.slice(0, 3).join('; ')}`);
+    if (check.entriesLost > 0) violations.push(`exit 0 but ${check.entriesLost} entries lost`);
+    return violations;
+  }
+  if (report) {
+    const named = namedInReport(report);
+    const actual = unserved(v.atExit ?? check);
+    const why = report.errors[0] !== undefined ? ` (the run's error: ${report.errors[0].slice(0, 300)})` : '';
+    for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it${why}`);
+    // Served at exit though the report names it: a violation unless a nameserver op on
+    // it ended after the run's last look (auto_failover back on, the nameserver healed it).
+    const finished = Math.floor(Date.parse(report.finishedAt) / 1000);
+    // (Op times are whole seconds: an op done in the second the run finished counts.)
+    const healedAfter = (k: string) => v.opsAtExit.some((op) => `${op.db}.${op.name}:${op.pid}` === k && op.status === 'kDone' && op.endTime >= finished);
+    for (const t of report.tables) for (const p of t.partitions) {
+      const k = `${t.db}.${t.name}:${p.pid}`;
+      // The report itself says it was served by the end, though not by the run.
+      const saysServed = p.reason.startsWith('served when the run ended');
+      if (named.has(k) && !actual.has(k) && !healedAfter(k) && !saysServed) violations.push(`the report names ${k} (${p.status}: ${(p.reason || p.errors[0] || p.problems[0] || '').slice(0, 200)}) but it is served${why}`);
+    }
+    for (const t of report.tables) for (const p of t.partitions) {
+      if (p.status !== 'healthy' && p.status !== 'recovered' && p.problems.length + p.errors.length === 0 && p.reason === '') violations.push(`${t.db}.${t.name}:${p.pid} has no reason`);
+    }
+  }
+  if (check.entriesLost > 0) violations.push(`${check.entriesLost} entries lost without --accept-data-loss`);
+  return violations;
+}
+
 /** zookeeper: the simulator keeps its ZooKeeper state in that server (and the tool takes its lock there). */
 export async function chaosRun(chaosCase: string, seed: number, options: { zookeeper?: string } = {}): Promise<ChaosRun> {
   const { scenario, args: variantArgs } = scenarioOf(chaosCase);
@@ -212,43 +268,16 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
     await ctl(info, 'clear-faults');
     const check = (await ctl(info, 'check')) as CheckReport;
     const code = last?.code ?? -1;
-    if (check.autoFailoverBefore !== undefined && check.autoFailover !== check.autoFailoverBefore) {
-      violations.push(`auto_failover is ${check.autoFailover}, was ${check.autoFailoverBefore}`);
-    }
-    let outcome: ChaosRun['outcome'] = 'served';
-    if (code === 0) {
-      if (!check.ok) violations.push(`exit 0 but check fails: ${check.problems.slice(0, 3).join('; ')}`);
-      if (check.entriesLost > 0) violations.push(`exit 0 but ${check.entriesLost} entries lost`);
-    } else {
-      outcome = 'reported';
-      let report: Report | undefined;
+    let report: Report | undefined;
+    if (code !== 0) {
       try {
         report = JSON.parse(last?.stdout ?? '') as Report;
       } catch {
         violations.push(`exit ${code} without a JSON report: ${(last?.stderr ?? '').slice(0, 300)}`);
       }
-      if (report) {
-        const named = namedInReport(report);
-        const actual = unserved(atExit ?? check);
-        const why = report.errors[0] !== undefined ? ` (the run's error: ${report.errors[0].slice(0, 300)})` : '';
-        for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it${why}`);
-        // Served at exit though the report names it: a violation unless a nameserver op on
-        // it ended after the run's last look (auto_failover back on, the nameserver healed it).
-        const finished = Math.floor(Date.parse(report.finishedAt) / 1000);
-        // (Op times are whole seconds: an op done in the second the run finished counts.)
-        const healedAfter = (k: string) => opsAtExit.some((op) => `${op.db}.${op.name}:${op.pid}` === k && op.status === 'kDone' && op.endTime >= finished);
-        for (const t of report.tables) for (const p of t.partitions) {
-          const k = `${t.db}.${t.name}:${p.pid}`;
-          // The report itself says it was served by the end, though not by the run.
-          const saysServed = p.reason.startsWith('served when the run ended');
-          if (named.has(k) && !actual.has(k) && !healedAfter(k) && !saysServed) violations.push(`the report names ${k} (${p.status}: ${(p.reason || p.errors[0] || p.problems[0] || '').slice(0, 200)}) but it is served${why}`);
-        }
-        for (const t of report.tables) for (const p of t.partitions) {
-          if (p.status !== 'healthy' && p.status !== 'recovered' && p.problems.length + p.errors.length === 0 && p.reason === '') violations.push(`${t.db}.${t.name}:${p.pid} has no reason`);
-        }
-      }
-      if (check.entriesLost > 0) violations.push(`${check.entriesLost} entries lost without --accept-data-loss`);
     }
+    violations.push(...judge({ exitCode: code, ...(report ? { report } : {}), ...(atExit ? { atExit } : {}), opsAtExit, final: check }));
+    const outcome: ChaosRun['outcome'] = code === 0 ? 'served' : 'reported';
     return { scenario: chaosCase, seed, faults, kills, toolRuns, exitCode: code, outcome, ok: violations.length === 0, violations, durationMs: Date.now() - started };
   } finally {
     await run(SIM, ['down', '--dir', dir], {});
