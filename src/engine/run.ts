@@ -213,7 +213,7 @@ function keepDeciding(plans: Map<string, PartitionPlan>, k: string, p: Partition
 }
 
 /** Where a run was when it stopped early. */
-export type RunPhase = 'restore-owed' | 'observe' | 'plan' | 'apply' | 'verify';
+type RunPhase = 'restore-owed' | 'observe' | 'plan' | 'apply' | 'verify';
 
 interface ReportContext {
   o: RunOptions;

@@ -1,5 +1,5 @@
 // The recovery plan: a pure function of a ClusterSnapshot and of what the run remembers
-// (evidence.ts). Per partition it decides whether anything must be done, which replica
+// (engine/evidence.ts). Per partition it decides whether anything must be done, which replica
 // must lead, what would be lost, and lists the runbook's steps. The applier re-checks every
 // step against the live cluster, so the plan lists the full procedure.
 //
@@ -79,7 +79,7 @@ function unreadable(r: Replica, rec: ReplicaRecord | undefined): string | undefi
 }
 
 /** Everything the run knows of a replica. */
-export function replicaEvidence(p: Partition, r: Replica, rec: ReplicaRecord | undefined): Evidence {
+function replicaEvidence(p: Partition, r: Replica, rec: ReplicaRecord | undefined): Evidence {
   const trusted = rec?.found?.isAlive ?? r.isAlive;
   const snapshot = rec?.snapshot ?? (r.loaded === undefined ? r.snapshot : undefined);
   // The metadata offset as found: once the tool loads replicas, the poll rewrites it.
@@ -332,7 +332,7 @@ function servingLeader(p: Partition): Replica | undefined {
 }
 
 /** Plan one partition. */
-export function planPartition(table: Table, partition: Partition, snapshot: ClusterSnapshot, options: PlanOptions, memory: PartitionEvidence = NO_EVIDENCE): PartitionPlan {
+function planPartition(table: Table, partition: Partition, snapshot: ClusterSnapshot, options: PlanOptions, memory: PartitionEvidence = NO_EVIDENCE): PartitionPlan {
   const replicas = partition.replicas;
   const evidence = partitionEvidence(partition, memory);
   const base = {

@@ -1,5 +1,5 @@
-// `change-leader`: changeleader for one partition, as a Procedure of the recover engine
-// (recover.ts), made from the first observation.
+// `change-leader`: changeleader for one partition, as a Procedure the engine
+// (engine/run.ts) runs, made from the first observation.
 import type { ClusterSnapshot, Partition, Replica, Table } from '../../cluster/types.js';
 import { UsageError } from '../../exit-codes.js';
 import type { HealthOptions, Verdict } from '../../engine/health.js';

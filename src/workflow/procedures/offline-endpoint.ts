@@ -1,5 +1,5 @@
 // `offline-endpoint`: take a tablet that is down out of service (offlineendpoint), as a
-// Procedure of the recover engine (recover.ts), made from the first observation.
+// Procedure the engine (engine/run.ts) runs, made from the first observation.
 import type { ClusterSnapshot, Partition, Replica, Table } from '../../cluster/types.js';
 import { Refused } from '../../exit-codes.js';
 import type { Verdict } from '../../engine/health.js';

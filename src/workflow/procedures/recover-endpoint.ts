@@ -1,5 +1,5 @@
 // `recover-endpoint`: rebuild a returned tablet's replicas (recoverendpoint), as a
-// Procedure of the recover engine (recover.ts), made from the first observation.
+// Procedure the engine (engine/run.ts) runs, made from the first observation.
 import type { ClusterSnapshot, Partition, Table } from '../../cluster/types.js';
 import { Refused } from '../../exit-codes.js';
 import { assessPartition } from '../../engine/health.js';
@@ -11,7 +11,7 @@ export interface RecoverEndpointSpec extends EndpointSpec {
   needRestore: boolean;
 }
 
-export function planRecoverEndpointPartition(t: Table, p: Partition, s: ClusterSnapshot, spec: RecoverEndpointSpec & { endpoint: string }, commandRan: boolean): PartitionPlan {
+function planRecoverEndpointPartition(t: Table, p: Partition, s: ClusterSnapshot, spec: RecoverEndpointSpec & { endpoint: string }, commandRan: boolean): PartitionPlan {
   const ep = spec.endpoint;
   const r = p.replicas.find((x) => x.endpoint === ep);
   const health = assessPartition(t, p, s);

@@ -1,5 +1,5 @@
 // `recover-table`: the runbook's manual data recovery for one table, as a Procedure of
-// the recover engine (recover.ts), made from the first observation.
+// the engine (engine/run.ts), made from the first observation.
 import { UsageError } from '../../exit-codes.js';
 import { partitionKey } from '../../engine/procedure.js';
 import type { PrepareProcedure } from '../../engine/procedure.js';

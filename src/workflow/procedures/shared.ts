@@ -1,7 +1,7 @@
 // What the runbook's procedures (this folder, one module each) share: a partition's plan,
 // scoping a snapshot to what a command is about, finding a tablet, waiting for ops in
 // flight, the endpoint-wide command. Planning stays a pure function of the snapshot (plus
-// what the run has done so far); apply.ts executes the steps, idempotently.
+// what the run has done so far); engine/apply.ts executes the steps, idempotently.
 import { type ClusterSnapshot, type Partition, type Replica, type Table, type Tablet, isUnfinished } from '../../cluster/types.js';
 import { UsageError } from '../../exit-codes.js';
 import type { ClusterStep } from '../../engine/cluster-steps.js';
