@@ -10,6 +10,19 @@ import { Unreachable } from './rpc.js';
 
 type Handler = (body: Json) => Json | { code: number; msg: string };
 
+/** A brpc HTTP request as a node sees it. */
+export interface RpcRequest {
+  method: string;
+  url: string;
+  authorization: string | string[] | undefined;
+  /** The CLIENT_HEADER: who sent it. */
+  client: string | string[] | undefined;
+  body: () => Promise<string>;
+}
+
+/** A node's answer: a JSON or text reply, or the connection cut. */
+export type RpcReply = { status: number; json?: Json; text?: string; headers?: Record<string, string> } | { drop: true };
+
 export const FAULT_HEADER = 'x-openmldb-sim-fault';
 /** Set by the stand-in binary, so the mutation log tells its calls from direct HTTP ones. */
 export const CLIENT_HEADER = 'x-openmldb-sim-client';
@@ -176,84 +189,79 @@ export class SimServers {
   }
 
   private async handleRpc(kind: 'ns' | 'tablet', endpoint: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET' && url.pathname === '/version') {
-      sendText(res, 200, this.cluster.options.version);
-      return;
-    }
+    const reply = await this.serveRpc(kind, endpoint, {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      authorization: req.headers['authorization'],
+      client: req.headers[CLIENT_HEADER],
+      body: () => readBody(req),
+    });
+    if ('drop' in reply) req.socket.destroy();
+    else if (reply.json !== undefined) sendJson(res, reply.status, reply.json);
+    else sendText(res, reply.status, reply.text ?? '', reply.headers);
+  }
+
+  /**
+   * One brpc HTTP call to a running node, without the socket: what the node answers, or
+   * `drop` (the connection is cut). The servers above use it; so does the engine tier of
+   * the tests (test/helpers/in-process.ts), which calls nodes without ports.
+   */
+  async serveRpc(kind: 'ns' | 'tablet', endpoint: string, req: RpcRequest): Promise<RpcReply> {
+    const url = new URL(req.url, 'http://x');
+    if (req.method === 'GET' && url.pathname === '/version') return { status: 200, text: this.cluster.options.version };
     const [, service, method] = url.pathname.split('/');
     const services = kind === 'ns' ? NS_SERVICES : TABLET_SERVICES;
     const handlers = kind === 'ns' ? this.nsHandlers() : this.tabletHandlers(endpoint);
     const handler = method !== undefined ? handlers[method] : undefined;
-    if (!service || !services.includes(service) || !handler || method === undefined) {
-      sendText(res, 404, `[E1002]Fail to find method on \`${url.pathname}'`);
-      return;
-    }
-    const auth = req.headers['authorization'];
-    if (typeof auth !== 'string' || auth === '') {
-      sendText(res, 403, '[E1004]Fail to authenticate');
-      return;
-    }
+    if (!service || !services.includes(service) || !handler || method === undefined) return { status: 404, text: `[E1002]Fail to find method on \`${url.pathname}'` };
+    const auth = req.authorization;
+    if (typeof auth !== 'string' || auth === '') return { status: 403, text: '[E1004]Fail to authenticate' };
     let body: Json;
     try {
-      const raw = await readBody(req);
+      const raw = await req.body();
       body = raw.trim() === '' ? {} : (JSON.parse(raw) as Json);
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
     } catch {
-      sendText(res, 400, '[E1003]Fail to parse json body');
-      return;
+      return { status: 400, text: '[E1003]Fail to parse json body' };
     }
     const mutating = MUTATING_METHODS.has(method);
     const fault = this.cluster.matchFault(endpoint, method);
     const log = (code?: number, msg?: string) => {
-      if (mutating) this.cluster.recordMutation({ server: endpoint, method, body, via: req.headers[CLIENT_HEADER] === 'openmldb' ? 'binary' : 'http', ...(code !== undefined ? { code } : {}), ...(msg !== undefined ? { msg } : {}), ...(fault ? { fault: fault.kind } : {}) });
+      if (mutating) this.cluster.recordMutation({ server: endpoint, method, body, via: req.client === 'openmldb' ? 'binary' : 'http', ...(code !== undefined ? { code } : {}), ...(msg !== undefined ? { msg } : {}), ...(fault ? { fault: fault.kind } : {}) });
     };
+    const timeout: RpcReply = { status: 504, text: `[E1008]Reached timeout`, headers: { [FAULT_HEADER]: 'timeout' } };
     if (fault?.kind === 'refused') {
       log();
-      req.socket.destroy();
-      return;
+      return { drop: true };
     }
     if (fault?.kind === 'timeout') {
       log();
       await sleep(fault.delayMs);
-      sendText(res, 504, `[E1008]Reached timeout`, { [FAULT_HEADER]: 'timeout' });
-      return;
+      return timeout;
     }
     if (fault?.kind === 'error') {
       const code = fault.code ?? 307;
       const msg = fault.msg ?? 'invalid parameter';
       log(code, msg);
-      sendJson(res, 200, { code, msg });
-      return;
+      return { status: 200, json: { code, msg } };
     }
-    if (fault?.kind === 'not-leader' && kind === 'ns') {
+    if ((fault?.kind === 'not-leader' && kind === 'ns') || (kind === 'ns' && !this.cluster.isLeader(endpoint))) {
       log(300, 'nameserver is not leader');
-      sendJson(res, 200, { code: 300, msg: 'nameserver is not leader' });
-      return;
-    }
-    if (kind === 'ns' && !this.cluster.isLeader(endpoint)) {
-      log(300, 'nameserver is not leader');
-      sendJson(res, 200, { code: 300, msg: 'nameserver is not leader' });
-      return;
+      return { status: 200, json: { code: 300, msg: 'nameserver is not leader' } };
     }
     let reply: Json;
     try {
       reply = handler(body) as Json;
     } catch (err) {
-      if (err instanceof Unreachable) {
-        req.socket.destroy();
-        return;
-      }
-      sendText(res, 500, `[E2001]${err instanceof Error ? err.message : String(err)}`);
-      return;
+      if (err instanceof Unreachable) return { drop: true };
+      return { status: 500, text: `[E2001]${err instanceof Error ? err.message : String(err)}` };
     }
     log(typeof reply['code'] === 'number' ? reply['code'] : undefined, typeof reply['msg'] === 'string' ? reply['msg'] : undefined);
     if (fault?.kind === 'timeout-after-apply') {
       await sleep(fault.delayMs);
-      sendText(res, 504, `[E1008]Reached timeout`, { [FAULT_HEADER]: 'timeout' });
-      return;
+      return timeout;
     }
-    sendJson(res, 200, reply);
+    return { status: 200, json: reply };
   }
 
   private async handleRegistry(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
