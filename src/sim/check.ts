@@ -40,7 +40,17 @@ export interface CheckReport {
   partitionsServed: number;
 }
 
-export function checkCluster(c: SimCluster): CheckReport {
+export interface CheckOptions {
+  /**
+   * A follower this many entries behind its leader, holding the leader's entries up to its
+   * own offset, counts as served (what `status` accepts by default); 0 (the default): a
+   * follower must be at its leader's offset.
+   */
+  maxLag?: number;
+}
+
+export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckReport {
+  const maxLag = options.maxLag ?? 0;
   const problems: string[] = [];
   const notes: string[] = [];
   const servedOffsets = new Map<string, number>();
@@ -94,10 +104,10 @@ export function checkCluster(c: SimCluster): CheckReport {
           problems.push(`${where}: follower ${r.endpoint} is in ${fp.state}`);
         } else if (lp && !lp.followers.includes(r.endpoint)) {
           problems.push(`${where}: follower ${r.endpoint} is not in the leader's replica set`);
-        } else if (lp && fp.offset !== lp.offset) {
+        } else if (lp && fp.offset !== lp.offset && !(fp.offset < lp.offset && lp.offset - fp.offset <= maxLag)) {
           problems.push(`${where}: follower ${r.endpoint} is at offset ${fp.offset}, leader at ${lp.offset}`);
         } else if (leaderTablet && t) {
-          // Same offset is not enough: the follower must hold the leader's entries.
+          // Same offset (or a tolerated lag) is not enough: the follower must hold the leader's entries.
           const fl = t.disk.get(key)?.log;
           const ll = leaderTablet.disk.get(key)?.log;
           if (fl && ll && commonPrefix(fl, ll) < Math.min(fl.end, ll.end)) {
