@@ -12,7 +12,7 @@ import {
 } from '../cluster/types.js';
 
 /** OpenMLDB's own `check_binlog_sync_progress_delta`: the lag kCheckBinlogSyncProgress accepts. */
-const DEFAULT_MAX_FOLLOWER_LAG = 100_000;
+export const DEFAULT_MAX_FOLLOWER_LAG = 100_000;
 
 export interface HealthOptions {
   /**

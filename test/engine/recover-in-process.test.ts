@@ -13,6 +13,7 @@ import { Interrupt } from '../../src/engine/interrupt.js';
 import { type EvidenceFile, RunMemory } from '../../src/engine/evidence.js';
 import { FailoverKeeper } from '../../src/engine/failover-keeper.js';
 import { BACKOFF } from '../../src/engine/retry.js';
+import { DEFAULT_MAX_FOLLOWER_LAG } from '../../src/engine/health.js';
 import type { Journal } from '../../src/engine/journal.js';
 import { createProgress } from '../../src/engine/progress.js';
 import { recoveryProcedure } from '../../src/workflow/procedures/recover.js';
@@ -21,6 +22,7 @@ import type { Report } from '../../src/engine/report.js';
 import { Rng } from '../../src/sim/rng.js';
 import { CHAOS_SCENARIOS, judge } from '../../src/chaos/chaos.js';
 import type { CheckReport } from '../../src/sim/check.js';
+import type { ObserveFilter } from '../../src/cluster/observe.js';
 import type { Op as SimOp } from '../../src/sim/model.js';
 import { recoverTableProcedure } from '../../src/workflow/procedures/recover-table.js';
 import type { SimOptions } from '../../src/sim/cluster.js';
@@ -47,10 +49,22 @@ const FAST_BACKOFF = { minTimeout: BACKOFF.minTimeout / 10, maxTimeout: BACKOFF.
 type Command = { command: 'recover' } | { command: 'recover-table'; db: string; name: string };
 const RECOVER: Command = { command: 'recover' };
 
-async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?: CrashPoint, what: Command = RECOVER): Promise<Report> {
+/** A finished run: its report, and the cluster when the run's last look at it ended (what its verdict stood on). */
+interface Finished {
+  report: Report;
+  lastLook: CheckReport | undefined;
+}
+
+async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?: CrashPoint, what: Command = RECOVER): Promise<Finished> {
   const progress = createProgress({ quiet: true, stream: { write: () => true } as unknown as NodeJS.WriteStream });
   const cluster = { zkCluster: 'in-process', zkRootPath: sim.cluster.options.rootPath };
-  const { cluster: target, died, dead } = sim.connect(crash);
+  const { cluster: mortal, died, dead } = sim.connect(crash);
+  let lastLook: CheckReport | undefined;
+  const target = { ...mortal, observe: async (filter?: ObserveFilter) => {
+    const seen = await mortal.observe(filter);
+    lastLook = lastSeen(sim);
+    return seen;
+  } };
   const stores = state.for(dead);
   const interrupt = new Interrupt(() => undefined);
   const keeper = new FailoverKeeper(stores.journal, { command: what.command, cluster }, progress);
@@ -76,7 +90,7 @@ async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?
   // Dead is dead: the rerun starts at once. What is left of the dead run stops (its calls
   // fail before reaching the cluster and its state writes are dropped).
   return Promise.race([
-    running,
+    running.then((report) => ({ report, lastLook })),
     died.then(() => {
       keeper.restoreAttempts = 1;
       interrupt.controller.abort(new Error('died'));
@@ -174,39 +188,51 @@ async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
     const killAt = rng.chance(0.5) ? rng.int(800, 8000) : undefined;
     const crash: CrashPoint | undefined = killAt !== undefined ? { after: 'confSet', calls: Math.round((killAt - 800) / 90) } : undefined;
     const state = stateDir();
-    const ran = (p: Promise<Report>) => p.catch((err: unknown) => err as Error);
+    const ran = (p: Promise<Finished>) => p.catch((err: unknown) => err as Error);
     if (scenario === 'partition-lost') {
       // The manual data recovery of one lost table first (and maybe dying mid-way), as an
       // operator following the runbook would; `recover` then sees to the rest.
       const table = await ran(run(sim, state, crash, { command: 'recover-table', db: 'demo_db', name: 't0' }));
       if (table instanceof Error && !/the run died/.test(table.message)) violations.push(`recover-table threw: ${table.message}`);
     }
-    let last: Report | Error | undefined;
+    let last: Finished | Error | undefined;
     let atExit: CheckReport | undefined;
     let opsAtExit: SimOp[] = [];
     for (let attempt = 0; attempt < 4; attempt++) {
       last = await ran(run(sim, state, attempt === 0 && scenario !== 'partition-lost' ? crash : undefined));
       if (last instanceof Error && /the run died/.test(last.message)) continue;
-      // What the report must describe: the cluster as the run left it (a follower a few
-      // entries behind catches up on the replication clock, which the tool accepts).
-      atExit = await settled(sim);
+      // What the report must describe: the cluster as the run last saw it (a node crashing
+      // after that is the next run's incident), less a follower a few entries behind its
+      // leader (it catches up on the replication clock; the tool accepts lag).
+      atExit = (last instanceof Error ? undefined : last.lastLook) ?? lastSeen(sim);
       opsAtExit = ((await sim.ctl('state')) as { ops: SimOp[] }).ops;
       // A run that ended while a tablet was still crashed may report it; run again once
       // everything is back, as cron would.
       await Promise.all(events);
       // (A run that threw is a run that exited non-zero: the CLI prints an error report, exit 3.)
-      if ((!(last instanceof Error) && last.exitCode === 0) || attempt >= 1) break;
+      if ((!(last instanceof Error) && last.report.exitCode === 0) || attempt >= 1) break;
     }
     await Promise.all(events);
     await sim.ctl('clear-faults');
     const final = await settled(sim);
     if (last === undefined || last instanceof Error) violations.push(`the last run threw: ${last?.message ?? 'no run'}`);
-    else violations.push(...judge({ exitCode: last.exitCode, report: last, ...(atExit ? { atExit } : {}), opsAtExit, final }));
+    else violations.push(...judge({ exitCode: last.report.exitCode, report: last.report, ...(atExit ? { atExit } : {}), opsAtExit, final }));
     if (state.owed()) violations.push('a restore is still owed (the journal stayed)');
   } finally {
     await sim.close();
   }
   return violations;
+}
+
+/**
+ * What the run's last look must show: every partition served, a follower behind its leader
+ * tolerated as `status` tolerates it; auto_failover is left out (the run switches it back
+ * after that look; it is judged on the cluster at the end).
+ */
+function lastSeen(sim: InProcessSim): CheckReport {
+  const check = sim.check({ maxLag: DEFAULT_MAX_FOLLOWER_LAG });
+  const problems = check.problems.filter((p) => !/^auto_failover is /.test(p));
+  return { ...check, problems, ok: problems.length === 0 };
 }
 
 /** The check, once no follower is still catching up on its leader (briefly: lag the tool accepts is not a fault). */
@@ -243,10 +269,10 @@ describe('the recover engine in process', { concurrency: true, timeout: 300000 }
       const state = stateDir();
       // Dies a few calls after switching auto_failover off.
       const dead = await run(sim, state, { after: 'confSet', calls: 5 }).catch((err: unknown) => err as Error);
-      assert.ok(dead instanceof Error || dead.exitCode !== 0, 'the dying run did not finish');
+      assert.ok(dead instanceof Error || dead.report.exitCode !== 0, 'the dying run did not finish');
       assert.equal(sim.cluster.autoFailover, false, 'it left auto_failover off');
       assert.ok(state.owed(), 'and its journal says a restore is owed');
-      const rerun = await run(sim, state);
+      const { report: rerun } = await run(sim, state);
       assert.equal(rerun.exitCode, 0, JSON.stringify(rerun.errors));
       assert.equal(rerun.autoFailover.before, true, 'the value from before the dead run');
       assert.equal(sim.cluster.autoFailover, true);

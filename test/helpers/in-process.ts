@@ -1,14 +1,15 @@
-// The simulator and the engine in one process: the simulated cluster's servers on loopback
-// ports of this process, and the engine's cluster interface (src/engine/cluster.ts) on the
-// tool's client reaching them over HTTP (as with `--transport http`), with the one thing it
-// asks the binary for, `showns`, answered from the cluster's registry as the stand-in
-// binary would print it. No process is spawned.
+// The simulator and the engine in one process, without the network: the engine's cluster
+// interface (src/engine/cluster.ts) on the tool's own client and HTTP transport (as with
+// `--transport http`: requests built, replies parsed and classified as always), whose one
+// network call is answered by the simulated node itself (the code behind its port), and
+// the one thing it asks the binary for, `showns`, answered from the cluster's registry as
+// the stand-in binary prints it. No process is spawned and no port opened.
 import { OpenMLDBClient } from '../../src/cluster/client.js';
 import type { EngineCluster, SharedReads } from '../../src/engine/cluster.js';
 import { openmldbCluster } from '../../src/engine/openmldb.js';
 import { type CliOutput, Transport } from '../../src/cluster/transport.js';
 import { formatTable } from '../../src/openmldb/tprinter.js';
-import { type CheckReport, checkCluster } from '../../src/sim/check.js';
+import { type CheckOptions, type CheckReport, checkCluster } from '../../src/sim/check.js';
 import { SimCluster, type SimOptions } from '../../src/sim/cluster.js';
 import { control } from '../../src/sim/control.js';
 import { DEFAULT_TIMING } from '../../src/sim/model.js';
@@ -24,7 +25,7 @@ export interface InProcessSim {
   /** The engine's way to this cluster for a new tool run; after `crash`, every call fails and `died` resolves. */
   connect(crash?: CrashPoint): { cluster: EngineCluster; died: Promise<void>; dead: () => boolean };
   ctl(action: string, body?: Json): Promise<Json>;
-  check(): CheckReport;
+  check(options?: CheckOptions): CheckReport;
   close(): Promise<void>;
 }
 
@@ -34,9 +35,20 @@ export class Crashed extends Error {}
 /** When a run dies: after so many calls, or so many calls after the first call of a method. */
 export type CrashPoint = number | { after: string; calls: number };
 
-/** A client's transport with `showns` answered from the registry: the binary is never run. */
+/** A refused or cut connection, as the socket reports it (transport.ts reads its `code`). */
+const socketError = (code: 'ECONNREFUSED' | 'ECONNRESET') => Object.assign(new Error(code), { code });
+
+/**
+ * A client's transport without the network: each HTTP call goes straight to the node it is
+ * addressed to (SimServers.serveRpc: the same code the node's port runs), a stopped node
+ * refuses, and a node stopped while it answers cuts the connection, as a closed port does.
+ * `showns` is answered from the registry: the binary is never run.
+ */
 class InProcessTransport extends Transport {
-  constructor(private readonly cluster: SimCluster) {
+  constructor(
+    private readonly cluster: SimCluster,
+    private readonly servers: SimServers,
+  ) {
     super({ bin: '/nonexistent/openmldb', zkCluster: 'in-process', zkRootPath: cluster.options.rootPath, transport: 'http', timeoutMs: 5000 });
   }
 
@@ -52,6 +64,16 @@ class InProcessTransport extends Transport {
         ? formatTable(['endpoint', 'role'], endpoints.map((ep, i) => [ep, role(i)]))
         : formatTable(['endpoint', 'real_endpoint', 'role'], endpoints.map((ep, i) => [ep, '-', role(i)]));
     return { stdout, stderr: '' };
+  }
+
+  protected override async post(address: string, path: string, body: string): Promise<{ status: number; text: string }> {
+    const tablet = this.cluster.tablets().find((t) => t.address === address);
+    const node = tablet ?? this.cluster.nameservers.find((n) => n.address === address);
+    if (!node?.running) throw socketError('ECONNREFUSED');
+    const since = node.startedAt;
+    const reply = await this.servers.serveRpc(tablet ? 'tablet' : 'ns', node.endpoint, { method: 'POST', url: path, authorization: 'in-process', client: undefined, body: async () => body });
+    if ('drop' in reply || !node.running || node.startedAt !== since) throw socketError('ECONNRESET');
+    return { status: reply.status, text: reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? '') };
   }
 }
 
@@ -104,8 +126,11 @@ export async function closeAllInProcess(): Promise<void> {
 export async function inProcessSim(scenario: Partial<ScenarioOptions>, options: Partial<SimOptions> = {}): Promise<InProcessSim> {
   if (shut) throw new Error('the in-process simulators were closed (the test ended)');
   const cluster = new SimCluster({ timing: FAST_TIMING, ...options });
+  // Nodes without ports: addresses only name them (no socket is ever opened, so no other
+  // process can take a stopped node's port).
   const servers = new SimServers(cluster);
-  await servers.bind(cluster.options.nameservers, cluster.options.tablets);
+  for (let i = 0; i < cluster.options.tablets; i++) cluster.addTablet(10000 + i, i);
+  for (let i = 0; i < cluster.options.nameservers; i++) cluster.addNameserver(11000 + i, i);
   const sc = { ...DEFAULT_SCENARIO, entries: 300, ...scenario };
   for (const t of cluster.tablets()) cluster.startTablet(t.endpoint);
   buildHealthy(cluster, sc);
@@ -117,17 +142,16 @@ export async function inProcessSim(scenario: Partial<ScenarioOptions>, options: 
   const sim: InProcessSim = {
     cluster,
     connect: (crash = Number.POSITIVE_INFINITY) => {
-      const t = new InProcessTransport(cluster);
+      const t = new InProcessTransport(cluster, servers);
       transports.push(t);
       return mortal(openmldbCluster(new OpenMLDBClient(t)), crash);
     },
     ctl: (action, body = {}) => control(cluster, action, body, () => undefined),
-    check: () => checkCluster(cluster),
+    check: (o) => checkCluster(cluster, o),
     close: async () => {
       if (!open.delete(sim)) return;
       for (const t of transports) t.close();
       cluster.stopClocks();
-      await servers.closeAll();
     },
   };
   open.add(sim);
