@@ -27,6 +27,9 @@ export const FAULT_HEADER = 'x-openmldb-sim-fault';
 /** Set by the stand-in binary, so the mutation log tells its calls from direct HTTP ones. */
 export const CLIENT_HEADER = 'x-openmldb-sim-client';
 
+/** Where simulated nodes listen: below Linux's default ephemeral range (32768-60999). */
+const FIXED_PORTS = { min: 20000, max: 32000 };
+
 /**
  * An HTTP server that can be closed and reopened on the same port. Opening and closing are
  * asynchronous and a node can be stopped and started again within a millisecond (a chaos
@@ -65,16 +68,18 @@ export class Port {
 
   private async listen(port: number): Promise<number> {
     if (this.listening) return this.port;
+    if (port === 0) {
+      // A first start picks a port below the kernel's ephemeral range: a port the OS hands
+      // out (to a listen(0) or an outgoing connection of any process) could be taken while
+      // this node is stopped, and a restarted node must come back where it was.
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const candidate = FIXED_PORTS.min + Math.floor(Math.random() * (FIXED_PORTS.max - FIXED_PORTS.min));
+        if (await this.tryListen(candidate).then(() => true, () => false)) return this.bound();
+      }
+    }
     for (let attempt = 0; ; attempt++) {
       try {
-        await new Promise<void>((resolve, reject) => {
-          const onError = (err: Error) => reject(err);
-          this.server.once('error', onError);
-          this.server.listen(port, '127.0.0.1', () => {
-            this.server.off('error', onError);
-            resolve();
-          });
-        });
+        await this.tryListen(port);
         break;
       } catch (err) {
         // A port we held a moment ago can linger; retry briefly before giving up.
@@ -82,6 +87,21 @@ export class Port {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    return this.bound();
+  }
+
+  private tryListen(port: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  private bound(): number {
     this.port = (this.server.address() as AddressInfo).port;
     this.listening = true;
     return this.port;
@@ -130,11 +150,12 @@ export class SimServers {
     cluster.on('node', (e: { kind: string; endpoint: string; running: boolean }) => {
       const port = e.kind === 'tablet' ? this.tabletPorts.get(e.endpoint) : this.nsPorts.get(e.endpoint);
       if (!port) return;
-      void (e.running ? port.open() : port.close());
+      // A port that cannot be reopened leaves the node refusing; say why in the daemon's log.
+      (e.running ? port.open() : port.close()).catch((err: unknown) => console.error(`openmldb-sim: port ${port.port} of ${e.endpoint}: ${err instanceof Error ? err.message : String(err)}`));
     });
   }
 
-  /** Bind every node's port (OS-chosen the first time) and create the nodes. */
+  /** Bind every node's port (a free one below the ephemeral range the first time) and create the nodes. */
   async bind(nameservers: number, tablets: number, ports?: { nameservers: number[]; tablets: number[] }): Promise<void> {
     for (let i = 0; i < tablets; i++) {
       let endpoint = '';

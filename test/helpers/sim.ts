@@ -1,4 +1,4 @@
-// Start a simulator for one test file, in its own temp dir on OS-assigned ports, so test
+// Start a simulator for one test file, in its own temp dir on free ports, so test
 // files can run in parallel. Uses the built simulator (npm test builds first).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
