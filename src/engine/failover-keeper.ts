@@ -3,6 +3,7 @@
 // before ANY run touched it (the journal's, when an earlier run died with it off) and the
 // journal is cleared. Without a journal store it still restores within one run.
 import { randomUUID } from 'node:crypto';
+import { BinaryMissing, CommandError } from '../cluster/errors.js';
 import type { EngineCluster } from './cluster.js';
 import { type Journal, newJournal } from './journal.js';
 import type { Progress } from './progress.js';
@@ -111,9 +112,10 @@ export class FailoverKeeper {
   }
 
   /**
-   * `confset auto_failover true`, trying hard on transient failures (about a minute): a
-   * signal does not shorten it, since leaving auto_failover off is the one thing a run must
-   * not do. A permanent answer is not tried again.
+   * `confset auto_failover true`, trying hard (about a minute): a signal does not shorten
+   * it, since leaving auto_failover off is the one thing a run must not do. Every failure
+   * of the cluster is tried again (a crashed binary, an answer it cannot read: likely while
+   * ZooKeeper or the nameserver settle) except a wrong credential or a malformed command.
    */
   private async putBack(client: EngineCluster, errors: string[]): Promise<boolean> {
     if (!this.original) return true; // it was off before: nothing to put back
@@ -123,6 +125,7 @@ export class FailoverKeeper {
         retries: Math.max(0, this.restoreAttempts - 1),
         backoff: this.restoreBackoff,
         onRetry: (line) => this.progress.warn(line),
+        alsoRetry: (err) => !(err instanceof BinaryMissing) && !(err instanceof CommandError && (err.kind === 'auth' || err.kind === 'bad_format')),
       });
       this.progress.info('auto_failover restored to true (confset auto_failover true)');
       return true;

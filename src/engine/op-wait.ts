@@ -32,10 +32,19 @@ export interface OpWaitResult {
 /** Poll an op listing until no selected op is kInited or kDoing; bounded by a timeout. */
 export async function waitForOps(list: () => Promise<Op[]>, w: OpWait): Promise<OpWaitResult> {
   const deadline = Date.now() + w.timeoutMs;
-  // A stopped run gives up a failing listing at once (and a working one answers `aborted`).
-  const listing = { retries: w.retries ?? 4, retryIf: () => !w.signal?.aborted, ...(w.backoff ? { backoff: w.backoff } : {}) };
+  const listing = { retries: w.retries ?? 4, ...(w.signal ? { signal: w.signal } : {}), ...(w.backoff ? { backoff: w.backoff } : {}) };
+  let last: Op[] = [];
   for (let poll = 0; ; poll++) {
-    const ops = await retryTransient('showopstatus', list, listing);
+    let ops: Op[];
+    try {
+      ops = await retryTransient('showopstatus', list, listing);
+    } catch (err) {
+      // A stopped run stops waiting at once, even between two tries of a failing listing.
+      if (!w.signal?.aborted) throw err;
+      const selected = w.select ? last.filter(w.select) : last;
+      return { ops: last, selected, running: selected.filter(isUnfinished), timedOut: false, aborted: true };
+    }
+    last = ops;
     const selected = w.select ? ops.filter(w.select) : ops;
     const running = selected.filter(isUnfinished);
     w.onPoll?.(running);

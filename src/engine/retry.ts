@@ -16,6 +16,8 @@ export interface RetryOptions {
   maxRetryTimeMs?: number;
   /** A further say on a transient failure: false gives it up at once. */
   retryIf?: (error: Error) => boolean;
+  /** A failure of the cluster that is not transient, retried all the same when this says so. */
+  alsoRetry?: (error: ClusterError) => boolean;
   /** Default BACKOFF. */
   backoff?: Backoff;
 }
@@ -36,7 +38,7 @@ export function retryTransient<T>(what: string, fn: () => Promise<T>, o: RetryOp
         return await fn();
       } catch (err) {
         if (err instanceof ParseError) throw err;
-        if (!(err instanceof ClusterError) || !err.transient) throw new AbortError(err instanceof Error ? err : new Error(String(err)));
+        if (!(err instanceof ClusterError) || !(err.transient || o.alsoRetry?.(err))) throw new AbortError(err instanceof Error ? err : new Error(String(err)));
         throw err;
       }
     },
