@@ -104,10 +104,22 @@ export interface Verdicted {
   exitCode: number;
   /** The run's JSON report (absent when it printed none: judged separately). */
   report?: Report;
-  /** The cluster when the run exited. */
+  /** The cluster when the run exited (or when its last look at the cluster ended). */
   atExit?: CheckReport;
+  /**
+   * The cluster when that last look began, when known (the engine tier): a partition whose
+   * state changed during the look may be reported either way; one that did not must be
+   * reported as it was.
+   */
+  lookStart?: CheckReport;
   /** The nameserver's ops when the run exited. */
   opsAtExit: SimOp[];
+  /**
+   * The ops when the run's last look ended, when known (the engine tier): an op excuses a
+   * named partition only if it was not done then. Without it, op end times (whole
+   * seconds) at or after the report's end excuse it.
+   */
+  opsAtLastLook?: SimOp[];
   /** The cluster after the faults were cleared and every crashed node was back. */
   final: CheckReport;
 }
@@ -124,28 +136,33 @@ export function judge(v: Verdicted): string[] {
   if (check.autoFailoverBefore !== undefined && check.autoFailover !== check.autoFailoverBefore) {
     violations.push(`auto_failover is ${check.autoFailover}, was ${check.autoFailoverBefore}`);
   }
+  const atExit = v.atExit ?? check;
+  // Not served all through the last look (or at exit), and not served at some moment of it.
+  const unservedThroughout = v.lookStart ? new Set([...unserved(atExit)].filter((p) => unserved(v.lookStart as CheckReport).has(p))) : unserved(atExit);
+  const unservedAtSomePoint = v.lookStart ? new Set([...unserved(atExit), ...unserved(v.lookStart)]) : unserved(atExit);
   if (v.exitCode === 0) {
     // Served when it exited: a tablet that crashes after the run is the next run's incident.
-    const atExit = v.atExit ?? check;
-    if (!atExit.ok) violations.push(`exit 0 but check fails: ${atExit.problems.slice(0, 3).join('; ')}`);
+    if (v.lookStart ? unservedThroughout.size > 0 : !atExit.ok) violations.push(`exit 0 but check fails: ${atExit.problems.slice(0, 3).join('; ')}`);
     if (check.entriesLost > 0) violations.push(`exit 0 but ${check.entriesLost} entries lost`);
     return violations;
   }
   if (report) {
     const named = namedInReport(report);
-    const actual = unserved(v.atExit ?? check);
+    const actual = unservedThroughout;
     const why = report.errors[0] !== undefined ? ` (the run's error: ${report.errors[0].slice(0, 300)})` : '';
     for (const p of actual) if (!named.has(p)) violations.push(`partition ${p} is not served but the report does not name it${why}`);
     // Served at exit though the report names it: a violation unless a nameserver op on
     // it ended after the run's last look (auto_failover back on, the nameserver healed it).
     const finished = Math.floor(Date.parse(report.finishedAt) / 1000);
     // (Op times are whole seconds: an op done in the second the run finished counts.)
-    const healedAfter = (k: string) => v.opsAtExit.some((op) => `${op.db}.${op.name}:${op.pid}` === k && op.status === 'kDone' && op.endTime >= finished);
+    const doneAtLastLook = new Set((v.opsAtLastLook ?? []).filter((op) => op.status === 'kDone').map((op) => op.opId));
+    const healedAfter = (k: string) =>
+      v.opsAtExit.some((op) => `${op.db}.${op.name}:${op.pid}` === k && op.status === 'kDone' && (v.opsAtLastLook ? !doneAtLastLook.has(op.opId) : op.endTime >= finished));
     for (const t of report.tables) for (const p of t.partitions) {
       const k = `${t.db}.${t.name}:${p.pid}`;
       // The report itself says it was served by the end, though not by the run.
       const saysServed = p.reason.startsWith('served when the run ended');
-      if (named.has(k) && !actual.has(k) && !healedAfter(k) && !saysServed) violations.push(`the report names ${k} (${p.status}: ${(p.reason || p.errors[0] || p.problems[0] || '').slice(0, 200)}) but it is served${why}`);
+      if (named.has(k) && !unservedAtSomePoint.has(k) && !healedAfter(k) && !saysServed) violations.push(`the report names ${k} (${p.status}: ${(p.reason || p.errors[0] || p.problems[0] || '').slice(0, 200)}) but it is served${why}`);
     }
     for (const t of report.tables) for (const p of t.partitions) {
       if (p.status !== 'healthy' && p.status !== 'recovered' && p.problems.length + p.errors.length === 0 && p.reason === '') violations.push(`${t.db}.${t.name}:${p.pid} has no reason`);

@@ -127,7 +127,7 @@ export class Transport {
   readonly timeoutMs: number;
   readonly mode: TransportMode;
   readonly log: CommandLog;
-  private readonly auth: string;
+  protected readonly auth: string;
   private binChecked: Promise<void> | undefined;
   private readonly processes = pLimit(CLI_PROCESSES);
   /**

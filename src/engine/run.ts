@@ -189,6 +189,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   // their reason. They stay refused or blocked: this run did not check what they hold.
   if (!o.dryRun && [...plans.values()].some((p) => p.action === 'refused' || p.action === 'blocked')) {
     try {
+      if (final === snapshot) o.progress.update(END_LOOK);
       ctx.endLook = final === snapshot ? await look() : final;
     } catch {
       // Only a reason is lost: the report stands on the verify above.
@@ -211,6 +212,9 @@ function keepDeciding(plans: Map<string, PartitionPlan>, k: string, p: Partition
   const kept = plans.get(k);
   if (!kept || kept.action === 'probe' || kept.action === 'wait' || (kept.action === 'none' && p.action !== 'none')) plans.set(k, p);
 }
+
+/** Said before the look after the run, for the partitions it refused or found blocked (the report's verdict stands on the look before). */
+export const END_LOOK = 'looking again at the partitions refused or blocked';
 
 /** Where a run was when it stopped early. */
 type RunPhase = 'restore-owed' | 'observe' | 'plan' | 'apply' | 'verify';

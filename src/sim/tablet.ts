@@ -85,6 +85,11 @@ export class TabletService {
     for (const w of waiters ?? []) w(false);
   }
 
+  /** Which life of the tablet's process this is: bumped on every stop. */
+  generationOf(endpoint: string): number {
+    return this.generation.get(endpoint) ?? 0;
+  }
+
   /** Loads of `endpoint` queued behind the pool or running now (for `state` and tests). */
   pendingLoads(endpoint: string): { queued: string[]; running: string[] } {
     const running = [...(this.inProgress.get(endpoint) ?? new Map<string, number>()).entries()].flatMap(([k, n]) => Array<string>(n).fill(k));

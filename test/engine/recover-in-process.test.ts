@@ -17,7 +17,7 @@ import { DEFAULT_MAX_FOLLOWER_LAG } from '../../src/engine/health.js';
 import type { Journal } from '../../src/engine/journal.js';
 import { createProgress } from '../../src/engine/progress.js';
 import { recoveryProcedure } from '../../src/workflow/procedures/recover.js';
-import { runProcedure } from '../../src/engine/run.js';
+import { END_LOOK, runProcedure } from '../../src/engine/run.js';
 import type { Report } from '../../src/engine/report.js';
 import { Rng } from '../../src/sim/rng.js';
 import { CHAOS_SCENARIOS, judge } from '../../src/chaos/chaos.js';
@@ -53,16 +53,29 @@ const RECOVER: Command = { command: 'recover' };
 interface Finished {
   report: Report;
   lastLook: CheckReport | undefined;
+  /** The cluster when that look began (what the look saw lies between the two). */
+  lookStart: CheckReport | undefined;
+  /** The nameserver's ops at that moment. */
+  opsAtLastLook: SimOp[] | undefined;
 }
 
 async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?: CrashPoint, what: Command = RECOVER): Promise<Finished> {
-  const progress = createProgress({ quiet: true, stream: { write: () => true } as unknown as NodeJS.WriteStream });
+  // The look after the run (END_LOOK) is not the one the report's verdict stands on.
+  let endLook = false;
+  const quiet = createProgress({ quiet: true, stream: { write: () => true } as unknown as NodeJS.WriteStream });
+  const progress = { ...quiet, update: (text: string) => ((endLook = text === END_LOOK), quiet.update(text)) };
   const cluster = { zkCluster: 'in-process', zkRootPath: sim.cluster.options.rootPath };
   const { cluster: mortal, died, dead } = sim.connect(crash);
   let lastLook: CheckReport | undefined;
+  let lookStart: CheckReport | undefined;
+  let opsAtLastLook: SimOp[] | undefined;
   const target = { ...mortal, observe: async (filter?: ObserveFilter) => {
+    if (endLook) return mortal.observe(filter);
+    const start = lastSeen(sim);
     const seen = await mortal.observe(filter);
+    lookStart = start;
     lastLook = lastSeen(sim);
+    opsAtLastLook = ((await sim.ctl('state')) as { ops: SimOp[] }).ops;
     return seen;
   } };
   const stores = state.for(dead);
@@ -90,7 +103,7 @@ async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?
   // Dead is dead: the rerun starts at once. What is left of the dead run stops (its calls
   // fail before reaching the cluster and its state writes are dropped).
   return Promise.race([
-    running.then((report) => ({ report, lastLook })),
+    running.then((report) => ({ report, lastLook, lookStart, opsAtLastLook })),
     died.then(() => {
       keeper.restoreAttempts = 1;
       interrupt.controller.abort(new Error('died'));
@@ -216,13 +229,22 @@ async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
     await sim.ctl('clear-faults');
     const final = await settled(sim);
     if (last === undefined || last instanceof Error) violations.push(`the last run threw: ${last?.message ?? 'no run'}`);
-    else violations.push(...judge({ exitCode: last.report.exitCode, report: last.report, ...(atExit ? { atExit } : {}), opsAtExit, final }));
+    else {
+      const lastOps = last.opsAtLastLook;
+      const lookStart = last.lookStart;
+      violations.push(...judge({ exitCode: last.report.exitCode, report: last.report, ...(atExit ? { atExit } : {}), ...(lookStart ? { lookStart } : {}), opsAtExit, ...(lastOps ? { opsAtLastLook: lastOps } : {}), final }));
+      // The last look tolerates a follower behind its leader as status does; with the faults
+      // gone and the clocks run on, none may still be behind (replication itself broken).
+      if (last.report.exitCode === 0) for (const p of final.problems.filter((x) => LAG.test(x))) violations.push(`exit 0 but a follower stays behind: ${p}`);
+    }
     if (state.owed()) violations.push('a restore is still owed (the journal stayed)');
   } finally {
     await sim.close();
   }
   return violations;
 }
+
+const LAG = /is at offset \d+, leader at/;
 
 /**
  * What the run's last look must show: every partition served, a follower behind its leader
@@ -238,7 +260,7 @@ function lastSeen(sim: InProcessSim): CheckReport {
 /** The check, once no follower is still catching up on its leader (briefly: lag the tool accepts is not a fault). */
 async function settled(sim: InProcessSim): Promise<CheckReport> {
   let check = sim.check();
-  for (const until = Date.now() + 1000; check.problems.some((p) => /is at offset \d+, leader at/.test(p)) && Date.now() < until; check = sim.check()) {
+  for (const until = Date.now() + 2000; check.problems.some((p) => LAG.test(p)) && Date.now() < until; check = sim.check()) {
     await new Promise((r) => setTimeout(r, 20));
   }
   return check;

@@ -70,9 +70,12 @@ class InProcessTransport extends Transport {
     const tablet = this.cluster.tablets().find((t) => t.address === address);
     const node = tablet ?? this.cluster.nameservers.find((n) => n.address === address);
     if (!node?.running) throw socketError('ECONNREFUSED');
-    const since = node.startedAt;
-    const reply = await this.servers.serveRpc(tablet ? 'tablet' : 'ns', node.endpoint, { method: 'POST', url: path, authorization: 'in-process', client: undefined, body: async () => body });
-    if ('drop' in reply || !node.running || node.startedAt !== since) throw socketError('ECONNRESET');
+    // Which life of the node's process answers: one that stops (and maybe starts again)
+    // while answering cuts the connection.
+    const life = () => (tablet ? this.cluster.tabletService.generationOf(tablet.endpoint) : (node as { seq: number }).seq);
+    const since = life();
+    const reply = await this.servers.serveRpc(tablet ? 'tablet' : 'ns', node.endpoint, { method: 'POST', url: path, authorization: this.auth, client: undefined, body: async () => body });
+    if ('drop' in reply || !node.running || life() !== since) throw socketError('ECONNRESET');
     return { status: reply.status, text: reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? '') };
   }
 }
