@@ -71,7 +71,8 @@ export class Port {
     if (port === 0) {
       // A first start picks a port below the kernel's ephemeral range: a port the OS hands
       // out (to a listen(0) or an outgoing connection of any process) could be taken while
-      // this node is stopped, and a restarted node must come back where it was.
+      // this node is stopped, and a restarted node must come back where it was (a real
+      // tablet or nameserver listens on the fixed --endpoint of its conf/*.flags).
       for (let attempt = 0; attempt < 200; attempt++) {
         const candidate = FIXED_PORTS.min + Math.floor(Math.random() * (FIXED_PORTS.max - FIXED_PORTS.min));
         if (await this.tryListen(candidate).then(() => true, () => false)) return this.bound();

@@ -260,9 +260,11 @@ export class TabletService {
     }
     const { total, failing } = this.loadDuration(tablet, req);
     const linkAt = Math.min(total * 0.3, 100);
-    // The replay is timed from the link, not from the start alongside it: two timers of
-    // different lengths that are both overdue (a busy event loop) may run in either order,
-    // and a replay that ended before its table existed left it kTableLoading for ever.
+    // tablet_impl.cc LoadDiskTableInternal does these steps one after another in one task
+    // (the table is created, then its binlog replayed), so the replay is timed from the
+    // link, not from the start alongside it: two timers of different lengths that are both
+    // overdue (a busy event loop) may run in either order, and a replay that ended before
+    // its table existed left it kTableLoading for ever.
     setTimeout(() => {
       if (!alive()) return;
       if (!disk) {
