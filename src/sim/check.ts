@@ -104,7 +104,7 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
           problems.push(`${where}: follower ${r.endpoint} is in ${fp.state}`);
         } else if (lp && !lp.followers.includes(r.endpoint)) {
           problems.push(`${where}: follower ${r.endpoint} is not in the leader's replica set`);
-        } else if (lp && fp.offset !== lp.offset && !(fp.offset < lp.offset && lp.offset - fp.offset <= maxLag)) {
+        } else if (lp && (fp.offset > lp.offset || lp.offset - fp.offset > maxLag)) {
           problems.push(`${where}: follower ${r.endpoint} is at offset ${fp.offset}, leader at ${lp.offset}`);
         } else if (leaderTablet && t) {
           // Same offset (or a tolerated lag) is not enough: the follower must hold the leader's entries.
