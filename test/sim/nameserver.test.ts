@@ -104,6 +104,8 @@ describe('nameserver (full-restart scenario)', () => {
     const leader = leaderOf(0);
     const address = sim.info.tablets.find((t) => t.endpoint === leader.endpoint)?.address as string;
     const req = { table_meta: { name: 't0', tid: table.tid, pid: 0, seg_cnt: 8, storage_mode: 'kMemory', mode: 'kTableLeader' } };
+    // Held 2 s, so the loading state is surely polled even on a loaded machine.
+    await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: leader.endpoint, extraMs: 2000 });
     assert.deepEqual(await sim.tabletRpc(address, 'LoadTable', req), { code: 0, msg: 'ok' });
     const seen = new Set<string>();
     const status = await sim.waitFor('kTableNormal', async () => {
@@ -112,6 +114,7 @@ describe('nameserver (full-restart scenario)', () => {
       if (row) seen.add(row.state);
       return row?.state === 'kTableNormal' ? row : undefined;
     });
+    await sim.ctl('clear-faults');
     assert.ok(seen.has('kTableLoading') || seen.has('kTableUndefined'), `went through loading (${[...seen]})`);
     assert.equal(status.mode, 'kTableLeader');
     assert.ok(status.offset >= (leader.offset ?? 0), 'loaded offset is the binlog tail, at least the stale metadata offset');
@@ -131,6 +134,9 @@ describe('nameserver (full-restart scenario)', () => {
     const fAddr = sim.info.tablets.find((t) => t.endpoint === follower.endpoint)?.address as string;
     const pair = await sim.tabletRpc(fAddr, 'GetTermPair', { tid: table.tid, pid: 0, storage_mode: 'kMemory' });
     assert.equal(pair['has_table'], false);
+    // The follower's load is held for 3 s, so the child op is surely seen at work: a 40 ms task
+    // alone can finish between two polls on a loaded machine.
+    await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: follower.endpoint, extraMs: 3000 });
     assert.deepEqual(await sim.rpc('RecoverTable', { db: 'demo_db', name: 't0', pid: 0, endpoint: follower.endpoint }), { code: 0, msg: 'ok' });
     const statuses = new Set<string>();
     const ops = await sim.waitFor('recover op and its child done', async () => {
@@ -141,7 +147,8 @@ describe('nameserver (full-restart scenario)', () => {
     });
     assert.equal(ops[0]?.op_type, 'kRecoverTableOP');
     assert.match(ops[1]?.op_type ?? '', /^kReAddReplica/);
-    assert.ok(statuses.has('kRecoverTableOP:kDoing') || statuses.has('kRecoverTableOP:kInited'), `saw the op before it finished: ${[...statuses]}`);
+    await sim.ctl('clear-faults');
+    assert.ok([...statuses].some((s) => /^kReAddReplica\w*OP:(kDoing|kInited)$/.test(s)), `saw the child op before it finished: ${[...statuses]}`);
     const meta = ((await sim.rpc('ShowTable', { db: 'demo_db', name: 't0' }))['table_info'] as TableInfo[])[0] as TableInfo;
     const replica = meta.table_partition[0]?.partition_meta.find((r) => r.endpoint === follower.endpoint);
     assert.equal(replica?.is_alive, true);
