@@ -82,6 +82,8 @@ const pad10 = (n: number) => String(n).padStart(10, '0');
 export interface ElectionHost {
   nameserverStarted(n: NameserverNode): void;
   nameserverStopped(n: NameserverNode): void;
+  /** ZkClient::SetNodeValue of config/auto_failover in the leader's own session: false when it failed. */
+  setAutoFailover(leader: string, value: boolean): Promise<boolean>;
 }
 
 export class SimCluster extends EventEmitter {
@@ -149,6 +151,18 @@ export class SimCluster extends EventEmitter {
     const changed = value !== this.autoFailoverValue;
     this.autoFailoverValue = value;
     if (changed) this.emit('auto-failover', value);
+  }
+
+  /**
+   * ConfSet's write of config/auto_failover: on ZooKeeper it must land there before the
+   * nameserver answers (name_server_impl.cc ConfSet: SetNodeValue first, `set zk failed`
+   * and nothing changed when it fails). The embedded registry reads the value in memory.
+   */
+  writeAutoFailover(value: boolean): Promise<boolean> {
+    const leader = this.leaderEndpoint;
+    if (!this.election) return Promise.resolve(true);
+    if (leader === undefined) return Promise.resolve(false);
+    return this.election.setAutoFailover(leader, value);
   }
 
   // ---- node identity -----------------------------------------------------------------

@@ -23,6 +23,8 @@ export interface NsHost {
   /** The nameserver rewrote the table's node in ZooKeeper (UpdateZkTableNode), carrying what it has in memory. */
   persistTable(table: TableMeta): void;
   persist(): void;
+  /** Write config/auto_failover where the cluster keeps it; false when that failed. */
+  writeAutoFailover(value: boolean): Promise<boolean>;
 }
 
 export class NameserverService {
@@ -108,13 +110,15 @@ export class NameserverService {
 
   // ---- mutating ----------------------------------------------------------------------
 
-  confSet(body: Json): Status {
+  async confSet(body: Json): Promise<Status> {
     const conf = obj(body, 'conf') ?? {};
     const key = str(conf, 'key') ?? '';
     const value = (str(conf, 'value') ?? '').toLowerCase();
     if (key === '' || value === '' || key !== 'auto_failover' || (value !== 'true' && value !== 'false')) {
       return fail(307, this.host.dialect === '2018' ? 'invalid value' : 'invalid parameter');
     }
+    // name_server_impl.cc ConfSet: ZooKeeper first; when that fails, 304 and nothing changed.
+    if (!(await this.host.writeAutoFailover(value === 'true'))) return fail(304, 'set zk failed');
     this.host.autoFailover = value === 'true';
     this.host.persist();
     return ok();

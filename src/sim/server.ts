@@ -8,7 +8,7 @@ import { MUTATING_METHODS } from './cluster.js';
 import type { Json } from './rpc.js';
 import { Unreachable } from './rpc.js';
 
-type Handler = (body: Json) => Json | { code: number; msg: string };
+type Handler = (body: Json) => Json | { code: number; msg: string } | Promise<{ code: number; msg: string }>;
 
 /** A brpc HTTP request as a node sees it. */
 export interface RpcRequest {
@@ -273,7 +273,7 @@ export class SimServers {
     }
     let reply: Json;
     try {
-      reply = handler(body) as Json;
+      reply = (await handler(body)) as Json;
     } catch (err) {
       if (err instanceof Unreachable) return { drop: true };
       return { status: 500, text: `[E2001]${err instanceof Error ? err.message : String(err)}` };

@@ -193,6 +193,21 @@ class NameserverSeat {
     }
   }
 
+  /**
+   * ZkClient::SetNodeValue in this nameserver's own session (a synchronous zoo_set): it
+   * fails at once without a connection, and fails on a missing node.
+   */
+  async setNodeValue(path: string, value: string): Promise<boolean> {
+    const s = this.live?.session;
+    if (this.stopped || !s || s.isClosed || !s.connected) return false;
+    try {
+      await s.set(path, value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.takeover) clearTimeout(this.takeover);
@@ -266,7 +281,10 @@ export class SimZooKeeper implements ElectionHost {
     }
     const c = this.cluster;
     c.on('persist-table', (tid: number) => this.write(() => this.putTable(tid)));
-    c.on('auto-failover', () => this.write((z) => z.put(this.path('config', 'auto_failover'), String(c.autoFailover))));
+    // ConfSet has written it already (setAutoFailover); this carries the other changes (a
+    // takeover's read-back, `ctl autofailover`). A set, not a put: a node someone removed
+    // stays removed, as it would for OpenMLDB.
+    c.on('auto-failover', () => this.write((z) => z.set(this.path('config', 'auto_failover'), String(c.autoFailover))));
     c.on('persist', () => this.write((z) => this.putOpsAndTerm(z)));
     c.on('node', (e: { kind: string; endpoint: string; running: boolean }) => {
       if (e.kind === 'tablet') this.tabletChanged(e.endpoint, e.running);
@@ -336,6 +354,10 @@ export class SimZooKeeper implements ElectionHost {
       if (raw) tables.push(JSON.parse(raw) as TableMeta);
     }
     return tables;
+  }
+
+  setAutoFailover(leader: string, value: boolean): Promise<boolean> {
+    return this.seats.get(leader)?.setNodeValue(this.path('config', 'auto_failover'), String(value)) ?? Promise.resolve(false);
   }
 
   nameserverStarted(n: NameserverNode): void {

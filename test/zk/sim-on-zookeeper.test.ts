@@ -71,8 +71,14 @@ describe('simulator on ZooKeeper', { skip, concurrency: true, timeout: 480000 },
 
       // The binary finds the leader in ZooKeeper; confset lands in config/auto_failover.
       assert.match((await sim.ns('showns')).stdout, new RegExp(`ns leader: ${state.leader}`));
+      // It is there when the nameserver answers (name_server_impl.cc ConfSet: SetNodeValue first)...
       assert.match((await sim.ns('confset auto_failover false')).stdout, /set auto_failover ok/);
-      await sim.waitFor('config/auto_failover false', () => withSession(async (s) => (await s.get(`${root}/config/auto_failover`)) === 'false'));
+      assert.equal(await withSession((s) => s.get(`${root}/config/auto_failover`)), 'false');
+      // ...and when ZooKeeper does not take it, confset fails and changes nothing.
+      await withSession((s) => s.remove(`${root}/config/auto_failover`));
+      assert.match((await sim.ns('confset auto_failover true')).stdout, /failed to set auto_failover\. error msg: set zk failed/);
+      assert.equal((await sim.ctl<State>('state')).autoFailover, false);
+      await withSession((s) => s.create(`${root}/config/auto_failover`, 'false'));
 
       // The leader stops: its session and election node go; the standby wins through its watch.
       const old = state.leader!;
