@@ -14,6 +14,8 @@ describe('crash safety', () => {
     it(`SIGKILL ${phase}, then a rerun restores auto_failover=true and converges`, async () => {
       const sim = await startSim(FULL_RESTART);
       try {
+        // t0 pid 0 loads for 10 s: the run is surely still at work, auto_failover off, when killed.
+        await slowLoads(sim, 10000);
         const run = startRecover(sim);
         await sim.waitFor(phase, async () => {
           const m = await sim.mutations();
@@ -21,6 +23,7 @@ describe('crash safety', () => {
         }, 240000);
         run.child.kill('SIGKILL');
         const killed = await run.done;
+        await sim.ctl('clear-faults');
         assert.equal(killed.signal, 'SIGKILL');
         assert.equal(await autoFailover(sim), false, 'the dead run left auto_failover off');
         assert.ok(stateFiles(sim).some((f) => f.endsWith('.journal.json')), 'its journal is left behind');
@@ -57,8 +60,12 @@ describe('crash safety', () => {
       const status = await recoverCli(sim, ['status']);
       assert.notEqual(status.code, 4, 'status takes no lock');
 
+      // The restore's first ConfSet hangs 5 s, so the second SIGINT, sent once the first was
+      // taken, surely lands while auto_failover is being put back.
+      await sim.ctl('fail', { method: 'ConfSet', kind: 'timeout', count: 1, delayMs: 5000 });
       first.child.kill('SIGINT');
-      setTimeout(() => first.child.kill('SIGINT'), 30);
+      await sim.waitFor('the first SIGINT taken', async () => /SIGINT: no new steps/.test(first.stderr()));
+      first.child.kill('SIGINT');
       const r = await first.done;
       assert.equal(r.code, 130, r.stderr);
       assert.match(r.stderr, /SIGINT ignored/);

@@ -11,9 +11,10 @@ interface State {
 
 describe('ops', () => {
   let sim: Sim;
-  // Each op task takes 2 s: a changeleader op (3 tasks) runs long enough to be waited on.
+  // Each op task takes 5 s: a changeleader op (3 tasks, at least 11 s) surely outlasts
+  // starting the tool and its 0.5 s --timeout, even on a loaded machine.
   before(async () => {
-    sim = await startSim(['--no-system-tables', '--scenario', 'healthy', '--tables', '1', '--partitions', '2', '--task-ms', '2000']);
+    sim = await startSim(['--no-system-tables', '--scenario', 'healthy', '--tables', '1', '--partitions', '2', '--task-ms', '5000']);
     assert.match((await sim.ns('confset auto_failover false')).stdout, /ok/);
   });
   after(() => sim.down());

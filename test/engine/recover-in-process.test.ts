@@ -227,7 +227,8 @@ async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
     }
     await Promise.all(events);
     await sim.ctl('clear-faults');
-    const final = await settled(sim);
+    // Lag is held against exit 0 only: that run is given time to show replication works.
+    const final = await settled(sim, !(last instanceof Error) && last?.report.exitCode === 0 ? 20000 : 2000);
     if (last === undefined || last instanceof Error) violations.push(`the last run threw: ${last?.message ?? 'no run'}`);
     else {
       const lastOps = last.opsAtLastLook;
@@ -257,10 +258,13 @@ function lastSeen(sim: InProcessSim): CheckReport {
   return { ...check, problems, ok: problems.length === 0 };
 }
 
-/** The check, once no follower is still catching up on its leader (briefly: lag the tool accepts is not a fault). */
-async function settled(sim: InProcessSim): Promise<CheckReport> {
+/**
+ * The check, once no follower is still catching up on its leader (lag the tool accepts is
+ * not a fault), or after `patienceMs`: a starved process replicates slowly.
+ */
+async function settled(sim: InProcessSim, patienceMs: number): Promise<CheckReport> {
   let check = sim.check();
-  for (const until = Date.now() + 2000; check.problems.some((p) => LAG.test(p)) && Date.now() < until; check = sim.check()) {
+  for (const until = Date.now() + patienceMs; check.problems.some((p) => LAG.test(p)) && Date.now() < until; check = sim.check()) {
     await new Promise((r) => setTimeout(r, 20));
   }
   return check;

@@ -12,14 +12,14 @@ export interface Finished {
 }
 
 /** `openmldb-recover recover --json ARGS` in the background. */
-export function startRecover(sim: Sim, args: string[] = [], command = 'recover'): { child: ChildProcess; done: Promise<Finished> } {
+export function startRecover(sim: Sim, args: string[] = [], command = 'recover'): { child: ChildProcess; done: Promise<Finished>; stderr: () => string } {
   const child = spawn(process.execPath, [RECOVER_BIN, command, '--json', ...args], { env: { ...process.env, ...sim.env, XDG_STATE_HOME: sim.stateHome }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<Finished>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+  return { child, done, stderr: () => stderr };
 }
 
 /** Files in the state directory (runs/ holds the run records, kept by design). */
@@ -39,12 +39,15 @@ export async function autoFailover(sim: Sim): Promise<boolean> {
   return (await sim.ctl<{ autoFailover: boolean }>('state')).autoFailover;
 }
 
-/** Make the loads of demo_db.t0 pid 0 take minutes, so a run is surely still at work when signalled. */
-export async function slowLoads(sim: Sim): Promise<void> {
+/**
+ * Make the loads of demo_db.t0 pid 0 take minutes (or `extraMs`), so a run is surely still
+ * at work when signalled. A load already running keeps its length after `clear-faults`.
+ */
+export async function slowLoads(sim: Sim, extraMs = 600000): Promise<void> {
   const state = await sim.ctl<{ tables: Array<{ db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string }> }> }> }>('state');
   const t0 = state.tables.find((t) => t.db === 'demo_db' && t.name === 't0');
   for (const r of t0?.partitions[0]?.replicas ?? []) {
-    await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: r.endpoint, extraMs: 600000 });
+    await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: r.endpoint, extraMs });
   }
 }
 

@@ -97,11 +97,13 @@ describe('faults', () => {
     const t0 = s.tables.find((t) => t.name === 't0');
     const rep = t0?.partitions[0]?.replicas.find((r) => r.isLeader);
     const address = s.tablets.find((t) => t.endpoint === rep?.endpoint)?.address as string;
-    await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: rep?.endpoint, failCount: 1, extraMs: 200 });
+    // Slowed by 3 s, so the loading row is surely polled before the failure removes it.
+    await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: rep?.endpoint, failCount: 1, extraMs: 3000 });
     const req = { table_meta: { name: 't0', tid: t0?.tid, pid: 0, seg_cnt: 8, storage_mode: 'kMemory', mode: 'kTableLeader' } };
     assert.equal((await sim.tabletRpc(address, 'LoadTable', req))['code'], 0);
     await sim.waitFor('loading seen', async () => ((await sim.tabletRpc(address, 'GetTableStatus', { tid: t0?.tid, pid: 0 }))['all_table_status'] as unknown[] | undefined)?.length === 1);
     await sim.waitFor('failed load vanished', async () => (await sim.tabletRpc(address, 'GetTableStatus', { tid: t0?.tid, pid: 0 }))['all_table_status'] === undefined);
+    await sim.ctl('clear-faults');
     assert.equal((await sim.tabletRpc(address, 'LoadTable', req))['code'], 0, 'a second load is accepted');
     await sim.waitFor('second load done', async () => ((await sim.tabletRpc(address, 'GetTableStatus', { tid: t0?.tid, pid: 0 }))['all_table_status'] as Array<{ state: string }> | undefined)?.[0]?.state === 'kTableNormal');
   });

@@ -230,7 +230,8 @@ describe('disk tables', () => {
     const t1 = await tableInfo(sim, 't1');
     let s = await state(sim);
     const ep = s.tablets[0]?.endpoint as string;
-    await sim.ctl('load', { table: `${DB}.t0`, pid: 0, endpoint: ep, extraMs: 400 });
+    // Held 5 s: the two loads of t1 surely arrive while t0 holds the only load thread.
+    await sim.ctl('load', { table: `${DB}.t0`, pid: 0, endpoint: ep, extraMs: 5000 });
     assert.equal((await load(sim, s, ep, t0, 0, 'kTableLeader'))['code'], 0, 'occupies the only load thread');
     assert.equal((await load(sim, s, ep, t1, 0, 'kTableLeader'))['code'], 0);
     assert.equal((await load(sim, s, ep, t1, 0, 'kTableLeader'))['code'], 0, 'not created yet: accepted again');

@@ -14,6 +14,7 @@ import type { Report } from '../../src/engine/report.js';
 import { startZooKeeper } from '../../src/zk/server.js';
 import { ZkSession } from '../../src/zk/session.js';
 import { RECOVER_BIN, type RunResult, type Sim, recoverCli, startSim } from '../helpers/sim.js';
+import { autoFailover, slowLoads } from '../helpers/runs.js';
 import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
 
 const skip = zooKeeperTierSkip();
@@ -59,18 +60,11 @@ async function zkChildren(address: string, path: string): Promise<string[]> {
   }
 }
 
-const autoFailover = async (sim: Sim) => (await sim.ctl<{ autoFailover: boolean }>('state')).autoFailover;
-
-async function slowLoad(sim: Sim, extraMs: number): Promise<void> {
-  const state = await sim.ctl<{ tables: Array<{ db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string }> }> }> }>('state');
-  for (const r of state.tables[0]?.partitions[0]?.replicas ?? []) await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: r.endpoint, extraMs });
-}
-
 describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: true, timeout: 480000 }, () => {
   it('host B exits 4 naming host A; after kill -9 of A, B restores auto_failover and converges', async () => {
     const sim = await startSim(['--zookeeper', zk.server().address, '--zk-root-path', zk.root('hosts'), ...FULL_RESTART]);
     try {
-      await slowLoad(sim, 8000);
+      await slowLoads(sim, 8000);
       const a = spawnRecover(sim, host(sim, 'a'));
       await sim.waitFor('host A to switch auto_failover off and start loading', async () => (await sim.mutations()).some((m) => m.method === 'LoadTable'), 120000);
 
@@ -107,7 +101,7 @@ describe('lock and journal across hosts, in ZooKeeper', { skip, concurrency: tru
     let server = await startZooKeeper({ dir });
     const sim = await startSim(['--zookeeper', server.address, '--zk-root-path', '/outage', ...FULL_RESTART]);
     try {
-      await slowLoad(sim, 10000);
+      await slowLoads(sim, 10000);
       const a = spawnRecover(sim, host(sim, 'a'));
       await sim.waitFor('a load in flight', async () => (await sim.mutations()).some((m) => m.method === 'LoadTable'), 120000);
       await server.stop();

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { Report } from '../../src/engine/report.js';
 import { ZkSession } from '../../src/zk/session.js';
+import { slowLoads } from '../helpers/runs.js';
 import { RECOVER_BIN, type Sim, startSim } from '../helpers/sim.js';
 import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
 
@@ -104,6 +105,8 @@ describe('simulator on ZooKeeper', { skip, concurrency: true, timeout: 480000 },
     const sim = await onZooKeeper('failover', ['--no-system-tables', '--scenario', 'full-restart', '--no-power-loss', '--tables', '1', '--partitions', '2', '--storage', 'memory', '--load-base-ms', '1500']);
     try {
       const before = await sim.ctl<State>('state');
+      // pid 0 loads for 8 s: the run is surely still at work when its nameserver is stopped.
+      await slowLoads(sim, 8000);
       const run = recoverRun(sim, ['recover', '--json', '--lock', 'zk']);
       await sim.waitFor('a load in flight', async () => (await sim.mutations()).some((m) => m.method === 'LoadTable'), 120000);
       await sim.ctl('nameserver', { action: 'stop', endpoint: before.leader });
