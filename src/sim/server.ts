@@ -7,6 +7,7 @@ import type { SimCluster } from './cluster.js';
 import { MUTATING_METHODS } from './cluster.js';
 import type { Json } from './rpc.js';
 import { Unreachable } from './rpc.js';
+import { claimPort, releasePort } from './port-claims.js';
 
 type Handler = (body: Json) => Json | { code: number; msg: string } | Promise<{ code: number; msg: string }>;
 
@@ -28,7 +29,7 @@ export const FAULT_HEADER = 'x-openmldb-sim-fault';
 export const CLIENT_HEADER = 'x-openmldb-sim-client';
 
 /** Where simulated nodes listen: below Linux's default ephemeral range (32768-60999). */
-const FIXED_PORTS = { min: 20000, max: 32000 };
+export const FIXED_PORTS = { min: 20000, max: 32000 };
 
 /**
  * An HTTP server that can be closed and reopened on the same port. Opening and closing are
@@ -43,7 +44,11 @@ export class Port {
   port = 0;
   listening = false;
 
-  constructor(handler: http.RequestListener) {
+  /** @param range where a first start picks its port (FIXED_PORTS; tests narrow it) */
+  constructor(
+    handler: http.RequestListener,
+    private readonly range = FIXED_PORTS,
+  ) {
     this.server = http.createServer(handler);
     this.server.keepAliveTimeout = 1000;
     this.server.on('connection', (s) => {
@@ -60,6 +65,14 @@ export class Port {
     return this.after(() => this.shut());
   }
 
+  /** Close for good: the port's claim goes too (port-claims.ts). */
+  dispose(): Promise<void> {
+    return this.after(async () => {
+      await this.shut();
+      if (this.port !== 0) releasePort(this.port);
+    });
+  }
+
   private after<T>(action: () => Promise<T>): Promise<T> {
     const next = this.last.then(action, action);
     this.last = next.catch(() => undefined);
@@ -72,11 +85,15 @@ export class Port {
       // A first start picks a port below the kernel's ephemeral range: a port the OS hands
       // out (to a listen(0) or an outgoing connection of any process) could be taken while
       // this node is stopped, and a restarted node must come back where it was (a real
-      // tablet or nameserver listens on the fixed --endpoint of its conf/*.flags).
+      // tablet or nameserver listens on the fixed --endpoint of its conf/*.flags). The port
+      // is claimed first, so no other simulator picks it while this node is stopped.
       for (let attempt = 0; attempt < 200; attempt++) {
-        const candidate = FIXED_PORTS.min + Math.floor(Math.random() * (FIXED_PORTS.max - FIXED_PORTS.min));
+        const candidate = this.range.min + Math.floor(Math.random() * (this.range.max - this.range.min));
+        if (!claimPort(candidate)) continue;
         if (await this.tryListen(candidate).then(() => true, () => false)) return this.bound();
+        releasePort(candidate);
       }
+      throw new Error(`no free port between ${this.range.min} and ${this.range.max - 1}`);
     }
     for (let attempt = 0; ; attempt++) {
       try {
@@ -176,7 +193,7 @@ export class SimServers {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.nsPorts.values(), ...this.tabletPorts.values(), this.registry].map((p) => p.close()));
+    await Promise.all([...this.nsPorts.values(), ...this.tabletPorts.values(), this.registry].map((p) => p.dispose()));
   }
 
   private nsHandlers(): Record<string, Handler> {

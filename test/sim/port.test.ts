@@ -1,8 +1,14 @@
 // A simulated node's port (src/sim/server.ts Port) follows the last start or stop asked,
 // however quickly they follow each other: a node stopped and started within a millisecond
-// serves, one started and stopped refuses connections.
+// serves, one started and stopped refuses connections. And it stays the node's while it is
+// stopped: no other simulator picks it (src/sim/port-claims.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claimPort, releasePort } from '../../src/sim/port-claims.js';
 import { Port } from '../../src/sim/server.js';
 
 async function answers(port: number): Promise<boolean> {
@@ -40,6 +46,43 @@ describe('Port', () => {
       assert.equal(await answers(p), true);
     } finally {
       await port.close();
+    }
+  });
+});
+
+describe('port claims', () => {
+  it("a stopped node's port is not picked by another node, of this process or another; a dead process's claim is taken over", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openmldb-sim-claims-'));
+    process.env['OPENMLDB_SIM_PORT_CLAIMS'] = dir;
+    const a = new Port((_req, res) => res.end('a'));
+    try {
+      const p = await a.open();
+      await a.close();
+      // Another node whose only choice is that port: it is claimed, though nobody listens.
+      const only = { min: p, max: p + 1 };
+      const b = new Port((_req, res) => res.end('b'), only);
+      await assert.rejects(b.open(), /no free port/);
+      assert.equal(await a.open(), p, 'the stopped node comes back where it was');
+      await a.dispose();
+      // Disposed, the port is free again.
+      assert.equal(await b.open(), p);
+      await b.dispose();
+      // A claim left by a process that died is taken over; one of a live process is not.
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+      writeFileSync(join(dir, String(p)), `${dead.stdout.toString()}\n`);
+      assert.equal(claimPort(p), true, 'a dead holder');
+      releasePort(p);
+      const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+      try {
+        writeFileSync(join(dir, String(p)), `${sleeper.pid}\n`);
+        assert.equal(claimPort(p), false, 'a live holder');
+      } finally {
+        sleeper.kill();
+      }
+    } finally {
+      await a.dispose();
+      delete process.env['OPENMLDB_SIM_PORT_CLAIMS'];
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
