@@ -158,11 +158,16 @@ export class SimCluster extends EventEmitter {
    * nameserver answers (name_server_impl.cc ConfSet: SetNodeValue first, `set zk failed`
    * and nothing changed when it fails). The embedded registry reads the value in memory.
    */
-  writeAutoFailover(value: boolean): Promise<boolean> {
-    const leader = this.leaderEndpoint;
-    if (!this.election) return Promise.resolve(true);
-    if (leader === undefined) return Promise.resolve(false);
-    return this.election.setAutoFailover(leader, value);
+  async writeAutoFailover(value: boolean): Promise<boolean> {
+    if (this.election) {
+      const leader = this.leaderEndpoint;
+      if (leader === undefined || !(await this.election.setAutoFailover(leader, value))) return false;
+      // Written: not announced, so no second, later write can put another value over it.
+      this.autoFailoverValue = value;
+      return true;
+    }
+    this.autoFailover = value;
+    return true;
   }
 
   // ---- node identity -----------------------------------------------------------------

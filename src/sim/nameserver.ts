@@ -23,7 +23,7 @@ export interface NsHost {
   /** The nameserver rewrote the table's node in ZooKeeper (UpdateZkTableNode), carrying what it has in memory. */
   persistTable(table: TableMeta): void;
   persist(): void;
-  /** Write config/auto_failover where the cluster keeps it; false when that failed. */
+  /** Write config/auto_failover where the cluster keeps it, then hold it in memory; false (nothing changed) when the write failed. */
   writeAutoFailover(value: boolean): Promise<boolean>;
 }
 
@@ -118,8 +118,9 @@ export class NameserverService {
       return fail(307, this.host.dialect === '2018' ? 'invalid value' : 'invalid parameter');
     }
     // name_server_impl.cc ConfSet: ZooKeeper first; when that fails, 304 and nothing changed.
+    // (OpenMLDB holds its mutex across the write, so a ConfGet meanwhile waits; here it
+    // answers the old value: no kinder, nothing is lost either way.)
     if (!(await this.host.writeAutoFailover(value === 'true'))) return fail(304, 'set zk failed');
-    this.host.autoFailover = value === 'true';
     this.host.persist();
     return ok();
   }

@@ -43,6 +43,7 @@ export class Port {
   private last: Promise<unknown> = Promise.resolve();
   port = 0;
   listening = false;
+  private disposed = false;
 
   /** @param range where a first start picks its port (FIXED_PORTS; tests narrow it) */
   constructor(
@@ -65,9 +66,10 @@ export class Port {
     return this.after(() => this.shut());
   }
 
-  /** Close for good: the port's claim goes too (port-claims.ts). */
+  /** Close for good: the port's claim goes too (port-claims.ts); it opens no more. */
   dispose(): Promise<void> {
     return this.after(async () => {
+      this.disposed = true;
       await this.shut();
       if (this.port !== 0) releasePort(this.port);
     });
@@ -80,6 +82,7 @@ export class Port {
   }
 
   private async listen(port: number): Promise<number> {
+    if (this.disposed) throw new Error(`port ${this.port} is closed for good`);
     if (this.listening) return this.port;
     if (port === 0) {
       // A first start picks a port below the kernel's ephemeral range: a port the OS hands

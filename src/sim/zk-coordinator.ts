@@ -281,9 +281,9 @@ export class SimZooKeeper implements ElectionHost {
     }
     const c = this.cluster;
     c.on('persist-table', (tid: number) => this.write(() => this.putTable(tid)));
-    // ConfSet has written it already (setAutoFailover); this carries the other changes (a
-    // takeover's read-back, `ctl autofailover`). A set, not a put: a node someone removed
-    // stays removed, as it would for OpenMLDB.
+    // The changes ConfSet did not write itself (setAutoFailover; it does not announce its
+    // own): `ctl autofailover`, a scenario's setting. A set, not a put: a node someone
+    // removed stays removed, as it would for OpenMLDB.
     c.on('auto-failover', () => this.write((z) => z.set(this.path('config', 'auto_failover'), String(c.autoFailover))));
     c.on('persist', () => this.write((z) => this.putOpsAndTerm(z)));
     c.on('node', (e: { kind: string; endpoint: string; running: boolean }) => {

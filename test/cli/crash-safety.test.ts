@@ -61,7 +61,7 @@ describe('crash safety', () => {
       assert.notEqual(status.code, 4, 'status takes no lock');
 
       // The restore's first ConfSet hangs 5 s, so the second SIGINT, sent once the first was
-      // taken, surely lands while auto_failover is being put back.
+      // taken, surely reaches the run before it exits (it is ignored from the first on).
       await sim.ctl('fail', { method: 'ConfSet', kind: 'timeout', count: 1, delayMs: 5000 });
       first.child.kill('SIGINT');
       await sim.waitFor('the first SIGINT taken', async () => /SIGINT: no new steps/.test(first.stderr()));

@@ -45,8 +45,9 @@ export async function autoFailover(sim: Sim): Promise<boolean> {
  */
 export async function slowLoads(sim: Sim, extraMs = 600000): Promise<void> {
   const state = await sim.ctl<{ tables: Array<{ db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string }> }> }> }>('state');
-  const t0 = state.tables.find((t) => t.db === 'demo_db' && t.name === 't0');
-  for (const r of t0?.partitions[0]?.replicas ?? []) {
+  const replicas = state.tables.find((t) => t.db === 'demo_db' && t.name === 't0')?.partitions[0]?.replicas ?? [];
+  if (replicas.length === 0) throw new Error('slowLoads: no demo_db.t0 pid 0 to slow down');
+  for (const r of replicas) {
     await sim.ctl('load', { table: 'demo_db.t0', pid: 0, endpoint: r.endpoint, extraMs });
   }
 }

@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { claimPort, releasePort } from '../../src/sim/port-claims.js';
+import { claimPort, claimsDir, releasePort } from '../../src/sim/port-claims.js';
 import { Port } from '../../src/sim/server.js';
 
 async function answers(port: number): Promise<boolean> {
@@ -51,38 +50,39 @@ describe('Port', () => {
 });
 
 describe('port claims', () => {
+  // In the directory every simulator shares: other test files' simulators honour these claims.
   it("a stopped node's port is not picked by another node, of this process or another; a dead process's claim is taken over", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'openmldb-sim-claims-'));
-    process.env['OPENMLDB_SIM_PORT_CLAIMS'] = dir;
     const a = new Port((_req, res) => res.end('a'));
+    const p = await a.open();
+    const file = join(claimsDir(), String(p));
     try {
-      const p = await a.open();
+      assert.equal(readFileSync(file, 'utf8').trim(), String(process.pid), 'claimed');
       await a.close();
       // Another node whose only choice is that port: it is claimed, though nobody listens.
-      const only = { min: p, max: p + 1 };
-      const b = new Port((_req, res) => res.end('b'), only);
+      const b = new Port((_req, res) => res.end('b'), { min: p, max: p + 1 });
       await assert.rejects(b.open(), /no free port/);
       assert.equal(await a.open(), p, 'the stopped node comes back where it was');
       await a.dispose();
-      // Disposed, the port is free again.
-      assert.equal(await b.open(), p);
+      assert.equal(existsSync(file), false, 'disposed, the claim is gone');
+      await assert.rejects(a.open(), /closed for good/);
+      assert.equal(await b.open(), p, 'and the port free for another');
       await b.dispose();
       // A claim left by a process that died is taken over; one of a live process is not.
       const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-      writeFileSync(join(dir, String(p)), `${dead.stdout.toString()}\n`);
+      writeFileSync(file, `${dead.stdout.toString()}\n`);
       assert.equal(claimPort(p), true, 'a dead holder');
+      assert.equal(readFileSync(file, 'utf8').trim(), String(process.pid));
       releasePort(p);
       const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
       try {
-        writeFileSync(join(dir, String(p)), `${sleeper.pid}\n`);
+        writeFileSync(file, `${sleeper.pid}\n`, { flag: 'wx' });
         assert.equal(claimPort(p), false, 'a live holder');
       } finally {
         sleeper.kill();
+        rmSync(file, { force: true });
       }
     } finally {
       await a.dispose();
-      delete process.env['OPENMLDB_SIM_PORT_CLAIMS'];
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
