@@ -18,6 +18,7 @@ import {
   jsonNum,
   lexicalCastInt32,
   numField,
+  out,
   println,
   simpleAtoiU64,
   sleep,
@@ -264,7 +265,7 @@ async function showTablet(s: NsSession): Promise<void> {
     const age = humanReadableTime(numField(t, 'age') ?? 0);
     return old ? [strField(t, 'endpoint') ?? '', state, age] : [strField(t, 'endpoint') ?? '', strField(t, 'real_endpoint') ?? '', state, age];
   });
-  process.stdout.write(formatTable(header, rows, { maxColWidth: maxColWidth(s.env) }));
+  out(formatTable(header, rows, { maxColWidth: maxColWidth(s.env) }));
 }
 
 async function showNameServer(s: NsSession): Promise<void> {
@@ -297,7 +298,7 @@ async function showNameServer(s: NsSession): Promise<void> {
     const real = s.realEpMap.get(ep) ?? '';
     return [ep, real === '' ? '-' : real, role];
   });
-  process.stdout.write(formatTable(header, rows, { maxColWidth: maxColWidth(s.env) }));
+  out(formatTable(header, rows, { maxColWidth: maxColWidth(s.env) }));
 }
 
 async function showTable(s: NsSession, parts: string[]): Promise<void> {
@@ -311,7 +312,7 @@ async function showTable(s: NsSession, parts: string[]): Promise<void> {
     println(`failed to showtable. error msg: ${r.msg}`);
     return;
   }
-  process.stdout.write(showTableText(arrField(r.body, 'table_info'), s.env));
+  out(showTableText(arrField(r.body, 'table_info'), s.env));
 }
 
 async function showDb(s: NsSession): Promise<void> {
@@ -319,7 +320,7 @@ async function showDb(s: NsSession): Promise<void> {
   const r = await s.client.channel.call('NameServer', 'ShowDatabase', {});
   const dbs = r.ok ? (Array.isArray(r.body['db']) ? (r.body['db'] as unknown[]).map((d) => String(d)) : []) : [];
   const rows = dbs.map((d, i) => [String(i + 1), d]);
-  process.stdout.write(formatTable(['#', 'name'], rows, { maxColWidth: maxColWidth(s.env) }));
+  out(formatTable(['#', 'name'], rows, { maxColWidth: maxColWidth(s.env) }));
 }
 
 async function confSet(s: NsSession, parts: string[]): Promise<void> {
@@ -364,7 +365,7 @@ async function confGet(s: NsSession, parts: string[]): Promise<void> {
     return;
   }
   const rows = [...conf.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([k, v]) => [k, v]);
-  process.stdout.write(formatTable(['key', 'value'], rows, { maxColWidth: maxColWidth(s.env) }));
+  out(formatTable(['key', 'value'], rows, { maxColWidth: maxColWidth(s.env) }));
 }
 
 async function changeLeader(s: NsSession, parts: string[]): Promise<void> {
@@ -541,7 +542,7 @@ async function showOpStatus(s: NsSession, parts: string[]): Promise<void> {
     println(`Fail to show tablets. error msg: ${r.msg}`);
     return;
   }
-  process.stdout.write(showOpStatusText(arrField(r.body, 'op_status'), s.env, Math.trunc(Date.now() / 1000)));
+  out(showOpStatusText(arrField(r.body, 'op_status'), s.env, Math.trunc(Date.now() / 1000)));
 }
 
 async function cancelOp(s: NsSession, parts: string[]): Promise<void> {

@@ -18,6 +18,7 @@
 import http from 'node:http';
 import { isIPv4 } from 'node:net';
 import { lookup } from 'node:dns/promises';
+import { host as binaryHost } from './host.js';
 import { type Json, glog } from './util.js';
 
 export const AUTH_HEADER = 'sdefault';
@@ -35,11 +36,9 @@ interface Attempt {
   text?: string;
 }
 
-let nextSocketId = 0;
-
 /** Fake `this` pointer for Socket::description(), stable within a process. */
 function fakePointer(id: number): string {
-  const base = 0x55d0c0a3e000 + (process.pid % 4096) * 0x10000 + id * 0x6c0;
+  const base = 0x55d0c0a3e000 + (binaryHost().pid % 4096) * 0x10000 + id * 0x6c0;
   return '0x' + base.toString(16);
 }
 
@@ -77,7 +76,7 @@ export class BrpcChannel {
     this.host = host;
     this.port = port;
     this.remote = `${host}:${port}`;
-    this.socketId = nextSocketId++;
+    this.socketId = binaryHost().state.nextSocketId++;
     return 0;
   }
 
@@ -139,6 +138,15 @@ export class BrpcChannel {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return Promise.resolve({ kind: 'timeout' });
     const payload = JSON.stringify(request);
+    const path = `/${service}/${method}`;
+    const headers = {
+      'Content-Type': 'application/json',
+      Authorization: AUTH_HEADER,
+      Connection: 'close',
+      // Tells the simulator's mutation log that the binary sent it (a real brpc client sends no such header).
+      [CLIENT_HEADER]: 'openmldb',
+      'Content-Length': String(Buffer.byteLength(payload)),
+    };
     return new Promise<Attempt>((resolve) => {
       let settled = false;
       const finish = (a: Attempt) => {
@@ -148,58 +156,46 @@ export class BrpcChannel {
         if (a.kind === 'refused') this.failedAt = Date.now();
         resolve(a);
       };
-      const req = http.request(
-        {
-          host: this.host,
-          port: this.port,
-          method: 'POST',
-          path: `/${service}/${method}`,
-          agent: false,
-          headers: {
-            'Content-Type': 'application/json',
-            Authorization: AUTH_HEADER,
-            Connection: 'close',
-            // Tells the simulator's mutation log that the binary sent it (a real brpc client sends no such header).
-            [CLIENT_HEADER]: 'openmldb',
-            'Content-Length': Buffer.byteLength(payload),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', () => finish({ kind: 'refused' }));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status === 504 && String(res.headers[FAULT_HEADER] ?? '').toLowerCase() === 'timeout') {
-              finish({ kind: 'timeout' });
-              return;
-            }
-            if (status !== 200) {
-              const t = text.trim();
-              finish({ kind: 'other', text: t.startsWith('[E') ? t : `[E2001]HTTP ${status} ${t}`.trim() });
-              return;
-            }
-            try {
-              const body = JSON.parse(text === '' ? '{}' : text) as unknown;
-              if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-                finish({ kind: 'other', text: `[E1005]Fail to parse response from ${this.remote}` });
-              } else {
-                finish({ kind: 'ok', body: body as Json });
-              }
-            } catch {
-              finish({ kind: 'other', text: `[E1005]Fail to parse response from ${this.remote}` });
-            }
-          });
-        },
-      );
+      let cancel: () => void = () => undefined;
       const timer = setTimeout(() => {
         finish({ kind: 'timeout' });
-        req.destroy();
+        cancel();
       }, remaining);
+      const post = binaryHost().post;
+      if (post) {
+        // A run inside another program (host.ts): the call goes where that program sends it.
+        post(this.remote, path, headers, payload).then(
+          (r) => finish('failed' in r ? { kind: 'refused' } : this.read(r.status, r.headers[FAULT_HEADER], r.text)),
+          () => finish({ kind: 'refused' }),
+        );
+        return;
+      }
+      const req = http.request({ host: this.host, port: this.port, method: 'POST', path, agent: false, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', () => finish({ kind: 'refused' }));
+        res.on('end', () => finish(this.read(res.statusCode ?? 0, res.headers[FAULT_HEADER], Buffer.concat(chunks).toString('utf8'))));
+      });
+      cancel = () => req.destroy();
       req.on('error', () => finish({ kind: 'refused' }));
       req.end(payload);
     });
+  }
+
+  /** What a reply means to the client: a JSON body, a timeout (the simulator's 504), or an error text. */
+  private read(status: number, fault: string | string[] | undefined, text: string): Attempt {
+    if (status === 504 && String(fault ?? '').toLowerCase() === 'timeout') return { kind: 'timeout' };
+    if (status !== 200) {
+      const t = text.trim();
+      return { kind: 'other', text: t.startsWith('[E') ? t : `[E2001]HTTP ${status} ${t}`.trim() };
+    }
+    try {
+      const body = JSON.parse(text === '' ? '{}' : text) as unknown;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) return { kind: 'other', text: `[E1005]Fail to parse response from ${this.remote}` };
+      return { kind: 'ok', body: body as Json };
+    } catch {
+      return { kind: 'other', text: `[E1005]Fail to parse response from ${this.remote}` };
+    }
   }
 }
 

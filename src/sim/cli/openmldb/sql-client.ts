@@ -25,6 +25,7 @@ import {
 } from './util.js';
 import { type Registry, openRegistry } from './zk.js';
 import { INTERNAL_DBS } from '../../../openmldb/internal-dbs.js';
+import { host } from './host.js';
 
 const LOGO =
   '  _____                    ______  _       _____   ______   \n' +
@@ -377,7 +378,7 @@ export async function startSqlClient(env: CliEnv): Promise<void> {
   const { flags } = env;
   if (!flags.isDefault('user') && flags.isDefault('password')) {
     println('Please enter password:');
-    if (!process.stdin.isTTY) {
+    if (!host().stdin?.isTTY) {
       // GetPassword: tcgetattr on a non-terminal stdin fails
       println('tcgetattr execute failed!');
       return;

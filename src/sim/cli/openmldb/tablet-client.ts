@@ -17,6 +17,7 @@ import {
   fromCharsU64,
   lexicalCastUnsigned,
   numField,
+  out,
   println,
   sleep,
   splitString,
@@ -142,7 +143,7 @@ async function getTableStatus(env: CliEnv, ch: BrpcChannel, parts: string[]): Pr
     println('Bad gettablestatus format');
     return;
   }
-  process.stdout.write(tableStatusText(statuses, env));
+  out(tableStatusText(statuses, env));
 }
 
 /** `tid pid` as HandleClientGetFollower and HandleClientChangeRole read them (std::from_chars), or the error they print. */
@@ -182,7 +183,7 @@ async function getFollower(env: CliEnv, ch: BrpcChannel, parts: string[]): Promi
   const rows = [...info.entries()]
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([ep, off], idx) => [String(idx), String(tid), String(pid), String(offset), ep, String(off)]);
-  process.stdout.write(formatTable(['#', 'tid', 'pid', 'leader_offset', 'follower', 'offset'], rows, { maxColWidth: maxColWidth(env) }));
+  out(formatTable(['#', 'tid', 'pid', 'leader_offset', 'follower', 'offset'], rows, { maxColWidth: maxColWidth(env) }));
 }
 
 /**

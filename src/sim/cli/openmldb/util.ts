@@ -1,19 +1,19 @@
 // Small helpers of the stand-in `openmldb` binary: output, argument parsing with the
 // exact C++ semantics, stdin line reading, glog-style stderr noise.
 
+import { host } from './host.js';
+
 export type Json = Record<string, unknown>;
 export type Dialect = 'modern' | '2018';
 
 /** stdout of the binary (std::cout / printf). Writes to pipes and files are synchronous on Linux. */
 export function out(text: string): void {
-  process.stdout.write(text);
+  host().stdout(text);
 }
 
 export function println(line: string): void {
-  process.stdout.write(line + '\n');
+  host().stdout(line + '\n');
 }
-
-let glogNoticePrinted = false;
 
 /** A glog line on stderr, as PDLOG/LOG(WARNING) print it before InitGoogleLogging(). */
 export function glog(level: 'I' | 'W' | 'E', file: string, message: string): void {
@@ -22,17 +22,14 @@ export function glog(level: 'I' | 'W' | 'E', file: string, message: string): voi
   const stamp =
     `${p2(now.getMonth() + 1)}${p2(now.getDate())} ${p2(now.getHours())}:${p2(now.getMinutes())}:` +
     `${p2(now.getSeconds())}.${String(now.getMilliseconds() * 1000).padStart(6, '0')}`;
+  const h = host();
   let text = '';
-  if (!glogNoticePrinted) {
-    glogNoticePrinted = true;
+  if (!h.state.glogNoticePrinted) {
+    h.state.glogNoticePrinted = true;
     text += 'WARNING: Logging before InitGoogleLogging() is written to STDERR\n';
   }
-  text += `${level}${stamp} ${process.pid} ${file}] ${message}\n`;
-  try {
-    process.stderr.write(text);
-  } catch {
-    // stderr closed: nothing to do
-  }
+  text += `${level}${stamp} ${h.pid} ${file}] ${message}\n`;
+  h.stderr(text);
 }
 
 /** `openmldb::base::SplitString(s, " ")`: split on single spaces, drop empty pieces. */
@@ -101,20 +98,26 @@ export class LineReader {
   private ended = false;
   private waiting: (() => void) | undefined;
   private started = false;
+  private readonly input = host().stdin;
 
   private start(): void {
     if (this.started) return;
     this.started = true;
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk: string) => {
+    const input = this.input;
+    if (!input) {
+      this.ended = true;
+      return;
+    }
+    input.setEncoding('utf8');
+    input.on('data', (chunk: string) => {
       this.buffer += chunk;
       this.wake();
     });
-    process.stdin.on('end', () => {
+    input.on('end', () => {
       this.ended = true;
       this.wake();
     });
-    process.stdin.on('error', () => {
+    input.on('error', () => {
       this.ended = true;
       this.wake();
     });
@@ -129,7 +132,7 @@ export class LineReader {
   /** Next line without its "\n"; null at end of input (a last line without "\n" is returned). */
   async readLine(prompt: string): Promise<string | null> {
     this.start();
-    if (process.stdin.isTTY) out(prompt);
+    if (this.input?.isTTY) out(prompt);
     for (;;) {
       const nl = this.buffer.indexOf('\n');
       if (nl >= 0) {
@@ -150,7 +153,7 @@ export class LineReader {
   }
 
   close(): void {
-    if (this.started) process.stdin.destroy();
+    if (this.started) this.input?.destroy();
   }
 }
 

@@ -10,6 +10,7 @@
 // answers or the time is up (then the caller prints `zk client init failed`).
 import http from 'node:http';
 import type { ZkSession } from '../../../zk/session.js';
+import { host } from './host.js';
 import { sleep } from './util.js';
 
 /** What ns_client and sql_client read: the interface of both registries. */
@@ -24,7 +25,9 @@ const opened: ZooKeeperRegistry[] = [];
 
 /** The registry --zk_cluster names: real ZooKeeper, or the embedded simulator's. */
 export function openRegistry(zkCluster: string, sessionTimeoutMs: number): Registry {
-  if (process.env['OPENMLDB_SIM_REGISTRY'] === 'zookeeper') {
+  const h = host();
+  if (h.registry) return h.registry(zkCluster);
+  if (h.env['OPENMLDB_SIM_REGISTRY'] === 'zookeeper') {
     const r = new ZooKeeperRegistry(zkCluster, sessionTimeoutMs);
     opened.push(r);
     return r;
