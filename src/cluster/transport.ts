@@ -112,6 +112,13 @@ export interface CliOutput {
   stderr: string;
 }
 
+/** How a run of the binary ended. */
+export interface BinaryRun extends CliOutput {
+  /** null when it was killed. */
+  exitCode: number | null;
+  signal: string | null;
+}
+
 /** `u<user>:1<sha256hex(password)>` (protocol reference section 1.7). */
 export function credential(user: string, password: string): string {
   return `u${user}:1${createHash('sha256').update(password, 'utf8').digest('hex')}`;
@@ -197,7 +204,7 @@ export class Transport {
     // falls into interactive mode reads EOF instead of the operator's terminal.
     const { out, started } = await this.processes(async () => {
       const at = Date.now();
-      return { started: at, out: await $({ nothrow: true, quiet: true, timeout: this.timeoutMs, timeoutSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] })`${this.bin} ${argv}` };
+      return { started: at, out: await this.exec(argv) };
     });
     const durationMs = Date.now() - started;
     const timedOut = out.exitCode === null && durationMs >= this.timeoutMs - 50;
@@ -233,6 +240,15 @@ export class Transport {
       throw new CommandError(cmd, kind, detail, target, { transient: false, mutating, output: out.stdout });
     }
     return { stdout: out.stdout, stderr: out.stderr };
+  }
+
+  /**
+   * One run of the binary, killed (exit status null) after the timeout. The one place the
+   * binary is started (the engine tier of the tests runs the stand-in binary in process).
+   */
+  protected async exec(argv: string[]): Promise<BinaryRun> {
+    const r = await $({ nothrow: true, quiet: true, timeout: this.timeoutMs, timeoutSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] })`${this.bin} ${argv}`;
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, signal: r.signal };
   }
 
   /**

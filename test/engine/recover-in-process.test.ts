@@ -18,6 +18,7 @@ import type { Journal } from '../../src/engine/journal.js';
 import { createProgress } from '../../src/engine/progress.js';
 import { recoveryProcedure } from '../../src/workflow/procedures/recover.js';
 import { END_LOOK, runProcedure } from '../../src/engine/run.js';
+import { OBSERVE_BUDGET_MS } from '../../src/engine/observe.js';
 import type { Report } from '../../src/engine/report.js';
 import { Rng } from '../../src/sim/rng.js';
 import { CHAOS_SCENARIOS, judge } from '../../src/chaos/chaos.js';
@@ -27,6 +28,7 @@ import type { Op as SimOp } from '../../src/sim/model.js';
 import { recoverTableProcedure } from '../../src/workflow/procedures/recover-table.js';
 import type { SimOptions } from '../../src/sim/cluster.js';
 import type { ScenarioOptions } from '../../src/sim/scenarios.js';
+import type { TransportMode } from '../../src/cluster/transport.js';
 import { type CrashPoint, type InProcessSim, closeAllInProcess, inProcessSim } from '../helpers/in-process.js';
 
 /** What survives a run's death: its journal and evidence record (the state directory). A dead run writes nothing more. */
@@ -59,13 +61,13 @@ interface Finished {
   opsAtLastLook: SimOp[] | undefined;
 }
 
-async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?: CrashPoint, what: Command = RECOVER): Promise<Finished> {
+async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?: CrashPoint, what: Command = RECOVER, transport: TransportMode = 'http'): Promise<Finished> {
   // The look after the run (END_LOOK) is not the one the report's verdict stands on.
   let endLook = false;
   const quiet = createProgress({ quiet: true, stream: { write: () => true } as unknown as NodeJS.WriteStream });
   const progress = { ...quiet, update: (text: string) => ((endLook = text === END_LOOK), quiet.update(text)) };
   const cluster = { zkCluster: 'in-process', zkRootPath: sim.cluster.options.rootPath };
-  const { cluster: mortal, died, dead } = sim.connect(crash);
+  const { cluster: mortal, died, dead } = sim.connect(crash, transport);
   let lastLook: CheckReport | undefined;
   let lookStart: CheckReport | undefined;
   let opsAtLastLook: SimOp[] | undefined;
@@ -98,7 +100,10 @@ async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?
     where: cluster,
     keeper,
     memory: new RunMemory(stores.evidence),
-    observeBudgetMs: 5000,
+    // As long as `--leader-wait`'s default: a whole look is CPU work here, not scaled down,
+    // and on a loaded machine one pass (over the binary: a hundred binary runs) can take
+    // seconds; a shorter budget would end a run at the first dropped call of a slow look.
+    observeBudgetMs: OBSERVE_BUDGET_MS,
   });
   // Dead is dead: the rerun starts at once. What is left of the dead run stops (its calls
   // fail before reaching the cluster and its state writes are dropped).
@@ -122,6 +127,8 @@ function envInt(name: string, fallback: number, min: number): number {
 }
 /** Seeds per case (ENGINE_SEEDS, default 6; the chaos suite runs 20), from ENGINE_FIRST_SEED (default 1). */
 const SEEDS = envInt('ENGINE_SEEDS', 6, 1);
+/** Seeds per case over `--transport cli` (ENGINE_CLI_SEEDS, default 2; 0 runs none), the binary's output parsed. */
+const CLI_SEEDS = envInt('ENGINE_CLI_SEEDS', 2, 0);
 const FIRST_SEED = envInt('ENGINE_FIRST_SEED', 1, 0);
 /** Only these cases (ENGINE_CASES=full-restart,node-down), to replay one. */
 const CASE_FILTER = process.env['ENGINE_CASES']?.split(',');
@@ -144,7 +151,7 @@ const CASES: Record<string, { scenario: Partial<ScenarioOptions>; sim?: Partial<
  * run faster here), a death at some call instead of a SIGKILL at some moment, and the same
  * judge. A seed arms the same faults as the chaos suite's, but the run is not the same.
  */
-async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
+async function chaosSeed(chaosCase: string, seed: number, transport: TransportMode = 'http'): Promise<string[]> {
   const [scenario = chaosCase] = chaosCase.split('+');
   const rng = new Rng(seed * 7919 + scenario.length);
   const c = CASES[chaosCase];
@@ -205,14 +212,14 @@ async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
     if (scenario === 'partition-lost') {
       // The manual data recovery of one lost table first (and maybe dying mid-way), as an
       // operator following the runbook would; `recover` then sees to the rest.
-      const table = await ran(run(sim, state, crash, { command: 'recover-table', db: 'demo_db', name: 't0' }));
+      const table = await ran(run(sim, state, crash, { command: 'recover-table', db: 'demo_db', name: 't0' }, transport));
       if (table instanceof Error && !/the run died/.test(table.message)) violations.push(`recover-table threw: ${table.message}`);
     }
     let last: Finished | Error | undefined;
     let atExit: CheckReport | undefined;
     let opsAtExit: SimOp[] = [];
     for (let attempt = 0; attempt < 4; attempt++) {
-      last = await ran(run(sim, state, attempt === 0 && scenario !== 'partition-lost' ? crash : undefined));
+      last = await ran(run(sim, state, attempt === 0 && scenario !== 'partition-lost' ? crash : undefined, RECOVER, transport));
       if (last instanceof Error && /the run died/.test(last.message)) continue;
       // What the report must describe: the cluster as the run last saw it (a node crashing
       // after that is the next run's incident), less a follower a few entries behind its
@@ -239,6 +246,13 @@ async function chaosSeed(chaosCase: string, seed: number): Promise<string[]> {
       if (last.report.exitCode === 0) for (const p of final.problems.filter((x) => LAG.test(x))) violations.push(`exit 0 but a follower stays behind: ${p}`);
     }
     if (state.owed()) violations.push('a restore is still owed (the journal stayed)');
+    // Over the binary, the looks and the nameserver's changes went through it, none of the
+    // changes over HTTP (a run with nothing to do changes nothing).
+    if (transport === 'cli') {
+      const sent = sim.sent();
+      const nsHttp = [...sent.keys()].filter((k) => /^http NameServer\/(ConfSet|UpdateTableAliveStatus|RecoverTable|ChangeLeader|ShowOPStatus)$/.test(k));
+      if (nsHttp.length > 0 || !sent.has('cli showtable')) violations.push(`over --transport cli, sent: ${JSON.stringify(Object.fromEntries(sent))}`);
+    }
   } finally {
     await sim.close();
   }
@@ -289,7 +303,18 @@ describe('the recover engine in process', { concurrency: true, timeout: 300000 }
     });
   }
 
-  it('a run that dies after switching auto_failover off leaves the restore owed; the next run pays it first and converges', async () => {
+  // The chaos suite runs over HTTP; here every case also runs through the binary: each
+  // command's output parsed, each fault seen as the binary prints it (brpc error texts,
+  // "not leader" messages, a killed run).
+  for (const chaosCase of CLI_SEEDS === 0 ? [] : CHAOS_SCENARIOS.filter((c) => CASE_FILTER === undefined || CASE_FILTER.includes(c))) {
+    it(`${chaosCase} over --transport cli, ${CLI_SEEDS} seeds: served or named, nothing lost, auto_failover as before`, async () => {
+      const bad: string[] = [];
+      for (let seed = FIRST_SEED; seed < FIRST_SEED + CLI_SEEDS; seed++) for (const v of await chaosSeed(chaosCase, seed, 'cli')) bad.push(`seed ${seed}: ${v}`);
+      assert.deepEqual(bad, []);
+    });
+  }
+
+  it('a run that dies after switching auto_failover off leaves the restore owed; the next run finishes the job with it still off, then puts it back', async () => {
     const sim = await inProcessSim({ scenario: 'full-restart', tables: 1, partitions: 2 }, { seed: 3 });
     try {
       const state = stateDir();

@@ -1,30 +1,38 @@
 // The simulator and the engine in one process, without the network: the engine's cluster
-// interface (src/engine/cluster.ts) on the tool's own client and HTTP transport (as with
-// `--transport http`: requests built, replies parsed and classified as always), whose one
-// network call is answered by the simulated node itself (the code behind its port), and
-// the one thing it asks the binary for, `showns`, answered from the cluster's registry as
-// the stand-in binary prints it. No process is spawned and no port opened.
+// interface (src/engine/cluster.ts) on the tool's own client and transport (requests
+// built, replies and the binary's output parsed and classified as always). Its network
+// calls are answered by the simulated node itself (the code behind its port), and the
+// binary it runs is the stand-in binary's own code, run in process on a host
+// (src/sim/cli/openmldb/host.ts) whose calls go the same way and whose registry is the
+// cluster's. `--transport http` or `cli`. No process is spawned and no port opened.
 import { OpenMLDBClient } from '../../src/cluster/client.js';
 import type { EngineCluster, SharedReads } from '../../src/engine/cluster.js';
 import { openmldbCluster } from '../../src/engine/openmldb.js';
-import { type CliOutput, Transport } from '../../src/cluster/transport.js';
-import { formatTable } from '../../src/openmldb/tprinter.js';
+import { type BinaryRun, Transport, type TransportMode } from '../../src/cluster/transport.js';
+import type { BinaryHost, PostReply } from '../../src/sim/cli/openmldb/host.js';
+import { runOnHost } from '../../src/sim/cli/openmldb/main.js';
+import type { Registry } from '../../src/sim/cli/openmldb/zk.js';
 import { type CheckOptions, type CheckReport, checkCluster } from '../../src/sim/check.js';
 import { SimCluster, type SimOptions } from '../../src/sim/cluster.js';
 import { control } from '../../src/sim/control.js';
 import { DEFAULT_TIMING } from '../../src/sim/model.js';
 import type { Json } from '../../src/sim/rpc.js';
 import { DEFAULT_SCENARIO, type ScenarioOptions, applyScenario, buildHealthy } from '../../src/sim/scenarios.js';
-import { SimServers } from '../../src/sim/server.js';
+import { CLIENT_HEADER, SimServers } from '../../src/sim/server.js';
 
 /** Sim timings shortened (loads, tasks, elections in milliseconds): same order of events, faster. */
 export const FAST_TIMING = { ...DEFAULT_TIMING, taskMs: 5, loadBaseMs: 20, loadMsPer1000: 10, statusPollMs: 50, electionMs: 50, sendMsPer1000: 5, binlogSyncMs: 100 };
 
 export interface InProcessSim {
   cluster: SimCluster;
-  /** The engine's way to this cluster for a new tool run; after `crash`, every call fails and `died` resolves. */
-  connect(crash?: CrashPoint): { cluster: EngineCluster; died: Promise<void>; dead: () => boolean };
+  /**
+   * The engine's way to this cluster for a new tool run, over `transport` (default http);
+   * after `crash`, every call fails and `died` resolves.
+   */
+  connect(crash?: CrashPoint, transport?: TransportMode): { cluster: EngineCluster; died: Promise<void>; dead: () => boolean };
   ctl(action: string, body?: Json): Promise<Json>;
+  /** Commands sent so far by every run: `cli showtable`, `http NameServer/ConfSet`... and how often. */
+  sent(): Map<string, number>;
   check(options?: CheckOptions): CheckReport;
   close(): Promise<void>;
 }
@@ -42,31 +50,72 @@ const socketError = (code: 'ECONNREFUSED' | 'ECONNRESET') => Object.assign(new E
  * A client's transport without the network: each HTTP call goes straight to the node it is
  * addressed to (SimServers.serveRpc: the same code the node's port runs), a stopped node
  * refuses, and a node stopped while it answers cuts the connection, as a closed port does.
- * `showns` is answered from the registry: the binary is never run.
+ * The binary is the stand-in binary's code, run in process, its calls delivered the same way.
  */
 class InProcessTransport extends Transport {
+  private runs = 0;
+
   constructor(
     private readonly cluster: SimCluster,
     private readonly servers: SimServers,
+    mode: TransportMode,
   ) {
-    super({ bin: '/nonexistent/openmldb', zkCluster: 'in-process', zkRootPath: cluster.options.rootPath, transport: 'http', timeoutMs: 5000 });
+    super({ bin: '/nonexistent/openmldb', zkCluster: '127.0.0.1:2181', zkRootPath: cluster.options.rootPath, transport: mode, timeoutMs: 5000 });
   }
 
-  override async ns(cmd: string): Promise<CliOutput> {
-    if (cmd !== 'showns') throw new Error(`in process, only showns goes through the binary (asked: ${cmd})`);
-    // src/sim/cli/openmldb/ns-client.ts showNameServer: the election's children in order,
-    // without the real_endpoint column in the 2018 dialect.
-    const root = this.cluster.options.rootPath;
-    const endpoints = (this.cluster.zkChildren(`${root}/leader`) ?? []).map((c) => this.cluster.zkGet(`${root}/leader/${c}`)).filter((e): e is string => e !== undefined);
-    const role = (i: number) => (i === 0 ? 'leader' : 'standby');
-    const stdout =
-      this.cluster.dialect === '2018'
-        ? formatTable(['endpoint', 'role'], endpoints.map((ep, i) => [ep, role(i)]))
-        : formatTable(['endpoint', 'real_endpoint', 'role'], endpoints.map((ep, i) => [ep, '-', role(i)]));
-    return { stdout, stderr: '' };
+  override checkBinary(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  protected override async exec(argv: string[]): Promise<BinaryRun> {
+    let stdout = '';
+    let stderr = '';
+    const binary: BinaryHost = {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      env: { OPENMLDB_SIM_DIALECT: this.cluster.dialect },
+      pid: 40000 + (this.runs++ % 20000),
+      stdin: undefined,
+      post: async (address, path, headers, body): Promise<PostReply> => {
+        try {
+          return await this.deliver(address, path, body, headers[CLIENT_HEADER], headers['Authorization'] ?? '');
+        } catch (err) {
+          return { failed: (err as { code?: string }).code === 'ECONNREFUSED' ? 'refused' : 'reset' };
+        }
+      },
+      registry: () => this.registry(),
+      state: { glogNoticePrinted: false, nextSocketId: 0 },
+    };
+    // A binary run that outlives the timeout is killed, as the transport kills the process.
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<'killed'>((resolve) => (timer = setTimeout(() => resolve('killed'), this.timeoutMs)));
+    try {
+      const code = await Promise.race([runOnHost(binary, argv), killed]);
+      if (code === 'killed') return { stdout, stderr, exitCode: null, signal: 'SIGKILL' };
+      return { stdout, stderr, exitCode: code, signal: null };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The embedded registry, read as the stand-in binary's RegistryClient reads it over HTTP. */
+  private registry(): Registry {
+    const c = this.cluster;
+    return {
+      init: async () => true,
+      getChildren: async (path) => c.zkChildren(path)?.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+      getValue: async (path) => c.zkGet(path),
+      exists: async (path) => (c.zkGet(path) !== undefined || c.zkChildren(path) !== undefined ? 0 : 1),
+    };
   }
 
   protected override async post(address: string, path: string, body: string): Promise<{ status: number; text: string }> {
+    const r = await this.deliver(address, path, body, undefined, this.auth);
+    return { status: r.status, text: r.text };
+  }
+
+  /** One call to the node at `address`, or the socket error a client would see. */
+  private async deliver(address: string, path: string, body: string, client: string | undefined, authorization: string): Promise<{ status: number; headers: Record<string, string>; text: string }> {
     const tablet = this.cluster.tablets().find((t) => t.address === address);
     const node = tablet ?? this.cluster.nameservers.find((n) => n.address === address);
     if (!node?.running) throw socketError('ECONNREFUSED');
@@ -74,9 +123,9 @@ class InProcessTransport extends Transport {
     // while answering cuts the connection.
     const life = () => (tablet ? this.cluster.tabletService.generationOf(tablet.endpoint) : (node as { seq: number }).seq);
     const since = life();
-    const reply = await this.servers.serveRpc(tablet ? 'tablet' : 'ns', node.endpoint, { method: 'POST', url: path, authorization: this.auth, client: undefined, body: async () => body });
+    const reply = await this.servers.serveRpc(tablet ? 'tablet' : 'ns', node.endpoint, { method: 'POST', url: path, authorization, client, body: async () => body });
     if ('drop' in reply || !node.running || life() !== since) throw socketError('ECONNRESET');
-    return { status: reply.status, text: reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? '') };
+    return { status: reply.status, headers: reply.headers ?? {}, text: reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? '') };
   }
 }
 
@@ -142,14 +191,20 @@ export async function inProcessSim(scenario: Partial<ScenarioOptions>, options: 
   await applyScenario(cluster, sc);
   while (cluster.leaderEndpoint === undefined) await new Promise((r) => setTimeout(r, 5));
   const transports: Transport[] = [];
+  const sent = new Map<string, number>();
   const sim: InProcessSim = {
     cluster,
-    connect: (crash = Number.POSITIVE_INFINITY) => {
-      const t = new InProcessTransport(cluster, servers);
+    connect: (crash = Number.POSITIVE_INFINITY, transport = 'http') => {
+      const t = new InProcessTransport(cluster, servers, transport);
       transports.push(t);
+      t.log.onEntry((e) => {
+        const key = `${e.kind} ${e.kind === 'cli' ? e.command.split(' ')[0] : e.command}`;
+        sent.set(key, (sent.get(key) ?? 0) + 1);
+      });
       return mortal(openmldbCluster(new OpenMLDBClient(t)), crash);
     },
     ctl: (action, body = {}) => control(cluster, action, body, () => undefined),
+    sent: () => new Map(sent),
     check: (o) => checkCluster(cluster, o),
     close: async () => {
       if (!open.delete(sim)) return;
