@@ -38,31 +38,23 @@ export class FailoverKeeper {
   owed = false;
 
   /**
-   * First thing after the lock is taken, before anything that can fail: an earlier run
-   * that died left its journal; put auto_failover back to the value before it now, then
-   * clear the journal, so this run starts like any other. Returns false when the restore
-   * itself failed (the journal stays; the run must stop: exit "restore owed").
+   * First thing after the lock is taken: an earlier run that died left its journal. This
+   * run takes its job over; auto_failover goes back to the value before that run when this
+   * one ends, whichever way it ends (`restore`).
    */
-  async settleEarlierRun(client: EngineCluster, errors: string[]): Promise<boolean> {
+  adoptEarlierRun(): void {
     const earlier = this.store?.read();
-    if (!earlier) return true;
+    if (!earlier) return;
     this.progress.warn(
-      `an earlier run (${earlier.command}, pid ${earlier.pid} on ${earlier.host}, started ${earlier.startedAt}) did not finish; auto_failover was ${earlier.autoFailoverOriginal} before it: putting that back first`,
+      `an earlier run (${earlier.command}, pid ${earlier.pid} on ${earlier.host}, started ${earlier.startedAt}) did not finish; auto_failover was ${earlier.autoFailoverOriginal} before it: this run finishes the job and leaves it ${earlier.autoFailoverOriginal}`,
     );
     this.resumed = earlier;
     this.original = earlier.autoFailoverOriginal;
-    if (!(await this.putBack(client, errors))) {
-      this.owed = true;
-      return false;
-    }
-    await this.store?.clear();
-    this.resumed = undefined;
-    this.original = undefined;
-    return true;
   }
 
   /** Called with the value observed at the start of the run. */
   begin(observed: boolean): void {
+    if (this.resumed) return; // adopted: the value before the dead run is the one to leave
     this.resumed = this.store?.read();
     this.original = this.resumed?.autoFailoverOriginal ?? observed;
     if (this.resumed) {
@@ -133,8 +125,8 @@ export class FailoverKeeper {
       last = err instanceof Error ? err.message : String(err);
       this.progress.warn(`restoring auto_failover failed: ${last}`);
     }
-    // Keep the journal: the next run restores it first.
-    errors.push(`auto_failover is still false and must go back to true (${last}): run \`openmldb-recover failover on\` (or \`confset auto_failover true\` on the nameserver) once it answers; the next run of this tool does it first`);
+    // Keep the journal: the next run restores it.
+    errors.push(`auto_failover is still false and must go back to true (${last}): run \`openmldb-recover failover on\` (or \`confset auto_failover true\` on the nameserver) once it answers; the next run of this tool does it`);
     return false;
   }
 }

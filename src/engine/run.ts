@@ -15,7 +15,7 @@ import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
 import type { Interrupt } from './interrupt.js';
-import { type PartitionPlan, type PrepareProcedure, type Procedure, describeStep, partitionKey as key } from './procedure.js';
+import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep, partitionKey as key } from './procedure.js';
 import type { Progress } from './progress.js';
 import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, tally } from './report.js';
 
@@ -48,24 +48,41 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   const countRetry = () => retried.observe++;
   const observing = { progress: o.progress, onRetry: countRetry, ...(o.observeBudgetMs !== undefined ? { budgetMs: o.observeBudgetMs } : {}), ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}) };
   const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.where }, o.progress);
-  // What an earlier run that died still owes goes back first, before anything can fail.
-  if (!o.dryRun && !(await keeper.settleEarlierRun(cluster, errors))) {
-    return stoppedReport(o, started, 'restore-owed', errors, { switchedOff: false, owed: true }, retried);
+  // An earlier run that died left its journal: this run takes its job over, auto_failover
+  // staying as that run left it until this run ends (whichever way), then going back to
+  // the value before it. Not back first: for the moment until this run switched it off
+  // again, the nameserver would act on a half-finished recovery by itself (a tablet offline
+  // or restarted: leaders moved by its own stale offsets, a replica rebuilt from a shorter
+  // leader, losing what only it held).
+  if (!o.dryRun) keeper.adoptEarlierRun();
+  const done = new Set<string>();
+  const ran = new Set<ClusterStep['kind']>();
+  const memory = o.memory ?? new RunMemory();
+  let start: { whole: ClusterSnapshot; proc: Procedure; first: ClusterSnapshot; firstPlan: RoundPlan };
+  try {
+    o.progress.update('observing the cluster');
+    const whole = await observe(cluster, o.filter, observing);
+    const proc = o.procedure(whole);
+    const first = proc.scope ? proc.scope(whole) : whole;
+    start = { whole, proc, first, firstPlan: proc.plan(first, { round: 1, done, ran }, memory) };
+  } catch (err) {
+    // This changed nothing, and the command layer reports it (exit 3, or a JSON error
+    // report); but a dead run's auto_failover still goes back (exit 5 when it cannot).
+    if (!o.dryRun && keeper.pendingRestore) {
+      o.interrupt.restoring = true;
+      if ((await keeper.restore(cluster, errors)) === false) {
+        errors.unshift(`observe: ${err instanceof Error ? err.message : String(err)}`);
+        return stoppedReport(o, started, 'restore-owed', errors, { ...(keeper.original !== undefined ? { before: keeper.original } : {}), switchedOff: false, owed: true }, retried);
+      }
+    }
+    throw err;
   }
-  o.progress.update('observing the cluster');
-  // A failure here changed nothing: the command layer reports it (exit 3, or a JSON error report).
-  const whole = await observe(cluster, o.filter, observing);
-  const proc = o.procedure(whole);
+  const { whole, proc, first, firstPlan } = start;
   const look = async (): Promise<ClusterSnapshot> => {
     const s = await observe(cluster, o.filter, observing);
     return proc.scope ? proc.scope(s) : s;
   };
-  const first = proc.scope ? proc.scope(whole) : whole;
   const opBaseline = Math.max(0, ...whole.ops.map((op) => op.opId));
-  const done = new Set<string>();
-  const ran = new Set<ClusterStep['kind']>();
-  const memory = o.memory ?? new RunMemory();
-  const firstPlan = proc.plan(first, { round: 1, done, ran }, memory);
   const plans = new Map(firstPlan.partitions.map((p) => [key(p.db, p.table, p.pid), p]));
   const outcomes = new Map<string, PartitionOutcome>();
   const touched = new Set<string>();
