@@ -98,12 +98,13 @@ export class LineReader {
   private ended = false;
   private waiting: (() => void) | undefined;
   private started = false;
-  private readonly input = host().stdin;
+  /** The run's stdin, the host's; looked up only when read (touching process.stdin opens it). */
+  private input: NodeJS.ReadStream | undefined;
 
   private start(): void {
     if (this.started) return;
     this.started = true;
-    const input = this.input;
+    const input = (this.input = host().stdin);
     if (!input) {
       this.ended = true;
       return;
