@@ -29,7 +29,7 @@ export const FAULT_HEADER = 'x-openmldb-sim-fault';
 export const CLIENT_HEADER = 'x-openmldb-sim-client';
 
 /** Where simulated nodes listen: below Linux's default ephemeral range (32768-60999). */
-export const FIXED_PORTS = { min: 20000, max: 32000 };
+const FIXED_PORTS = { min: 20000, max: 32000 };
 
 /**
  * An HTTP server that can be closed and reopened on the same port. Opening and closing are
