@@ -105,7 +105,8 @@ class InProcessTransport extends Transport {
       init: async () => true,
       getChildren: async (path) => c.zkChildren(path)?.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
       getValue: async (path) => c.zkGet(path),
-      exists: async (path) => (c.zkGet(path) !== undefined || c.zkChildren(path) !== undefined ? 0 : 1),
+      // As over HTTP: `/zk/get` answers 404 for a node without a value.
+      exists: async (path) => (c.zkGet(path) !== undefined ? 0 : 1),
     };
   }
 
