@@ -98,6 +98,7 @@ export class ZkSession extends EventEmitter {
     const waitMs = options.connectTimeoutMs ?? options.sessionTimeoutMs;
     // spinDelay: pause between two hosts of the list; retries: of one request after a loss.
     const client = zookeeper.createClient(hosts, { sessionTimeout: options.sessionTimeoutMs, spinDelay: 100, retries: 0 });
+    keepInStep(client);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         // Rejected first: nothing the client does on close may leave the caller waiting.
@@ -239,6 +240,50 @@ export class ZkSession extends EventEmitter {
       this.client.close();
     });
   }
+}
+
+/** What `keepInStep` touches inside node-zookeeper-client 1.1.3 (not in its typings). */
+interface ConnectionInternals {
+  pendingBuffer: Buffer | null;
+  /** Requests sent and awaiting their reply, oldest first. */
+  pendingQueue: unknown[];
+  socket?: { destroy(): void };
+  connect(): void;
+  onSocketData(buffer: Buffer): void;
+}
+
+/**
+ * node-zookeeper-client keeps a half-read reply across a reconnect, so the new
+ * connection's first bytes are read as its tail. Out of step, it once read an error code
+ * out of the middle of a packet and threw "Unknown code: 215547904" from its socket
+ * handler, which no caller can catch: the process died (a simulator, during a ZooKeeper
+ * outage). Each connection here starts with nothing pending, and bytes that cannot be
+ * read drop the connection (the library's own answer to a reply out of order): its
+ * requests fail with a connection loss, the one being read included, and the session
+ * reconnects.
+ */
+function keepInStep(client: zookeeper.Client): void {
+  const manager = (client as unknown as { connectionManager?: ConnectionInternals }).connectionManager;
+  if (!manager || typeof manager.connect !== 'function' || typeof manager.onSocketData !== 'function' || !Array.isArray(manager.pendingQueue)) return;
+  const connect = manager.connect;
+  const onSocketData = manager.onSocketData;
+  // Own properties: the library binds its socket handlers to these when it connects.
+  manager.connect = function (this: ConnectionInternals) {
+    this.pendingBuffer = null;
+    connect.call(this);
+  };
+  manager.onSocketData = function (this: ConnectionInternals, buffer: Buffer) {
+    const awaited = this.pendingQueue[0];
+    try {
+      onSocketData.call(this, buffer);
+    } catch {
+      // The request whose reply could not be read was taken off the queue unanswered: put
+      // back, it fails with the connection loss like every other request in flight.
+      if (awaited !== undefined && this.pendingQueue[0] !== awaited) this.pendingQueue.unshift(awaited);
+      this.pendingBuffer = null;
+      this.socket?.destroy();
+    }
+  };
 }
 
 export function parentOf(path: string): string {
