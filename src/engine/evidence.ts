@@ -110,6 +110,11 @@ export class RunMemory {
     this.dirty = true;
   }
 
+  /** The partitions a run has worked on and that were not served again since (keys as `evidenceKey`). */
+  keys(): string[] {
+    return Object.keys(this.file.partitions);
+  }
+
   /** The partitions are served again: nothing of theirs needs remembering. */
   forget(keys: Iterable<string>): void {
     for (const k of keys) {

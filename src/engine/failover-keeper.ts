@@ -64,6 +64,11 @@ export class FailoverKeeper {
     }
   }
 
+  /** At its end the run switches auto_failover on (back to the value before it, or before a dead run). */
+  get switchesOn(): boolean {
+    return this.original === true && (this.switchedOff || this.resumed !== undefined);
+  }
+
   /** Something must be restored even if this run changes nothing else. */
   get pendingRestore(): boolean {
     return this.resumed !== undefined;

@@ -8,12 +8,14 @@ import { type ClusterSnapshot, type Table, isUnfinished } from '../cluster/types
 import type { EngineCluster } from './cluster.js';
 import { observe } from './observe.js';
 import { EXIT } from '../exit-codes.js';
-import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
+import { type Action, type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
 import { type ClusterAction, type ClusterStep, describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { LoadSlots } from './load-slots.js';
 import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
+import { fencePlan } from './fence.js';
+import { retryTransient } from './retry.js';
 import type { Interrupt } from './interrupt.js';
 import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep, partitionKey as key } from './procedure.js';
 import type { Progress } from './progress.js';
@@ -178,6 +180,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     ctx.stoppedIn = phase;
   } finally {
     o.interrupt.restoring = true;
+    if (keeper.switchesOn) await fenceBeforeRestore(cluster, ctx, { snapshot, look: ctx.stoppedIn === undefined && !o.interrupt.aborted ? undefined : look, memory });
     if (keeper.switchedOff || keeper.pendingRestore) {
       after = await keeper.restore(cluster, errors);
     } else {
@@ -219,6 +222,50 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${err instanceof Error ? err.message : String(err)}`));
   const autoFailover = { before: keeper.original ?? first.autoFailover, ...(after !== undefined ? { after } : {}), switchedOff: keeper.switchedOff, ...(keeper.owed ? { owed: true } : {}) };
   return buildReport(ctx, first, final, autoFailover);
+}
+
+/**
+ * Before auto_failover goes back on, the partitions left half recovered with a replica out
+ * of reach are fenced (fence.ts): their replicas marked not alive. On the look after the
+ * last change; a run that stopped early looks once more (briefly: the restore must not
+ * wait long), or makes do with its last look. A failure here is reported and never keeps
+ * auto_failover off.
+ */
+async function fenceBeforeRestore(cluster: EngineCluster, c: ReportContext, at: { snapshot: ClusterSnapshot; look: (() => Promise<ClusterSnapshot>) | undefined; memory: RunMemory }): Promise<void> {
+  const { o, touched, outcomes, errors } = c;
+  let snapshot = at.snapshot;
+  if (at.look) {
+    try {
+      snapshot = await at.look();
+    } catch {
+      // The last look stands: fencing on it is better than not at all.
+    }
+  }
+  const fences = fencePlan(snapshot, new Set([...touched, ...at.memory.keys()]));
+  for (const f of fences) {
+    const command = `updatetablealive ${f.table} ${f.pid} ${f.endpoint} no`;
+    const began = Date.now();
+    let attempts = 0;
+    let result: Action['result'] = 'ok';
+    let detail = `before auto_failover goes back on: ${f.why}`;
+    try {
+      await retryTransient(command, () => (attempts++, cluster.updateTableAlive(f.db, f.table, f.pid, f.endpoint, false)), { retries: o.apply.retries, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}) });
+      o.progress.warn(`${f.db}.${f.table} pid ${f.pid}: ${f.endpoint} marked not alive ${detail}`);
+    } catch (err) {
+      result = 'failed';
+      detail = `${err instanceof Error ? err.message : String(err)} (meant: ${detail})`;
+      errors.push(`${command}: ${detail}`);
+    }
+    const k = key(f.db, f.table, f.pid);
+    const action: Action = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };
+    const prev = outcomes.get(k);
+    if (prev) outcomes.set(k, { ...prev, actions: [...prev.actions, action] });
+    else {
+      const plan = c.plans.get(k);
+      if (plan) outcomes.set(k, { plan, plans: [plan], status: 'failed', actions: [action], errors: [] });
+    }
+    touched.add(k);
+  }
 }
 
 /**

@@ -1,0 +1,52 @@
+// The last thing before auto_failover goes back on. A partition a run has worked on and left
+// without a serving leader, with a replica on a tablet that is down, is half recovered: some
+// replicas marked alive (the chosen leader, followers attached to it), the one that may hold
+// the most entries out of reach. With auto_failover on, the nameserver then acts on it by
+// itself, choosing on its metadata alone:
+//   - when that tablet's heartbeat times out, or it restarts, OfflineEndpoint makes a leader
+//     of an alive follower (name_server_impl.cc OnTabletOffline -> OfflineEndpointDBInternal
+//     -> CreateChangeLeaderOP, the highest offset among the alive followers);
+//   - when it is back, RecoverEndpoint rebuilds its replica from that leader
+//     (OnTabletOnline -> RecoverEndpointTable), dropping whatever only it held.
+// Marking every replica of such a partition not alive leaves the nameserver nothing to
+// choose from (CreateChangeLeaderOP makes no op without an alive follower; RecoverEndpointTable
+// fails without an alive leader), so nothing is lost; the partition stays unserved, named in
+// the report, until a run that can read every replica chooses its leader.
+import type { ClusterSnapshot, Partition, Replica } from '../cluster/types.js';
+import { isServing } from './health.js';
+import { partitionKey } from './procedure.js';
+
+export interface Fence {
+  db: string;
+  table: string;
+  pid: number;
+  /** A replica to mark not alive. */
+  endpoint: string;
+  why: string;
+}
+
+/** An alive leader on a healthy tablet serving as leader: the nameserver leaves it be. */
+function led(p: Partition): boolean {
+  return p.replicas.some((r) => r.isLeader && r.isAlive && r.tablet === 'healthy' && r.loaded?.mode === 'kTableLeader' && isServing(r));
+}
+
+/**
+ * The replicas to mark not alive before auto_failover goes back on: every alive replica of
+ * each partition in `worked` (keys as `partitionKey`) that has no serving leader and a
+ * replica whose tablet is not healthy. Replicas on a tablet the nameserver does not know are
+ * left (updatetablealive refuses an unknown endpoint).
+ */
+export function fencePlan(snapshot: ClusterSnapshot, worked: ReadonlySet<string>): Fence[] {
+  const fences: Fence[] = [];
+  for (const t of snapshot.tables) {
+    for (const p of t.partitions) {
+      if (!worked.has(partitionKey(t.db, t.name, p.pid)) || led(p)) continue;
+      const away = p.replicas.filter((r) => r.tablet !== 'healthy');
+      if (away.length === 0) continue;
+      const alive = p.replicas.filter((r: Replica) => r.isAlive && r.tablet !== 'unknown');
+      const why = `no serving leader and ${away.map((r) => `${r.endpoint} (tablet ${r.tablet})`).join(', ')} out of reach: with auto_failover on, the nameserver would choose a leader by itself, or rebuild a returning replica from one, without reading every replica; run again once every tablet is back`;
+      for (const r of alive) fences.push({ db: t.db, table: t.name, pid: p.pid, endpoint: r.endpoint, why });
+    }
+  }
+  return fences;
+}
