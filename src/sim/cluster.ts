@@ -14,7 +14,7 @@ import type {
   TabletView,
   TaskSpec,
 } from './model.js';
-import { DEFAULT_TIMING, partitionKey } from './model.js';
+import { DEFAULT_TIMING, cloneTable, partitionKey } from './model.js';
 import { criticalPath } from './bound.js';
 import { union } from './log.js';
 import { Faults, type RpcFault } from './faults.js';
@@ -84,6 +84,8 @@ export interface ElectionHost {
   nameserverStopped(n: NameserverNode): void;
   /** ZkClient::SetNodeValue of config/auto_failover in the leader's own session: false when it failed. */
   setAutoFailover(leader: string, value: boolean): Promise<boolean>;
+  /** The same for a table's node (table/db_table_data/TID). */
+  setTableNode(leader: string, tid: number, value: string): Promise<boolean>;
 }
 
 export class SimCluster extends EventEmitter {
@@ -168,6 +170,17 @@ export class SimCluster extends EventEmitter {
     }
     this.autoFailover = value;
     return true;
+  }
+
+  /**
+   * A table node written by a nameserver call before it answers (name_server_impl.cc
+   * UpdateZkTableNode -> SetNodeValue; a failed write fails the call). On ZooKeeper through
+   * the leader's own session; the embedded registry reads the metadata in memory.
+   */
+  async writeTableNode(table: TableMeta): Promise<boolean> {
+    if (!this.election) return true;
+    const leader = this.leaderEndpoint;
+    return leader !== undefined && (await this.election.setTableNode(leader, table.tid, JSON.stringify(cloneTable(table))));
   }
 
   // ---- node identity -----------------------------------------------------------------
@@ -561,12 +574,4 @@ export class SimCluster extends EventEmitter {
   matchFault(endpoint: string, method: string): RpcFault | undefined {
     return this.faults.matchRpc(endpoint, method);
   }
-}
-
-/** A deep copy of a table's metadata (what ZooKeeper holds is a serialized copy). */
-export function cloneTable(t: TableMeta): TableMeta {
-  return {
-    ...t,
-    partitions: t.partitions.map((p) => ({ pid: p.pid, replicas: p.replicas.map((r) => ({ ...r })), termOffset: p.termOffset.map((x) => ({ ...x })) })),
-  };
 }

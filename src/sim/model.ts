@@ -259,3 +259,11 @@ export const partitionKey = (tid: number, pid: number): string => `${tid}_${pid}
 
 /** Bytes of memory one record takes in the simulated tables (for memused). */
 export const BYTES_PER_RECORD = 124;
+
+/** A deep copy of a table's metadata (what ZooKeeper holds is a serialized copy). */
+export function cloneTable(t: TableMeta): TableMeta {
+  return {
+    ...t,
+    partitions: t.partitions.map((p) => ({ pid: p.pid, replicas: p.replicas.map((r) => ({ ...r })), termOffset: p.termOffset.map((x) => ({ ...x })) })),
+  };
+}

@@ -2,7 +2,7 @@
 // binary and HTTP clients call, with the real checks in the real order, and the
 // offline/recover logic shared by those RPCs and by auto_failover.
 import type { Dialect, Op, OpStatus, PartitionMeta, ReplicaMeta, TableMeta, TabletView } from './model.js';
-import { INTERNAL_DBS } from './model.js';
+import { INTERNAL_DBS, cloneTable } from './model.js';
 import type { NewOp, OpEngine } from './ops.js';
 import { DEFAULT_CONCURRENCY } from './ops.js';
 import { type Json, type Status, bool, fail, num, obj, ok, str } from './rpc.js';
@@ -25,6 +25,8 @@ export interface NsHost {
   persist(): void;
   /** Write config/auto_failover where the cluster keeps it, then hold it in memory; false (nothing changed) when the write failed. */
   writeAutoFailover(value: boolean): Promise<boolean>;
+  /** UpdateZkTableNode, before the nameserver answers: false when ZooKeeper did not take it. */
+  writeTableNode(table: TableMeta): Promise<boolean>;
 }
 
 export class NameserverService {
@@ -125,7 +127,7 @@ export class NameserverService {
     return ok();
   }
 
-  updateTableAliveStatus(body: Json): Status {
+  async updateTableAliveStatus(body: Json): Promise<Status> {
     if (this.host.autoFailover) return fail(301, 'auto_failover is enabled');
     const endpoint = str(body, 'endpoint') ?? '';
     if (!this.host.tabletViews().has(endpoint)) return this.f(302, 'endpoint does not exist');
@@ -133,18 +135,14 @@ export class NameserverService {
     if (!table) return this.f(100, 'table does not exist');
     const pid = num(body, 'pid');
     const isAlive = bool(body, 'is_alive') ?? true;
-    let updated = 0;
-    for (const part of table.partitions) {
-      if (pid !== undefined && part.pid !== pid) continue;
-      for (const r of part.replicas) {
-        if (r.endpoint === endpoint) {
-          r.isAlive = isAlive;
-          updated++;
-        }
-      }
-    }
-    if (updated === 0) return fail(321, 'no pid has update');
-    // name_server_impl.cc UpdateTableAliveStatus: UpdateZkTableNode(cur_table_info).
+    const matches = (partPid: number, r: { endpoint: string }) => (pid === undefined || partPid === pid) && r.endpoint === endpoint;
+    if (!table.partitions.some((part) => part.replicas.some((r) => matches(part.pid, r)))) return fail(321, 'no pid has update');
+    // name_server_impl.cc UpdateTableAliveStatus: the changed copy goes to ZooKeeper first
+    // (UpdateZkTableNode); when that fails, 304 and the metadata in memory stays as it was.
+    const next = cloneTable(table);
+    for (const part of next.partitions) for (const r of part.replicas) if (matches(part.pid, r)) r.isAlive = isAlive;
+    if (!(await this.host.writeTableNode(next))) return fail(304, 'set zk failed');
+    for (const part of table.partitions) for (const r of part.replicas) if (matches(part.pid, r)) r.isAlive = isAlive;
     this.host.persistTable(table);
     return ok();
   }

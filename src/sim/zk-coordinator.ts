@@ -360,6 +360,11 @@ export class SimZooKeeper implements ElectionHost {
     return this.seats.get(leader)?.setNodeValue(this.path('config', 'auto_failover'), String(value)) ?? Promise.resolve(false);
   }
 
+  /** A table's node, written through the leader's session (a set: a node someone removed stays removed). */
+  setTableNode(leader: string, tid: number, value: string): Promise<boolean> {
+    return this.seats.get(leader)?.setNodeValue(this.path('table', 'db_table_data', String(tid)), value) ?? Promise.resolve(false);
+  }
+
   nameserverStarted(n: NameserverNode): void {
     this.chainSeat(n.endpoint, async () => {
       const seat = new NameserverSeat(this, n);

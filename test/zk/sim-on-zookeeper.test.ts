@@ -32,6 +32,7 @@ interface State {
   autoFailover: boolean;
   nameservers: Array<{ endpoint: string; running: boolean }>;
   tablets: Array<{ endpoint: string; running: boolean }>;
+  tables: Array<{ tid: number; db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string; isLeader: boolean; isAlive: boolean }> }> }>;
 }
 
 function recoverRun(sim: Sim, args: string[]) {
@@ -80,6 +81,20 @@ describe('simulator on ZooKeeper', { skip, concurrency: true, timeout: 480000 },
       assert.match((await sim.ns('confset auto_failover true')).stdout, /failed to set auto_failover\. error msg: set zk failed/);
       assert.equal((await sim.ctl<State>('state')).autoFailover, false);
       await withSession((s) => s.create(`${root}/config/auto_failover`, 'false'));
+      // updatetablealive likewise writes the table's node before it answers (name_server_impl.cc
+      // UpdateTableAliveStatus -> UpdateZkTableNode): without it, 304 and nothing changed.
+      const t0 = state.tables.find((t) => t.db === 'demo_db' && t.name === 't0')!;
+      const node = `${root}/table/db_table_data/${t0.tid}`;
+      const follower = t0.partitions[0]!.replicas.find((r) => !r.isLeader)!.endpoint;
+      assert.match((await sim.ns(`updatetablealive t0 0 ${follower} no`, 'demo_db')).stdout, /^update ok$/m);
+      const written = JSON.parse((await withSession((s) => s.get(node))) ?? '{}') as State['tables'][number];
+      assert.equal(written.partitions[0]!.replicas.find((r) => r.endpoint === follower)!.isAlive, false, 'in ZooKeeper when it answered');
+      const saved = (await withSession((s) => s.get(node))) ?? '';
+      await withSession((s) => s.remove(node));
+      assert.match((await sim.ns(`updatetablealive t0 0 ${follower} yes`, 'demo_db')).stdout, /set zk failed/);
+      const after = (await sim.ctl<State>('state')).tables.find((t) => t.tid === t0.tid)!;
+      assert.equal(after.partitions[0]!.replicas.find((r) => r.endpoint === follower)!.isAlive, false, 'unchanged in memory');
+      await withSession((s) => s.create(node, saved));
 
       // The leader stops: its session and election node go; the standby wins through its watch.
       const old = state.leader!;
