@@ -26,6 +26,8 @@ export interface OpHost {
   readonly autoFailover: boolean;
   /** The nameserver rewrote the table's node in ZooKeeper (UpdateZkTableNode). */
   persistTable(table: TableMeta): void;
+  /** UpdateZkTableNode as a task does it, before the task ends: false when ZooKeeper did not take it. */
+  writeTableNode(table: TableMeta): Promise<boolean>;
   /** SelectLeader: `term_ + 1` for FollowOfNoOne; the counter moves on by two (persisted). */
   takeTerms(): number;
   persist(): void;
@@ -301,7 +303,7 @@ export class OpEngine {
         if (!replica) throw new TaskFailed('kUpdatePartitionStatus: replica not found');
         if (typeof args['isLeader'] === 'boolean') replica.isLeader = args['isLeader'];
         if (typeof args['isAlive'] === 'boolean') replica.isAlive = args['isAlive'];
-        this.host.persistTable(table);
+        await this.writeTable(table, task.type);
         return;
       }
       case 'kSelectLeader':
@@ -333,7 +335,7 @@ export class OpEngine {
         if (old) old.isAlive = false;
         next.isLeader = true;
         part.termOffset.push({ term, offset: offset + 1 });
-        this.host.persistTable(table);
+        await this.writeTable(table, task.type);
         return;
       }
       case 'kRecoverTable':
@@ -342,6 +344,16 @@ export class OpEngine {
       default:
         throw new TaskFailed(`unsupported task ${task.type}`);
     }
+  }
+
+  /**
+   * name_server_impl.cc UpdatePartitionStatus, UpdateLeaderInfo: the change is made in memory,
+   * then written to ZooKeeper (UpdateZkTableNode); a failed write fails the task and is not
+   * tried again, the change staying in memory only until the table's node is next written.
+   */
+  private async writeTable(table: TableMeta, what: string): Promise<void> {
+    if (!(await this.host.writeTableNode(table))) throw new TaskFailed(`${what}: update table node in zk failed`);
+    this.host.persistTable(table);
   }
 
   /**

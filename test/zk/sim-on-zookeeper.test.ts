@@ -32,6 +32,7 @@ interface State {
   autoFailover: boolean;
   nameservers: Array<{ endpoint: string; running: boolean }>;
   tablets: Array<{ endpoint: string; running: boolean }>;
+  ops: Array<{ name: string; status: string; taskIndex: number; tasks: Array<{ type: string }> }>;
   tables: Array<{ tid: number; db: string; name: string; partitions: Array<{ pid: number; replicas: Array<{ endpoint: string; isLeader: boolean; isAlive: boolean }> }> }>;
 }
 
@@ -94,6 +95,14 @@ describe('simulator on ZooKeeper', { skip, concurrency: true, timeout: 480000 },
       assert.match((await sim.ns(`updatetablealive t0 0 ${follower} yes`, 'demo_db')).stdout, /set zk failed/);
       const after = (await sim.ctl<State>('state')).tables.find((t) => t.tid === t0.tid)!;
       assert.equal(after.partitions[0]!.replicas.find((r) => r.endpoint === follower)!.isAlive, false, 'unchanged in memory');
+      // An op's task that writes the table's node fails with it (UpdatePartitionStatus): the
+      // change stays in memory, ZooKeeper keeps the old value.
+      await withSession((s) => s.remove(node));
+      assert.match((await sim.ns(`recovertable t0 0 ${follower}`, 'demo_db')).stdout, /recover table ok/);
+      await sim.waitFor('the recovery op to end', async () => (await sim.ctl<State>('state')).ops.some((o) => o.name === 't0' && o.status === 'kFailed'));
+      const failed = (await sim.ctl<State>('state')).ops.filter((o) => o.name === 't0' && o.status === 'kFailed');
+      assert.ok(failed.some((o) => o.tasks[o.taskIndex]?.type === 'kUpdatePartitionStatus'), `failed at kUpdatePartitionStatus: ${JSON.stringify(failed)}`);
+      assert.equal(await withSession((s) => s.get(node)), undefined, 'no write landed later');
       await withSession((s) => s.create(node, saved));
 
       // The leader stops: its session and election node go; the standby wins through its watch.
