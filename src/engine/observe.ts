@@ -15,11 +15,11 @@ export const OBSERVE_BUDGET_MS = 30_000;
 const CONNECTION_ATTEMPTS = 4;
 /**
  * And for at least this long: a tablet the nameserver still lists healthy may have just
- * crashed. It is listed offline once its ZooKeeper session expires (OpenMLDB's
- * zk_session_timeout: 2 s by default), or it answers again once restarted; a look within
- * that window is not "the cluster is unreachable".
+ * crashed. It is listed offline once its ZooKeeper session expires (zk_session_timeout:
+ * 10 s in OpenMLDB's release/conf/tablet.flags.template, 2 s when unset), or it answers
+ * again once restarted; a look within that window is not "the cluster is unreachable".
  */
-export const CONNECTION_WAIT_MS = 5000;
+export const CONNECTION_WAIT_MS = 12_000;
 
 export interface ObserveRetries {
   progress?: Progress;
