@@ -180,7 +180,11 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     ctx.stoppedIn = phase;
   } finally {
     o.interrupt.restoring = true;
-    if (keeper.switchesOn) await fenceBeforeRestore(cluster, ctx, { snapshot, look: ctx.stoppedIn === undefined && !o.interrupt.aborted ? undefined : look, memory });
+    if (keeper.switchesOn) {
+      await fenceBeforeRestore(cluster, ctx, { snapshot, look: ctx.stoppedIn === undefined && !o.interrupt.aborted ? undefined : look, memory }).catch((err: unknown) =>
+        errors.push(`fencing before auto_failover goes back on: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
     if (keeper.switchedOff || keeper.pendingRestore) {
       after = await keeper.restore(cluster, errors);
     } else {
