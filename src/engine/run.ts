@@ -246,6 +246,9 @@ async function fenceBeforeRestore(cluster: EngineCluster, c: ReportContext, at: 
     }
   }
   const fences = fencePlan(snapshot, new Set([...touched, ...at.memory.keys()]));
+  // One that fails after its retries stops the others: the nameserver is likely not
+  // answering, and the restore must not wait on each of them in turn.
+  let failed: string | undefined;
   for (const f of fences) {
     const command = `updatetablealive ${f.table} ${f.pid} ${f.endpoint} no`;
     const began = Date.now();
@@ -253,9 +256,11 @@ async function fenceBeforeRestore(cluster: EngineCluster, c: ReportContext, at: 
     let result: Action['result'] = 'ok';
     let detail = `before auto_failover goes back on: ${f.why}`;
     try {
+      if (failed !== undefined) throw new Error(`not sent: ${failed} failed`);
       await retryTransient(command, () => (attempts++, cluster.updateTableAlive(f.db, f.table, f.pid, f.endpoint, false)), { retries: o.apply.retries, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}) });
       o.progress.warn(`${f.db}.${f.table} pid ${f.pid}: ${f.endpoint} marked not alive ${detail}`);
     } catch (err) {
+      failed ??= command;
       result = 'failed';
       detail = `${err instanceof Error ? err.message : String(err)} (meant: ${detail})`;
       errors.push(`${command}: ${detail}`);
