@@ -178,13 +178,24 @@ async function chaosSeed(chaosCase: string, seed: number, transport: TransportMo
     if (rng.chance(0.5)) await sim.ctl('fail-op', { opType: rng.pick(['kRecoverTableOP', 'kReAddReplicaNoSendOP', 'kReAddReplicaOP']), count: 1 });
     // node-down's tablet stays down: it is never the one that crashes and comes back.
     const tablets = sim.cluster.tablets().filter((t) => scenario !== 'node-down' || t.running).map((t) => t.endpoint);
-    // During the first run: a tablet crashing and coming back, the leader nameserver failing over.
+    // During the first run: a tablet crashing and coming back, the leader nameserver failing
+    // over. Timed from the run's first change (its confset auto_failover false, when it was
+    // on), as the kill below is: before that the nameserver acts by itself, as it would with
+    // no tool running, and over the binary the first look alone outlasts the scaled times
+    // (a tablet restarted then, with auto_failover on, is rebuilt by the nameserver from a
+    // leader that serves nothing: name_server_impl.cc RecoverEndpointTable deletes its binlog).
+    let firstRunOver = false;
+    const base = sim.cluster.mutations.length;
+    const atWork = (async () => {
+      while (sim.cluster.mutations.length === base && !firstRunOver) await later(5);
+    })();
     const events: Array<Promise<unknown>> = [];
     if (rng.chance(0.5)) {
       const victim = rng.pick(tablets);
       const at = rng.int(500, 4000);
       events.push(
         (async () => {
+          await atWork;
           await later(scaled(at));
           await sim.ctl('tablet', { action: 'stop', endpoint: victim });
           await later(scaled(rng.int(300, 2000)));
@@ -196,6 +207,7 @@ async function chaosSeed(chaosCase: string, seed: number, transport: TransportMo
       const at = rng.int(500, 5000);
       events.push(
         (async () => {
+          await atWork;
           await later(scaled(at));
           const r = (await sim.ctl('nameserver', { action: 'stop', endpoint: 'leader' })) as { endpoint?: string };
           await later(scaled(rng.int(500, 1500)));
@@ -213,6 +225,7 @@ async function chaosSeed(chaosCase: string, seed: number, transport: TransportMo
       // The manual data recovery of one lost table first (and maybe dying mid-way), as an
       // operator following the runbook would; `recover` then sees to the rest.
       const table = await ran(run(sim, state, crash, { command: 'recover-table', db: 'demo_db', name: 't0' }, transport));
+      firstRunOver = true;
       if (table instanceof Error && !/the run died/.test(table.message)) violations.push(`recover-table threw: ${table.message}`);
     }
     let last: Finished | Error | undefined;
@@ -220,6 +233,7 @@ async function chaosSeed(chaosCase: string, seed: number, transport: TransportMo
     let opsAtExit: SimOp[] = [];
     for (let attempt = 0; attempt < 4; attempt++) {
       last = await ran(run(sim, state, attempt === 0 && scenario !== 'partition-lost' ? crash : undefined, RECOVER, transport));
+      firstRunOver = true;
       if (last instanceof Error && /the run died/.test(last.message)) continue;
       // What the report must describe: the cluster as the run last saw it (a node crashing
       // after that is the next run's incident), less a follower a few entries behind its
