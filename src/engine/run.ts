@@ -5,7 +5,8 @@
 // (workflow/procedures/); the engine reaches the cluster only through EngineCluster.
 import type { ObserveFilter } from '../cluster/observe.js';
 import { type ClusterSnapshot, type Table, isUnfinished } from '../cluster/types.js';
-import type { EngineCluster } from './cluster.js';
+import type { EngineCluster, SharedReads } from './cluster.js';
+import { ClusterError } from '../cluster/errors.js';
 import { observe } from './observe.js';
 import { EXIT } from '../exit-codes.js';
 import { type Action, type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
@@ -14,7 +15,7 @@ import { LoadSlots } from './load-slots.js';
 import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
-import { fencePlan } from './fence.js';
+import { type Fence, fencePlan } from './fence.js';
 import { retryTransient } from './retry.js';
 import type { Interrupt } from './interrupt.js';
 import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep, partitionKey as key } from './procedure.js';
@@ -92,6 +93,8 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline, keeper, retried };
   let after: boolean | undefined;
   let phase: RunPhase = 'plan';
+  /** Replicas the fence marked not alive: the last look no longer shows the cluster as left. */
+  let fenced = 0;
 
   if (o.dryRun) {
     for (const step of firstPlan.cluster ?? []) {
@@ -181,9 +184,10 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   } finally {
     o.interrupt.restoring = true;
     if (keeper.switchesOn) {
-      await fenceBeforeRestore(cluster, ctx, { snapshot, look: ctx.stoppedIn === undefined && !o.interrupt.aborted ? undefined : look, memory }).catch((err: unknown) =>
-        errors.push(`fencing before auto_failover goes back on: ${err instanceof Error ? err.message : String(err)}`),
-      );
+      fenced = await fenceBeforeRestore(cluster, ctx, { snapshot, reads: watch, scope: proc.scope, memory }).catch((err: unknown) => {
+        errors.push(`fencing before auto_failover goes back on: ${err instanceof Error ? err.message : String(err)}`);
+        return 0;
+      });
     }
     if (keeper.switchedOff || keeper.pendingRestore) {
       after = await keeper.restore(cluster, errors);
@@ -200,7 +204,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   // Verify: the last observation was taken after the last change, unless the run
   // stopped early (signal, error); then look once more.
   let final = snapshot;
-  if (snapshot === first || o.interrupt.aborted || errors.length > 0) {
+  if (snapshot === first || o.interrupt.aborted || errors.length > 0 || fenced > 0) {
     try {
       o.progress.update('verifying');
       final = await look();
@@ -230,51 +234,66 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
 
 /**
  * Before auto_failover goes back on, the partitions left half recovered with a replica out
- * of reach are fenced (fence.ts): their replicas marked not alive. On the look after the
- * last change; a run that stopped early looks once more (briefly: the restore must not
- * wait long), or makes do with its last look. A failure here is reported and never keeps
- * auto_failover off.
+ * of reach are fenced (fence.ts): their replicas marked not alive. Chosen on the run's last
+ * look (after its last change; older when the run stopped early), each one is read again
+ * alone just before (a round may have served it since that look) and left be if it is led
+ * now; one that cannot be read again is fenced all the same (an unserved partition is
+ * reported and the next run serves it; a wrong leader loses entries). Returns how many
+ * replicas were marked. A failure here is reported and never keeps auto_failover off.
  */
-async function fenceBeforeRestore(cluster: EngineCluster, c: ReportContext, at: { snapshot: ClusterSnapshot; look: (() => Promise<ClusterSnapshot>) | undefined; memory: RunMemory }): Promise<void> {
+async function fenceBeforeRestore(
+  cluster: EngineCluster,
+  c: ReportContext,
+  at: { snapshot: ClusterSnapshot; reads: SharedReads; scope: Procedure['scope']; memory: RunMemory },
+): Promise<number> {
   const { o, touched, outcomes, errors } = c;
-  let snapshot = at.snapshot;
-  if (at.look) {
-    try {
-      snapshot = await at.look();
-    } catch {
-      // The last look stands: fencing on it is better than not at all.
-    }
-  }
-  const fences = fencePlan(snapshot, new Set([...touched, ...at.memory.keys()]));
-  // One that fails after its retries stops the others: the nameserver is likely not
-  // answering, and the restore must not wait on each of them in turn.
-  let failed: string | undefined;
-  for (const f of fences) {
-    const command = `updatetablealive ${f.table} ${f.pid} ${f.endpoint} no`;
-    const began = Date.now();
-    let attempts = 0;
-    let result: Action['result'] = 'ok';
-    let detail = `before auto_failover goes back on: ${f.why}`;
-    try {
-      if (failed !== undefined) throw new Error(`not sent: ${failed} failed`);
-      await retryTransient(command, () => (attempts++, cluster.updateTableAlive(f.db, f.table, f.pid, f.endpoint, false)), { retries: o.apply.retries, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}) });
-      o.progress.warn(`${f.db}.${f.table} pid ${f.pid}: ${f.endpoint} marked not alive ${detail}`);
-    } catch (err) {
-      failed ??= command;
-      result = 'failed';
-      detail = `${err instanceof Error ? err.message : String(err)} (meant: ${detail})`;
-      errors.push(`${command}: ${detail}`);
-    }
+  const worked = new Set([...touched, ...at.memory.keys()]);
+  const candidates = new Map<string, Fence[]>();
+  for (const f of fencePlan(at.snapshot, worked)) {
     const k = key(f.db, f.table, f.pid);
-    const action: Action = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };
-    const prev = outcomes.get(k);
-    if (prev) outcomes.set(k, { ...prev, actions: [...prev.actions, action] });
-    else {
-      const plan = c.plans.get(k);
-      if (plan) outcomes.set(k, { plan, plans: [plan], status: 'failed', actions: [action], errors: [] });
-    }
-    touched.add(k);
+    candidates.set(k, [...(candidates.get(k) ?? []), f]);
   }
+  // A refusal stops nothing; a nameserver that does not answer (after the retries) stops
+  // the rest: the restore must not wait on each of them in turn.
+  let unanswered: string | undefined;
+  let marked = 0;
+  for (const [k, planned] of candidates) {
+    const { db, table, pid } = planned[0] as Fence;
+    let fences = planned;
+    try {
+      const fresh = await at.reads.partition(at.snapshot, db, table, pid);
+      fences = fencePlan(at.scope ? at.scope(fresh) : fresh, new Set([k]));
+    } catch {
+      // Not readable again: fenced on the last look.
+    }
+    for (const f of fences) {
+      const command = `updatetablealive ${f.table} ${f.pid} ${f.endpoint} no`;
+      const began = Date.now();
+      let attempts = 0;
+      let result: Action['result'] = 'ok';
+      let detail = `before auto_failover goes back on: ${f.why}`;
+      try {
+        if (unanswered !== undefined) throw new Error(`not sent: ${unanswered} got no answer`);
+        await retryTransient(command, () => (attempts++, cluster.updateTableAlive(f.db, f.table, f.pid, f.endpoint, false)), { retries: o.apply.retries, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}) });
+        marked++;
+        o.progress.warn(`${f.db}.${f.table} pid ${f.pid}: ${f.endpoint} marked not alive ${detail}`);
+      } catch (err) {
+        if (err instanceof ClusterError && err.transient) unanswered ??= command;
+        result = 'failed';
+        detail = `${err instanceof Error ? err.message : String(err)} (meant: ${detail})`;
+        errors.push(`${command}: ${detail}`);
+      }
+      const action: Action = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };
+      const prev = outcomes.get(k);
+      if (prev) outcomes.set(k, { ...prev, actions: [...prev.actions, action] });
+      else {
+        const plan = c.plans.get(k);
+        if (plan) outcomes.set(k, { plan, plans: [plan], status: 'failed', actions: [action], errors: [] });
+      }
+      touched.add(k);
+    }
+  }
+  return marked;
 }
 
 /**

@@ -178,9 +178,33 @@ export class SimCluster extends EventEmitter {
    * the leader's own session; the embedded registry reads the metadata in memory.
    */
   async writeTableNode(table: TableMeta): Promise<boolean> {
-    if (!this.election) return true;
-    const leader = this.leaderEndpoint;
-    return leader !== undefined && (await this.election.setTableNode(leader, table.tid, JSON.stringify(cloneTable(table))));
+    const copy = cloneTable(table);
+    if (this.election) {
+      const leader = this.leaderEndpoint;
+      if (leader === undefined || !(await this.election.setTableNode(leader, table.tid, JSON.stringify(copy)))) return false;
+    }
+    // Written: what ZooKeeper holds, with no queued write after it (a node someone removed
+    // meanwhile stays removed, as for OpenMLDB).
+    this.zkTables.set(table.tid, copy);
+    return true;
+  }
+
+  private tableLocks = new Map<number, Promise<unknown>>();
+
+  /**
+   * One change of a table's metadata at a time, from reading it to its ZooKeeper write:
+   * OpenMLDB holds its mutex (mu_) across both, so no write can carry a copy that misses
+   * another's change.
+   */
+  withTable<T>(tid: number, change: () => Promise<T>): Promise<T> {
+    const before = this.tableLocks.get(tid) ?? Promise.resolve();
+    const mine = before.then(change, change);
+    const tail = mine.catch(() => undefined);
+    this.tableLocks.set(tid, tail);
+    void tail.then(() => {
+      if (this.tableLocks.get(tid) === tail) this.tableLocks.delete(tid);
+    });
+    return mine;
   }
 
   // ---- node identity -----------------------------------------------------------------

@@ -27,6 +27,8 @@ export interface NsHost {
   writeAutoFailover(value: boolean): Promise<boolean>;
   /** UpdateZkTableNode, before the nameserver answers: false when ZooKeeper did not take it. */
   writeTableNode(table: TableMeta): Promise<boolean>;
+  /** One change of a table's metadata at a time, through its ZooKeeper write (OpenMLDB's mu_). */
+  withTable<T>(tid: number, change: () => Promise<T>): Promise<T>;
 }
 
 export class NameserverService {
@@ -139,12 +141,13 @@ export class NameserverService {
     if (!table.partitions.some((part) => part.replicas.some((r) => matches(part.pid, r)))) return fail(321, 'no pid has update');
     // name_server_impl.cc UpdateTableAliveStatus: the changed copy goes to ZooKeeper first
     // (UpdateZkTableNode); when that fails, 304 and the metadata in memory stays as it was.
-    const next = cloneTable(table);
-    for (const part of next.partitions) for (const r of part.replicas) if (matches(part.pid, r)) r.isAlive = isAlive;
-    if (!(await this.host.writeTableNode(next))) return fail(304, 'set zk failed');
-    for (const part of table.partitions) for (const r of part.replicas) if (matches(part.pid, r)) r.isAlive = isAlive;
-    this.host.persistTable(table);
-    return ok();
+    return this.host.withTable(table.tid, async () => {
+      const next = cloneTable(table);
+      for (const part of next.partitions) for (const r of part.replicas) if (matches(part.pid, r)) r.isAlive = isAlive;
+      if (!(await this.host.writeTableNode(next))) return fail(304, 'set zk failed');
+      for (const part of table.partitions) for (const r of part.replicas) if (matches(part.pid, r)) r.isAlive = isAlive;
+      return ok();
+    });
   }
 
   recoverTable(body: Json): Status {

@@ -28,6 +28,8 @@ export interface OpHost {
   persistTable(table: TableMeta): void;
   /** UpdateZkTableNode as a task does it, before the task ends: false when ZooKeeper did not take it. */
   writeTableNode(table: TableMeta): Promise<boolean>;
+  /** One change of a table's metadata at a time, through its ZooKeeper write (OpenMLDB's mu_). */
+  withTable<T>(tid: number, change: () => Promise<T>): Promise<T>;
   /** SelectLeader: `term_ + 1` for FollowOfNoOne; the counter moves on by two (persisted). */
   takeTerms(): number;
   persist(): void;
@@ -301,9 +303,10 @@ export class OpEngine {
       case 'kUpdatePartitionStatus': {
         const replica = part.replicas.find((r) => r.endpoint === op.endpoint);
         if (!replica) throw new TaskFailed('kUpdatePartitionStatus: replica not found');
-        if (typeof args['isLeader'] === 'boolean') replica.isLeader = args['isLeader'];
-        if (typeof args['isAlive'] === 'boolean') replica.isAlive = args['isAlive'];
-        await this.writeTable(table, task.type);
+        await this.changeTable(table, task.type, () => {
+          if (typeof args['isLeader'] === 'boolean') replica.isLeader = args['isLeader'];
+          if (typeof args['isAlive'] === 'boolean') replica.isAlive = args['isAlive'];
+        });
         return;
       }
       case 'kSelectLeader':
@@ -331,11 +334,12 @@ export class OpEngine {
         const term = Number(select?.args?.['term'] ?? 0);
         const next = part.replicas.find((r) => r.endpoint === chosen);
         if (!next) throw new TaskFailed(`kUpdateLeaderInfo: endpoint ${chosen} does not exist`);
-        const old = part.replicas.find((r) => r.isLeader && r.isAlive);
-        if (old) old.isAlive = false;
-        next.isLeader = true;
-        part.termOffset.push({ term, offset: offset + 1 });
-        await this.writeTable(table, task.type);
+        await this.changeTable(table, task.type, () => {
+          const old = part.replicas.find((r) => r.isLeader && r.isAlive);
+          if (old) old.isAlive = false;
+          next.isLeader = true;
+          part.termOffset.push({ term, offset: offset + 1 });
+        });
         return;
       }
       case 'kRecoverTable':
@@ -350,10 +354,13 @@ export class OpEngine {
    * name_server_impl.cc UpdatePartitionStatus, UpdateLeaderInfo: the change is made in memory,
    * then written to ZooKeeper (UpdateZkTableNode); a failed write fails the task and is not
    * tried again, the change staying in memory only until the table's node is next written.
+   * Under the table's lock, as OpenMLDB holds mu_ across the change and the write.
    */
-  private async writeTable(table: TableMeta, what: string): Promise<void> {
-    if (!(await this.host.writeTableNode(table))) throw new TaskFailed(`${what}: update table node in zk failed`);
-    this.host.persistTable(table);
+  private changeTable(table: TableMeta, what: string, change: () => void): Promise<void> {
+    return this.host.withTable(table.tid, async () => {
+      change();
+      if (!(await this.host.writeTableNode(table))) throw new TaskFailed(`${what}: update table node in zk failed`);
+    });
   }
 
   /**
