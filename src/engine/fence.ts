@@ -12,8 +12,8 @@
 // choose from (CreateChangeLeaderOP makes no op without an alive follower; RecoverEndpointTable
 // fails without an alive leader), so nothing is lost; the partition stays unserved, named in
 // the report, until a run that can read every replica chooses its leader.
-import type { ClusterSnapshot, Partition, Replica } from '../cluster/types.js';
-import { isServing } from './health.js';
+import { type ClusterSnapshot, type Partition, type Replica, isUnfinished } from '../cluster/types.js';
+import { isServing, opsForPartition } from './health.js';
 import { partitionKey } from './procedure.js';
 
 export interface Fence {
@@ -32,8 +32,8 @@ function led(p: Partition): boolean {
 
 /**
  * The replicas to mark not alive before auto_failover goes back on: every alive replica of
- * each partition in `worked` (keys as `partitionKey`) that has no serving leader and a
- * replica whose tablet is not healthy. Replicas on a tablet the nameserver does not know are
+ * each partition in `worked` (keys as `partitionKey`) that has no serving leader, a
+ * replica whose tablet is not healthy and no op running. Replicas on a tablet the nameserver does not know are
  * left (updatetablealive refuses an unknown endpoint).
  */
 export function fencePlan(snapshot: ClusterSnapshot, worked: ReadonlySet<string>): Fence[] {
@@ -41,6 +41,10 @@ export function fencePlan(snapshot: ClusterSnapshot, worked: ReadonlySet<string>
   for (const t of snapshot.tables) {
     for (const p of t.partitions) {
       if (!worked.has(partitionKey(t.db, t.name, p.pid)) || led(p)) continue;
+      // An op still running for it is a step of the run's own choice (a leader change to the
+      // replica holding the most, a rebuild from the chosen leader) and ends by changing the
+      // flags itself: left to finish.
+      if (opsForPartition(snapshot, t, p.pid).some(isUnfinished)) continue;
       const away = p.replicas.filter((r) => r.tablet !== 'healthy');
       if (away.length === 0) continue;
       const alive = p.replicas.filter((r: Replica) => r.isAlive && r.tablet !== 'unknown');

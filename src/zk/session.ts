@@ -276,12 +276,14 @@ function keepInStep(client: zookeeper.Client): void {
     const awaited = this.pendingQueue[0];
     try {
       onSocketData.call(this, buffer);
-    } catch {
+    } catch (err) {
       // The request whose reply could not be read was taken off the queue unanswered: put
       // back, it fails with the connection loss like every other request in flight.
       if (awaited !== undefined && this.pendingQueue[0] !== awaited) this.pendingQueue.unshift(awaited);
       this.pendingBuffer = null;
       this.socket?.destroy();
+      // Said, not swallowed: a listener the library called from here may have thrown too.
+      process.emitWarning(`ZooKeeper connection dropped: a reply could not be handled (${err instanceof Error ? err.message : String(err)}); reconnecting`, 'ZooKeeperWarning');
     }
   };
 }

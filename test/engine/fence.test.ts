@@ -17,7 +17,7 @@ import { runProcedure } from '../../src/engine/run.js';
 import { recoveryProcedure } from '../../src/workflow/procedures/recover.js';
 import type { EngineCluster } from '../../src/engine/cluster.js';
 import { type InProcessSim, closeAllInProcess, inProcessSim } from '../helpers/in-process.js';
-import { A, B, C, asFollower, asLeader, oneTable, rep, snap } from '../workflow/snapshots.js';
+import { A, B, C, asFollower, asLeader, oneTable, op, rep, snap } from '../workflow/snapshots.js';
 
 const K = partitionKey('demo_db', 't1', 0);
 const fenced = (replicas: Replica[], worked = new Set([K])) => fencePlan(snap([oneTable(replicas)]), worked).map((f) => f.endpoint);
@@ -33,6 +33,13 @@ describe('fencePlan', () => {
 
   it('the leader itself out of reach, its followers alive: fenced', () => {
     assert.deepEqual(fenced([rep(A, { isLeader: true, tablet: 'offline' }), rep(B, { loaded: asFollower(90) }), rep(C, { loaded: asFollower(90) })]), [A, B, C]);
+  });
+
+  it('left alone while an op of the nameserver still runs for it', () => {
+    const replicas = [rep(A, { isLeader: true }), rep(B, { tablet: 'offline' }), rep(C, { loaded: asFollower(9) })];
+    const s = snap([oneTable(replicas)], [op(9, 'kDoing', { opType: 'kChangeLeaderOP' })]);
+    assert.deepEqual(fencePlan(s, new Set([K])), []);
+    assert.equal(fencePlan(snap([oneTable(replicas)], [op(9, 'kFailed', { opType: 'kChangeLeaderOP' })]), new Set([K])).length, 3, 'an op that ended does not count');
   });
 
   it('left alone: a serving leader, every tablet up, a partition no run worked on, replicas already not alive, an unknown endpoint', () => {

@@ -109,7 +109,16 @@ describe('ZkSession over a connection that breaks mid-reply', { timeout: 60000 }
     });
   });
 
-  it('a reply with an error code ZooKeeper does not have drops the connection instead of the process', async () => {
-    await firstRequestFailsThenSessionGoesOn((socket, xid) => socket.write(reply(xid, 215547904)));
+  it('a reply with an error code ZooKeeper does not have drops the connection instead of the process, and says so', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      await firstRequestFailsThenSessionGoesOn((socket, xid) => socket.write(reply(xid, 215547904)));
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.ok(warnings.some((w) => /ZooKeeper connection dropped: .*Unknown code: 215547904/.test(w)), JSON.stringify(warnings));
   });
 });
