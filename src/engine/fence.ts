@@ -32,9 +32,9 @@ function led(p: Partition): boolean {
 
 /**
  * The replicas to mark not alive before auto_failover goes back on: every alive replica of
- * each partition in `worked` (keys as `partitionKey`) that has no serving leader, a
- * replica whose tablet is not healthy and no op running. Replicas on a tablet the nameserver does not know are
- * left (updatetablealive refuses an unknown endpoint).
+ * each partition in `worked` (keys as `partitionKey`) that has no serving leader, a replica
+ * whose tablet is not healthy, and no op running. Replicas on a tablet the nameserver does
+ * not know are left (updatetablealive refuses an unknown endpoint).
  */
 export function fencePlan(snapshot: ClusterSnapshot, worked: ReadonlySet<string>): Fence[] {
   const fences: Fence[] = [];
