@@ -13,7 +13,7 @@
 // fails without an alive leader), so nothing is lost; the partition stays unserved, named in
 // the report, until a run that can read every replica chooses its leader.
 import { type ClusterSnapshot, type Partition, type Replica, isUnfinished } from '../cluster/types.js';
-import { isServing, opsForPartition } from './health.js';
+import { opsForPartition, servesAsLeader } from './health.js';
 import { partitionKey } from './procedure.js';
 
 export interface Fence {
@@ -27,7 +27,7 @@ export interface Fence {
 
 /** An alive leader on a healthy tablet serving as leader: the nameserver leaves it be. */
 function led(p: Partition): boolean {
-  return p.replicas.some((r) => r.isLeader && r.isAlive && r.tablet === 'healthy' && r.loaded?.mode === 'kTableLeader' && isServing(r));
+  return p.replicas.some((r) => r.isLeader && r.isAlive && r.tablet === 'healthy' && servesAsLeader(r));
 }
 
 /**

@@ -63,6 +63,9 @@ export function describeOp(op: Op): string {
 /** Does its tablet run the partition in a state that serves reads/writes? */
 export const isServing = (r: Replica): boolean => r.loaded !== undefined && SERVING_STATES.has(r.loaded.state);
 
+/** Does its tablet run it as a serving leader? */
+export const servesAsLeader = (r: Replica): boolean => r.loaded?.mode === 'kTableLeader' && isServing(r);
+
 /**
  * States accepted for a leader. kMakingSnapshot is routine (a periodic snapshot of a
  * serving table). kSnapshotPaused is not: only a re-add-replica op pauses the leader, and

@@ -31,7 +31,7 @@ import {
 } from '../cluster/types.js';
 import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
 import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Step, partitionKey } from '../engine/procedure.js';
-import { assessPartition, describeOp, isServing, opsForPartition } from '../engine/health.js';
+import { assessPartition, describeOp, isServing, opsForPartition, servesAsLeader } from '../engine/health.js';
 
 export interface Plan {
   autoFailover: boolean;
@@ -328,7 +328,7 @@ function followerSteps(table: Table, p: Partition, leader: Replica, snapshot: Cl
 function servingLeader(p: Partition): Replica | undefined {
   const leaders = p.replicas.filter((r) => r.isLeader && r.isAlive);
   const l = leaders[0];
-  return leaders.length === 1 && l && l.tablet === 'healthy' && l.loaded?.mode === 'kTableLeader' && isServing(l) ? l : undefined;
+  return leaders.length === 1 && l && l.tablet === 'healthy' && servesAsLeader(l) ? l : undefined;
 }
 
 /** Plan one partition. */

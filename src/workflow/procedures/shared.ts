@@ -5,7 +5,7 @@
 import { type ClusterSnapshot, type Partition, type Replica, type Table, type Tablet, isUnfinished } from '../../cluster/types.js';
 import { UsageError } from '../../exit-codes.js';
 import type { ClusterStep } from '../../engine/cluster-steps.js';
-import { type Verdict, describeOp, isServing, opsForPartition } from '../../engine/health.js';
+import { type Verdict, describeOp, opsForPartition } from '../../engine/health.js';
 import type { Action, PartitionPlan, Step } from '../../engine/procedure.js';
 import { partitionEvidence } from '../plan.js';
 
@@ -57,8 +57,7 @@ export function waitPlan(t: Table, p: Partition, s: ClusterSnapshot): PartitionP
 
 export const aliveLeaders = (p: Partition): Replica[] => p.replicas.filter((r) => r.isLeader && r.isAlive);
 
-/** Does its tablet run it as a serving leader? */
-export const servesAsLeader = (r: Replica): boolean => r.loaded?.mode === 'kTableLeader' && isServing(r);
+export { servesAsLeader } from '../../engine/health.js';
 
 export function withPrefix(pid: number, v: { problems: string[]; warnings: string[] }): Verdict {
   const pfx = `pid ${pid}: `;
