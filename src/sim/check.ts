@@ -2,7 +2,7 @@
 // The verdict reads the simulator's true state (all three layers of every replica),
 // which no client can see, so it is the judge of every end-to-end test.
 import type { SimCluster } from './cluster.js';
-import { commonPrefix, count, type Log, missing, type Run } from './log.js';
+import { commonPrefix, count, type Log, minus, missing, type Run } from './log.js';
 import { partitionKey } from './model.js';
 import { isServing } from './tablet.js';
 
@@ -21,10 +21,20 @@ export interface LedgerLine {
    * Entries of before that are gone: for a served partition, those its leader does not hold
    * (clients can never read them again); for one not served, those no disk and no recycle
    * bin holds any more (a partition left for an operator keeps what its disks hold).
+   * Entries orphaned at a failover before the incident are counted apart (`orphaned`).
    */
   lost: number;
   /** Where the lost entries were: `writer W offsets A-B (term T)`, at most a few. */
   lostRuns?: string[];
+  /**
+   * Entries orphaned at a failover before the incident (held only by replicas not alive
+   * then, at offsets a newer term had re-used: sim/model.ts LedgerEntry) that are gone as
+   * `lost` counts: OpenMLDB had given them up before the incident, so they are not held
+   * against the recovery. A recovery that serves them instead loses the newer term's.
+   */
+  orphaned: number;
+  /** Where the orphaned entries were, as `lostRuns`. */
+  orphanedRuns?: string[];
 }
 
 export interface CheckReport {
@@ -36,6 +46,8 @@ export interface CheckReport {
   autoFailoverBefore?: boolean;
   ledger: LedgerLine[];
   entriesLost: number;
+  /** Entries orphaned at a failover before the incident and not served now (not counted in entriesLost). */
+  entriesOrphaned: number;
   partitions: number;
   partitionsServed: number;
 }
@@ -152,12 +164,16 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
     problems.push(`auto_failover is ${c.autoFailover}, was ${before} before the incident`);
   }
 
+  const describe = (g: Run) => `writer ${g.epoch} offsets ${g.from}-${g.to} (term ${g.term})`;
   const ledger: LedgerLine[] = (c.incident?.ledger ?? []).map((l) => {
     const k = `${l.db}.${l.name}|${l.pid}`;
     const s = servedOffsets.get(k);
     const servedLog = servedLogs.get(k);
     const gone: Run[] = missing(l.entries, servedLog ? [servedLog] : (heldLogs.get(k) ?? []));
-    const lost = count(gone);
+    const orphanedGone = minus(gone, minus(gone, l.orphaned ?? []));
+    const lostRuns = minus(gone, l.orphaned ?? []);
+    const lost = count(lostRuns);
+    const orphaned = count(orphanedGone);
     return {
       db: l.db,
       table: l.name,
@@ -167,10 +183,13 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
       entriesBefore: count(l.entries),
       ...(s !== undefined ? { served: s } : {}),
       lost,
-      ...(lost > 0 ? { lostRuns: gone.slice(0, 4).map((g) => `writer ${g.epoch} offsets ${g.from}-${g.to} (term ${g.term})`) } : {}),
+      ...(lost > 0 ? { lostRuns: lostRuns.slice(0, 4).map(describe) } : {}),
+      orphaned,
+      ...(orphaned > 0 ? { orphanedRuns: orphanedGone.slice(0, 4).map(describe) } : {}),
     };
   });
   const entriesLost = ledger.reduce((sum, l) => sum + l.lost, 0);
+  const entriesOrphaned = ledger.reduce((sum, l) => sum + l.orphaned, 0);
   if (entriesLost > 0) {
     const where = ledger.filter((l) => l.lost > 0).map((l) => `${l.db}.${l.table} pid ${l.pid} (${l.lost})`);
     problems.push(`${entriesLost} entries held before the incident are lost: ${where.join(', ')}`);
@@ -183,6 +202,7 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
     ...(before !== undefined ? { autoFailoverBefore: before } : {}),
     ledger,
     entriesLost,
+    entriesOrphaned,
     partitions,
     partitionsServed: served,
   };

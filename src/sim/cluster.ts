@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type {
   Dialect,
   Incident,
+  LedgerEntry,
   NameserverNode,
   Op,
   SimTiming,
@@ -16,7 +17,7 @@ import type {
 } from './model.js';
 import { DEFAULT_TIMING, cloneTable, partitionKey } from './model.js';
 import { criticalPath } from './bound.js';
-import { union } from './log.js';
+import { type Log, distinct, minus, overtaken, union } from './log.js';
 import { Faults, type RpcFault } from './faults.js';
 import { NameserverService } from './nameserver.js';
 import { DEFAULT_CONCURRENCY, OpEngine } from './ops.js';
@@ -569,22 +570,31 @@ export class SimCluster extends EventEmitter {
 
   /** Mark the start of an incident: the ledger's baseline and auto_failover's value. */
   beginIncident(autoFailoverBefore = this.autoFailover): Incident {
-    const ledger = [];
+    const ledger: LedgerEntry[] = [];
     for (const table of this.tables) {
+      // The metadata as a restarted nameserver finds it: the table's node in ZooKeeper.
+      const meta = this.zkTables.get(table.tid) ?? table;
       for (const part of table.partitions) {
+        const pmeta = meta.partitions.find((p) => p.pid === part.pid) ?? part;
         let best = 0;
         let bestEndpoint = '';
-        const logs = [];
+        const logs: Log[] = [];
+        const alive: Log[] = [];
+        const dead: Log[] = [];
         for (const r of part.replicas) {
           const disk = this.tabletNodes.get(r.endpoint)?.disk.get(partitionKey(table.tid, part.pid));
           if (!disk) continue;
           logs.push(disk.log);
+          const isAlive = pmeta.replicas.find((x) => x.endpoint === r.endpoint)?.isAlive ?? r.isAlive;
+          (isAlive ? alive : dead).push(disk.log);
           if (disk.log.end >= best) {
             best = disk.log.end;
             bestEndpoint = r.endpoint;
           }
         }
-        ledger.push({ db: table.db, name: table.name, tid: table.tid, pid: part.pid, bestBefore: best, bestEndpoint, entries: union(logs) });
+        // An entry an alive replica also holds is not orphaned: the cluster kept serving it.
+        const orphaned = minus(distinct(dead.flatMap((l) => overtaken(l, pmeta.termOffset))), union(alive));
+        ledger.push({ db: table.db, name: table.name, tid: table.tid, pid: part.pid, bestBefore: best, bestEndpoint, entries: union(logs), orphaned });
       }
     }
     this.incident = { startedAt: Date.now(), autoFailoverBefore, opIdBaseline: this.opEngine.nextOpId - 1, ledger, bound: criticalPath(this) };

@@ -71,7 +71,7 @@ export function stateJson(c: SimCluster): Json {
         binlogOffset: d.log.end,
         syncedOffset: d.syncedOffset,
         term: termAt(d.log, d.log.end),
-        snapshotTerm: termAt(d.log, d.snapshotOffset),
+        snapshotTerm: d.snapshotTerm,
         log: d.log.segments.map((g) => ({ start: g.start, term: g.term, writer: g.epoch })),
         metaTerm: d.metaTerm,
         metaMode: d.metaMode,

@@ -99,8 +99,13 @@ export function runs(log: Log): Run[] {
 
 /** The set of distinct entries several logs hold between them, as non-overlapping runs. */
 export function union(logs: Log[]): Run[] {
+  return distinct(logs.flatMap(runs));
+}
+
+/** The same entries as `set`, each once. */
+export function distinct(set: Run[]): Run[] {
   const out: Run[] = [];
-  for (const log of logs) for (const r of runs(log)) addRun(out, r);
+  for (const r of set) addRun(out, r);
   return out;
 }
 
@@ -128,15 +133,35 @@ export function count(set: Run[]): number {
 
 /** Entries of `set` that none of `logs` holds. */
 export function missing(set: Run[], logs: Log[]): Run[] {
-  const held = union(logs);
+  return minus(set, union(logs));
+}
+
+/** Entries of `set` that are not in `other`. */
+export function minus(set: Run[], other: Run[]): Run[] {
   const out: Run[] = [];
   for (const r of set) {
     let pieces: Array<[number, number]> = [[r.from, r.to]];
-    for (const h of held) {
+    for (const h of other) {
       if (h.epoch !== r.epoch) continue;
       pieces = pieces.flatMap(([a, b]) => subtract(a, b, h.from, h.to));
     }
     for (const [from, to] of pieces) out.push({ ...r, from, to });
+  }
+  return out;
+}
+
+/**
+ * Entries of `log` at offsets where a newer term than theirs had begun (`termStarts`: each
+ * term and its first offset, OpenMLDB's term_offset): that term's lineage holds other
+ * entries there (its leader numbers on from max_offset + 1), so these are not in it.
+ */
+export function overtaken(log: Log, termStarts: ReadonlyArray<{ term: number; offset: number }>): Run[] {
+  const out: Run[] = [];
+  for (const r of runs(log)) {
+    const starts = termStarts.filter((t) => t.term > r.term).map((t) => Math.max(1, t.offset));
+    if (starts.length === 0) continue;
+    const from = Math.max(r.from, Math.min(...starts));
+    if (from <= r.to) out.push({ ...r, from });
   }
   return out;
 }

@@ -91,6 +91,14 @@ export interface DiskPartition {
   log: Log;
   /** Offset covered by the snapshot (MANIFEST); its term is the entry's term there. */
   snapshotOffset: number;
+  /**
+   * Term in the snapshot's MANIFEST: the replicator's term when the snapshot was made
+   * (tablet_impl.cc MakeSnapshot passes replicator->GetLeaderTerm()), not the term of the
+   * entry at the snapshot's offset. A follower's replicator takes its leader's term at the
+   * first sync (tablet_impl.cc AppendEntries -> SetLeaderTerm), before it has received any
+   * entry of that term. GetTermPair reports it for a replica that is not loaded.
+   */
+  snapshotTerm: number;
   /** Entries up to here are fsynced; a power loss cuts the binlog back to it (binlog_sync_to_disk_interval). */
   syncedOffset: number;
   /** Term in table_meta.txt: set when the table was created, not rewritten by ChangeRole. */
@@ -208,6 +216,14 @@ export interface LedgerEntry {
   bestEndpoint: string;
   /** Every distinct entry (writer, offset) some replica held when the incident began. */
   entries: Run[];
+  /**
+   * Of those, the entries orphaned at a failover before the incident: held only by replicas
+   * not alive in the metadata, at offsets where a newer term had begun (term_offset) than
+   * the one they were written in, so not in that term's lineage. OpenMLDB gave them up
+   * then: no automatic path serves them again (name_server_impl.cc OnTabletOnline ->
+   * RecoverEndpointTable: DeleteBinlog, or MatchTermOffset -> kReAddReplicaWithDropOP).
+   */
+  orphaned: Run[];
 }
 
 export interface Incident {

@@ -126,6 +126,7 @@ function addTable(c: SimCluster, spec: { db: string; name: string; storageMode: 
         segCnt: 8,
         log: { segments: [], end: 0 },
         snapshotOffset: 0,
+        snapshotTerm: 0,
         syncedOffset: 0,
         metaTerm: leader ? term : 0,
         metaMode: leader ? 'kTableLeader' : 'kTableFollower',
@@ -183,9 +184,19 @@ function playHistory(c: SimCluster, h: History): void {
       }
     }
     c.tabletService.replicate(c.tablets());
-    for (const disk of allDisks(c)) {
-      if (c.rng.chance(0.25)) disk.snapshotOffset = disk.log.end;
-      if (c.rng.chance(0.9)) disk.syncedOffset = disk.log.end;
+    for (const t of c.tablets()) {
+      for (const disk of t.disk.values()) {
+        // Only a running tablet makes snapshots, of what it has loaded, stamped with its
+        // replicator's term (tablet_impl.cc MakeSnapshot). The dice are thrown either way,
+        // so a seed plays the same history.
+        const snapshot = c.rng.chance(0.25);
+        const loaded = t.running ? t.loaded.get(partitionKey(disk.tid, disk.pid)) : undefined;
+        if (snapshot && loaded && isServing(loaded)) {
+          disk.snapshotOffset = disk.log.end;
+          disk.snapshotTerm = loaded.term;
+        }
+        if (c.rng.chance(0.9)) disk.syncedOffset = disk.log.end;
+      }
     }
     // The last seconds: writes the followers have not received and nobody fsynced yet.
     for (const table of c.tables) {
@@ -198,10 +209,6 @@ function playHistory(c: SimCluster, h: History): void {
       if (c.rng.chance(0.4)) c.persistTable(table);
     }
   }
-}
-
-function allDisks(c: SimCluster): DiskPartition[] {
-  return c.tablets().flatMap((t) => [...t.disk.values()]);
 }
 
 /** One user table whose node is never rewritten: after a restart `showtable` prints `-` for its offsets. */

@@ -4,7 +4,7 @@
 // can lose or hide data, so does this: a failed load moves the partition's directory to the
 // recycle bin, a loading partition reports offset 0, a freshly loaded follower reports
 // term 0, and a repeated disk-table LoadTable is accepted.
-import { append, appendFrom, cloneLog, termAt, truncate } from './log.js';
+import { append, appendFrom, cloneLog, truncate } from './log.js';
 import type { DiskPartition, LoadedPartition, SimTiming, StorageMode, TableMode, TabletNode } from './model.js';
 import { BYTES_PER_RECORD, partitionKey } from './model.js';
 import { type Json, type Status, fail, num, obj, ok, str, Unreachable } from './rpc.js';
@@ -306,6 +306,7 @@ export class TabletService {
       segCnt: req.segCnt,
       log: { segments: [], end: 0 },
       snapshotOffset: 0,
+      snapshotTerm: 0,
       syncedOffset: 0,
       metaTerm: 0,
       metaMode: 'kTableLeader',
@@ -366,7 +367,7 @@ export class TabletService {
     const disk = tablet.disk.get(key);
     const snap = disk?.snapshotOffset ?? 0;
     const reply: Json = { code: 0, msg: 'table does not exist', has_table: false };
-    if (disk && snap > 0) Object.assign(reply, { term: termAt(disk.log, snap), offset: snap });
+    if (disk && snap > 0) Object.assign(reply, { term: disk.snapshotTerm, offset: snap });
     return reply;
   }
 

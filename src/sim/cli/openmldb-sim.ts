@@ -202,10 +202,13 @@ function printCheck(r: CheckReport): void {
   for (const n of r.notes) console.log(`  note: ${n}`);
   const lossy = r.ledger.filter((l) => l.lost > 0);
   console.log(`  entries lost: ${r.entriesLost}${lossy.length ? '' : ' (every entry any replica held when the incident began is still served, or still on a disk of a partition not served)'}`);
+  const now = (l: (typeof r.ledger)[number]) => (l.served !== undefined ? `now serving offset ${l.served}` : 'not served');
   for (const l of lossy) {
-    const now = l.served !== undefined ? `now serving offset ${l.served}` : 'not served';
-    console.log(`    ${l.db}.${l.table} pid ${l.pid}: ${l.entriesBefore} distinct entries before (best replica ${l.bestEndpoint} at ${l.bestBefore}), ${now}: ${l.lost} lost (${(l.lostRuns ?? []).join('; ')})`);
+    console.log(`    ${l.db}.${l.table} pid ${l.pid}: ${l.entriesBefore} distinct entries before (best replica ${l.bestEndpoint} at ${l.bestBefore}), ${now(l)}: ${l.lost} lost (${(l.lostRuns ?? []).join('; ')})`);
   }
+  const orphaned = r.ledger.filter((l) => l.orphaned > 0);
+  if (orphaned.length > 0) console.log(`  entries orphaned at a failover before the incident (given up by OpenMLDB then, not counted as lost): ${r.entriesOrphaned}`);
+  for (const l of orphaned) console.log(`    ${l.db}.${l.table} pid ${l.pid}: ${now(l)}: ${l.orphaned} orphaned (${(l.orphanedRuns ?? []).join('; ')})`);
 }
 
 function printBound(b: CriticalPath): void {
