@@ -9,4 +9,6 @@ export type ArgsOf<B> = B extends (y: Argv<any>) => Argv<infer A> ? A : never;
 /** Options every command has (src/cli registers them). */
 export interface GlobalArgs {
   verbose?: boolean;
+  /** --config FILE (its values are merged into the options by yargs). */
+  config?: string;
 }

@@ -13,12 +13,13 @@ import {
   parallelOptions,
   parsePid,
   parseTableName,
+  refuseOrphanedOption,
   runOptions,
   runProcedureCommand,
 } from './run.js';
 
 function builder(y: Argv) {
-  return runOptions(parallelOptions(dryRunOption(outputOptions(connectionOptions(y)))))
+  return refuseOrphanedOption(runOptions(parallelOptions(dryRunOption(outputOptions(connectionOptions(y))))))
     .positional('table', { type: 'string', describe: 'the table, DB.TABLE' })
     .option('pid', { type: 'number', array: true, describe: 'only these partitions (default: all)' })
     .option('leader', { type: 'string', array: true, describe: 'PID=ENDPOINT: the replica to make leader (default: the one holding the most data)' })
@@ -56,6 +57,7 @@ export const recoverTableCommand = defineCommand({
       ...(pids.length > 0 ? { pids: [...new Set(pids)] } : {}),
       leaders: parseLeaders(argv['leader']),
       acceptDataLoss: argv['accept-data-loss'] === true,
+      refuseOrphaned: argv['refuse-orphaned'] === true,
     });
     return runProcedureCommand(argv, { command: 'recover-table', procedure, filter: { tables: [{ db, name }] }, apply: applySettings(argv) });
   },

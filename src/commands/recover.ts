@@ -6,21 +6,23 @@ import { parseFilter } from './common.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
 import type { ArgsOf, GlobalArgs } from './args.js';
-import { applySettings, defineCommand, dryRunOption, filterOptions, outputOptions, parallelOptions, runOptions, runProcedureCommand } from './run.js';
+import { applySettings, defineCommand, dryRunOption, filterOptions, outputOptions, parallelOptions, refuseOrphanedOption, runOptions, runProcedureCommand } from './run.js';
 
 function recoverOptions<T>(y: Argv<T>) {
-  return runOptions(parallelOptions(dryRunOption(filterOptions(outputOptions(connectionOptions(y)))))).option('accept-data-loss', {
-    type: 'boolean',
-    default: false,
-    describe: 'recover partitions even when that discards entries a replica holds',
-  });
+  return refuseOrphanedOption(
+    runOptions(parallelOptions(dryRunOption(filterOptions(outputOptions(connectionOptions(y)))))).option('accept-data-loss', {
+      type: 'boolean',
+      default: false,
+      describe: 'recover partitions even when that discards entries a replica holds',
+    }),
+  );
 }
 
 function recover(argv: ArgsOf<typeof recoverOptions> & GlobalArgs, command: string): Promise<number> {
   const filter = parseFilter(argv['db'], argv['table']);
   return runProcedureCommand(argv, {
     command,
-    procedure: () => recoveryProcedure({ acceptDataLoss: argv['accept-data-loss'] === true }),
+    procedure: () => recoveryProcedure({ acceptDataLoss: argv['accept-data-loss'] === true, refuseOrphaned: argv['refuse-orphaned'] === true }),
     ...(filter ? { filter } : {}),
     apply: applySettings(argv),
   });

@@ -1,6 +1,7 @@
 // What the commands share beyond connecting: their option groups, and running a mutating
 // command through the recover engine with progress, signals, the cluster lock, the run
 // journal and the report.
+import { resolve as resolvePath } from 'node:path';
 import type { Argv } from 'yargs';
 import type { ArgsOf, GlobalArgs } from './args.js';
 import type { ObserveFilter } from '../cluster/observe.js';
@@ -15,7 +16,7 @@ import { openClient, positive } from './common.js';
 import { type ConnectionArgs, leaderWaitMsOf, leaderWaitOption, resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
-import { type RunSafety, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
+import { type RunSafety, type StateDirArgs, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */
 export interface CliCommand<A = any> {
@@ -55,6 +56,15 @@ export function filterOptions<T>(y: Argv<T>) {
 
 export function dryRunOption<T>(y: Argv<T>) {
   return y.option('dry-run', { type: 'boolean', default: false, describe: 'observe and plan, print the plan, change nothing' });
+}
+
+/** An old leader's tail orphaned at an earlier failover: left behind as OpenMLDB did (default), or the partition refused. */
+export function refuseOrphanedOption<T>(y: Argv<T>) {
+  return y.option('refuse-orphaned', {
+    type: 'boolean',
+    default: false,
+    describe: "refuse a partition rather than leave behind an old leader's tail that OpenMLDB orphaned at an earlier failover (to copy it out first); a named --leader still proceeds",
+  });
 }
 
 /** Retries of one command on transient errors (every command that talks to the cluster more than once). */
@@ -151,6 +161,29 @@ export interface ProcedureRun {
   headline?: (report: Report) => string | undefined;
 }
 
+/**
+ * Which cluster and which run state, as this run was given them on its command line (or by
+ * --config): a command a refusal suggests carries them, so that it works pasted into the
+ * same shell (the OPENMLDB_* variables are read again there). Paths are made absolute.
+ */
+export function invocationOf(argv: ProcedureArgs & Partial<StateDirArgs>): string[] {
+  const out: string[] = [];
+  const add = (flag: string, v: unknown, path = false) => {
+    if (v !== undefined && v !== '') out.push(`${flag}=${path ? resolvePath(String(v)) : String(v)}`);
+  };
+  add('--config', argv.config, true);
+  add('--zk_cluster', argv['zk-cluster']);
+  add('--zk_root_path', argv['zk-root-path']);
+  add('--openmldb_bin_path', argv['openmldb-bin'], true);
+  add('--transport', argv['transport']);
+  add('--user', argv['user']);
+  add('--password-file', argv['password-file'], true);
+  if (argv['lock'] !== undefined && argv['lock'] !== 'auto') add('--lock', argv['lock']);
+  add('--lock-path', argv['lock-path']);
+  add('--state-dir', argv['state-dir'], true);
+  return out;
+}
+
 /** Run one mutating command through the engine; print its report; resolve to the exit code. */
 export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun): Promise<number> {
   const config = resolveConnection(argv);
@@ -197,6 +230,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       interrupt,
       where: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
       observeBudgetMs: leaderWaitMsOf(argv),
+      invocation: invocationOf(argv),
     });
     if (safety) {
       const lost = safety.lost();

@@ -40,6 +40,15 @@ export interface Evidence {
   certainTo?: number;
   /** It was alive in the metadata before any run changed it: in step with the lineage. */
   trusted: boolean;
+  /**
+   * A term newer than the one its snapshot proves it followed began here: beyond
+   * `offset - 1` its entries may be another lineage's (an old leader's tail). Set when that
+   * matters: it was not alive before the incident, or its snapshot itself already holds an
+   * entry where this term had begun (OpenMLDB's MatchTermOffset fails for it).
+   */
+  newerTerm?: { term: number; offset: number };
+  /** Its snapshot holds an entry at or beyond `newerTerm.offset`, of an older term: it diverged from the lineage there. */
+  snapshotDiverged?: boolean;
   /** Snapshot term and offset, read before the tool loaded it. */
   snapshot?: { term: number; offset: number };
   /** The nameserver's metadata offset as first found: shown for comparison, never used to choose. */
@@ -47,6 +56,34 @@ export interface Evidence {
   tablet: 'healthy' | 'offline' | 'unknown';
   flaggedLeader: boolean;
   alive: boolean;
+}
+
+/**
+ * Entries of a replica not alive before the incident, beyond the offset where a newer term
+ * began at an earlier failover: its old leader's tail (or, at most, entries that term also
+ * holds). OpenMLDB gave them up at that failover (its new leader numbered on from the
+ * alive replicas' highest offset; the returning replica is rebuilt and its data moved to
+ * the recycle bin), so leading with that term leaves them behind by OpenMLDB's own rules.
+ */
+export interface OrphanedTail {
+  endpoint: string;
+  entries: number;
+  fromOffset: number;
+  toOffset: number;
+  /** The term the replica was last known in (its snapshot's, else the partition's first): the tail was written in it, unless the replica followed a newer term later. */
+  term: number;
+  /** The newer term that took over at `newerTermOffset`, before the incident. */
+  newerTerm: number;
+  newerTermOffset: number;
+  /** Where OpenMLDB keeps them once the replica is rebuilt. */
+  recycleBin: string;
+}
+
+/** A command that proceeds where the plan refused: `openmldb-recover` and these arguments (the command layer adds how it reached the cluster). */
+export interface Proceed {
+  args: string[];
+  /** What running it does, e.g. `127.0.0.1:9521 leads; the 15 entries only 127.0.0.1:9520 holds are lost`. */
+  effect: string;
 }
 
 /** probe: load the replicas to read their offsets, then plan again. */
@@ -78,6 +115,10 @@ export interface PartitionPlan {
   atStake: number;
   /** The loss cannot be bounded: a replica could not be read. */
   atStakeUnknown?: boolean;
+  /** Old leaders' tails the chosen leader leaves behind (or would, if refused): never counted in atStake. */
+  orphaned?: OrphanedTail[];
+  /** Refused: the commands that proceed, each with what it does. */
+  proceed?: Proceed[];
   /** Replicas this run cannot bring back, and why. */
   left: Array<{ endpoint: string; why: string }>;
   steps: Step[];

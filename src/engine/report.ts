@@ -2,7 +2,7 @@
 // summary table for people or as JSON (schema: docs/report.schema.json) for machines.
 import type { Action } from './apply.js';
 import type { ClusterAction } from './cluster-steps.js';
-import type { PartitionPlan } from './procedure.js';
+import type { OrphanedTail, PartitionPlan } from './procedure.js';
 
 export const REPORT_SCHEMA = 'openmldb-recover/report@1';
 
@@ -23,9 +23,11 @@ export type PartitionStatus =
   | 'planned';
 
 /** Per partition: its deciding plan's reason, leader choice, evidence, entries at stake and replicas left, and what happened. */
-export interface PartitionReport extends Pick<PartitionPlan, 'reason' | 'leader' | 'evidence' | 'atStake' | 'atStakeUnknown' | 'left'> {
+export interface PartitionReport extends Pick<PartitionPlan, 'reason' | 'leader' | 'evidence' | 'atStake' | 'atStakeUnknown' | 'orphaned' | 'left'> {
   pid: number;
   status: PartitionStatus;
+  /** Refused: the commands that proceed, whole (as the run was invoked), each with what it does. */
+  proceed?: Array<{ command: string; effect: string }>;
   /** The planned steps as runbook commands (dry run), or what was run. */
   plan: string[];
   actions: Action[];
@@ -58,7 +60,7 @@ export interface Report {
   autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean };
   /** The cluster lock the run held (set by the command layer, commands/safety.ts). */
   lock?: { kind: 'zookeeper' | 'local'; path: string; why?: string; lost?: string };
-  totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number };
+  totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number; entriesOrphaned: number };
   /** Cluster-wide runbook commands (offlineendpoint, recoverendpoint): run, or planned (dry run). */
   clusterSteps?: ClusterAction[];
   tables: TableReport[];
@@ -70,7 +72,7 @@ export interface Report {
 }
 
 export function emptyTotals(): Report['totals'] {
-  return { tables: 0, partitions: 0, entriesAtStake: 0, healthy: 0, recovered: 0, failed: 0, refused: 0, blocked: 0, interrupted: 0, planned: 0 };
+  return { tables: 0, partitions: 0, entriesAtStake: 0, entriesOrphaned: 0, healthy: 0, recovered: 0, failed: 0, refused: 0, blocked: 0, interrupted: 0, planned: 0 };
 }
 
 export function tally(tables: TableReport[]): Report['totals'] {
@@ -81,9 +83,16 @@ export function tally(tables: TableReport[]): Report['totals'] {
       t.partitions++;
       t[p.status]++;
       t.entriesAtStake += p.atStake;
+      t.entriesOrphaned += (p.orphaned ?? []).reduce((n, o) => n + o.entries, 0);
     }
   }
   return t;
+}
+
+/** A command to paste: quoted for a POSIX shell where needed. */
+export function commandLine(args: string[], invocation: string[]): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['openmldb-recover', ...args, ...invocation].map(quote).join(' ');
 }
 
 /** Plain aligned columns (no dependency on OpenMLDB's own printer: this is our output). */
@@ -91,6 +100,20 @@ export function columns(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** An orphaned tail, in words. */
+export function describeTail(o: OrphanedTail): string {
+  return `${o.endpoint} (not alive before the incident) holds ${o.entries} entries at offsets ${o.fromOffset}-${o.toOffset} (term ${o.term}), where term ${o.newerTerm} took over from offset ${o.newerTermOffset} on the replicas the cluster went on serving`;
+}
+
+/** What became of an orphaned tail, by how the partition ended. */
+function orphanedFate(status: PartitionStatus, o: OrphanedTail): string {
+  const bin = `OpenMLDB keeps a rebuilt replica's old data in its tablet's recycle bin: ${o.recycleBin}`;
+  if (status === 'refused') return 'kept where it is: the partition was refused';
+  if (status === 'planned') return `it would be rebuilt from term ${o.newerTerm}, as OpenMLDB would have; ${bin}`;
+  if (status === 'recovered' || status === 'healthy') return `rebuilt from term ${o.newerTerm}, as OpenMLDB would have; ${bin}`;
+  return `rebuilt from term ${o.newerTerm} once the partition is recovered; ${bin}`;
 }
 
 export function renderReport(r: Report): string {
@@ -110,6 +133,16 @@ export function renderReport(r: Report): string {
     }
   }
   out.push(columns(['table', 'pid', 'status', 'leader @offset', 'at stake', 'detail'], rows));
+  const orphaned = r.tables.flatMap((t) => t.partitions.flatMap((p) => (p.orphaned ?? []).map((o) => ({ where: `${t.db}.${t.name} pid ${p.pid}`, status: p.status, o }))));
+  if (orphaned.length > 0) {
+    out.push('', 'orphaned at an earlier failover (OpenMLDB gave these up then; not lost by this run):');
+    for (const { where, status, o } of orphaned) out.push(`  ${where}: ${describeTail(o)}; ${orphanedFate(status, o)}`);
+  }
+  const ways = r.tables.flatMap((t) => t.partitions.flatMap((p) => (p.proceed ?? []).map((w) => ({ where: `${t.db}.${t.name} pid ${p.pid}`, w }))));
+  if (ways.length > 0) {
+    out.push('', 'to proceed where the run refused, run one of:');
+    for (const { where, w } of ways) out.push(`  ${where}: ${w.effect}`, `    ${w.command}`);
+  }
   for (const c of r.clusterSteps ?? []) {
     const failed = c.ops.filter((o) => o.status === 'kFailed' || o.status === 'kCanceled');
     out.push(`${c.result === 'planned' ? 'would run' : c.result}: ${c.command}${c.detail ? ` (${c.detail})` : ''}`);
@@ -124,7 +157,7 @@ export function renderReport(r: Report): string {
         t.recovered ? `${t.recovered} recovered` : '',
         t.planned ? `${t.planned} to recover` : '',
         t.failed ? `${t.failed} failed` : '',
-        t.refused ? `${t.refused} refused (${t.entriesAtStake} entries at stake; --accept-data-loss to proceed)` : '',
+        t.refused ? `${t.refused} refused (${t.entriesAtStake} entries at stake; the commands above proceed)` : '',
         t.blocked ? `${t.blocked} blocked` : '',
         t.interrupted ? `${t.interrupted} interrupted` : '',
       ]

@@ -20,7 +20,7 @@ import { retryTransient } from './retry.js';
 import type { Interrupt } from './interrupt.js';
 import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep, partitionKey as key } from './procedure.js';
 import type { Progress } from './progress.js';
-import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, tally } from './report.js';
+import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, commandLine, tally } from './report.js';
 
 export interface RunOptions {
   command: string;
@@ -41,6 +41,11 @@ export interface RunOptions {
   memory?: RunMemory;
   /** How long one observation retries transient failures (default OBSERVE_BUDGET_MS). */
   observeBudgetMs?: number;
+  /**
+   * How this run reached the cluster and its state (connection, lock and state options as
+   * it was given them): added to every command a refusal suggests, so that it works pasted.
+   */
+  invocation?: string[];
 }
 
 
@@ -393,6 +398,8 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
         evidence: plan?.evidence ?? [],
         atStake: plan?.atStake ?? 0,
         ...(plan?.atStakeUnknown ? { atStakeUnknown: true } : {}),
+        ...(plan?.orphaned && plan.orphaned.length > 0 ? { orphaned: plan.orphaned } : {}),
+        ...(plan?.proceed && status === 'refused' ? { proceed: plan.proceed.map((w) => ({ command: commandLine(w.args, o.invocation ?? []), effect: w.effect })) } : {}),
         left: plan?.left ?? [],
         plan: plan ? [...(plan.via ?? []), ...plan.steps.map((s) => describeStep(s, plan))] : [],
         actions: outcome?.actions ?? [],

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { MutationRecord } from '../../src/sim/cluster.js';
 import type { PartitionReport, Report } from '../../src/engine/report.js';
-import { recoverJson } from '../helpers/report.js';
-import { RECOVER_BIN, withSim } from '../helpers/sim.js';
+import { recoverJson, report as checkedReport } from '../helpers/report.js';
+import { runPasted } from '../helpers/paste.js';
+import { RECOVER_BIN, recoverCli, runNode, withSim } from '../helpers/sim.js';
 
 /** The disk loads a run's evidence record says it sent, as `LoadTable@ep tid/pid` (callsPerTarget's keys). */
 function recordedLoads(stateHome: string, state: State): string[] {
@@ -84,30 +85,84 @@ describe('true offsets', { concurrency: true }, () => {
     });
   });
 
-  it('a diverged tail: refused and named, nothing lost; with --accept-data-loss the newer term wins, losing exactly what was at stake', async () => {
-    await withSim(['--scenario', 'full-restart-after-failover', '--diverged-tails', '1', '--seed', '11', ...SMALL], async (sim) => {
-      const first = await recoverJson(sim);
-      assert.equal(first.code, 1, first.stderr);
-      const all = partitions(first.report);
-      const refused = all.filter((p) => p.status === 'refused');
-      assert.equal(refused.length, 1, JSON.stringify(all.map((p) => [p.table, p.pid, p.status, p.reason])));
-      const r = refused[0]!;
-      assert.match(r.reason, /diverged histories/);
-      assert.ok(r.atStake > 0);
-      assert.ok(all.filter((p) => p !== r).every((p) => p.status === 'recovered'), JSON.stringify(all.map((p) => [p.table, p.pid, p.status, p.reason])));
-      const check = await sim.check();
-      assert.equal(check.entriesLost, 0, 'nothing lost while refused');
-      assert.deepEqual([...new Set(check.problems.map((p) => p.split(':')[0]))], [`${r.table} pid ${r.pid}`], 'only the refused partition is not served');
+  // Seed 11 has one partition whose old leader (not alive since the failover) holds a tail
+  // beyond where the newer term began on the replicas the cluster went on serving.
+  const DIVERGED = ['--scenario', 'full-restart-after-failover', '--diverged-tails', '1', '--seed', '11', ...SMALL];
 
-      const second = await recoverJson(sim, ['--accept-data-loss']);
-      assert.equal(second.code, 0, second.stderr);
-      const p = partitions(second.report).find((x) => x.table === r.table && x.pid === r.pid)!;
+  it('an old leader\'s orphaned tail: the newer term leads, the tail reported apart (never at stake), and check counts it orphaned, not lost', async () => {
+    await withSim(DIVERGED, async (sim) => {
+      const { code, report, stderr } = await recoverJson(sim);
+      assert.equal(code, 0, stderr);
+      const withTail = partitions(report).filter((p) => (p.orphaned ?? []).length > 0);
+      assert.equal(withTail.length, 1, JSON.stringify(partitions(report).map((p) => [p.table, p.pid, p.status, p.reason])));
+      const p = withTail[0]!;
+      const tail = p.orphaned![0]!;
       assert.equal(p.status, 'recovered');
-      assert.match(p.reason, /newer term wins/);
-      const after = await sim.check();
-      const line = after.ledger.find((l) => `${l.db}.${l.table}` === r.table && l.pid === r.pid);
-      assert.equal(line?.lost, p.atStake, 'the old leader\'s tail, exactly');
-      assert.equal(after.entriesLost, p.atStake);
+      assert.equal(p.atStake, 0, 'never mixed into atStake');
+      assert.equal(report.totals.entriesAtStake, 0);
+      assert.equal(report.totals.entriesOrphaned, tail.entries);
+      assert.notEqual(p.leader?.endpoint, tail.endpoint, 'the newer term leads');
+      assert.ok(tail.newerTerm > tail.term);
+      assert.equal(tail.toOffset - tail.fromOffset + 1, tail.entries);
+      assert.equal(tail.fromOffset, tail.newerTermOffset, 'the tail begins where the newer term began');
+      const check = await sim.check();
+      assert.deepEqual(check.problems, []);
+      assert.equal(check.entriesLost, 0);
+      const line = check.ledger.find((l) => `${l.db}.${l.table}` === p.table && l.pid === p.pid);
+      assert.equal(line?.orphaned, tail.entries, 'the entries the report names are the ones check counts orphaned');
+      assert.equal(check.entriesOrphaned, tail.entries);
+    });
+  });
+
+  it('--refuse-orphaned: refused, untouched beyond the probe; the printed command, pasted into a clean shell, proceeds', async () => {
+    await withSim(DIVERGED, async (sim) => {
+      // Invoked with explicit flags and its own state directory, no OPENMLDB_* in the environment.
+      const stateDir = join(sim.dir, 'explicit-state');
+      const flags = [`--zk_cluster=${sim.info.zkCluster}`, `--zk_root_path=${sim.info.zkRootPath}`, `--openmldb_bin_path=${sim.info.bin}`, '--state-dir', stateDir];
+      const refusedRun = await runNode(RECOVER_BIN, ['recover', '--json', '--refuse-orphaned', ...flags], { OPENMLDB_ZK_CLUSTER: '', OPENMLDB_ZK_ROOT_PATH: '', OPENMLDB_BIN: '' });
+      assert.equal(refusedRun.code, 1, refusedRun.stderr);
+      const first = checkedReport(refusedRun);
+      const refused = partitions(first).filter((p) => p.status === 'refused');
+      assert.equal(refused.length, 1, JSON.stringify(partitions(first).map((p) => [p.table, p.pid, p.status, p.reason])));
+      const r = refused[0]!;
+      assert.match(r.reason, /orphaned tail: .*--refuse-orphaned/);
+      assert.equal(r.atStake, 0);
+      assert.equal(r.orphaned?.length, 1);
+      assert.equal(r.proceed?.length, 1);
+      const line = r.proceed![0]!.command;
+      assert.ok(line.startsWith(`openmldb-recover recover-table ${r.table} --pid ${r.pid} --leader ${r.pid}=`), line);
+      assert.match(line, / --zk_cluster=\S+ --zk_root_path=\/openmldb --openmldb_bin_path=\S+ --state-dir=\S+$/);
+      assert.equal((await sim.check()).entriesLost, 0, 'nothing lost while refused');
+      assert.equal((await sim.check()).entriesOrphaned, 0, 'the tail is still on its replica');
+
+      const pasted = await runPasted(line, { HOME: sim.dir });
+      assert.equal(pasted.code, 0, `${line}\n${pasted.stderr}\n${pasted.stdout}`);
+      assert.match(pasted.stdout, /orphaned at an earlier failover/);
+      const check = await sim.check();
+      assert.deepEqual(check.problems, []);
+      assert.equal(check.entriesLost, 0);
+      assert.equal(check.entriesOrphaned, r.orphaned![0]!.entries);
+    });
+  });
+
+  it('naming the old leader instead (with --accept-data-loss) serves its tail and loses the newer term\'s entries: check fails and counts exactly those', async () => {
+    await withSim(DIVERGED, async (sim) => {
+      const first = await recoverJson(sim, ['--refuse-orphaned']);
+      const r = partitions(first.report).find((p) => p.status === 'refused')!;
+      const old = r.orphaned![0]!.endpoint;
+      const refusedAgain = await recoverCli(sim, ['recover-table', r.table, '--pid', String(r.pid), '--leader', `${r.pid}=${old}`, '--json']);
+      assert.equal(refusedAgain.code, 1);
+      const again = partitions(checkedReport(refusedAgain)).find((p) => p.pid === r.pid)!;
+      assert.equal(again.status, 'refused');
+      assert.ok(again.atStake > 0, 'the newer term\'s entries are at stake');
+      assert.ok(again.proceed?.[0]?.command.endsWith(`--leader ${r.pid}=${old} --accept-data-loss`), again.proceed?.[0]?.command);
+      const pasted = await runPasted(again.proceed![0]!.command, { HOME: sim.dir, ...sim.env, XDG_STATE_HOME: sim.stateHome });
+      assert.equal(pasted.code, 0, pasted.stderr);
+      const check = await sim.check();
+      const line = check.ledger.find((l) => `${l.db}.${l.table}` === r.table && l.pid === r.pid);
+      assert.equal(line?.orphaned, 0, 'the old tail is served now');
+      assert.equal(line?.lost, again.atStake, 'the newer term\'s entries beyond the fork, exactly');
+      assert.equal(check.ok, false);
     });
   });
 

@@ -148,34 +148,74 @@ describe('planRecovery: diverged histories', () => {
     [C]: { found: { isLeader: false, isAlive: true }, snapshot: { term: 1, offset: 90 } },
   };
 
-  it('an old leader\'s tail beyond a newer term\'s start, where the others hold that term: refused, both sides at stake', () => {
+  it('an old leader\'s tail beyond a newer term\'s start, on a replica not alive before the incident: the newer term leads, the tail reported orphaned, not at stake', () => {
     const p = plan1([oldLeader(), newLeader(), follower()], SAFE, { terms: TERMS_1_3, memory });
-    assert.equal(p.action, 'refused');
-    assert.match(p.reason, /diverged histories/);
-    assert.match(p.reason, new RegExp(`${A.replace(/\./g, '\\.')}.*20 entries from offset 101`));
-    assert.match(p.reason, /holds 50 entries of the newer term/);
-    assert.equal(p.atStake, 20, 'the tail the newer term\'s leader would discard');
-    assert.deepEqual(p.steps, []);
+    assert.equal(p.action, 'recover');
+    assert.equal(p.leader?.endpoint, B);
+    assert.equal(p.atStake, 0, 'OpenMLDB gave the tail up at the failover: nothing at stake in this run');
+    assert.deepEqual(p.orphaned?.map(({ recycleBin, ...t }) => t), [{ endpoint: A, entries: 20, fromOffset: 101, toOffset: 120, term: 1, newerTerm: 3, newerTermOffset: 101 }]);
+    assert.equal(p.orphaned?.[0]?.recycleBin, '127.0.0.1:9520 <recycle_bin_root_path>/3_0_<time> (or 3_0_binlog_<time>)');
+    assert.match(p.reason, /orphaned at an earlier failover: 20 entries of 127\.0\.0\.1:9520 \(offsets 101-120, term 1\)/);
+    assert.ok(p.steps.some((s) => s.kind === 'recover-replica' && s.endpoint === A), 'the old leader is rebuilt from the newer term');
+    assert.equal(p.proceed, undefined);
     const a = p.evidence[0]!;
-    assert.deepEqual([a.trusted, a.certainTo, a.snapshot], [false, 100, { term: 1, offset: 80 }]);
+    assert.deepEqual([a.trusted, a.certainTo, a.snapshot, a.newerTerm], [false, 100, { term: 1, offset: 80 }, { term: 3, offset: 101 }]);
   });
 
-  it('--accept-data-loss: the newer term wins and the old leader is rebuilt', () => {
+  it('--refuse-orphaned: refused, and the command it prints proceeds (the leader named, orphaned tails never hold a named leader back)', () => {
+    const p = plan1([oldLeader(), newLeader(), follower()], { ...SAFE, refuseOrphaned: true }, { terms: TERMS_1_3, memory });
+    assert.equal(p.action, 'refused');
+    assert.match(p.reason, /orphaned tail: .*--refuse-orphaned/);
+    assert.equal(p.atStake, 0);
+    assert.equal(p.orphaned?.[0]?.entries, 20);
+    assert.deepEqual(p.proceed?.map((x) => x.args), [['recover-table', 'demo_db.t1', '--pid', '0', '--leader', `0=${B}`]]);
+    const leaders = new Map([[partitionKey('demo_db', 't1', 0), B]]);
+    const named = plan1([oldLeader(), newLeader(), follower()], { ...SAFE, refuseOrphaned: true, leaders }, { terms: TERMS_1_3, memory });
+    assert.equal(named.action, 'recover');
+    assert.equal(named.leader?.endpoint, B);
+    assert.equal(named.orphaned?.[0]?.entries, 20);
+  });
+
+  it('--accept-data-loss changes nothing here: the newer term wins, the tail is orphaned, nothing at stake', () => {
     const p = plan1([oldLeader(), newLeader(), follower()], LOSSY, { terms: TERMS_1_3, memory });
     assert.equal(p.action, 'recover');
     assert.equal(p.leader?.endpoint, B);
-    assert.equal(p.atStake, 20);
+    assert.equal(p.atStake, 0);
+    assert.equal(p.orphaned?.[0]?.entries, 20);
     assert.ok(p.steps.some((s) => s.kind === 'recover-replica' && s.endpoint === A));
   });
 
-  it('--leader names a side: refused while the other side would be lost, unless accepted', () => {
+  it('--leader names the old tail: refused while the newer term would be lost, the printed command accepts it', () => {
     const leaders = new Map([[partitionKey('demo_db', 't1', 0), A]]);
     const refused = plan1([oldLeader(), newLeader(), follower()], { ...SAFE, leaders }, { terms: TERMS_1_3, memory });
     assert.equal(refused.action, 'refused');
     assert.equal(refused.atStake, 50);
+    assert.deepEqual(refused.proceed?.map((x) => x.args), [['recover-table', 'demo_db.t1', '--pid', '0', '--leader', `0=${A}`, '--accept-data-loss']]);
     const taken = plan1([oldLeader(), newLeader(), follower()], { ...LOSSY, leaders }, { terms: TERMS_1_3, memory });
     assert.equal(taken.leader?.endpoint, A);
     assert.deepEqual(taken.steps.filter((s) => s.kind === 'recover-replica').map((s) => s.endpoint), [B, C]);
+  });
+
+  it('two replicas alive before the incident diverged (a snapshot of term 1 holds an entry where term 3 had begun): refused, both printed commands proceed', () => {
+    // A was marked alive again without being rebuilt: no OpenMLDB rule chose between A and B.
+    const both: PartitionEvidence = { ...memory, [A]: { found: { isLeader: true, isAlive: true }, snapshot: { term: 1, offset: 110 } } };
+    const p = plan1([oldLeader(), newLeader(), follower()], SAFE, { terms: TERMS_1_3, memory: both });
+    assert.equal(p.action, 'refused');
+    assert.match(p.reason, /diverged histories: 127\.0\.0\.1:9520 \(alive before the incident, but its snapshot at offset 110 is of term 1, where term 3 began at offset 101: it diverged there\) holds 20 entries from offset 101/);
+    assert.equal(p.atStake, 20, 'not orphaned: A was alive');
+    assert.equal(p.orphaned, undefined);
+    assert.deepEqual(p.proceed?.map((x) => x.args), [
+      ['recover-table', 'demo_db.t1', '--pid', '0', '--leader', `0=${B}`, '--accept-data-loss'],
+      ['recover-table', 'demo_db.t1', '--pid', '0', '--leader', `0=${A}`, '--accept-data-loss'],
+    ]);
+    for (const [leader, lost] of [[B, 20], [A, 50]] as const) {
+      const leaders = new Map([[partitionKey('demo_db', 't1', 0), leader]]);
+      const taken = plan1([oldLeader(), newLeader(), follower()], { ...LOSSY, leaders }, { terms: TERMS_1_3, memory: both });
+      assert.equal(taken.action, 'recover', `--leader 0=${leader} --accept-data-loss proceeds`);
+      assert.equal(taken.atStake, lost);
+    }
+    const lossy = plan1([oldLeader(), newLeader(), follower()], LOSSY, { terms: TERMS_1_3, memory: both });
+    assert.equal(lossy.leader?.endpoint, B, '--accept-data-loss alone: the newer term wins');
   });
 
   it('no conflict when the old leader\'s entries all precede the new term, or nobody holds the new term\'s entries', () => {
@@ -206,7 +246,8 @@ describe('planRecovery: fail closed', () => {
     const p = plan1([rep(A, { isLeader: true, tablet: 'offline' }), rep(B), rep(C)]);
     assert.equal(p.action, 'refused');
     assert.equal(p.atStakeUnknown, true);
-    assert.match(p.reason, /cannot be read.*offline.*--accept-data-loss/);
+    assert.match(p.reason, /cannot be read.*offline/);
+    assert.deepEqual(p.proceed?.map((x) => x.args), [['recover-table', 'demo_db.t1', '--pid', '0', '--accept-data-loss']]);
     assert.deepEqual(p.steps, []);
     const lossy = plan1([rep(A, { isLeader: true, tablet: 'offline' }), rep(B), rep(C)], LOSSY);
     assert.equal(lossy.action, 'probe', 'accepted: the others are read');
@@ -247,6 +288,28 @@ describe('planRecovery: served partitions and single replicas', () => {
     const p = plan1([rep(A, { isLeader: true, loaded: asLeader(100), followers: [] }), rep(B, { isAlive: false, snapshot: { term: 1, offset: 300 } })]);
     assert.equal(p.action, 'refused');
     assert.equal(p.atStake, 200);
+    assert.deepEqual(p.proceed?.map((x) => x.args), [
+      ['recover-table', 'demo_db.t1', '--pid', '0', '--leader', `0=${B}`],
+      ['recover-table', 'demo_db.t1', '--pid', '0', '--accept-data-loss'],
+    ]);
+  });
+
+  it('a served leader of a newer term and a replica not alive before the incident holding an old leader\'s tail beyond its start: the tail is orphaned, the leader kept', () => {
+    const replicas = [rep(A, { isLeader: true, loaded: asLeader(100), followers: [] }), rep(B, { isAlive: false, snapshot: { term: 1, offset: 130 } })];
+    const p = plan1(replicas, SAFE, { terms: TERMS_1_3 });
+    assert.equal(p.action, 'recover');
+    assert.equal(p.atStake, 0);
+    assert.deepEqual(p.orphaned?.map((t) => [t.endpoint, t.entries, t.fromOffset, t.toOffset]), [[B, 30, 101, 130]]);
+    const refused = plan1(replicas, { ...SAFE, refuseOrphaned: true }, { terms: TERMS_1_3 });
+    assert.equal(refused.action, 'refused');
+    assert.deepEqual(refused.proceed?.map((x) => x.args), [['recover-table', 'demo_db.t1', '--pid', '0', '--leader', `0=${A}`]]);
+    const named = plan1(replicas, { ...SAFE, refuseOrphaned: true, leaders: new Map([[partitionKey('demo_db', 't1', 0), A]]) }, { terms: TERMS_1_3 });
+    assert.equal(named.action, 'recover', 'the printed command proceeds');
+    // Below the newer term's start the replica holds the lineage's entries the leader lacks: at stake.
+    const behind = plan1([rep(A, { isLeader: true, loaded: asLeader(90), followers: [] }), rep(B, { isAlive: false, snapshot: { term: 1, offset: 130 } })], SAFE, { terms: TERMS_1_3 });
+    assert.equal(behind.action, 'refused');
+    assert.equal(behind.atStake, 10);
+    assert.equal(behind.orphaned?.[0]?.entries, 30);
   });
 
   it('a single replica is loaded as the leader, the runbook way', () => {

@@ -14,6 +14,7 @@ export interface RecoverTableSpec {
   /** Operator-chosen leaders by pid. */
   leaders: Map<number, string>;
   acceptDataLoss: boolean;
+  refuseOrphaned?: boolean;
 }
 
 /**
@@ -46,7 +47,7 @@ export function recoverTableProcedure(spec: RecoverTableSpec): PrepareProcedure 
     }
     return {
       scope: (x) => scopeTo(x, (t, p) => t.db === spec.db && t.name === spec.name && (spec.pids === undefined || spec.pids.includes(p.pid))),
-      plan: recoveryProcedure({ acceptDataLoss: spec.acceptDataLoss, force: true, leaders }).plan,
+      plan: recoveryProcedure({ acceptDataLoss: spec.acceptDataLoss, refuseOrphaned: spec.refuseOrphaned === true, force: true, leaders }).plan,
     };
   };
 }

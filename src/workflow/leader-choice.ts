@@ -1,0 +1,360 @@
+// Which replica leads a partition that needs a leader, and what that choice costs. Pure:
+// the partition's metadata and what the run remembers in, evidence per replica and a
+// choice out. The leader is chosen on what the replicas really hold, never on the
+// metadata's offsets (plan.ts probes every replica first), by these rules:
+//   1. Replicas in step with the leader's lineage hold prefixes of one history, so the one
+//      with the highest offset holds every entry the others hold.
+//   2. A replica that was not alive in the metadata (as first found, before any run changed
+//      it) may have missed a leader change: beyond the first offset of a term newer than
+//      its snapshot's, its entries may be an old leader's tail that nobody else has, while
+//      the others hold the new term's entries at the same offsets. So may a replica alive
+//      before the incident whose snapshot already holds an entry where a newer term had
+//      begun: it diverged there (OpenMLDB's MatchTermOffset fails for it).
+//   3. An old leader's tail on a replica that was NOT alive before the incident was given up
+//      by OpenMLDB at that failover (name_server_impl.cc: OnTabletOffline -> CreateChangeLeaderOP
+//      takes alive replicas only, UpdateLeaderInfo starts the new term at their max offset + 1;
+//      OnTabletOnline -> RecoverEndpointTable moves the returning replica's binlog, or whole
+//      directory, to its recycle bin). The cluster served the newer term's history since, so
+//      that term leads here too, the tail reported apart as orphaned, not as at stake.
+//      `--refuse-orphaned` refuses instead, for operators who copy the tail out first.
+//   4. Any other choice that may lose entries is refused (diverged histories between
+//      replicas alive before the incident: no OpenMLDB rule chose between them), unless
+//      the operator names the leader and accepts the loss.
+//   5. A replica that cannot be read (tablet down, its load failed) may hold anything: the
+//      partition is refused, entries at stake unknown, unless the loss is accepted.
+import type { Partition, Replica } from '../cluster/types.js';
+import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
+import type { Evidence, OrphanedTail } from '../engine/procedure.js';
+import { isServing } from '../engine/health.js';
+
+// ---- evidence --------------------------------------------------------------------------
+
+const NO_EVIDENCE: PartitionEvidence = {};
+
+/** The first term of the history. Every entry was written in it or later, so any replica has followed it. */
+function firstTerm(p: Partition): number {
+  const terms = (p.terms ?? []).map((t) => t.term);
+  return terms.length > 0 ? Math.min(...terms) : 0;
+}
+
+/** The earliest-starting term newer than `provenTerm`, if the history has one. */
+function newerTermThan(p: Partition, provenTerm: number): { term: number; offset: number } | undefined {
+  const proven = Math.max(provenTerm, firstTerm(p));
+  let found: { term: number; offset: number } | undefined;
+  for (const t of p.terms ?? []) {
+    if (t.term <= proven) continue;
+    if (!found || t.offset < found.offset || (t.offset === found.offset && t.term < found.term)) found = { term: t.term, offset: t.offset };
+  }
+  return found;
+}
+
+/** Why a replica's data cannot be read, if it cannot. */
+function unreadable(r: Replica, rec: ReplicaRecord | undefined): string | undefined {
+  if (r.tablet === 'offline') return 'its tablet is offline';
+  if (r.tablet === 'unknown') return 'its tablet is unknown to the nameserver (not registered since it started)';
+  if (rec?.unreadable) return rec.unreadable.reason;
+  // The snapshot seen before the tool loaded it is gone now: a failed load moved the
+  // partition's directory to the recycle bin (tablet_impl.cc DeleteTableInternal).
+  if (r.loaded === undefined && rec?.snapshot && rec.snapshot.offset > 0 && r.snapshot !== undefined && r.snapshot.offset === 0) {
+    return `its snapshot (offset ${rec.snapshot.offset}) is gone from its data directory: a load failed and the tablet moved the partition to its recycle bin`;
+  }
+  return undefined;
+}
+
+/** Everything the run knows of a replica. */
+function replicaEvidence(p: Partition, r: Replica, rec: ReplicaRecord | undefined): Evidence {
+  const trusted = rec?.found?.isAlive ?? r.isAlive;
+  const snapshot = rec?.snapshot ?? (r.loaded === undefined ? r.snapshot : undefined);
+  // The metadata offset as found: once the tool loads replicas, the poll rewrites it.
+  const metaOffset = rec?.found ? rec.found.metaOffset : r.metaOffset;
+  const newer = newerTermThan(p, snapshot?.term ?? 0);
+  const snapshotDiverged = newer !== undefined && snapshot !== undefined && snapshot.offset >= newer.offset;
+  const uncertain = newer !== undefined && (!trusted || snapshotDiverged) ? newer : undefined;
+  const base: Evidence = {
+    endpoint: r.endpoint,
+    source: 'unread',
+    trusted,
+    tablet: r.tablet,
+    flaggedLeader: r.isLeader,
+    alive: r.isAlive,
+    ...(snapshot !== undefined ? { snapshot } : {}),
+    ...(metaOffset !== undefined ? { metaOffset } : {}),
+    ...(uncertain ? { newerTerm: uncertain } : {}),
+    ...(snapshotDiverged ? { snapshotDiverged } : {}),
+  };
+  const bad = unreadable(r, rec);
+  if (bad !== undefined) return { ...base, source: 'unreadable', why: bad };
+  if (!r.loaded || !isServing(r)) {
+    return { ...base, why: r.loaded ? `loading (${r.loaded.state})` : 'not loaded: it is loaded as a follower to read its offset' };
+  }
+  const offset = r.loaded.offset;
+  const certainTo = uncertain ? Math.min(offset, uncertain.offset - 1) : offset;
+  return { ...base, offset, source: 'loaded', certainTo };
+}
+
+/** Evidence of every replica of a partition, in metadata order. */
+export function partitionEvidence(p: Partition, memory: PartitionEvidence = NO_EVIDENCE): Evidence[] {
+  return p.replicas.map((r) => replicaEvidence(p, r, memory[r.endpoint]));
+}
+
+// ---- what a choice costs ---------------------------------------------------------------
+
+const offsetOf = (e: Evidence): number => e.offset ?? 0;
+const certainOf = (e: Evidence): number => e.certainTo ?? offsetOf(e);
+/** Not a suspect: every entry it holds is certainly the lineage's. */
+const inLineage = (e: Evidence): boolean => certainOf(e) >= offsetOf(e);
+
+/** Up to which offset two read replicas certainly hold the same entries. */
+export function agreeTo(x: Evidence, y: Evidence): number {
+  const ox = offsetOf(x);
+  const oy = offsetOf(y);
+  const d = Math.min(certainOf(x), certainOf(y));
+  const mayDiffer = (!inLineage(x) || !inLineage(y)) && ox > d && oy > d;
+  return mayDiffer ? d : Math.min(ox, oy);
+}
+
+/** Entries `other` holds that `leader` may lack. */
+export function lossTo(leader: Evidence, other: Evidence): number {
+  return Math.max(0, offsetOf(other) - agreeTo(leader, other));
+}
+
+/** Where OpenMLDB keeps a rebuilt replica's data (tablet_impl.cc DeleteTableInternal, DeleteBinlog; recycle_ttl 0 keeps it). */
+function recycleBin(endpoint: string, tid: number, pid: number, storageMode: string): string {
+  const root = storageMode === 'kSSD' ? 'recycle_bin_ssd_root_path' : storageMode === 'kHDD' ? 'recycle_bin_hdd_root_path' : 'recycle_bin_root_path';
+  return `${endpoint} <${root}>/${tid}_${pid}_<time> (or ${tid}_${pid}_binlog_<time>)`;
+}
+
+/** Which table a choice is for: names where the orphaned entries are kept. */
+export interface Where {
+  tid: number;
+  pid: number;
+  storageMode: string;
+}
+
+/**
+ * The part of what `leader` loses from `other` that is an old leader's tail orphaned at a
+ * failover before the incident: `other` was not alive then, `leader` is the newer term's
+ * lineage, and the entries lie beyond where that term began.
+ */
+function orphanedPart(p: Partition, w: Where, leader: Evidence, other: Evidence, loss: number): OrphanedTail | undefined {
+  if (loss === 0 || other.trusted || !other.newerTerm || inLineage(other) || !inLineage(leader)) return undefined;
+  const entries = Math.min(loss, offsetOf(other) - certainOf(other));
+  if (entries <= 0) return undefined;
+  return {
+    endpoint: other.endpoint,
+    entries,
+    fromOffset: offsetOf(other) - entries + 1,
+    toOffset: offsetOf(other),
+    term: Math.max(other.snapshot?.term ?? 0, firstTerm(p)),
+    newerTerm: other.newerTerm.term,
+    newerTermOffset: other.newerTerm.offset,
+    recycleBin: recycleBin(other.endpoint, w.tid, w.pid, w.storageMode),
+  };
+}
+
+export interface Cost {
+  /** Entries some read replica holds that the leader may lack, orphaned tails aside: the worst single replica. */
+  atStake: number;
+  /** Who holds them. */
+  holder?: Evidence;
+  /** Old leaders' tails the leader leaves behind. */
+  orphaned: OrphanedTail[];
+}
+
+/** What leading with `leader` costs, against the replicas read. */
+export function costOf(p: Partition, w: Where, leader: Evidence, read: Evidence[]): Cost {
+  const cost: Cost = { atStake: 0, orphaned: [] };
+  for (const e of read) {
+    if (e === leader) continue;
+    const loss = lossTo(leader, e);
+    const tail = orphanedPart(p, w, leader, e, loss);
+    if (tail) cost.orphaned.push(tail);
+    const rest = loss - (tail?.entries ?? 0);
+    if (rest > cost.atStake) {
+      cost.atStake = rest;
+      cost.holder = e;
+    }
+  }
+  return cost;
+}
+
+/**
+ * What keeping a serving leader costs, when the other replicas may not all be read: each
+ * one's entries beyond the leader's offset, as far as known (its snapshot if unread).
+ */
+export function costOfKeeping(p: Partition, w: Where, leader: Evidence, ev: Evidence[]): Cost & { ahead: Array<{ endpoint: string; holds: number }> } {
+  const cost: Cost & { ahead: Array<{ endpoint: string; holds: number }> } = { atStake: 0, orphaned: [], ahead: [] };
+  const base = offsetOf(leader);
+  for (const e of ev) {
+    if (e === leader) continue;
+    const holds = Math.max(e.snapshot?.offset ?? 0, e.source === 'loaded' ? offsetOf(e) : 0);
+    if (holds <= base) continue;
+    // Beyond where a newer term began, a replica not alive before the incident holds an
+    // orphaned tail; below it, entries of the lineage the leader lacks.
+    const bound = e.newerTerm ? e.newerTerm.offset - 1 : holds;
+    const orphaned = !e.trusted && e.newerTerm && holds > Math.max(base, bound) ? holds - Math.max(base, bound) : 0;
+    if (orphaned > 0 && e.newerTerm) {
+      cost.orphaned.push({
+        endpoint: e.endpoint,
+        entries: orphaned,
+        fromOffset: holds - orphaned + 1,
+        toOffset: holds,
+        term: Math.max(e.snapshot?.term ?? 0, firstTerm(p)),
+        newerTerm: e.newerTerm.term,
+        newerTermOffset: e.newerTerm.offset,
+        recycleBin: recycleBin(e.endpoint, w.tid, w.pid, w.storageMode),
+      });
+    }
+    const rest = holds - base - orphaned;
+    if (rest > 0) cost.ahead.push({ endpoint: e.endpoint, holds });
+    if (rest > cost.atStake) {
+      cost.atStake = rest;
+      cost.holder = e;
+    }
+  }
+  return cost;
+}
+
+// ---- the choice ------------------------------------------------------------------------
+
+/** Ties: serving as alive leader before, flagged alive leader, flagged leader, trusted, metadata order. */
+function preference(e: Evidence, replicas: Replica[]): number[] {
+  const i = replicas.findIndex((r) => r.endpoint === e.endpoint);
+  const r = replicas[i] as Replica;
+  const servedLeader = r.isLeader && r.isAlive && r.loaded?.mode === 'kTableLeader';
+  return [servedLeader ? 0 : 1, r.isLeader && r.isAlive ? 0 : 1, r.isLeader ? 0 : 1, e.trusted ? 0 : 1, i];
+}
+
+function byPreference(replicas: Replica[]) {
+  return (a: Evidence, b: Evidence): number => {
+    const ka = preference(a, replicas);
+    const kb = preference(b, replicas);
+    for (let k = 0; k < ka.length; k++) if (ka[k] !== kb[k]) return (ka[k] as number) - (kb[k] as number);
+    return 0;
+  };
+}
+
+/** A way on where the choice was refused: the leader to name, and whether the loss must be accepted. */
+export interface Alternative {
+  leader?: string;
+  acceptDataLoss: boolean;
+  effect: string;
+}
+
+export interface Choice {
+  leader?: Evidence;
+  why: string;
+  atStake: number;
+  atStakeUnknown?: boolean;
+  orphaned: OrphanedTail[];
+  fail?: { action: 'refused' | 'blocked'; reason: string; alternatives: Alternative[] };
+}
+
+export interface ChoiceOptions {
+  /** The operator's leader (recover-table --leader): orphaned tails never hold it back. */
+  named?: string;
+  acceptDataLoss: boolean;
+  /** Refuse to leave an orphaned tail behind without a named leader (--refuse-orphaned). */
+  refuseOrphaned: boolean;
+}
+
+const offsetText = (e: Evidence): string => (e.offset !== undefined ? String(e.offset) : '?');
+const totalOf = (tails: OrphanedTail[]): number => tails.reduce((n, t) => n + t.entries, 0);
+
+/** One line per orphaned tail, for reasons. */
+export function describeOrphaned(t: OrphanedTail): string {
+  return `${t.endpoint} (not alive before the incident) holds ${t.entries} entries at offsets ${t.fromOffset}-${t.toOffset} (term ${t.term}) where term ${t.newerTerm} took over from offset ${t.newerTermOffset} at an earlier failover`;
+}
+
+/** Why a suspect's tail may not be the lineage's. */
+function suspectText(s: Evidence): string {
+  const held = offsetOf(s) - certainOf(s);
+  const from = certainOf(s) + 1;
+  const term = s.newerTerm ? `term ${s.newerTerm.term} began at offset ${s.newerTerm.offset}` : 'a newer term began';
+  const who = s.snapshotDiverged && s.snapshot
+    ? `${s.trusted ? 'alive before the incident, but ' : 'not alive before the incident; '}its snapshot at offset ${s.snapshot.offset} is of term ${s.snapshot.term}, where ${term}: it diverged there`
+    : `not alive before the incident; ${s.snapshot && s.snapshot.offset > 0 ? `snapshot of term ${s.snapshot.term} at offset ${s.snapshot.offset}` : 'no snapshot'}; ${term}`;
+  return `${s.endpoint} (${who}) holds ${held} entries from offset ${from}`;
+}
+
+/** Choose among replicas whose offsets are all read (or unreadable). */
+export function chooseLeader(p: Partition, w: Where, ev: Evidence[], o: ChoiceOptions): Choice {
+  const read = ev.filter((e) => e.source === 'loaded');
+  const lost = ev.filter((e) => e.source === 'unreadable');
+  const unknownLoss = lost.length > 0;
+  const unknown = unknownLoss ? { atStakeUnknown: true } : {};
+  const unknownText = lost.map((e) => `${e.endpoint} (${e.why})`).join('; ');
+  const refused = (reason: string, alternatives: Alternative[], more: Partial<Choice> = {}): Choice => ({ why: '', atStake: 0, orphaned: [], ...more, fail: { action: 'refused', reason, alternatives } });
+
+  if (o.named !== undefined) {
+    const e = ev.find((x) => x.endpoint === o.named);
+    if (!e) return refused(`named leader ${o.named} is not a replica (replicas: ${ev.map((x) => x.endpoint).join(', ')})`, []);
+    if (e.source !== 'loaded') return refused(`named leader ${o.named} cannot be read: ${e.why ?? 'its offset is unknown'}`, []);
+    const cost = costOf(p, w, e, read);
+    const why = `named by the operator; offset ${offsetText(e)}`;
+    const chosen = { leader: e, why, atStake: cost.atStake, orphaned: cost.orphaned, ...unknown };
+    if ((cost.atStake > 0 || unknownLoss) && !o.acceptDataLoss) {
+      const parts = [
+        cost.atStake > 0 && cost.holder ? `${cost.holder.endpoint} holds ${cost.atStake} entries ${o.named} may lack (offset ${offsetText(cost.holder)} vs ${offsetText(e)})` : '',
+        unknownLoss ? `unreadable replicas may hold more: ${unknownText}` : '',
+      ].filter(Boolean);
+      const lose = cost.atStake > 0 ? `the ${cost.atStake} entries only ${cost.holder?.endpoint ?? 'another replica'} holds are lost` : 'what the unreadable replicas hold is lost';
+      return refused(`${parts.join('; ')}: leading with ${o.named} loses them`, [{ leader: o.named, acceptDataLoss: true, effect: `${o.named} leads; ${lose}` }], chosen);
+    }
+    return chosen;
+  }
+  if (read.length === 0) {
+    return { why: '', atStake: 0, orphaned: [], atStakeUnknown: unknownLoss, fail: { action: unknownLoss && !o.acceptDataLoss ? 'refused' : 'blocked', reason: `no replica can be read: ${unknownText}`, alternatives: [] } };
+  }
+  if (unknownLoss && !o.acceptDataLoss) {
+    return refused(
+      `a replica cannot be read, so what it holds is unknown: ${unknownText}; bring it back (or restore its data) and run again, or accept the loss`,
+      [{ acceptDataLoss: true, effect: `the replica holding the most of those that can be read leads; what ${lost.map((e) => e.endpoint).join(', ')} may hold beyond it is lost` }],
+      { atStakeUnknown: true },
+    );
+  }
+  const order = byPreference(p.replicas);
+  const candidates = read.map((e) => ({ e, ...costOf(p, w, e, read) }));
+  // Safe: loses nothing but orphaned tails. A leader that leaves none behind goes first.
+  const safe = candidates
+    .filter((c) => c.atStake === 0)
+    .sort((a, b) => totalOf(a.orphaned) - totalOf(b.orphaned) || offsetOf(b.e) - offsetOf(a.e) || order(a.e, b.e));
+  const best = safe[0];
+  if (best) {
+    const e = best.e;
+    const tied = safe.filter((c) => c !== best && c.e.offset === e.offset).map((c) => c.e.endpoint);
+    const others = read.filter((x) => x !== e).map((x) => `${x.endpoint} ${offsetText(x)}`);
+    const why = [`highest offset ${offsetText(e)} (read by loading every replica)`, others.length ? `others: ${others.join(', ')}` : '', tied.length ? `tied with ${tied.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    const chosen = { leader: e, why, atStake: 0, orphaned: best.orphaned, ...unknown };
+    if (best.orphaned.length > 0 && o.refuseOrphaned && !o.acceptDataLoss) {
+      const tails = best.orphaned.map(describeOrphaned).join('; ');
+      return refused(
+        `orphaned tail: ${tails}; OpenMLDB gave it up at that failover and the cluster served term ${best.orphaned[0]?.newerTerm ?? '?'} since, but --refuse-orphaned keeps it: copy it out of that replica's data directory first, then name the leader`,
+        [{ leader: e.endpoint, acceptDataLoss: false, effect: `${e.endpoint} (the newer term) leads; the orphaned tail goes to the recycle bin of ${best.orphaned.map((t) => t.endpoint).join(', ')}, as OpenMLDB would move it` }],
+        chosen,
+      );
+    }
+    return chosen;
+  }
+  // Every choice may lose entries that are not an orphaned tail: histories diverged where
+  // no OpenMLDB rule chose between them.
+  const suspects = read.filter((e) => !inLineage(e));
+  const lineage = read.filter((e) => inLineage(e)).sort((a, b) => offsetOf(b) - offsetOf(a) || order(a, b));
+  const winner = lineage[0] ?? [...read].sort((a, b) => offsetOf(b) - offsetOf(a) || order(a, b))[0];
+  const cost = winner ? costOf(p, w, winner, read) : { atStake: 0, orphaned: [] };
+  const otherSide = winner ? Math.max(0, ...suspects.filter((s) => s !== winner).map((s) => lossTo(s, winner))) : 0;
+  const reason = `diverged histories: ${suspects.map(suspectText).join('; ')}; ${winner ? `${winner.endpoint} holds ${otherSide} entries of the newer term at those offsets` : ''}. Any leader loses one side`;
+  const alternatives: Alternative[] = [];
+  if (winner) alternatives.push({ leader: winner.endpoint, acceptDataLoss: true, effect: `${winner.endpoint} (the newer term) leads; the ${cost.atStake + totalOf(cost.orphaned)} entries of the other side are lost` });
+  for (const s of suspects) {
+    if (s === winner) continue;
+    const c = costOf(p, w, s, read);
+    alternatives.push({ leader: s.endpoint, acceptDataLoss: true, effect: `${s.endpoint}'s history leads; the ${c.atStake + totalOf(c.orphaned)} entries of the newer term it lacks are lost` });
+  }
+  const more = { ...(winner ? { leader: winner } : {}), atStake: cost.atStake, orphaned: cost.orphaned };
+  if (!o.acceptDataLoss || !winner) return refused(reason, alternatives, more);
+  const tails = cost.orphaned.length > 0 ? `; orphaned: ${cost.orphaned.map(describeOrphaned).join('; ')}` : '';
+  return { ...more, why: `newer term wins (--accept-data-loss): ${winner.endpoint} offset ${offsetText(winner)}; ${suspects.filter((s) => s !== winner).map(suspectText).join('; ')}${tails}` };
+}
