@@ -72,6 +72,7 @@ export const MUTATING_METHODS = new Set([
   'DeleteOP',
   'LoadTable',
   'ChangeRole',
+  'MakeSnapshot',
   'Migrate',
   'AddReplicaNS',
   'DelReplicaNS',

@@ -61,6 +61,7 @@ export const COMMAND_TO_METHOD: Record<string, string> = {
   gettermpair: 'GetTermPair',
   getfollower: 'GetTableFollower',
   changerole: 'ChangeRole',
+  makesnapshot: 'MakeSnapshot',
 };
 
 export function methodName(nameOrCommand: string): string {

@@ -255,6 +255,8 @@ export interface SimTiming {
   sendMsPer1000: number;
   /** How often tablets fsync their binlogs (real binlog_sync_to_disk_interval: 5 s). */
   binlogSyncMs: number;
+  /** MakeSnapshot writes one only this many entries past the last (the tablet flag make_snapshot_threshold_offset). */
+  makeSnapshotThresholdOffset: number;
 }
 
 export const DEFAULT_TIMING: SimTiming = {
@@ -267,6 +269,7 @@ export const DEFAULT_TIMING: SimTiming = {
   electionMs: 300,
   sendMsPer1000: 60,
   binlogSyncMs: 1000,
+  makeSnapshotThresholdOffset: 100000,
 };
 
 export { INTERNAL_DBS } from '../openmldb/internal-dbs.js';

@@ -227,6 +227,7 @@ export class SimServers {
       GetTermPair: (b) => ts.getTermPair(endpoint, b),
       GetTableFollower: (b) => ts.getTableFollower(endpoint, b),
       ChangeRole: (b) => ts.changeRoleRpc(endpoint, b),
+      MakeSnapshot: (b) => ts.makeSnapshot(endpoint, b),
     };
   }
 

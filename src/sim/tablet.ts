@@ -34,6 +34,8 @@ export const CODE = {
   tableIsLeader: 102,
   tableIsFollower: 103,
   tableIsLoading: 104,
+  tableStatusIsNotKnormal: 105,
+  snapshotIsNotExist: 111,
   failToAppendEntries: 122,
   tableMetaIsIllegal: 129,
   noFollower: 134,
@@ -483,6 +485,33 @@ export class TabletService {
     const log = cloneLog(src.log);
     truncate(log, src.snapshotOffset);
     dst.disk.set(partitionKey(tid, pid), { ...src, log, syncedOffset: log.end, oldData: false, metaMode: 'kTableFollower' });
+    return ok();
+  }
+
+  /**
+   * MakeSnapshot (tablet_impl.cc MakeSnapshot -> MakeSnapshotInternal): answers at once and
+   * writes the snapshot in the background, only when the partition moved at least
+   * make_snapshot_threshold_offset entries past the last one (or an end offset is given),
+   * its MANIFEST stamped with the replicator's term.
+   */
+  makeSnapshot(endpoint: string, body: Json): Status {
+    const tablet = this.mustRun(endpoint);
+    const key = partitionKey(num(body, 'tid') ?? 0, num(body, 'pid') ?? 0);
+    const p = tablet.loaded.get(key);
+    // The tablet looks its snapshot object up before the table: a partition not loaded has neither.
+    if (!p) return fail(CODE.snapshotIsNotExist, 'snapshot does not exist');
+    if (p.state !== 'kTableNormal') return fail(CODE.tableStatusIsNotKnormal, 'table status is not kNormal');
+    const endOffset = num(body, 'offset') ?? 0;
+    setTimeout(() => {
+      const disk = tablet.disk.get(key);
+      if (!tablet.running || tablet.loaded.get(key) !== p || !disk || !isServing(p)) return;
+      if (endOffset === 0 && p.offset < disk.snapshotOffset + this.host.timing.makeSnapshotThresholdOffset) return;
+      const at = endOffset > 0 ? Math.min(endOffset, p.offset) : p.offset;
+      if (at <= disk.snapshotOffset) return;
+      disk.snapshotOffset = at;
+      disk.snapshotTerm = p.term;
+      this.host.changed();
+    }, this.host.timing.taskMs);
     return ok();
   }
 

@@ -43,6 +43,7 @@ interface UpArgs {
   'load-base-ms': number;
   'load-ms-per-1000': number;
   'max-concurrent-loads': number;
+  'make-snapshot-threshold-offset': number;
   'heartbeat-timeout-ms': number;
   'status-poll-ms': number;
   'power-loss': boolean;
@@ -71,6 +72,7 @@ function upOptions(y: Argv) {
     .option('load-base-ms', { type: 'number', default: DEFAULT_TIMING.loadBaseMs })
     .option('load-ms-per-1000', { type: 'number', default: DEFAULT_TIMING.loadMsPer1000, describe: 'load time per 1000 entries' })
     .option('max-concurrent-loads', { type: 'number', default: DEFAULT_TIMING.maxConcurrentLoads, describe: 'per tablet' })
+    .option('make-snapshot-threshold-offset', { type: 'number', default: DEFAULT_TIMING.makeSnapshotThresholdOffset, describe: "the tablets' make_snapshot_threshold_offset: makesnapshot writes one only this many entries past the last" })
     .option('heartbeat-timeout-ms', { type: 'number', default: DEFAULT_TIMING.heartbeatTimeoutMs })
     .option('status-poll-ms', { type: 'number', default: DEFAULT_TIMING.statusPollMs })
     .option('power-loss', { type: 'boolean', default: true, describe: 'full-restart scenarios: the machines lost power (unsynced binlog tails are gone); --no-power-loss for a clean stop' })
@@ -103,6 +105,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
         loadBaseMs: a['load-base-ms'],
         loadMsPer1000: a['load-ms-per-1000'],
         maxConcurrentLoads: a['max-concurrent-loads'],
+        makeSnapshotThresholdOffset: a['make-snapshot-threshold-offset'],
         heartbeatTimeoutMs: a['heartbeat-timeout-ms'],
         statusPollMs: a['status-poll-ms'],
       },

@@ -217,6 +217,14 @@ async function changeRole(_env: CliEnv, ch: BrpcChannel, parts: string[]): Promi
   else println(leader ? 'Fail to change leader' : 'Fail to change follower');
 }
 
+/** `HandleClientMakeSnapshot`: asks for a snapshot (end offset 0: as far as the partition is). */
+async function makeSnapshot(ch: BrpcChannel, parts: string[]): Promise<void> {
+  const args = tidPid(parts, 3, 'Bad MakeSnapshot format');
+  if (!args) return;
+  const { st } = await callSt(ch, 'TabletServer', 'MakeSnapshot', { tid: args.tid, pid: args.pid, offset: 0 });
+  println(statusOk(st) ? 'MakeSnapshot ok' : 'Fail to MakeSnapshot');
+}
+
 /** `StartClient`. */
 export async function startTabletClient(env: CliEnv): Promise<void> {
   const { flags } = env;
@@ -258,6 +266,9 @@ export async function startTabletClient(env: CliEnv): Promise<void> {
         break;
       case 'changerole':
         await changeRole(env, ch, parts);
+        break;
+      case 'makesnapshot':
+        await makeSnapshot(ch, parts);
         break;
       case 'exit':
       case 'quit':
