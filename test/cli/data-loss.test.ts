@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import type { Report } from '../../src/engine/report.js';
 import { recoverCli, startSim } from '../helpers/sim.js';
 import { report as checkedReport } from '../helpers/report.js';
+import { runPasted } from '../helpers/paste.js';
 
 interface State {
   tablets: Array<{ endpoint: string; disk: Array<{ tid: number; pid: number; binlogOffset: number }> }>;
@@ -45,7 +46,9 @@ describe('--accept-data-loss', () => {
       assert.equal(p1?.actions.length, 0, 'the refused partition was not touched');
       assert.ok(!(await sim.mutations()).some((m) => JSON.stringify(m.body).includes(`"name":"${target?.name}"`) && JSON.stringify(m.body).includes(`"pid":${target?.pid}`)));
 
-      const accepted = await recoverCli(sim, ['recover', '--json', '--quiet', '--accept-data-loss']);
+      // The command the refusal prints, pasted as it is (plus --json to read its report).
+      assert.deepEqual(p1?.proceed?.map((w) => w.command), [`openmldb-recover recover-table ${target.db}.${target.name} --pid ${target.pid} --accept-data-loss`]);
+      const accepted = await runPasted(`${p1?.proceed?.[0]?.command ?? ''} --json --quiet`, { HOME: sim.dir, ...sim.env, XDG_STATE_HOME: sim.stateHome });
       const r2 = checkedReport(accepted);
       assert.equal(accepted.code, 1, 'replicas on the down tablet are still left');
       const p2 = find(r2);
