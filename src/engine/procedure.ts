@@ -79,6 +79,11 @@ export interface OrphanedTail {
   recycleBin: string;
 }
 
+/** An orphaned tail, in words. */
+export function describeOrphaned(t: OrphanedTail): string {
+  return `${t.endpoint} (not alive before the incident) holds ${t.entries} entries at offsets ${t.fromOffset}-${t.toOffset} (term ${t.term}), where term ${t.newerTerm} took over from offset ${t.newerTermOffset} at an earlier failover`;
+}
+
 /** A command that proceeds where the plan refused: `openmldb-recover` and these arguments (the command layer adds how it reached the cluster). */
 export interface Proceed {
   args: string[];

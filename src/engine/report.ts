@@ -2,7 +2,7 @@
 // summary table for people or as JSON (schema: docs/report.schema.json) for machines.
 import type { Action } from './apply.js';
 import type { ClusterAction } from './cluster-steps.js';
-import type { OrphanedTail, PartitionPlan } from './procedure.js';
+import { type OrphanedTail, type PartitionPlan, describeOrphaned } from './procedure.js';
 
 export const REPORT_SCHEMA = 'openmldb-recover/report@1';
 
@@ -102,11 +102,6 @@ export function columns(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** An orphaned tail, in words. */
-export function describeTail(o: OrphanedTail): string {
-  return `${o.endpoint} (not alive before the incident) holds ${o.entries} entries at offsets ${o.fromOffset}-${o.toOffset} (term ${o.term}), where term ${o.newerTerm} took over from offset ${o.newerTermOffset} on the replicas the cluster went on serving`;
-}
-
 /** What became of an orphaned tail, by how the partition ended. */
 function orphanedFate(status: PartitionStatus, o: OrphanedTail): string {
   const bin = `OpenMLDB keeps a rebuilt replica's old data in its tablet's recycle bin: ${o.recycleBin}`;
@@ -136,7 +131,7 @@ export function renderReport(r: Report): string {
   const orphaned = r.tables.flatMap((t) => t.partitions.flatMap((p) => (p.orphaned ?? []).map((o) => ({ where: `${t.db}.${t.name} pid ${p.pid}`, status: p.status, o }))));
   if (orphaned.length > 0) {
     out.push('', 'orphaned at an earlier failover (OpenMLDB gave these up then; not lost by this run):');
-    for (const { where, status, o } of orphaned) out.push(`  ${where}: ${describeTail(o)}; ${orphanedFate(status, o)}`);
+    for (const { where, status, o } of orphaned) out.push(`  ${where}: ${describeOrphaned(o)}; ${orphanedFate(status, o)}`);
   }
   const ways = r.tables.flatMap((t) => t.partitions.flatMap((p) => (p.proceed ?? []).map((w) => ({ where: `${t.db}.${t.name} pid ${p.pid}`, w }))));
   if (ways.length > 0) {

@@ -24,7 +24,7 @@
 //      partition is refused, entries at stake unknown, unless the loss is accepted.
 import type { Partition, Replica } from '../cluster/types.js';
 import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
-import type { Evidence, OrphanedTail } from '../engine/procedure.js';
+import { type Evidence, type OrphanedTail, describeOrphaned } from '../engine/procedure.js';
 import { isServing } from '../engine/health.js';
 
 // ---- evidence --------------------------------------------------------------------------
@@ -260,11 +260,6 @@ export interface ChoiceOptions {
 
 const offsetText = (e: Evidence): string => (e.offset !== undefined ? String(e.offset) : '?');
 const totalOf = (tails: OrphanedTail[]): number => tails.reduce((n, t) => n + t.entries, 0);
-
-/** One line per orphaned tail, for reasons. */
-export function describeOrphaned(t: OrphanedTail): string {
-  return `${t.endpoint} (not alive before the incident) holds ${t.entries} entries at offsets ${t.fromOffset}-${t.toOffset} (term ${t.term}) where term ${t.newerTerm} took over from offset ${t.newerTermOffset} at an earlier failover`;
-}
 
 /** Why a suspect's tail may not be the lineage's. */
 function suspectText(s: Evidence): string {

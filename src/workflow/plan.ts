@@ -19,9 +19,9 @@ import {
   type Tablet,
 } from '../cluster/types.js';
 import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
-import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, partitionKey } from '../engine/procedure.js';
+import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned, partitionKey } from '../engine/procedure.js';
 import { assessPartition, describeOp, isServing, opsForPartition, servesAsLeader } from '../engine/health.js';
-import { type Alternative, agreeTo, chooseLeader, costOfKeeping, describeOrphaned, lossTo, partitionEvidence } from './leader-choice.js';
+import { type Alternative, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence } from './leader-choice.js';
 
 export { partitionEvidence } from './leader-choice.js';
 
