@@ -5,7 +5,7 @@
 // entry lost, or with the partition refused and named.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { MutationRecord } from '../../src/sim/cluster.js';
@@ -147,8 +147,13 @@ describe('true offsets', { concurrency: true }, () => {
 
   it('naming the old leader instead (with --accept-data-loss) serves its tail and loses the newer term\'s entries: check fails and counts exactly those', async () => {
     await withSim(DIVERGED, async (sim) => {
-      const first = await recoverJson(sim, ['--refuse-orphaned']);
+      // --refuse-orphaned from a --config file, as a site would set it.
+      const config = join(sim.dir, 'recover.json');
+      writeFileSync(config, JSON.stringify({ 'refuse-orphaned': true }));
+      const first = await recoverJson(sim, ['--config', config]);
       const r = partitions(first.report).find((p) => p.status === 'refused')!;
+      assert.match(r.reason, /--refuse-orphaned/);
+      assert.ok(r.proceed?.[0]?.command.includes(` --config=${config}`), 'the printed command keeps the --config file');
       const old = r.orphaned![0]!.endpoint;
       const refusedAgain = await recoverCli(sim, ['recover-table', r.table, '--pid', String(r.pid), '--leader', `${r.pid}=${old}`, '--json']);
       assert.equal(refusedAgain.code, 1);
