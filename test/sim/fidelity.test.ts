@@ -261,3 +261,34 @@ describe('disk tables', () => {
     assert.deepEqual(await sim.tabletRpc(addressOf(s, ep), 'LoadTable', req), { code: 101, msg: 'table already exists' });
   });
 });
+
+describe('a snapshot carries its replicator\'s term (tablet_impl.cc MakeSnapshot)', () => {
+  let sim: Sim;
+  before(async () => {
+    sim = await startSim(['--scenario', 'healthy', '--tables', '1', '--partitions', '1', '--storage', 'memory', '--no-system-tables', '--seed', '3', '--make-snapshot-threshold-offset', '0']);
+  });
+  after(() => sim.down());
+
+  it('a follower that took a newer leader\'s term at its first sync stamps its snapshot with that term, not its entries\'', async () => {
+    const t = await tableInfo(sim, 't0');
+    const p = part(t, 0);
+    const [, b, c] = p.partition_meta.map((m) => m.endpoint) as [string, string, string];
+    assert.match((await sim.ns('confset auto_failover false')).stdout, /set auto_failover ok/);
+    assert.match((await sim.ns(`changeleader t0 0 ${b}`, DB)).stdout, /change leader ok/);
+    await opsSettled(sim, 't0', 0);
+    const newTerm = Math.max(...part(await tableInfo(sim, 't0'), 0).term_offset.map((x) => x.term));
+    // C follows B now, in B's term, and has received nothing written in it.
+    await sim.waitFor('C took the new term', async () => loadedOn(await state(sim), c, t.tid, 0)?.term === newTerm);
+    const before = diskOf(await state(sim), c, t.tid, 0) as Disk;
+    assert.match((await sim.tablet(addressOf(await state(sim), c), `makesnapshot ${t.tid} 0`)).stdout, /MakeSnapshot ok/);
+    const after = await sim.waitFor('the snapshot written', async () => {
+      const d = diskOf(await state(sim), c, t.tid, 0);
+      return d && d.snapshotOffset === before.binlogOffset ? d : undefined;
+    });
+    assert.equal(after.snapshotTerm, newTerm, 'the MANIFEST takes the replicator\'s term');
+    const s = await sim.ctl<{ tablets: Array<{ endpoint: string; disk: Array<{ tid: number; pid: number; log: Array<{ start: number; term: number }> }> }> }>('state');
+    const segments = s.tablets.find((x) => x.endpoint === c)?.disk.find((d) => d.tid === t.tid && d.pid === 0)?.log ?? [];
+    const entryTerm = [...segments].reverse().find((g) => g.start <= after.snapshotOffset)?.term;
+    assert.ok(entryTerm !== undefined && entryTerm < newTerm, `the entry at the snapshot's offset is of the older term ${entryTerm}`);
+  });
+});

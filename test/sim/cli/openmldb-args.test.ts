@@ -200,7 +200,10 @@ describe('the binary without servers', { concurrency: true }, () => {
       'gettablestatus 1 y',
       'getfollower 1',
       'getfollower 1 x',
+      'makesnapshot 1',
+      'makesnapshot 1 x',
       'makesnapshot 1 0',
+      'pausesnapshot 1 0',
       'exit',
     ];
     const r = await runCli(['--role=client', `--endpoint=${NOWHERE}`], { stdin: lines.join('\n') });
@@ -217,6 +220,9 @@ describe('the binary without servers', { concurrency: true }, () => {
         'Invalid args, pid should be uint32_t',
         'Bad get follower format',
         'Invalid args, pid should be uint32_t',
+        'Bad MakeSnapshot format',
+        'Invalid args, pid should be uint32_t',
+        'Fail to MakeSnapshot',
         'unsupported cmd',
         'bye',
         '',
