@@ -35,6 +35,12 @@ export interface LedgerLine {
   orphaned: number;
   /** Where the orphaned entries were, as `lostRuns`. */
   orphanedRuns?: string[];
+  /** Client writes acknowledged since the clients started (traffic.ts). */
+  acknowledged: number;
+  /** Of those, the ones gone as `lost` counts them: the client was told ok, and the entry is not served. */
+  acknowledgedLost: number;
+  /** Where they were, as `lostRuns`. */
+  acknowledgedLostRuns?: string[];
 }
 
 export interface CheckReport {
@@ -48,6 +54,9 @@ export interface CheckReport {
   entriesLost: number;
   /** Entries orphaned at a failover before the incident and not served now (not counted in entriesLost). */
   entriesOrphaned: number;
+  /** Client writes acknowledged (the clients saw ok), and of those the ones lost. */
+  acknowledgedWrites: number;
+  acknowledgedLost: number;
   partitions: number;
   partitionsServed: number;
 }
@@ -174,6 +183,9 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
     const lostRuns = minus(gone, l.orphaned ?? []);
     const lost = count(lostRuns);
     const orphaned = count(orphanedGone);
+    const acked = c.writes.of(l.tid, l.pid);
+    const ackedGone = missing(acked, servedLog ? [servedLog] : (heldLogs.get(k) ?? []));
+    const ackedLost = count(ackedGone);
     return {
       db: l.db,
       table: l.name,
@@ -186,10 +198,18 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
       ...(lost > 0 ? { lostRuns: lostRuns.slice(0, 4).map(describe) } : {}),
       orphaned,
       ...(orphaned > 0 ? { orphanedRuns: orphanedGone.slice(0, 4).map(describe) } : {}),
+      acknowledged: count(acked),
+      acknowledgedLost: ackedLost,
+      ...(ackedLost > 0 ? { acknowledgedLostRuns: ackedGone.slice(0, 4).map(describe) } : {}),
     };
   });
   const entriesLost = ledger.reduce((sum, l) => sum + l.lost, 0);
   const entriesOrphaned = ledger.reduce((sum, l) => sum + l.orphaned, 0);
+  const acknowledgedLost = ledger.reduce((sum, l) => sum + l.acknowledgedLost, 0);
+  if (acknowledgedLost > 0) {
+    const where = ledger.filter((l) => l.acknowledgedLost > 0).map((l) => `${l.db}.${l.table} pid ${l.pid} (${l.acknowledgedLost})`);
+    problems.push(`${acknowledgedLost} acknowledged client writes are lost: ${where.join(', ')}`);
+  }
   if (entriesLost > 0) {
     const where = ledger.filter((l) => l.lost > 0).map((l) => `${l.db}.${l.table} pid ${l.pid} (${l.lost})`);
     problems.push(`${entriesLost} entries held before the incident are lost: ${where.join(', ')}`);
@@ -203,6 +223,8 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
     ledger,
     entriesLost,
     entriesOrphaned,
+    acknowledgedWrites: c.writes.acknowledged,
+    acknowledgedLost,
     partitions,
     partitionsServed: served,
   };

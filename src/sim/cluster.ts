@@ -22,6 +22,8 @@ import { Faults, type RpcFault } from './faults.js';
 import { NameserverService } from './nameserver.js';
 import { DEFAULT_CONCURRENCY, OpEngine } from './ops.js';
 import { Rng } from './rng.js';
+import { WriteLedger } from './write-ledger.js';
+import type { Traffic } from './traffic.js';
 import { type LoadFault, TabletService, losePower } from './tablet.js';
 
 export interface SimOptions {
@@ -128,6 +130,10 @@ export class SimCluster extends EventEmitter {
   nextTid = 1;
   incident: Incident | undefined;
   mutations: MutationRecord[] = [];
+  /** Client writes the tablets applied, and those the clients saw acknowledged (traffic.ts). */
+  writes = new WriteLedger();
+  /** The clients writing, when the servers attached them (SimServers.attachTraffic). */
+  traffic: Traffic | undefined;
   loadFaults = new Map<string, LoadFault>();
   private timers: NodeJS.Timeout[] = [];
 
@@ -418,6 +424,7 @@ export class SimCluster extends EventEmitter {
   }
 
   stopClocks(): void {
+    this.traffic?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     if (this.electionTimer) clearTimeout(this.electionTimer);

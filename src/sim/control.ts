@@ -62,7 +62,7 @@ export function stateJson(c: SimCluster): Json {
       address: t.address,
       running: t.running,
       view: c.tabletViews().get(t.endpoint)?.state ?? null,
-      loaded: [...t.loaded.values()].map((p) => ({ tid: p.tid, pid: p.pid, mode: p.mode, state: p.state, offset: p.offset, term: p.term, followers: p.followers })),
+      loaded: [...t.loaded.values()].map((p) => ({ tid: p.tid, pid: p.pid, mode: p.mode, state: p.state, offset: p.offset, term: p.term, followers: p.followers, ...(p.early ? { earlyWrites: p.early.count } : {}) })),
       disk: [...t.disk.values()].map((d) => ({
         tid: d.tid,
         pid: d.pid,
@@ -91,6 +91,7 @@ export function stateJson(c: SimCluster): Json {
     nsTerm: c.nsTerm,
     ops: c.opEngine.ops,
     incident: c.incident ?? null,
+    traffic: c.traffic ? { ...c.traffic.stats } : null,
     faults: { rpc: c.faults.rpc, ops: c.faults.ops, firedByKind: c.faults.firedByKind },
     mutations: c.mutations.length,
   };
@@ -168,6 +169,13 @@ export async function control(c: SimCluster, action: string, body: Json, shutdow
       const fault = { failCount: num(body, 'failCount') ?? 0, extraMs: num(body, 'extraMs') ?? 0 };
       c.loadFaults.set(key, fault);
       return { endpoint: ep, tid: t.tid, pid, ...fault };
+    }
+    case 'traffic': {
+      const rate = num(body, 'rate');
+      if (rate === undefined || !Number.isFinite(rate) || rate < 0) throw new ControlError('traffic needs --rate: Puts per second, 0 or more');
+      if (!c.traffic) throw new ControlError('this simulator has no clients attached');
+      c.traffic.setRate(rate);
+      return { ...c.traffic.stats };
     }
     case 'clear-faults':
       c.faults.clear();

@@ -49,7 +49,7 @@ function standInCommand(): string {
   return `"${process.execPath}" "${resolve(dirname(here), 'cli/openmldb.js')}"`;
 }
 
-export async function serve(dir: string, options: Partial<SimOptions>, scenario: ScenarioOptions, zookeeper?: SimZooKeeperConfig): Promise<void> {
+export async function serve(dir: string, options: Partial<SimOptions>, scenario: ScenarioOptions, zookeeper?: SimZooKeeperConfig, traffic = 0): Promise<void> {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   const log = (line: string) => appendFileSync(join(dir, 'daemon.log'), `${new Date().toISOString()} ${line}\n`);
   const cluster = new SimCluster(options);
@@ -70,6 +70,9 @@ export async function serve(dir: string, options: Partial<SimOptions>, scenario:
   // Ready means answering: wait for a nameserver to win the election.
   while (cluster.leaderEndpoint === undefined) await new Promise((r) => setTimeout(r, 20));
   log(`scenario ${scenario.scenario} applied`);
+  // Clients write from now on, as soon as they find leaders (none is loaded after a restart).
+  servers.attachTraffic().setRate(traffic);
+  if (traffic > 0) log(`traffic: ${traffic} writes/s over the user tables`);
 
   let mutationsWritten = 0;
   const flushMutations = () => {

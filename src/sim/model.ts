@@ -139,6 +139,21 @@ export interface LoadedPartition {
   segCnt: number;
   /** Endpoints this leader replicates to (its replicator list). */
   followers: string[];
+  /**
+   * Puts a leader accepted before its load ran (kTableUndefined): the replicator numbered
+   * them from its offset 0 (1, 2, ...) in a new binlog part with the highest index
+   * (log_replicator.cc AppendEntry, RollWLogFile). The load then replays from that part only.
+   */
+  early?: { epoch: number; term: number; count: number };
+}
+
+/** A client write the tablet acknowledged: which entry it became (log.ts identity). */
+export interface AcknowledgedWrite {
+  tid: number;
+  pid: number;
+  epoch: number;
+  term: number;
+  offset: number;
 }
 
 export interface TabletNode {

@@ -8,6 +8,8 @@ import { MUTATING_METHODS } from './cluster.js';
 import type { Json } from './rpc.js';
 import { Unreachable } from './rpc.js';
 import { claimPort, releasePort } from './port-claims.js';
+import { Rng } from './rng.js';
+import { Traffic } from './traffic.js';
 
 type Handler = (body: Json) => Json | { code: number; msg: string } | Promise<{ code: number; msg: string }>;
 
@@ -228,6 +230,13 @@ export class SimServers {
       GetTableFollower: (b) => ts.getTableFollower(endpoint, b),
       ChangeRole: (b) => ts.changeRoleRpc(endpoint, b),
       MakeSnapshot: (b) => ts.makeSnapshot(endpoint, b),
+      Put: (b) => {
+        const { status, written } = ts.put(endpoint, b);
+        // The ledger learns which entry the write became; the client acknowledges it only if
+        // the reply reaches it (traffic.ts). Its request id travels as the row's key.
+        if (written) this.cluster.writes.applied(String(b['pk'] ?? ''), { tid: Number(b['tid'] ?? 0), pid: Number(b['pid'] ?? 0), ...written });
+        return status;
+      },
     };
   }
 
@@ -305,6 +314,26 @@ export class SimServers {
       return timeout;
     }
     return { status: 200, json: reply };
+  }
+
+  /**
+   * Clients writing to this cluster as the SDK does (traffic.ts): each Put through the
+   * tablet's RPC handler, as if over its port. Attached to the cluster as `traffic`.
+   */
+  attachTraffic(): Traffic {
+    const traffic = new Traffic({
+      tableNodes: () => this.cluster.zkTables.values(),
+      put: async (endpoint, body) => {
+        const reply = await this.serveRpc('tablet', endpoint, { method: 'POST', url: '/TabletServer/Put', authorization: 'sdk', client: undefined, body: async () => JSON.stringify(body) });
+        const code = 'json' in reply ? reply.json?.['code'] : undefined;
+        return typeof code === 'number' ? code : undefined;
+      },
+      writes: this.cluster.writes,
+      rng: new Rng(this.cluster.options.seed ^ 0x7aff1c),
+    });
+    this.cluster.traffic?.stop();
+    this.cluster.traffic = traffic;
+    return traffic;
   }
 
   private async handleRegistry(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -290,12 +290,58 @@ export class TabletService {
     }, linkAt);
   }
 
-  /** The replay ended: the replicator's offset is set now, leaders start a new epoch of writes. */
+  /**
+   * The replay ended: the replicator's offset is set now, leaders start a new epoch of writes.
+   * Puts accepted before the load ran sit in a binlog part of their own, the newest, whose
+   * first offset (0) is below the snapshot's: storage/binlog.cc RecoverFromBinlog's
+   * LogReader (log/log_reader.cc RollRLogFile) starts from the newest part whose first
+   * offset is at or below the snapshot's, so it replays that part only. The binlog written
+   * after the snapshot before the restart is never replayed (the replicator's offset goes
+   * back to the snapshot's, and later writes take its offsets again), and the early Puts
+   * numbered at or below the snapshot's offset are skipped: in memory only, never
+   * replicated, gone at the next restart.
+   */
   private finishReplay(tablet: TabletNode, entry: LoadedPartition, req: LoadRequest): void {
     const disk = tablet.disk.get(partitionKey(req.tid, req.pid));
     entry.state = 'kTableNormal';
+    if (disk && entry.early) {
+      const { epoch, term, count } = entry.early;
+      truncate(disk.log, disk.snapshotOffset);
+      disk.syncedOffset = Math.min(disk.syncedOffset, disk.log.end);
+      if (count > disk.snapshotOffset) append(disk.log, count, term, epoch);
+      delete entry.early;
+    }
     entry.offset = disk?.log.end ?? 0;
     if (entry.mode === 'kTableLeader') entry.epoch = this.host.nextEpoch();
+  }
+
+  // ---- RPC: Put ---------------------------------------------------------------------
+
+  /**
+   * tablet_impl.cc Put: CheckTable(check_leader) refuses only a partition that is not
+   * there (100), a follower (103) or one loading (104); anything else in leader mode takes
+   * the write: the replicator appends it at its offset + 1 with its term, and the tablet
+   * answers ok before any follower has it. A memory table whose LoadTable was accepted but
+   * whose load has not run yet (kTableUndefined) takes it too, numbered from 0 (see
+   * finishReplay). Returns which entry the write became.
+   */
+  put(endpoint: string, body: Json): { status: Status; written?: { epoch: number; term: number; offset: number } } {
+    const tablet = this.mustRun(endpoint);
+    const key = partitionKey(num(body, 'tid') ?? 0, num(body, 'pid') ?? 0);
+    const p = tablet.loaded.get(key);
+    if (!p) return { status: fail(CODE.tableIsNotExist, 'table does not exist') };
+    if (p.mode !== 'kTableLeader') return { status: fail(CODE.tableIsFollower, 'table is follower') };
+    if (p.state === 'kTableLoading') return { status: fail(CODE.tableIsLoading, 'table is loading') };
+    const disk = tablet.disk.get(key);
+    if (!disk) return { status: fail(CODE.tableIsNotExist, 'table does not exist') };
+    if (p.state === 'kTableUndefined') {
+      p.early ??= { epoch: this.host.nextEpoch(), term: p.term, count: 0 };
+      p.early.count += 1;
+      return { status: ok(), written: { epoch: p.early.epoch, term: p.early.term, offset: p.early.count } };
+    }
+    append(disk.log, disk.log.end + 1, p.term, p.epoch);
+    p.offset = disk.log.end;
+    return { status: ok(), written: { epoch: p.epoch, term: p.term, offset: p.offset } };
   }
 
   private createDisk(tablet: TabletNode, req: { tid: number; pid: number; name: string; storageMode: StorageMode; segCnt: number }): DiskPartition {

@@ -217,16 +217,22 @@ function planPartition(table: Table, partition: Partition, snapshot: ClusterSnap
   }
 
   // d. A single replica: load it as the leader (the runbook), unless it is not flagged leader.
+  //    Not alive first: clients route to a leader flagged alive, and a memory table whose
+  //    load is accepted but not started takes their writes, numbered from 0 in a binlog part
+  //    the load then replays alone (tablet.ts put, finishReplay): the binlog after the
+  //    snapshot and those writes would be lost. Alive again once it serves (OpenMLDB's own
+  //    ReLoadTableOP marks it alive only after its kLoadTable task).
   if (replicas.length === 1) {
     const r = replicas[0] as Replica;
     const e = evidence[0] as Evidence;
     if (!r.isLeader) return result('blocked', `the only replica ${r.endpoint} is not flagged leader in the metadata`);
     if (e.source === 'unreadable') return result(options.acceptDataLoss ? 'blocked' : 'refused', `the only replica ${r.endpoint} cannot be read: ${e.why}`, { atStakeUnknown: true });
     const steps: Step[] = [];
+    if (r.isAlive && !isServing(r) && r.tablet !== 'unknown') steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: false });
     if (!r.loaded) steps.push({ kind: 'load', endpoint: r.endpoint, mode: 'kTableLeader' });
     if (!isServing(r)) steps.push({ kind: 'wait-loaded', endpoint: r.endpoint });
     if (r.loaded && r.loaded.mode !== 'kTableLeader') steps.push({ kind: 'change-role', endpoint: r.endpoint, mode: 'kTableLeader', term: Math.max(0, ...(partition.terms ?? []).map((t) => t.term)), followers: [] });
-    if (!r.isAlive) steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: true });
+    if (!r.isAlive || steps.some((x) => x.kind === 'set-alive')) steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: true });
     return result('recover', `single replica ${r.endpoint}: load it as the leader`, { steps, ...(e.offset !== undefined ? { leader: choice(e, 'the only replica') } : {}) });
   }
 

@@ -312,9 +312,20 @@ describe('planRecovery: served partitions and single replicas', () => {
     assert.equal(behind.orphaned?.[0]?.entries, 30);
   });
 
-  it('a single replica is loaded as the leader, the runbook way', () => {
+  it('a single replica is loaded as the leader, the runbook way: not alive while it loads (clients would write into it), alive once it serves', () => {
     const p = plan1([rep(A, { isLeader: true })]);
-    assert.deepEqual(commands(p), [`loadtable t1 3 0 144000 8 (on ${A})`, `gettablestatus 3 0 on ${A} until it serves (kTableNormal)`]);
+    assert.deepEqual(commands(p), [
+      `updatetablealive t1 0 ${A} no`,
+      `loadtable t1 3 0 144000 8 (on ${A})`,
+      `gettablestatus 3 0 on ${A} until it serves (kTableNormal)`,
+      `updatetablealive t1 0 ${A} yes`,
+    ]);
+    // A rerun after the load was sent: the rest only.
+    const rerun = plan1([rep(A, { isLeader: true, isAlive: false, loaded: asLeader(0, 'kTableLoading') })]);
+    assert.deepEqual(commands(rerun), [`gettablestatus 3 0 on ${A} until it serves (kTableNormal)`, `updatetablealive t1 0 ${A} yes`]);
+    // Loading while the metadata still says alive (an operator's loadtable): not alive until it serves.
+    const loading = plan1([rep(A, { isLeader: true, loaded: asLeader(0, 'kTableUndefined') })]);
+    assert.deepEqual(commands(loading), [`updatetablealive t1 0 ${A} no`, `gettablestatus 3 0 on ${A} until it serves (kTableNormal)`, `updatetablealive t1 0 ${A} yes`]);
     const notFlagged = plan1([rep(A)]);
     assert.equal(notFlagged.action, 'blocked');
   });

@@ -48,6 +48,7 @@ interface UpArgs {
   'status-poll-ms': number;
   'power-loss': boolean;
   'diverged-tails'?: number;
+  traffic: number;
   zookeeper?: string;
   'zk-root-path': string;
 }
@@ -81,10 +82,11 @@ function upOptions(y: Argv) {
       describe: "keep the cluster's ZooKeeper state in a real ZooKeeper: HOST:PORT[,HOST:PORT], or `start` for a private server in DIR/zookeeper (Debian's zookeeper package), stopped by down",
     })
     .option('zk-root-path', { type: 'string', default: DEFAULT_OPTIONS.rootPath, describe: 'the cluster root path in ZooKeeper' })
+    .option('traffic', { type: 'number', default: 0, describe: 'clients writing as the SDK does: Puts per second over the user tables, to each partition\'s alive leader (0: none; ctl traffic changes it)' })
     .option('diverged-tails', { type: 'number', describe: 'full-restart-after-failover: partitions whose dead leader kept entries its followers never got (default: 0 or 1, by seed)' });
 }
 
-function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: ScenarioOptions } {
+function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: ScenarioOptions; traffic: number } {
   for (const [k, v] of Object.entries({ tables: a.tables, partitions: a.partitions, replicas: a.replicas, tablets: a.tablets, nameservers: a.nameservers })) {
     if (!Number.isInteger(v) || v < (k === 'tables' ? 0 : 1)) throw new UsageError(`--${k} must be a whole number >= ${k === 'tables' ? 0 : 1} (got ${v})`);
   }
@@ -123,6 +125,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
       powerLoss: a['power-loss'],
       ...(a['diverged-tails'] !== undefined ? { divergedTails: a['diverged-tails'] } : {}),
     },
+    traffic: a.traffic,
   };
 }
 
@@ -209,6 +212,8 @@ function printCheck(r: CheckReport): void {
   for (const l of lossy) {
     console.log(`    ${l.db}.${l.table} pid ${l.pid}: ${l.entriesBefore} distinct entries before (best replica ${l.bestEndpoint} at ${l.bestBefore}), ${now(l)}: ${l.lost} lost (${(l.lostRuns ?? []).join('; ')})`);
   }
+  if (r.acknowledgedWrites > 0 || r.acknowledgedLost > 0) console.log(`  client writes acknowledged: ${r.acknowledgedWrites}, lost: ${r.acknowledgedLost}`);
+  for (const l of r.ledger.filter((x) => x.acknowledgedLost > 0)) console.log(`    ${l.db}.${l.table} pid ${l.pid}: ${now(l)}: ${l.acknowledgedLost} of ${l.acknowledged} acknowledged writes lost (${(l.acknowledgedLostRuns ?? []).join('; ')})`);
   const orphaned = r.ledger.filter((l) => l.orphaned > 0);
   if (orphaned.length > 0) console.log(`  entries orphaned at a failover before the incident (given up by OpenMLDB then, not counted as lost): ${r.entriesOrphaned}`);
   for (const l of orphaned) console.log(`    ${l.db}.${l.table} pid ${l.pid}: ${now(l)}: ${l.orphaned} orphaned (${(l.orphanedRuns ?? []).join('; ')})`);
@@ -236,8 +241,8 @@ async function main(): Promise<void> {
       false,
       (y) => y.option('config', { type: 'string', demandOption: true }),
       async (a) => {
-        const cfg = JSON.parse(a.config) as { options: Partial<SimOptions>; scenario: ScenarioOptions; zookeeper?: SimZooKeeperConfig };
-        await serve(dirOf(a), cfg.options, cfg.scenario, cfg.zookeeper);
+        const cfg = JSON.parse(a.config) as { options: Partial<SimOptions>; scenario: ScenarioOptions; zookeeper?: SimZooKeeperConfig; traffic?: number };
+        await serve(dirOf(a), cfg.options, cfg.scenario, cfg.zookeeper, cfg.traffic ?? 0);
       },
     )
     .command(
@@ -336,6 +341,12 @@ async function main(): Promise<void> {
             print(await ctl(dirOf(a), 'load', { table: a.table, pid: a.pid, endpoint: a.endpoint, failCount: a.fail, extraMs: a['extra-ms'] })),
         )
         .command('clear-faults', 'remove every injected fault', {}, async (a) => print(await ctl(dirOf(a), 'clear-faults')))
+        .command(
+          'traffic',
+          'clients writing as the SDK does: --rate Puts per second over the user tables (0 stops)',
+          (z) => z.option('rate', { type: 'number', demandOption: true }),
+          async (a) => print(await ctl(dirOf(a), 'traffic', { rate: a.rate })),
+        )
         .command(
           'write <table> <entries>',
           'client writes to every partition of DB.TABLE',
