@@ -13,7 +13,7 @@ import { type RunOptions, runProcedure } from '../engine/run.js';
 import { type Report, renderReport } from '../engine/report.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
-import { type ConnectionArgs, leaderWaitMsOf, leaderWaitOption, resolveConnection, seconds } from './config.js';
+import { type ConnectionArgs, type ConnectionConfig, leaderWaitMsOf, leaderWaitOption, resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type RunSafety, type StateDirArgs, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
@@ -162,21 +162,20 @@ export interface ProcedureRun {
 }
 
 /**
- * Which cluster and which run state, as this run was given them on its command line (or by
- * --config): a command a refusal suggests carries them, so that it works pasted into the
- * same shell (the OPENMLDB_* variables are read again there). Paths are made absolute.
+ * Which cluster and which run state this run used, as options: a command a refusal suggests
+ * carries them, so that it works pasted into another shell. The connection as resolved
+ * (from flags, the environment or --config; never the --config file itself, whose other
+ * keys, a filter or dry-run, would change what the command does), the lock and state
+ * directory as given, paths made absolute. A password given with --password is not
+ * repeated: the pasted command finds it in OPENMLDB_PASSWORD or --password-file.
  */
-export function invocationOf(argv: ProcedureArgs & Partial<StateDirArgs>): string[] {
-  const out: string[] = [];
+export function invocationOf(argv: ProcedureArgs & Partial<StateDirArgs>, config: ConnectionConfig): string[] {
+  const out = [`--zk_cluster=${config.zkCluster}`, `--zk_root_path=${config.zkRootPath}`, `--openmldb_bin_path=${resolvePath(config.bin)}`];
   const add = (flag: string, v: unknown, path = false) => {
     if (v !== undefined && v !== '') out.push(`${flag}=${path ? resolvePath(String(v)) : String(v)}`);
   };
-  add('--config', argv.config, true);
-  add('--zk_cluster', argv['zk-cluster']);
-  add('--zk_root_path', argv['zk-root-path']);
-  add('--openmldb_bin_path', argv['openmldb-bin'], true);
-  add('--transport', argv['transport']);
-  add('--user', argv['user']);
+  if (config.transport !== 'http') add('--transport', config.transport);
+  if (config.user !== 'root') add('--user', config.user);
   add('--password-file', argv['password-file'], true);
   if (argv['lock'] !== undefined && argv['lock'] !== 'auto') add('--lock', argv['lock']);
   add('--lock-path', argv['lock-path']);
@@ -230,7 +229,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       interrupt,
       where: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
       observeBudgetMs: leaderWaitMsOf(argv),
-      invocation: invocationOf(argv),
+      invocation: invocationOf(argv, config),
     });
     if (safety) {
       const lost = safety.lost();

@@ -41,13 +41,14 @@ export interface Evidence {
   /** It was alive in the metadata before any run changed it: in step with the lineage. */
   trusted: boolean;
   /**
-   * A term newer than the one its snapshot proves it followed began here: beyond
-   * `offset - 1` its entries may be another lineage's (an old leader's tail). Set when that
-   * matters: it was not alive before the incident, or its snapshot itself already holds an
-   * entry where this term had begun (OpenMLDB's MatchTermOffset fails for it).
+   * Where its certainty ends: a term newer than the one its snapshot proves it followed
+   * began at `offset`, and beyond `offset - 1` (its `certainTo`) its entries may be another
+   * lineage's (an old leader's tail). Set when that matters: it was not alive before the
+   * incident, or its snapshot itself already holds an entry where this term had begun
+   * (OpenMLDB's MatchTermOffset fails for it).
    */
-  newerTerm?: { term: number; offset: number };
-  /** Its snapshot holds an entry at or beyond `newerTerm.offset`, of an older term: it diverged from the lineage there. */
+  uncertainFrom?: { term: number; offset: number };
+  /** Its snapshot holds an entry at or beyond `uncertainFrom.offset`, of an older term: it diverged from the lineage there. */
   snapshotDiverged?: boolean;
   /** Snapshot term and offset, read before the tool loaded it. */
   snapshot?: { term: number; offset: number };
@@ -70,7 +71,9 @@ export interface OrphanedTail {
   entries: number;
   fromOffset: number;
   toOffset: number;
-  /** The term the replica was last known in (its snapshot's, else the partition's first): the tail was written in it, unless the replica followed a newer term later. */
+  /** The replica was not read (it was rebuilt from its snapshot's knowledge): it holds at least these. */
+  atLeast?: boolean;
+  /** The term its snapshot proves it followed (else the partition's first): the tail was written in it, unless the replica followed a newer term after the snapshot. */
   term: number;
   /** The newer term that took over at `newerTermOffset`, before the incident. */
   newerTerm: number;
@@ -81,7 +84,8 @@ export interface OrphanedTail {
 
 /** An orphaned tail, in words. */
 export function describeOrphaned(t: OrphanedTail): string {
-  return `${t.endpoint} (not alive before the incident) holds ${t.entries} entries at offsets ${t.fromOffset}-${t.toOffset} (term ${t.term}), where term ${t.newerTerm} took over from offset ${t.newerTermOffset} at an earlier failover`;
+  const n = `${t.atLeast ? 'at least ' : ''}${t.entries}`;
+  return `${t.endpoint} (not alive before the incident; its snapshot of term ${t.term}) holds ${n} entries at offsets ${t.fromOffset}-${t.toOffset}, where term ${t.newerTerm} took over from offset ${t.newerTermOffset} at an earlier failover`;
 }
 
 /** A command that proceeds where the plan refused: `openmldb-recover` and these arguments (the command layer adds how it reached the cluster). */

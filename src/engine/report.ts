@@ -75,6 +75,18 @@ export function emptyTotals(): Report['totals'] {
   return { tables: 0, partitions: 0, entriesAtStake: 0, entriesOrphaned: 0, healthy: 0, recovered: 0, failed: 0, refused: 0, blocked: 0, interrupted: 0, planned: 0 };
 }
 
+/** Entries of a partition's orphaned tails, each offset once: a tail copied to a second replica is one tail. */
+function orphanedEntries(tails: OrphanedTail[]): number {
+  let n = 0;
+  let reached = 0;
+  for (const t of [...tails].sort((a, b) => a.fromOffset - b.fromOffset)) {
+    const from = Math.max(t.fromOffset, reached + 1);
+    if (t.toOffset >= from) n += t.toOffset - from + 1;
+    reached = Math.max(reached, t.toOffset);
+  }
+  return n;
+}
+
 export function tally(tables: TableReport[]): Report['totals'] {
   const t = emptyTotals();
   t.tables = tables.length;
@@ -83,7 +95,7 @@ export function tally(tables: TableReport[]): Report['totals'] {
       t.partitions++;
       t[p.status]++;
       t.entriesAtStake += p.atStake;
-      t.entriesOrphaned += (p.orphaned ?? []).reduce((n, o) => n + o.entries, 0);
+      t.entriesOrphaned += orphanedEntries(p.orphaned ?? []);
     }
   }
   return t;
@@ -104,7 +116,7 @@ export function columns(header: string[], rows: string[][]): string {
 
 /** What became of an orphaned tail, by how the partition ended. */
 function orphanedFate(status: PartitionStatus, o: OrphanedTail): string {
-  const bin = `OpenMLDB keeps a rebuilt replica's old data in its tablet's recycle bin: ${o.recycleBin}`;
+  const bin = `OpenMLDB moves a rebuilt replica's old data to its tablet's recycle bin (with recycle_bin_enabled, the default, kept for recycle_ttl minutes, 0 = for ever): ${o.recycleBin}`;
   if (status === 'refused') return 'kept where it is: the partition was refused';
   if (status === 'planned') return `it would be rebuilt from term ${o.newerTerm}, as OpenMLDB would have; ${bin}`;
   if (status === 'recovered' || status === 'healthy') return `rebuilt from term ${o.newerTerm}, as OpenMLDB would have; ${bin}`;
@@ -152,7 +164,7 @@ export function renderReport(r: Report): string {
         t.recovered ? `${t.recovered} recovered` : '',
         t.planned ? `${t.planned} to recover` : '',
         t.failed ? `${t.failed} failed` : '',
-        t.refused ? `${t.refused} refused (${t.entriesAtStake} entries at stake; the commands above proceed)` : '',
+        t.refused ? `${t.refused} refused (${t.entriesAtStake} entries at stake${r.tables.some((x) => x.partitions.some((p) => (p.proceed ?? []).length > 0)) ? '; the commands above proceed' : ''})` : '',
         t.blocked ? `${t.blocked} blocked` : '',
         t.interrupted ? `${t.interrupted} interrupted` : '',
       ]

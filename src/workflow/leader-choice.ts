@@ -29,7 +29,7 @@ import { isServing } from '../engine/health.js';
 
 // ---- evidence --------------------------------------------------------------------------
 
-const NO_EVIDENCE: PartitionEvidence = {};
+export const NO_EVIDENCE: PartitionEvidence = {};
 
 /** The first term of the history. Every entry was written in it or later, so any replica has followed it. */
 function firstTerm(p: Partition): number {
@@ -79,7 +79,7 @@ function replicaEvidence(p: Partition, r: Replica, rec: ReplicaRecord | undefine
     alive: r.isAlive,
     ...(snapshot !== undefined ? { snapshot } : {}),
     ...(metaOffset !== undefined ? { metaOffset } : {}),
-    ...(uncertain ? { newerTerm: uncertain } : {}),
+    ...(uncertain ? { uncertainFrom: uncertain } : {}),
     ...(snapshotDiverged ? { snapshotDiverged } : {}),
   };
   const bad = unreadable(r, rec);
@@ -131,25 +131,35 @@ export interface Where {
   storageMode: string;
 }
 
+/** An orphaned tail of `e`: entries `from`..`to`, beyond where `e.uncertainFrom`'s term took over. */
+function tail(p: Partition, w: Where, e: Evidence, from: number, to: number): OrphanedTail | undefined {
+  if (!e.uncertainFrom || to < from) return undefined;
+  return {
+    endpoint: e.endpoint,
+    entries: to - from + 1,
+    fromOffset: from,
+    toOffset: to,
+    ...(e.source !== 'loaded' ? { atLeast: true } : {}),
+    term: Math.max(e.snapshot?.term ?? 0, firstTerm(p)),
+    newerTerm: e.uncertainFrom.term,
+    newerTermOffset: e.uncertainFrom.offset,
+    recycleBin: recycleBin(e.endpoint, w.tid, w.pid, w.storageMode),
+  };
+}
+
 /**
  * The part of what `leader` loses from `other` that is an old leader's tail orphaned at a
  * failover before the incident: `other` was not alive then, `leader` is the newer term's
- * lineage, and the entries lie beyond where that term began.
+ * lineage, and the entries lie beyond where that term began AND at offsets the leader holds
+ * entries of its own at: the newer term re-used them. Beyond the leader's offset nothing
+ * tells an old tail from entries of the newer term that only `other` kept (a follower that
+ * followed it, then died): those stay at stake.
  */
 function orphanedPart(p: Partition, w: Where, leader: Evidence, other: Evidence, loss: number): OrphanedTail | undefined {
-  if (loss === 0 || other.trusted || !other.newerTerm || inLineage(other) || !inLineage(leader)) return undefined;
-  const entries = Math.min(loss, offsetOf(other) - certainOf(other));
-  if (entries <= 0) return undefined;
-  return {
-    endpoint: other.endpoint,
-    entries,
-    fromOffset: offsetOf(other) - entries + 1,
-    toOffset: offsetOf(other),
-    term: Math.max(other.snapshot?.term ?? 0, firstTerm(p)),
-    newerTerm: other.newerTerm.term,
-    newerTermOffset: other.newerTerm.offset,
-    recycleBin: recycleBin(other.endpoint, w.tid, w.pid, w.storageMode),
-  };
+  if (loss === 0 || other.trusted || inLineage(other) || !inLineage(leader)) return undefined;
+  const from = certainOf(other) + 1;
+  const to = Math.min(offsetOf(other), offsetOf(leader), certainOf(other) + loss);
+  return tail(p, w, other, from, to);
 }
 
 export interface Cost {
@@ -167,9 +177,9 @@ export function costOf(p: Partition, w: Where, leader: Evidence, read: Evidence[
   for (const e of read) {
     if (e === leader) continue;
     const loss = lossTo(leader, e);
-    const tail = orphanedPart(p, w, leader, e, loss);
-    if (tail) cost.orphaned.push(tail);
-    const rest = loss - (tail?.entries ?? 0);
+    const t = orphanedPart(p, w, leader, e, loss);
+    if (t) cost.orphaned.push(t);
+    const rest = loss - (t?.entries ?? 0);
     if (rest > cost.atStake) {
       cost.atStake = rest;
       cost.holder = e;
@@ -178,35 +188,36 @@ export function costOf(p: Partition, w: Where, leader: Evidence, read: Evidence[
   return cost;
 }
 
+/** A replica holding entries a serving leader lacks (or entries of another lineage). */
+export interface Ahead {
+  endpoint: string;
+  /** Its offset, or for one not read its snapshot's (at least that many). */
+  holds: number;
+  /** Its history may not be the leader's (see Evidence.uncertainFrom): leading with it needs the loss accepted. */
+  diverged: boolean;
+}
+
 /**
- * What keeping a serving leader costs, when the other replicas may not all be read: each
- * one's entries beyond the leader's offset, as far as known (its snapshot if unread).
+ * What keeping a serving leader costs, when the other replicas may not all be read (one not
+ * read counts as far as its snapshot goes). A replica's entries up to where a newer term
+ * took over are the lineage's: those beyond the leader's offset are at stake. Beyond that
+ * point its entries may be another lineage's: for one not alive before the incident, those
+ * at offsets the leader holds are an orphaned tail, the rest at stake; for one alive then,
+ * all of them are at stake (its history diverged from the leader's).
  */
-export function costOfKeeping(p: Partition, w: Where, leader: Evidence, ev: Evidence[]): Cost & { ahead: Array<{ endpoint: string; holds: number }> } {
-  const cost: Cost & { ahead: Array<{ endpoint: string; holds: number }> } = { atStake: 0, orphaned: [], ahead: [] };
+export function costOfKeeping(p: Partition, w: Where, leader: Evidence, ev: Evidence[]): Cost & { ahead: Ahead[] } {
+  const cost: Cost & { ahead: Ahead[] } = { atStake: 0, orphaned: [], ahead: [] };
   const base = offsetOf(leader);
   for (const e of ev) {
     if (e === leader) continue;
     const holds = Math.max(e.snapshot?.offset ?? 0, e.source === 'loaded' ? offsetOf(e) : 0);
-    if (holds <= base) continue;
-    // Beyond where a newer term began, a replica not alive before the incident holds an
-    // orphaned tail; below it, entries of the lineage the leader lacks.
-    const bound = e.newerTerm ? e.newerTerm.offset - 1 : holds;
-    const orphaned = !e.trusted && e.newerTerm && holds > Math.max(base, bound) ? holds - Math.max(base, bound) : 0;
-    if (orphaned > 0 && e.newerTerm) {
-      cost.orphaned.push({
-        endpoint: e.endpoint,
-        entries: orphaned,
-        fromOffset: holds - orphaned + 1,
-        toOffset: holds,
-        term: Math.max(e.snapshot?.term ?? 0, firstTerm(p)),
-        newerTerm: e.newerTerm.term,
-        newerTermOffset: e.newerTerm.offset,
-        recycleBin: recycleBin(e.endpoint, w.tid, w.pid, w.storageMode),
-      });
-    }
-    const rest = holds - base - orphaned;
-    if (rest > 0) cost.ahead.push({ endpoint: e.endpoint, holds });
+    const bound = e.uncertainFrom ? e.uncertainFrom.offset - 1 : holds;
+    const lineageAhead = Math.max(0, Math.min(holds, bound) - base);
+    const uncertain = Math.max(0, holds - bound);
+    const t = !e.trusted && uncertain > 0 ? tail(p, w, e, bound + 1, Math.min(holds, base)) : undefined;
+    if (t) cost.orphaned.push(t);
+    const rest = lineageAhead + uncertain - (t?.entries ?? 0);
+    if (rest > 0) cost.ahead.push({ endpoint: e.endpoint, holds, diverged: uncertain > 0 });
     if (rest > cost.atStake) {
       cost.atStake = rest;
       cost.holder = e;
@@ -265,7 +276,7 @@ const totalOf = (tails: OrphanedTail[]): number => tails.reduce((n, t) => n + t.
 function suspectText(s: Evidence): string {
   const held = offsetOf(s) - certainOf(s);
   const from = certainOf(s) + 1;
-  const term = s.newerTerm ? `term ${s.newerTerm.term} began at offset ${s.newerTerm.offset}` : 'a newer term began';
+  const term = s.uncertainFrom ? `term ${s.uncertainFrom.term} began at offset ${s.uncertainFrom.offset}` : 'a newer term began';
   const who = s.snapshotDiverged && s.snapshot
     ? `${s.trusted ? 'alive before the incident, but ' : 'not alive before the incident; '}its snapshot at offset ${s.snapshot.offset} is of term ${s.snapshot.term}, where ${term}: it diverged there`
     : `not alive before the incident; ${s.snapshot && s.snapshot.offset > 0 ? `snapshot of term ${s.snapshot.term} at offset ${s.snapshot.offset}` : 'no snapshot'}; ${term}`;
@@ -275,10 +286,10 @@ function suspectText(s: Evidence): string {
 /** Choose among replicas whose offsets are all read (or unreadable). */
 export function chooseLeader(p: Partition, w: Where, ev: Evidence[], o: ChoiceOptions): Choice {
   const read = ev.filter((e) => e.source === 'loaded');
-  const lost = ev.filter((e) => e.source === 'unreadable');
-  const unknownLoss = lost.length > 0;
+  const unreadableOnes = ev.filter((e) => e.source === 'unreadable');
+  const unknownLoss = unreadableOnes.length > 0;
   const unknown = unknownLoss ? { atStakeUnknown: true } : {};
-  const unknownText = lost.map((e) => `${e.endpoint} (${e.why})`).join('; ');
+  const unknownText = unreadableOnes.map((e) => `${e.endpoint} (${e.why})`).join('; ');
   const refused = (reason: string, alternatives: Alternative[], more: Partial<Choice> = {}): Choice => ({ why: '', atStake: 0, orphaned: [], ...more, fail: { action: 'refused', reason, alternatives } });
 
   if (o.named !== undefined) {
@@ -304,7 +315,7 @@ export function chooseLeader(p: Partition, w: Where, ev: Evidence[], o: ChoiceOp
   if (unknownLoss && !o.acceptDataLoss) {
     return refused(
       `a replica cannot be read, so what it holds is unknown: ${unknownText}; bring it back (or restore its data) and run again, or accept the loss`,
-      [{ acceptDataLoss: true, effect: `the replica holding the most of those that can be read leads; what ${lost.map((e) => e.endpoint).join(', ')} may hold beyond it is lost` }],
+      [{ acceptDataLoss: true, effect: `the replica holding the most of those that can be read leads; what ${unreadableOnes.map((e) => e.endpoint).join(', ')} may hold beyond it is lost` }],
       { atStakeUnknown: true },
     );
   }
@@ -342,11 +353,12 @@ export function chooseLeader(p: Partition, w: Where, ev: Evidence[], o: ChoiceOp
   const otherSide = winner ? Math.max(0, ...suspects.filter((s) => s !== winner).map((s) => lossTo(s, winner))) : 0;
   const reason = `diverged histories: ${suspects.map(suspectText).join('; ')}; ${winner ? `${winner.endpoint} holds ${otherSide} entries of the newer term at those offsets` : ''}. Any leader loses one side`;
   const alternatives: Alternative[] = [];
-  if (winner) alternatives.push({ leader: winner.endpoint, acceptDataLoss: true, effect: `${winner.endpoint} (the newer term) leads; the ${cost.atStake + totalOf(cost.orphaned)} entries of the other side are lost` });
+  const andOrphaned = (c: Cost) => (c.orphaned.length > 0 ? ` (and ${totalOf(c.orphaned)} orphaned at an earlier failover are left behind)` : '');
+  if (winner) alternatives.push({ leader: winner.endpoint, acceptDataLoss: true, effect: `${winner.endpoint} (the newer term) leads; the ${cost.atStake} entries of the other side are lost${andOrphaned(cost)}` });
   for (const s of suspects) {
     if (s === winner) continue;
     const c = costOf(p, w, s, read);
-    alternatives.push({ leader: s.endpoint, acceptDataLoss: true, effect: `${s.endpoint}'s history leads; the ${c.atStake + totalOf(c.orphaned)} entries of the newer term it lacks are lost` });
+    alternatives.push({ leader: s.endpoint, acceptDataLoss: true, effect: `${s.endpoint}'s history leads; the ${c.atStake} entries of the newer term it lacks are lost${andOrphaned(c)}` });
   }
   const more = { ...(winner ? { leader: winner } : {}), atStake: cost.atStake, orphaned: cost.orphaned };
   if (!o.acceptDataLoss || !winner) return refused(reason, alternatives, more);

@@ -21,9 +21,7 @@ import {
 import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
 import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned, partitionKey } from '../engine/procedure.js';
 import { assessPartition, describeOp, isServing, opsForPartition, servesAsLeader } from '../engine/health.js';
-import { type Alternative, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence } from './leader-choice.js';
-
-export { partitionEvidence } from './leader-choice.js';
+import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence } from './leader-choice.js';
 
 export interface Plan {
   autoFailover: boolean;
@@ -44,8 +42,6 @@ export interface PlanOptions {
   /** How long a sent disk load may stay invisible before the partition is reported blocked (ms). */
   loadTimeoutMs?: number;
 }
-
-const NO_EVIDENCE: PartitionEvidence = {};
 
 /** The command that takes a refused partition on as `alt` says: recover-table, that partition only. */
 function proceedWith(table: Table, pid: number, alt: Alternative): Proceed {
@@ -199,8 +195,15 @@ function planPartition(table: Table, partition: Partition, snapshot: ClusterSnap
     const kept = { leader: choice(le, 'serving alive leader'), atStake: keep.atStake, ...(keep.orphaned.length > 0 ? { orphaned: keep.orphaned } : {}) };
     if (keep.atStake > 0 && !options.acceptDataLoss) {
       const top = [...keep.ahead].sort((a, b) => b.holds - a.holds)[0];
+      // A replica whose history diverged from the leader's leads only if the leader's side is given up.
       const alts: Alternative[] = [
-        ...(top ? [{ leader: top.endpoint, acceptDataLoss: false, effect: `${top.endpoint} (holding at least ${top.holds}) leads once every replica is read` }] : []),
+        ...(top
+          ? [
+              top.diverged
+                ? { leader: top.endpoint, acceptDataLoss: true, effect: `${top.endpoint}'s history leads; what ${served.endpoint} wrote past where they diverged is lost` }
+                : { leader: top.endpoint, acceptDataLoss: false, effect: `${top.endpoint} (holding at least ${top.holds}) leads once every replica is read` },
+            ]
+          : []),
         { acceptDataLoss: true, effect: `${served.endpoint} keeps leading; the ${keep.atStake} or more entries only ${keep.ahead.map((a) => a.endpoint).join(', ')} hold are lost` },
       ];
       return result('refused', `leader ${served.endpoint} serves offset ${le.offset}, but ${keep.ahead.map((a) => `${a.endpoint} holds at least ${a.holds}`).join(', ')}: rebuilding it from the leader would discard entries`, { ...kept, ...ways(alts) });
@@ -274,7 +277,7 @@ function planPartition(table: Table, partition: Partition, snapshot: ClusterSnap
   if (d.fail || !d.leader) return result(d.fail?.action ?? 'blocked', d.fail?.reason ?? 'no leader could be chosen', { ...more, ...ways(d.fail?.alternatives ?? []) });
   const { steps, left } = promoteSteps(partition, evidence, d.leader);
   const loss = d.atStake > 0 ? `; ${d.atStake} entries accepted as lost` : d.atStakeUnknown ? '; entries of unreadable replicas accepted as lost' : '';
-  const orphaned = d.orphaned.length > 0 ? `; leaves behind what OpenMLDB orphaned at an earlier failover: ${d.orphaned.map((t) => `${t.entries} entries of ${t.endpoint} (offsets ${t.fromOffset}-${t.toOffset}, term ${t.term})`).join('; ')}` : '';
+  const orphaned = d.orphaned.length > 0 ? `; leaves behind what OpenMLDB orphaned at an earlier failover: ${d.orphaned.map(describeOrphaned).join('; ')}` : '';
   const partial = left.length > 0 ? `; partial: ${left.length} replica(s) stay behind (${left.map((l) => l.endpoint).join(', ')})` : '';
   return result('recover', `leader ${d.leader.endpoint}: ${d.why}${loss}${orphaned}${partial}`, { ...more, steps, left });
 }

@@ -76,9 +76,11 @@ describe('a served leader another replica is known to exceed', { concurrency: tr
         assert.equal(p?.status, 'refused', JSON.stringify(p));
         assert.match(p.reason, new RegExp(`leader ${at.leader.replace(/\./g, '\\.')} serves offset \\d+, but ${at.fuller.replace(/\./g, '\\.')} holds at least \\d+`));
         assert.equal(p.atStake, at.extra);
+        // Each whole, with how the run reached the cluster: its connection as resolved.
+        const tail = ` --zk_cluster=${sim.info.zkCluster} --zk_root_path=${sim.info.zkRootPath} --openmldb_bin_path=${sim.info.bin}`;
         assert.deepEqual(p.proceed?.map((w) => w.command), [
-          `openmldb-recover recover-table ${at.db}.${at.name} --pid ${at.pid} --leader ${at.pid}=${at.fuller}`,
-          `openmldb-recover recover-table ${at.db}.${at.name} --pid ${at.pid} --accept-data-loss`,
+          `openmldb-recover recover-table ${at.db}.${at.name} --pid ${at.pid} --leader ${at.pid}=${at.fuller}${tail}`,
+          `openmldb-recover recover-table ${at.db}.${at.name} --pid ${at.pid} --accept-data-loss${tail}`,
         ]);
         assert.deepEqual(p.actions, [], 'refused untouched');
         // The hand-loaded leader serves without them: what the check counts gone until a choice is made.

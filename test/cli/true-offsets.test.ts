@@ -153,14 +153,15 @@ describe('true offsets', { concurrency: true }, () => {
       const first = await recoverJson(sim, ['--config', config]);
       const r = partitions(first.report).find((p) => p.status === 'refused')!;
       assert.match(r.reason, /--refuse-orphaned/);
-      assert.ok(r.proceed?.[0]?.command.includes(` --config=${config}`), 'the printed command keeps the --config file');
+      // Not the file itself: its other keys (a filter, dry-run) would change what the command does.
+      assert.ok(!r.proceed?.[0]?.command.includes('--config'), r.proceed?.[0]?.command);
       const old = r.orphaned![0]!.endpoint;
       const refusedAgain = await recoverCli(sim, ['recover-table', r.table, '--pid', String(r.pid), '--leader', `${r.pid}=${old}`, '--json']);
       assert.equal(refusedAgain.code, 1);
       const again = partitions(checkedReport(refusedAgain)).find((p) => p.pid === r.pid)!;
       assert.equal(again.status, 'refused');
       assert.ok(again.atStake > 0, 'the newer term\'s entries are at stake');
-      assert.ok(again.proceed?.[0]?.command.endsWith(`--leader ${r.pid}=${old} --accept-data-loss`), again.proceed?.[0]?.command);
+      assert.ok(again.proceed?.[0]?.command.includes(`--leader ${r.pid}=${old} --accept-data-loss `), again.proceed?.[0]?.command);
       const pasted = await runPasted(again.proceed![0]!.command, { HOME: sim.dir, ...sim.env, XDG_STATE_HOME: sim.stateHome });
       assert.equal(pasted.code, 0, pasted.stderr);
       const check = await sim.check();

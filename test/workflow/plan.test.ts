@@ -155,11 +155,11 @@ describe('planRecovery: diverged histories', () => {
     assert.equal(p.atStake, 0, 'OpenMLDB gave the tail up at the failover: nothing at stake in this run');
     assert.deepEqual(p.orphaned?.map(({ recycleBin, ...t }) => t), [{ endpoint: A, entries: 20, fromOffset: 101, toOffset: 120, term: 1, newerTerm: 3, newerTermOffset: 101 }]);
     assert.equal(p.orphaned?.[0]?.recycleBin, '127.0.0.1:9520 <recycle_bin_root_path>/3_0_<time> (or 3_0_binlog_<time>)');
-    assert.match(p.reason, /orphaned at an earlier failover: 20 entries of 127\.0\.0\.1:9520 \(offsets 101-120, term 1\)/);
+    assert.match(p.reason, /orphaned at an earlier failover: 127\.0\.0\.1:9520 \(not alive before the incident; its snapshot of term 1\) holds 20 entries at offsets 101-120, where term 3 took over from offset 101/);
     assert.ok(p.steps.some((s) => s.kind === 'recover-replica' && s.endpoint === A), 'the old leader is rebuilt from the newer term');
     assert.equal(p.proceed, undefined);
     const a = p.evidence[0]!;
-    assert.deepEqual([a.trusted, a.certainTo, a.snapshot, a.newerTerm], [false, 100, { term: 1, offset: 80 }, { term: 3, offset: 101 }]);
+    assert.deepEqual([a.trusted, a.certainTo, a.snapshot, a.uncertainFrom], [false, 100, { term: 1, offset: 80 }, { term: 3, offset: 101 }]);
   });
 
   it('--refuse-orphaned: refused, and the command it prints proceeds (the leader named, orphaned tails never hold a named leader back)', () => {
@@ -216,6 +216,20 @@ describe('planRecovery: diverged histories', () => {
     }
     const lossy = plan1([oldLeader(), newLeader(), follower()], LOSSY, { terms: TERMS_1_3, memory: both });
     assert.equal(lossy.leader?.endpoint, B, '--accept-data-loss alone: the newer term wins');
+  });
+
+  it('beyond the newer term\'s leader nothing is called orphaned: a replica not alive may hold that term\'s newest entries (its leader died with nothing alive to fail over to)', () => {
+    const T = [{ term: 1, offset: 1 }, { term: 2, offset: 101 }];
+    const memory: PartitionEvidence = {
+      [A]: { found: { isLeader: true, isAlive: false }, snapshot: { term: 1, offset: 90 } }, // term 1's leader, with a tail
+      [B]: { found: { isLeader: true, isAlive: false }, snapshot: { term: 1, offset: 90 } }, // term 2's leader, snapshot from before
+      [C]: { found: { isLeader: false, isAlive: false }, snapshot: { term: 2, offset: 200 } }, // followed term 2
+    };
+    const replicas = [rep(A, { isLeader: true, isAlive: false, loaded: asFollower(110) }), rep(B, { isLeader: true, isAlive: false, loaded: asFollower(300) }), rep(C, { isAlive: false, loaded: asFollower(250) })];
+    const p = plan1(replicas, SAFE, { terms: T, memory });
+    assert.equal(p.action, 'refused', 'C leading would lose 251-300 of term 2, which only B holds');
+    assert.notEqual(p.leader?.endpoint, B);
+    assert.ok(p.atStake >= 50);
   });
 
   it('no conflict when the old leader\'s entries all precede the new term, or nobody holds the new term\'s entries', () => {
@@ -295,21 +309,48 @@ describe('planRecovery: served partitions and single replicas', () => {
   });
 
   it('a served leader of a newer term and a replica not alive before the incident holding an old leader\'s tail beyond its start: the tail is orphaned, the leader kept', () => {
-    const replicas = [rep(A, { isLeader: true, loaded: asLeader(100), followers: [] }), rep(B, { isAlive: false, snapshot: { term: 1, offset: 130 } })];
+    // Term 3 began at 101; the leader serves 200 of its entries; B (never read: its snapshot only) holds 130.
+    const replicas = [rep(A, { isLeader: true, loaded: asLeader(200), followers: [] }), rep(B, { isAlive: false, snapshot: { term: 1, offset: 130 } })];
     const p = plan1(replicas, SAFE, { terms: TERMS_1_3 });
     assert.equal(p.action, 'recover');
     assert.equal(p.atStake, 0);
-    assert.deepEqual(p.orphaned?.map((t) => [t.endpoint, t.entries, t.fromOffset, t.toOffset]), [[B, 30, 101, 130]]);
+    assert.deepEqual(p.orphaned?.map((t) => [t.endpoint, t.entries, t.fromOffset, t.toOffset, t.atLeast]), [[B, 30, 101, 130, true]]);
+    assert.match(p.reason, /rebuilding the other replicas from it/);
     const refused = plan1(replicas, { ...SAFE, refuseOrphaned: true }, { terms: TERMS_1_3 });
     assert.equal(refused.action, 'refused');
     assert.deepEqual(refused.proceed?.map((x) => x.args), [['recover-table', 'demo_db.t1', '--pid', '0', '--leader', `0=${A}`]]);
     const named = plan1(replicas, { ...SAFE, refuseOrphaned: true, leaders: new Map([[partitionKey('demo_db', 't1', 0), A]]) }, { terms: TERMS_1_3 });
     assert.equal(named.action, 'recover', 'the printed command proceeds');
-    // Below the newer term's start the replica holds the lineage's entries the leader lacks: at stake.
+  });
+
+  it('a served leader of a newer term that holds less than that term\'s start: nothing proves the newer term re-used those offsets, so they are at stake', () => {
+    // Below 101 B holds the lineage's entries the leader lacks; beyond, entries only B kept.
     const behind = plan1([rep(A, { isLeader: true, loaded: asLeader(90), followers: [] }), rep(B, { isAlive: false, snapshot: { term: 1, offset: 130 } })], SAFE, { terms: TERMS_1_3 });
     assert.equal(behind.action, 'refused');
-    assert.equal(behind.atStake, 10);
-    assert.equal(behind.orphaned?.[0]?.entries, 30);
+    assert.equal(behind.atStake, 40);
+    assert.equal(behind.orphaned, undefined);
+    // B's history may not be the lineage's: leading with it needs the leader's side given up.
+    assert.deepEqual(behind.proceed?.map((x) => x.args), [
+      ['recover-table', 'demo_db.t1', '--pid', '0', '--leader', `0=${B}`, '--accept-data-loss'],
+      ['recover-table', 'demo_db.t1', '--pid', '0', '--accept-data-loss'],
+    ]);
+  });
+
+  it('an orphaned tail longer than what the newer term wrote since: the part past the newer leader\'s offset is at stake (an old tail, or newer entries only it kept)', () => {
+    // A: the old leader, not alive since the failover at 101, holds 160; B and C (term 3) hold 130.
+    const memory: PartitionEvidence = {
+      [A]: { found: { isLeader: true, isAlive: false }, snapshot: { term: 1, offset: 80 } },
+      [B]: { found: { isLeader: true, isAlive: true }, snapshot: { term: 1, offset: 90 } },
+      [C]: { found: { isLeader: false, isAlive: true }, snapshot: { term: 1, offset: 90 } },
+    };
+    const replicas = [rep(A, { isLeader: true, isAlive: false, loaded: asFollower(160) }), rep(B, { isLeader: true, isAlive: false, loaded: asFollower(130) }), rep(C, { isAlive: false, loaded: asFollower(130) })];
+    const p = plan1(replicas, SAFE, { terms: TERMS_1_3, memory });
+    assert.equal(p.action, 'refused');
+    assert.match(p.reason, /diverged histories/);
+    assert.equal(p.atStake, 30, '131-160 only A holds');
+    assert.deepEqual(p.orphaned?.map((t) => [t.fromOffset, t.toOffset]), [[101, 130]], 'where term 3 has entries of its own');
+    assert.equal(p.proceed?.[0]?.args.at(-1), '--accept-data-loss');
+    assert.match(p.proceed?.[0]?.effect ?? '', /the 30 entries of the other side are lost \(and 30 orphaned/);
   });
 
   it('a single replica is loaded as the leader, the runbook way: not alive while it loads (clients would write into it), alive once it serves', () => {

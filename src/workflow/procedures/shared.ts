@@ -7,7 +7,7 @@ import { UsageError } from '../../exit-codes.js';
 import type { ClusterStep } from '../../engine/cluster-steps.js';
 import { type Verdict, describeOp, opsForPartition } from '../../engine/health.js';
 import type { Action, PartitionPlan, Step } from '../../engine/procedure.js';
-import { partitionEvidence } from '../plan.js';
+import { partitionEvidence } from '../leader-choice.js';
 
 export function partitionPlan(t: Table, p: Partition, action: Action, reason: string, steps: Step[] = [], more: Partial<PartitionPlan> = {}): PartitionPlan {
   return {
