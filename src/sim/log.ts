@@ -56,17 +56,20 @@ export function cloneLog(log: Log): Log {
   return { segments: log.segments.map((s) => ({ ...s })), end: log.end };
 }
 
-/** Highest offset up to which both logs hold the same entries (log matching: one writer per epoch). */
+/**
+ * Highest offset up to which both logs hold the same entries, compared entry by entry (by
+ * writer, run by run). OpenMLDB's logs do not match as Raft's do: a follower keeps whatever
+ * it holds at or below its offset and takes its leader's entries after it (tablet_impl.cc
+ * AppendEntries, replica/replicate_node.cc), so equal entries at the end prove nothing
+ * about the entries before.
+ */
 export function commonPrefix(a: Log, b: Log): number {
-  let p = Math.min(a.end, b.end);
-  while (p > 0) {
-    const sa = segmentAt(a, p);
-    const sb = segmentAt(b, p);
-    if (sa && sb && sa.epoch === sb.epoch) return p;
-    // Jump to just before the later of the two segment starts: below it they may agree.
-    p = Math.max(sa?.start ?? 1, sb?.start ?? 1) - 1;
+  const end = Math.min(a.end, b.end);
+  const starts = [...new Set([...a.segments, ...b.segments].map((s) => s.start))].filter((x) => x <= end).sort((x, y) => x - y);
+  for (const at of starts) {
+    if (segmentAt(a, at)?.epoch !== segmentAt(b, at)?.epoch) return at - 1;
   }
-  return 0;
+  return end;
 }
 
 /** Copy `from`'s entries after `after` into `to` (a follower receiving what its leader has; AppendEntries). */

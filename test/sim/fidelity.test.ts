@@ -292,3 +292,35 @@ describe('a snapshot carries its replicator\'s term (tablet_impl.cc MakeSnapshot
     assert.ok(entryTerm !== undefined && entryTerm < newTerm, `the entry at the snapshot's offset is of the older term ${entryTerm}`);
   });
 });
+
+describe('a follower "in step" by offset can hold other entries (AppendEntries skips what lies at or below its offset)', () => {
+  let sim: Sim;
+  before(async () => {
+    sim = await startSim(['--scenario', 'healthy', '--tables', '1', '--partitions', '1', '--storage', 'memory', '--no-system-tables', '--seed', '4', '--auto-failover=false']);
+  });
+  after(() => sim.down());
+
+  it('changeleader to a lagging follower: the other follower catches up to the same offset with the old leader\'s entries below it, and check says so', async () => {
+    const t = await tableInfo(sim, 't0');
+    const [a, b, c] = part(t, 0).partition_meta.map((m) => m.endpoint) as [string, string, string];
+    // B misses writes that A replicates to C, then A dies.
+    await sim.ctl('tablet', { action: 'stop', endpoint: b });
+    await sim.ctl('write', { table: `${DB}.t0`, entries: 20 });
+    const aDisk = () => state(sim).then((s) => diskOf(s, a, t.tid, 0) as Disk);
+    await sim.waitFor('C has A\'s writes', async () => (diskOf(await state(sim), c, t.tid, 0) as Disk).binlogOffset === (await aDisk()).binlogOffset);
+    await sim.ctl('tablet', { action: 'stop', endpoint: a });
+    await sim.ctl('tablet', { action: 'start', endpoint: b });
+    assert.match((await sim.tablet(b, `loadtable t0 ${t.tid} 0 144000 8 false`)).stdout, /LoadTable ok/);
+    await loaded(sim, b, t.tid, 0);
+    // The operator makes the lagging B leader (auto_failover is off): C follows it.
+    assert.match((await sim.ns(`changeleader t0 0 ${b}`, DB)).stdout, /change leader ok/);
+    await opsSettled(sim, 't0', 0);
+    await sim.ctl('write', { table: `${DB}.t0`, entries: 40 });
+    await sim.waitFor('C at B\'s offset', async () => {
+      const s = await state(sim);
+      return loadedOn(s, c, t.tid, 0)?.offset === loadedOn(s, b, t.tid, 0)?.offset;
+    });
+    const check = await sim.check();
+    assert.ok(check.problems.some((p) => new RegExp(`follower ${c.replace(/\./g, '\\.')} holds other entries than its leader from offset \\d+`).test(p)), check.problems.join('; '));
+  });
+});
