@@ -92,6 +92,8 @@ export class ZkRunLock {
   /** release() has begun: nothing more may change the cluster under this lock. */
   private released = false;
   private waiters: Array<() => void> = [];
+  /** While held: a cheap request every third of the session timeout, so a silent server is found out even between writes. */
+  private liveness: NodeJS.Timeout | undefined;
 
   /** Cut off from ZooKeeper, not yet past the session timeout: changes are held. */
   get suspended(): boolean {
@@ -121,7 +123,12 @@ export class ZkRunLock {
       this.cutOff = false;
       this.wakeWaiters();
     });
-    session.on('expired', () => this.markLost(`the ZooKeeper session holding the lock expired`));
+    session.on('expired', () => this.markLost(`the ZooKeeper session holding the lock expired, or ZooKeeper (${session.hosts}) stopped answering`));
+    this.liveness = setInterval(() => {
+      if (this.released || this.lost) return;
+      this.session.exists(this.path).catch(() => undefined); // its deadline, not its answer, is the point
+    }, Math.max(500, Math.floor(session.timeoutMs / 3)));
+    this.liveness.unref();
   }
 
   private markLost(why: string): void {
@@ -172,7 +179,11 @@ export class ZkRunLock {
   }
 
   static async acquire(o: ZkLockOptions): Promise<ZkRunLock> {
-    const session = await ZkSession.connect(o.zkCluster, { sessionTimeoutMs: o.sessionTimeoutMs });
+    // Every request has a deadline: a server that goes silent (frozen, a stalled disk, a
+    // network that drops without a reset) never closes the connection, and the client
+    // library would wait on it for ever, the run holding auto_failover off. Unanswered
+    // past the session timeout, the session is given up as expired: the lock is lost.
+    const session = await ZkSession.connect(o.zkCluster, { sessionTimeoutMs: o.sessionTimeoutMs, requestTimeoutMs: o.sessionTimeoutMs });
     const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: o.command, runId: o.runId };
     try {
       await session.mkdirp(parentOf(o.lockPath));
@@ -220,6 +231,7 @@ export class ZkRunLock {
   /** Remove our lock node (only if it is still ours) and close the session. */
   async release(): Promise<void> {
     this.released = true;
+    if (this.liveness) clearInterval(this.liveness);
     if (this.lostTimer) clearTimeout(this.lostTimer);
     this.lostTimer = undefined;
     this.cutOff = false;

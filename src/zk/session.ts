@@ -144,6 +144,8 @@ export class ZkSession extends EventEmitter {
               // Given up like an expired session: every request fails, the owner opens another.
               this.closed = true;
               this.client.close();
+              // A silent server never closes the connection the library asked it to close.
+              setTimeout(() => connectionOf(this.client)?.socket?.destroy(), 1000).unref();
               this.failPending(`a request went unanswered for ${this.requestTimeoutMs} ms`);
               this.emit('expired');
             }, this.requestTimeoutMs);
@@ -232,7 +234,13 @@ export class ZkSession extends EventEmitter {
     this.closed = true;
     this.failPending('the session was closed');
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 1000);
+      // The library asks the server to close the session and waits for it to close the
+      // connection: a server gone silent never does, and the open socket would keep the
+      // process alive for ever after its work is done. So, after a second, it is cut.
+      const timer = setTimeout(() => {
+        connectionOf(this.client)?.socket?.destroy();
+        resolve();
+      }, 1000);
       this.client.once('disconnected', () => {
         clearTimeout(timer);
         resolve();
@@ -240,6 +248,10 @@ export class ZkSession extends EventEmitter {
       this.client.close();
     });
   }
+}
+
+function connectionOf(client: zookeeper.Client): ConnectionInternals | undefined {
+  return (client as unknown as { connectionManager?: ConnectionInternals }).connectionManager;
 }
 
 /** What `keepInStep` touches inside node-zookeeper-client 1.1.3 (not in its typings). */
@@ -263,7 +275,7 @@ interface ConnectionInternals {
  * reconnects.
  */
 function keepInStep(client: zookeeper.Client): void {
-  const manager = (client as unknown as { connectionManager?: ConnectionInternals }).connectionManager;
+  const manager = connectionOf(client);
   if (!manager || typeof manager.connect !== 'function' || typeof manager.onSocketData !== 'function' || !Array.isArray(manager.pendingQueue)) return;
   const connect = manager.connect;
   const onSocketData = manager.onSocketData;
