@@ -52,15 +52,27 @@ export class FailoverKeeper {
     this.original = earlier.autoFailoverOriginal;
   }
 
+  /** auto_failover was changed after the dead run whose journal this run found: that value stands (the report says so). */
+  changedSince: { journal: boolean; found: boolean } | undefined;
+
   /** Called with the value observed at the start of the run. */
   begin(observed: boolean): void {
-    if (this.resumed) return; // adopted: the value before the dead run is the one to leave
-    this.resumed = this.store?.read();
-    this.original = this.resumed?.autoFailoverOriginal ?? observed;
-    if (this.resumed) {
-      this.progress.warn(
-        `an earlier run (${this.resumed.command}, pid ${this.resumed.pid} on ${this.resumed.host}, started ${this.resumed.startedAt}) did not finish; auto_failover was ${this.resumed.autoFailoverOriginal} before it and will be left so`,
-      );
+    if (!this.resumed) {
+      this.resumed = this.store?.read();
+      this.original = this.resumed?.autoFailoverOriginal ?? observed;
+      if (this.resumed) {
+        this.progress.warn(
+          `an earlier run (${this.resumed.command}, pid ${this.resumed.pid} on ${this.resumed.host}, started ${this.resumed.startedAt}) did not finish; auto_failover was ${this.resumed.autoFailoverOriginal} before it and will be left so`,
+        );
+      }
+    }
+    // The dead run left auto_failover as it set it (or as it found it). Found otherwise,
+    // someone chose a value since (an operator's confset): that choice stands.
+    const left = this.resumed ? (this.resumed.autoFailoverSet ?? false) : undefined;
+    if (this.resumed && left !== observed) {
+      this.progress.warn(`auto_failover is ${observed}, but the earlier run left it ${left}: someone changed it since, so ${observed} stands (not the ${this.resumed.autoFailoverOriginal} from before that run)`);
+      this.changedSince = { journal: this.resumed.autoFailoverOriginal, found: observed };
+      this.original = observed;
     }
   }
 
@@ -86,10 +98,11 @@ export class FailoverKeeper {
 
   private async writeJournal(): Promise<void> {
     if (this.journaled || !this.store || this.original === undefined) return;
-    const j = this.resumed
-      ? { ...this.resumed, resumedBy: [...this.resumed.resumedBy, this.runId] }
+    const base = this.resumed
+      ? { ...this.resumed, autoFailoverOriginal: this.original, resumedBy: [...this.resumed.resumedBy, this.runId] }
       : newJournal(this.meta.command, this.meta.cluster, this.original, this.runId);
-    await this.store.write(j);
+    // From here on this run leaves auto_failover off until it restores it.
+    await this.store.write({ ...base, autoFailoverSet: false });
     this.journaled = true;
   }
 

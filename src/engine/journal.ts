@@ -15,6 +15,13 @@ export interface Journal {
   startedAt: string;
   /** auto_failover before the first run of a chain of interrupted runs changed it. */
   autoFailoverOriginal: boolean;
+  /**
+   * What the run leaves auto_failover at while it works: false (it switches it off, or
+   * found it off), written before it acts. A run that inherits the journal restores the
+   * original only while auto_failover still holds this: a value changed since is someone's
+   * choice, and stands. (Journals of earlier versions lack it; they too left false.)
+   */
+  autoFailoverSet?: false;
   /** Runs that picked this journal up after a crash, oldest first. */
   resumedBy: string[];
   /**

@@ -233,7 +233,14 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   const verdict = proc.verdict ?? assessPartition;
   memory.forget(final.tables.flatMap((t) => t.partitions.filter((p) => verdict(t, p, final, { opBaseline }).healthy).map((p) => key(t.db, t.name, p.pid))));
   await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${err instanceof Error ? err.message : String(err)}`));
-  const autoFailover = { before: keeper.original ?? first.autoFailover, ...(after !== undefined ? { after } : {}), switchedOff: keeper.switchedOff, ...(keeper.owed ? { owed: true } : {}) };
+  const autoFailover = {
+    before: keeper.original ?? first.autoFailover,
+    ...(after !== undefined ? { after } : {}),
+    switchedOff: keeper.switchedOff,
+    ...(keeper.owed ? { owed: true } : {}),
+    // An earlier run died owing the restore: what this run found, and whether it put it back.
+    ...(keeper.resumed ? { inherited: { found: first.autoFailover, ...(keeper.changedSince ? { journal: keeper.changedSince.journal } : {}) } } : {}),
+  };
   return buildReport(ctx, first, final, autoFailover);
 }
 

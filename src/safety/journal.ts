@@ -61,7 +61,7 @@ export function readJournal(path: string): Journal | undefined {
  */
 export function asJournal(parsed: unknown, what: string, remedy: string): Journal {
   const j = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Partial<Journal>;
-  if (j.version !== 1 || typeof j.autoFailoverOriginal !== 'boolean' || typeof j.runId !== 'string' || !Array.isArray(j.resumedBy ?? [])) {
+  if (j.version !== 1 || typeof j.autoFailoverOriginal !== 'boolean' || typeof j.runId !== 'string' || !Array.isArray(j.resumedBy ?? []) || (j.autoFailoverSet !== undefined && j.autoFailoverSet !== false)) {
     throw new JournalError(`${what} is not one this tool wrote: check it, then ${remedy} to start afresh`);
   }
   return { resumedBy: [], ...j } as Journal;

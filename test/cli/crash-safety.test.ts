@@ -46,6 +46,52 @@ describe('crash safety', () => {
     });
   }
 
+  it('a stale journal does not revert the operator\'s choice: off before, the run killed, the operator switches it on; the rerun keeps it on and says so', async () => {
+    const sim = await startSim([...FULL_RESTART, '--no-auto-failover']);
+    try {
+      await slowLoads(sim, 10000);
+      const run = startRecover(sim);
+      await sim.waitFor('a load in flight', async () => (await sim.mutations()).some((m) => m.method === 'LoadTable'), 240000);
+      run.child.kill('SIGKILL');
+      await run.done;
+      await sim.ctl('clear-faults');
+      assert.ok(stateFiles(sim).some((f) => f.endsWith('.journal.json')), 'its journal is left behind');
+      assert.match((await sim.ns('confset auto_failover true')).stdout, /set auto_failover ok/);
+      const rerun = await recoverCli(sim, ['recover', '--json']);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.match(rerun.stderr, /auto_failover is true, but the earlier run left it false: someone changed it since, so true stands/);
+      const report = checkedReport(rerun);
+      assert.deepEqual(report.autoFailover.inherited, { found: true, journal: false });
+      assert.equal(report.autoFailover.before, true);
+      assert.equal(report.autoFailover.after, true);
+      assert.equal(await autoFailover(sim), true, 'the operator\'s choice stands');
+      const check = await sim.check();
+      assert.equal(check.entriesLost, 0);
+      assert.equal(check.partitionsServed, check.partitions);
+      assert.deepEqual(lockAndJournal(sim), []);
+    } finally {
+      await sim.down();
+    }
+  });
+
+  it('a rerun that puts back what a dead run left off says so, not "untouched"', async () => {
+    const sim = await startSim(FULL_RESTART);
+    try {
+      await slowLoads(sim, 10000);
+      const run = startRecover(sim);
+      await sim.waitFor('auto_failover off', async () => (await sim.mutations()).some((m) => m.method === 'ConfSet'), 240000);
+      run.child.kill('SIGKILL');
+      await run.done;
+      await sim.ctl('clear-faults');
+      const rerun = await recoverCli(sim, ['recover']);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.match(rerun.stdout, /auto_failover: false as an earlier run left it -> true \(its value before that run\)/);
+      assert.equal(await autoFailover(sim), true);
+    } finally {
+      await sim.down();
+    }
+  });
+
   it('a second run exits 4 naming the holder; SIGINT stops cleanly, restores auto_failover and reports', async () => {
     const sim = await startSim(FULL_RESTART);
     try {
