@@ -9,9 +9,11 @@ import { JournalError } from '../safety/journal.js';
 import { LockHeld } from '../safety/lock.js';
 import { EXIT, Refused, UsageError } from '../exit-codes.js';
 import { attachVerbose } from './verbose.js';
+import { redactOutput } from './redact-output.js';
 
 export function connect(argv: ConnectionArgs & GlobalArgs): { client: OpenMLDBClient; config: ConnectionConfig } {
   const config = resolveConnection(argv);
+  redactOutput(config);
   return { client: openClient(config, argv), config };
 }
 

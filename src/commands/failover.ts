@@ -7,6 +7,7 @@ import { connectionOptions, resolveConnection } from './config.js';
 import { Recording } from './recording.js';
 import { defineCommand, dryRunOption, outputOptions, progressFor, recordOptions, retriesOf, retriesOption } from './run.js';
 import { type RunSafety, lockOptions, openRunSafety } from './safety.js';
+import { redactOutput } from './redact-output.js';
 
 function builder(y: Argv) {
   return recordOptions(retriesOption(lockOptions(dryRunOption(outputOptions(connectionOptions(y)))))).positional('action', {
@@ -30,6 +31,7 @@ export const failoverCommand = defineCommand({
     const dryRun = argv['dry-run'] === true;
     const retries = retriesOf(argv);
     const config = resolveConnection(argv);
+    redactOutput(config);
     // A switch (and its dry run) is recorded like every mutating run; reading it is not.
     const recording = action === 'status' ? undefined : Recording.start(argv, config, `failover-${action}`, dryRun, progressFor(argv));
     const progress = recording?.progress ?? progressFor(argv);

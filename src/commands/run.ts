@@ -17,6 +17,7 @@ import { type ConnectionArgs, type ConnectionConfig, leaderWaitMsOf, leaderWaitO
 import { EXIT, UsageError } from '../exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type RunSafety, type StateDirArgs, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
+import { redactOutput } from './redact-output.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */
 export interface CliCommand<A = any> {
@@ -186,6 +187,7 @@ export function invocationOf(argv: ProcedureArgs & Partial<StateDirArgs>, config
 /** Run one mutating command through the engine; print its report; resolve to the exit code. */
 export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun): Promise<number> {
   const config = resolveConnection(argv);
+  redactOutput(config);
   const json = argv['json'] === true;
   const dryRun = argv['dry-run'] === true;
   // Every mutating run and every dry run leaves a record in the state directory (history),

@@ -22,8 +22,10 @@ export class Redactor {
   constructor(user: string, password: string) {
     const values = password === '' ? [] : [credential(user, password), createHash('sha256').update(password, 'utf8').digest('hex')];
     if (password.length >= MIN_SCRUBBED) values.push(password);
+    // As JSON writes them too (a quote or backslash in the password is escaped there).
+    const escaped = values.map((v) => JSON.stringify(v).slice(1, -1)).filter((e) => !values.includes(e));
     // Longest first, so the credential goes before the hash and password inside it.
-    this.secrets = values.sort((a, b) => b.length - a.length);
+    this.secrets = [...values, ...escaped].sort((a, b) => b.length - a.length);
   }
 
   text(s: string): string {

@@ -101,6 +101,7 @@ export function acquireLock(path: string, command: string, runId: string): Lock 
       if (tookOverFrom) lock.tookOverFrom = tookOverFrom;
       return lock;
     }
+    notALockFile(path);
     const holder = readHolder(path);
     const stale = holder !== undefined ? holder.host === me.host && !alive(holder.pid) : garbledAndOld(path);
     if (!stale) throw new LockHeld(path, holder);
@@ -127,6 +128,24 @@ export function acquireLock(path: string, command: string, runId: string): Lock 
     tookOverFrom = holder ?? { pid: 0, host: '?', startedAt: '?', command: 'an empty or garbled lock', runId: '?' };
   }
   throw new LockHeld(path, existsSync(path) ? readHolder(path) : undefined);
+}
+
+/**
+ * A lock is a regular file of this user. Anything else at its path (a symlink, a directory,
+ * a FIFO, another user's file) is no run's lock and never goes away by itself: exit 2, with
+ * what to do, rather than "another run holds the lock" for ever.
+ */
+function notALockFile(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return; // gone meanwhile: the next attempt creates it
+  }
+  const what = st.isSymbolicLink() ? 'a symlink' : st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : !st.isFile() ? 'not a regular file' : undefined;
+  if (what) throw new JournalError(`the cluster lock ${path} is ${what}, not a lock this tool wrote: no run holds it; remove it (or pass another --state-dir)`);
+  const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (me !== undefined && st.uid !== me) throw new JournalError(`the cluster lock ${path} belongs to uid ${st.uid}, not to this user: no run of yours holds it; remove it (or pass another --state-dir)`);
 }
 
 /** An unreadable lock (empty, garbled, not ours) old enough to be no live run's. */

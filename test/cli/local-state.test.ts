@@ -74,6 +74,24 @@ describe('local state', { concurrency: 1 }, () => {
     assert.deepEqual((await sim.mutations()).filter((m) => m.method !== 'ConfSet'), []);
   });
 
+  it('a lock path that is a symlink, a directory or a FIFO: exit 2 naming it, not "another run holds the lock" for ever', async () => {
+    for (const [name, plant, what] of [
+      ['symlink', (p: string) => symlinkSync(join(scratch, 'elsewhere'), p), 'a symlink'],
+      ['directory', (p: string) => mkdirSync(p), 'a directory'],
+      ['fifo', (p: string) => execFileSync('mkfifo', [p]), 'a FIFO'],
+    ] as const) {
+      const d = dir(`lock-${name}`);
+      const first = await run(d);
+      assert.equal(first.code, 0, first.stderr);
+      // Each identifier of the cluster has its lock (id-*.lock, beside its id-*.key).
+      const idLock = readdirSync(d).find((f) => /^id-[0-9a-f]+\.key$/.test(f))?.replace(/\.key$/, '.lock');
+      assert.ok(idLock, 'the first run named the cluster');
+      plant(join(d, idLock));
+      await oneLine2(d, new RegExp(`cluster lock \\S+ is ${what}, not a lock this tool wrote: no run holds it; remove it`));
+    }
+    assert.deepEqual((await sim.mutations()).filter((m) => m.method !== 'ConfSet'), []);
+  });
+
   it('a full disk while the lock is written: exit 2, no empty lock left; once there is room, runs go on', async (t) => {
     const mnt = join(scratch, 'full');
     mkdirSync(mnt);
