@@ -14,7 +14,7 @@ import { ClusterUnreachable } from '../cluster/errors.js';
 import { retryTransient } from '../engine/retry.js';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
 import type { Journal, SentCommand } from '../engine/journal.js';
-import { JournalError, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
+import { JournalError, checkJournalCluster, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
 import { printable } from '../safety/files.js';
 import { clusterIdentifiers, knownKey, lockCluster, rememberKey } from '../safety/identity.js';
 import { type LockHolder, alive } from '../safety/lock.js';
@@ -102,10 +102,25 @@ function sessionTimeoutMs(argv: Pick<LockArgs, 'lock-session-timeout'>): number 
 const MUTATING = /^(confset|updatetablealive|recovertable|changeleader|offlineendpoint|recoverendpoint|cancelop|deleteop|loadtable)\b|\/(LoadTable|ConfSet|UpdateTableAliveStatus|RecoverTable|ChangeLeader|OfflineEndpoint|RecoverEndpoint|CancelOP|DeleteOP)$/;
 const SENT_KEPT = 50;
 
-function outcomeOf(e: CommandLogEntry): string {
+/** What a changing command's answer said: a refusal over HTTP is a status or a code in the body, over the binary a failing line or exit status. */
+export function outcomeOf(e: CommandLogEntry): string {
   if (e.error) return `no-answer: ${e.error}`;
-  const last = (e.output ?? '').trim().split('\n').pop() ?? '';
-  return /fail|error/i.test(last) ? `failed: ${last.slice(0, 160)}` : 'ok';
+  const text = (e.output ?? '').trim();
+  if (e.kind === 'http') {
+    if (e.httpStatus !== undefined && e.httpStatus >= 400) return `failed: HTTP ${e.httpStatus} ${text.slice(0, 160)}`.trimEnd();
+    let body: { code?: unknown; msg?: unknown } | undefined;
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      return `failed: an answer that is not JSON (${text.length} bytes)`;
+    }
+    const code = body && typeof body === 'object' ? body.code : undefined;
+    return code === undefined || code === 0 ? 'ok' : `failed: code ${String(code)} ${String(body?.msg ?? '').slice(0, 160)}`.trimEnd();
+  }
+  const last = text.split('\n').pop() ?? '';
+  // Whole words: "set auto_failover ok" is a success.
+  if (/\b(fail|failed|error)\b/i.test(last)) return `failed: ${last.slice(0, 160)}`;
+  return e.exitCode !== undefined && e.exitCode !== null && e.exitCode !== 0 ? `failed: exit status ${e.exitCode}` : 'ok';
 }
 
 /** Where this run's lock, journal and evidence live (--lock; auto probes ZooKeeper). */
@@ -204,7 +219,7 @@ class SentRecorder {
     log.onEntry((e) => {
       if (!MUTATING.test(e.command) || !this.current) return;
       const entry: SentCommand = { at: e.startedAt, runId, command: e.command, outcome: outcomeOf(e) };
-      const j: Journal = { ...this.current, sent: [...(this.current.sent ?? []), entry].slice(-SENT_KEPT) };
+      const j: Journal = { ...this.current, sent: [...(this.current.sent ?? []), entry].slice(-SENT_KEPT), sentTotal: (this.current.sentTotal ?? this.current.sent?.length ?? 0) + 1 };
       this.current = j;
       // Best effort and in order; the journal's one duty (auto_failover's value) is already written.
       this.queue = this.queue.then(async () => {
@@ -216,7 +231,8 @@ class SentRecorder {
 
 function describeFound(j: Journal, progress: Progress): void {
   const last = j.sent?.at(-1);
-  if (last) progress.warn(`the unfinished run had sent ${j.sent?.length} changing commands; the last: \`${printable(last.command)}\` (${printable(last.outcome)}); its ops, if still running, are waited on`);
+  const total = typeof j.sentTotal === 'number' && Number.isSafeInteger(j.sentTotal) && j.sentTotal >= (j.sent?.length ?? 0) ? j.sentTotal : (j.sent?.length ?? 0);
+  if (last) progress.warn(`the unfinished run had sent ${total} changing commands; the last: \`${printable(last.command)}\` (${printable(last.outcome)}); its ops, if still running, are waited on`);
 }
 
 /**
@@ -260,8 +276,9 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
         clearJournal(path);
       },
     };
-    keeper = new FailoverKeeper(store, { command, cluster }, progress, runId);
+    keeper = new FailoverKeeper(store, { command, cluster, identifiers: ids }, progress, runId);
     const found = readJournal(jpath);
+    if (found) checkJournalCluster(found, ids, `the run journal ${jpath}`, 'it is not this cluster\'s; move it away (or pass another --state-dir)');
     if (found) describeFound(found, progress);
     memory = new RunMemory(evidenceStore(evidencePath(dir, key)));
   } catch (err) {
@@ -339,6 +356,12 @@ async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, c
   }
   const held = lock;
   current = held.journalFound;
+  // Under --lock-path, two clusters could share a node: the journal names its root path.
+  const rootOf = (p: string) => p.replace(/\/+$/, '') || '/';
+  if (current && rootOf(current.cluster.zkRootPath) !== rootOf(config.zkRootPath)) {
+    await held.release();
+    throw new JournalError(`the run journal ${held.journalPath} in ZooKeeper belongs to the cluster at root path ${printable(current.cluster.zkRootPath)}, not ${config.zkRootPath}: it is not this cluster's; check it, then delete that node (or pass another --lock-path)`);
+  }
   progress.info(`cluster lock: ZooKeeper node ${held.path} at ${config.zkCluster}${why ? ` (${why})` : ''}`);
   if (held.journalFound) describeFound(held.journalFound, progress);
   let memory: RunMemory;

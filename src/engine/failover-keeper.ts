@@ -29,7 +29,7 @@ export class FailoverKeeper {
   private journaled = false;
   constructor(
     private readonly store: JournalStore | undefined,
-    private readonly meta: { command: string; cluster: Journal['cluster'] },
+    private readonly meta: { command: string; cluster: Journal['cluster']; identifiers?: string[] },
     private readonly progress: Progress,
     readonly runId: string = randomUUID(),
   ) {}
@@ -55,6 +55,13 @@ export class FailoverKeeper {
   /** auto_failover was changed after the dead run whose journal this run found: that value stands (the report says so). */
   changedSince: { journal: boolean; found: boolean } | undefined;
 
+  /**
+   * Found off with no journal of this tool's explaining it: an operator's choice, or a run
+   * that does not share this run's lock switched it off. This run does not own that value:
+   * it leaves it as it finds it, unless it has to switch it off itself (`ensureOff`).
+   */
+  foundOff = false;
+
   /** Called with the value observed at the start of the run. */
   begin(observed: boolean): void {
     if (!this.resumed) {
@@ -63,6 +70,11 @@ export class FailoverKeeper {
       if (this.resumed) {
         this.progress.warn(
           `an earlier run (${this.resumed.command}, pid ${this.resumed.pid} on ${this.resumed.host}, started ${this.resumed.startedAt}) did not finish; auto_failover was ${this.resumed.autoFailoverOriginal} before it and will be left so`,
+        );
+      } else if (!observed) {
+        this.foundOff = true;
+        this.progress.info(
+          'auto_failover is off and no journal of this tool explains it: an operator switched it off, or a run that does not share this run\'s lock (another --state-dir, --lock or --lock-path) holds it off; this run leaves it as it finds it, and switches it back on only if it has to switch it off itself',
         );
       }
     }
@@ -86,8 +98,19 @@ export class FailoverKeeper {
     return this.resumed !== undefined;
   }
 
-  /** Before the first change: journal first, then switch auto_failover off if it is on. */
+  /**
+   * Before the first change of a round: journal first, then switch auto_failover off if it
+   * is on. Found on although the value to leave is false (this run found it off, or an
+   * earlier run left it off), someone switched it on since (another run's restore, an
+   * operator): that choice is the one to put back, so the journal is written anew first.
+   * A run that switches auto_failover off always switches it back on.
+   */
   async ensureOff(client: EngineCluster, current: boolean): Promise<void> {
+    if (current && this.original === false) {
+      this.progress.warn('auto_failover was switched on by someone else during this run (another run\'s restore, an operator): this run switches it off for its work and back on at its end');
+      this.original = true;
+      this.journaled = false;
+    }
     await this.writeJournal();
     if (current) {
       this.progress.info('auto_failover is on: switching it off for the run (confset auto_failover false)');
@@ -102,7 +125,7 @@ export class FailoverKeeper {
       ? { ...this.resumed, autoFailoverOriginal: this.original, resumedBy: [...this.resumed.resumedBy, this.runId] }
       : newJournal(this.meta.command, this.meta.cluster, this.original, this.runId);
     // From here on this run leaves auto_failover off until it restores it.
-    await this.store.write({ ...base, autoFailoverSet: false });
+    await this.store.write({ ...base, ...(this.meta.identifiers ? { identifiers: this.meta.identifiers } : {}), autoFailoverSet: false });
     this.journaled = true;
   }
 

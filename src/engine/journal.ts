@@ -29,6 +29,10 @@ export interface Journal {
    * one in flight (its op still running in the cluster), which the next run finds and waits on.
    */
   sent?: SentCommand[];
+  /** What names the cluster (safety/identity.ts): a journal found must share one with the run. */
+  identifiers?: string[];
+  /** How many changing commands the runs sent in all (`sent` keeps the last ones only). */
+  sentTotal?: number;
 }
 
 export interface SentCommand {

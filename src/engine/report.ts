@@ -61,8 +61,10 @@ export interface Report {
    * `inherited`: an earlier run died owing the restore; `found` is the value this run found
    * (`before` is the value to leave: from before that run, or, when someone changed it since,
    * the value found, and then `journal` is the value the dead run's journal held).
+   * `foundOff`: off at the start with no journal explaining it; the run leaves it so unless
+   * it switched it off itself (someone switched it on meanwhile: `before` is then true).
    */
-  autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean; inherited?: { found: boolean; journal?: boolean } };
+  autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean; foundOff?: boolean; inherited?: { found: boolean; journal?: boolean } };
   /** The cluster lock the run held (set by the command layer, commands/safety.ts). */
   lock?: { kind: 'zookeeper' | 'local'; path: string; why?: string; lost?: string };
   totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number; entriesOrphaned: number };
@@ -180,6 +182,8 @@ export function renderReport(r: Report): string {
   if (af.owed) out.push('auto_failover: STILL FALSE, must go back to true: run `openmldb-recover failover on` once the nameserver answers (the next run also does it first)');
   else if (af.inherited?.journal !== undefined) out.push(`auto_failover: ${af.inherited.found}, changed since an earlier run died (its journal held ${af.inherited.journal}): ${af.inherited.found} stands${af.switchedOff ? ` -> false during the run -> ${af.after}` : ''}`);
   else if (af.inherited) out.push(`auto_failover: ${af.inherited.found} as an earlier run left it -> ${af.after ?? '?'} (its value before that run)`);
+  else if (af.foundOff && af.switchedOff) out.push(`auto_failover: false as found (no journal of this tool explained it), switched on meanwhile by someone else -> false during the run -> ${af.after}`);
+  else if (af.foundOff) out.push(`auto_failover: false as found, with no journal of this tool explaining it (an operator's choice, or a run not sharing this run's lock): left as it was${af.after === true ? '; now true, switched on by someone else meanwhile' : ''}`);
   else if (af.before !== undefined) out.push(`auto_failover: ${af.before}${af.switchedOff ? ` -> false during the run -> ${af.after}` : ' (untouched)'}`);
   if (r.stoppedIn) out.push(`stopped early, while: ${r.stoppedIn}`);
   for (const e of r.errors) out.push(`error: ${e}`);

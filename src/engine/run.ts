@@ -238,6 +238,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     ...(after !== undefined ? { after } : {}),
     switchedOff: keeper.switchedOff,
     ...(keeper.owed ? { owed: true } : {}),
+    ...(keeper.foundOff ? { foundOff: true } : {}),
     // An earlier run died owing the restore: what this run found, and whether it put it back.
     ...(keeper.resumed ? { inherited: { found: first.autoFailover, ...(keeper.changedSince ? { journal: keeper.changedSince.journal } : {}) } } : {}),
   };

@@ -5,7 +5,7 @@
 // completed run clears it.
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { readPrivateJson } from './files.js';
+import { printable, readPrivateJson } from './files.js';
 import { JournalError } from './state-error.js';
 import { join } from 'node:path';
 import type { Journal } from '../engine/journal.js';
@@ -61,10 +61,49 @@ export function readJournal(path: string): Journal | undefined {
  */
 export function asJournal(parsed: unknown, what: string, remedy: string): Journal {
   const j = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Partial<Journal>;
-  if (j.version !== 1 || typeof j.autoFailoverOriginal !== 'boolean' || typeof j.runId !== 'string' || !Array.isArray(j.resumedBy ?? []) || (j.autoFailoverSet !== undefined && j.autoFailoverSet !== false)) {
+  const str = (v: unknown) => typeof v === 'string';
+  const strings = (v: unknown) => Array.isArray(v) && v.every(str);
+  const sentOk = (v: unknown) => Array.isArray(v) && v.every((e) => e !== null && typeof e === 'object' && ['at', 'runId', 'command', 'outcome'].every((k) => str((e as Record<string, unknown>)[k])));
+  const clusterOk = j.cluster !== null && typeof j.cluster === 'object' && str(j.cluster.zkCluster) && str(j.cluster.zkRootPath);
+  if (
+    j.version !== 1 ||
+    typeof j.autoFailoverOriginal !== 'boolean' ||
+    !str(j.runId) ||
+    !Number.isSafeInteger(j.pid) ||
+    !str(j.host) ||
+    !str(j.command) ||
+    !str(j.startedAt) ||
+    !clusterOk ||
+    !strings(j.resumedBy ?? []) ||
+    (j.autoFailoverSet !== undefined && j.autoFailoverSet !== false) ||
+    (j.sent !== undefined && !sentOk(j.sent)) ||
+    (j.sentTotal !== undefined && !(Number.isSafeInteger(j.sentTotal) && j.sentTotal >= 0)) ||
+    (j.identifiers !== undefined && !strings(j.identifiers))
+  ) {
     throw new JournalError(`${what} is not one this tool wrote: check it, then ${remedy} to start afresh`);
   }
-  return { resumedBy: [], ...j } as Journal;
+  // Its text reaches the terminal: anyone who can write the file (or, under ZooKeeper's
+  // default ACLs, the node) could plant control sequences in it.
+  const clean = (v: string) => printable(v, 1000);
+  return {
+    ...j,
+    resumedBy: (j.resumedBy ?? []).map(clean),
+    runId: clean(j.runId as string),
+    host: clean(j.host as string),
+    command: clean(j.command as string),
+    startedAt: clean(j.startedAt as string),
+    ...(j.sent ? { sent: j.sent.map((e) => ({ at: clean(e.at), runId: clean(e.runId), command: clean(e.command), outcome: clean(e.outcome) })) } : {}),
+  } as Journal;
+}
+
+/**
+ * The journal found belongs to this cluster: the identifiers it recorded (its ZooKeeper
+ * hosts, its nameservers: safety/identity.ts) share one with this run's. A journal from
+ * another cluster, copied or planted, would have this run "restore" someone else's value.
+ */
+export function checkJournalCluster(j: Journal, ids: readonly string[], what: string, remedy: string): void {
+  if (j.identifiers === undefined || j.identifiers.some((id) => ids.includes(id))) return;
+  throw new JournalError(`${what} belongs to another cluster (${printable(j.cluster.zkCluster, 200)}${printable(j.cluster.zkRootPath, 200)}), not this one: ${remedy}`);
 }
 
 export function writeJournal(path: string, j: Journal): void {

@@ -2,6 +2,8 @@
 // auto_failover value from before the first run; two runs never work on one cluster at
 // once; SIGINT stops cleanly, restores auto_failover and still reports.
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { autoFailover, lockAndJournal, slowLoads, startRecover, stateFiles } from '../helpers/runs.js';
 import { recoverCli, startSim } from '../helpers/sim.js';
@@ -69,6 +71,48 @@ describe('crash safety', () => {
       assert.equal(check.entriesLost, 0);
       assert.equal(check.partitionsServed, check.partitions);
       assert.deepEqual(lockAndJournal(sim), []);
+    } finally {
+      await sim.down();
+    }
+  });
+
+  it('a journal read back is escaped, counted whole and checked to be this cluster\'s', async () => {
+    const sim = await startSim(FULL_RESTART);
+    try {
+      // A first run names the cluster in the state directory (its key files).
+      assert.equal((await recoverCli(sim, ['recover'])).code, 0);
+      const dir = join(sim.stateHome, 'openmldb-recover');
+      const keyFile = readdirSync(dir).find((f) => /^id-[0-9a-f]+\.key$/.test(f));
+      assert.ok(keyFile);
+      const journal = join(dir, `${readFileSync(join(dir, keyFile), 'utf8').trim()}.journal.json`);
+      const planted = (extra: Record<string, unknown>) =>
+        writeFileSync(
+          journal,
+          JSON.stringify({
+            version: 1, runId: 'dead-run', pid: 999999, host: 'ops-1', command: 'openmldb-recover recover\u001b[2J', cluster: { zkCluster: sim.info.zkCluster, zkRootPath: sim.info.zkRootPath },
+            startedAt: '2026-12-07T00:00:00Z', autoFailoverOriginal: true, autoFailoverSet: false, resumedBy: [],
+            sent: [{ at: '2026-12-07T00:00:01Z', runId: 'dead-run', command: 'confset auto_failover false\u001b]0;pwned\u0007', outcome: 'ok' }], sentTotal: 500, ...extra,
+          }),
+          { mode: 0o600 },
+        );
+      // A dead run as it would have left things: auto_failover off.
+      assert.match((await sim.ns('confset auto_failover false')).stdout, /set auto_failover ok/);
+      planted({});
+      const rerun = await recoverCli(sim, ['recover']);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.ok(!/[\u001b\u0007]/.test(rerun.stderr + rerun.stdout), 'no control character from the journal reaches the terminal');
+      assert.match(rerun.stderr, /an earlier run \(openmldb-recover recover\?\[2J, pid 999999 on ops-1/);
+      assert.match(rerun.stderr, /the unfinished run had sent 500 changing commands; the last: `confset auto_failover false\?\]0;pwned\?`/);
+      assert.equal(await autoFailover(sim), true);
+      // A journal of another cluster (copied or planted): exit 2, nothing changed.
+      assert.match((await sim.ns('confset auto_failover false')).stdout, /set auto_failover ok/);
+      planted({ identifiers: ['zk:10.9.9.9:2181/elsewhere'] });
+      const since = (await sim.mutations()).length;
+      const refused = await recoverCli(sim, ['recover']);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /the run journal \S+ belongs to another cluster \(.*\), not this one: it is not this cluster's; move it away/);
+      assert.deepEqual((await sim.mutations()).slice(since), []);
+      assert.equal(await autoFailover(sim), false, 'untouched');
     } finally {
       await sim.down();
     }

@@ -61,11 +61,11 @@ interface Finished {
   opsAtLastLook: SimOp[] | undefined;
 }
 
-async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?: CrashPoint, what: Command = RECOVER, transport: TransportMode = 'http'): Promise<Finished> {
+async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?: CrashPoint, what: Command = RECOVER, transport: TransportMode = 'http', onInfo?: (line: string) => void): Promise<Finished> {
   // The look after the run (END_LOOK) is not the one the report's verdict stands on.
   let endLook = false;
   const quiet = createProgress({ quiet: true, stream: { write: () => true } as unknown as NodeJS.WriteStream });
-  const progress = { ...quiet, update: (text: string) => ((endLook = text === END_LOOK), quiet.update(text)) };
+  const progress = { ...quiet, update: (text: string) => ((endLook = text === END_LOOK), quiet.update(text)), info: (text: string) => (onInfo?.(text), quiet.info(text)) };
   const cluster = { zkCluster: 'in-process', zkRootPath: sim.cluster.options.rootPath };
   const { cluster: mortal, died, dead } = sim.connect(crash, transport);
   let lastLook: CheckReport | undefined;
@@ -355,5 +355,66 @@ describe('the recover engine in process', { concurrency: true, timeout: 300000 }
     } finally {
       await sim.close();
     }
+  });
+  // The interleaving behind "auto_failover ends false": a run finds it off (another run
+  // switched it off, no journal of this one explains it), the other run ends and puts it
+  // back on, and this run, with work left, switches it off again. It switched it off: it
+  // switches it back on, whatever it found at its start.
+  it('a run that found auto_failover off and switches it off later, after someone switched it on, puts it back on', async () => {
+    const sim = await inProcessSim({ scenario: 'full-restart', tables: 1, partitions: 2, autoFailover: false }, { seed: 5 });
+    try {
+      // Round 1 begins with auto_failover off (found so: nothing to switch); right then the
+      // other run's restore switches it on, and the nameserver refuses this run's manual
+      // commands for the rest of the round (name_server_impl.cc: kAutoFailoverIsEnabled).
+      let flipped = false;
+      const onInfo = (line: string) => {
+        if (!flipped && /^round 1:/.test(line)) {
+          flipped = true;
+          sim.cluster.autoFailover = true;
+        }
+      };
+      const { report } = await run(sim, stateDir(), undefined, RECOVER, 'http', onInfo);
+      assert.ok(flipped, 'round 1 began');
+      assert.equal(report.autoFailover.switchedOff, true, 'the run switched it off for its later rounds');
+      assert.equal(sim.cluster.autoFailover, true, `it put it back: ${JSON.stringify(report.autoFailover)}`);
+      assert.equal(report.exitCode, 0, report.errors.join('; '));
+      assert.equal(report.autoFailover.before, true, 'the value it found when it switched it off');
+      assert.equal(report.autoFailover.foundOff, true, 'and that it was off, unexplained, at its start');
+    } finally {
+      await sim.close();
+    }
+  });
+
+  // Runs that do not share a lock (two --state-dir, --lock zk beside --lock local): the
+  // second finds auto_failover off with no journal of its own explaining it. It must not
+  // act as that value's owner: whichever finishes last, and whenever the second starts,
+  // auto_failover ends on, and nothing is lost.
+  it('two runs that do not share a lock, the second started at several points of the first: auto_failover ends true, nothing lost', async () => {
+    const bad: string[] = [];
+    for (const [i, startAfter] of [1, 4, 12, 30, 60].entries()) {
+      const sim = await inProcessSim({ scenario: 'full-restart', tables: 2, partitions: 2 }, { seed: 11 + i });
+      try {
+        const base = sim.cluster.mutations.length;
+        const first = run(sim, stateDir()).catch((err: unknown) => err as Error);
+        while (sim.cluster.mutations.length < base + startAfter && sim.cluster.mutations.length < base + 1000) {
+          await new Promise((r) => setTimeout(r, 2));
+          if (await Promise.race([first.then(() => true), Promise.resolve(false)])) break;
+        }
+        const second = await run(sim, stateDir()).catch((err: unknown) => err as Error);
+        const one = await first;
+        for (const [who, r] of [['first', one], ['second', second]] as const) {
+          if (r instanceof Error) bad.push(`after ${startAfter} changes: the ${who} run threw: ${r.message}`);
+        }
+        // Whatever the two left half done (each got in the other's way), a rerun finishes.
+        const rerun = await run(sim, stateDir());
+        if (rerun.report.exitCode !== 0) bad.push(`after ${startAfter} changes: the rerun exits ${rerun.report.exitCode}: ${rerun.report.errors.join('; ')}`);
+        if (!sim.cluster.autoFailover) bad.push(`after ${startAfter} changes: auto_failover ends false (first ${JSON.stringify(one instanceof Error ? one.message : one.report.autoFailover)}, second ${JSON.stringify(second instanceof Error ? second.message : second.report.autoFailover)})`);
+        const check = await settled(sim, 20000);
+        if (check.entriesLost !== 0 || check.problems.length > 0) bad.push(`after ${startAfter} changes: ${check.entriesLost} lost, ${check.problems.join('; ')}`);
+      } finally {
+        await sim.close();
+      }
+    }
+    assert.deepEqual(bad, []);
   });
 });
