@@ -6,6 +6,7 @@
 // it has options for; a key no command knows is a mistake (a usage error).
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../exit-codes.js';
+import { privateSecretFile } from './config.js';
 
 /** Environment variables and the option names (every spelling) they stand for. */
 const ENV_OPTIONS: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -34,6 +35,7 @@ export function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`--config ${path} must hold a JSON object of option names and values`);
   const options = { ...(value as Record<string, unknown>) };
+  if (['password', 'Password'].some((k) => options[k] !== undefined)) privateSecretFile(path, '--config');
   const unknown = scope.all ? Object.keys(options).filter((k) => !scope.all?.has(k)) : [];
   if (unknown.length > 0) throw new UsageError(`--config ${path}: no command has an option ${unknown.map((k) => `'${k}'`).join(', ')}: check the spelling (see --help)`);
   for (const [variable, names] of ENV_OPTIONS) {

@@ -82,9 +82,35 @@ export function resolveConnection(argv: ConnectionArgs, env: NodeJS.ProcessEnv =
     bin,
     commandTimeoutMs: timeout * 1000,
     transport: transportOf(argv['transport'] ?? (env['OPENMLDB_RECOVER_TRANSPORT'] || undefined)),
-    user: String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')),
+    user: headerSafe('the user (--user or OPENMLDB_USER)', String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')), true),
     ...passwordOf(argv, env),
   };
+}
+
+/**
+ * The user and password go into an HTTP Authorization header and the binary's arguments:
+ * a control character (a CR or LF pasted along) would make every call fail as "nameserver
+ * does not answer". A usage error instead, the value itself never echoed for a password.
+ */
+function headerSafe(what: string, value: string, echo: boolean): string {
+  // eslint-disable-next-line no-control-regex
+  const bad = /[\u0000-\u001f\u007f]/.exec(value);
+  if (bad) {
+    const name = bad[0] === '\r' ? 'a carriage return' : bad[0] === '\n' ? 'a line break' : `the control character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
+    throw new UsageError(`${what} holds ${name}${echo ? ` (${JSON.stringify(value).slice(0, 80)})` : ''}: remove it`);
+  }
+  return value;
+}
+
+/** A file holding a secret is this user's alone (as ssh insists on for a private key). */
+export function privateSecretFile(path: string, what: string): void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    return; // unreadable: the read says so
+  }
+  if ((mode & 0o077) !== 0) throw new UsageError(`${what} ${path} is open to other users (mode ${(mode & 0o777).toString(8)}), and it holds a password: chmod 600 it`);
 }
 
 /**
@@ -97,16 +123,17 @@ function passwordOf(argv: ConnectionArgs, env: NodeJS.ProcessEnv): Pick<Connecti
   if (file !== undefined) {
     if (argv['password'] !== undefined) throw new UsageError('give --password or --password-file, not both');
     let text: string;
+    privateSecretFile(String(file), '--password-file');
     try {
       text = readFileSync(String(file), 'utf8');
     } catch (err) {
       throw new UsageError(`cannot read --password-file ${String(file)} (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path and its permissions`);
     }
-    return { password: text.split(/\r?\n/)[0] ?? '', passwordFrom: 'file' };
+    return { password: headerSafe(`the password in --password-file ${String(file)}`, text.split(/\r?\n/)[0] ?? '', false), passwordFrom: 'file' };
   }
-  if (argv['password'] !== undefined) return { password: String(argv['password']), passwordFrom: 'option' };
+  if (argv['password'] !== undefined) return { password: headerSafe('--password', String(argv['password']), false), passwordFrom: 'option' };
   const fromEnv = env['OPENMLDB_PASSWORD'];
-  return fromEnv !== undefined && fromEnv !== '' ? { password: fromEnv, passwordFrom: 'env' } : { password: '', passwordFrom: 'none' };
+  return fromEnv !== undefined && fromEnv !== '' ? { password: headerSafe('OPENMLDB_PASSWORD', fromEnv, false), passwordFrom: 'env' } : { password: '', passwordFrom: 'none' };
 }
 
 function transportOf(value: unknown): TransportMode {

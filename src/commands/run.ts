@@ -16,7 +16,7 @@ import { openClient, positive } from './common.js';
 import { type ConnectionArgs, type ConnectionConfig, leaderWaitMsOf, leaderWaitOption, resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
-import { type RunSafety, type StateDirArgs, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
+import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
 import { redactOutput } from './redact-output.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */
@@ -114,9 +114,12 @@ export function parallelOptions<T>(y: Argv<T>) {
     });
 }
 
+/** More retries than this, at up to 10 s apart, would outlast any sensible run: a typo, most likely. */
+export const MAX_RETRIES = 100;
+
 export function retriesOf(argv: { retries?: number | undefined }): number {
   const n = Number(argv['retries'] ?? DEFAULT_RETRIES);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--retries must be a whole number >= 0 (got ${String(argv['retries'])})`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_RETRIES) throw new UsageError(`--retries must be a whole number from 0 to ${MAX_RETRIES} (got ${String(argv['retries'])})`);
   return n;
 }
 
@@ -188,6 +191,10 @@ export function invocationOf(argv: ProcedureArgs & Partial<StateDirArgs>, config
 export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun): Promise<number> {
   const config = resolveConnection(argv);
   redactOutput(config);
+  // Every number checked before anything is taken or sent (the lock, the first look).
+  const observeBudgetMs = leaderWaitMsOf(argv);
+  const retries = retriesOf(argv);
+  checkLockOptions(argv);
   const json = argv['json'] === true;
   const dryRun = argv['dry-run'] === true;
   // Every mutating run and every dry run leaves a record in the state directory (history),
@@ -201,7 +208,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
     client = openClient(config, argv);
     recording.attach(client);
     // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
-    safety = dryRun ? undefined : await openRunSafety(argv, config, run.command, progress, client, retriesOf(argv));
+    safety = dryRun ? undefined : await openRunSafety(argv, config, run.command, progress, client, retries);
   } catch (err) {
     progress.stop(); // a spinner left running would keep the process alive
     recording.fail(err);
@@ -221,7 +228,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
   interrupt.install();
   try {
     const report = await runProcedure(openmldbCluster(client), {
-      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config, client, retriesOf(argv)) }),
+      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config, client, retries) }),
       command: run.command,
       dryRun,
       procedure: run.procedure,
@@ -230,7 +237,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       progress,
       interrupt,
       where: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
-      observeBudgetMs: leaderWaitMsOf(argv),
+      observeBudgetMs,
       invocation: invocationOf(argv, config),
     });
     if (safety) {

@@ -139,7 +139,13 @@ async function identify(client: OpenMLDBClient, config: ConnectionConfig, retrie
   return clusterIdentifiers(config.zkCluster, config.zkRootPath, ns.nameservers.map((n) => n.realEndpoint ?? n.endpoint));
 }
 
+/** The lock's options, checked whichever lock the run ends up taking (before it takes one). */
+export function checkLockOptions(argv: LockArgs): void {
+  sessionTimeoutMs(argv);
+}
+
 export async function openRunSafety(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, client: OpenMLDBClient, retries: number): Promise<RunSafety> {
+  checkLockOptions(argv);
   if (lockChoice(argv) === 'zk') {
     // Settings first, then a quick look: a server that is not ZooKeeper answers in milliseconds.
     zkLockPath(argv, config);

@@ -15,7 +15,8 @@ describe('readConfigFile', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
     const p = join(dir, name);
-    writeFileSync(p, text);
+    // Private, as a file holding a password must be (one open to others is refused).
+    writeFileSync(p, text, { mode: 0o600 });
     return p;
   };
 

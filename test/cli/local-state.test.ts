@@ -132,6 +132,37 @@ describe('local state', { concurrency: 1 }, () => {
     const rep = report(maybe);
     assert.deepEqual([rep.exitCode, rep.stoppedIn, rep.ok], [2, 'usage', false], 'with --json, a report too');
   });
+
+  it('numbers out of range, a control character in the user, a password file or config open to others: exit 2 before the lock', async () => {
+    const d = dir('before-lock');
+    await oneLine2(d, /--retries must be a whole number from 0 to 100 \(got 1000000000\)/, ['recover', '--retries', '1e9']);
+    await oneLine2(d, /--lock-session-timeout must be a positive number of seconds \(got -1\)/, ['recover', '--lock', 'local', '--lock-session-timeout', '-1']);
+    await oneLine2(d, /--leader-wait must be a positive number of seconds \(got -1\)/, ['recover', '--leader-wait', '-1']);
+    await oneLine2(d, /--lock-session-timeout must be/, ['failover', 'off', '--lock', 'local', '--lock-session-timeout', '0']);
+    // None of them took a lock or named the cluster (the state directory is as created).
+    assert.deepEqual(readdirSync(d).filter((f) => f !== 'runs'), []);
+    for (const user of ['root\r', 'ro\not']) {
+      const r = await recoverCli(sim, ['recover', '--state-dir', d], { OPENMLDB_USER: user });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(errorLines(r.stderr)[0] ?? '', /the user \(--user or OPENMLDB_USER\) holds (a carriage return|a line break)/);
+    }
+    const pw = join(scratch, 'pw');
+    writeFileSync(pw, 'pw-in-a-file\n', { mode: 0o644 });
+    chmodSync(pw, 0o644);
+    const open = await oneLine2(d, /--password-file \S+ is open to other users \(mode 644\), and it holds a password: chmod 600 it/, ['recover', '--password-file', pw]);
+    assert.ok(!open.stderr.includes('pw-in-a-file'));
+    chmodSync(pw, 0o600);
+    const cfg = join(scratch, 'site.json');
+    writeFileSync(cfg, JSON.stringify({ password: 'pw-in-a-config' }), { mode: 0o644 });
+    chmodSync(cfg, 0o644);
+    await oneLine2(d, /--config \S+ is open to other users \(mode 644\), and it holds a password: chmod 600 it/, ['recover', '--config', cfg]);
+    // Open to others without a password is fine; closed, the password is used.
+    writeFileSync(cfg, JSON.stringify({ 'leader-wait': 5 }));
+    chmodSync(cfg, 0o644);
+    assert.equal((await run(d, ['recover', '--config', cfg])).code, 0);
+    assert.equal((await run(d, ['recover', '--password-file', pw])).code, 0);
+    assert.deepEqual((await sim.mutations()).filter((m) => m.method !== 'ConfSet'), []);
+  });
 });
 
 /** The key a state directory's files for the (only) cluster are named by. */
