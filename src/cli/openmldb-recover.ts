@@ -2,6 +2,7 @@
 // `openmldb-recover`: registers the commands (src/commands/<name>.ts) with their examples,
 // the options every command shares (--config, --verbose), shell completion, and maps
 // errors to one line and an exit code; nothing else.
+import { releaseHungUpTerminal } from '../commands/terminal.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { changeLeaderCommand } from '../commands/change-leader.js';
@@ -118,6 +119,8 @@ let jsonAsked = false;
 // A reader that goes away (`recover 2>&1 | head -2`) must not kill a run half done: output
 // to a closed pipe is dropped, the run goes on, restores auto_failover and exits as usual.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+// A terminal hung up under the run must not turn its exit code into Node's abort (134).
+process.on('exit', releaseHungUpTerminal);
 // Anything unexpected stops a run the way a signal does: no new steps, auto_failover put
 // back, the report printed. Outside a run it ends the process with one line.
 const unexpected = (err: unknown) => {
