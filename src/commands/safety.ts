@@ -6,6 +6,7 @@
 //               node beside it, shared by every operations host (safety/zk-lock.ts).
 // --lock local: a file lock and journal in --state-dir, for this host only.
 // --lock auto:  ZooKeeper when a ZooKeeper server answers at --zk_cluster, else local.
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Argv } from 'yargs';
 import type { ArgsOf } from './args.js';
@@ -14,6 +15,7 @@ import { ClusterUnreachable } from '../cluster/errors.js';
 import { retryTransient } from '../engine/retry.js';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
 import type { Journal, SentCommand } from '../engine/journal.js';
+import { Room } from '../safety/room.js';
 import { JournalError, checkJournalCluster, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
 import { printable } from '../safety/files.js';
 import { clusterIdentifiers, knownKey, lockCluster, rememberKey } from '../safety/identity.js';
@@ -261,20 +263,23 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
   let keeper: FailoverKeeper;
   let recorder: SentRecorder;
   let jpath: string;
+  let room: Room | undefined;
   try {
-    // Under the lock: the cluster's key (as an earlier run spelled it, if any), then the
-    // journal and the evidence, validated before any change.
+    // Under the lock: the cluster's key (as an earlier run spelled it, if any), room on
+    // disk for what follows, then the journal and the evidence, validated before any change.
     const key = knownKey(dir, ids, clusterKey(config.zkCluster, config.zkRootPath));
-    rememberKey(dir, ids, key);
+    const reserved = Room.reserve(join(dir, `${key}.reserve`));
+    room = reserved;
+    reserved.write(join(dir, 'id-*.key'), () => rememberKey(dir, ids, key));
     sweepStaleTemps(dir, (pid) => pid === process.pid || alive(pid));
     jpath = journalPath(dir, key);
     const path = jpath;
-    const rec = new SentRecorder((j) => writeJournal(path, j));
+    const rec = new SentRecorder((j) => reserved.write(path, () => writeJournal(path, j)));
     recorder = rec;
     const store: JournalStore = {
       read: () => readJournal(path),
       write: (j) => {
-        writeJournal(path, j);
+        reserved.write(path, () => writeJournal(path, j));
         rec.wrote(j);
       },
       clear: () => {
@@ -286,11 +291,15 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
     const found = readJournal(jpath);
     if (found) checkJournalCluster(found, ids, `the run journal ${jpath}`, 'it is not this cluster\'s; move it away (or pass another --state-dir)');
     if (found) describeFound(found, progress);
-    memory = new RunMemory(evidenceStore(evidencePath(dir, key)));
+    const epath = evidencePath(dir, key);
+    const evidence = evidenceStore(epath);
+    memory = new RunMemory({ read: evidence.read, write: (f) => reserved.write(epath, () => evidence.write(f)) });
   } catch (err) {
+    room?.release();
     lock.release();
     throw err;
   }
+  const held = room;
   const journal = jpath;
   return {
     keeper,
@@ -305,7 +314,10 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
       if (j) clearJournal(journal);
       return j;
     },
-    release: async () => lock.release(),
+    release: async () => {
+      held.release();
+      lock.release();
+    },
   };
 }
 

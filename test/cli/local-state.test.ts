@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { errorLines, report } from '../helpers/report.js';
-import { type Sim, recoverCli, startSim } from '../helpers/sim.js';
+import { type Sim, recoverCli, startSim, withSim } from '../helpers/sim.js';
 
 const SECRET = 'root:$6$not-for-your-eyes';
 
@@ -96,7 +96,8 @@ describe('local state', { concurrency: 1 }, () => {
     const mnt = join(scratch, 'full');
     mkdirSync(mnt);
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', mnt], { stdio: 'ignore' });
+      // Room enough, once emptied, for a run's reserve (1 MiB: safety/room.ts).
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2048k,mode=0700', 'tmpfs', mnt], { stdio: 'ignore' });
     } catch {
       t.skip('mounting a small tmpfs is not permitted on this machine');
       return;
@@ -104,7 +105,7 @@ describe('local state', { concurrency: 1 }, () => {
     try {
       // Fill the disk to the last byte, then ask for the lock.
       try {
-        execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=1k', 'count=1000'], { stdio: 'ignore' });
+        execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=1k', 'count=4000'], { stdio: 'ignore' });
       } catch {
         // dd stops with "No space left on device": that is the point
       }
@@ -114,6 +115,49 @@ describe('local state', { concurrency: 1 }, () => {
       rmSync(join(mnt, 'fill'));
       const again = await run(mnt);
       assert.equal(again.code, 0, again.stderr);
+    } finally {
+      execFileSync('umount', [mnt], { stdio: 'ignore' });
+    }
+  });
+
+  it('a nearly full disk: exit 2 naming the file before any change; with room for the reserve, a recovery completes though the disk fills', async (t) => {
+    const mnt = join(scratch, 'nearly-full');
+    mkdirSync(mnt);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2048k,mode=0700', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      t.skip('mounting a small tmpfs is not permitted on this machine');
+      return;
+    }
+    /** Fill the disk but `leaveKiB`. */
+    const fill = (leaveKiB: number) => {
+      rmSync(join(mnt, 'fill'), { force: true });
+      execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=1k', `count=${2048 - leaveKiB}`], { stdio: 'ignore' });
+    };
+    try {
+      await withSim(['--no-system-tables', '--scenario', 'full-restart', '--tables', '4', '--partitions', '8', '--storage', 'memory', '--load-base-ms', '100'], async (broken) => {
+        const state = join(mnt, 'state');
+        mkdirSync(state, { mode: 0o700 });
+        // Room for the lock and the key files, not for the journal and evidence to come.
+        fill(600);
+        const r = await recoverCli(broken, ['recover', '--state-dir', state]);
+        assert.equal(r.code, 2, r.stderr);
+        const lines = errorLines(r.stderr);
+        assert.equal(lines.length, 1, r.stderr);
+        assert.match(lines[0] ?? '', /the state directory has no room for this run's journal and evidence \(ENOSPC: the disk is full writing \S+\.reserve, 1024 KiB\): nothing was changed/);
+        assert.deepEqual(await broken.mutations(), [], 'nothing sent, auto_failover untouched');
+        assert.ok(!readdirSync(state).some((f) => f.endsWith('.lock') || f.endsWith('.reserve')), 'lock and reserve gone');
+        // Room for the reserve: the run records fill the rest, and the journal and evidence
+        // writes that meet the full disk take the reserved room back.
+        fill(1150);
+        const ok = await recoverCli(broken, ['recover', '--state-dir', state]);
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.match(ok.stderr, /the run record \S+ could not be written \(ENOSPC/, 'the disk did fill up');
+        const check = await broken.check();
+        assert.deepEqual(check.problems, []);
+        assert.equal(check.entriesLost, 0);
+        assert.deepEqual(readdirSync(state).filter((f) => !/^id-[0-9a-f]+\.key$/.test(f) && f !== 'runs'), [], 'no lock, journal, evidence or reserve left');
+      });
     } finally {
       execFileSync('umount', [mnt], { stdio: 'ignore' });
     }
