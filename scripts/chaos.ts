@@ -2,7 +2,9 @@
 // `openmldb-recover recover` (and, for lost partitions, `recover-table`) runs: a fraction of calls failing transiently,
 // replies lost after the call took effect, an op failing, a load failing (the replica's data
 // goes to the recycle bin), a tablet crashing during the run and coming back, the
-// nameserver leader failing over, and the tool SIGKILLed at a random moment and then rerun. Every run must
+// nameserver leader failing over, and the tool SIGKILLed at a random moment and then rerun
+// (an operator maybe switching auto_failover on by hand in between; some clusters kept with
+// auto_failover off; on a private ZooKeeper, the server frozen for seconds). Every run must
 // end either with `openmldb-sim check` passing and 0 entries lost, or with a non-zero
 // exit whose report names exactly the partitions not served when it ended; in both cases auto_failover
 // is back at its value before the incident.
@@ -28,11 +30,14 @@ const { values } = parseArgs({
   },
 });
 let zookeeper = values.zookeeper;
+/** A private server can be frozen (SIGSTOP) during runs; one given by address is left alone. */
+let zookeeperPid: number | undefined;
 let stopZooKeeper: (() => Promise<void>) | undefined;
 if (zookeeper === 'start') {
   const zkDir = mkdtempSync(join(tmpdir(), 'openmldb-chaos-zk-'));
   const server = await startZooKeeper({ dir: zkDir });
   zookeeper = server.address;
+  zookeeperPid = server.pid;
   stopZooKeeper = async () => {
     await server.stop();
     rmSync(zkDir, { recursive: true, force: true });
@@ -46,7 +51,7 @@ const started = Date.now();
 // A few simulators at once: each run is mostly waiting.
 const worker = async () => {
   for (let next = todo.shift(); next; next = todo.shift()) {
-    const r = await chaosRun(next.c, next.seed, zookeeper ? { zookeeper } : {});
+    const r = await chaosRun(next.c, next.seed, zookeeper ? { zookeeper, ...(zookeeperPid !== undefined ? { zookeeperPid } : {}) } : {});
     runs.push(r);
     console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${next.c} seed ${next.seed}: exit ${r.exitCode}, ${r.outcome}, ${r.toolRuns} tool runs, ${r.kills} kills, faults ${JSON.stringify(r.faults)} (${(r.durationMs / 1000).toFixed(0)}s)${r.ok ? '' : `: ${r.violations.join('; ')}\n     reproduce: ${reproduce(next.c, next.seed)}`}`);
   }

@@ -79,6 +79,17 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, killAfterMs?: 
   });
 }
 
+/** The (stand-in) openmldb binary, as an operator runs it. */
+function runBinary(bin: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', () => resolvePromise({ code: null, stdout }));
+    child.on('exit', (code) => resolvePromise({ code, stdout }));
+  });
+}
+
 async function ctl(info: SimInfo, action: string, body: Record<string, unknown> = {}): Promise<unknown> {
   const res = await fetch(`http://127.0.0.1:${info.controlPort}/ctl/${action}`, { method: 'POST', body: JSON.stringify(body) });
   return res.json();
@@ -124,6 +135,8 @@ export interface Verdicted {
   opsAtLastLook?: SimOp[];
   /** The cluster after the faults were cleared and every crashed node was back. */
   final: CheckReport;
+  /** An operator's choice made after the incident began (it stands); else the value before the incident. */
+  autoFailoverExpected?: boolean;
 }
 
 /**
@@ -135,7 +148,9 @@ export interface Verdicted {
 export function judge(v: Verdicted): string[] {
   const violations: string[] = [];
   const { final: check, report } = v;
-  if (check.autoFailoverBefore !== undefined && check.autoFailover !== check.autoFailoverBefore) {
+  if (v.autoFailoverExpected !== undefined) {
+    if (check.autoFailover !== v.autoFailoverExpected) violations.push(`auto_failover is ${check.autoFailover}, but an operator set it ${v.autoFailoverExpected} after the killed run`);
+  } else if (check.autoFailoverBefore !== undefined && check.autoFailover !== check.autoFailoverBefore) {
     violations.push(`auto_failover is ${check.autoFailover}, was ${check.autoFailoverBefore}`);
   }
   const atExit = v.atExit ?? check;
@@ -178,10 +193,14 @@ export function judge(v: Verdicted): string[] {
 }
 
 /** zookeeper: the simulator keeps its ZooKeeper state in that server (and the tool takes its lock there). */
-export async function chaosRun(chaosCase: string, seed: number, options: { zookeeper?: string } = {}): Promise<ChaosRun> {
+export async function chaosRun(chaosCase: string, seed: number, options: { zookeeper?: string; zookeeperPid?: number } = {}): Promise<ChaosRun> {
   const { scenario, args: variantArgs } = scenarioOf(chaosCase);
   const started = Date.now();
   const rng = new Rng(seed * 7919 + scenario.length);
+  // The later events draw from their own stream: a seed arms the same faults as before them.
+  const more = new Rng(seed * 104729 + scenario.length);
+  // An operator who keeps auto_failover off (the runbook's first step, left so): the run must leave it off.
+  const offBefore = more.chance(0.25);
   const dir = mkdtempSync(join(tmpdir(), 'openmldb-chaos-'));
   const stateDir = join(dir, 'state');
   const violations: string[] = [];
@@ -192,6 +211,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
   let last: Proc | undefined;
   const upArgs = ['up', '--dir', dir, '--scenario', scenario, '--seed', String(seed), '--tables', '2', '--partitions', '2', ...variantArgs];
   if (scenario === 'partition-lost') upArgs.push('--replicas', '2', '--tablets', '3');
+  if (offBefore) upArgs.push('--no-auto-failover');
   if (options.zookeeper) upArgs.push('--zookeeper', options.zookeeper, '--zk-root-path', `/chaos-${chaosCase.replace(/\+/g, '-')}-${seed}-${process.pid}`);
   const up = await run(SIM, upArgs, {});
   if (up.code !== 0) throw new Error(`sim up failed: ${up.stderr}`);
@@ -248,13 +268,50 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
         if (r.endpoint) await ctl(info, 'nameserver', { action: 'start', endpoint: r.endpoint });
       })());
     }
+    // A frozen ZooKeeper (its server stopped, the connections left open: nothing answers)
+    // for a few seconds during the first run: only on a private ZooKeeper server.
+    if (options.zookeeperPid !== undefined && more.chance(0.25)) {
+      const pid = options.zookeeperPid;
+      const at = more.int(500, 4000);
+      const frozenMs = more.int(2000, 8000);
+      events.push((async () => {
+        await sleep(at);
+        process.kill(pid, 'SIGSTOP');
+        count('zookeeper-frozen');
+        try {
+          await sleep(frozenMs);
+        } finally {
+          process.kill(pid, 'SIGCONT');
+        }
+      })());
+    }
     const killAt = rng.chance(0.5) ? rng.int(800, 8000) : undefined;
+    // After a killed run, an operator may switch auto_failover on by hand before the rerun:
+    // that choice stands (the dead run's journal must not revert it).
+    const operatorSwitchesOn = more.chance(0.4);
+    let expectAutoFailover: boolean | undefined;
+    const operator = async () => {
+      if (!operatorSwitchesOn || expectAutoFailover !== undefined) return;
+      const r = await runBinary(info.bin, [`--zk_cluster=${info.zkCluster}`, `--zk_root_path=${info.zkRootPath}`, '--role=ns_client', '--interactive=false', '--cmd=confset auto_failover true']);
+      if (/set auto_failover ok/.test(r.stdout)) {
+        expectAutoFailover = true;
+        count('operator-switched-on');
+      }
+    };
     const tool = ['--json', '--quiet', '--load-timeout', '60', '--op-timeout', '120', '--lock-session-timeout', '2'];
     // A SIGKILLed run's ZooKeeper lock outlives it by the session timeout: exit 4 meanwhile,
-    // and cron would simply try again.
+    // and cron would simply try again. So it would after exit 3 (nothing reached, nothing
+    // changed): a ZooKeeper frozen for seconds, by this run's events or, on a shared
+    // server, another run's.
     const runTool = async (args: string[], killAfterMs?: number): Promise<Proc> => {
-      for (let waited = 0; ; waited++) {
+      for (let waited = 0, unreachable = 0; ; waited++) {
         const p = await run(RECOVER, args, env, killAfterMs);
+        if (p.code === 3 && !p.killed && unreachable < 5) {
+          unreachable++;
+          count('rerun-after-exit-3');
+          await sleep(2000);
+          continue;
+        }
         if (p.code !== 4 || waited >= 30) return p;
         await sleep(500);
       }
@@ -264,7 +321,10 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       // operator following the runbook would; `recover` then sees to the rest.
       toolRuns++;
       const table = await runTool(['recover-table', 'demo_db.t0', ...tool], killAt);
-      if (table.killed) kills++;
+      if (table.killed) {
+        kills++;
+        await operator();
+      }
     }
     let atExit: CheckReport | undefined;
     let opsAtExit: SimOp[] = [];
@@ -273,6 +333,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       last = await runTool(['recover', ...tool], attempt === 0 && scenario !== 'partition-lost' ? killAt : undefined);
       if (last.killed) {
         kills++;
+        await operator();
         continue;
       }
       // What the report must describe: the cluster as the run left it. Later, with
@@ -298,7 +359,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
         violations.push(`exit ${code} without a JSON report: ${(last?.stderr ?? '').slice(0, 300)}`);
       }
     }
-    violations.push(...judge({ exitCode: code, ...(report ? { report } : {}), ...(atExit ? { atExit } : {}), opsAtExit, final: check }));
+    violations.push(...judge({ exitCode: code, ...(report ? { report } : {}), ...(atExit ? { atExit } : {}), opsAtExit, final: check, ...(expectAutoFailover !== undefined ? { autoFailoverExpected: expectAutoFailover } : {}) }));
     const outcome: ChaosRun['outcome'] = code === 0 ? 'served' : 'reported';
     return { scenario: chaosCase, seed, faults, kills, toolRuns, exitCode: code, outcome, orphaned: check.entriesOrphaned, ok: violations.length === 0, violations, durationMs: Date.now() - started };
   } finally {

@@ -65,4 +65,50 @@ describe('a frozen ZooKeeper', { skip, timeout: 300000 }, () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // No new step after the signal; the restore alone waits, at most the session timeout, to
+  // learn whether the lock is still this run's (putting auto_failover back under another
+  // host's run would hand its half-done recovery to the nameserver).
+  it('SIGTERM while ZooKeeper is frozen: no new step, the run ends within the session timeout and a few seconds, exit 143 or 5 (restore owed)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openmldb-zk-frozen-term-'));
+    const server = await startZooKeeper({ dir });
+    const sim = await startSim(['--zookeeper', server.address, '--zk-root-path', '/frozen-term', ...FULL_RESTART]);
+    let frozen = false;
+    try {
+      await slowLoads(sim, 10000);
+      const run = startRecover(sim, ['--lock', 'zk', '--lock-session-timeout', '6']);
+      await sim.waitFor('a load in flight', async () => (await sim.mutations()).some((m) => m.method === 'LoadTable'), 120000);
+      process.kill(server.pid, 'SIGSTOP');
+      frozen = true;
+      await new Promise((r) => setTimeout(r, 1000));
+      const at = Date.now();
+      run.child.kill('SIGTERM');
+      const r = await run.done;
+      const took = Date.now() - at;
+      console.log(`frozen ZooKeeper: SIGTERM ended the run in ${took} ms`);
+      assert.ok(r.code === 143 || r.code === 5, `exit ${r.code}: ${r.stderr.slice(-2000)}`);
+      assert.ok(took < 6000 + 20000, `ended ${took} ms after SIGTERM`);
+      const sent = (await sim.mutations()).filter((m) => m.method !== 'ConfSet');
+      const after = sent.filter((m) => Date.parse(String(m.at ?? '')) > at);
+      assert.deepEqual(after.map((m) => m.method), [], 'no change sent after the signal');
+      assert.match(r.stderr, /SIGTERM: no new steps/);
+      process.kill(server.pid, 'SIGCONT');
+      frozen = false;
+      let rerun = await recoverCli(sim, ['recover', '--json', '--lock', 'zk', '--lock-session-timeout', '6']);
+      for (let i = 0; i < 120 && (rerun.code === 4 || rerun.code === 3); i++) {
+        await new Promise((res) => setTimeout(res, 500));
+        rerun = await recoverCli(sim, ['recover', '--json', '--lock', 'zk', '--lock-session-timeout', '6']);
+      }
+      assert.equal(rerun.code, 0, rerun.stderr.slice(-2000));
+      assert.equal((JSON.parse(rerun.stdout) as Report).autoFailover.after, true);
+      const check = await sim.check();
+      assert.deepEqual(check.problems, []);
+      assert.equal(check.entriesLost, 0);
+    } finally {
+      if (frozen) process.kill(server.pid, 'SIGCONT');
+      await sim.down();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

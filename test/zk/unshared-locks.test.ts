@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report } from '../../src/engine/report.js';
 import { autoFailover, slowLoads, startRecover } from '../helpers/runs.js';
+import { ZkSession } from '../../src/zk/session.js';
 import { recoverCli, startSim } from '../helpers/sim.js';
 import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
 
@@ -51,4 +52,25 @@ describe('runs that do not share a lock', { skip, concurrency: true, timeout: 48
       }
     });
   }
+
+  it('a journal in ZooKeeper that names another root path (two clusters sharing a --lock-path): exit 2, nothing changed', async () => {
+    const sim = await startSim(['--zookeeper', zk.server().address, '--zk-root-path', zk.root('shared-path'), ...FULL_RESTART]);
+    const lockPath = `${zk.root('shared-lock')}/openmldb-recover/lock`;
+    const session = await ZkSession.connect(zk.server().address, { sessionTimeoutMs: 4000 });
+    try {
+      await session.mkdirp(lockPath.slice(0, lockPath.lastIndexOf('/')));
+      await session.put(`${lockPath.slice(0, lockPath.lastIndexOf('/'))}/journal`, JSON.stringify({
+        version: 1, runId: 'other', pid: 1, host: 'ops-9', command: 'openmldb-recover recover', cluster: { zkCluster: zk.server().address, zkRootPath: '/another-cluster' },
+        startedAt: '2026-12-07T00:00:00Z', autoFailoverOriginal: false, autoFailoverSet: false, resumedBy: [],
+      }));
+      const r = await recoverCli(sim, ['recover', '--lock', 'zk', '--lock-path', lockPath]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /the run journal \S+ in ZooKeeper belongs to the cluster at root path \/another-cluster, not \S+: it is not this cluster's/);
+      assert.deepEqual(await sim.mutations(), [], 'nothing sent');
+      assert.deepEqual((await session.children(lockPath.slice(0, lockPath.lastIndexOf('/')))).sort(), ['journal'], 'the lock was released, the journal left for its owner');
+    } finally {
+      await session.close();
+      await sim.down();
+    }
+  });
 });
