@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHAOS_SCENARIOS, type ChaosRun, chaosRun, reproduce, summarize } from '../src/chaos/chaos.js';
+import { CHAOS_SCENARIOS, CHAOS_TRAFFIC, type ChaosRun, chaosRun, reproduce, summarize } from '../src/chaos/chaos.js';
 import { startZooKeeper } from '../src/zk/server.js';
 
 const { values } = parseArgs({
@@ -60,5 +60,5 @@ await Promise.all(Array.from({ length: Math.max(1, Number(values.jobs)) }, worke
 await stopZooKeeper?.();
 runs.sort((a, b) => a.scenario.localeCompare(b.scenario) || a.seed - b.seed);
 console.log(summarize(runs));
-console.log(`  ${new Date().toISOString().slice(0, 10)}, ${seeds} seeds x ${String(values.scenarios).split(',').length} cases, 2 tables x 2 partitions, in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+console.log(`  ${new Date().toISOString().slice(0, 10)}, ${seeds} seeds x ${String(values.scenarios).split(',').length} cases, 2 tables x 2 partitions (10 x 8 in +large), clients writing ${CHAOS_TRAFFIC}/s, in ${((Date.now() - started) / 60000).toFixed(1)} min`);
 process.exitCode = runs.every((r) => r.ok) ? 0 : 1;

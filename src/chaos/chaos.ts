@@ -11,6 +11,7 @@ import type { CheckReport } from '../sim/check.js';
 import type { SimInfo } from '../sim/daemon.js';
 import type { Op as SimOp } from '../sim/model.js';
 import type { Report } from '../engine/report.js';
+import { DEFAULT_MAX_FOLLOWER_LAG } from '../engine/health.js';
 
 // Two levels below the repository both as source (src/sim) and built (dist/sim).
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -28,14 +29,24 @@ export const CHAOS_SCENARIOS = [
   'node-down',
   'full-restart+disk',
   'full-restart-after-failover+2018',
+  'full-restart+large',
 ] as const;
 
 const VARIANTS: Record<string, string[]> = { disk: ['--storage', 'disk'], '2018': ['--dialect', '2018'] };
 
+/** Tables x partitions: 2 x 2, or 10 x 8 for `+large`. */
+export function sizeOf(c: string): { tables: number; partitions: number } {
+  return c.split('+').includes('large') ? { tables: 10, partitions: 8 } : { tables: 2, partitions: 2 };
+}
+
+/** Client writes per second during every run (the SDK's Puts, to each partition's alive leader). */
+export const CHAOS_TRAFFIC = 200;
+
 /** The simulator scenario and its extra `up` arguments for a case such as `full-restart+disk`. */
 function scenarioOf(c: string): { scenario: string; args: string[] } {
   const [scenario = c, ...variants] = c.split('+');
-  return { scenario, args: variants.flatMap((v) => VARIANTS[v] ?? []) };
+  const { tables, partitions } = sizeOf(c);
+  return { scenario, args: ['--tables', String(tables), '--partitions', String(partitions), ...variants.flatMap((v) => VARIANTS[v] ?? [])] };
 }
 
 /** The command that replays one run. */
@@ -51,6 +62,14 @@ export interface ChaosRun {
   outcome: 'served' | 'reported';
   /** Entries orphaned at a failover before the incident and left behind (OpenMLDB's loss, not the tool's): counted apart from lost ones. */
   orphaned: number;
+  /** Client writes acknowledged during the run (every one must survive). */
+  acknowledged: number;
+  /**
+   * Once the faults were cleared and every node was back, one more `recover` served
+   * everything, or named only what an operator must decide (refused partitions, a tablet
+   * left down on purpose).
+   */
+  converged: boolean;
   ok: boolean;
   violations: string[];
   durationMs: number;
@@ -96,6 +115,17 @@ async function ctl(info: SimInfo, action: string, body: Record<string, unknown> 
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const LAG = /is at offset \d+, leader at/;
+/** The check's own line on auto_failover (the judge weighs it apart). */
+const AUTO_FAILOVER = /^auto_failover is /;
+
+/** The check on a cluster at rest: once no follower is still catching up on its leader, or after 20 s (then it says which). */
+async function settledCheck(info: SimInfo): Promise<CheckReport> {
+  let check = (await ctl(info, 'check')) as CheckReport;
+  for (const until = Date.now() + 20_000; check.problems.some((p) => LAG.test(p)) && Date.now() < until; check = (await ctl(info, 'check')) as CheckReport) await sleep(200);
+  return check;
+}
 
 /** Partitions a report names as not served (neither healthy nor recovered): `db.table:pid`. */
 export function namedInReport(report: Report): Set<string> {
@@ -153,13 +183,17 @@ export function judge(v: Verdicted): string[] {
   } else if (check.autoFailoverBefore !== undefined && check.autoFailover !== check.autoFailoverBefore) {
     violations.push(`auto_failover is ${check.autoFailover}, was ${check.autoFailoverBefore}`);
   }
+  // Whatever the exit: a write a client was told had succeeded must survive.
+  if ((check.acknowledgedLost ?? 0) > 0) violations.push(`${check.acknowledgedLost} acknowledged client writes lost`);
   const atExit = v.atExit ?? check;
   // Not served all through the last look (or at exit), and not served at some moment of it.
   const unservedThroughout = v.lookStart ? new Set([...unserved(atExit)].filter((p) => unserved(v.lookStart as CheckReport).has(p))) : unserved(atExit);
   const unservedAtSomePoint = v.lookStart ? new Set([...unserved(atExit), ...unserved(v.lookStart)]) : unserved(atExit);
   if (v.exitCode === 0) {
     // Served when it exited: a tablet that crashes after the run is the next run's incident.
-    if (v.lookStart ? unservedThroughout.size > 0 : !atExit.ok) violations.push(`exit 0 but check fails: ${atExit.problems.slice(0, 3).join('; ')}`);
+    // (auto_failover is judged above, against an operator's later choice where there was one.)
+    const problems = atExit.problems.filter((p) => !AUTO_FAILOVER.test(p));
+    if (v.lookStart ? unservedThroughout.size > 0 : problems.length > 0) violations.push(`exit 0 but check fails: ${problems.slice(0, 3).join('; ')}`);
     if (check.entriesLost > 0) violations.push(`exit 0 but ${check.entriesLost} entries lost`);
     return violations;
   }
@@ -192,6 +226,26 @@ export function judge(v: Verdicted): string[] {
   return violations;
 }
 
+/**
+ * What one more run, on a cluster without faults, left that an operator did not have to
+ * decide: nothing when it exited 0 with everything served; else each partition it did not
+ * serve that it neither refused (its data at stake) nor found blocked or failed for a
+ * tablet left down on purpose (node-down).
+ */
+export function convergenceLeft(exitCode: number, report: Report | undefined, check: CheckReport, downTablets: string[]): string[] {
+  if (exitCode === 0) return check.problems.filter((p) => !AUTO_FAILOVER.test(p)).slice(0, 3);
+  if (!report) return [`exit ${exitCode} without a report`];
+  const left: string[] = [];
+  for (const t of report.tables) for (const p of t.partitions) {
+    if (p.status === 'healthy' || p.status === 'recovered' || p.status === 'refused') continue;
+    const text = [p.reason, ...p.problems, ...p.errors].join(' ');
+    if ((p.status === 'blocked' || p.status === 'failed') && downTablets.some((ep) => text.includes(ep))) continue;
+    left.push(`${t.db}.${t.name}:${p.pid} ${p.status}: ${(p.reason || p.errors[0] || p.problems[0] || '').slice(0, 160)}`);
+  }
+  if (left.length === 0 && report.tables.length === 0) left.push(`exit ${exitCode}: ${(report.errors[0] ?? '').slice(0, 200)}`);
+  return left;
+}
+
 /** zookeeper: the simulator keeps its ZooKeeper state in that server (and the tool takes its lock there). */
 export async function chaosRun(chaosCase: string, seed: number, options: { zookeeper?: string; zookeeperPid?: number } = {}): Promise<ChaosRun> {
   const { scenario, args: variantArgs } = scenarioOf(chaosCase);
@@ -209,7 +263,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
   let kills = 0;
   let toolRuns = 0;
   let last: Proc | undefined;
-  const upArgs = ['up', '--dir', dir, '--scenario', scenario, '--seed', String(seed), '--tables', '2', '--partitions', '2', ...variantArgs];
+  const upArgs = ['up', '--dir', dir, '--scenario', scenario, '--seed', String(seed), '--traffic', String(CHAOS_TRAFFIC), ...variantArgs];
   if (scenario === 'partition-lost') upArgs.push('--replicas', '2', '--tablets', '3');
   if (offBefore) upArgs.push('--no-auto-failover');
   if (options.zookeeper) upArgs.push('--zookeeper', options.zookeeper, '--zk-root-path', `/chaos-${chaosCase.replace(/\+/g, '-')}-${seed}-${process.pid}`);
@@ -338,7 +392,9 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       }
       // What the report must describe: the cluster as the run left it. Later, with
       // auto_failover back on, the nameserver may heal a restarted tablet's partitions itself.
-      atExit = (await ctl(info, 'check')) as CheckReport;
+      // Clients keep writing: a follower a few entries behind is replication in flight, as
+      // status accepts it (at rest, below, none may stay behind).
+      atExit = (await ctl(info, 'check', { maxLag: DEFAULT_MAX_FOLLOWER_LAG })) as CheckReport;
       opsAtExit = ((await ctl(info, 'state')) as { ops: SimOp[] }).ops;
       // A run that ended while a tablet was still crashed may legitimately report it; run again
       // once everything is back, as cron would.
@@ -349,7 +405,9 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
     const state = (await ctl(info, 'state')) as { faults: { firedByKind: Record<string, number> } };
     for (const [k, v] of Object.entries(state.faults.firedByKind)) count(k, v);
     await ctl(info, 'clear-faults');
-    const check = (await ctl(info, 'check')) as CheckReport;
+    // The clients stop: what they were told was written is judged on a cluster at rest.
+    await ctl(info, 'traffic', { rate: 0 });
+    const check = await settledCheck(info);
     const code = last?.code ?? -1;
     let report: Report | undefined;
     if (code !== 0) {
@@ -360,8 +418,27 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       }
     }
     violations.push(...judge({ exitCode: code, ...(report ? { report } : {}), ...(atExit ? { atExit } : {}), opsAtExit, final: check, ...(expectAutoFailover !== undefined ? { autoFailoverExpected: expectAutoFailover } : {}) }));
+    // Convergence: the faults are gone and every node is back (but a tablet node-down keeps
+    // down); one more run must finish the job, or leave only what an operator decides.
+    let converged = code === 0;
+    if (!converged) {
+      toolRuns++;
+      const again = await runTool(['recover', ...tool]);
+      const afterAgain = await settledCheck(info);
+      const downTablets = (((await ctl(info, 'state')) as { tablets: Array<{ endpoint: string; running: boolean }> }).tablets ?? []).filter((t) => !t.running).map((t) => t.endpoint);
+      let againReport: Report | undefined;
+      try {
+        againReport = JSON.parse(again.stdout) as Report;
+      } catch {
+        /* judged below */
+      }
+      const left = convergenceLeft(again.code, againReport, afterAgain, downTablets);
+      converged = left.length === 0;
+      if (!converged) violations.push(`not converged: once the faults were cleared, one more recover exits ${again.code}: ${left.slice(0, 3).join('; ')}`);
+      violations.push(...judge({ exitCode: again.code, ...(againReport ? { report: againReport } : {}), atExit: afterAgain, opsAtExit: [], final: afterAgain, ...(expectAutoFailover !== undefined ? { autoFailoverExpected: expectAutoFailover } : {}) }).map((v) => `after the faults: ${v}`));
+    }
     const outcome: ChaosRun['outcome'] = code === 0 ? 'served' : 'reported';
-    return { scenario: chaosCase, seed, faults, kills, toolRuns, exitCode: code, outcome, orphaned: check.entriesOrphaned, ok: violations.length === 0, violations, durationMs: Date.now() - started };
+    return { scenario: chaosCase, seed, faults, kills, toolRuns, exitCode: code, outcome, orphaned: check.entriesOrphaned, acknowledged: check.acknowledgedWrites ?? 0, converged, ok: violations.length === 0, violations, durationMs: Date.now() - started };
   } finally {
     await run(SIM, ['down', '--dir', dir], {});
     rmSync(dir, { recursive: true, force: true });
@@ -374,7 +451,8 @@ export function summarize(runs: ChaosRun[]): string {
   const lines = [
     `chaos: ${runs.length} runs, ${runs.filter((r) => r.ok).length} ok, ${runs.filter((r) => !r.ok).length} violating`,
     `  outcomes: ${runs.filter((r) => r.outcome === 'served').length} fully served (exit 0, 0 lost), ${runs.filter((r) => r.outcome === 'reported').length} reported (non-zero exit naming the partitions)`,
-    `  tool runs: ${runs.reduce((s, r) => s + r.toolRuns, 0)}, SIGKILLs: ${runs.reduce((s, r) => s + r.kills, 0)}`,
+    `  tool runs: ${runs.reduce((s, r) => s + r.toolRuns, 0)}, SIGKILLs: ${runs.reduce((s, r) => s + r.kills, 0)}; converged once the faults were cleared: ${runs.filter((r) => r.converged).length} (${runs.filter((r) => r.exitCode === 0).length} at once)`,
+    `  client writes acknowledged during the runs (${CHAOS_TRAFFIC}/s): ${runs.reduce((s, r) => s + r.acknowledged, 0)}, none may be lost`,
     `  entries orphaned at a failover before the incident and left behind (OpenMLDB's loss, not counted as lost): ${runs.reduce((s, r) => s + r.orphaned, 0)} in ${runs.filter((r) => r.orphaned > 0).length} runs`,
     `  faults by kind: ${Object.entries(faults).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ];

@@ -257,6 +257,21 @@ export class Transport {
    * Connections are kept alive and reused, so a run makes thousands of calls over as many
    * connections as it has calls in flight at once.
    */
+  /** Addresses whose reads just failed at the connection every try, and when: further reads there fail at once for a moment. */
+  private readonly failingReads = new Map<string, number>();
+
+  private readsFailing(address: string): boolean {
+    const since = this.failingReads.get(address);
+    return since !== undefined && Date.now() - since < READS_FAILING_MS;
+  }
+
+  /**
+   * One call over HTTP. A read (nothing mutating) that fails at the connection (refused,
+   * reset) is tried again twice, quickly: a look at a large cluster makes hundreds of reads,
+   * and one connection a node drops must not fail the whole look. A node that refuses every
+   * try is remembered for a moment, so a stopped node costs a look one round of tries, not
+   * one per call. A change is never repeated here: the engine's steps look first.
+   */
   async http(role: 'ns' | 'tablet', address: string, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const service = role === 'ns' ? 'NameServer' : 'TabletServer';
     const command = `${service}/${method}`;
@@ -267,12 +282,23 @@ export class Transport {
     const base = { kind: 'http' as const, role, target: address, command, request, startedAt: new Date(started).toISOString() };
     let status: number;
     let text: string;
-    try {
-      ({ status, text } = await this.post(address, `/${command}`, request));
-    } catch (err) {
-      const msg = postFailure(err, this.timeoutMs);
-      this.log.add({ ...base, durationMs: Date.now() - started, output: '', error: msg });
-      throw new CommandError(`HTTP ${command}`, 'rpc', msg, target, { transient: true, mutating });
+    for (let attempt = 1; ; attempt++) {
+      const at = Date.now();
+      try {
+        ({ status, text } = await this.post(address, `/${command}`, request));
+        this.failingReads.delete(address);
+        break;
+      } catch (err) {
+        const msg = postFailure(err, this.timeoutMs);
+        this.log.add({ ...base, startedAt: new Date(at).toISOString(), durationMs: Date.now() - at, output: '', error: msg });
+        const atConnection = connectionFailure(err);
+        if (!mutating && atConnection && attempt < READ_TRIES && !this.readsFailing(address)) {
+          await new Promise((r) => setTimeout(r, READ_RETRY_MS * 3 ** (attempt - 1)));
+          continue;
+        }
+        if (!mutating && atConnection) this.failingReads.set(address, Date.now());
+        throw new CommandError(`HTTP ${command}`, 'rpc', msg, target, { transient: true, mutating });
+      }
     }
     this.log.add({ ...base, durationMs: Date.now() - started, output: text, httpStatus: status });
     if (status !== 200) {
@@ -363,6 +389,17 @@ function lastLine(text: string): string {
 }
 
 /** One-line reason for a call that got no HTTP reply. */
+/** Tries of a read failing at the connection, the first wait between them (then three times that), and how long a node that failed them all fails at once. */
+const READ_TRIES = 3;
+const READ_RETRY_MS = 100;
+const READS_FAILING_MS = 2000;
+
+/** Refused or reset: the connection failed, not the call (a timeout is neither: it already waited). */
+function connectionFailure(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EPIPE' || /closed before the reply was complete/.test(e.message ?? '');
+}
+
 function postFailure(err: unknown, timeoutMs: number): string {
   const e = err as NodeJS.ErrnoException;
   if (e.name === 'TimeoutError') return `no reply within ${Math.round(timeoutMs / 1000)} s`;

@@ -101,8 +101,11 @@ export async function control(c: SimCluster, action: string, body: Json, shutdow
   switch (action) {
     case 'state':
       return stateJson(c);
-    case 'check':
-      return checkCluster(c) as unknown as Json;
+    case 'check': {
+      const maxLag = num(body, 'maxLag');
+      if (maxLag !== undefined && (!Number.isInteger(maxLag) || maxLag < 0)) throw new ControlError('check: maxLag must be a whole number >= 0');
+      return checkCluster(c, maxLag !== undefined ? { maxLag } : {}) as unknown as Json;
+    }
     case 'bound':
       // As the incident began; without one, for the cluster as it is now.
       return (c.incident?.bound ?? criticalPath(c)) as unknown as Json;

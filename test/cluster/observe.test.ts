@@ -88,7 +88,8 @@ describe('observe: full-restart', () => {
   });
 
   it('a refused tablet call surfaces as a transient error (no guessing "not loaded")', async () => {
-    await sim.ctl('fail', { method: 'GetTableStatus', kind: 'refused', count: 1 });
+    // Refused every time (a read is tried three times; the look reads many partitions).
+    await sim.ctl('fail', { method: 'GetTableStatus', kind: 'refused', fraction: 1 });
     await assert.rejects(observe(clientFor(sim)), (e: unknown) => {
       assert.ok(e instanceof CommandError, String(e));
       assert.equal(e.transient, true);

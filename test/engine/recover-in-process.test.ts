@@ -21,7 +21,7 @@ import { END_LOOK, runProcedure } from '../../src/engine/run.js';
 import { OBSERVE_BUDGET_MS } from '../../src/engine/observe.js';
 import type { Report } from '../../src/engine/report.js';
 import { Rng } from '../../src/sim/rng.js';
-import { CHAOS_SCENARIOS, judge } from '../../src/chaos/chaos.js';
+import { CHAOS_SCENARIOS, judge, sizeOf } from '../../src/chaos/chaos.js';
 import type { CheckReport } from '../../src/sim/check.js';
 import type { ObserveFilter } from '../../src/cluster/observe.js';
 import type { Op as SimOp } from '../../src/sim/model.js';
@@ -146,6 +146,13 @@ const CASES: Record<string, { scenario: Partial<ScenarioOptions>; sim?: Partial<
 };
 
 /**
+ * The chaos suite's large case (10 tables x 8 partitions, `+large`) runs there only: here the
+ * simulator shares the engine's event loop with its clocks ten times faster, and a whole
+ * look at eighty partitions under the suite's 5% "not leader" answers does not fit.
+ */
+const IN_PROCESS_CASES = CHAOS_SCENARIOS.filter((c) => !c.endsWith('+large'));
+
+/**
  * One chaos run (src/chaos/chaos.ts chaosRun), in process: the same faults armed in the same
  * order from the same seed, the chaos suite's times divided by 10 (the simulator's clocks
  * run faster here), a death at some call instead of a SIGKILL at some moment, and the same
@@ -156,7 +163,7 @@ async function chaosSeed(chaosCase: string, seed: number, transport: TransportMo
   const rng = new Rng(seed * 7919 + scenario.length);
   const c = CASES[chaosCase];
   if (!c) throw new Error(`no case ${chaosCase}`);
-  const sim = await inProcessSim({ ...c.scenario, tables: 2, partitions: 2 }, { ...c.sim, seed });
+  const sim = await inProcessSim({ ...c.scenario, ...sizeOf(chaosCase) }, { ...c.sim, seed });
   const violations: string[] = [];
   const scaled = (ms: number) => Math.round(ms / 10);
   const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -305,11 +312,11 @@ describe('the recover engine in process', { concurrency: true, timeout: 300000 }
     await closeAllInProcess();
     setTimeout(() => process.exit(), 10000).unref();
   });
-  it('covers every case of the chaos suite', () => {
-    assert.deepEqual(Object.keys(CASES).sort(), [...CHAOS_SCENARIOS].sort());
+  it('covers every case of the chaos suite but the large one', () => {
+    assert.deepEqual(Object.keys(CASES).sort(), [...IN_PROCESS_CASES].sort());
   });
 
-  for (const chaosCase of CHAOS_SCENARIOS.filter((c) => CASE_FILTER === undefined || CASE_FILTER.includes(c))) {
+  for (const chaosCase of IN_PROCESS_CASES.filter((c) => CASE_FILTER === undefined || CASE_FILTER.includes(c))) {
     it(`${chaosCase}, ${SEEDS} seeds of faults and a run dying between calls: served or named, nothing lost, auto_failover as before`, async () => {
       const bad: string[] = [];
       for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) for (const v of await chaosSeed(chaosCase, seed)) bad.push(`seed ${seed}: ${v}`);
@@ -320,7 +327,7 @@ describe('the recover engine in process', { concurrency: true, timeout: 300000 }
   // The chaos suite runs over HTTP; here every case also runs through the binary: each
   // command's output parsed, each fault seen as the binary prints it (brpc error texts,
   // "not leader" messages, a killed run).
-  for (const chaosCase of CLI_SEEDS === 0 ? [] : CHAOS_SCENARIOS.filter((c) => CASE_FILTER === undefined || CASE_FILTER.includes(c))) {
+  for (const chaosCase of CLI_SEEDS === 0 ? [] : IN_PROCESS_CASES.filter((c) => CASE_FILTER === undefined || CASE_FILTER.includes(c))) {
     it(`${chaosCase} over --transport cli, ${CLI_SEEDS} seeds: served or named, nothing lost, auto_failover as before`, async () => {
       const bad: string[] = [];
       for (let seed = FIRST_SEED; seed < FIRST_SEED + CLI_SEEDS; seed++) for (const v of await chaosSeed(chaosCase, seed, 'cli')) bad.push(`seed ${seed}: ${v}`);

@@ -248,9 +248,12 @@ async function main(): Promise<void> {
     .command(
       'check',
       'exit 0 when the cluster is fully served, else 1 with what is wrong; shows the data ledger',
-      (y) => y.option('json', { type: 'boolean', default: false }),
+      (y) =>
+        y
+          .option('json', { type: 'boolean', default: false })
+          .option('max-lag', { type: 'number', default: 0, describe: 'a follower this many entries behind its leader (holding its entries up to its own offset) counts as served: replication in flight under client traffic' }),
       async (a) => {
-        const r = await ctl<CheckReport>(dirOf(a), 'check');
+        const r = await ctl<CheckReport>(dirOf(a), 'check', { maxLag: a['max-lag'] });
         if (a.json) print(r);
         else printCheck(r);
         process.exitCode = r.ok ? EXIT.ok : EXIT.unhealthy;
