@@ -213,7 +213,7 @@ export function judge(v: Verdicted): string[] {
       const k = `${t.db}.${t.name}:${p.pid}`;
       // The report itself says it was served by the end, though not by the run.
       const saysServed = p.reason.startsWith('served when the run ended');
-      if (named.has(k) && !unservedAtSomePoint.has(k) && !healedAfter(k) && !saysServed) violations.push(`the report names ${k} (${p.status}: ${(p.reason || p.errors[0] || p.problems[0] || '').slice(0, 200)}) but it is served${why}`);
+      if (named.has(k) && !unservedAtSomePoint.has(k) && !healedAfter(k) && !saysServed) violations.push(`the report names ${k} (${p.status}: ${(p.problems[0] || p.errors.at(-1) || p.reason || '').slice(0, 200)}) but it is served${why}`);
     }
     for (const t of report.tables) for (const p of t.partitions) {
       if (p.status !== 'healthy' && p.status !== 'recovered' && p.problems.length + p.errors.length === 0 && p.reason === '') violations.push(`${t.db}.${t.name}:${p.pid} has no reason`);

@@ -128,6 +128,7 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
     }
   }
   await Promise.all(probes);
+  await Promise.all(selected.flatMap((t) => t.partitions.map((p) => rereadLeaderBehind(client, t, p, tabletByEndpoint, limit))));
 
   return {
     takenAt,
@@ -160,6 +161,23 @@ async function fillReplica(client: OpenMLDBClient, table: Table, pid: number, re
 }
 
 /**
+ * A write reaches the leader before its followers, but each tablet is read at its own
+ * moment: while clients write, a follower read after its leader can show a higher offset
+ * than the leader did. Its leader is read again, after it: a follower that only replicates
+ * from that leader is then at or below it; one that holds more (entries the leader lacks)
+ * stays ahead, and the verdict names it.
+ */
+async function rereadLeaderBehind(client: OpenMLDBClient, table: Table, part: Table['partitions'][number], tablets: Map<string, Tablet>, limit: LimitFunction): Promise<void> {
+  const leader = part.replicas.find((r) => r.isLeader && r.loaded?.mode === 'kTableLeader');
+  const lo = leader?.loaded?.offset;
+  if (leader === undefined || lo === undefined || !part.replicas.some((r) => r !== leader && (r.loaded?.offset ?? 0) > lo)) return;
+  const tablet = tablets.get(leader.endpoint);
+  if (tablet?.state !== 'healthy') return;
+  const [fresh] = await limit(() => client.getTableStatus(tablet.address, table.tid, part.pid));
+  if (fresh !== undefined) leader.loaded = toLoaded(fresh);
+}
+
+/**
  * One partition as it is now, read through the run's shared reads (watch.ts): a snapshot
  * holding that partition alone, with its table's ops and the tablets as they are now; the
  * nameservers and auto_failover as `base` found them. A partition planned from it goes on
@@ -188,6 +206,7 @@ export async function observePartition(watch: ClusterWatch, base: ClusterSnapsho
       }),
     ),
   );
+  await Promise.all(table.partitions.map((p) => rereadLeaderBehind(client, table, p, byEndpoint, limit)));
   return { ...base, takenAt, tablets, tables: [table], ops: ops.map((op) => (op.db === undefined ? { ...op, db } : op)) };
 }
 

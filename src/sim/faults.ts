@@ -4,12 +4,13 @@ import type { Op, TaskSpec } from './model.js';
 import type { Rng } from './rng.js';
 
 /**
+ * `slow`: the server holds the call `delayMs`, then serves it as usual (a busy tablet).
  * `error`: the server answers with `code` and `msg` and applies nothing, as OpenMLDB does for a
  * refusal the simulation has no cause for (e.g. ConfSet's 304 `set zk failed` when its
  * ZooKeeper write fails, name_server_impl.cc ConfSet).
  */
-export type RpcFaultKind = 'refused' | 'timeout' | 'timeout-after-apply' | 'not-leader' | 'error';
-export const RPC_FAULT_KINDS: readonly RpcFaultKind[] = ['refused', 'timeout', 'timeout-after-apply', 'not-leader', 'error'];
+export type RpcFaultKind = 'refused' | 'timeout' | 'timeout-after-apply' | 'not-leader' | 'error' | 'slow';
+export const RPC_FAULT_KINDS: readonly RpcFaultKind[] = ['refused', 'timeout', 'timeout-after-apply', 'not-leader', 'error', 'slow'];
 
 export interface RpcFault {
   id: number;

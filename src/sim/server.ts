@@ -291,6 +291,8 @@ export class SimServers {
       await sleep(fault.delayMs);
       return timeout;
     }
+    // A busy server: the call waits, then is served as it finds the state by then.
+    if (fault?.kind === 'slow') await sleep(fault.delayMs);
     if (fault?.kind === 'error') {
       const code = fault.code ?? 307;
       const msg = fault.msg ?? 'invalid parameter';

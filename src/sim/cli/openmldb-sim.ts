@@ -17,6 +17,7 @@ import { SimNotRunning, ctl, isAlive, readInfo } from '../client.js';
 import { type SimZooKeeperConfig, serve } from '../daemon.js';
 import { startZooKeeper, stopZooKeeperIn, zooKeeperProblem } from '../../zk/server.js';
 import { DEFAULT_TIMING, type Dialect } from '../model.js';
+import { RPC_FAULT_KINDS } from '../faults.js';
 import { DEFAULT_SCENARIO, SCENARIOS, type ScenarioName, type ScenarioOptions } from '../scenarios.js';
 
 const EXIT = { ok: 0, unhealthy: 1, usage: 2, notRunning: 3 } as const;
@@ -303,7 +304,7 @@ async function main(): Promise<void> {
           (z) =>
             z
               .option('method', { type: 'string', describe: 'RPC method or openmldb command (recovertable, LoadTable, ...); default any' })
-              .option('kind', { choices: ['refused', 'timeout', 'timeout-after-apply', 'not-leader', 'error'], default: 'refused' })
+              .option('kind', { choices: [...RPC_FAULT_KINDS], default: 'refused' })
               .option('code', { type: 'number', describe: '--kind error: the code answered (default 307)' })
               .option('msg', { type: 'string', describe: '--kind error: the message answered (default "invalid parameter")' })
               .option('count', { type: 'number' })
