@@ -2,6 +2,7 @@
 // `openmldb-recover`: registers the commands (src/commands/<name>.ts) with their examples,
 // the options every command shares (--config, --verbose), shell completion, and maps
 // errors to one line and an exit code; nothing else.
+import { json, writeDocument } from '../commands/redact-output.js';
 import { releaseHungUpTerminal } from '../commands/terminal.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -137,13 +138,14 @@ function fatal(err: unknown): void {
   const { line, code } = explain(err);
   writeQuietly(process.stderr, `openmldb-recover: ${line}\n`);
   const args = hideBin(process.argv);
-  if (jsonAsked || wantsJson(args)) writeQuietly(process.stdout, `${JSON.stringify(errorReport(err, line, code, args, started), null, 2)}\n`);
+  if (jsonAsked || wantsJson(args)) writeQuietly(process.stdout, json(errorReport(err, line, code, args, started)), true);
   process.exitCode = code;
 }
 
-function writeQuietly(stream: NodeJS.WriteStream, text: string): void {
+function writeQuietly(stream: NodeJS.WriteStream, text: string, document = false): void {
   try {
-    stream.write(text);
+    if (document) writeDocument(stream, text);
+    else stream.write(text);
   } catch {
     // a closed pipe: nobody is reading
   }

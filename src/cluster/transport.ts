@@ -282,8 +282,9 @@ export class Transport {
     const base = { kind: 'http' as const, role, target: address, command, request, startedAt: new Date(started).toISOString() };
     let status: number;
     let text: string;
+    let at = started;
     for (let attempt = 1; ; attempt++) {
-      const at = Date.now();
+      at = Date.now();
       try {
         ({ status, text } = await this.post(address, `/${command}`, request));
         this.failingReads.delete(address);
@@ -300,7 +301,7 @@ export class Transport {
         throw new CommandError(`HTTP ${command}`, 'rpc', msg, target, { transient: true, mutating });
       }
     }
-    this.log.add({ ...base, durationMs: Date.now() - started, output: text, httpStatus: status });
+    this.log.add({ ...base, startedAt: new Date(at).toISOString(), durationMs: Date.now() - at, output: text, httpStatus: status });
     if (status !== 200) {
       const detail = `HTTP ${status} ${text.trim()}`.trim();
       const kind = httpFailureKind(status, text);

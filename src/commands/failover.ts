@@ -7,7 +7,7 @@ import { connectionOptions, resolveConnection } from './config.js';
 import { Recording } from './recording.js';
 import { defineCommand, dryRunOption, outputOptions, progressFor, recordOptions, retriesOf, retriesOption } from './run.js';
 import { type RunSafety, lockOptions, openRunSafety } from './safety.js';
-import { redactOutput } from './redact-output.js';
+import { json, redactOutput, writeDocument } from './redact-output.js';
 
 function builder(y: Argv) {
   return recordOptions(retriesOption(lockOptions(dryRunOption(outputOptions(connectionOptions(y)))))).positional('action', {
@@ -61,7 +61,7 @@ export const failoverCommand = defineCommand({
       progress.stop();
       recording?.finishWith(r, r.exitCode);
       if (!r.ok && r.error !== undefined) process.stderr.write(`openmldb-recover: auto_failover NOT switched: ${r.error}\n`);
-      if (argv['json'] === true) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      if (argv['json'] === true) writeDocument(process.stdout, json(r));
       else if (r.ok || r.error === undefined) process.stdout.write(`${renderFailover(r)}\n`);
       return r.exitCode;
     } catch (err) {

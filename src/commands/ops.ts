@@ -1,5 +1,6 @@
 // `openmldb-recover ops`: the op list (showopstatus) as a table or JSON; `--wait` until none
 // is kInited or kDoing.
+import { json, writeDocument } from './redact-output.js';
 import type { Argv } from 'yargs';
 import type { OpStatus } from '../cluster/types.js';
 import { Interrupt } from '../engine/interrupt.js';
@@ -50,7 +51,8 @@ export const opsCommand = defineCommand({
     try {
       const r = await runOps(client, q, { wait: argv['wait'] === true, timeoutMs, retries, progress, interrupt });
       progress.stop();
-      process.stdout.write(argv['json'] === true ? `${JSON.stringify(r, null, 2)}\n` : `${renderOps(r, timeoutMs)}\n`);
+      if (argv['json'] === true) writeDocument(process.stdout, json(r));
+      else process.stdout.write(`${renderOps(r, timeoutMs)}\n`);
       return r.exitCode;
     } finally {
       progress.stop();

@@ -17,7 +17,7 @@ import { type ConnectionArgs, type ConnectionConfig, leaderWaitMsOf, leaderWaitO
 import { EXIT, UsageError } from '../exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
-import { redactOutput } from './redact-output.js';
+import { json as jsonDocument, redactOutput, writeDocument } from './redact-output.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */
 export interface CliCommand<A = any> {
@@ -253,7 +253,8 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
     }
     progress.stop();
     recording.finish(report);
-    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${renderText(report, run.headline?.(report))}\n`);
+    if (json) writeDocument(process.stdout, jsonDocument(report));
+    else process.stdout.write(`${renderText(report, run.headline?.(report))}\n`);
     return report.exitCode;
   } catch (err) {
     recording.fail(err);

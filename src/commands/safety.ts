@@ -265,16 +265,29 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
   let jpath: string;
   let room: Room | undefined;
   try {
-    // Under the lock: the cluster's key (as an earlier run spelled it, if any), room on
-    // disk for what follows, then the journal and the evidence, validated before any change.
+    // Under the lock: the cluster's key (as an earlier run spelled it, if any), the journal
+    // (validated; a restore it owes comes first), room on disk for what follows, then the
+    // evidence, all before any change.
     const key = knownKey(dir, ids, clusterKey(config.zkCluster, config.zkRootPath));
-    const reserved = Room.reserve(join(dir, `${key}.reserve`));
+    jpath = journalPath(dir, key);
+    const path = jpath;
+    const found = readJournal(jpath);
+    if (found) checkJournalCluster(found, ids, config, `the run journal ${jpath}`);
+    let reserved: Room;
+    try {
+      reserved = Room.reserve(join(dir, `${key}.reserve`));
+    } catch (err) {
+      // No room, but a dead run left auto_failover off: this run must still put it back
+      // (that needs no room). A change it would journal first fails before it is sent.
+      if (!found || !(err instanceof JournalError)) throw err;
+      progress.warn(`${err.message.replace(/: nothing was changed.*$/, '')}; an earlier run left auto_failover off, so this run goes on to put it back`);
+      reserved = Room.none();
+    }
     room = reserved;
     reserved.write(join(dir, 'id-*.key'), () => rememberKey(dir, ids, key));
     sweepStaleTemps(dir, (pid) => pid === process.pid || alive(pid));
-    jpath = journalPath(dir, key);
-    const path = jpath;
-    const rec = new SentRecorder((j) => reserved.write(path, () => writeJournal(path, j)));
+    // The sent-command record is best effort: its writes never take the reserved room.
+    const rec = new SentRecorder((j) => writeJournal(path, j));
     recorder = rec;
     const store: JournalStore = {
       read: () => readJournal(path),
@@ -288,8 +301,6 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
       },
     };
     keeper = new FailoverKeeper(store, { command, cluster, identifiers: ids }, progress, runId);
-    const found = readJournal(jpath);
-    if (found) checkJournalCluster(found, ids, `the run journal ${jpath}`, 'it is not this cluster\'s; move it away (or pass another --state-dir)');
     if (found) describeFound(found, progress);
     const epath = evidencePath(dir, key);
     const evidence = evidenceStore(epath);
@@ -335,9 +346,11 @@ async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, c
     read: () => current,
     write: async (j) => {
       if (!lock) throw new ZkLockUnavailable('the ZooKeeper lock is not held');
+      // First: a sent-command record queued meanwhile must build on this journal, not
+      // put the one before it back after this write.
+      recorder.wrote(j);
       await lock.writeJournal(j);
       current = j;
-      recorder.wrote(j);
     },
     clear: async () => {
       recorder.cleared();

@@ -1,5 +1,6 @@
 // `openmldb-recover status`: the health verdict, read-only (exit 0 healthy, 1 not, 3 not
 // observed), for people, as JSON, or for Prometheus' textfile collector.
+import { json, writeDocument } from './redact-output.js';
 import { renderStatus, runStatus } from '../workflow/status.js';
 import { connect, explain, parseFilter } from './common.js';
 import { type ConnectionArgs, connectionOptions, leaderWaitMsOf, leaderWaitOption } from './config.js';
@@ -36,12 +37,13 @@ export const statusCommand = defineCommand({
       const { client, config } = connect(argv);
       const report = await runStatus(client, filter, leaderWaitMsOf(argv));
       const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
-      const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'prometheus' ? renderPrometheus(report, cluster) : `${renderStatus(report)}\n`;
-      process.stdout.write(text);
+      // JSON scrubbed string by string, metrics hold no free text: written as built.
+      if (format === 'text') process.stdout.write(`${renderStatus(report)}\n`);
+      else writeDocument(process.stdout, format === 'json' ? json(report) : renderPrometheus(report, cluster));
       return report.healthy ? EXIT.ok : EXIT.notRecovered;
     } catch (err) {
       // For the textfile collector, "not observed" is a value too: up 0.
-      if (format === 'prometheus' && explain(err).code === EXIT.unreachable) process.stdout.write(renderPrometheusDown(labelsOf(argv)));
+      if (format === 'prometheus' && explain(err).code === EXIT.unreachable) writeDocument(process.stdout, renderPrometheusDown(labelsOf(argv)));
       throw err;
     }
   },

@@ -31,16 +31,27 @@ function led(p: Partition): boolean {
 }
 
 /**
+ * A partition whose flagged leader's tablet went down (crashed during the run): clients'
+ * writes it acknowledged may not have reached a follower yet (replication is asynchronous).
+ * With auto_failover on, the nameserver would make a follower leader and those writes would
+ * be lost; once the tablet is back, a run reads every replica and keeps them.
+ */
+function leaderAway(p: Partition): boolean {
+  return p.replicas.some((r) => r.isLeader && r.isAlive && r.tablet === 'offline');
+}
+
+/**
  * The replicas to mark not alive before auto_failover goes back on: every alive replica of
- * each partition in `worked` (keys as `partitionKey`) that has no serving leader, a replica
- * whose tablet is not healthy, and no op running. Replicas on a tablet the nameserver does
- * not know are left (updatetablealive refuses an unknown endpoint).
+ * each partition that has no serving leader, a replica whose tablet is not healthy, and no
+ * op running, and that the run worked on or whose alive leader's tablet is down. Replicas
+ * on a tablet the nameserver does not know are left (updatetablealive refuses an unknown
+ * endpoint).
  */
 export function fencePlan(snapshot: ClusterSnapshot, worked: ReadonlySet<string>): Fence[] {
   const fences: Fence[] = [];
   for (const t of snapshot.tables) {
     for (const p of t.partitions) {
-      if (!worked.has(partitionKey(t.db, t.name, p.pid)) || led(p)) continue;
+      if ((!worked.has(partitionKey(t.db, t.name, p.pid)) && !leaderAway(p)) || led(p)) continue;
       // An op still running for it is a step of the run's own choice (a leader change to the
       // replica holding the most, a rebuild from the chosen leader) and ends by changing the
       // flags itself: left to finish.

@@ -101,9 +101,13 @@ export function asJournal(parsed: unknown, what: string, remedy: string): Journa
  * hosts, its nameservers: safety/identity.ts) share one with this run's. A journal from
  * another cluster, copied or planted, would have this run "restore" someone else's value.
  */
-export function checkJournalCluster(j: Journal, ids: readonly string[], what: string, remedy: string): void {
+export function checkJournalCluster(j: Journal, ids: readonly string[], where: { zkCluster: string; zkRootPath: string }, what: string): void {
   if (j.identifiers === undefined || j.identifiers.some((id) => ids.includes(id))) return;
-  throw new JournalError(`${what} belongs to another cluster (${printable(j.cluster.zkCluster, 200)}${printable(j.cluster.zkRootPath, 200)}), not this one: ${remedy}`);
+  // Spelled exactly as this run spells it (its hosts renamed, its nameservers moved since): this cluster.
+  if (j.cluster.zkCluster === where.zkCluster && j.cluster.zkRootPath === where.zkRootPath) return;
+  throw new JournalError(
+    `${what} belongs to another cluster (${printable(j.cluster.zkCluster, 200)}${printable(j.cluster.zkRootPath, 200)}; it holds auto_failover=${j.autoFailoverOriginal} from before its run), not this one: if it is this cluster's after all, run with --zk_cluster=${printable(j.cluster.zkCluster, 200)} --zk_root_path=${printable(j.cluster.zkRootPath, 200)}; else move it away`,
+  );
 }
 
 export function writeJournal(path: string, j: Journal): void {

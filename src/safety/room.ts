@@ -4,6 +4,7 @@
 // lock, before the first change, room is reserved: a file of real blocks beside the state.
 // No room for it: exit 2 naming it, nothing changed. A state write that meets a full disk
 // later gives that room back and tries once more.
+import { randomFillSync } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { codeOf } from './files.js';
 import { JournalError } from './state-error.js';
@@ -15,9 +16,16 @@ const FULL = new Set(['ENOSPC', 'EDQUOT']);
 const isFull = (err: unknown) => FULL.has(codeOf(err));
 
 export class Room {
-  private held = true;
+  private held: boolean;
 
-  private constructor(readonly path: string) {}
+  private constructor(readonly path: string | undefined) {
+    this.held = path !== undefined;
+  }
+
+  /** No room reserved (none could be): writes meeting a full disk fail at once, naming their file. */
+  static none(): Room {
+    return new Room(undefined);
+  }
 
   /** Reserve `bytes` at `path` (real blocks, synced); a full disk is exit 2 naming the file. */
   static reserve(path: string, bytes = RESERVE_BYTES): Room {
@@ -26,8 +34,9 @@ export class Room {
       // A dead run's reserve (or anything planted there) goes first: never written through.
       rmSync(path, { force: true });
       fd = openSync(path, 'wx', 0o600);
+      // Random bytes: zeros are stored as holes, or compressed to nothing, by some file systems.
       const chunk = Buffer.alloc(Math.min(bytes, 64 * 1024));
-      for (let left = bytes; left > 0; left -= chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, left));
+      for (let left = bytes; left > 0; left -= chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(chunk.length, left));
       fsyncSync(fd);
     } catch (err) {
       rmSync(path, { force: true });
@@ -55,12 +64,13 @@ export class Room {
           if (!isFull(again)) throw again;
         }
       }
-      throw new JournalError(`the state file ${file} cannot be written (${codeOf(err)}: the disk is full, even with the room this run had reserved given back): free the space; the next run picks up from what was written`);
+      const given = this.path !== undefined ? ', even with the room this run had reserved given back' : '';
+      throw new JournalError(`the state file ${file} cannot be written (${codeOf(err)}: the disk is full${given}): free the space; the next run picks up from what was written`);
     }
   }
 
   release(): void {
     this.held = false;
-    rmSync(this.path, { force: true });
+    if (this.path !== undefined) rmSync(this.path, { force: true });
   }
 }

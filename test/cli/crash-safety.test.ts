@@ -106,11 +106,11 @@ describe('crash safety', () => {
       assert.equal(await autoFailover(sim), true);
       // A journal of another cluster (copied or planted): exit 2, nothing changed.
       assert.match((await sim.ns('confset auto_failover false')).stdout, /set auto_failover ok/);
-      planted({ identifiers: ['zk:10.9.9.9:2181/elsewhere'] });
+      planted({ identifiers: ['zk:10.9.9.9:2181/elsewhere'], cluster: { zkCluster: '10.9.9.9:2181', zkRootPath: '/elsewhere' } });
       const since = (await sim.mutations()).length;
       const refused = await recoverCli(sim, ['recover']);
       assert.equal(refused.code, 2, refused.stderr);
-      assert.match(refused.stderr, /the run journal \S+ belongs to another cluster \(.*\), not this one: it is not this cluster's; move it away/);
+      assert.match(refused.stderr, /the run journal \S+ belongs to another cluster \(10\.9\.9\.9:2181\/elsewhere; it holds auto_failover=true from before its run\), not this one: if it is this cluster's after all, run with --zk_cluster=10\.9\.9\.9:2181 --zk_root_path=\/elsewhere; else move it away/);
       assert.deepEqual((await sim.mutations()).slice(since), []);
       assert.equal(await autoFailover(sim), false, 'untouched');
     } finally {

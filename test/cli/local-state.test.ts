@@ -157,6 +157,15 @@ describe('local state', { concurrency: 1 }, () => {
         assert.deepEqual(check.problems, []);
         assert.equal(check.entriesLost, 0);
         assert.deepEqual(readdirSync(state).filter((f) => !/^id-[0-9a-f]+\.key$/.test(f) && f !== 'runs'), [], 'no lock, journal, evidence or reserve left');
+        // A dead run left auto_failover off and its journal, and the disk has no room for a
+        // reserve: the restore it owes needs none, and it is done.
+        assert.match((await broken.ns('confset auto_failover false')).stdout, /set auto_failover ok/);
+        const key = readFileSync(join(state, readdirSync(state).find((f) => /^id-[0-9a-f]+\.key$/.test(f)) ?? ''), 'utf8').trim();
+        writeFileSync(join(state, `${key}.journal.json`), JSON.stringify({ version: 1, runId: 'dead', pid: 999999, host: 'ops-1', command: 'openmldb-recover recover', cluster: { zkCluster: broken.info.zkCluster, zkRootPath: broken.info.zkRootPath }, startedAt: '2026-12-07T00:00:00Z', autoFailoverOriginal: true, autoFailoverSet: false, resumedBy: [] }), { mode: 0o600 });
+        fill(600);
+        const owed = await recoverCli(broken, ['recover', '--state-dir', state]);
+        assert.match(owed.stderr, /no room for this run's journal and evidence .*; an earlier run left auto_failover off, so this run goes on to put it back/);
+        assert.equal((await broken.ctl<{ autoFailover: boolean }>('state')).autoFailover, true, `the owed restore was done: ${owed.stderr.slice(-800)}`);
       });
     } finally {
       execFileSync('umount', [mnt], { stdio: 'ignore' });

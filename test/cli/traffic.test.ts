@@ -82,7 +82,7 @@ describe('recovery under client traffic', { concurrency: true }, () => {
   // holds what the leader took meanwhile. That is no follower "ahead of its leader".
   it('a follower read after its leader while clients write is not "ahead": status and recover call the cluster served', async () => {
     await withSim(['--scenario', 'healthy', '--no-system-tables', '--tables', '2', '--partitions', '2', '--storage', 'memory', '--seed', '5', '--traffic', '400'], async (sim) => {
-      const s = await sim.ctl<State & { tables: Array<{ partitions: Array<{ replicas: Array<{ endpoint: string; isLeader: boolean }> }> }> }>('state');
+      const s = await sim.ctl<{ tables: Array<{ partitions: Array<{ replicas: Array<{ endpoint: string; isLeader: boolean }> }> }> }>('state');
       const follower = s.tables[0]!.partitions[0]!.replicas.find((r) => !r.isLeader)!.endpoint;
       // Its tablet answers gettablestatus 500 ms late, with what it holds by then.
       await sim.ctl('fail', { method: 'GetTableStatus', kind: 'slow', delayMs: 500, endpoint: follower });

@@ -35,6 +35,13 @@ describe('fencePlan', () => {
     assert.deepEqual(fenced([rep(A, { isLeader: true, tablet: 'offline' }), rep(B, { loaded: asFollower(90) }), rep(C, { loaded: asFollower(90) })]), [A, B, C]);
   });
 
+  // Clients' writes the leader acknowledged may not have reached a follower yet: with
+  // auto_failover on, the nameserver would make a follower leader and lose them.
+  it('a partition no run worked on whose alive leader\'s tablet went down: fenced; only a follower down: left', () => {
+    assert.deepEqual(fenced([rep(A, { isLeader: true, tablet: 'offline' }), rep(B, { loaded: asFollower(90) }), rep(C, { loaded: asFollower(88) })], new Set()), [A, B, C]);
+    assert.deepEqual(fenced([rep(A, { isLeader: true, loaded: asLeader(90) }), rep(B, { tablet: 'offline' }), rep(C, { loaded: asFollower(90) })], new Set()), []);
+  });
+
   it('left alone while an op of the nameserver still runs for it', () => {
     const replicas = [rep(A, { isLeader: true }), rep(B, { tablet: 'offline' }), rep(C, { loaded: asFollower(9) })];
     const s = snap([oneTable(replicas)], [op(9, 'kDoing', { opType: 'kChangeLeaderOP' })]);
@@ -46,7 +53,7 @@ describe('fencePlan', () => {
     const served = [rep(A, { isLeader: true, loaded: asLeader(100) }), rep(B, { tablet: 'offline' }), rep(C, { loaded: asFollower(100) })];
     assert.deepEqual(fenced(served), [], 'a serving leader on a healthy tablet: the nameserver leaves it be');
     assert.deepEqual(fenced([rep(A, { isLeader: true, loaded: asFollower(5) }), rep(B, { loaded: asFollower(9) })]), [], 'nothing out of reach');
-    assert.deepEqual(fenced([rep(A, { isLeader: true }), rep(B, { tablet: 'offline' })], new Set()), [], 'not worked on by any run');
+    assert.deepEqual(fenced([rep(A, { isLeader: true }), rep(B, { tablet: 'offline' })], new Set()), [], 'not worked on by any run, its leader on a healthy tablet');
     assert.deepEqual(fenced([rep(A, { isLeader: true, isAlive: false }), rep(B, { tablet: 'offline', isAlive: false }), rep(C, { isAlive: true, tablet: 'unknown' })]), []);
   });
 });
