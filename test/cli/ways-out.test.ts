@@ -25,7 +25,8 @@ function shell(sim: Sim, pipeline: string): Promise<{ code: number | null; stdou
 describe('every way out', { concurrency: true }, () => {
   it('a transient failure while observing is retried and counted; a lasting one still prints a JSON report (exit 3)', async () => {
     await withSim(SMALL, async (sim) => {
-      await sim.ctl('fail', { method: 'ShowTable', kind: 'refused', count: 2 });
+      // More refusals than a read's own three tries: the look itself is retried.
+      await sim.ctl('fail', { method: 'ShowTable', kind: 'refused', count: 4 });
       const ok = await recoverCli(sim, ['recover', '--json']);
       assert.equal(ok.code, 0, ok.stderr);
       const r = checkedReport(ok);
