@@ -25,8 +25,9 @@ function shell(sim: Sim, pipeline: string): Promise<{ code: number | null; stdou
 describe('every way out', { concurrency: true }, () => {
   it('a transient failure while observing is retried and counted; a lasting one still prints a JSON report (exit 3)', async () => {
     await withSim(SMALL, async (sim) => {
-      // More refusals than a read's own three tries: the look itself is retried.
-      await sim.ctl('fail', { method: 'ShowTable', kind: 'refused', count: 4 });
+      // "Not leader" (an election settling): not a dropped connection a read tries again
+      // itself, so the look is retried.
+      await sim.ctl('fail', { method: 'ShowTable', kind: 'not-leader', count: 2 });
       const ok = await recoverCli(sim, ['recover', '--json']);
       assert.equal(ok.code, 0, ok.stderr);
       const r = checkedReport(ok);
