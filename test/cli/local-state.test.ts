@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { type TestContext, after, before, describe, it } from 'node:test';
 import { errorLines, report } from '../helpers/report.js';
 import { type Sim, recoverCli, startSim, withSim } from '../helpers/sim.js';
 
@@ -92,17 +92,28 @@ describe('local state', { concurrency: 1 }, () => {
     assert.deepEqual((await sim.mutations()).filter((m) => m.method !== 'ConfSet'), []);
   });
 
-  it('a full disk while the lock is written: exit 2, no empty lock left; once there is room, runs go on', async (t) => {
-    const mnt = join(scratch, 'full');
+  /**
+   * A 2 MiB tmpfs at `scratch/name` (room enough, once emptied, for a run's 1 MiB reserve:
+   * safety/room.ts), unmounted after `fn`; the test is skipped where mounting is not allowed.
+   */
+  const onSmallDisk = async (t: TestContext, name: string, fn: (mnt: string) => Promise<void>) => {
+    const mnt = join(scratch, name);
     mkdirSync(mnt);
     try {
-      // Room enough, once emptied, for a run's reserve (1 MiB: safety/room.ts).
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2048k,mode=0700', 'tmpfs', mnt], { stdio: 'ignore' });
     } catch {
       t.skip('mounting a small tmpfs is not permitted on this machine');
       return;
     }
     try {
+      await fn(mnt);
+    } finally {
+      execFileSync('umount', [mnt], { stdio: 'ignore' });
+    }
+  };
+
+  it('a full disk while the lock is written: exit 2, no empty lock left; once there is room, runs go on', (t) =>
+    onSmallDisk(t, 'full', async (mnt) => {
       // Fill the disk to the last byte, then ask for the lock.
       try {
         execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=1k', 'count=4000'], { stdio: 'ignore' });
@@ -115,26 +126,15 @@ describe('local state', { concurrency: 1 }, () => {
       rmSync(join(mnt, 'fill'));
       const again = await run(mnt);
       assert.equal(again.code, 0, again.stderr);
-    } finally {
-      execFileSync('umount', [mnt], { stdio: 'ignore' });
-    }
-  });
+    }));
 
-  it('a nearly full disk: exit 2 naming the file before any change; with room for the reserve, a recovery completes though the disk fills', async (t) => {
-    const mnt = join(scratch, 'nearly-full');
-    mkdirSync(mnt);
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2048k,mode=0700', 'tmpfs', mnt], { stdio: 'ignore' });
-    } catch {
-      t.skip('mounting a small tmpfs is not permitted on this machine');
-      return;
-    }
+  it('a nearly full disk: exit 2 naming the file before any change; with room for the reserve, a recovery completes though the disk fills', (t) =>
+    onSmallDisk(t, 'nearly-full', async (mnt) => {
     /** Fill the disk but `leaveKiB`. */
     const fill = (leaveKiB: number) => {
       rmSync(join(mnt, 'fill'), { force: true });
       execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=1k', `count=${2048 - leaveKiB}`], { stdio: 'ignore' });
     };
-    try {
       await withSim(['--no-system-tables', '--scenario', 'full-restart', '--tables', '4', '--partitions', '8', '--storage', 'memory', '--load-base-ms', '100'], async (broken) => {
         const state = join(mnt, 'state');
         mkdirSync(state, { mode: 0o700 });
@@ -167,10 +167,7 @@ describe('local state', { concurrency: 1 }, () => {
         assert.match(owed.stderr, /no room for this run's journal and evidence .*; an earlier run left auto_failover off, so this run goes on to put it back/);
         assert.equal((await broken.ctl<{ autoFailover: boolean }>('state')).autoFailover, true, `the owed restore was done: ${owed.stderr.slice(-800)}`);
       });
-    } finally {
-      execFileSync('umount', [mnt], { stdio: 'ignore' });
-    }
-  });
+    }));
 
   it('options out of range: --command-timeout too long for a timer, a port above 65535, an unknown failover action', async () => {
     const d = dir('options');
