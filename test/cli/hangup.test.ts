@@ -3,7 +3,7 @@
 // `script` (util-linux) gives the run a terminal; killing it hangs that terminal up. A
 // shell around the run, immune to the hangup, writes down how the run ended.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -40,7 +40,10 @@ function lockHolderPid(sim: Sim): number {
 
 const SIM = ['--no-system-tables', '--scenario', 'full-restart', '--tables', '1', '--partitions', '2', '--storage', 'memory', '--load-base-ms', '300'];
 
-describe('a hung-up terminal', { concurrency: true }, () => {
+/** `script` (util-linux) gives a run a terminal; without it there is none to hang up. */
+const noScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).error !== undefined ? 'util-linux `script` is not installed: no terminal to hang up' : false;
+
+describe('a hung-up terminal', { concurrency: true, skip: noScript }, () => {
   it('the terminal closes and the run gets SIGHUP (it leads the session): auto_failover restored, exit 129, no abort', async () => {
     await withSim(SIM, async (sim) => {
       await slowLoads(sim, 20000);
