@@ -14,10 +14,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { namedInReport, unserved } from '../src/chaos/chaos.js';
-import { DEFAULT_MAX_FOLLOWER_LAG } from '../src/engine/health.js';
+import { checkUnderTraffic, namedInReport, settledCheck, unserved } from '../src/chaos/chaos.js';
 import type { Report } from '../src/engine/report.js';
-import type { CheckReport } from '../src/sim/check.js';
 import type { SimInfo } from '../src/sim/daemon.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -74,13 +72,9 @@ async function sweep(scenario: string, seed: number): Promise<Row> {
     const r = await run([RECOVER, 'recover', '--json', '--quiet'], env);
     // What the run must describe is the cluster as it left it; the clients then stop, and
     // every write they were told succeeded is looked for on a cluster at rest.
-    // A follower a few entries behind is replication in flight while clients write (status accepts it).
-    const atExit = JSON.parse((await run([SIM, 'check', '--dir', dir, '--json', '--max-lag', String(DEFAULT_MAX_FOLLOWER_LAG)])).stdout) as CheckReport;
+    const atExit = await checkUnderTraffic(info);
     await run([SIM, 'ctl', 'traffic', '--dir', dir, '--rate', '0']);
-    // At rest none may stay behind: the check once followers caught up, or after 20 s.
-    const checkNow = async () => JSON.parse((await run([SIM, 'check', '--dir', dir, '--json'])).stdout) as CheckReport;
-    let check = await checkNow();
-    for (const until = Date.now() + 20_000; check.problems.some((p) => /is at offset \d+, leader at/.test(p)) && Date.now() < until; check = await checkNow()) await new Promise((w) => setTimeout(w, 200));
+    const check = await settledCheck(info);
     if (r.code === 0 && !check.ok) problems.push(`at rest: ${check.problems.slice(0, 3).join('; ')}`);
     if (check.acknowledgedLost > 0) problems.push(`${check.acknowledgedLost} acknowledged writes lost: ${check.problems.filter((p) => /acknowledged/.test(p)).join('; ')}`);
     if (check.entriesLost > 0) problems.push(`${check.entriesLost} entries lost`);

@@ -120,8 +120,13 @@ const LAG = /is at offset \d+, leader at/;
 /** The check's own line on auto_failover (the judge weighs it apart). */
 const AUTO_FAILOVER = /^auto_failover is /;
 
+/** The check while clients write: a follower a few entries behind is replication in flight, as `status` accepts it. */
+export async function checkUnderTraffic(info: SimInfo): Promise<CheckReport> {
+  return (await ctl(info, 'check', { maxLag: DEFAULT_MAX_FOLLOWER_LAG })) as CheckReport;
+}
+
 /** The check on a cluster at rest: once no follower is still catching up on its leader, or after 20 s (then it says which). */
-async function settledCheck(info: SimInfo): Promise<CheckReport> {
+export async function settledCheck(info: SimInfo): Promise<CheckReport> {
   let check = (await ctl(info, 'check')) as CheckReport;
   for (const until = Date.now() + 20_000; check.problems.some((p) => LAG.test(p)) && Date.now() < until; check = (await ctl(info, 'check')) as CheckReport) await sleep(200);
   return check;
@@ -407,9 +412,8 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
       }
       // What the report must describe: the cluster as the run left it. Later, with
       // auto_failover back on, the nameserver may heal a restarted tablet's partitions itself.
-      // Clients keep writing: a follower a few entries behind is replication in flight, as
-      // status accepts it (at rest, below, none may stay behind).
-      atExit = (await ctl(info, 'check', { maxLag: DEFAULT_MAX_FOLLOWER_LAG })) as CheckReport;
+      // Clients keep writing (at rest, below, no follower may stay behind).
+      atExit = await checkUnderTraffic(info);
       opsAtExit = ((await ctl(info, 'state')) as { ops: SimOp[] }).ops;
       // A run that ended while a tablet was still crashed may legitimately report it; run again
       // once everything is back, as cron would.
