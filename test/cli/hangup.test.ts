@@ -17,7 +17,11 @@ function onTerminal(sim: Sim) {
   const status = join(sim.dir, 'exit-status');
   // Node resets SIGHUP to its default at start: the shell's immunity is not the run's.
   const inner = `trap '' HUP; ${quote(process.execPath)} ${quote(RECOVER_BIN)} recover; echo $? > ${quote(status)}`;
-  const term = spawn('script', ['-qfec', `sh -c ${quote(inner)}`, '/dev/null'], { env: { ...process.env, ...sim.env, XDG_STATE_HOME: sim.stateHome }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // `script` runs `$SHELL -c`, and that shell leads the terminal's session. It must be the
+  // shell above, immune and waiting: a shell that died of the hangup would have the kernel
+  // send SIGHUP on to the run (its process group). SHELL is pinned, since it differs by machine.
+  const env = { ...process.env, ...sim.env, XDG_STATE_HOME: sim.stateHome, SHELL: '/bin/sh' };
+  const term = spawn('script', ['-qfec', inner, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let seen = '';
   term.stdout.on('data', (d: Buffer) => (seen += d.toString()));
   return {
