@@ -10,7 +10,7 @@
  * size of the cluster, so a recovery's cost per partition stays flat as the cluster grows.
  */
 import type { OpenMLDBClient, ShowTableRow, TableInfo, TabletTableStatus } from './client.js';
-import { rowsOf } from './client.js';
+import { INTERNAL_DBS, rowsOf } from './client.js';
 import type { Op, Tablet } from './types.js';
 
 /**
@@ -104,4 +104,51 @@ export class ClusterWatch {
       });
     });
   }
+
+  /**
+   * Every partition of every table (whatever a run's scope) whose leader the nameserver
+   * flags alive, with its replicas' flags: showdb, then one ShowTable per database.
+   */
+  async aliveLeaders(): Promise<AliveLeader[]> {
+    const userDbs = await this.client.showDb();
+    const dbs = [...new Set([...INTERNAL_DBS, ...userDbs])];
+    const infos = (await Promise.all(dbs.map((db) => this.client.tableInfo(db)))).flat();
+    const seen = new Set<number>();
+    const out: AliveLeader[] = [];
+    for (const t of infos) {
+      if (seen.has(t.tid)) continue; // the legacy default database "" comes with every answer
+      seen.add(t.tid);
+      for (const p of t.partitions) {
+        const leader = p.replicas.find((r) => r.isLeader && r.isAlive);
+        if (leader) out.push({ db: t.db, table: t.name, tid: t.tid, storageMode: t.storageMode, pid: p.pid, leader: leader.endpoint, replicas: p.replicas.map((r) => ({ endpoint: r.endpoint, isLeader: r.isLeader, isAlive: r.isAlive })) });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Does the tablet answer now? A tablet whose process died is still listed healthy by the
+   * nameserver until its ZooKeeper session expires (zk_session_timeout): only asking it tells.
+   */
+  async answers(endpoint: string): Promise<boolean> {
+    try {
+      // tid 0 is no table's: the smallest question a tablet answers.
+      await this.loaded(endpoint, 0, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** A partition whose leader the nameserver flags alive (`aliveLeaders`). */
+export interface AliveLeader {
+  db: string;
+  table: string;
+  tid: number;
+  storageMode: TableInfo['storageMode'];
+  pid: number;
+  leader: string;
+  /** Every replica, with its flags. */
+  replicas: Array<{ endpoint: string; isLeader: boolean; isAlive: boolean }>;
 }

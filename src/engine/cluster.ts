@@ -4,6 +4,7 @@
 // that answers these calls the way OpenMLDB does.
 import type { LoadResult, LoadSpec, RoleChange, ShowTableRow, TabletTableStatus, TermPair } from '../cluster/client.js';
 import type { ObserveFilter } from '../cluster/observe.js';
+import type { AliveLeader } from '../cluster/watch.js';
 import type { ClusterSnapshot, Op, StorageMode, Tablet } from '../cluster/types.js';
 
 /**
@@ -21,6 +22,10 @@ export interface SharedReads {
   tablets(): Promise<Tablet[]>;
   /** `base` with one partition looked at afresh (its table's metadata, its replicas' tablets). */
   partition(base: ClusterSnapshot, db: string, name: string, pid: number): Promise<ClusterSnapshot>;
+  /** Every partition of the whole cluster (whatever the run's scope) whose leader is flagged alive, with its alive replicas. */
+  aliveLeaders(): Promise<AliveLeader[]>;
+  /** Does the tablet answer now (the nameserver lists a dead tablet healthy until its session expires)? */
+  answers(endpoint: string): Promise<boolean>;
 }
 
 export interface EngineCluster {

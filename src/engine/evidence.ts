@@ -77,18 +77,25 @@ export class RunMemory {
       for (const p of t.partitions) {
         const key = evidenceKey(t.db, t.name, p.pid);
         if (!keys.has(key)) continue;
+        this.observeFlags(key, p.replicas);
         for (const r of p.replicas) {
           const rec = this.replica(key, r.endpoint);
-          if (rec.found === undefined) {
-            rec.found = { isLeader: r.isLeader, isAlive: r.isAlive, ...(r.metaOffset !== undefined ? { metaOffset: r.metaOffset } : {}) };
-            this.dirty = true;
-          }
           if (r.loaded === undefined && r.snapshot !== undefined && rec.snapshot === undefined && rec.load === undefined) {
             rec.snapshot = { ...r.snapshot };
             this.dirty = true;
           }
         }
       }
+    }
+  }
+
+  /** Record the flags of replicas of partition `key` seen for the first time (the nameserver's metadata alone). */
+  observeFlags(key: string, replicas: ReadonlyArray<{ endpoint: string; isLeader: boolean; isAlive: boolean; metaOffset?: number }>): void {
+    for (const r of replicas) {
+      const rec = this.replica(key, r.endpoint);
+      if (rec.found !== undefined) continue;
+      rec.found = { isLeader: r.isLeader, isAlive: r.isAlive, ...(r.metaOffset !== undefined ? { metaOffset: r.metaOffset } : {}) };
+      this.dirty = true;
     }
   }
 

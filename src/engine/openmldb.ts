@@ -16,6 +16,8 @@ export function openmldbCluster(client: OpenMLDBClient): EngineCluster {
         loaded: (endpoint, tid, pid) => watch.loaded(endpoint, tid, pid),
         tablets: () => watch.tablets(),
         partition: (base, db, name, pid) => observePartition(watch, base, db, name, pid),
+        aliveLeaders: () => watch.aliveLeaders(),
+        answers: (endpoint) => watch.answers(endpoint),
       };
     },
     showOpStatus: () => client.showOpStatus(),

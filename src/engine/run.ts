@@ -15,7 +15,8 @@ import { LoadSlots } from './load-slots.js';
 import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
-import { type Fence, fencePlan } from './fence.js';
+import { type Fence, fenceOnMetadata, fencePlan } from './fence.js';
+import type { AliveLeader } from '../cluster/watch.js';
 import { retryTransient } from './retry.js';
 import type { Interrupt } from './interrupt.js';
 import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep, partitionKey as key } from './procedure.js';
@@ -95,7 +96,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   const outcomes = new Map<string, PartitionOutcome>();
   const touched = new Set<string>();
   const clusterActions: ClusterAction[] = [];
-  const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline, keeper, retried };
+  const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline, keeper, retried, outside: new Map() };
   let after: boolean | undefined;
   let phase: RunPhase = 'plan';
   /** Replicas the fence marked not alive: the last look no longer shows the cluster as left. */
@@ -247,12 +248,17 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
 
 /**
  * Before auto_failover goes back on, the partitions left half recovered with a replica out
- * of reach are fenced (fence.ts): their replicas marked not alive. Chosen on the run's last
- * look (after its last change; older when the run stopped early), each one is read again
- * alone just before (a round may have served it since that look) and left be if it is led
- * now; one that cannot be read again is fenced all the same (an unserved partition is
- * reported and the next run serves it; a wrong leader loses entries). Returns how many
- * replicas were marked. A failure here is reported and never keeps auto_failover off.
+ * of reach are fenced (fence.ts): their replicas marked not alive. So are the partitions of
+ * the whole cluster, in this run's scope or not, whose alive leader's tablet is down now
+ * (crashed during the run, maybe after the run's last look): with auto_failover back on, the
+ * nameserver would make a follower leader and drop the writes only that leader held.
+ * Which tablets are down is read now: the nameserver's view, and each tablet it lists
+ * healthy asked (a dead process stays listed until its ZooKeeper session expires).
+ * Candidates come from the run's last look and from the nameserver's metadata; each is read
+ * again alone just before (a round may have served it since) and left be if it is led now;
+ * one that cannot be read again is fenced all the same (an unserved partition is reported
+ * and the next run serves it; a wrong leader loses entries). Returns how many replicas were
+ * marked. A failure here is reported and never keeps auto_failover off.
  */
 async function fenceBeforeRestore(
   cluster: EngineCluster,
@@ -261,10 +267,28 @@ async function fenceBeforeRestore(
 ): Promise<number> {
   const { o, touched, outcomes, errors } = c;
   const worked = new Set([...touched, ...at.memory.keys()]);
+  const inScope = new Set(at.snapshot.tables.flatMap((t) => t.partitions.map((p) => key(t.db, t.name, p.pid))));
+  let down = new Set<string>();
+  let awayLeaders: AliveLeader[] = [];
+  try {
+    const tablets = await at.reads.tablets();
+    const gone = await Promise.all(tablets.map(async (t) => (t.state !== 'healthy' || !(await at.reads.answers(t.endpoint)) ? t.endpoint : undefined)));
+    down = new Set(gone.filter((e): e is string => e !== undefined));
+    if (down.size > 0) awayLeaders = (await at.reads.aliveLeaders()).filter((l) => down.has(l.leader));
+  } catch (err) {
+    // The last look alone decides: what it shows out of reach is fenced as before.
+    o.progress.warn(`before auto_failover goes back on, the tablets could not be looked at again (${err instanceof Error ? err.message : String(err)}): fencing on the run's last look`);
+  }
   const candidates = new Map<string, Fence[]>();
-  for (const f of fencePlan(at.snapshot, worked)) {
+  for (const f of fencePlan(at.snapshot, worked, down)) {
     const k = key(f.db, f.table, f.pid);
     candidates.set(k, [...(candidates.get(k) ?? []), f]);
+  }
+  const outside = new Map<string, AliveLeader>();
+  for (const l of awayLeaders) {
+    const k = key(l.db, l.table, l.pid);
+    if (!inScope.has(k)) outside.set(k, l);
+    if (!candidates.has(k)) candidates.set(k, fenceOnMetadata(l, leaderDownWhy(l, inScope.has(k) ? undefined : o.invocation ?? [])));
   }
   // A refusal stops nothing; a nameserver that does not answer (after the retries) stops
   // the rest: the restore must not wait on each of them in turn.
@@ -272,13 +296,23 @@ async function fenceBeforeRestore(
   let marked = 0;
   for (const [k, planned] of candidates) {
     const { db, table, pid } = planned[0] as Fence;
+    const away = outside.get(k);
     let fences = planned;
+    let seen: ClusterSnapshot = at.snapshot;
     try {
-      const fresh = await at.reads.partition(at.snapshot, db, table, pid);
-      fences = fencePlan(at.scope ? at.scope(fresh) : fresh, new Set([k]));
+      seen = await at.reads.partition(at.snapshot, db, table, pid);
+      fences = fencePlan(at.scope && !away ? at.scope(seen) : seen, new Set([k]), down);
+      if (away) fences = fences.map((f) => ({ ...f, why: leaderDownWhy(away, o.invocation ?? []) }));
     } catch {
-      // Not readable again: fenced on the last look.
+      // Not readable again: fenced on the last look (or the metadata).
     }
+    if (fences.length === 0) continue;
+    // The flags as found, before the fence changes them: which replicas were alive tells a
+    // later run which of them followed the newest term (evidence.ts).
+    at.memory.observe(seen, new Set([k]));
+    const meta = awayLeaders.find((l) => key(l.db, l.table, l.pid) === k);
+    if (meta) at.memory.observeFlags(k, meta.replicas);
+    await at.memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written before fencing ${k}: ${err instanceof Error ? err.message : String(err)}`));
     for (const f of fences) {
       const command = `updatetablealive ${f.table} ${f.pid} ${f.endpoint} no`;
       const began = Date.now();
@@ -297,6 +331,11 @@ async function fenceBeforeRestore(
         errors.push(`${command}: ${detail}`);
       }
       const action: Action = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };
+      if (away) {
+        const prev = c.outside.get(k);
+        c.outside.set(k, { leader: away, why: f.why, actions: [...(prev?.actions ?? []), action] });
+        continue;
+      }
       const prev = outcomes.get(k);
       if (prev) outcomes.set(k, { ...prev, actions: [...prev.actions, action] });
       else {
@@ -307,6 +346,16 @@ async function fenceBeforeRestore(
     }
   }
   return marked;
+}
+
+/**
+ * Why a partition whose alive leader's tablet is down is fenced; outside the run's scope
+ * (`invocation` given), with the command that recovers it once the tablet is back.
+ */
+function leaderDownWhy(l: AliveLeader, invocation: string[] | undefined): string {
+  const why = `its leader ${l.leader}'s tablet is down: with auto_failover on, the nameserver would make a follower leader and drop the writes only ${l.leader} holds`;
+  if (invocation === undefined) return `${why}; run again once that tablet is back`;
+  return `outside this run's scope, ${why}; once that tablet is back: ${commandLine(['recover-table', `${l.db}.${l.table}`], invocation)}`;
 }
 
 /**
@@ -340,6 +389,8 @@ interface ReportContext {
   stoppedIn?: RunPhase;
   /** A look after auto_failover went back, for the partitions the run refused or found blocked. */
   endLook?: ClusterSnapshot;
+  /** Partitions outside the run's scope fenced before auto_failover went back on (their leader's tablet down). */
+  outside: Map<string, { leader: AliveLeader; why: string; actions: Action[] }>;
 }
 
 /** A partition the run refused or found blocked, served by the end of the run all the same. */
@@ -421,6 +472,7 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
       : partitions.every((p) => p.status === 'healthy') ? 'healthy' : partitions.every((p) => p.status === 'healthy' || p.status === 'recovered') ? 'recovered' : 'failed';
     return { db: t.db, name: t.name, tid: t.tid, storageMode: t.storageMode, status, partitions };
   });
+  tables.push(...outsideTables(c));
   const totals = tally(tables);
   const allServed = totals.failed + totals.refused + totals.blocked + totals.interrupted === 0;
   const restoredOk = !autoFailover.switchedOff || autoFailover.after === autoFailover.before;
@@ -446,4 +498,17 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
     ...(c.stoppedIn ? { stoppedIn: c.stoppedIn } : {}),
     retries: { observe: c.retried.observe, steps: stepRetries },
   };
+}
+
+/** The partitions outside the run's scope that it fenced (their leader's tablet down): not served now, by the run's doing. */
+function outsideTables(c: ReportContext): TableReport[] {
+  const byTable = new Map<string, TableReport>();
+  for (const { leader: l, why, actions } of c.outside.values()) {
+    const name = `${l.db}.${l.table}`;
+    const t: TableReport = byTable.get(name) ?? { db: l.db, name: l.table, tid: l.tid, storageMode: l.storageMode, status: 'failed', partitions: [] };
+    byTable.set(name, t);
+    const failed = actions.filter((a) => a.result === 'failed').map((a) => a.detail ?? a.command);
+    t.partitions.push({ pid: l.pid, status: 'failed', reason: why, evidence: [], atStake: 0, left: [], plan: [], actions, errors: failed, problems: [`leader ${l.leader}'s tablet is down`] });
+  }
+  return [...byTable.values()];
 }

@@ -490,6 +490,15 @@ export class SimCluster extends EventEmitter {
     return this.loadFaults.get(`${endpoint}|${partitionKey(tid, pid)}`);
   }
 
+  /**
+   * A leader's AppendEntries to this follower fails (`ctl fail --method AppendEntries
+   * --endpoint FOLLOWER`): the network between them, or a busy follower. Only faults naming
+   * the method hit it: replication is not one of the calls the tool makes.
+   */
+  appendBlocked(follower: string): boolean {
+    return this.faults.matchRpc(follower, 'AppendEntries', true) !== undefined;
+  }
+
   takeOpFault(op: Op, task: TaskSpec): string | undefined {
     return this.faults.matchOp(op, task);
   }

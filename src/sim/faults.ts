@@ -96,10 +96,13 @@ export class Faults {
     this.ops = [];
   }
 
-  /** The fault that hits this call, if any (consumes one of its count). */
-  matchRpc(endpoint: string, method: string): RpcFault | undefined {
+  /**
+   * The fault that hits this call, if any (consumes one of its count). `onlyNamed`: a call
+   * only faults naming its method hit (one the tool never makes, like AppendEntries).
+   */
+  matchRpc(endpoint: string, method: string, onlyNamed = false): RpcFault | undefined {
     for (const f of this.rpc) {
-      if (f.method !== undefined && f.method.toLowerCase() !== method.toLowerCase()) continue;
+      if (f.method === undefined ? onlyNamed : f.method.toLowerCase() !== method.toLowerCase()) continue;
       if (f.endpoint !== undefined && f.endpoint !== endpoint) continue;
       if (f.remaining !== undefined && f.remaining <= 0) continue;
       if (f.fraction !== undefined && !this.rng.chance(f.fraction)) continue;

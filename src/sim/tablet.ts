@@ -25,6 +25,8 @@ export interface TabletHost {
   nextEpoch(): number;
   /** Called whenever a partition's runtime state changed (for waiters). */
   changed(): void;
+  /** A leader's AppendEntries to this follower fails now (an injected fault). */
+  appendBlocked(follower: string): boolean;
 }
 
 /** OpenMLDB's base::ReturnCode values used here (src/base/status.h). */
@@ -610,6 +612,7 @@ export class TabletService {
           const fp = ft?.running ? ft.loaded.get(partitionKey(p.tid, p.pid)) : undefined;
           const fdisk = ft?.disk.get(partitionKey(p.tid, p.pid));
           if (!ft || !fp || !fdisk || !ldisk || fp.mode !== 'kTableFollower' || !isServing(fp)) continue;
+          if (this.host.appendBlocked(f)) continue;
           if (fp.term < p.term) fp.term = p.term;
           if (fp.offset < p.offset) {
             appendFrom(fdisk.log, ldisk.log, fp.offset);

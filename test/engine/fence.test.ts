@@ -42,6 +42,17 @@ describe('fencePlan', () => {
     assert.deepEqual(fenced([rep(A, { isLeader: true, loaded: asLeader(90) }), rep(B, { tablet: 'offline' }), rep(C, { loaded: asFollower(90) })], new Set()), []);
   });
 
+  // A tablet whose process died stays listed healthy until its ZooKeeper session expires:
+  // asked directly, it does not answer (`down`).
+  it('a leader on a tablet listed healthy that does not answer: fenced, named as not answering; its follower down alone: left', () => {
+    const replicas = [rep(A, { isLeader: true, loaded: asLeader(90) }), rep(B, { loaded: asFollower(90) })];
+    assert.deepEqual(fenced(replicas, new Set()), [], 'both answer: led');
+    const fences = fencePlan(snap([oneTable(replicas)]), new Set(), new Set([A]));
+    assert.deepEqual(fences.map((f) => f.endpoint), [A, B]);
+    assert.match(fences[0]?.why ?? '', /127\.0\.0\.1:9520 \(tablet not answering\) out of reach/);
+    assert.deepEqual(fencePlan(snap([oneTable(replicas)]), new Set(), new Set([B])), [], 'a follower down: the leader still serves');
+  });
+
   it('left alone while an op of the nameserver still runs for it', () => {
     const replicas = [rep(A, { isLeader: true }), rep(B, { tablet: 'offline' }), rep(C, { loaded: asFollower(9) })];
     const s = snap([oneTable(replicas)], [op(9, 'kDoing', { opType: 'kChangeLeaderOP' })]);

@@ -303,7 +303,7 @@ async function main(): Promise<void> {
           'fail calls: the next --count calls, or a --fraction of them',
           (z) =>
             z
-              .option('method', { type: 'string', describe: 'RPC method or openmldb command (recovertable, LoadTable, ...); default any' })
+              .option('method', { type: 'string', describe: 'RPC method or openmldb command (recovertable, LoadTable, ...; AppendEntries: a leader\'s replication to --endpoint); default any' })
               .option('kind', { choices: [...RPC_FAULT_KINDS], default: 'refused' })
               .option('code', { type: 'number', describe: '--kind error: the code answered (default 307)' })
               .option('msg', { type: 'string', describe: '--kind error: the message answered (default "invalid parameter")' })
