@@ -75,6 +75,7 @@ export const MUTATING_METHODS = new Set([
   'LoadTable',
   'ChangeRole',
   'MakeSnapshot',
+  'AddReplica',
   'Migrate',
   'AddReplicaNS',
   'DelReplicaNS',
@@ -410,6 +411,7 @@ export class SimCluster extends EventEmitter {
     this.timers.push(setInterval(() => this.pollTick(), this.timing.statusPollMs));
     this.timers.push(setInterval(() => this.tabletService.replicate(this.tablets()), 50));
     this.timers.push(setInterval(() => this.syncBinlogs(), this.timing.binlogSyncMs));
+    this.timers.push(setInterval(() => this.tabletService.deleteBinlogs(this.tablets()), this.timing.binlogDeleteMs));
   }
 
   /** SchedSyncDisk: running tablets fsync the binlogs of what they have loaded. */

@@ -69,6 +69,7 @@ export function stateJson(c: SimCluster): Json {
         storageMode: d.storageMode,
         snapshotOffset: d.snapshotOffset,
         binlogOffset: d.log.end,
+        binlogStart: d.binlogStart ?? 1,
         syncedOffset: d.syncedOffset,
         term: termAt(d.log, d.log.end),
         snapshotTerm: d.snapshotTerm,

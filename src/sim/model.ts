@@ -101,6 +101,11 @@ export interface DiskPartition {
   snapshotTerm: number;
   /** Entries up to here are fsynced; a power loss cuts the binlog back to it (binlog_sync_to_disk_interval). */
   syncedOffset: number;
+  /**
+   * The first offset the binlog still holds: LogReplicator::DeleteBinlog unlinked the parts
+   * before it (their entries are in the snapshot). Undefined: 1, nothing deleted.
+   */
+  binlogStart?: number;
   /** Term in table_meta.txt: set when the table was created, not rewritten by ChangeRole. */
   metaTerm: number;
   /** Role written in table_meta.txt at the last load; not rewritten on role changes. */
@@ -139,6 +144,8 @@ export interface LoadedPartition {
   segCnt: number;
   /** Endpoints this leader replicates to (its replicator list). */
   followers: string[];
+  /** What the replicator last sent each follower (ReplicateNode's position), by endpoint. */
+  synced?: Record<string, number>;
   /**
    * Puts a leader accepted before its load ran (kTableUndefined): the replicator numbered
    * them from its offset 0 (1, 2, ...) in a new binlog part with the highest index
@@ -272,6 +279,10 @@ export interface SimTiming {
   binlogSyncMs: number;
   /** MakeSnapshot writes one only this many entries past the last (the tablet flag make_snapshot_threshold_offset). */
   makeSnapshotThresholdOffset: number;
+  /** Entries in one binlog part (binlog_single_file_max_size: 2048 MB, at about 124 bytes an entry). */
+  binlogPartEntries: number;
+  /** How often tablets delete binlog parts no one needs (binlog_delete_interval; real: 60 s). */
+  binlogDeleteMs: number;
 }
 
 export const DEFAULT_TIMING: SimTiming = {
@@ -285,6 +296,8 @@ export const DEFAULT_TIMING: SimTiming = {
   sendMsPer1000: 60,
   binlogSyncMs: 1000,
   makeSnapshotThresholdOffset: 100000,
+  binlogPartEntries: Math.floor((2048 * 1024 * 1024) / 124),
+  binlogDeleteMs: 1000,
 };
 
 export { INTERNAL_DBS } from '../openmldb/internal-dbs.js';

@@ -230,6 +230,8 @@ export class SimServers {
       GetTableFollower: (b) => ts.getTableFollower(endpoint, b),
       ChangeRole: (b) => ts.changeRoleRpc(endpoint, b),
       MakeSnapshot: (b) => ts.makeSnapshot(endpoint, b),
+      // tablet_impl.cc AddReplica: the leader's replicator takes a follower, as it is.
+      AddReplica: (b) => ts.addReplica(endpoint, Number(b['tid'] ?? 0), Number(b['pid'] ?? 0), String(b['endpoint'] ?? '')),
       Put: (b) => {
         const { status, written } = ts.put(endpoint, b);
         // The ledger learns which entry the write became; the client acknowledges it only if

@@ -532,7 +532,7 @@ export class TabletService {
     if (!src) return fail(CODE.tableIsNotExist, 'table does not exist');
     const log = cloneLog(src.log);
     truncate(log, src.snapshotOffset);
-    dst.disk.set(partitionKey(tid, pid), { ...src, log, syncedOffset: log.end, oldData: false, metaMode: 'kTableFollower' });
+    dst.disk.set(partitionKey(tid, pid), { ...src, log, syncedOffset: log.end, binlogStart: log.end + 1, oldData: false, metaMode: 'kTableFollower' });
     return ok();
   }
 
@@ -561,6 +561,30 @@ export class TabletService {
       this.host.changed();
     }, this.host.timing.taskMs);
     return ok();
+  }
+
+  /**
+   * LogReplicator::DeleteBinlog, on every loaded partition every binlog_delete_interval: the
+   * binlog parts wholly before both the part holding the snapshot's offset and the part
+   * each follower in the replicator list reads next are unlinked. A follower not in that
+   * list (attached later, or removed by an offline op meanwhile) is not waited for: once
+   * its next entry is in a deleted part, nothing reaches it. The entries stay in the log
+   * model (the snapshot holds them); only where the binlog starts moves.
+   */
+  deleteBinlogs(tablets: Iterable<TabletNode>): void {
+    const size = Math.max(1, this.host.timing.binlogPartEntries);
+    const partOf = (offset: number) => Math.floor(Math.max(0, offset - 1) / size);
+    for (const tablet of tablets) {
+      if (!tablet.running) continue;
+      for (const p of tablet.loaded.values()) {
+        const disk = tablet.disk.get(partitionKey(p.tid, p.pid));
+        if (!disk || !isServing(p)) continue;
+        let keepFrom = partOf(disk.snapshotOffset);
+        if (p.mode === 'kTableLeader') for (const f of p.followers) keepFrom = Math.min(keepFrom, partOf((p.synced?.[f] ?? 0) + 1));
+        const start = keepFrom * size + 1;
+        if (start > (disk.binlogStart ?? 1)) disk.binlogStart = start;
+      }
+    }
   }
 
   /** DeleteBinlog: the binlog goes to the recycle bin; only the snapshot stays. */
@@ -613,12 +637,17 @@ export class TabletService {
           const fdisk = ft?.disk.get(partitionKey(p.tid, p.pid));
           if (!ft || !fp || !fdisk || !ldisk || fp.mode !== 'kTableFollower' || !isServing(fp)) continue;
           if (this.host.appendBlocked(f)) continue;
+          // The follower's next entry is in a binlog part the leader deleted: ReplicateNode
+          // finds "no log part matched" on every try and the follower never catches up
+          // (replica/replicate_node.cc); only a snapshot sent to it would help.
+          if (fp.offset < p.offset && fp.offset + 1 < (ldisk.binlogStart ?? 1)) continue;
           if (fp.term < p.term) fp.term = p.term;
           if (fp.offset < p.offset) {
             appendFrom(fdisk.log, ldisk.log, fp.offset);
             fp.offset = fdisk.log.end;
             this.host.changed();
           }
+          (p.synced ??= {})[f] = fp.offset;
         }
       }
     }

@@ -91,10 +91,16 @@ function promoteSteps(p: Partition, ev: Evidence[], leader: Evidence): { steps: 
   const w = p.replicas.find((r) => r.endpoint === leader.endpoint) as Replica;
   const leadsAlready = w.loaded?.mode === 'kTableLeader';
   // Followers that hold nothing the leader lacks can follow it as they are (no snapshot
-  // resend); a leader already running keeps the followers its replicator has.
+  // resend); a leader already running keeps the followers its replicator has. Not one
+  // below the leader's snapshot: the leader may have deleted the binlog parts it needs
+  // (LogReplicator::DeleteBinlog keeps only what its snapshot and its followers of the
+  // time need), and it would never catch up ("no log part matched"). OpenMLDB re-adds
+  // such a replica with the snapshot sent (name_server_impl.cc RecoverEndpointTable:
+  // offset >= the leader's MANIFEST offset, else kReAddReplicaOP); recovertable does that.
+  const belowSnapshot = (e: Evidence) => (e.offset ?? 0) < (leader.snapshot?.offset ?? 0);
   const attach = p.replicas.filter((r, i) => {
     const e = ev[i] as Evidence;
-    const fits = r !== w && !r.isLeader && e.source === 'loaded' && r.loaded?.mode === 'kTableFollower' && lossTo(leader, e) === 0 && agreeTo(leader, e) === (e.offset ?? 0);
+    const fits = r !== w && !r.isLeader && e.source === 'loaded' && r.loaded?.mode === 'kTableFollower' && lossTo(leader, e) === 0 && agreeTo(leader, e) === (e.offset ?? 0) && !belowSnapshot(e);
     return fits && (!leadsAlready || (w.followers ?? []).some((f) => f.endpoint === r.endpoint));
   });
   const lastTerm = Math.max(0, ...(p.terms ?? []).map((t) => t.term));

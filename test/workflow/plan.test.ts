@@ -101,6 +101,26 @@ describe('planRecovery: choosing on read offsets', () => {
     assert.equal(describeStep(p.steps[0]!, p), `ChangeRole over HTTP on ${A}: leader, term 3, followers ${B}, ${C}`);
   });
 
+  // The leader's binlog may no longer reach back to a follower below its snapshot
+  // (LogReplicator::DeleteBinlog): attached as it is, it would never catch up.
+  it('a follower below the leader\'s snapshot is rebuilt (recovertable sends the snapshot), not attached as it is', () => {
+    const memory: PartitionEvidence = {
+      [A]: { found: { isLeader: true, isAlive: true }, snapshot: { term: 1, offset: 2120 } },
+      [B]: { found: { isLeader: false, isAlive: true }, snapshot: { term: 1, offset: 1000 } },
+      [C]: { found: { isLeader: false, isAlive: true }, snapshot: { term: 1, offset: 2120 } },
+    };
+    const p = plan1([rep(A, { isLeader: true, isAlive: false, loaded: asFollower(2153) }), rep(B, { isAlive: false, loaded: asFollower(2100) }), rep(C, { isAlive: false, loaded: asFollower(2153) })], SAFE, { terms: TERMS_1, memory });
+    assert.equal(p.leader?.endpoint, A);
+    assert.equal(p.atStake, 0);
+    assert.deepEqual(commands(p), [
+      `ChangeRole over HTTP on ${A}: leader, term 1, followers ${C}`,
+      `updatetablealive t1 0 ${A} yes`,
+      `updatetablealive t1 0 ${C} yes`,
+      `recovertable t1 0 ${B}`,
+      'showopstatus t1 0 until no op is kInited or kDoing',
+    ]);
+  });
+
   it('a follower holding more than the flagged leader wins through changeleader; the old leader is rebuilt', () => {
     const p = plan1([rep(A, { isLeader: true, isAlive: false, metaOffset: 5000, loaded: asFollower(2100) }), rep(B, { isAlive: false, metaOffset: 10, loaded: asFollower(2153) }), rep(C, { isAlive: false, loaded: asFollower(2000) })], SAFE, { terms: TERMS_1 });
     assert.equal(p.leader?.endpoint, B);

@@ -44,6 +44,7 @@ interface UpArgs {
   'load-base-ms': number;
   'load-ms-per-1000': number;
   'max-concurrent-loads': number;
+  'binlog-part-entries': number;
   'make-snapshot-threshold-offset': number;
   'heartbeat-timeout-ms': number;
   'status-poll-ms': number;
@@ -75,6 +76,7 @@ function upOptions(y: Argv) {
     .option('load-ms-per-1000', { type: 'number', default: DEFAULT_TIMING.loadMsPer1000, describe: 'load time per 1000 entries' })
     .option('max-concurrent-loads', { type: 'number', default: DEFAULT_TIMING.maxConcurrentLoads, describe: 'per tablet' })
     .option('make-snapshot-threshold-offset', { type: 'number', default: DEFAULT_TIMING.makeSnapshotThresholdOffset, describe: "the tablets' make_snapshot_threshold_offset: makesnapshot writes one only this many entries past the last" })
+    .option('binlog-part-entries', { type: 'number', default: DEFAULT_TIMING.binlogPartEntries, describe: 'entries in one binlog part (binlog_single_file_max_size: 2048 MB); parts before the snapshot and the followers are deleted' })
     .option('heartbeat-timeout-ms', { type: 'number', default: DEFAULT_TIMING.heartbeatTimeoutMs })
     .option('status-poll-ms', { type: 'number', default: DEFAULT_TIMING.statusPollMs })
     .option('power-loss', { type: 'boolean', default: true, describe: 'full-restart scenarios: the machines lost power (unsynced binlog tails are gone); --no-power-loss for a clean stop' })
@@ -92,6 +94,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
     if (!Number.isInteger(v) || v < (k === 'tables' ? 0 : 1)) throw new UsageError(`--${k} must be a whole number >= ${k === 'tables' ? 0 : 1} (got ${v})`);
   }
   if (!Number.isFinite(a.seed)) throw new UsageError(`--seed must be a number`);
+  if (!Number.isInteger(a['binlog-part-entries']) || a['binlog-part-entries'] < 1) throw new UsageError(`--binlog-part-entries must be a whole number >= 1 (got ${a['binlog-part-entries']})`);
   const root = a['zk-root-path'];
   if (!/^\/[A-Za-z0-9_.\/-]*[A-Za-z0-9_.-]$/.test(root) || root.includes('//')) throw new UsageError(`--zk-root-path must be an absolute path such as /openmldb (got '${root}')`);
   return {
@@ -109,6 +112,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
         loadMsPer1000: a['load-ms-per-1000'],
         maxConcurrentLoads: a['max-concurrent-loads'],
         makeSnapshotThresholdOffset: a['make-snapshot-threshold-offset'],
+        binlogPartEntries: a['binlog-part-entries'],
         heartbeatTimeoutMs: a['heartbeat-timeout-ms'],
         statusPollMs: a['status-poll-ms'],
       },

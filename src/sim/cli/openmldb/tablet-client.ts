@@ -225,6 +225,18 @@ async function makeSnapshot(ch: BrpcChannel, parts: string[]): Promise<void> {
   println(statusOk(st) ? 'MakeSnapshot ok' : 'Fail to MakeSnapshot');
 }
 
+/** `addreplica tid pid endpoint` (HandleClientAddReplica): the leader replicates to it as it is. */
+async function addReplica(ch: BrpcChannel, parts: string[]): Promise<void> {
+  if (parts.length < 4) {
+    println('Bad addreplica format');
+    return;
+  }
+  const args = tidPid(parts, 3, 'Bad addreplica format');
+  if (!args) return;
+  const { st } = await callSt(ch, 'TabletServer', 'AddReplica', { tid: args.tid, pid: args.pid, endpoint: parts[3] });
+  println(statusOk(st) ? 'AddReplica ok' : 'Fail to Add Replica');
+}
+
 /** `StartClient`. */
 export async function startTabletClient(env: CliEnv): Promise<void> {
   const { flags } = env;
@@ -269,6 +281,9 @@ export async function startTabletClient(env: CliEnv): Promise<void> {
         break;
       case 'makesnapshot':
         await makeSnapshot(ch, parts);
+        break;
+      case 'addreplica':
+        await addReplica(ch, parts);
         break;
       case 'exit':
       case 'quit':
