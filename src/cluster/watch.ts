@@ -91,6 +91,11 @@ export class ClusterWatch {
     return rows[0];
   }
 
+  /** Every partition a tablet runs now (one `gettablestatus`). */
+  statuses(endpoint: string): Promise<TabletTableStatus[]> {
+    return this.read(`statuses ${endpoint}`, () => this.client.getTableStatus(endpoint));
+  }
+
   /** The tablets as the leader nameserver sees them now (when each last changed, to the millisecond). */
   tablets(): Promise<Tablet[]> {
     return this.read('tablets', async () => {

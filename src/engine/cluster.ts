@@ -18,6 +18,8 @@ export interface SharedReads {
   tableOps(db: string, name: string): Promise<Op[]>;
   /** How a tablet runs one partition now; undefined when it does not. */
   loaded(endpoint: string, tid: number, pid: number): Promise<TabletTableStatus | undefined>;
+  /** Every partition a tablet runs now. */
+  statuses(endpoint: string): Promise<TabletTableStatus[]>;
   /** The tablets as the leader nameserver sees them now. */
   tablets(): Promise<Tablet[]>;
   /** `base` with one partition looked at afresh (its table's metadata, its replicas' tablets). */

@@ -23,6 +23,8 @@ export interface ReplicaRecord {
   load?: { sentAt: number; mode: TableMode; storageMode: StorageMode; seen?: boolean };
   /** Its data cannot be read any more, and why. */
   unreadable?: { reason: string; at: number };
+  /** A follower that did not catch up with its leader in a bounded wait (catch-up.ts): to rebuild. */
+  stuck?: { offset: number; target: number; at: number };
 }
 
 export interface PartitionRecord {
@@ -110,6 +112,18 @@ export class RunMemory {
       rec.load.seen = true;
       this.dirty = true;
     }
+  }
+
+  /** A follower that did not catch up (`offset` short of `target`), or, with undefined, one that did. */
+  noteStuck(key: string, endpoint: string, stuck: { offset: number; target: number } | undefined): void {
+    const had = this.file.partitions[key]?.replicas[endpoint]?.stuck;
+    if (stuck === undefined) {
+      if (had === undefined) return;
+      delete (this.file.partitions[key]?.replicas[endpoint] as ReplicaRecord).stuck;
+    } else {
+      this.replica(key, endpoint).stuck = { ...stuck, at: Date.now() };
+    }
+    this.dirty = true;
   }
 
   noteUnreadable(key: string, endpoint: string, reason: string): void {

@@ -17,6 +17,7 @@ export function openmldbCluster(client: OpenMLDBClient): EngineCluster {
         tablets: () => watch.tablets(),
         partition: (base, db, name, pid) => observePartition(watch, base, db, name, pid),
         aliveLeaders: () => watch.aliveLeaders(),
+        statuses: (endpoint) => watch.statuses(endpoint),
         answers: (endpoint) => watch.answers(endpoint),
       };
     },

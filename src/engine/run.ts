@@ -15,6 +15,7 @@ import { LoadSlots } from './load-slots.js';
 import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
+import { type Behind, CATCH_UP_MS, describeStuck, servingFollowers, stuckFollowers } from './catch-up.js';
 import { type Fence, fenceOnMetadata, fencePlan } from './fence.js';
 import type { AliveLeader } from '../cluster/watch.js';
 import { retryTransient } from './retry.js';
@@ -42,6 +43,8 @@ export interface RunOptions {
   memory?: RunMemory;
   /** How long one observation retries transient failures (default OBSERVE_BUDGET_MS). */
   observeBudgetMs?: number;
+  /** How long a follower behind its leader may take to catch up before it is called stuck (default CATCH_UP_MS). */
+  catchUpMs?: number;
   /**
    * How this run reached the cluster and its state (connection, lock and state options as
    * it was given them): added to every command a refusal suggests, so that it works pasted.
@@ -96,7 +99,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   const outcomes = new Map<string, PartitionOutcome>();
   const touched = new Set<string>();
   const clusterActions: ClusterAction[] = [];
-  const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline, keeper, retried, outside: new Map() };
+  const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline, keeper, retried, outside: new Map(), stuck: new Map() };
   let after: boolean | undefined;
   let phase: RunPhase = 'plan';
   /** Replicas the fence marked not alive: the last look no longer shows the cluster as left. */
@@ -112,6 +115,24 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
 
   let snapshot: ClusterSnapshot = first;
   let plan = firstPlan;
+  // The default verdict (a served partition, followers in step) is the one a follower that
+  // never catches up defeats (catch-up.ts); the last check's look and what it found stuck.
+  const watchesCatchUp = proc.verdict === undefined;
+  let caught: { at: ClusterSnapshot; stuck: Behind[] } | undefined;
+  const catchUp = async (s: ClusterSnapshot): Promise<Behind[]> => {
+    if (caught?.at === s) return caught.stuck;
+    const followers = servingFollowers(s);
+    if (followers.some((f) => f.offset < f.target)) o.progress.update('waiting for the followers behind their leader to catch up');
+    const stuck = await stuckFollowers(watch, followers, { timeoutMs: o.catchUpMs ?? CATCH_UP_MS, ...(o.apply.pollMs !== undefined ? { pollMs: o.apply.pollMs } : {}), signal: o.interrupt.controller.signal });
+    for (const f of followers) {
+      const s2 = stuck.find((b) => b.key === f.key && b.follower === f.follower);
+      memory.noteStuck(f.key, f.follower, s2 ? { offset: s2.offset, target: s2.target } : undefined);
+      if (s2) o.progress.warn(`${f.db}.${f.table} pid ${f.pid}: ${describeStuck(s2, o.catchUpMs ?? CATCH_UP_MS)}`);
+    }
+    await memory.save();
+    caught = { at: s, stuck };
+    return stuck;
+  };
   // Every step's look at the cluster and every wait goes through shared reads; loads through
   // the tablets' slots.
   const watch = cluster.reads();
@@ -119,8 +140,17 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   try {
     phase = 'apply';
     for (let round = 1; round <= (o.rounds ?? proc.rounds ?? 3); round++) {
-      const work = plan.partitions.filter((p) => p.steps.length > 0);
+      let work = plan.partitions.filter((p) => p.steps.length > 0);
       const clusterSteps = plan.cluster ?? [];
+      // Nothing left by one look: a follower behind may still never catch up. Seen stuck,
+      // it is planned again: the plan rebuilds it.
+      if (work.length === 0 && clusterSteps.length === 0 && !o.interrupt.aborted && watchesCatchUp) {
+        if ((await catchUp(snapshot)).length > 0) {
+          plan = proc.plan(snapshot, { round, done, ran }, memory);
+          for (const p of plan.partitions) keepDeciding(plans, key(p.db, p.table, p.pid), p);
+          work = plan.partitions.filter((p) => p.action === 'recover' && p.steps.length > 0);
+        }
+      }
       if ((work.length === 0 && clusterSteps.length === 0) || o.interrupt.aborted) break;
       // Manual recovery commands are refused while auto_failover is on.
       if (!keeper.switchedOff) await keeper.ensureOff(cluster, snapshot.autoFailover);
@@ -230,9 +260,18 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     }
   }
   if (!keeper.switchedOff && !keeper.pendingRestore) after = final.autoFailover;
+  // Followers still behind at the end are watched once more; those that do not catch up
+  // are named in the report, and remembered for the next run to rebuild.
+  if (watchesCatchUp && !o.interrupt.aborted) {
+    try {
+      for (const b of await catchUp(final)) ctx.stuck.set(b.key, [...(ctx.stuck.get(b.key) ?? []), describeStuck(b, o.catchUpMs ?? CATCH_UP_MS)]);
+    } catch (err) {
+      errors.push(`verify: the followers behind could not be watched: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   // Served again: nothing of theirs needs remembering by a later run.
   const verdict = proc.verdict ?? assessPartition;
-  memory.forget(final.tables.flatMap((t) => t.partitions.filter((p) => verdict(t, p, final, { opBaseline }).healthy).map((p) => key(t.db, t.name, p.pid))));
+  memory.forget(final.tables.flatMap((t) => t.partitions.filter((p) => verdict(t, p, final, { opBaseline }).healthy && !ctx.stuck.has(key(t.db, t.name, p.pid))).map((p) => key(t.db, t.name, p.pid))));
   await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${err instanceof Error ? err.message : String(err)}`));
   const autoFailover = {
     before: keeper.original ?? first.autoFailover,
@@ -391,6 +430,8 @@ interface ReportContext {
   endLook?: ClusterSnapshot;
   /** Partitions outside the run's scope fenced before auto_failover went back on (their leader's tablet down). */
   outside: Map<string, { leader: AliveLeader; why: string; actions: Action[] }>;
+  /** Per partition, its followers that did not catch up with their leader at the end (catch-up.ts). */
+  stuck: Map<string, string[]>;
 }
 
 /** A partition the run refused or found blocked, served by the end of the run all the same. */
@@ -442,7 +483,8 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
       const outcome = outcomes.get(k);
       const fp = ft?.partitions.find((x) => x.pid === part.pid);
       const ph = ft && fp ? verdict(ft, fp, final, { opBaseline }) : undefined;
-      const healthyNow = ph?.healthy ?? false;
+      const stuck = c.stuck.get(k) ?? [];
+      const healthyNow = (ph?.healthy ?? false) && stuck.length === 0;
       let status: PartitionStatus;
       if (o.dryRun) status = plan?.action === 'none' ? 'healthy' : plan?.action === 'refused' ? 'refused' : plan?.action === 'blocked' ? 'blocked' : 'planned';
       else if (plan?.action === 'refused' || plan?.action === 'blocked') status = plan.action;
@@ -463,7 +505,7 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
         plan: plan ? [...(plan.via ?? []), ...plan.steps.map((s) => describeStep(s, plan))] : [],
         actions: outcome?.actions ?? [],
         errors: outcome?.errors ?? [],
-        problems: o.dryRun ? [] : (ph?.problems ?? []),
+        problems: o.dryRun ? [] : [...(ph?.problems ?? []), ...stuck.map((s) => `pid ${part.pid}: ${s}`)],
         ...(!o.dryRun && ph && ph.warnings.length > 0 ? { warnings: ph.warnings } : {}),
       };
     });

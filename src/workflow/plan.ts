@@ -136,11 +136,12 @@ function promoteSteps(p: Partition, ev: Evidence[], leader: Evidence): { steps: 
 }
 
 /** A partition whose alive leader serves: only its other replicas are rebuilt (recovertable). */
-function followerSteps(table: Table, p: Partition, leader: Replica, snapshot: ClusterSnapshot, force: boolean): { steps: Step[]; left: Array<{ endpoint: string; why: string }> } {
+function followerSteps(table: Table, p: Partition, leader: Replica, snapshot: ClusterSnapshot, force: boolean, memory: PartitionEvidence): { steps: Step[]; left: Array<{ endpoint: string; why: string }> } {
   const steps: Step[] = [];
   const left: Array<{ endpoint: string; why: string }> = [];
   const verdict = assessPartition(table, p, snapshot);
-  const needs = (r: Replica) => force || verdict.problems.some((x) => x.includes(r.endpoint));
+  // A follower seen not to catch up (catch-up.ts) is rebuilt though one look finds it fine.
+  const needs = (r: Replica) => force || memory[r.endpoint]?.stuck !== undefined || verdict.problems.some((x) => x.includes(r.endpoint));
   let recovering = 0;
   for (const r of p.replicas) {
     if (r === leader || !needs(r)) continue;
@@ -179,8 +180,9 @@ function planPartition(table: Table, partition: Partition, snapshot: ClusterSnap
   const result = (action: Action, reason: string, more: Partial<PartitionPlan> = {}): PartitionPlan => ({ ...base, action, reason, atStake: 0, left: [], steps: [], ...more });
   const choice = (e: Evidence, why: string): LeaderChoice => ({ endpoint: e.endpoint, offset: e.offset ?? 0, source: e.source, flaggedLeader: e.flaggedLeader, why });
 
-  // a. Nothing to do.
-  if (!options.force && assessPartition(table, partition, snapshot).healthy) return result('none', 'healthy');
+  // a. Nothing to do (a follower seen not to catch up aside).
+  const stuck = replicas.filter((r) => memory[r.endpoint]?.stuck !== undefined && !r.isLeader);
+  if (!options.force && stuck.length === 0 && assessPartition(table, partition, snapshot).healthy) return result('none', 'healthy');
   // b. Ops already running are waited on, never fired twice.
   const running = opsForPartition(snapshot, table, partition.pid).filter(isUnfinished);
   if (running.length > 0) {
@@ -220,7 +222,7 @@ function planPartition(table: Table, partition: Partition, snapshot: ClusterSnap
         ...ways([{ leader: served.endpoint, acceptDataLoss: false, effect: `${served.endpoint} keeps leading; the orphaned tail goes to the recycle bin, as OpenMLDB would move it` }]),
       });
     }
-    const { steps, left } = followerSteps(table, partition, served, snapshot, options.force === true);
+    const { steps, left } = followerSteps(table, partition, served, snapshot, options.force === true, memory);
     if (steps.length === 0 && left.length > 0) return result('blocked', `leader ${served.endpoint} serves; ${left.map((l) => `${l.endpoint}: ${l.why}`).join('; ')}`, { ...kept, left });
     return result('recover', `leader ${served.endpoint} serves: rebuilding the other replicas from it${left.length ? `; partial: ${left.map((l) => l.endpoint).join(', ')} stay behind` : ''}`, { ...kept, steps, left });
   }

@@ -318,6 +318,15 @@ describe('planRecovery: served partitions and single replicas', () => {
     assert.deepEqual(commands(p), [`updatetablealive t1 0 ${C} no`, `recovertable t1 0 ${C}`, 'showopstatus t1 0 until no op is kInited or kDoing']);
   });
 
+  it('a served partition whose follower was seen not to catch up (run memory): that follower is rebuilt, though one look finds it in step', () => {
+    const replicas = [rep(A, { isLeader: true, loaded: asLeader(100), followers: [{ endpoint: B, offset: 90 }, { endpoint: C, offset: 100 }] }), rep(B, { loaded: asFollower(90) }), rep(C, { loaded: asFollower(100) })];
+    assert.equal(plan1(replicas).action, 'none', 'a lag of 10 entries passes one look');
+    const memory: PartitionEvidence = { [B]: { stuck: { offset: 90, target: 100, at: 1 } } };
+    const p = plan1(replicas, SAFE, { memory });
+    assert.equal(p.action, 'recover');
+    assert.deepEqual(commands(p), [`updatetablealive t1 0 ${B} no`, `recovertable t1 0 ${B}`, 'showopstatus t1 0 until no op is kInited or kDoing']);
+  });
+
   it('a served leader that a replica is known to exceed is not rebuilt from blindly', () => {
     const p = plan1([rep(A, { isLeader: true, loaded: asLeader(100), followers: [] }), rep(B, { isAlive: false, snapshot: { term: 1, offset: 300 } })]);
     assert.equal(p.action, 'refused');

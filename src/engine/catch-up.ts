@@ -1,0 +1,85 @@
+// Does every follower behind its leader really catch up? One look cannot tell a follower
+// that is a moment behind (clients write, replication is asynchronous) from one that never
+// will: a follower whose next entry is in a binlog part its leader deleted gets "no log part
+// matched" on every try (replica/replicate_node.cc), and OpenMLDB's own check
+// (kCheckBinlogSyncProgress) lets a lag of up to 100000 entries pass. So a follower behind
+// is watched for a bounded time: it is in step once it holds everything its leader held
+// when it was first seen behind; one that does not get there is stuck, and is rebuilt
+// (recovertable sends it the leader's snapshot).
+import type { ClusterSnapshot } from '../cluster/types.js';
+import type { SharedReads } from './cluster.js';
+import { isServing, servesAsLeader } from './health.js';
+import { pollDelay, sleep } from './poll.js';
+import { partitionKey } from './procedure.js';
+
+/** How long a follower behind its leader may take to get where the leader was (ms). */
+export const CATCH_UP_MS = 10_000;
+
+/** A serving follower and its leader in one look. */
+export interface Behind {
+  db: string;
+  table: string;
+  tid: number;
+  pid: number;
+  /** `db.table:pid`, as the run memory keys it. */
+  key: string;
+  follower: string;
+  offset: number;
+  leader: string;
+  /** The leader's offset in that look: what the follower must reach. */
+  target: number;
+}
+
+/** Every alive follower serving under an alive serving leader in `snapshot`; behind it when `offset < target`. */
+export function servingFollowers(snapshot: ClusterSnapshot): Behind[] {
+  const out: Behind[] = [];
+  for (const t of snapshot.tables) {
+    for (const p of t.partitions) {
+      const leaders = p.replicas.filter((r) => r.isLeader && r.isAlive);
+      const leader = leaders[0];
+      if (leaders.length !== 1 || !leader || leader.tablet !== 'healthy' || !servesAsLeader(leader) || leader.loaded === undefined) continue;
+      for (const r of p.replicas) {
+        if (r === leader || !r.isAlive || r.isLeader || r.tablet !== 'healthy' || r.loaded?.mode !== 'kTableFollower' || !isServing(r)) continue;
+        out.push({ db: t.db, table: t.name, tid: t.tid, pid: p.pid, key: partitionKey(t.db, t.name, p.pid), follower: r.endpoint, offset: r.loaded.offset, leader: leader.endpoint, target: leader.loaded.offset });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Watch the followers behind (of `followers`) until each holds what its leader held when
+ * it was seen behind, for `timeoutMs` at most; returns those that did not get there (with the offset
+ * they last showed). A follower that cannot be read is left to the verdict (not stuck).
+ */
+export async function stuckFollowers(reads: Pick<SharedReads, 'statuses'>, followers: Behind[], opts: { timeoutMs?: number; pollMs?: number; signal?: AbortSignal } = {}): Promise<Behind[]> {
+  let waiting = followers.filter((b) => b.offset < b.target);
+  const until = Date.now() + (opts.timeoutMs ?? CATCH_UP_MS);
+  for (let poll = 0; waiting.length > 0; poll++) {
+    // One gettablestatus per tablet holding followers behind, however many they are.
+    const tablets = [...new Set(waiting.map((b) => b.follower))];
+    const runs = new Map(
+      await Promise.all(
+        tablets.map(async (t) => {
+          try {
+            return [t, new Map((await reads.statuses(t)).map((s) => [`${s.tid}/${s.pid}`, s.offset]))] as const;
+          } catch {
+            return [t, undefined] as const;
+          }
+        }),
+      ),
+    );
+    waiting = waiting.flatMap((b) => {
+      const offset = runs.get(b.follower)?.get(`${b.tid}/${b.pid}`);
+      return offset === undefined || offset >= b.target ? [] : [{ ...b, offset }];
+    });
+    if (waiting.length === 0 || Date.now() >= until || opts.signal?.aborted) break;
+    await sleep(Math.min(pollDelay(poll, opts.pollMs), Math.max(0, until - Date.now())), opts.signal);
+  }
+  return waiting;
+}
+
+/** The report's line for a stuck follower. */
+export function describeStuck(b: Behind, waitedMs: number): string {
+  return `follower ${b.follower} did not catch up with leader ${b.leader} within ${Math.round(waitedMs / 1000)} s: it stayed at offset ${b.offset}, short of the ${b.target} the leader held (its leader's binlog may no longer reach back to it); recovertable rebuilds it from the leader's snapshot`;
+}
