@@ -6,8 +6,11 @@
  * one replica's load state) waits for ONE call, and that call always starts after the
  * question was asked: an answer never predates a change the asker just made.
  *
- * Each question is small (one table, one partition on one tablet): no read grows with the
- * size of the cluster, so a recovery's cost per partition stays flat as the cluster grows.
+ * Most questions are small (one table, one partition on one tablet) and do not grow with
+ * the size of the cluster, so a recovery's cost per partition stays flat as it grows. Three
+ * are asked once per tablet or once per run: what a whole tablet runs (`statuses`), whether
+ * a tablet answers, and the whole cluster's alive leaders (`aliveLeaders`, before the
+ * restore).
  */
 import type { OpenMLDBClient, ShowTableRow, TableInfo, TabletTableStatus } from './client.js';
 import { INTERNAL_DBS, rowsOf } from './client.js';
@@ -117,10 +120,10 @@ export class ClusterWatch {
   async aliveLeaders(): Promise<AliveLeader[]> {
     const userDbs = await this.client.showDb();
     const dbs = [...new Set([...INTERNAL_DBS, ...userDbs])];
-    const infos = (await Promise.all(dbs.map((db) => this.client.tableInfo(db)))).flat();
+    const perDb = await Promise.all(dbs.map(async (db) => ({ db, infos: await this.client.tableInfo(db) })));
     const seen = new Set<number>();
     const out: AliveLeader[] = [];
-    for (const t of infos) {
+    for (const t of perDb.flatMap(({ db, infos }) => infos.filter((i) => i.db === db || i.db === ''))) {
       if (seen.has(t.tid)) continue; // the legacy default database "" comes with every answer
       seen.add(t.tid);
       for (const p of t.partitions) {
@@ -137,8 +140,10 @@ export class ClusterWatch {
    */
   async answers(endpoint: string): Promise<boolean> {
     try {
-      // tid 0 is no table's: the smallest question a tablet answers.
-      await this.loaded(endpoint, 0, 0);
+      // The all-partitions form: old binaries print the same `gettablestatus failed` for a
+      // failed call and for a partition not loaded, so asking about one partition could
+      // take a dead tablet's silence for "not loaded".
+      await this.statuses(endpoint);
       return true;
     } catch {
       return false;

@@ -3,9 +3,9 @@
 // will: a follower whose next entry is in a binlog part its leader deleted gets "no log part
 // matched" on every try (replica/replicate_node.cc), and OpenMLDB's own check
 // (kCheckBinlogSyncProgress) lets a lag of up to 100000 entries pass. So a follower behind
-// is watched for a bounded time: it is in step once it holds everything its leader held
-// when it was first seen behind; one that does not get there is stuck, and is rebuilt
-// (recovertable sends it the leader's snapshot).
+// is watched: it is in step once it holds everything its leader held when it was first
+// seen behind; one that gains nothing for a while is stuck, and is rebuilt (recovertable
+// sends it the leader's snapshot).
 import type { ClusterSnapshot } from '../cluster/types.js';
 import type { SharedReads } from './cluster.js';
 import { isServing, servesAsLeader } from './health.js';
@@ -49,13 +49,19 @@ export function servingFollowers(snapshot: ClusterSnapshot): Behind[] {
 
 /**
  * Watch the followers behind (of `followers`) until each holds what its leader held when
- * it was seen behind, for `timeoutMs` at most; returns those that did not get there (with the offset
- * they last showed). A follower that cannot be read is left to the verdict (not stuck).
+ * it was seen behind. A follower is stuck when it gained nothing for `timeoutMs`; one that
+ * keeps gaining is watched on, up to CATCH_UP_ROUNDS times that, and then left to the
+ * verdict (slow, not stuck). Returns the stuck ones with the offset they last showed; a
+ * follower that cannot be read is left to the verdict too. A stopped run calls none stuck.
  */
 export async function stuckFollowers(reads: Pick<SharedReads, 'statuses'>, followers: Behind[], opts: { timeoutMs?: number; pollMs?: number; signal?: AbortSignal } = {}): Promise<Behind[]> {
-  let waiting = followers.filter((b) => b.offset < b.target);
-  const until = Date.now() + (opts.timeoutMs ?? CATCH_UP_MS);
+  const window = opts.timeoutMs ?? CATCH_UP_MS;
+  const began = Date.now();
+  let waiting = followers.filter((b) => b.offset < b.target).map((b) => ({ ...b, gainedAt: began }));
+  const stuck: Behind[] = [];
   for (let poll = 0; waiting.length > 0; poll++) {
+    if (poll > 0) await sleep(pollDelay(poll - 1, opts.pollMs), opts.signal);
+    if (opts.signal?.aborted) return [];
     // One gettablestatus per tablet holding followers behind, however many they are.
     const tablets = [...new Set(waiting.map((b) => b.follower))];
     const runs = new Map(
@@ -69,17 +75,26 @@ export async function stuckFollowers(reads: Pick<SharedReads, 'statuses'>, follo
         }),
       ),
     );
-    waiting = waiting.flatMap((b) => {
+    const now = Date.now();
+    const next: typeof waiting = [];
+    for (const b of waiting) {
       const offset = runs.get(b.follower)?.get(`${b.tid}/${b.pid}`);
-      return offset === undefined || offset >= b.target ? [] : [{ ...b, offset }];
-    });
-    if (waiting.length === 0 || Date.now() >= until || opts.signal?.aborted) break;
-    await sleep(Math.min(pollDelay(poll, opts.pollMs), Math.max(0, until - Date.now())), opts.signal);
+      if (offset === undefined || offset >= b.target) continue;
+      const w = offset > b.offset ? { ...b, offset, gainedAt: now } : b;
+      if (now - w.gainedAt >= window) stuck.push(strip(w));
+      else if (now - began < window * CATCH_UP_ROUNDS) next.push(w);
+    }
+    waiting = next;
   }
-  return waiting;
+  return stuck;
 }
+
+/** How many windows a follower that keeps gaining is watched at most. */
+const CATCH_UP_ROUNDS = 6;
+
+const strip = ({ gainedAt: _, ...b }: Behind & { gainedAt: number }): Behind => b;
 
 /** The report's line for a stuck follower. */
 export function describeStuck(b: Behind, waitedMs: number): string {
-  return `follower ${b.follower} did not catch up with leader ${b.leader} within ${Math.round(waitedMs / 1000)} s: it stayed at offset ${b.offset}, short of the ${b.target} the leader held (its leader's binlog may no longer reach back to it); recovertable rebuilds it from the leader's snapshot`;
+  return `follower ${b.follower} gained nothing for ${Math.round(waitedMs / 1000)} s: it stays at offset ${b.offset}, short of the ${b.target} its leader ${b.leader} held (the leader's binlog may no longer reach back to it); recovertable rebuilds it from the leader's snapshot`;
 }

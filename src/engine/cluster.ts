@@ -24,7 +24,7 @@ export interface SharedReads {
   tablets(): Promise<Tablet[]>;
   /** `base` with one partition looked at afresh (its table's metadata, its replicas' tablets). */
   partition(base: ClusterSnapshot, db: string, name: string, pid: number): Promise<ClusterSnapshot>;
-  /** Every partition of the whole cluster (whatever the run's scope) whose leader is flagged alive, with its alive replicas. */
+  /** Every partition of the whole cluster (whatever the run's scope) whose leader is flagged alive, with its replicas' flags. */
   aliveLeaders(): Promise<AliveLeader[]>;
   /** Does the tablet answer now (the nameserver lists a dead tablet healthy until its session expires)? */
   answers(endpoint: string): Promise<boolean>;

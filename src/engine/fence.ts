@@ -78,8 +78,9 @@ export function fencePlan(snapshot: ClusterSnapshot, worked: ReadonlySet<string>
 /**
  * A partition whose alive leader is on a tablet that is down, fenced on the nameserver's
  * metadata alone (it could not be read again: its tablet is listed healthy but does not
- * answer): every replica flagged alive.
+ * answer): every replica flagged alive on a tablet the nameserver knows (`known`;
+ * updatetablealive refuses another endpoint).
  */
-export function fenceOnMetadata(l: AliveLeader, why: string): Fence[] {
-  return l.replicas.filter((r) => r.isAlive).map((r) => ({ db: l.db, table: l.table, pid: l.pid, endpoint: r.endpoint, why }));
+export function fenceOnMetadata(l: AliveLeader, why: string, known: ReadonlySet<string>): Fence[] {
+  return l.replicas.filter((r) => r.isAlive && known.has(r.endpoint)).map((r) => ({ db: l.db, table: l.table, pid: l.pid, endpoint: r.endpoint, why }));
 }

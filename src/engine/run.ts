@@ -5,20 +5,17 @@
 // (workflow/procedures/); the engine reaches the cluster only through EngineCluster.
 import type { ObserveFilter } from '../cluster/observe.js';
 import { type ClusterSnapshot, type Table, isUnfinished } from '../cluster/types.js';
-import type { EngineCluster, SharedReads } from './cluster.js';
-import { ClusterError } from '../cluster/errors.js';
+import type { EngineCluster } from './cluster.js';
 import { observe } from './observe.js';
 import { EXIT } from '../exit-codes.js';
-import { type Action, type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
+import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
 import { type ClusterAction, type ClusterStep, describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { LoadSlots } from './load-slots.js';
 import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
 import { type Behind, CATCH_UP_MS, describeStuck, servingFollowers, stuckFollowers } from './catch-up.js';
-import { type Fence, fenceOnMetadata, fencePlan } from './fence.js';
-import type { AliveLeader } from '../cluster/watch.js';
-import { retryTransient } from './retry.js';
+import { type FenceRun, type OutsideFence, fenceBeforeRestore } from './restore-fence.js';
 import type { Interrupt } from './interrupt.js';
 import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep, partitionKey as key } from './procedure.js';
 import type { Progress } from './progress.js';
@@ -124,6 +121,8 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     const followers = servingFollowers(s);
     if (followers.some((f) => f.offset < f.target)) o.progress.update('waiting for the followers behind their leader to catch up');
     const stuck = await stuckFollowers(watch, followers, { timeoutMs: o.catchUpMs ?? CATCH_UP_MS, ...(o.apply.pollMs !== undefined ? { pollMs: o.apply.pollMs } : {}), signal: o.interrupt.controller.signal });
+    // A stopped run watched too little to say: what is remembered stays as it was.
+    if (o.interrupt.aborted) return [];
     for (const f of followers) {
       const s2 = stuck.find((b) => b.key === f.key && b.follower === f.follower);
       memory.noteStuck(f.key, f.follower, s2 ? { offset: s2.offset, target: s2.target } : undefined);
@@ -220,7 +219,8 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   } finally {
     o.interrupt.restoring = true;
     if (keeper.switchesOn) {
-      fenced = await fenceBeforeRestore(cluster, ctx, { snapshot, reads: watch, scope: proc.scope, memory }).catch((err: unknown) => {
+      const fencing: FenceRun = { progress: o.progress, retries: o.apply.retries, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}), invocation: o.invocation ?? [], touched, outcomes, plans, outside: ctx.outside, errors };
+      fenced = await fenceBeforeRestore(cluster, fencing, { snapshot, reads: watch, scope: proc.scope, memory }).catch((err: unknown) => {
         errors.push(`fencing before auto_failover goes back on: ${err instanceof Error ? err.message : String(err)}`);
         return 0;
       });
@@ -286,118 +286,6 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
 }
 
 /**
- * Before auto_failover goes back on, the partitions left half recovered with a replica out
- * of reach are fenced (fence.ts): their replicas marked not alive. So are the partitions of
- * the whole cluster, in this run's scope or not, whose alive leader's tablet is down now
- * (crashed during the run, maybe after the run's last look): with auto_failover back on, the
- * nameserver would make a follower leader and drop the writes only that leader held.
- * Which tablets are down is read now: the nameserver's view, and each tablet it lists
- * healthy asked (a dead process stays listed until its ZooKeeper session expires).
- * Candidates come from the run's last look and from the nameserver's metadata; each is read
- * again alone just before (a round may have served it since) and left be if it is led now;
- * one that cannot be read again is fenced all the same (an unserved partition is reported
- * and the next run serves it; a wrong leader loses entries). Returns how many replicas were
- * marked. A failure here is reported and never keeps auto_failover off.
- */
-async function fenceBeforeRestore(
-  cluster: EngineCluster,
-  c: ReportContext,
-  at: { snapshot: ClusterSnapshot; reads: SharedReads; scope: Procedure['scope']; memory: RunMemory },
-): Promise<number> {
-  const { o, touched, outcomes, errors } = c;
-  const worked = new Set([...touched, ...at.memory.keys()]);
-  const inScope = new Set(at.snapshot.tables.flatMap((t) => t.partitions.map((p) => key(t.db, t.name, p.pid))));
-  let down = new Set<string>();
-  let awayLeaders: AliveLeader[] = [];
-  try {
-    const tablets = await at.reads.tablets();
-    const gone = await Promise.all(tablets.map(async (t) => (t.state !== 'healthy' || !(await at.reads.answers(t.endpoint)) ? t.endpoint : undefined)));
-    down = new Set(gone.filter((e): e is string => e !== undefined));
-    if (down.size > 0) awayLeaders = (await at.reads.aliveLeaders()).filter((l) => down.has(l.leader));
-  } catch (err) {
-    // The last look alone decides: what it shows out of reach is fenced as before.
-    o.progress.warn(`before auto_failover goes back on, the tablets could not be looked at again (${err instanceof Error ? err.message : String(err)}): fencing on the run's last look`);
-  }
-  const candidates = new Map<string, Fence[]>();
-  for (const f of fencePlan(at.snapshot, worked, down)) {
-    const k = key(f.db, f.table, f.pid);
-    candidates.set(k, [...(candidates.get(k) ?? []), f]);
-  }
-  const outside = new Map<string, AliveLeader>();
-  for (const l of awayLeaders) {
-    const k = key(l.db, l.table, l.pid);
-    if (!inScope.has(k)) outside.set(k, l);
-    if (!candidates.has(k)) candidates.set(k, fenceOnMetadata(l, leaderDownWhy(l, inScope.has(k) ? undefined : o.invocation ?? [])));
-  }
-  // A refusal stops nothing; a nameserver that does not answer (after the retries) stops
-  // the rest: the restore must not wait on each of them in turn.
-  let unanswered: string | undefined;
-  let marked = 0;
-  for (const [k, planned] of candidates) {
-    const { db, table, pid } = planned[0] as Fence;
-    const away = outside.get(k);
-    let fences = planned;
-    let seen: ClusterSnapshot = at.snapshot;
-    try {
-      seen = await at.reads.partition(at.snapshot, db, table, pid);
-      fences = fencePlan(at.scope && !away ? at.scope(seen) : seen, new Set([k]), down);
-      if (away) fences = fences.map((f) => ({ ...f, why: leaderDownWhy(away, o.invocation ?? []) }));
-    } catch {
-      // Not readable again: fenced on the last look (or the metadata).
-    }
-    if (fences.length === 0) continue;
-    // The flags as found, before the fence changes them: which replicas were alive tells a
-    // later run which of them followed the newest term (evidence.ts).
-    at.memory.observe(seen, new Set([k]));
-    const meta = awayLeaders.find((l) => key(l.db, l.table, l.pid) === k);
-    if (meta) at.memory.observeFlags(k, meta.replicas);
-    await at.memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written before fencing ${k}: ${err instanceof Error ? err.message : String(err)}`));
-    for (const f of fences) {
-      const command = `updatetablealive ${f.table} ${f.pid} ${f.endpoint} no`;
-      const began = Date.now();
-      let attempts = 0;
-      let result: Action['result'] = 'ok';
-      let detail = `before auto_failover goes back on: ${f.why}`;
-      try {
-        if (unanswered !== undefined) throw new Error(`not sent: ${unanswered} got no answer`);
-        await retryTransient(command, () => (attempts++, cluster.updateTableAlive(f.db, f.table, f.pid, f.endpoint, false)), { retries: o.apply.retries, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}) });
-        marked++;
-        o.progress.warn(`${f.db}.${f.table} pid ${f.pid}: ${f.endpoint} marked not alive ${detail}`);
-      } catch (err) {
-        if (err instanceof ClusterError && err.transient) unanswered ??= command;
-        result = 'failed';
-        detail = `${err instanceof Error ? err.message : String(err)} (meant: ${detail})`;
-        errors.push(`${command}: ${detail}`);
-      }
-      const action: Action = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };
-      if (away) {
-        const prev = c.outside.get(k);
-        c.outside.set(k, { leader: away, why: f.why, actions: [...(prev?.actions ?? []), action] });
-        continue;
-      }
-      const prev = outcomes.get(k);
-      if (prev) outcomes.set(k, { ...prev, actions: [...prev.actions, action] });
-      else {
-        const plan = c.plans.get(k);
-        if (plan) outcomes.set(k, { plan, plans: [plan], status: 'failed', actions: [action], errors: [] });
-      }
-      touched.add(k);
-    }
-  }
-  return marked;
-}
-
-/**
- * Why a partition whose alive leader's tablet is down is fenced; outside the run's scope
- * (`invocation` given), with the command that recovers it once the tablet is back.
- */
-function leaderDownWhy(l: AliveLeader, invocation: string[] | undefined): string {
-  const why = `its leader ${l.leader}'s tablet is down: with auto_failover on, the nameserver would make a follower leader and drop the writes only ${l.leader} holds`;
-  if (invocation === undefined) return `${why}; run again once that tablet is back`;
-  return `outside this run's scope, ${why}; once that tablet is back: ${commandLine(['recover-table', `${l.db}.${l.table}`], invocation)}`;
-}
-
-/**
  * The report keeps each partition's deciding plan (its leader choice, evidence and the
  * entries at stake: what was acted on); a probe or a wait only prepared the decision.
  */
@@ -429,7 +317,7 @@ interface ReportContext {
   /** A look after auto_failover went back, for the partitions the run refused or found blocked. */
   endLook?: ClusterSnapshot;
   /** Partitions outside the run's scope fenced before auto_failover went back on (their leader's tablet down). */
-  outside: Map<string, { leader: AliveLeader; why: string; actions: Action[] }>;
+  outside: Map<string, OutsideFence>;
   /** Per partition, its followers that did not catch up with their leader at the end (catch-up.ts). */
   stuck: Map<string, string[]>;
 }
@@ -514,7 +402,16 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
       : partitions.every((p) => p.status === 'healthy') ? 'healthy' : partitions.every((p) => p.status === 'healthy' || p.status === 'recovered') ? 'recovered' : 'failed';
     return { db: t.db, name: t.name, tid: t.tid, storageMode: t.storageMode, status, partitions };
   });
-  tables.push(...outsideTables(c));
+  // A table partly in scope (recover-table --pid, the endpoint procedures) takes its fenced partitions in.
+  for (const o2 of outsideTables(c)) {
+    const same = tables.find((t) => t.db === o2.db && t.name === o2.name);
+    if (!same) tables.push(o2);
+    else {
+      same.partitions.push(...o2.partitions.filter((p) => !same.partitions.some((x) => x.pid === p.pid)));
+      same.partitions.sort((a, b) => a.pid - b.pid);
+      if (!o.dryRun) same.status = 'failed';
+    }
+  }
   const totals = tally(tables);
   const allServed = totals.failed + totals.refused + totals.blocked + totals.interrupted === 0;
   const restoredOk = !autoFailover.switchedOff || autoFailover.after === autoFailover.before;

@@ -97,10 +97,12 @@ function promoteSteps(p: Partition, ev: Evidence[], leader: Evidence): { steps: 
   // time need), and it would never catch up ("no log part matched"). OpenMLDB re-adds
   // such a replica with the snapshot sent (name_server_impl.cc RecoverEndpointTable:
   // offset >= the leader's MANIFEST offset, else kReAddReplicaOP); recovertable does that.
-  const belowSnapshot = (e: Evidence) => (e.offset ?? 0) < (leader.snapshot?.offset ?? 0);
+  // (A follower already in a running leader's replicator list holds its binlog parts in place.)
+  const replicating = (r: Replica) => leadsAlready && (w.followers ?? []).some((f) => f.endpoint === r.endpoint);
+  const belowSnapshot = (r: Replica, e: Evidence) => !replicating(r) && (e.offset ?? 0) < (leader.snapshot?.offset ?? 0);
   const attach = p.replicas.filter((r, i) => {
     const e = ev[i] as Evidence;
-    const fits = r !== w && !r.isLeader && e.source === 'loaded' && r.loaded?.mode === 'kTableFollower' && lossTo(leader, e) === 0 && agreeTo(leader, e) === (e.offset ?? 0) && !belowSnapshot(e);
+    const fits = r !== w && !r.isLeader && e.source === 'loaded' && r.loaded?.mode === 'kTableFollower' && lossTo(leader, e) === 0 && agreeTo(leader, e) === (e.offset ?? 0) && !belowSnapshot(r, e);
     return fits && (!leadsAlready || (w.followers ?? []).some((f) => f.endpoint === r.endpoint));
   });
   const lastTerm = Math.max(0, ...(p.terms ?? []).map((t) => t.term));
@@ -141,7 +143,7 @@ function followerSteps(table: Table, p: Partition, leader: Replica, snapshot: Cl
   const left: Array<{ endpoint: string; why: string }> = [];
   const verdict = assessPartition(table, p, snapshot);
   // A follower seen not to catch up (catch-up.ts) is rebuilt though one look finds it fine.
-  const needs = (r: Replica) => force || memory[r.endpoint]?.stuck !== undefined || verdict.problems.some((x) => x.includes(r.endpoint));
+  const needs = (r: Replica) => force || stillStuck(r, leader, memory) || verdict.problems.some((x) => x.includes(r.endpoint));
   let recovering = 0;
   for (const r of p.replicas) {
     if (r === leader || !needs(r)) continue;
@@ -155,6 +157,12 @@ function followerSteps(table: Table, p: Partition, leader: Replica, snapshot: Cl
   }
   if (recovering > 0) steps.push({ kind: 'wait-ops' });
   return { steps, left };
+}
+
+/** Seen not to catch up with its leader (catch-up.ts), and behind it still in this look. */
+function stillStuck(r: Replica, leader: Replica, memory: PartitionEvidence): boolean {
+  const lo = leader.loaded?.offset;
+  return r !== leader && memory[r.endpoint]?.stuck !== undefined && r.loaded !== undefined && lo !== undefined && r.loaded.offset < lo;
 }
 
 /** The alive leader, if the partition has exactly one and its tablet serves it as leader. */
@@ -180,8 +188,9 @@ function planPartition(table: Table, partition: Partition, snapshot: ClusterSnap
   const result = (action: Action, reason: string, more: Partial<PartitionPlan> = {}): PartitionPlan => ({ ...base, action, reason, atStake: 0, left: [], steps: [], ...more });
   const choice = (e: Evidence, why: string): LeaderChoice => ({ endpoint: e.endpoint, offset: e.offset ?? 0, source: e.source, flaggedLeader: e.flaggedLeader, why });
 
-  // a. Nothing to do (a follower seen not to catch up aside).
-  const stuck = replicas.filter((r) => memory[r.endpoint]?.stuck !== undefined && !r.isLeader);
+  // a. Nothing to do (a follower seen not to catch up, and still behind, aside).
+  const lead = servingLeader(partition);
+  const stuck = lead ? replicas.filter((r) => stillStuck(r, lead, memory)) : [];
   if (!options.force && stuck.length === 0 && assessPartition(table, partition, snapshot).healthy) return result('none', 'healthy');
   // b. Ops already running are waited on, never fired twice.
   const running = opsForPartition(snapshot, table, partition.pid).filter(isUnfinished);

@@ -55,17 +55,25 @@ describe('a leader\'s tablet down when the run ends', () => {
 
       assert.equal(done.code, 1, done.stderr);
       const report = JSON.parse(done.stdout) as Report;
-      const named = report.tables.find((t) => t.name === 't1')?.partitions.find((p) => p.pid === part.pid);
+      const fenced = report.tables.find((t) => t.name === 't1')?.partitions ?? [];
+      const named = fenced.find((p) => p.pid === part.pid);
       assert.ok(named, `t1 pid ${part.pid} is in the report: ${done.stdout.slice(0, 2000)}`);
-      assert.equal(named.status, 'failed');
-      assert.match(named.reason, /outside this run's scope/);
-      assert.ok(named.actions.every((a) => a.step === 'set-alive' && a.result === 'ok' && a.command.endsWith(' no')), JSON.stringify(named.actions));
-      const command = /once that tablet is back: (openmldb-recover recover-table demo_db\.t1\b.*)$/.exec(named.reason)?.[1];
-      assert.ok(command, named.reason);
+      // Every partition of t1 its tablet led is there, each with its own command.
+      const commands: string[] = [];
+      for (const p of fenced) {
+        assert.equal(p.status, 'failed');
+        assert.match(p.reason, /outside this run's scope/);
+        assert.ok(p.actions.every((a) => a.step === 'set-alive' && a.result === 'ok' && a.command.endsWith(' no')), JSON.stringify(p.actions));
+        const command = /once that tablet is back: (openmldb-recover recover-table demo_db\.t1 --pid (\d+)\b.*)$/.exec(p.reason);
+        assert.ok(command && command[2] === String(p.pid), p.reason);
+        commands.push(command[1] as string);
+      }
 
       await sim.ctl('clear-faults');
-      const pasted = await runPasted(command, { HOME: sim.dir, ...sim.env, XDG_STATE_HOME: sim.stateHome });
-      assert.equal(pasted.code, 0, pasted.stdout + pasted.stderr);
+      for (const command of commands) {
+        const pasted = await runPasted(command, { HOME: sim.dir, ...sim.env, XDG_STATE_HOME: sim.stateHome });
+        assert.equal(pasted.code, 0, pasted.stdout + pasted.stderr);
+      }
       await sim.ctl('traffic', { rate: 0 });
       await sim.ctl('settle');
       const end = await sim.check();
