@@ -42,14 +42,23 @@ export function connectionOptions<T>(y: Argv<T>) {
 
 export type ConnectionArgs = ArgsOf<typeof connectionOptions>;
 
-/** --leader-wait, on the commands that observe the whole cluster (status, recover and the procedures). */
+/** --leader-wait and --zk-session-timeout, on the commands that observe the whole cluster (status, recover and the procedures). */
 export function leaderWaitOption<T>(y: Argv<T>) {
-  return y.option('leader-wait', { type: 'number', default: OBSERVE_BUDGET_MS / 1000, describe: 'seconds to wait for a nameserver to answer as leader (an election settling) before exit 3' });
+  return y
+    .option('leader-wait', { type: 'number', default: OBSERVE_BUDGET_MS / 1000, describe: 'seconds to wait for a nameserver to answer as leader (an election settling) before exit 3' })
+    .option('zk-session-timeout', {
+      type: 'number',
+      default: ZK_SESSION_TIMEOUT_S,
+      describe: "the cluster's zk_session_timeout in seconds: a tablet that died stays listed healthy that long; one that does not answer is waited out that long (and 2 s more, within --leader-wait) before exit 3",
+    });
 }
 
-/** How long an observation waits out "not leader" and a silent nameserver (ms). */
-export function leaderWaitMsOf(argv: ArgsOf<typeof leaderWaitOption>): number {
-  return seconds('leader-wait', argv['leader-wait']) * 1000;
+/** OpenMLDB's shipped configuration: zk_session_timeout=10000 (ms). */
+export const ZK_SESSION_TIMEOUT_S = 10;
+
+/** How an observation waits (ms): "not leader" and a silent nameserver (`budgetMs`), a tablet listed healthy that does not answer (`connectionWaitMs`). */
+export function observeWaitOf(argv: ArgsOf<typeof leaderWaitOption>): { budgetMs: number; connectionWaitMs: number } {
+  return { budgetMs: seconds('leader-wait', argv['leader-wait']) * 1000, connectionWaitMs: seconds('zk-session-timeout', argv['zk-session-timeout']) * 1000 + 2000 };
 }
 
 function onPath(name: string): string | undefined {

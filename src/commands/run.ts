@@ -13,7 +13,7 @@ import { type RunOptions, runProcedure } from '../engine/run.js';
 import { type Report, renderReport } from '../engine/report.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
-import { type ConnectionArgs, type ConnectionConfig, leaderWaitMsOf, leaderWaitOption, resolveConnection, seconds } from './config.js';
+import { type ConnectionArgs, type ConnectionConfig, leaderWaitOption, observeWaitOf, resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
 import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
@@ -192,7 +192,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
   const config = resolveConnection(argv);
   redactOutput(config);
   // Every number checked before anything is taken or sent (the lock, the first look).
-  const observeBudgetMs = leaderWaitMsOf(argv);
+  const observeWait = observeWaitOf(argv);
   const retries = retriesOf(argv);
   checkLockOptions(argv);
   const json = argv['json'] === true;
@@ -237,7 +237,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       progress,
       interrupt,
       where: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
-      observeBudgetMs,
+      observeWait,
       invocation: invocationOf(argv, config),
     });
     if (safety) {

@@ -3,7 +3,7 @@
 import { json, writeDocument } from './redact-output.js';
 import { renderStatus, runStatus } from '../workflow/status.js';
 import { connect, explain, parseFilter } from './common.js';
-import { type ConnectionArgs, connectionOptions, leaderWaitMsOf, leaderWaitOption } from './config.js';
+import { type ConnectionArgs, connectionOptions, leaderWaitOption, observeWaitOf } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { renderPrometheus, renderPrometheusDown } from './prometheus.js';
 import { defineCommand, filterOptions, outputOptions } from './run.js';
@@ -35,7 +35,7 @@ export const statusCommand = defineCommand({
     const filter = parseFilter(argv['db'], argv['table']);
     try {
       const { client, config } = connect(argv);
-      const report = await runStatus(client, filter, leaderWaitMsOf(argv));
+      const report = await runStatus(client, filter, observeWaitOf(argv));
       const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
       // JSON scrubbed string by string, metrics hold no free text: written as built.
       if (format === 'text') process.stdout.write(`${renderStatus(report)}\n`);

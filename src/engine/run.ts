@@ -38,8 +38,8 @@ export interface RunOptions {
   keeper?: FailoverKeeper;
   /** What must be remembered across rounds and runs (evidence.ts); in memory only if absent. */
   memory?: RunMemory;
-  /** How long one observation retries transient failures (default OBSERVE_BUDGET_MS). */
-  observeBudgetMs?: number;
+  /** How one observation retries: an election (default OBSERVE_BUDGET_MS), a silent tablet (default CONNECTION_WAIT_MS). */
+  observeWait?: { budgetMs?: number; connectionWaitMs?: number };
   /** How long a follower behind its leader may take to catch up before it is called stuck (default CATCH_UP_MS). */
   catchUpMs?: number;
   /**
@@ -55,7 +55,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   const errors: string[] = [];
   const retried = { observe: 0 };
   const countRetry = () => retried.observe++;
-  const observing = { progress: o.progress, onRetry: countRetry, ...(o.observeBudgetMs !== undefined ? { budgetMs: o.observeBudgetMs } : {}), ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}) };
+  const observing = { progress: o.progress, onRetry: countRetry, ...o.observeWait, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}) };
   const keeper = o.keeper ?? new FailoverKeeper(undefined, { command: o.command, cluster: o.where }, o.progress);
   // An earlier run that died left its journal: this run takes its job over, auto_failover
   // staying as that run left it until this run ends (whichever way), then going back to

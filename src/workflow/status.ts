@@ -31,8 +31,8 @@ export interface StatusReport {
   }>;
 }
 
-export async function runStatus(client: OpenMLDBClient, filter?: ObserveFilter, leaderWaitMs?: number): Promise<StatusReport> {
-  const snap = await observe(openmldbCluster(client), filter, leaderWaitMs !== undefined ? { budgetMs: leaderWaitMs } : {});
+export async function runStatus(client: OpenMLDBClient, filter?: ObserveFilter, wait: { budgetMs?: number; connectionWaitMs?: number } = {}): Promise<StatusReport> {
+  const snap = await observe(openmldbCluster(client), filter, wait);
   const health = assessCluster(snap);
   return {
     healthy: health.healthy,

@@ -116,6 +116,28 @@ describe('exit 3 for every way the cluster is out of reach', () => {
     });
   }
 
+  // A dead tablet stays listed healthy until its ZooKeeper session expires: the wait for
+  // one that does not answer is the cluster's zk_session_timeout (and 2 s), not a constant.
+  it('a tablet listed healthy that does not answer is waited out for --zk-session-timeout, then exit 3', async () => {
+    await sim.ctl('fail', { kind: 'refused', count: 100000, endpoint: tablet });
+    try {
+      const timed = async (session: string) => {
+        const began = Date.now();
+        const r = await recoverCli(sim, ['status', '--leader-wait', '60', '--zk-session-timeout', session]);
+        return { r, ms: Date.now() - began };
+      };
+      const [short, long] = await Promise.all([timed('0.5'), timed('6')]);
+      for (const { r } of [short, long]) {
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(errorLines(r.stderr)[0] ?? '', /the tablet at 127\.0\.0\.1:\d+ does not answer/);
+      }
+      assert.ok(long.ms >= 8000, `waited ${long.ms} ms with a 6 s session (and 2 s)`);
+      assert.ok(short.ms < long.ms, `a 0.5 s session waited ${short.ms} ms, a 6 s one ${long.ms} ms`);
+    } finally {
+      await sim.ctl('clear-faults');
+    }
+  });
+
   it('every other command that talks to the cluster exits 3 the same way', async () => {
     for (const args of [
       ['ops'],

@@ -103,7 +103,7 @@ async function run(sim: InProcessSim, state: ReturnType<typeof stateDir>, crash?
     // As long as `--leader-wait`'s default: a whole look is CPU work here, not scaled down,
     // and on a loaded machine one pass (over the binary: a hundred binary runs) can take
     // seconds; a shorter budget would end a run at the first dropped call of a slow look.
-    observeBudgetMs: OBSERVE_BUDGET_MS,
+    observeWait: { budgetMs: OBSERVE_BUDGET_MS },
   });
   // Dead is dead: the rerun starts at once. What is left of the dead run stops (its calls
   // fail before reaching the cluster and its state writes are dropped).
