@@ -565,7 +565,7 @@ export class TabletService {
 
   /**
    * LogReplicator::DeleteBinlog, on every loaded partition every binlog_delete_interval: the
-   * binlog parts wholly before both the part holding the snapshot's offset and the part
+   * binlog parts wholly before both the part the snapshot's next entry is in and the part
    * each follower in the replicator list reads next are unlinked. A follower not in that
    * list (attached later, or removed by an offline op meanwhile) is not waited for: once
    * its next entry is in a deleted part, nothing reaches it. The entries stay in the log
@@ -579,7 +579,8 @@ export class TabletService {
       for (const p of tablet.loaded.values()) {
         const disk = tablet.disk.get(partitionKey(p.tid, p.pid));
         if (!disk || !isServing(p)) continue;
-        let keepFrom = partOf(disk.snapshotOffset);
+        // SetSnapshotLogPartIndex: the part the snapshot's next entry would be read from.
+        let keepFrom = partOf(disk.snapshotOffset + 1);
         if (p.mode === 'kTableLeader') for (const f of p.followers) keepFrom = Math.min(keepFrom, partOf((p.synced?.[f] ?? 0) + 1));
         const start = keepFrom * size + 1;
         if (start > (disk.binlogStart ?? 1)) disk.binlogStart = start;
