@@ -76,6 +76,8 @@ describe('a leader\'s tablet down when the run ends', () => {
       }
       await sim.ctl('traffic', { rate: 0 });
       await sim.ctl('settle');
+      // Writes in flight when the clients stopped reach the followers on the next replication tick.
+      await sim.waitFor('the followers at their leaders\' offsets', async () => !(await sim.check()).problems.some((p) => /is at offset \d+, leader at/.test(p)));
       const end = await sim.check();
       assert.equal(end.acknowledgedLost, 0, JSON.stringify(end.ledger));
       assert.equal(end.entriesLost, 0);
