@@ -47,10 +47,9 @@ describe('recovery under client traffic', { concurrency: true }, () => {
       const load = (pid: number) => sim.tablet(tablet.address, `loadtable ${t.name} ${t.tid} ${pid} 144000 8`);
       assert.match((await load(holder)).stdout, /LoadTable ok/);
       assert.match((await load(victim)).stdout, /LoadTable ok/);
-      await sim.waitFor('clients writing into the load not started yet', async () => {
-        const p = (await sim.ctl<State>('state')).tablets[0]!.loaded.find((x) => x.tid === t.tid && x.pid === victim);
-        return p?.state === 'kTableUndefined' && (p.earlyWrites ?? 0) > 0;
-      });
+      // The holder keeps the tablet's one load slot for 2.5 s: meanwhile the clients write into
+      // the victim, accepted but not loaded (a look at that window, polled, may miss it on a
+      // busy machine; the lost writes below are what counts).
       await sim.waitFor('the victim served', async () => (await sim.ctl<State>('state')).tablets[0]!.loaded.find((x) => x.tid === t.tid && x.pid === victim)?.state === 'kTableNormal');
       const check = await sim.check();
       assert.deepEqual(lostOf(check), [`${t.name}:${victim}`], JSON.stringify(check.ledger));
