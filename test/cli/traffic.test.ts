@@ -45,9 +45,11 @@ describe('recovery under client traffic', { concurrency: true }, () => {
       assert.ok(victim !== undefined, 'a partition with a snapshot and a binlog beyond it');
       const holder = t.partitions.map((p) => p.pid).find((pid) => pid !== victim)!;
       const load = (pid: number) => sim.tablet(tablet.address, `loadtable ${t.name} ${t.tid} ${pid} 144000 8`);
+      // Long enough that the victim's loadtable (a binary run, slow on a busy machine) surely arrives while it holds.
+      await sim.ctl('load', { table: `demo_db.${t.name}`, pid: holder, endpoint: tablet.endpoint, extraMs: 5000 });
       assert.match((await load(holder)).stdout, /LoadTable ok/);
       assert.match((await load(victim)).stdout, /LoadTable ok/);
-      // The holder keeps the tablet's one load slot for 2.5 s: meanwhile the clients write into
+      // The holder keeps the tablet's one load slot for 7.5 s: meanwhile the clients write into
       // the victim, accepted but not loaded (a look at that window, polled, may miss it on a
       // busy machine; the lost writes below are what counts).
       await sim.waitFor('the victim served', async () => (await sim.ctl<State>('state')).tablets[0]!.loaded.find((x) => x.tid === t.tid && x.pid === victim)?.state === 'kTableNormal');
