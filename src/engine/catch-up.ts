@@ -8,7 +8,7 @@
 // sends it the leader's snapshot).
 import type { ClusterSnapshot } from '../cluster/types.js';
 import type { SharedReads } from './cluster.js';
-import { isServing, servesAsLeader } from './health.js';
+import { isServing, servingLeader } from './health.js';
 import { pollDelay, sleep } from './poll.js';
 import { partitionKey } from './procedure.js';
 
@@ -35,9 +35,8 @@ export function servingFollowers(snapshot: ClusterSnapshot): Behind[] {
   const out: Behind[] = [];
   for (const t of snapshot.tables) {
     for (const p of t.partitions) {
-      const leaders = p.replicas.filter((r) => r.isLeader && r.isAlive);
-      const leader = leaders[0];
-      if (leaders.length !== 1 || !leader || leader.tablet !== 'healthy' || !servesAsLeader(leader) || leader.loaded === undefined) continue;
+      const leader = servingLeader(p);
+      if (!leader?.loaded) continue;
       for (const r of p.replicas) {
         if (r === leader || !r.isAlive || r.isLeader || r.tablet !== 'healthy' || r.loaded?.mode !== 'kTableFollower' || !isServing(r)) continue;
         out.push({ db: t.db, table: t.name, tid: t.tid, pid: p.pid, key: partitionKey(t.db, t.name, p.pid), follower: r.endpoint, offset: r.loaded.offset, leader: leader.endpoint, target: leader.loaded.offset });

@@ -66,6 +66,13 @@ export const isServing = (r: Replica): boolean => r.loaded !== undefined && SERV
 /** Does its tablet run it as a serving leader? */
 export const servesAsLeader = (r: Replica): boolean => r.loaded?.mode === 'kTableLeader' && isServing(r);
 
+/** The alive leader, if the partition has exactly one and its healthy tablet serves it as leader. */
+export function servingLeader(p: Partition): Replica | undefined {
+  const leaders = p.replicas.filter((r) => r.isLeader && r.isAlive);
+  const l = leaders[0];
+  return leaders.length === 1 && l && l.tablet === 'healthy' && servesAsLeader(l) ? l : undefined;
+}
+
 /**
  * States accepted for a leader. kMakingSnapshot is routine (a periodic snapshot of a
  * serving table). kSnapshotPaused is not: only a re-add-replica op pauses the leader, and

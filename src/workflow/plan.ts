@@ -20,7 +20,7 @@ import {
 } from '../cluster/types.js';
 import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
 import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned, partitionKey } from '../engine/procedure.js';
-import { assessPartition, describeOp, isServing, opsForPartition, servesAsLeader } from '../engine/health.js';
+import { assessPartition, describeOp, isServing, opsForPartition, servingLeader } from '../engine/health.js';
 import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence } from './leader-choice.js';
 
 export interface Plan {
@@ -163,13 +163,6 @@ function followerSteps(table: Table, p: Partition, leader: Replica, snapshot: Cl
 function stillStuck(r: Replica, leader: Replica, memory: PartitionEvidence): boolean {
   const lo = leader.loaded?.offset;
   return r !== leader && memory[r.endpoint]?.stuck !== undefined && r.loaded !== undefined && lo !== undefined && r.loaded.offset < lo;
-}
-
-/** The alive leader, if the partition has exactly one and its tablet serves it as leader. */
-function servingLeader(p: Partition): Replica | undefined {
-  const leaders = p.replicas.filter((r) => r.isLeader && r.isAlive);
-  const l = leaders[0];
-  return leaders.length === 1 && l && l.tablet === 'healthy' && servesAsLeader(l) ? l : undefined;
 }
 
 /** Plan one partition. */
