@@ -329,7 +329,7 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
         await ctl(info, 'tablet', { action: 'stop', endpoint: victim });
         count('tablet-crash');
         await sleep(back);
-        await ctl(info, 'tablet', { action: 'start', endpoint: victim });
+        await ctl(info, 'tablet', { action: 'start', endpoint: victim, wait: true });
       })());
     }
     if (rng.chance(0.4)) {

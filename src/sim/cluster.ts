@@ -93,6 +93,16 @@ export interface ElectionHost {
   setTableNode(leader: string, tid: number, value: string): Promise<boolean>;
 }
 
+/** A tablet started inside its old ZooKeeper session's window: it could not register and exited. */
+export class TabletRegisterFailed extends Error {
+  constructor(
+    readonly endpoint: string,
+    readonly remainingMs: number,
+  ) {
+    super(`tablet ${endpoint} exited: Fail to register zk (its previous session lives ${(remainingMs / 1000).toFixed(1)} s more, until zk_session_timeout expires it)`);
+  }
+}
+
 export class SimCluster extends EventEmitter {
   readonly options: SimOptions;
   readonly timing: SimTiming;
@@ -306,8 +316,9 @@ export class SimCluster extends EventEmitter {
     return (this.leaderEndpoint !== undefined ? this.views.get(this.leaderEndpoint) : undefined) ?? new Map();
   }
 
+  /** As the leader nameserver believes: a stopped tablet whose session lives is still kHealthy (its calls then fail). */
   tabletHealthy(endpoint: string): boolean {
-    return this.tabletViews().get(endpoint)?.state === 'kHealthy' && this.tabletNodes.get(endpoint)?.running === true;
+    return this.tabletViews().get(endpoint)?.state === 'kHealthy';
   }
 
   // ---- lifecycle -----------------------------------------------------------------------
@@ -341,9 +352,42 @@ export class SimCluster extends EventEmitter {
     } else if (this.leaderEndpoint === n.endpoint || this.leaderEndpoint === undefined) this.elect();
   }
 
+  /**
+   * Tablets stopped whose ZooKeeper session still lives, and when it expires. OpenMLDB's
+   * tablet never closes its session: cmd/openmldb.cc StartTablet adds TabletImpl with
+   * SERVER_DOESNT_OWN_SERVICE and never deletes it, so ~ZkClient (zookeeper_close) does not
+   * run, on a plain kill as on a crash. Its ephemeral node under nodes/ stays until the
+   * session expires, and the nameserver keeps listing the tablet kHealthy meanwhile.
+   */
+  private lingering = new Map<string, { expiresAt: number; timer: NodeJS.Timeout }>();
+
+  /** How long `endpoint`'s old session still lives (0: none; a start would register). */
+  sessionRemainingMs(endpoint: string): number {
+    const l = this.lingering.get(endpoint);
+    return l ? Math.max(0, l.expiresAt - Date.now()) : 0;
+  }
+
+  /** The stopped tablet's session expires: its node goes, and the nameservers list it kOffline. */
+  expireSession(endpoint: string): void {
+    const l = this.lingering.get(endpoint);
+    if (!l) return;
+    clearTimeout(l.timer);
+    this.lingering.delete(endpoint);
+    this.markOffline(endpoint);
+    this.emit('tablet-session', { endpoint, live: false });
+    this.emit('changed');
+  }
+
+  /**
+   * A tablet process starts. Inside its old session's window it cannot register
+   * (ZkClient::Register: zoo_create of the ephemeral node fails with ZNODEEXISTS) and
+   * exits (cmd/openmldb.cc StartTablet: "Fail to register zk", exit(1)): it stays down.
+   */
   startTablet(endpoint: string): void {
     const t = this.tabletNodes.get(endpoint);
     if (!t || t.running) return;
+    const remaining = this.sessionRemainingMs(endpoint);
+    if (remaining > 0) throw new TabletRegisterFailed(endpoint, remaining);
     t.running = true;
     t.startedAt = Date.now();
     t.loaded.clear(); // a restarted tablet has nothing loaded
@@ -367,11 +411,24 @@ export class SimCluster extends EventEmitter {
     t.loaded.clear();
     this.tabletService.onStop(endpoint);
     this.emit('node', { kind: 'tablet', endpoint, running: false });
+    const ms = this.timing.zkSessionTimeoutMs;
+    if (ms > 0) {
+      const timer = setTimeout(() => this.expireSession(endpoint), ms);
+      timer.unref();
+      this.lingering.set(endpoint, { expiresAt: Date.now() + ms, timer });
+    } else {
+      this.markOffline(endpoint);
+      this.emit('tablet-session', { endpoint, live: false });
+    }
+    this.emit('changed');
+  }
+
+  /** The nameservers' watch on nodes/ fires: the tablet is kOffline from now on. */
+  private markOffline(endpoint: string): void {
     for (const view of this.views.values()) {
       const v = view.get(endpoint);
       if (v) Object.assign(v, { state: 'kOffline', changedAt: Date.now(), offlineSince: Date.now(), offlineProcessed: false });
     }
-    this.emit('changed');
   }
 
   /** Everything stops; tablets start first, then nameservers (the documented order). */
@@ -393,6 +450,9 @@ export class SimCluster extends EventEmitter {
   /** Tablets start, then nameservers; unfinished ops resume from ZooKeeper, finished ones are forgotten. */
   startAll(): void {
     this.opEngine.onLeaderChange();
+    // A whole cluster comes back after its old sessions expired (a restart inside the
+    // window would leave the tablets down; see startTablet).
+    for (const t of this.tablets()) this.expireSession(t.endpoint);
     for (const t of this.tablets()) this.startTablet(t.endpoint);
     for (const n of this.nameservers) this.startNameserver(n.endpoint);
   }

@@ -1,7 +1,7 @@
 // The simulator's control API (sim-private): what `openmldb-sim ctl`, `check` and `down`
 // call. Unlike the brpc methods, nothing here is seen by OpenMLDB clients, and nothing
 // here is written to the mutation log.
-import type { SimCluster } from './cluster.js';
+import { type SimCluster, TabletRegisterFailed } from './cluster.js';
 import { criticalPath } from './bound.js';
 import { checkCluster } from './check.js';
 import { RPC_FAULT_KINDS, type RpcFaultKind, methodName } from './faults.js';
@@ -9,6 +9,7 @@ import { termAt } from './log.js';
 import { partitionKey } from './model.js';
 import { type Json, bool, num, str } from './rpc.js';
 import { settle } from './scenarios.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export class ControlError extends Error {}
 
@@ -61,6 +62,7 @@ export function stateJson(c: SimCluster): Json {
       endpoint: t.endpoint,
       address: t.address,
       running: t.running,
+      ...(c.sessionRemainingMs(t.endpoint) > 0 ? { sessionExpiresInMs: c.sessionRemainingMs(t.endpoint) } : {}),
       view: c.tabletViews().get(t.endpoint)?.state ?? null,
       loaded: [...t.loaded.values()].map((p) => ({ tid: p.tid, pid: p.pid, mode: p.mode, state: p.state, offset: p.offset, term: p.term, followers: p.followers, ...(p.early ? { earlyWrites: p.early.count } : {}) })),
       disk: [...t.disk.values()].map((d) => ({
@@ -118,8 +120,16 @@ export async function control(c: SimCluster, action: string, body: Json, shutdow
       const ep = tabletEndpoint(c, body);
       const what = need(str(body, 'action'), 'action (stop|start)');
       if (what === 'stop') c.stopTablet(ep);
-      else if (what === 'start') c.startTablet(ep);
-      else throw new ControlError(`unknown tablet action ${what}`);
+      else if (what === 'start') {
+        // `wait`: a supervisor restarting it until it registers, i.e. once its old session expired.
+        if (bool(body, 'wait') === true) while (c.sessionRemainingMs(ep) > 0) await sleep(Math.min(200, c.sessionRemainingMs(ep)));
+        try {
+          c.startTablet(ep);
+        } catch (err) {
+          if (err instanceof TabletRegisterFailed) throw new ControlError(`${err.message}; start it again then, or pass wait (ctl tablet start --wait)`);
+          throw err;
+        }
+      } else throw new ControlError(`unknown tablet action ${what}`);
       return { endpoint: ep };
     }
     case 'nameserver': {

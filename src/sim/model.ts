@@ -283,6 +283,12 @@ export interface SimTiming {
   binlogPartEntries: number;
   /** How often tablets delete binlog parts no one needs (binlog_delete_interval; real: 60 s). */
   binlogDeleteMs: number;
+  /**
+   * How long a stopped tablet's ZooKeeper session outlives it (the tablet's zk_session_timeout:
+   * 10 s in the shipped template). Its node stays and the nameserver lists it healthy
+   * meanwhile; a restart inside that window cannot register. 0: the node goes at once.
+   */
+  zkSessionTimeoutMs: number;
 }
 
 export const DEFAULT_TIMING: SimTiming = {
@@ -298,6 +304,7 @@ export const DEFAULT_TIMING: SimTiming = {
   makeSnapshotThresholdOffset: 100000,
   binlogPartEntries: Math.floor((2048 * 1024 * 1024) / 124),
   binlogDeleteMs: 1000,
+  zkSessionTimeoutMs: 10000,
 };
 
 export { INTERNAL_DBS } from '../openmldb/internal-dbs.js';

@@ -243,8 +243,9 @@ function leaderUnsyncedTail(c: SimCluster): void {
 /** Run the chosen scenario on a started cluster (nameservers elected, clocks running). */
 export async function applyScenario(c: SimCluster, o: ScenarioOptions): Promise<void> {
   const realTiming = { ...c.timing };
-  // Damage is produced at high speed; the cluster then runs at its configured pace.
-  Object.assign(c.timing, { heartbeatTimeoutMs: 150, taskMs: Math.min(c.timing.taskMs, 10) });
+  // Damage is produced at high speed; the cluster then runs at its configured pace. The
+  // incident lies in the past: the stopped tablets' sessions have long expired.
+  Object.assign(c.timing, { heartbeatTimeoutMs: 150, taskMs: Math.min(c.timing.taskMs, 10), zkSessionTimeoutMs: 0 });
   try {
     await settle(c);
     const neverPersisted = pickNeverPersisted(c);

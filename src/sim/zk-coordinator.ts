@@ -286,8 +286,12 @@ export class SimZooKeeper implements ElectionHost {
     // removed stays removed, as it would for OpenMLDB.
     c.on('auto-failover', () => this.write((z) => z.set(this.path('config', 'auto_failover'), String(c.autoFailover))));
     c.on('persist', () => this.write((z) => this.putOpsAndTerm(z)));
+    // A stopped tablet's node stays until its session expires (SimCluster.expireSession).
     c.on('node', (e: { kind: string; endpoint: string; running: boolean }) => {
-      if (e.kind === 'tablet') this.tabletChanged(e.endpoint, e.running);
+      if (e.kind === 'tablet' && e.running) this.tabletChanged(e.endpoint, true);
+    });
+    c.on('tablet-session', (e: { endpoint: string; live: boolean }) => {
+      if (!e.live) this.tabletChanged(e.endpoint, false);
     });
     for (const t of c.tablets()) if (t.running) this.tabletChanged(t.endpoint, true);
     c.election = this;
@@ -386,7 +390,7 @@ export class SimZooKeeper implements ElectionHost {
     this.seatChains.set(endpoint, next);
   }
 
-  /** A tablet registers an ephemeral node in its own session (ZkClient::Register); stopping closes it. */
+  /** A tablet registers an ephemeral node in its own session (ZkClient::Register); the session's expiry removes it. */
   private tabletChanged(endpoint: string, running: boolean): void {
     const next = (this.tabletChains.get(endpoint) ?? Promise.resolve())
       .then(async () => {

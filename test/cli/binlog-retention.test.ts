@@ -41,7 +41,7 @@ async function leaderBinlogPastAFollower(sim: Sim): Promise<{ tid: number; leade
 async function stuckFollower(sim: Sim): Promise<{ behind: string; behindAt: number }> {
   const { tid, leader, behind, behindAt } = await leaderBinlogPastAFollower(sim);
   await sim.ctl('autofailover', { value: false });
-  await sim.ctl('tablet', { action: 'start', endpoint: behind });
+  await sim.ctl('tablet', { action: 'start', endpoint: behind, wait: true });
   const s = await sim.ctl<State>('state');
   const addr = (ep: string) => s.tablets.find((x) => x.endpoint === ep)!.address;
   assert.match((await sim.tablet(addr(behind), `loadtable t0 ${tid} 0 144000 8 false`)).stdout, /LoadTable ok/);

@@ -59,7 +59,7 @@ describe('--accept-data-loss', () => {
       const onlyThere = disk(target.best, s.tables.find((t) => t.name === target?.name)?.tid ?? 0, target.pid) - servedAt;
       assert.ok(onlyThere > 0, 'the down replica held entries the new leader lacks');
 
-      await sim.ctl('tablet', { action: 'start', endpoint: target.best });
+      await sim.ctl('tablet', { action: 'start', endpoint: target.best, wait: true });
       const done = await recoverCli(sim, ['recover', '--json', '--quiet', '--accept-data-loss']);
       assert.equal(done.code, 0, done.stdout.slice(0, 2000));
       const check = await sim.check();

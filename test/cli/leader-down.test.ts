@@ -45,7 +45,7 @@ describe('a leader\'s tablet down when the run ends', () => {
       assert.equal(await autoFailover(sim), true, 'auto_failover is back on');
 
       // The tablet restarts with auto_failover on: the nameserver must find no alive replica to choose.
-      await sim.ctl('tablet', { action: 'start', endpoint: leader });
+      await sim.ctl('tablet', { action: 'start', endpoint: leader, wait: true });
       await sim.waitFor('the nameserver done with the returning tablet', async () => {
         const s = await sim.ctl<State>('state');
         return !s.ops.some((o) => o.status === 'kInited' || o.status === 'kDoing');

@@ -36,7 +36,7 @@ describe('recover-endpoint', () => {
     assert.match(never.stderr, /never taken offline/);
 
     // The dead tablet started again without offline-endpoint: the metadata still says alive.
-    await sim.ctl('tablet', { action: 'start', endpoint: down });
+    await sim.ctl('tablet', { action: 'start', endpoint: down, wait: true });
     const started = await recoverCli(sim, ['recover-endpoint', down]);
     assert.equal(started.code, 2, started.stderr);
     assert.equal(errorLines(started.stderr).length, 1);
@@ -49,7 +49,7 @@ describe('recover-endpoint', () => {
   it('after offline-endpoint and the tablet back: --dry-run plans, the run serves everything again', async () => {
     const offline = await recoverCli(sim, ['offline-endpoint', down]);
     assert.equal(offline.code, 0, offline.stderr);
-    await sim.ctl('tablet', { action: 'start', endpoint: down });
+    await sim.ctl('tablet', { action: 'start', endpoint: down, wait: true });
     await sim.waitFor('the nameserver to see it healthy', async () => (await view(down)) === 'kHealthy');
 
     const mark = (await sim.mutations()).at(-1)?.seq ?? 0;

@@ -101,8 +101,8 @@ describe('recover-table', { concurrency: true }, () => {
         return t0(s).partitions[0]!.replicas.find((x) => x.endpoint === leader)!.offset === served;
       });
       await sim.ctl('tablet', { action: 'stop', endpoint: leader });
-      await sim.ctl('tablet', { action: 'start', endpoint: behind });
-      await sim.ctl('tablet', { action: 'start', endpoint: leader });
+      await sim.ctl('tablet', { action: 'start', endpoint: behind, wait: true });
+      await sim.ctl('tablet', { action: 'start', endpoint: leader, wait: true });
       await sim.ctl('incident', { autoFailoverBefore: true });
       const mark = await lastSeq(sim);
 

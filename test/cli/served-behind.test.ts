@@ -55,7 +55,7 @@ async function leaderLoadedByHand(sim: Sim): Promise<Setup> {
     return d !== undefined && d.snapshotOffset === d.binlogOffset;
   });
   await sim.ctl('tablet', { action: 'stop', endpoint: f.fuller });
-  await sim.ctl('tablet', { action: 'start', endpoint: f.fuller });
+  await sim.ctl('tablet', { action: 'start', endpoint: f.fuller, wait: true });
   // The runbook to the letter: the flagged leader loaded as leader and served; the others not alive.
   await ok('updatetablealive', sim.ns(`updatetablealive ${f.name} ${f.pid} ${f.fuller} no`, f.db), /update ok/);
   await ok('loadtable', sim.tablet(f.leader, `loadtable ${f.name} ${f.tid} ${f.pid} 144000 8`), /LoadTable ok/);

@@ -121,7 +121,7 @@ describe('the fence, in process', { timeout: 120000 }, () => {
 
       // The tablet comes back with auto_failover on: the nameserver runs its offline and
       // recover steps (OnTabletOnline), and has nothing to choose from.
-      await sim.ctl('tablet', { action: 'start', endpoint });
+      await sim.ctl('tablet', { action: 'start', endpoint, wait: true });
       await waitFor(async () => {
         const { ops } = (await sim.ctl('state')) as { ops: Array<{ status: string }> };
         return sim.cluster.tablets().some((t) => t.endpoint === endpoint && t.running) && !ops.some((o) => o.status === 'kInited' || o.status === 'kDoing');

@@ -206,7 +206,7 @@ async function chaosSeed(chaosCase: string, seed: number, transport: TransportMo
           await later(scaled(at));
           await sim.ctl('tablet', { action: 'stop', endpoint: victim });
           await later(scaled(rng.int(300, 2000)));
-          await sim.ctl('tablet', { action: 'start', endpoint: victim });
+          await sim.ctl('tablet', { action: 'start', endpoint: victim, wait: true });
         })(),
       );
     }

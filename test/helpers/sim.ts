@@ -126,7 +126,10 @@ export class Sim {
 
 export async function startSim(args: string[] = []): Promise<Sim> {
   const dir = mkdtempSync(join(tmpdir(), 'openmldb-sim-test-'));
-  const r = await runNode(SIM_BIN, ['up', '--dir', dir, ...args]);
+  // The simulated tablets run with zk_session_timeout=3000 (the template's is 10000): a
+  // stopped tablet is listed healthy for 3 s, and a test restarting one waits less.
+  const session = args.some((a) => a.startsWith('--zk-session-timeout-ms')) ? [] : ['--zk-session-timeout-ms', '3000'];
+  const r = await runNode(SIM_BIN, ['up', '--dir', dir, ...session, ...args]);
   if (r.code !== 0) throw new Error(`openmldb-sim up failed (${r.code}): ${r.stderr}${r.stdout}`);
   const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as SimInfo;
   return new Sim(dir, info);

@@ -119,9 +119,9 @@ describe('faults', () => {
     const tablet = sim.info.tablets[0] as { endpoint: string; address: string };
     await sim.ctl('tablet', { action: 'stop', endpoint: tablet.endpoint });
     assert.equal(await raw(`http://${tablet.address}/TabletServer/GetTableStatus`, {}), 'connection-error');
-    const tablets = (await sim.rpc('ShowTablet'))['tablets'] as Array<{ endpoint: string; state: string }>;
-    assert.equal(tablets.find((t) => t.endpoint === tablet.endpoint)?.state, 'kOffline');
-    await sim.ctl('tablet', { action: 'start', endpoint: tablet.endpoint });
+    // Listed offline once its ZooKeeper session expired (session-window.test.ts).
+    await sim.waitFor('listed offline', async () => ((await sim.rpc('ShowTablet'))['tablets'] as Array<{ endpoint: string; state: string }>).find((t) => t.endpoint === tablet.endpoint)?.state === 'kOffline');
+    await sim.ctl('tablet', { action: 'start', endpoint: tablet.endpoint, wait: true });
     const back = await sim.tabletRpc(tablet.address, 'GetTableStatus', {});
     assert.equal(back['code'], 0);
   });

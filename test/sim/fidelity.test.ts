@@ -244,7 +244,7 @@ describe('disk tables', () => {
     assert.equal(loadedOn(s, ep, t1.tid, 0)?.state, 'kTableNormal', 'the first load serves');
     assert.equal(diskOf(s, ep, t1.tid, 0)?.oldData, true, 'the second moved data to old_data');
     await sim.ctl('tablet', { action: 'stop', endpoint: ep });
-    await sim.ctl('tablet', { action: 'start', endpoint: ep });
+    await sim.ctl('tablet', { action: 'start', endpoint: ep, wait: true });
     s = await state(sim);
     assert.equal((await load(sim, s, ep, t1, 0, 'kTableLeader'))['code'], 0, 'accepted');
     await sim.waitFor('the load to end', async () => (await state(sim)).tablets[0]?.pendingLoads.running.length === 0);
@@ -309,7 +309,7 @@ describe('a follower "in step" by offset can hold other entries (AppendEntries s
     const aDisk = () => state(sim).then((s) => diskOf(s, a, t.tid, 0) as Disk);
     await sim.waitFor('C has A\'s writes', async () => (diskOf(await state(sim), c, t.tid, 0) as Disk).binlogOffset === (await aDisk()).binlogOffset);
     await sim.ctl('tablet', { action: 'stop', endpoint: a });
-    await sim.ctl('tablet', { action: 'start', endpoint: b });
+    await sim.ctl('tablet', { action: 'start', endpoint: b, wait: true });
     assert.match((await sim.tablet(b, `loadtable t0 ${t.tid} 0 144000 8 false`)).stdout, /LoadTable ok/);
     await loaded(sim, b, t.tid, 0);
     // The operator makes the lagging B leader (auto_failover is off): C follows it.

@@ -48,7 +48,7 @@ describe('manual procedures on ZooKeeper', { skip, concurrency: true, timeout: 4
       const view = async (ep: string) => (await sim.ctl<State>('state')).tablets.find((t) => t.endpoint === ep)?.view;
       const down = (await sim.ctl<State>('state')).tablets.find((t) => !t.running)!.endpoint;
       await ok(sim, ['offline-endpoint', down]);
-      await sim.ctl('tablet', { action: 'start', endpoint: down });
+      await sim.ctl('tablet', { action: 'start', endpoint: down, wait: true });
       await sim.waitFor('the nameserver to see it healthy', async () => (await view(down)) === 'kHealthy');
       await ok(sim, ['recover-endpoint', down]);
       await fullyServed(sim);

@@ -118,7 +118,7 @@ describe('simulator on ZooKeeper', { skip, concurrency: true, timeout: 480000 },
       const tablet = state.tablets[0]!.endpoint;
       await sim.ctl('tablet', { action: 'stop', endpoint: tablet });
       await sim.waitFor('the tablet node to go', () => withSession(async (s) => !(await s.children(`${root}/nodes`)).includes(tablet)));
-      await sim.ctl('tablet', { action: 'start', endpoint: tablet });
+      await sim.ctl('tablet', { action: 'start', endpoint: tablet, wait: true });
       await sim.waitFor('the tablet node back', () => withSession(async (s) => (await s.children(`${root}/nodes`)).includes(tablet)));
     } finally {
       await sim.down();

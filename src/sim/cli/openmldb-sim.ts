@@ -47,6 +47,7 @@ interface UpArgs {
   'binlog-part-entries': number;
   'make-snapshot-threshold-offset': number;
   'heartbeat-timeout-ms': number;
+  'zk-session-timeout-ms': number;
   'status-poll-ms': number;
   'power-loss': boolean;
   'diverged-tails'?: number;
@@ -78,6 +79,7 @@ function upOptions(y: Argv) {
     .option('make-snapshot-threshold-offset', { type: 'number', default: DEFAULT_TIMING.makeSnapshotThresholdOffset, describe: "the tablets' make_snapshot_threshold_offset: makesnapshot writes one only this many entries past the last" })
     .option('binlog-part-entries', { type: 'number', default: DEFAULT_TIMING.binlogPartEntries, describe: 'entries in one binlog part (binlog_single_file_max_size: 2048 MB); parts before the snapshot and the followers are deleted' })
     .option('heartbeat-timeout-ms', { type: 'number', default: DEFAULT_TIMING.heartbeatTimeoutMs })
+    .option('zk-session-timeout-ms', { type: 'number', default: DEFAULT_TIMING.zkSessionTimeoutMs, describe: "the tablets' zk_session_timeout: a stopped tablet stays listed healthy this long, and cannot start again inside it (0: it is listed offline at once)" })
     .option('status-poll-ms', { type: 'number', default: DEFAULT_TIMING.statusPollMs })
     .option('power-loss', { type: 'boolean', default: true, describe: 'full-restart scenarios: the machines lost power (unsynced binlog tails are gone); --no-power-loss for a clean stop' })
     .option('zookeeper', {
@@ -94,6 +96,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
     if (!Number.isInteger(v) || v < (k === 'tables' ? 0 : 1)) throw new UsageError(`--${k} must be a whole number >= ${k === 'tables' ? 0 : 1} (got ${v})`);
   }
   if (!Number.isFinite(a.seed)) throw new UsageError(`--seed must be a number`);
+  if (!Number.isInteger(a['zk-session-timeout-ms']) || a['zk-session-timeout-ms'] < 0) throw new UsageError(`--zk-session-timeout-ms must be a whole number >= 0 (got ${a['zk-session-timeout-ms']})`);
   if (!Number.isInteger(a['binlog-part-entries']) || a['binlog-part-entries'] < 1) throw new UsageError(`--binlog-part-entries must be a whole number >= 1 (got ${a['binlog-part-entries']})`);
   const root = a['zk-root-path'];
   if (!/^\/[A-Za-z0-9_.\/-]*[A-Za-z0-9_.-]$/.test(root) || root.includes('//')) throw new UsageError(`--zk-root-path must be an absolute path such as /openmldb (got '${root}')`);
@@ -114,6 +117,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
         makeSnapshotThresholdOffset: a['make-snapshot-threshold-offset'],
         binlogPartEntries: a['binlog-part-entries'],
         heartbeatTimeoutMs: a['heartbeat-timeout-ms'],
+        zkSessionTimeoutMs: a['zk-session-timeout-ms'],
         statusPollMs: a['status-poll-ms'],
       },
     },
@@ -286,8 +290,13 @@ async function main(): Promise<void> {
         .command(
           'tablet <action> [endpoint]',
           'stop or start a tablet (endpoint, or --index N)',
-          (z) => z.positional('action', { choices: ['stop', 'start'] }).positional('endpoint', { type: 'string' }).option('index', { type: 'number' }),
-          async (a) => print(await ctl(dirOf(a), 'tablet', { action: a.action, endpoint: a.endpoint, index: a.index })),
+          (z) =>
+            z
+              .positional('action', { choices: ['stop', 'start'] })
+              .positional('endpoint', { type: 'string' })
+              .option('index', { type: 'number' })
+              .option('wait', { type: 'boolean', default: false, describe: 'start: wait until its old ZooKeeper session expired (a start inside that window fails, as OpenMLDB\'s does)' }),
+          async (a) => print(await ctl(dirOf(a), 'tablet', { action: a.action, endpoint: a.endpoint, index: a.index, ...(a.wait ? { wait: true } : {}) })),
         )
         .command(
           'nameserver <action> [endpoint]',

@@ -89,7 +89,7 @@ function assertOpRows(printed: string[][], ops: OpState[], dialect: 'modern' | '
 /** A tablet process restart with auto_failover off: metadata still says alive, nothing loaded there. */
 async function restartTablet(s: Sim, endpoint: string): Promise<void> {
   await s.ctl('tablet', { action: 'stop', endpoint });
-  await s.ctl('tablet', { action: 'start', endpoint });
+  await s.ctl('tablet', { action: 'start', endpoint, wait: true });
 }
 
 /**
