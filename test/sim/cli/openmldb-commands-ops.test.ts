@@ -409,7 +409,11 @@ describe('ns_client admin commands', { concurrency: true }, () => {
       const victim = s.tablets[2] as { endpoint: string; address: string };
       await old.ctl('tablet', { action: 'stop', endpoint: victim.endpoint });
       await waitClosed(old, victim.address);
-      const t = parseTPrinter(await ns(old, 'showtablet'));
+      // Listed offline once its ZooKeeper session expired (test/sim/session-window.test.ts).
+      const t = await old.waitFor('listed offline', async () => {
+        const shown = parseTPrinter(await ns(old, 'showtablet'));
+        return shown.rows.find((r) => r[0] === victim.endpoint)?.[1] === 'kTabletOffline' ? shown : undefined;
+      });
       assert.deepEqual(t.rows.find((r) => r[0] === victim.endpoint)?.slice(0, 2), [victim.endpoint, 'kTabletOffline']);
       assert.equal((await tabletCli(old, victim.address, 'gettablestatus')).stdout, 'gettablestatus failed\n');
     });

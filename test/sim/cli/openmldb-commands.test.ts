@@ -271,7 +271,11 @@ describe('a stopped tablet', () => {
     const victim = s.tablets[2] as { endpoint: string; address: string };
     await sim.ctl('tablet', { action: 'stop', endpoint: victim.endpoint });
     await waitClosed(sim, victim.address);
-    const t = parseTPrinter(await ns(sim, 'showtablet'));
+    // Listed offline once its ZooKeeper session expired (test/sim/session-window.test.ts).
+    const t = await sim.waitFor('listed offline', async () => {
+      const shown = parseTPrinter(await ns(sim, 'showtablet'));
+      return shown.rows.find((r) => r[0] === victim.endpoint)?.[2] === 'kOffline' ? shown : undefined;
+    });
     const row = t.rows.find((r) => r[0] === victim.endpoint);
     assert.deepEqual(row?.slice(0, 3), [victim.endpoint, '-', 'kOffline']);
     assert.match(row?.[3] as string, /^\d+(ms|s)$/);
