@@ -106,6 +106,12 @@ export interface DiskPartition {
    * before it (their entries are in the snapshot). Undefined: 1, nothing deleted.
    */
   binlogStart?: number;
+  /**
+   * First offsets of binlog parts opened by a load: LogReplicator::Init leaves its writer
+   * unset, so the first entry appended after each load opens a new part (RollWLogFile),
+   * however little the part before holds. Parts also roll every binlogPartEntries.
+   */
+  partStarts?: number[];
   /** Term in table_meta.txt: set when the table was created, not rewritten by ChangeRole. */
   metaTerm: number;
   /** Role written in table_meta.txt at the last load; not rewritten on role changes. */
@@ -289,6 +295,12 @@ export interface SimTiming {
    * meanwhile; a restart inside that window cannot register. 0: the node goes at once.
    */
   zkSessionTimeoutMs: number;
+  /**
+   * How long a starting nameserver's Init runs after it joined the election (reading every
+   * table node itself). One that wins within it ends with FLAGS_auto_failover in memory
+   * (the start race, SimCluster.takeLeadership). Grows with the tables in a real cluster.
+   */
+  nsInitMs: number;
 }
 
 export const DEFAULT_TIMING: SimTiming = {
@@ -305,6 +317,7 @@ export const DEFAULT_TIMING: SimTiming = {
   binlogPartEntries: Math.floor((2048 * 1024 * 1024) / 124),
   binlogDeleteMs: 1000,
   zkSessionTimeoutMs: 10000,
+  nsInitMs: 1000,
 };
 
 export { INTERNAL_DBS } from '../openmldb/internal-dbs.js';

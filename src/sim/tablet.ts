@@ -315,6 +315,13 @@ export class TabletService {
     }
     entry.offset = disk?.log.end ?? 0;
     if (entry.mode === 'kTableLeader') entry.epoch = this.host.nextEpoch();
+    // LogReplicator::Init: the next entry appended goes to a new binlog part.
+    if (disk) {
+      const next = disk.log.end + 1;
+      const starts = (disk.partStarts ?? []).filter((x) => x <= next);
+      if (starts[starts.length - 1] !== next) starts.push(next);
+      disk.partStarts = starts;
+    }
   }
 
   // ---- RPC: Put ---------------------------------------------------------------------
@@ -532,7 +539,7 @@ export class TabletService {
     if (!src) return fail(CODE.tableIsNotExist, 'table does not exist');
     const log = cloneLog(src.log);
     truncate(log, src.snapshotOffset);
-    dst.disk.set(partitionKey(tid, pid), { ...src, log, syncedOffset: log.end, binlogStart: log.end + 1, oldData: false, metaMode: 'kTableFollower' });
+    dst.disk.set(partitionKey(tid, pid), { ...src, log, syncedOffset: log.end, binlogStart: log.end + 1, partStarts: [], oldData: false, metaMode: 'kTableFollower' });
     return ok();
   }
 
@@ -573,16 +580,20 @@ export class TabletService {
    */
   deleteBinlogs(tablets: Iterable<TabletNode>): void {
     const size = Math.max(1, this.host.timing.binlogPartEntries);
-    const partOf = (offset: number) => Math.floor(Math.max(0, offset - 1) / size);
     for (const tablet of tablets) {
       if (!tablet.running) continue;
       for (const p of tablet.loaded.values()) {
         const disk = tablet.disk.get(partitionKey(p.tid, p.pid));
         if (!disk || !isServing(p)) continue;
+        // The first offset of the part holding `offset`.
+        const partStart = (offset: number) => {
+          let from = 1;
+          for (const x of disk.partStarts ?? []) if (x <= offset && x > from) from = x;
+          return from + Math.floor((offset - from) / size) * size;
+        };
         // SetSnapshotLogPartIndex: the part the snapshot's next entry would be read from.
-        let keepFrom = partOf(disk.snapshotOffset + 1);
-        if (p.mode === 'kTableLeader') for (const f of p.followers) keepFrom = Math.min(keepFrom, partOf((p.synced?.[f] ?? 0) + 1));
-        const start = keepFrom * size + 1;
+        let start = partStart(disk.snapshotOffset + 1);
+        if (p.mode === 'kTableLeader') for (const f of p.followers) start = Math.min(start, partStart((p.synced?.[f] ?? 0) + 1));
         if (start > (disk.binlogStart ?? 1)) disk.binlogStart = start;
       }
     }
