@@ -387,6 +387,12 @@ async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, c
   }
   const held = lock;
   current = held.journalFound;
+  // What an operator chose, which a nameserver's memory may not hold (the start race).
+  const configNode = `${config.zkRootPath.replace(/\/+$/, '')}/config/auto_failover`;
+  keeper.readStored = async () => {
+    const v = await held.read(configNode);
+    return v === 'true' ? true : v === 'false' ? false : undefined;
+  };
   // Under --lock-path, two clusters could share a node: the journal names its root path.
   const rootOf = (p: string) => p.replace(/\/+$/, '') || '/';
   if (current && rootOf(current.cluster.zkRootPath) !== rootOf(config.zkRootPath)) {

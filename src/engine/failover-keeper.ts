@@ -38,6 +38,47 @@ export class FailoverKeeper {
   owed = false;
 
   /**
+   * Reads `config/auto_failover` from ZooKeeper, where the run can (its lock holds a
+   * ZooKeeper session): the value an operator chose, which a nameserver's memory may not
+   * hold (`raced`). Without it the value in memory is all the run can know.
+   */
+  readStored: (() => Promise<boolean | undefined>) | undefined;
+
+  /**
+   * The leader nameserver runs with auto_failover on while ZooKeeper says off: it won its
+   * election while its own start was still running, and the end of NameServerImpl::Init
+   * stored FLAGS_auto_failover (true in the template) over what OnLocked had read. The
+   * stored value is the operator's choice; this run keeps it and puts memory back in line.
+   */
+  raced = false;
+  /** The raced nameserver was put back to the stored `false` (restore). */
+  raceSettled = false;
+
+  private async storedValue(): Promise<boolean | undefined> {
+    try {
+      return await this.readStored?.();
+    } catch (err) {
+      this.progress.warn(`config/auto_failover could not be read from ZooKeeper (${err instanceof Error ? err.message : String(err)}): the nameserver's value is taken as it is`);
+      return undefined;
+    }
+  }
+
+  private noteRace(): void {
+    this.raced = true;
+    this.progress.warn(
+      "auto_failover is on in the leader nameserver but off in ZooKeeper (config/auto_failover): the nameserver applied its auto_failover flag at the end of its start, after it had read ZooKeeper (NameServerImpl::Init); off is the value chosen, and this run puts the nameserver back to it",
+    );
+  }
+
+  /** The value observed at the start, as chosen: off when the nameserver's `true` is only the start race. */
+  async chosenValue(observed: boolean): Promise<boolean> {
+    if (!observed || !this.readStored) return observed;
+    if ((await this.storedValue()) !== false) return observed;
+    this.noteRace();
+    return false;
+  }
+
+  /**
    * First thing after the lock is taken: an earlier run that died left its journal. This
    * run takes its job over; auto_failover goes back to the value before that run when this
    * one ends, whichever way it ends (`restore`).
@@ -106,7 +147,14 @@ export class FailoverKeeper {
    * A run that switches auto_failover off always switches it back on.
    */
   async ensureOff(client: EngineCluster, current: boolean): Promise<void> {
-    if (current && this.original === false) {
+    // On again, or on although off is the value to leave: the start race when ZooKeeper
+    // still says off (then off stays the value to leave), else someone's choice.
+    const stored = current && (this.switchedOff || this.original === false) ? await this.storedValue() : undefined;
+    if (stored === false) {
+      this.noteRace();
+    } else if (current && this.switchedOff) {
+      this.progress.warn('auto_failover is on again during this run (a nameserver that took over applied its auto_failover flag, another run, an operator): this run switches it off again for its work');
+    } else if (current && this.original === false) {
       this.progress.warn('auto_failover was switched on by someone else during this run (another run\'s restore, an operator): this run switches it off for its work and back on at its end');
       this.original = true;
       this.journaled = false;
@@ -135,6 +183,7 @@ export class FailoverKeeper {
    */
   async restore(client: EngineCluster, errors: string[]): Promise<boolean | undefined> {
     if (this.original === undefined) return undefined;
+    if (this.raced && !this.original && !this.switchedOff) await this.settleRace(client, errors);
     const needed = this.original && (this.switchedOff || this.resumed !== undefined);
     if (needed && !(await this.putBack(client, errors))) {
       this.owed = true;
@@ -142,6 +191,21 @@ export class FailoverKeeper {
     }
     await this.store?.clear();
     return this.original;
+  }
+
+  /** The run did not need auto_failover off, but the nameserver still runs with the raced `true`: back to the stored `false`. */
+  private async settleRace(client: EngineCluster, errors: string[]): Promise<void> {
+    try {
+      await retryTransient('putting the nameserver back to the stored auto_failover (confset auto_failover false)', () => client.confSet(false), {
+        retries: 3,
+        backoff: this.restoreBackoff,
+        onRetry: (line) => this.progress.warn(line),
+      });
+      this.raceSettled = true;
+      this.progress.info('auto_failover set to false in the nameserver, as ZooKeeper holds it (confset auto_failover false)');
+    } catch (err) {
+      errors.push(`auto_failover is on in the nameserver but off in ZooKeeper, and could not be set back (${err instanceof Error ? err.message : String(err)}): run \`openmldb-recover failover off\``);
+    }
   }
 
   /**

@@ -64,7 +64,8 @@ export interface Report {
    * `foundOff`: off at the start with no journal explaining it; the run leaves it so unless
    * it switched it off itself (someone switched it on meanwhile: `before` is then true).
    */
-  autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean; foundOff?: boolean; inherited?: { found: boolean; journal?: boolean } };
+  /** startRace: the nameserver ran with auto_failover on while ZooKeeper said off (failover-keeper.ts `raced`). */
+  autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean; foundOff?: boolean; startRace?: boolean; inherited?: { found: boolean; journal?: boolean } };
   /** The cluster lock the run held (set by the command layer, commands/safety.ts). */
   lock?: { kind: 'zookeeper' | 'local'; path: string; why?: string; lost?: string };
   totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number; entriesOrphaned: number };

@@ -108,7 +108,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     }
     return buildReport(ctx, first, first, { before: first.autoFailover, switchedOff: false });
   }
-  keeper.begin(first.autoFailover);
+  keeper.begin(await keeper.chosenValue(first.autoFailover));
 
   let snapshot: ClusterSnapshot = first;
   let plan = firstPlan;
@@ -152,7 +152,8 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
       }
       if ((work.length === 0 && clusterSteps.length === 0) || o.interrupt.aborted) break;
       // Manual recovery commands are refused while auto_failover is on.
-      if (!keeper.switchedOff) await keeper.ensureOff(cluster, snapshot.autoFailover);
+      // On again since (a nameserver that took over and applied its flag): off again.
+      if (!keeper.switchedOff || snapshot.autoFailover) await keeper.ensureOff(cluster, snapshot.autoFailover);
       const what = [clusterSteps.map(describeClusterStep).join(', '), work.length > 0 ? `${work.length} partitions to work on` : ''];
       o.progress.info(`round ${round}: ${what.filter(Boolean).join('; ')}`);
       for (const p of work) touched.add(key(p.db, p.table, p.pid));
@@ -259,7 +260,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
       // Only a reason is lost: the report stands on the verify above.
     }
   }
-  if (!keeper.switchedOff && !keeper.pendingRestore) after = final.autoFailover;
+  if (!keeper.switchedOff && !keeper.pendingRestore) after = keeper.raceSettled ? false : final.autoFailover;
   // Followers still behind at the end are watched once more; those that do not catch up
   // are named in the report, and remembered for the next run to rebuild.
   if (watchesCatchUp && !o.interrupt.aborted) {
@@ -279,6 +280,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     switchedOff: keeper.switchedOff,
     ...(keeper.owed ? { owed: true } : {}),
     ...(keeper.foundOff ? { foundOff: true } : {}),
+    ...(keeper.raced ? { startRace: true } : {}),
     // An earlier run died owing the restore: what this run found, and whether it put it back.
     ...(keeper.resumed ? { inherited: { found: first.autoFailover, ...(keeper.changedSince ? { journal: keeper.changedSince.journal } : {}) } } : {}),
   };

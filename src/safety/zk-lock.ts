@@ -206,6 +206,11 @@ export class ZkRunLock {
     }
   }
 
+  /** Another node of the cluster, read through the lock's session (config/auto_failover). */
+  async read(path: string): Promise<string | undefined> {
+    return this.session.get(path);
+  }
+
   /** The journal store for FailoverKeeper: read what was found, write and clear in ZooKeeper. */
   async writeJournal(j: Journal): Promise<void> {
     if (this.lost) throw new ZkLockUnavailable(`not writing the run journal: ${this.lost}`);

@@ -49,6 +49,8 @@ export interface CheckReport {
   /** Failed ops from before the incident: shown, not counted against the recovery. */
   notes: string[];
   autoFailover: boolean;
+  /** config/auto_failover as stored (differs from autoFailover after the nameserver start race). */
+  autoFailoverStored: boolean;
   autoFailoverBefore?: boolean;
   ledger: LedgerLine[];
   entriesLost: number;
@@ -169,6 +171,9 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
   }
 
   const before = c.incident?.autoFailoverBefore;
+  if (c.autoFailover !== c.storedAutoFailover) {
+    problems.push(`the leader nameserver runs with auto_failover ${c.autoFailover}, but config/auto_failover says ${c.storedAutoFailover} (the nameserver start race)`);
+  }
   if (before !== undefined && c.autoFailover !== before) {
     problems.push(`auto_failover is ${c.autoFailover}, was ${before} before the incident`);
   }
@@ -219,6 +224,7 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
     problems,
     notes,
     autoFailover: c.autoFailover,
+    autoFailoverStored: c.storedAutoFailover,
     ...(before !== undefined ? { autoFailoverBefore: before } : {}),
     ledger,
     entriesLost,

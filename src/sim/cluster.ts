@@ -36,6 +36,8 @@ export interface SimOptions {
   timing: SimTiming;
   /** Server version string, as `GET /version` returns it. */
   version: string;
+  /** The nameservers' FLAGS_auto_failover (true in the shipped template), applied at the end of NameServerImpl::Init. */
+  autoFailoverFlag: boolean;
 }
 
 export const DEFAULT_OPTIONS: SimOptions = {
@@ -47,6 +49,7 @@ export const DEFAULT_OPTIONS: SimOptions = {
   tablets: 3,
   timing: DEFAULT_TIMING,
   version: '0.9.3-sim',
+  autoFailoverFlag: true,
 };
 
 export interface MutationRecord {
@@ -112,7 +115,10 @@ export class SimCluster extends EventEmitter {
   readonly opEngine: OpEngine;
   readonly ns: NameserverService;
 
+  /** The leader nameserver's auto_failover_ in memory: what ConfGet answers and what it acts on. */
   private autoFailoverValue = true;
+  /** config/auto_failover as stored (ZooKeeper): what a nameserver reads when it wins the election. */
+  private storedValue = true;
   /**
    * With the simulator on ZooKeeper, the election is ZooKeeper's (zk-coordinator.ts): it
    * is told of nameservers starting and stopping and calls takeLeadership/loseLeadership.
@@ -163,15 +169,22 @@ export class SimCluster extends EventEmitter {
     return this.options.dialect;
   }
 
-  /** `config/auto_failover`; every change is announced ('auto-failover') so ZooKeeper can hold it. */
+  /** The leader's auto_failover in memory (ConfGet). */
   get autoFailover(): boolean {
     return this.autoFailoverValue;
   }
 
+  /** Set as ConfSet does, in memory and in `config/auto_failover`; a change is announced ('auto-failover') so ZooKeeper holds it. */
   set autoFailover(value: boolean) {
-    const changed = value !== this.autoFailoverValue;
+    const changed = value !== this.storedValue;
     this.autoFailoverValue = value;
+    this.storedValue = value;
     if (changed) this.emit('auto-failover', value);
+  }
+
+  /** `config/auto_failover` as stored: differs from the leader's memory after the start race (takeLeadership). */
+  get storedAutoFailover(): boolean {
+    return this.storedValue;
   }
 
   /**
@@ -185,6 +198,7 @@ export class SimCluster extends EventEmitter {
       if (leader === undefined || !(await this.election.setAutoFailover(leader, value))) return false;
       // Written: not announced, so no second, later write can put another value over it.
       this.autoFailoverValue = value;
+      this.storedValue = value;
       return true;
     }
     this.autoFailover = value;
@@ -297,10 +311,29 @@ export class SimCluster extends EventEmitter {
    * (name_server_impl.cc RecoverTableInfo): flags as last written, offsets as last
    * persisted, never what the old leader polled since.
    */
-  takeLeadership(endpoint: string, zkTables: TableMeta[]): void {
+  takeLeadership(endpoint: string, zkTables: TableMeta[], storedAutoFailover: boolean = this.storedValue): void {
     this.leaderEndpoint = endpoint;
     this.epoch++;
     this.tables = [...zkTables].sort((a, b) => a.tid - b.tid).map(cloneTable);
+    // Recover (from OnLocked) reads config/auto_failover into memory...
+    this.storedValue = storedAutoFailover;
+    this.autoFailoverValue = storedAutoFailover;
+    // ...but NameServerImpl::Init, which started the election (dist_lock_->Lock()), then
+    // reads every table itself and only at its end runs
+    // `auto_failover_.store(FLAGS_auto_failover)`. A nameserver that wins while its own Init
+    // still runs (it started with no leader to wait behind) ends with the flag in memory,
+    // whatever ZooKeeper says, until the next confset.
+    const n = this.nameservers.find((x) => x.endpoint === endpoint);
+    const initLeft = n ? n.startedAt + this.timing.nsInitMs - Date.now() : -1;
+    if (initLeft >= 0 && this.options.autoFailoverFlag !== storedAutoFailover) {
+      const epoch = this.epoch;
+      const flag = this.options.autoFailoverFlag;
+      setTimeout(() => {
+        if (this.leaderEndpoint !== endpoint || this.epoch !== epoch) return;
+        this.autoFailoverValue = flag;
+        this.emit('changed');
+      }, initLeft).unref();
+    }
     this.opEngine.onLeaderChange();
     this.emit('changed');
   }
@@ -597,7 +630,7 @@ export class SimCluster extends EventEmitter {
     if (path === `${root}/leader`) {
       return this.nameservers.filter((n) => n.running).sort((a, b) => a.seq - b.seq).map((n) => `ns_${pad10(n.seq)}`);
     }
-    if (path === `${root}/nodes`) return this.tablets().filter((t) => t.running).map((t) => t.endpoint).sort();
+    if (path === `${root}/nodes`) return this.tablets().filter((t) => t.running || this.sessionRemainingMs(t.endpoint) > 0).map((t) => t.endpoint).sort();
     if (path === `${root}/map/names` && this.options.useName) {
       return [...this.nameservers.map((n) => n.endpoint), ...this.tablets().map((t) => t.endpoint)].sort();
     }
@@ -616,12 +649,12 @@ export class SimCluster extends EventEmitter {
     }
     if (path.startsWith(`${root}/nodes/`)) {
       const t = this.tabletNodes.get(path.slice(`${root}/nodes/`.length));
-      return t?.running ? `startup_${t.endpoint}` : undefined;
+      return t && (t.running || this.sessionRemainingMs(t.endpoint) > 0) ? `startup_${t.endpoint}` : undefined;
     }
     if (path.startsWith(`${root}/map/names/`) && this.options.useName) {
       return this.realEndpoint(path.slice(`${root}/map/names/`.length));
     }
-    if (path === `${root}/config/auto_failover`) return String(this.autoFailover);
+    if (path === `${root}/config/auto_failover`) return String(this.storedAutoFailover);
     return undefined;
   }
 

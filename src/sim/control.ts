@@ -55,9 +55,10 @@ function table(c: SimCluster, body: Json) {
 export function stateJson(c: SimCluster): Json {
   return {
     autoFailover: c.autoFailover,
+    autoFailoverStored: c.storedAutoFailover,
     leader: c.leaderEndpoint ?? null,
     dialect: c.options.dialect,
-    nameservers: c.nameservers.map((n) => ({ endpoint: n.endpoint, address: n.address, running: n.running, seq: n.seq })),
+    nameservers: c.nameservers.map((n) => ({ endpoint: n.endpoint, address: n.address, running: n.running, seq: n.seq, ...(n.running ? { started: Date.now() - n.startedAt >= c.timing.nsInitMs } : {}) })),
     tablets: c.tablets().map((t) => ({
       endpoint: t.endpoint,
       address: t.address,

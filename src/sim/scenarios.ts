@@ -245,7 +245,9 @@ export async function applyScenario(c: SimCluster, o: ScenarioOptions): Promise<
   const realTiming = { ...c.timing };
   // Damage is produced at high speed; the cluster then runs at its configured pace. The
   // incident lies in the past: the stopped tablets' sessions have long expired.
-  Object.assign(c.timing, { heartbeatTimeoutMs: 150, taskMs: Math.min(c.timing.taskMs, 10), zkSessionTimeoutMs: 0 });
+  // The incident's nameserver starts lost the auto_failover start race (their Init ended
+  // before they won), so auto_failover is as stored; tests of the race restart one later.
+  Object.assign(c.timing, { heartbeatTimeoutMs: 150, taskMs: Math.min(c.timing.taskMs, 10), zkSessionTimeoutMs: 0, nsInitMs: 0 });
   try {
     await settle(c);
     const neverPersisted = pickNeverPersisted(c);

@@ -265,7 +265,7 @@ export class SimZooKeeper implements ElectionHost {
       await s.mkdirp(this.root);
       await s.create(this.path(MARKER), 'a simulated OpenMLDB cluster (openmldb-sim); removed and rewritten at each start');
       for (const dir of ['leader', 'nodes', 'config', 'table', 'table/db_table_data', 'table/table_data', 'op', 'op/op_data', 'db']) await s.create(this.path(dir), '');
-      await s.create(this.path('config', 'auto_failover'), String(this.cluster.autoFailover));
+      await s.create(this.path('config', 'auto_failover'), String(this.cluster.storedAutoFailover));
       await s.create(this.path('table', 'term'), String(this.cluster.nsTerm));
       await s.create(this.path('table', 'table_index'), String(this.cluster.nextTid));
       await s.create(this.path('op', 'op_index'), String(this.cluster.opEngine.nextOpId - 1));
@@ -284,7 +284,7 @@ export class SimZooKeeper implements ElectionHost {
     // The changes ConfSet did not write itself (setAutoFailover; it does not announce its
     // own): `ctl autofailover`, a scenario's setting. A set, not a put: a node someone
     // removed stays removed, as it would for OpenMLDB.
-    c.on('auto-failover', () => this.write((z) => z.set(this.path('config', 'auto_failover'), String(c.autoFailover))));
+    c.on('auto-failover', () => this.write((z) => z.set(this.path('config', 'auto_failover'), String(c.storedAutoFailover))));
     c.on('persist', () => this.write((z) => this.putOpsAndTerm(z)));
     // A stopped tablet's node stays until its session expires (SimCluster.expireSession).
     c.on('node', (e: { kind: string; endpoint: string; running: boolean }) => {
@@ -345,8 +345,7 @@ export class SimZooKeeper implements ElectionHost {
     // Read through the nameserver's own session, as OpenMLDB's RecoverTableInfo does.
     const { tables, autoFailover } = await own.run(async (s) => ({ tables: await this.readTables(s), autoFailover: await s.get(this.path('config', 'auto_failover')) }));
     if (!stillFirst() || !n.running || this.closed) return;
-    if (autoFailover !== undefined) this.cluster.autoFailover = autoFailover === 'true';
-    this.cluster.takeLeadership(n.endpoint, tables);
+    this.cluster.takeLeadership(n.endpoint, tables, autoFailover === undefined ? undefined : autoFailover === 'true');
     this.log(`nameserver ${n.endpoint} won the election in ZooKeeper (${tables.length} tables read back)`);
   }
 

@@ -21,7 +21,7 @@ import { DEFAULT_SCENARIO, type ScenarioOptions, applyScenario, buildHealthy } f
 import { CLIENT_HEADER, SimServers } from '../../src/sim/server.js';
 
 /** Sim timings shortened (loads, tasks, elections in milliseconds): same order of events, faster. */
-export const FAST_TIMING = { ...DEFAULT_TIMING, taskMs: 5, loadBaseMs: 20, loadMsPer1000: 10, statusPollMs: 50, electionMs: 50, sendMsPer1000: 5, binlogSyncMs: 100, zkSessionTimeoutMs: 1000 };
+export const FAST_TIMING = { ...DEFAULT_TIMING, taskMs: 5, loadBaseMs: 20, loadMsPer1000: 10, statusPollMs: 50, electionMs: 50, sendMsPer1000: 5, binlogSyncMs: 100, zkSessionTimeoutMs: 1000, nsInitMs: 100 };
 
 export interface InProcessSim {
   cluster: SimCluster;

@@ -82,4 +82,28 @@ describe('manual procedures on ZooKeeper', { skip, concurrency: true, timeout: 4
       await sim.down();
     }
   });
+  // The nameserver start race: an operator keeps auto_failover off; every nameserver
+  // restarts and the winner applies its flag (true) over ZooKeeper's `false`. Only
+  // ZooKeeper tells this from an operator's choice: the run reads config/auto_failover
+  // through its lock's session, keeps off, and puts the nameserver back in line.
+  it('recover tells the start race from a choice: off stays off, the nameserver is put back to it', async () => {
+    const sim = await startSim(['--zookeeper', zk.server().address, '--zk-root-path', zk.root('race'), '--no-system-tables', '--scenario', 'healthy', '--no-auto-failover', '--tables', '1', '--partitions', '2']);
+    try {
+      const confget = async () => (await sim.ns('confget auto_failover')).stdout;
+      for (const n of sim.info.nameservers) await sim.ctl('nameserver', { action: 'stop', endpoint: n.endpoint });
+      for (const n of sim.info.nameservers) await sim.ctl('nameserver', { action: 'start', endpoint: n.endpoint });
+      await sim.waitFor('the new leader applied its flag', async () => /auto_failover\s+true/.test(await confget()));
+      assert.equal(await zkGet(`${sim.info.zkRootPath}/config/auto_failover`), 'false');
+
+      const report = await ok(sim, ['recover']);
+      assert.equal(report.autoFailover.startRace, true);
+      assert.equal(report.autoFailover.before, false);
+      assert.equal(report.autoFailover.after, false);
+      assert.match(await confget(), /auto_failover\s+false/);
+      assert.equal(await zkGet(`${sim.info.zkRootPath}/config/auto_failover`), 'false');
+      await fullyServed(sim);
+    } finally {
+      await sim.down();
+    }
+  });
 });

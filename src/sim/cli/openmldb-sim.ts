@@ -48,6 +48,8 @@ interface UpArgs {
   'make-snapshot-threshold-offset': number;
   'heartbeat-timeout-ms': number;
   'zk-session-timeout-ms': number;
+  'ns-init-ms': number;
+  'ns-auto-failover-flag': boolean;
   'status-poll-ms': number;
   'power-loss': boolean;
   'diverged-tails'?: number;
@@ -79,6 +81,8 @@ function upOptions(y: Argv) {
     .option('make-snapshot-threshold-offset', { type: 'number', default: DEFAULT_TIMING.makeSnapshotThresholdOffset, describe: "the tablets' make_snapshot_threshold_offset: makesnapshot writes one only this many entries past the last" })
     .option('binlog-part-entries', { type: 'number', default: DEFAULT_TIMING.binlogPartEntries, describe: 'entries in one binlog part (binlog_single_file_max_size: 2048 MB); parts before the snapshot and the followers are deleted' })
     .option('heartbeat-timeout-ms', { type: 'number', default: DEFAULT_TIMING.heartbeatTimeoutMs })
+    .option('ns-init-ms', { type: 'number', default: DEFAULT_TIMING.nsInitMs, describe: "how long a starting nameserver's Init runs: one that wins the election within it ends with --ns-auto-failover-flag in memory, whatever ZooKeeper says (0: never)" })
+    .option('ns-auto-failover-flag', { type: 'boolean', default: true, describe: "the nameservers' auto_failover flag (the template's: true)" })
     .option('zk-session-timeout-ms', { type: 'number', default: DEFAULT_TIMING.zkSessionTimeoutMs, describe: "the tablets' zk_session_timeout: a stopped tablet stays listed healthy this long, and cannot start again inside it (0: it is listed offline at once)" })
     .option('status-poll-ms', { type: 'number', default: DEFAULT_TIMING.statusPollMs })
     .option('power-loss', { type: 'boolean', default: true, describe: 'full-restart scenarios: the machines lost power (unsynced binlog tails are gone); --no-power-loss for a clean stop' })
@@ -96,6 +100,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
     if (!Number.isInteger(v) || v < (k === 'tables' ? 0 : 1)) throw new UsageError(`--${k} must be a whole number >= ${k === 'tables' ? 0 : 1} (got ${v})`);
   }
   if (!Number.isFinite(a.seed)) throw new UsageError(`--seed must be a number`);
+  if (!Number.isInteger(a['ns-init-ms']) || a['ns-init-ms'] < 0) throw new UsageError(`--ns-init-ms must be a whole number >= 0 (got ${a['ns-init-ms']})`);
   if (!Number.isInteger(a['zk-session-timeout-ms']) || a['zk-session-timeout-ms'] < 0) throw new UsageError(`--zk-session-timeout-ms must be a whole number >= 0 (got ${a['zk-session-timeout-ms']})`);
   if (!Number.isInteger(a['binlog-part-entries']) || a['binlog-part-entries'] < 1) throw new UsageError(`--binlog-part-entries must be a whole number >= 1 (got ${a['binlog-part-entries']})`);
   const root = a['zk-root-path'];
@@ -105,6 +110,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
       rootPath: root,
       dialect: a.dialect as Dialect,
       useName: a['use-name'],
+      autoFailoverFlag: a['ns-auto-failover-flag'],
       seed: a.seed,
       nameservers: a.nameservers,
       tablets: a.tablets,
@@ -118,6 +124,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
         binlogPartEntries: a['binlog-part-entries'],
         heartbeatTimeoutMs: a['heartbeat-timeout-ms'],
         zkSessionTimeoutMs: a['zk-session-timeout-ms'],
+        nsInitMs: a['ns-init-ms'],
         statusPollMs: a['status-poll-ms'],
       },
     },
