@@ -312,6 +312,8 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
     if (rng.chance(0.5)) {
       const victim = rng.pick(tablets.filter((t) => !downAtStart.has(t)));
       const after = rng.int(0, 700);
+      // Started again after 0.3-2 s: a supervisor's restart, which succeeds only once the
+      // crashed tablet's ZooKeeper session expired (10 s, OpenMLDB's default).
       const back = rng.int(300, 2000);
       // While auto_failover is on (no run at work, or a run that has not switched it off
       // yet) a crash is OpenMLDB's own business: the nameserver fails the leader over and
@@ -367,6 +369,20 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
           thaw();
           process.off('exit', thaw);
         }
+      })());
+    }
+    // Every nameserver restarts at once: the one that wins the election during its own start
+    // stores its auto_failover flag (true) over ZooKeeper's value (the start race), and the
+    // run must switch it off again. Not where an operator keeps it off: there only
+    // ZooKeeper's value tells the race from that choice, and the race may come after the
+    // run ended, which is the next run's business.
+    const nsRestart = { on: more.chance(0.2), at: more.int(800, 5000) };
+    if (nsRestart.on && !offBefore) {
+      events.push((async () => {
+        await sleep(nsRestart.at);
+        for (const n of info.nameservers) await ctl(info, 'nameserver', { action: 'stop', endpoint: n.endpoint });
+        for (const n of info.nameservers) await ctl(info, 'nameserver', { action: 'start', endpoint: n.endpoint });
+        count('nameservers-restarted');
       })());
     }
     const killAt = rng.chance(0.5) ? rng.int(800, 8000) : undefined;

@@ -64,6 +64,7 @@ export class FailoverKeeper {
   }
 
   private noteRace(): void {
+    if (this.raced) return;
     this.raced = true;
     this.progress.warn(
       "auto_failover is on in the leader nameserver but off in ZooKeeper (config/auto_failover): the nameserver applied its auto_failover flag at the end of its start, after it had read ZooKeeper (NameServerImpl::Init); off is the value chosen, and this run puts the nameserver back to it",
@@ -72,7 +73,8 @@ export class FailoverKeeper {
 
   /** The value observed at the start, as chosen: off when the nameserver's `true` is only the start race. */
   async chosenValue(observed: boolean): Promise<boolean> {
-    if (!observed || !this.readStored) return observed;
+    // A dead run's journal says what to leave; this only tells an operator's stored choice.
+    if (!observed || !this.readStored || this.store?.read()) return observed;
     if ((await this.storedValue()) !== false) return observed;
     this.noteRace();
     return false;
@@ -114,7 +116,7 @@ export class FailoverKeeper {
         );
       } else if (!observed) {
         this.foundOff = true;
-        this.progress.info(
+        if (!this.raced) this.progress.info(
           'auto_failover is off and no journal of this tool explains it: an operator switched it off, or a run that does not share this run\'s lock (another --state-dir, --lock or --lock-path) holds it off; this run leaves it as it finds it, and switches it back on only if it has to switch it off itself',
         );
       }
@@ -147,17 +149,22 @@ export class FailoverKeeper {
    * A run that switches auto_failover off always switches it back on.
    */
   async ensureOff(client: EngineCluster, current: boolean): Promise<void> {
-    // On again, or on although off is the value to leave: the start race when ZooKeeper
-    // still says off (then off stays the value to leave), else someone's choice.
-    const stored = current && (this.switchedOff || this.original === false) ? await this.storedValue() : undefined;
-    if (stored === false) {
-      this.noteRace();
+    if (current && this.original === false) {
+      // On although off is the value to leave: the start race while ZooKeeper still says
+      // off, else someone's choice, which stands: a run that switches it off then always
+      // switches it back on. ZooKeeper's `false` tells only while it is the chosen value,
+      // not one this run wrote over an operator's `true`.
+      const tells = this.readStored && !this.resumed && (!this.switchedOff || this.raced);
+      const stored = tells ? await this.storedValue() : undefined;
+      if (stored === false) {
+        this.noteRace();
+      } else {
+        this.progress.warn('auto_failover was switched on by someone else during this run (another run\'s restore, an operator): this run switches it off for its work and back on at its end');
+        this.original = true;
+        this.journaled = false;
+      }
     } else if (current && this.switchedOff) {
       this.progress.warn('auto_failover is on again during this run (a nameserver that took over applied its auto_failover flag, another run, an operator): this run switches it off again for its work');
-    } else if (current && this.original === false) {
-      this.progress.warn('auto_failover was switched on by someone else during this run (another run\'s restore, an operator): this run switches it off for its work and back on at its end');
-      this.original = true;
-      this.journaled = false;
     }
     await this.writeJournal();
     if (current) {

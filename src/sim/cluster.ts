@@ -324,18 +324,32 @@ export class SimCluster extends EventEmitter {
     // still runs (it started with no leader to wait behind) ends with the flag in memory,
     // whatever ZooKeeper says, until the next confset.
     const n = this.nameservers.find((x) => x.endpoint === endpoint);
-    const initLeft = n ? n.startedAt + this.timing.nsInitMs - Date.now() : -1;
+    const initLeft = n?.initEndsAt !== undefined ? n.initEndsAt - Date.now() : -1;
     if (initLeft >= 0 && this.options.autoFailoverFlag !== storedAutoFailover) {
       const epoch = this.epoch;
       const flag = this.options.autoFailoverFlag;
-      setTimeout(() => {
+      if (this.raceTimer) clearTimeout(this.raceTimer);
+      this.raceTimer = setTimeout(() => {
         if (this.leaderEndpoint !== endpoint || this.epoch !== epoch) return;
         this.autoFailoverValue = flag;
         this.emit('changed');
-      }, initLeft).unref();
+      }, initLeft);
+      this.raceTimer.unref();
     }
     this.opEngine.onLeaderChange();
     this.emit('changed');
+  }
+
+  /**
+   * Every running nameserver's start is long over (a scenario's cluster has been running,
+   * configured): none stores its flag from now on, and the leader holds the stored value.
+   */
+  settleStarts(): void {
+    const now = Date.now();
+    this.autoFailoverValue = this.storedValue;
+    for (const n of this.nameservers) if (n.running && (n.initEndsAt ?? 0) > now) n.initEndsAt = now;
+    if (this.raceTimer) clearTimeout(this.raceTimer);
+    this.raceTimer = undefined;
   }
 
   /** The leader lost its election node (OnLostLock): it stops answering as leader. */
@@ -362,10 +376,12 @@ export class SimCluster extends EventEmitter {
     n.running = true;
     n.seq = this.nextSeq++;
     n.startedAt = Date.now();
+    n.initEndsAt = n.startedAt + this.timing.nsInitMs;
     // A fresh nameserver process knows only the tablets registered now.
     const view = new Map<string, TabletView>();
     for (const t of this.tablets()) {
-      if (t.running) view.set(t.endpoint, { endpoint: t.endpoint, state: 'kHealthy', changedAt: Date.now(), offlineProcessed: false });
+      // Registered: running, or stopped with its session not expired yet (its node is there).
+      if (t.running || this.sessionRemainingMs(t.endpoint) > 0) view.set(t.endpoint, { endpoint: t.endpoint, state: 'kHealthy', changedAt: Date.now(), offlineProcessed: false });
     }
     this.views.set(n.endpoint, view);
     this.emit('node', { kind: 'nameserver', endpoint: n.endpoint, running: true });
@@ -393,6 +409,8 @@ export class SimCluster extends EventEmitter {
    * session expires, and the nameserver keeps listing the tablet kHealthy meanwhile.
    */
   private lingering = new Map<string, { expiresAt: number; timer: NodeJS.Timeout }>();
+  /** The end of the leader's Init, storing its flag (takeLeadership). */
+  private raceTimer: NodeJS.Timeout | undefined;
 
   /** How long `endpoint`'s old session still lives (0: none; a start would register). */
   sessionRemainingMs(endpoint: string): number {
@@ -406,6 +424,7 @@ export class SimCluster extends EventEmitter {
     if (!l) return;
     clearTimeout(l.timer);
     this.lingering.delete(endpoint);
+    if (this.tabletNodes.get(endpoint)?.running) return;
     this.markOffline(endpoint);
     this.emit('tablet-session', { endpoint, live: false });
     this.emit('changed');
@@ -421,6 +440,7 @@ export class SimCluster extends EventEmitter {
     if (!t || t.running) return;
     const remaining = this.sessionRemainingMs(endpoint);
     if (remaining > 0) throw new TabletRegisterFailed(endpoint, remaining);
+    this.expireSession(endpoint); // due, its timer not run yet: it expires first
     t.running = true;
     t.startedAt = Date.now();
     t.loaded.clear(); // a restarted tablet has nothing loaded
@@ -445,6 +465,8 @@ export class SimCluster extends EventEmitter {
     this.tabletService.onStop(endpoint);
     this.emit('node', { kind: 'tablet', endpoint, running: false });
     const ms = this.timing.zkSessionTimeoutMs;
+    const older = this.lingering.get(endpoint);
+    if (older) clearTimeout(older.timer);
     if (ms > 0) {
       const timer = setTimeout(() => this.expireSession(endpoint), ms);
       timer.unref();
@@ -522,6 +544,8 @@ export class SimCluster extends EventEmitter {
     this.traffic?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    for (const l of this.lingering.values()) clearTimeout(l.timer);
+    if (this.raceTimer) clearTimeout(this.raceTimer);
     if (this.electionTimer) clearTimeout(this.electionTimer);
   }
 

@@ -58,7 +58,7 @@ export function stateJson(c: SimCluster): Json {
     autoFailoverStored: c.storedAutoFailover,
     leader: c.leaderEndpoint ?? null,
     dialect: c.options.dialect,
-    nameservers: c.nameservers.map((n) => ({ endpoint: n.endpoint, address: n.address, running: n.running, seq: n.seq, ...(n.running ? { started: Date.now() - n.startedAt >= c.timing.nsInitMs } : {}) })),
+    nameservers: c.nameservers.map((n) => ({ endpoint: n.endpoint, address: n.address, running: n.running, seq: n.seq, ...(n.running ? { started: Date.now() >= (n.initEndsAt ?? 0) } : {}) })),
     tablets: c.tablets().map((t) => ({
       endpoint: t.endpoint,
       address: t.address,

@@ -191,6 +191,8 @@ export interface NameserverNode {
   /** Election sequence number of its current registration (smallest running = leader). */
   seq: number;
   startedAt: number;
+  /** When its NameServerImpl::Init ends (startedAt + nsInitMs as it started): it stores FLAGS_auto_failover then. */
+  initEndsAt?: number;
 }
 
 /** A nameserver's view of one tablet (`showtablet`). */

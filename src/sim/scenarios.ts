@@ -248,6 +248,7 @@ export async function applyScenario(c: SimCluster, o: ScenarioOptions): Promise<
   // The incident's nameserver starts lost the auto_failover start race (their Init ended
   // before they won), so auto_failover is as stored; tests of the race restart one later.
   Object.assign(c.timing, { heartbeatTimeoutMs: 150, taskMs: Math.min(c.timing.taskMs, 10), zkSessionTimeoutMs: 0, nsInitMs: 0 });
+  c.settleStarts();
   try {
     await settle(c);
     const neverPersisted = pickNeverPersisted(c);

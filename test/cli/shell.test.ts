@@ -113,7 +113,7 @@ describe('shell conventions', () => {
       assert.equal(f.get('openmldb_recover_cluster_healthy')?.metrics[0]?.value, '0');
       assert.equal(f.get('openmldb_recover_partitions')?.metrics.find((m) => m.labels?.['verdict'] === 'unhealthy')?.value, '2');
     } finally {
-      await sim.ctl('tablet', { endpoint: tablet, action: 'start' });
+      await sim.ctl('tablet', { endpoint: tablet, action: 'start', wait: true });
     }
 
     const gone = await recoverCli(sim, ['status', '--format', 'prometheus'], { OPENMLDB_ZK_ROOT_PATH: '/nowhere' });

@@ -50,6 +50,8 @@ describe('the nameserver start race', () => {
       await sim.waitFor('every nameserver past its start (Init done)', async () => (await sim.ctl<{ nameservers: Array<{ started?: boolean }> }>('state')).nameservers.every((n) => n.started === true));
       await sim.ctl('nameserver', { action: 'stop', endpoint: 'leader' });
       await sim.waitFor('the standby leads', async () => (await sim.ctl<{ leader: string | null }>('state')).leader ?? undefined);
+      // Past the end of every Init: a flag stored late would show by now.
+      await sim.waitFor('every Init over', async () => (await sim.ctl<{ nameservers: Array<{ running: boolean; started?: boolean }> }>('state')).nameservers.every((n) => !n.running || n.started === true));
       assert.match(await confget(sim), /auto_failover\s+false/);
       assert.deepEqual((await sim.check()).problems.filter((p) => /start race/.test(p)), []);
     });

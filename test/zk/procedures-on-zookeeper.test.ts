@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Report } from '../../src/engine/report.js';
 import { ZkSession } from '../../src/zk/session.js';
+import { report as checkedReport } from '../helpers/report.js';
 import { type Sim, recoverCli, startSim } from '../helpers/sim.js';
 import { sharedZooKeeper, zooKeeperTierSkip } from '../helpers/zookeeper.js';
 
@@ -28,7 +29,7 @@ async function zkGet(path: string): Promise<string | undefined> {
 async function ok(sim: Sim, args: string[]): Promise<Report> {
   const r = await recoverCli(sim, [...args, '--json']);
   assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  const report = JSON.parse(r.stdout) as Report;
+  const report = checkedReport(r);
   assert.equal(report.lock?.kind, 'zookeeper', '--lock auto took the ZooKeeper lock');
   return report;
 }
