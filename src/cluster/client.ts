@@ -629,7 +629,8 @@ function tableStatusRows(reply: Record<string, unknown>): TabletTableStatus[] {
     const state = String(s['state'] ?? 'kTableUndefined');
     if (!TABLE_MODES.has(mode)) return fail(`${tid}/${pid} has mode ${mode}`);
     if (!TABLE_STATES.has(state)) return fail(`${tid}/${pid} has state ${state}`);
-    rows.push({ tid, pid, offset: num(s, 'offset') ?? 0, mode: mode as TabletTableStatus['mode'], state: state as TabletTableStatus['state'] });
+    const recordCnt = num(s, 'record_cnt');
+    rows.push({ tid, pid, offset: num(s, 'offset') ?? 0, mode: mode as TabletTableStatus['mode'], state: state as TabletTableStatus['state'], ...(recordCnt !== undefined ? { recordCnt } : {}) });
   }
   return rows;
 }

@@ -149,7 +149,7 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
 async function fillReplica(client: OpenMLDBClient, table: Table, pid: number, replica: Replica, tablet: Tablet | undefined, status: TabletTableStatus | undefined, limit: LimitFunction): Promise<void> {
   replica.tablet = tablet === undefined ? 'unknown' : tablet.state;
   if (status !== undefined) {
-    replica.loaded = toLoaded(status);
+    replica.loaded = toLoaded(status, table.storageMode);
     if (replica.loaded.mode === 'kTableLeader' && SERVING_STATES.has(replica.loaded.state) && tablet?.state === 'healthy') {
       replica.followers = (await limit(() => client.getTableFollower(tablet.address, table.tid, pid))).followers;
     }
@@ -174,7 +174,7 @@ async function rereadLeaderBehind(client: OpenMLDBClient, table: Table, part: Ta
   const tablet = tablets.get(leader.endpoint);
   if (tablet?.state !== 'healthy') return;
   const [fresh] = await limit(() => client.getTableStatus(tablet.address, table.tid, part.pid));
-  if (fresh !== undefined) leader.loaded = toLoaded(fresh);
+  if (fresh !== undefined) leader.loaded = toLoaded(fresh, table.storageMode);
 }
 
 /**
@@ -230,8 +230,10 @@ function replica(endpoint: string, isLeader: boolean, isAlive: boolean, offset: 
   return { endpoint, isLeader, isAlive, ...(offset !== undefined ? { metaOffset: offset } : {}), tablet: 'unknown' };
 }
 
-function toLoaded(s: TabletTableStatus): LoadedReplica {
-  return { mode: s.mode, state: s.state, offset: s.offset };
+/** A disk table's record count is RocksDB's estimate: only a memory table's is kept. */
+function toLoaded(s: TabletTableStatus, storageMode: Table['storageMode']): LoadedReplica {
+  const counted = s.recordCnt !== undefined && storageMode === 'kMemory';
+  return { mode: s.mode, state: s.state, offset: s.offset, ...(counted ? { recordCnt: s.recordCnt } : {}) };
 }
 
 /**

@@ -31,6 +31,8 @@ export interface LoadedReplica {
   /** kTableUndefined | kTableLoading | kTableNormal | kMakingSnapshot | kSnapshotPaused */
   state: string;
   offset: number;
+  /** Records it holds, where its tablet says (over HTTP; `gettablestatus` does not print it). */
+  recordCnt?: number;
 }
 
 /** One replica of one partition: the three layers that can disagree. */

@@ -54,6 +54,12 @@ export interface Evidence {
   snapshot?: { term: number; offset: number };
   /** The nameserver's metadata offset as first found: shown for comparison, never used to choose. */
   metaOffset?: number;
+  /**
+   * Records it holds, as its tablet reports them (GetTableStatus record_cnt, over HTTP).
+   * Replicas holding the same entries hold as many records; fewer means entries are
+   * missing below its offset (a short snapshot).
+   */
+  records?: number;
   tablet: 'healthy' | 'offline' | 'unknown';
   flaggedLeader: boolean;
   alive: boolean;

@@ -24,7 +24,7 @@ import { DEFAULT_CONCURRENCY, OpEngine } from './ops.js';
 import { Rng } from './rng.js';
 import { WriteLedger } from './write-ledger.js';
 import type { Traffic } from './traffic.js';
-import { type LoadFault, TabletService, losePower } from './tablet.js';
+import { type LoadFault, TabletService, losePower, recordCount } from './tablet.js';
 
 export interface SimOptions {
   rootPath: string;
@@ -499,7 +499,7 @@ export class SimCluster extends EventEmitter {
   stopAll(powerLoss = false): void {
     for (const n of this.nameservers) this.stopNameserver(n.endpoint);
     for (const t of this.tablets()) this.stopTablet(t.endpoint);
-    if (powerLoss) for (const t of this.tablets()) for (const d of t.disk.values()) losePower(d);
+    if (powerLoss) for (const t of this.tablets()) for (const d of t.disk.values()) losePower(d, this.timing.snapshotFlushMs);
   }
 
   /** Tablets start, then nameservers; unfinished ops resume from ZooKeeper, finished ones are forgotten. */
@@ -581,7 +581,7 @@ export class SimCluster extends EventEmitter {
         const normal = p.state !== 'kTableUndefined' && p.state !== 'kTableLoading';
         reported.set(`${endpoint}|${partitionKey(p.tid, p.pid)}`, {
           offset: p.offset,
-          recordCnt: normal ? p.offset : 0,
+          recordCnt: normal ? recordCount(p, t.disk.get(partitionKey(p.tid, p.pid))) : 0,
           bytes: memory && normal ? p.offset * 124 : 0,
           disk: normal ? p.offset * (memory ? 64 : 124) : 0,
         });

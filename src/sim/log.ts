@@ -21,6 +21,13 @@ export interface Log {
   end: number;
 }
 
+/**
+ * A run of offsets the log does not hold although entries after them are there: records
+ * missing from a snapshot data file cut short by a power loss (its MANIFEST, fsynced,
+ * still counts them). No writer: it matches no other log's entries.
+ */
+export const HOLE_EPOCH = -1;
+
 /** The segment holding `offset`, if the log has that entry. */
 export function segmentAt(log: Log, offset: number): Segment | undefined {
   if (offset < 1 || offset > log.end) return undefined;
@@ -43,6 +50,24 @@ export function append(log: Log, end: number, term: number, epoch: number): void
   const last = log.segments[log.segments.length - 1];
   if (!last || last.epoch !== epoch || last.term !== term) log.segments.push({ start: log.end + 1, term, epoch });
   log.end = end;
+}
+
+/** The entries at `from`..`to` are gone, those after them stay (a short snapshot file). */
+export function punch(log: Log, from: number, to: number): void {
+  const a = Math.max(1, from);
+  const b = Math.min(to, log.end);
+  if (b < a) return;
+  const after = b < log.end ? segmentAt(log, b + 1) : undefined;
+  const kept = log.segments.filter((s) => s.start < a);
+  const hole: Segment = { start: a, term: 0, epoch: HOLE_EPOCH };
+  const rest = log.segments.filter((s) => s.start > b + 1);
+  const resume = after ? [{ start: b + 1, term: after.term, epoch: after.epoch }] : [];
+  log.segments = [...kept, hole, ...resume, ...rest];
+}
+
+/** How many entries the log holds (its offset, less its holes): a tablet's record count. */
+export function held(log: Log): number {
+  return runs(log).reduce((n, r) => n + (r.to - r.from + 1), 0);
 }
 
 /** Keep only entries up to `end` (a binlog cut back to the snapshot, a power loss). */
@@ -94,10 +119,11 @@ export interface Run {
   to: number;
 }
 
+/** What the log holds, run by run (holes left out). */
 export function runs(log: Log): Run[] {
   return log.segments
     .map((s) => ({ epoch: s.epoch, term: s.term, from: s.start, to: Math.min(nextStart(log, s) - 1, log.end) }))
-    .filter((r) => r.to >= r.from);
+    .filter((r) => r.to >= r.from && r.epoch !== HOLE_EPOCH);
 }
 
 /** The set of distinct entries several logs hold between them, as non-overlapping runs. */

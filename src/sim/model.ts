@@ -92,6 +92,14 @@ export interface DiskPartition {
   /** Offset covered by the snapshot (MANIFEST); its term is the entry's term there. */
   snapshotOffset: number;
   /**
+   * The last makesnapshot: when it was written and the offset of the snapshot before it.
+   * MemTableSnapshot::MakeSnapshot fsyncs only the MANIFEST (Snapshot::GenManifest), not the
+   * data file: a power loss while its pages are still unwritten leaves the MANIFEST's
+   * offset and count over a short file, and loading it only logs a warning
+   * (RecoverFromSnapshot "expect cnt ... but succ_cnt").
+   */
+  snapshotMade?: { at: number; previous: number };
+  /**
    * Term in the snapshot's MANIFEST: the replicator's term when the snapshot was made
    * (tablet_impl.cc MakeSnapshot passes replicator->GetLeaderTerm()), not the term of the
    * entry at the snapshot's offset. A follower's replicator takes its leader's term at the
@@ -285,6 +293,12 @@ export interface SimTiming {
   sendMsPer1000: number;
   /** How often tablets fsync their binlogs (real binlog_sync_to_disk_interval: 5 s). */
   binlogSyncMs: number;
+  /**
+   * How long a new snapshot's data file may sit in the page cache (the kernel's
+   * dirty_expire_centisecs, 30 s, plus its writeback interval): a power loss within it
+   * leaves the snapshot short.
+   */
+  snapshotFlushMs: number;
   /** MakeSnapshot writes one only this many entries past the last (the tablet flag make_snapshot_threshold_offset). */
   makeSnapshotThresholdOffset: number;
   /** Entries in one binlog part (binlog_single_file_max_size: 2048 MB, at about 124 bytes an entry). */
@@ -315,6 +329,7 @@ export const DEFAULT_TIMING: SimTiming = {
   electionMs: 300,
   sendMsPer1000: 60,
   binlogSyncMs: 1000,
+  snapshotFlushMs: 35000,
   makeSnapshotThresholdOffset: 100000,
   binlogPartEntries: Math.floor((2048 * 1024 * 1024) / 124),
   binlogDeleteMs: 1000,

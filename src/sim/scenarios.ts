@@ -34,6 +34,8 @@ export interface ScenarioOptions {
   powerLoss?: boolean;
   /** full-restart-after-failover: partitions whose dead leader kept unreplicated entries (default: 0 or 1 by seed). */
   divergedTails?: number;
+  /** full-restart with the power lost: partitions whose replica holding the most made a snapshot just before (it comes back short). */
+  shortSnapshots?: number;
 }
 
 export const DEFAULT_SCENARIO: ScenarioOptions = {
@@ -240,6 +242,28 @@ function leaderUnsyncedTail(c: SimCluster): void {
   }
 }
 
+/**
+ * In `count` partitions the replica holding the most made a snapshot of everything it
+ * holds right before the power went (as SchedMakeSnapshot or an operator's makesnapshot
+ * may): its data file is not on the disk yet, its MANIFEST is (losePower).
+ */
+function snapshotsJustBefore(c: SimCluster, count: number): void {
+  const candidates = userTables(c).flatMap((t) => t.partitions.filter((p) => p.replicas.length > 1).map((p) => ({ t, p })));
+  for (let i = 0; i < count && candidates.length > 0; i++) {
+    const { t, p } = candidates.splice(c.rng.int(0, candidates.length - 1), 1)[0] as (typeof candidates)[number];
+    const key = partitionKey(t.tid, p.pid);
+    const held = p.replicas
+      .map((r) => ({ r, loaded: c.tablet(r.endpoint)?.loaded.get(key), disk: c.tablet(r.endpoint)?.disk.get(key) }))
+      .filter((x) => x.loaded && x.disk && x.loaded.offset > x.disk.snapshotOffset)
+      .sort((a, b) => (b.loaded?.offset ?? 0) - (a.loaded?.offset ?? 0) || Number(b.r.isLeader) - Number(a.r.isLeader));
+    const top = held[0];
+    if (!top?.loaded || !top.disk) continue;
+    top.disk.snapshotMade = { at: Date.now(), previous: top.disk.snapshotOffset };
+    top.disk.snapshotOffset = top.loaded.offset;
+    top.disk.snapshotTerm = top.loaded.term;
+  }
+}
+
 /** Run the chosen scenario on a started cluster (nameservers elected, clocks running). */
 export async function applyScenario(c: SimCluster, o: ScenarioOptions): Promise<void> {
   const realTiming = { ...c.timing };
@@ -261,6 +285,7 @@ export async function applyScenario(c: SimCluster, o: ScenarioOptions): Promise<
       case 'full-restart':
         playHistory(c, { rounds: 5, entries: o.entries, neverPersisted });
         if (o.powerLoss !== false) leaderUnsyncedTail(c);
+        if (o.powerLoss !== false) snapshotsJustBefore(c, o.shortSnapshots ?? 0);
         c.stopAll(o.powerLoss !== false);
         c.beginIncident(o.autoFailover);
         c.startAll();

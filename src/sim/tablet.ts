@@ -4,7 +4,7 @@
 // can lose or hide data, so does this: a failed load moves the partition's directory to the
 // recycle bin, a loading partition reports offset 0, a freshly loaded follower reports
 // term 0, and a repeated disk-table LoadTable is accepted.
-import { append, appendFrom, cloneLog, truncate } from './log.js';
+import { append, appendFrom, cloneLog, held, punch, truncate } from './log.js';
 import type { DiskPartition, LoadedPartition, SimTiming, StorageMode, TableMode, TabletNode } from './model.js';
 import { BYTES_PER_RECORD, partitionKey } from './model.js';
 import { type Json, type Status, fail, num, obj, ok, str, Unreachable } from './rpc.js';
@@ -405,7 +405,7 @@ export class TabletService {
     const rows = [...tablet.loaded.values()]
       .filter((p) => (tid === undefined || p.tid === tid) && (pid === undefined || p.pid === pid))
       .sort((a, b) => a.tid - b.tid || a.pid - b.pid)
-      .map((p) => statusJson(p));
+      .map((p) => statusJson(p, tablet.disk.get(partitionKey(p.tid, p.pid))));
     const reply: Json = { code: 0 };
     if (rows.length > 0) reply['all_table_status'] = rows;
     return reply;
@@ -563,6 +563,7 @@ export class TabletService {
       if (endOffset === 0 && p.offset < disk.snapshotOffset + this.host.timing.makeSnapshotThresholdOffset) return;
       const at = endOffset > 0 ? Math.min(endOffset, p.offset) : p.offset;
       if (at <= disk.snapshotOffset) return;
+      disk.snapshotMade = { at: Date.now(), previous: disk.snapshotOffset };
       disk.snapshotOffset = at;
       disk.snapshotTerm = p.term;
       this.host.changed();
@@ -671,14 +672,32 @@ export function isServing(p: LoadedPartition): boolean {
 }
 
 /** A power failure: the binlog keeps only what was fsynced (never less than the snapshot). */
-export function losePower(disk: DiskPartition): number {
+export function losePower(disk: DiskPartition, flushMs: number): number {
   const keep = Math.max(disk.syncedOffset, disk.snapshotOffset);
   const lost = Math.max(0, disk.log.end - keep);
   truncate(disk.log, keep);
+  // A snapshot written within the flush window: its data file's last pages never reached
+  // the disk. It is written in offset order after the previous snapshot's records, so what
+  // is missing is the newest half of what it added; the binlog after it (fsynced) stays,
+  // and replay starts after the MANIFEST's offset, so nothing fills the hole.
+  const made = disk.snapshotMade;
+  if (made && disk.storageMode === 'kMemory' && Date.now() - made.at < flushMs && disk.snapshotOffset > made.previous) {
+    const added = disk.snapshotOffset - made.previous;
+    const missing = Math.max(1, Math.ceil(added / 2));
+    punch(disk.log, disk.snapshotOffset - missing + 1, disk.snapshotOffset);
+    disk.snapshotMade = undefined;
+    return lost + missing;
+  }
   return lost;
 }
 
-function statusJson(p: LoadedPartition): Json {
+/** Records a loaded partition holds: its offset, less what a short snapshot left out. */
+export function recordCount(p: LoadedPartition, disk: DiskPartition | undefined): number {
+  const holes = disk ? disk.log.end - held(disk.log) : 0;
+  return Math.max(0, p.offset - holes);
+}
+
+function statusJson(p: LoadedPartition, disk: DiskPartition | undefined): Json {
   const isMemory = p.storageMode === 'kMemory';
   const loaded = isServing(p);
   return {
@@ -689,7 +708,7 @@ function statusJson(p: LoadedPartition): Json {
     state: p.state,
     is_expire: false,
     time_offset: 0,
-    record_cnt: loaded ? p.offset : 0,
+    record_cnt: loaded ? recordCount(p, disk) : 0,
     idx_cnt: 1,
     name: p.name,
     record_byte_size: isMemory && loaded ? p.offset * BYTES_PER_RECORD : 0,

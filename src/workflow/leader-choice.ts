@@ -22,6 +22,10 @@
 //      the operator names the leader and accepts the loss.
 //   5. A replica that cannot be read (tablet down, its load failed) may hold anything: the
 //      partition is refused, entries at stake unknown, unless the loss is accepted.
+//   6. A replica holding fewer records than its offset allows beside another (a snapshot
+//      cut short by a power loss) lacks entries the other holds: it leads only if it loses
+//      nothing; where every leader loses entries, the choice is refused.
+//      Among replicas at one offset, the one holding more records leads.
 import type { Partition, Replica } from '../cluster/types.js';
 import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
 import { type Evidence, type OrphanedTail, describeOrphaned } from '../engine/procedure.js';
@@ -89,7 +93,8 @@ function replicaEvidence(p: Partition, r: Replica, rec: ReplicaRecord | undefine
   }
   const offset = r.loaded.offset;
   const certainTo = uncertain ? Math.min(offset, uncertain.offset - 1) : offset;
-  return { ...base, offset, source: 'loaded', certainTo };
+  const records = r.loaded.recordCnt !== undefined ? { records: r.loaded.recordCnt } : {};
+  return { ...base, offset, source: 'loaded', certainTo, ...records };
 }
 
 /** Evidence of every replica of a partition, in metadata order. */
@@ -113,9 +118,38 @@ export function agreeTo(x: Evidence, y: Evidence): number {
   return mayDiffer ? d : Math.min(ox, oy);
 }
 
+/**
+ * Entries at or below its offset that `e` lacks although `other` holds them, as their
+ * record counts show: one entry is one record, so replicas of one lineage differ by at
+ * most the entries between their offsets. More: a snapshot cut short (OpenMLDB fsyncs a
+ * snapshot's MANIFEST, not its data file, and loading a short one only logs a warning).
+ * Deletes and TTL eviction also move counts; the loss then shown is the most it can be.
+ */
+export function lacking(e: Evidence, other: Evidence): number {
+  if (e.records === undefined || other.records === undefined) return 0;
+  return Math.max(0, other.records - e.records - Math.abs(offsetOf(other) - offsetOf(e)));
+}
+
+/**
+ * A loaded replica short of records beside its leader: `lacking` on what their tablets
+ * report now. recovertable cannot mend it: its offset matches, so OpenMLDB re-adds it as it
+ * is (kReAddReplicaSimplifyOP); it is left out of the partition, named.
+ */
+export function shortBeside(r: Replica, leader: Replica): number {
+  const a = r.loaded;
+  const b = leader.loaded;
+  if (!a || !b || a.recordCnt === undefined || b.recordCnt === undefined) return 0;
+  return Math.max(0, b.recordCnt - a.recordCnt - Math.abs(b.offset - a.offset));
+}
+
+/** Why a replica short of records is left out of its partition. */
+export function shortWhy(by: number): string {
+  return `it holds at least ${by} entries fewer than its leader at about the same offset (a snapshot cut short by a power loss): attached, it would be chosen by a later failover and serve without them, and recovertable re-adds it as it is; rebuild it by hand (drop it on its tablet, then recovertable sends it the leader's snapshot)`;
+}
+
 /** Entries `other` holds that `leader` may lack. */
 export function lossTo(leader: Evidence, other: Evidence): number {
-  return Math.max(0, offsetOf(other) - agreeTo(leader, other));
+  return Math.max(0, offsetOf(other) - agreeTo(leader, other)) + lacking(leader, other);
 }
 
 /** Where OpenMLDB keeps a rebuilt replica's data (tablet_impl.cc DeleteTableInternal, DeleteBinlog; recycle_ttl 0 keeps it). */
@@ -343,6 +377,17 @@ export function chooseLeader(p: Partition, w: Where, ev: Evidence[], o: ChoiceOp
       );
     }
     return chosen;
+  }
+  // A replica short of records (rule 6): every leader loses something, the fewest first.
+  const short = read.map((e) => ({ e, by: Math.max(0, ...read.filter((x) => x !== e).map((x) => lacking(e, x))) })).filter((x) => x.by > 0);
+  if (short.length > 0) {
+    const ranked = [...candidates].sort((a, b) => a.atStake - b.atStake || offsetOf(b.e) - offsetOf(a.e) || order(a.e, b.e));
+    const first = ranked[0] as (typeof ranked)[number];
+    const reason = `${short.map((x) => `${x.e.endpoint} serves offset ${offsetText(x.e)} but holds ${x.e.records ?? '?'} records, at least ${x.by} entries fewer than another replica`).join('; ')} (a snapshot cut short by a power loss: OpenMLDB fsyncs a snapshot's MANIFEST, not its data file); any leader loses entries`;
+    const alternatives = ranked.map((c) => ({ leader: c.e.endpoint, acceptDataLoss: true, effect: `${c.e.endpoint} (offset ${offsetText(c.e)}, ${c.e.records ?? '?'} records) leads; up to ${c.atStake} entries only other replicas hold are lost` }));
+    const more = { leader: first.e, atStake: first.atStake, orphaned: first.orphaned };
+    if (!o.acceptDataLoss) return refused(reason, alternatives, more);
+    return { ...more, why: `fewest entries lost (--accept-data-loss): ${first.e.endpoint} offset ${offsetText(first.e)}, ${first.e.records ?? '?'} records; ${reason}` };
   }
   // Every choice may lose entries that are not an orphaned tail: histories diverged where
   // no OpenMLDB rule chose between them.

@@ -21,7 +21,7 @@ import {
 import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
 import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned, partitionKey } from '../engine/procedure.js';
 import { assessPartition, describeOp, isServing, opsForPartition, servingLeader } from '../engine/health.js';
-import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence } from './leader-choice.js';
+import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence, shortBeside, shortWhy } from './leader-choice.js';
 
 export interface Plan {
   autoFailover: boolean;
@@ -102,7 +102,7 @@ function promoteSteps(p: Partition, ev: Evidence[], leader: Evidence): { steps: 
   const belowSnapshot = (r: Replica, e: Evidence) => !replicating(r) && (e.offset ?? 0) < (leader.snapshot?.offset ?? 0);
   const attach = p.replicas.filter((r, i) => {
     const e = ev[i] as Evidence;
-    const fits = r !== w && !r.isLeader && e.source === 'loaded' && r.loaded?.mode === 'kTableFollower' && lossTo(leader, e) === 0 && agreeTo(leader, e) === (e.offset ?? 0) && !belowSnapshot(r, e);
+    const fits = r !== w && !r.isLeader && e.source === 'loaded' && r.loaded?.mode === 'kTableFollower' && lossTo(leader, e) === 0 && agreeTo(leader, e) === (e.offset ?? 0) && !belowSnapshot(r, e) && shortBeside(r, w) === 0;
     return fits && (!leadsAlready || (w.followers ?? []).some((f) => f.endpoint === r.endpoint));
   });
   const lastTerm = Math.max(0, ...(p.terms ?? []).map((t) => t.term));
@@ -125,6 +125,11 @@ function promoteSteps(p: Partition, ev: Evidence[], leader: Evidence): { steps: 
   let recovering = 0;
   for (const r of p.replicas) {
     if (r === w || attach.includes(r)) continue;
+    const short = shortBeside(r, w);
+    if (short > 0) {
+      left.push({ endpoint: r.endpoint, why: shortWhy(short) });
+      continue;
+    }
     if (r.tablet === 'healthy') {
       steps.push({ kind: 'recover-replica', endpoint: r.endpoint });
       recovering++;
@@ -146,7 +151,14 @@ function followerSteps(table: Table, p: Partition, leader: Replica, snapshot: Cl
   const needs = (r: Replica) => force || stillStuck(r, leader, memory) || verdict.problems.some((x) => x.includes(r.endpoint));
   let recovering = 0;
   for (const r of p.replicas) {
-    if (r === leader || !needs(r)) continue;
+    if (r === leader) continue;
+    const short = shortBeside(r, leader);
+    if (short > 0) {
+      if (r.isAlive) steps.push({ kind: 'set-alive', endpoint: r.endpoint, alive: false });
+      left.push({ endpoint: r.endpoint, why: shortWhy(short) });
+      continue;
+    }
+    if (!needs(r)) continue;
     if (r.tablet !== 'healthy') {
       left.push({ endpoint: r.endpoint, why: `tablet ${r.tablet}: a later run or recoverendpoint brings it back` });
       continue;

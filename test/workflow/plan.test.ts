@@ -275,6 +275,38 @@ describe('planRecovery: diverged histories', () => {
   });
 });
 
+// A snapshot cut short by a power loss: its MANIFEST's offset, fewer records (rule 6).
+describe('planRecovery: a replica short of records', () => {
+  const memory: PartitionEvidence = { [A]: { found: { isLeader: true, isAlive: true } }, [B]: { found: { isLeader: false, isAlive: true } }, [C]: { found: { isLeader: false, isAlive: true } } };
+  const counted = (offset: number, records: number) => ({ ...asFollower(offset), recordCnt: records });
+
+  it('at one offset the replica holding every record leads; the short one is left out, not attached or recovered as it is', () => {
+    const p = plan1([rep(A, { isLeader: true, isAlive: false, loaded: counted(2000, 1200) }), rep(B, { isAlive: false, loaded: counted(2000, 2000) }), rep(C, { isAlive: false, loaded: counted(1990, 1990) })], SAFE, { terms: TERMS_1, memory });
+    assert.equal(p.action, 'recover');
+    assert.equal(p.leader?.endpoint, B);
+    assert.equal(p.atStake, 0);
+    assert.deepEqual(p.left.map((l) => l.endpoint), [A]);
+    assert.match(p.left[0]!.why, /at least 800 entries fewer than its leader/);
+    assert.ok(!commands(p).some((c) => c.includes(`recovertable t1 0 ${A}`) || c.includes(`${A} yes`)), commands(p).join('\n'));
+  });
+
+  it('ahead of the others but short: every leader loses entries, so it is refused with each choice and its cost', () => {
+    const p = plan1([rep(A, { isLeader: true, isAlive: false, loaded: counted(2010, 1200) }), rep(B, { isAlive: false, loaded: counted(2000, 2000) })], SAFE, { terms: TERMS_1, memory });
+    assert.equal(p.action, 'refused');
+    assert.match(p.reason, new RegExp(`${A} serves offset 2010 but holds 1200 records, at least 790 entries fewer`));
+    assert.deepEqual(p.steps, []);
+    const lossy = plan1([rep(A, { isLeader: true, isAlive: false, loaded: counted(2010, 1200) }), rep(B, { isAlive: false, loaded: counted(2000, 2000) })], LOSSY, { terms: TERMS_1, memory });
+    assert.equal(lossy.leader?.endpoint, B, 'accepting a loss, the fewest entries go: the 10 only the short one holds');
+    assert.equal(lossy.atStake, 10);
+  });
+
+  it('counts that differ by no more than the entries between the offsets are in step (deletes, the newest writes)', () => {
+    const p = plan1([rep(A, { isLeader: true, isAlive: false, loaded: counted(2010, 2005) }), rep(B, { isAlive: false, loaded: counted(2000, 2000) })], SAFE, { terms: TERMS_1, memory });
+    assert.equal(p.leader?.endpoint, A);
+    assert.deepEqual(p.left, []);
+  });
+});
+
 describe('planRecovery: fail closed', () => {
   it('a replica on a tablet that is down: refused before anything changes, at stake unknown', () => {
     const p = plan1([rep(A, { isLeader: true, tablet: 'offline' }), rep(B), rep(C)]);

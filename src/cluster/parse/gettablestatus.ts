@@ -24,6 +24,8 @@ export interface TabletTableStatus {
   readonly offset: number;
   readonly mode: TableMode;
   readonly state: TableState;
+  /** Records held (TableStatus.record_cnt): only the HTTP reply carries it, the CLI does not print it. */
+  readonly recordCnt?: number;
   readonly enableExpire?: boolean;
   /** As printed: `0min`, `144000min`, `144000`. */
   readonly ttl?: string;

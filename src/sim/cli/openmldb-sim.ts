@@ -53,6 +53,7 @@ interface UpArgs {
   'status-poll-ms': number;
   'power-loss': boolean;
   'diverged-tails'?: number;
+  'short-snapshots'?: number;
   traffic: number;
   zookeeper?: string;
   'zk-root-path': string;
@@ -92,7 +93,8 @@ function upOptions(y: Argv) {
     })
     .option('zk-root-path', { type: 'string', default: DEFAULT_OPTIONS.rootPath, describe: 'the cluster root path in ZooKeeper' })
     .option('traffic', { type: 'number', default: 0, describe: 'clients writing as the SDK does: Puts per second over the user tables, to each partition\'s alive leader (0: none; ctl traffic changes it)' })
-    .option('diverged-tails', { type: 'number', describe: 'full-restart-after-failover: partitions whose dead leader kept entries its followers never got (default: 0 or 1, by seed)' });
+    .option('diverged-tails', { type: 'number', describe: 'full-restart-after-failover: partitions whose dead leader kept entries its followers never got (default: 0 or 1, by seed)' })
+    .option('short-snapshots', { type: 'number', describe: "full-restart with the power lost: partitions whose replica holding the most made a snapshot just before; its data file never reached the disk (only the MANIFEST is fsynced), so it comes back holding fewer entries than its offset says (default 0)" });
 }
 
 function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: ScenarioOptions; traffic: number } {
@@ -140,6 +142,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
       systemTables: a['system-tables'],
       powerLoss: a['power-loss'],
       ...(a['diverged-tails'] !== undefined ? { divergedTails: a['diverged-tails'] } : {}),
+      ...(a['short-snapshots'] !== undefined ? { shortSnapshots: a['short-snapshots'] } : {}),
     },
     traffic: a.traffic,
   };
