@@ -89,6 +89,8 @@ export interface TableInfo {
   segCnt: number;
   storageMode: StorageMode;
   partitions: PartitionInfo[];
+  /** Some index has a TTL (column_key ttl, or the old table-level ttl_desc / ttl): records expire, so record counts move by themselves. */
+  expires?: boolean;
 }
 
 export interface TermPair {
@@ -749,7 +751,20 @@ function toTableInfo(t: unknown, reply: Record<string, unknown>): TableInfo {
     segCnt: num(t, 'seg_cnt') ?? 8,
     storageMode,
     partitions,
+    ...(expires(t) ? { expires: true } : {}),
   };
+}
+
+/** A TTL anywhere in the table's definition (0 means never; a ttl reply without numbers counts as one). */
+function expires(t: Record<string, unknown>): boolean {
+  const ttl = (x: unknown): boolean => {
+    if (typeof x === 'number') return x > 0;
+    if (!isObj(x)) return false;
+    return (num(x, 'abs_ttl') ?? 0) > 0 || (num(x, 'lat_ttl') ?? 0) > 0 || (num(x, 'ttl') ?? 0) > 0;
+  };
+  if (ttl(t['ttl_desc']) || ttl(t['ttl'])) return true;
+  const keys = t['column_key'];
+  return Array.isArray(keys) && keys.some((k) => isObj(k) && ttl(k['ttl']));
 }
 
 /** One CLI token: the binary splits `--cmd` on spaces and has no quoting. */

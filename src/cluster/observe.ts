@@ -149,7 +149,7 @@ export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, op
 async function fillReplica(client: OpenMLDBClient, table: Table, pid: number, replica: Replica, tablet: Tablet | undefined, status: TabletTableStatus | undefined, limit: LimitFunction): Promise<void> {
   replica.tablet = tablet === undefined ? 'unknown' : tablet.state;
   if (status !== undefined) {
-    replica.loaded = toLoaded(status, table.storageMode);
+    replica.loaded = toLoaded(status, table);
     if (replica.loaded.mode === 'kTableLeader' && SERVING_STATES.has(replica.loaded.state) && tablet?.state === 'healthy') {
       replica.followers = (await limit(() => client.getTableFollower(tablet.address, table.tid, pid))).followers;
     }
@@ -174,7 +174,7 @@ async function rereadLeaderBehind(client: OpenMLDBClient, table: Table, part: Ta
   const tablet = tablets.get(leader.endpoint);
   if (tablet?.state !== 'healthy') return;
   const [fresh] = await limit(() => client.getTableStatus(tablet.address, table.tid, part.pid));
-  if (fresh !== undefined) leader.loaded = toLoaded(fresh, table.storageMode);
+  if (fresh !== undefined) leader.loaded = toLoaded(fresh, table);
 }
 
 /**
@@ -223,16 +223,19 @@ function buildTable(info: TableInfo, rows: ShowTableRow[]): Table {
         : (http?.replicas ?? []).map((r) => replica(r.endpoint, r.isLeader, r.isAlive, r.offset));
     return { pid, replicas, ...(http && http.terms.length > 0 ? { terms: http.terms } : {}) };
   });
-  return { db: info.db, name: info.name, tid: info.tid, storageMode: info.storageMode, segCnt: info.segCnt, partitions };
+  return { db: info.db, name: info.name, tid: info.tid, storageMode: info.storageMode, segCnt: info.segCnt, partitions, ...(info.expires ? { expires: true } : {}) };
 }
 
 function replica(endpoint: string, isLeader: boolean, isAlive: boolean, offset: number | undefined): Replica {
   return { endpoint, isLeader, isAlive, ...(offset !== undefined ? { metaOffset: offset } : {}), tablet: 'unknown' };
 }
 
-/** A disk table's record count is RocksDB's estimate: only a memory table's is kept. */
-function toLoaded(s: TabletTableStatus, storageMode: Table['storageMode']): LoadedReplica {
-  const counted = s.recordCnt !== undefined && storageMode === 'kMemory';
+/**
+ * Only a memory table's record count is kept, and only where records never expire: a
+ * disk table's is RocksDB's estimate, and expiry moves counts on each replica by itself.
+ */
+function toLoaded(s: TabletTableStatus, table: Table): LoadedReplica {
+  const counted = s.recordCnt !== undefined && table.storageMode === 'kMemory' && table.expires !== true;
   return { mode: s.mode, state: s.state, offset: s.offset, ...(counted ? { recordCnt: s.recordCnt } : {}) };
 }
 

@@ -90,6 +90,8 @@ export interface Table {
   storageMode: StorageMode;
   segCnt: number;
   partitions: Partition[];
+  /** Records expire (a TTL on some index): record counts move by themselves. */
+  expires?: boolean;
 }
 
 export interface ClusterSnapshot {
