@@ -26,7 +26,7 @@ export interface StatusReport {
       healthy: boolean;
       problems: string[];
       warnings: string[];
-      replicas: Array<{ endpoint: string; role: 'leader' | 'follower'; alive: boolean; tablet: string; loaded?: { mode: string; state: string; offset: number }; metaOffset?: number }>;
+      replicas: Array<{ endpoint: string; role: 'leader' | 'follower'; alive: boolean; tablet: string; loaded?: { mode: string; state: string; offset: number; recordCnt?: number }; metaOffset?: number }>;
     }>;
   }>;
 }
