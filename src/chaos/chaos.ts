@@ -498,7 +498,9 @@ export async function chaosRun(chaosCase: string, seed: number, options: { zooke
     return { scenario: chaosCase, seed, faults, kills, toolRuns, exitCode: code, outcome, orphaned: check.entriesOrphaned, acknowledged: check.acknowledgedWrites ?? 0, converged, ok: violations.length === 0, violations, durationMs: Date.now() - started };
   } finally {
     await run(SIM, ['down', '--dir', dir], {});
-    rmSync(dir, { recursive: true, force: true });
+    // CHAOS_KEEP=1 keeps the simulator's directory (its daemon log, mutation log, state) to trace a run.
+    if (process.env['CHAOS_KEEP'] === '1') console.error(`chaos: kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -62,6 +62,13 @@ function unreadable(r: Replica, rec: ReplicaRecord | undefined): string | undefi
   if (r.loaded === undefined && rec?.snapshot && rec.snapshot.offset > 0 && r.snapshot !== undefined && r.snapshot.offset === 0) {
     return `its snapshot (offset ${rec.snapshot.offset}) is gone from its data directory: a load failed and the tablet moved the partition to its recycle bin`;
   }
+  // Loaded again after that: it serves what is left, less than its snapshot held. (A load
+  // replays the snapshot and the binlog after it: it never ends below the snapshot.) Seen
+  // when the failure looked like a tablet restart, e.g. every nameserver restarted
+  // meanwhile and lists each tablet as changed since.
+  if (r.loaded !== undefined && isServing(r) && rec?.snapshot && r.loaded.offset < rec.snapshot.offset) {
+    return `it serves offset ${r.loaded.offset}, below the snapshot it had before it was loaded (offset ${rec.snapshot.offset}): a load failed and the tablet moved the partition to its recycle bin`;
+  }
   return undefined;
 }
 

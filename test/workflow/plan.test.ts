@@ -327,6 +327,11 @@ describe('planRecovery: fail closed', () => {
     const vanished = plan1([rep(A, { isLeader: true, isAlive: false, snapshot: { term: 0, offset: 0 } }), rep(B, { isAlive: false, loaded: asFollower(10) })], SAFE, { memory: { [A]: { snapshot: { term: 1, offset: 900 } } } });
     assert.equal(vanished.action, 'refused');
     assert.match(vanished.reason, /snapshot \(offset 900\) is gone/);
+    // Loaded again after its failed load (the failure taken for a tablet restart): it serves
+    // what is left, below the snapshot it had. Its offset 0 is not what it holds.
+    const reloaded = plan1([rep(A, { isLeader: true, isAlive: false, loaded: asFollower(0) }), rep(B, { isAlive: false, loaded: asFollower(10) })], SAFE, { memory: { [A]: { snapshot: { term: 1, offset: 900 } } } });
+    assert.equal(reloaded.action, 'refused');
+    assert.match(reloaded.reason, /serves offset 0, below the snapshot it had before it was loaded \(offset 900\)/);
   });
 
   it('a named leader holding less than another replica is refused unless the loss is accepted', () => {
