@@ -125,16 +125,27 @@ export function agreeTo(x: Evidence, y: Evidence): number {
   return mayDiffer ? d : Math.min(ox, oy);
 }
 
+/** What a replica holds, as its tablet counts it. */
+interface Counted {
+  offset: number;
+  records: number | undefined;
+}
+
 /**
- * Entries at or below its offset that `e` lacks although `other` holds them, as their
+ * Entries at or below its offset that `mine` lacks although `theirs` holds them, as their
  * record counts show: one entry is one record, so replicas of one lineage differ by at
  * most the entries between their offsets. More: a snapshot cut short (OpenMLDB fsyncs a
  * snapshot's MANIFEST, not its data file, and loading a short one only logs a warning).
- * Deletes and TTL eviction also move counts; the loss then shown is the most it can be.
+ * Deletes also move counts; the loss then shown is the most it can be.
  */
+function recordsShort(mine: Counted, theirs: Counted): number {
+  if (mine.records === undefined || theirs.records === undefined) return 0;
+  return Math.max(0, theirs.records - mine.records - Math.abs(theirs.offset - mine.offset));
+}
+
+/** recordsShort between two replicas' evidence. */
 export function lacking(e: Evidence, other: Evidence): number {
-  if (e.records === undefined || other.records === undefined) return 0;
-  return Math.max(0, other.records - e.records - Math.abs(offsetOf(other) - offsetOf(e)));
+  return recordsShort({ offset: offsetOf(e), records: e.records }, { offset: offsetOf(other), records: other.records });
 }
 
 /**
@@ -143,10 +154,8 @@ export function lacking(e: Evidence, other: Evidence): number {
  * is (kReAddReplicaSimplifyOP); it is left out of the partition, named.
  */
 export function shortBeside(r: Replica, leader: Replica): number {
-  const a = r.loaded;
-  const b = leader.loaded;
-  if (!a || !b || a.recordCnt === undefined || b.recordCnt === undefined) return 0;
-  return Math.max(0, b.recordCnt - a.recordCnt - Math.abs(b.offset - a.offset));
+  if (!r.loaded || !leader.loaded) return 0;
+  return recordsShort({ offset: r.loaded.offset, records: r.loaded.recordCnt }, { offset: leader.loaded.offset, records: leader.loaded.recordCnt });
 }
 
 /** Why a replica short of records is left out of its partition. */
