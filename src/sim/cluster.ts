@@ -464,17 +464,14 @@ export class SimCluster extends EventEmitter {
     t.loaded.clear();
     this.tabletService.onStop(endpoint);
     this.emit('node', { kind: 'tablet', endpoint, running: false });
+    // Its session lives on for zk_session_timeout (0: it expires now, the same way).
     const ms = this.timing.zkSessionTimeoutMs;
     const older = this.lingering.get(endpoint);
     if (older) clearTimeout(older.timer);
-    if (ms > 0) {
-      const timer = setTimeout(() => this.expireSession(endpoint), ms);
-      timer.unref();
-      this.lingering.set(endpoint, { expiresAt: Date.now() + ms, timer });
-    } else {
-      this.markOffline(endpoint);
-      this.emit('tablet-session', { endpoint, live: false });
-    }
+    const timer = setTimeout(() => this.expireSession(endpoint), ms);
+    timer.unref();
+    this.lingering.set(endpoint, { expiresAt: Date.now() + ms, timer });
+    if (ms <= 0) this.expireSession(endpoint);
     this.emit('changed');
   }
 
