@@ -10,7 +10,8 @@
 // where the CPU went (the simulator, the tool, the stand-in binaries it spawned).
 // Timing goals live here, never in the test suite.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,6 +48,8 @@ interface Row {
   simCpuS: number;
   toolCpuS: number;
   binCpuS: number;
+  /** Size of the run's record. */
+  recordMb: number;
 }
 
 const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -60,7 +63,7 @@ function cpuOf(pid: number | 'self-children'): number {
   return (pid === 'self-children' ? at(16) + at(17) : at(14) + at(15)) / ticks;
 }
 
-function run(size: number): Row {
+async function run(size: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'openmldb-bench-'));
   const sim = (args: string[]) => spawnSync(process.execPath, [join(REPO, 'dist/sim/cli/openmldb-sim.js'), ...args, '--dir', dir], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   try {
@@ -95,7 +98,8 @@ function run(size: number): Row {
     const usage = existsSync(rusage) ? (JSON.parse(readFileSync(rusage, 'utf8')) as { maxRssKb: number; userUs: number; systemUs: number }) : undefined;
     const toolCpuS = usage ? (usage.userUs + usage.systemUs) / 1e6 : 0;
     const check = JSON.parse(sim(['check', '--json']).stdout) as { ok: boolean; entriesLost: number };
-    const commands = report.commands ?? countCommands(join(dir, 'state', 'openmldb-recover', 'runs'));
+    const recorded = await fromRecord(join(dir, 'state', 'openmldb-recover', 'runs'));
+    const commands = report.commands ?? recorded;
     return {
       tables: size,
       partitions: report.totals.partitions,
@@ -108,6 +112,7 @@ function run(size: number): Row {
       lost: check.entriesLost,
       recovered: report.totals.recovered,
       cli: commands.cli,
+      recordMb: recorded.recordBytes / 1024 / 1024,
       http: commands.http,
       peakMb: usage ? usage.maxRssKb / 1024 : 0,
       simCpuS,
@@ -120,16 +125,31 @@ function run(size: number): Row {
   }
 }
 
-/** Commands sent, from the run record (for builds whose report does not count them). */
-function countCommands(runs: string): { cli: number; http: number } {
-  const n = { cli: 0, http: 0 };
+/**
+ * Commands sent and the record's size, from the run record, read line by line (a record of
+ * an older build keeps every reply and can pass what one string may hold). A change is a
+ * `command` line; reads are tallied per method in `reads` lines (an older build's record:
+ * every read is a `command` line too).
+ */
+async function fromRecord(runs: string): Promise<{ cli: number; http: number; recordBytes: number }> {
+  const n = { cli: 0, http: 0, recordBytes: 0 };
   if (!existsSync(runs)) return n;
-  for (const f of readdirSync(runs)) {
-    for (const line of readFileSync(join(runs, f), 'utf8').split('\n')) {
-      if (!line.includes('"type":"command"')) continue;
-      const kind = (JSON.parse(line) as { kind?: string }).kind;
-      if (kind === 'cli') n.cli++;
-      else if (kind === 'http') n.http++;
+  for (const f of readdirSync(runs).filter((x) => x.endsWith('.jsonl'))) {
+    n.recordBytes += statSync(join(runs, f)).size;
+    for await (const line of createInterface({ input: createReadStream(join(runs, f), 'utf8'), crlfDelay: Infinity })) {
+      if (line.startsWith('{"type":"command"')) {
+        const kind = /"kind":"(cli|http)"/.exec(line)?.[1];
+        if (kind === 'cli') n.cli++;
+        else if (kind === 'http') n.http++;
+      } else if (line.startsWith('{"type":"reads"')) {
+        for (const g of (JSON.parse(line) as { reads: Array<{ command: string; calls: number }> }).reads) {
+          if (g.command.includes('/')) n.http += g.calls;
+          else n.cli += g.calls;
+        }
+      } else if (line.startsWith('{"type":"read-failed"')) {
+        if (line.includes('"kind":"http"')) n.http++;
+        else n.cli++;
+      }
     }
   }
   return n;
@@ -139,7 +159,7 @@ const f1 = (x: number) => x.toFixed(1);
 const rows: Row[] = [];
 console.log(`full restart: ${values.partitions} partitions x ${values.replicas} replicas per table, ${values.tablets} tablets, seed ${values.seed}${values.transport ? `, --transport ${values.transport}` : ''}${positionals.length ? `, ${positionals.join(' ')}` : ''}`);
 for (const size of String(values.tables).split(',').map(Number)) {
-  const row = run(size);
+  const row = await run(size);
   rows.push(row);
   const cpu = row.simCpuS + row.toolCpuS + row.binCpuS;
   console.log(
@@ -149,12 +169,12 @@ for (const size of String(values.tables).split(',').map(Number)) {
   );
 }
 console.log('');
-console.log('| tables | partitions | load avg | sim up (s) | bound (s) | measured (s) | ratio | partitions/s | commands/partition (http + cli) | peak memory (MB) | CPU s: sim / tool / binaries | sim CPU share | served, lost |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| tables | partitions | load avg | sim up (s) | bound (s) | measured (s) | ratio | partitions/s | commands/partition (http + cli) | peak memory (MB) | CPU s: sim / tool / binaries | sim CPU share | record (MB) | served, lost |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const cpu = r.simCpuS + r.toolCpuS + r.binCpuS;
   const per = (n: number) => (n / Math.max(1, r.partitions)).toFixed(1);
   console.log(
-    `| ${r.tables} | ${r.partitions} | ${r.load.toFixed(1)} | ${f1(r.upS)} | ${f1(r.boundS)} | ${f1(r.seconds)} | ${(r.seconds / r.boundS).toFixed(2)} | ${(r.partitions / r.seconds).toFixed(1)} | ${per(r.http + r.cli)} (${per(r.http)} + ${per(r.cli)}) | ${Math.round(r.peakMb)} | ${f1(r.simCpuS)} / ${f1(r.toolCpuS)} / ${f1(r.binCpuS)} | ${cpu > 0 ? Math.round((100 * r.simCpuS) / cpu) : 0}% | ${r.served ? 'yes' : 'NO'}, ${r.lost} |`,
+    `| ${r.tables} | ${r.partitions} | ${r.load.toFixed(1)} | ${f1(r.upS)} | ${f1(r.boundS)} | ${f1(r.seconds)} | ${(r.seconds / r.boundS).toFixed(2)} | ${(r.partitions / r.seconds).toFixed(1)} | ${per(r.http + r.cli)} (${per(r.http)} + ${per(r.cli)}) | ${Math.round(r.peakMb)} | ${f1(r.simCpuS)} / ${f1(r.toolCpuS)} / ${f1(r.binCpuS)} | ${cpu > 0 ? Math.round((100 * r.simCpuS) / cpu) : 0}% | ${r.recordMb.toFixed(2)} | ${r.served ? 'yes' : 'NO'}, ${r.lost} |`,
   );
 }

@@ -69,6 +69,8 @@ export interface CommandLogEntry {
   httpStatus?: number;
   /** Set when the transport itself failed (timeout, connection refused...). */
   error?: string;
+  /** A change to the cluster (the run record keeps its output in full), not a read. */
+  mutating?: boolean;
 }
 
 /** Entries a CommandLog keeps in memory (the newest); the run record keeps them all. */
@@ -219,6 +221,7 @@ export class Transport {
       output: out.stdout,
       stderr: out.stderr,
       exitCode: out.exitCode,
+      mutating,
     };
     if (timedOut) {
       const msg = `no answer within ${Math.round(this.timeoutMs / 1000)} s; the process was killed`;
@@ -279,7 +282,7 @@ export class Transport {
     const mutating = MUTATING_HTTP.has(method);
     const request = JSON.stringify(body);
     const started = Date.now();
-    const base = { kind: 'http' as const, role, target: address, command, request, startedAt: new Date(started).toISOString() };
+    const base = { kind: 'http' as const, role, target: address, command, request, startedAt: new Date(started).toISOString(), mutating };
     let status: number;
     let text: string;
     let at = started;

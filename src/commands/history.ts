@@ -2,7 +2,7 @@
 // run in full: its options, every command with its output, the plan and the report.
 import type { Argv } from 'yargs';
 import { renderRun, renderRunList } from '../history/render.js';
-import { UnknownRun, listRuns, readRun, readRunText, resolveRun } from '../history/store.js';
+import { UnknownRun, copyRun, listRuns, readRun, resolveRun } from '../history/store.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { defineCommand } from './run.js';
 import { stateDirOf } from './safety.js';
@@ -16,12 +16,18 @@ function builder(y: Argv) {
     .option('state-dir', { type: 'string', describe: 'where the records are (default $XDG_STATE_HOME/openmldb-recover)' });
 }
 
+/** stdout with its backpressure respected: a long record is printed as fast as the reader takes it. */
+function write(text: string): Promise<void> | void {
+  if (process.stdout.write(text)) return;
+  return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
+}
+
 export const historyCommand = defineCommand({
   command: 'history [action] [id]',
   describe: 'past runs recorded in the state directory; `history show ID|last` prints one',
   examples: [
     ['$0 history', 'every recorded run: when, what, exit code, summary'],
-    ['$0 history show last', 'the newest run: options, every command and its output, the plan, the report'],
+    ['$0 history show last', 'the newest run: options, every change and its output, the reads, the plan, the report'],
     ['$0 history show 20250508-101501 --json', 'that run\'s record as stored (JSON Lines)'],
   ],
   builder,
@@ -36,16 +42,17 @@ export const historyCommand = defineCommand({
         if (err instanceof UnknownRun) throw new UsageError(err.message);
         throw err;
       }
-      process.stdout.write(json ? readRunText(dir, id) : `${renderRun(readRun(dir, id))}\n`);
+      if (json) await copyRun(dir, id, process.stdout);
+      else await renderRun(readRun(dir, id), write);
       return EXIT.ok;
     }
     if (argv['id'] !== undefined) throw new UsageError(`history lists runs; to print one: history show ${String(argv['id'])}`);
-    let runs = listRuns(dir);
+    let limit: number | undefined;
     if (argv['limit'] !== undefined) {
-      const n = Number(argv['limit']);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a whole number >= 1 (got ${String(argv['limit'])})`);
-      runs = runs.slice(-n);
+      limit = Number(argv['limit']);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number >= 1 (got ${String(argv['limit'])})`);
     }
+    const runs = await listRuns(dir, limit);
     process.stdout.write(json ? `${JSON.stringify(runs, null, 2)}\n` : `${renderRunList(runs, dir)}\n`);
     return EXIT.ok;
   },

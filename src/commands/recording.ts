@@ -5,6 +5,7 @@
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { Redactor } from '../history/redact.js';
 import { RunRecord } from '../history/record.js';
+import { DEFAULT_RETENTION, type Retention } from '../history/retention.js';
 import { JournalError } from '../safety/state-error.js';
 import type { Progress } from '../engine/progress.js';
 import type { Report } from '../engine/report.js';
@@ -14,7 +15,6 @@ import { type StateDirArgs, stateDirOf } from './safety.js';
 import { VERSION } from './version.js';
 import { UsageError } from '../exit-codes.js';
 
-export const DEFAULT_KEEP_RUNS = 100;
 
 /** The options as yargs resolved them (flags, environment, config file), one key per option. */
 export function recordedOptions(argv: object): Record<string, unknown> {
@@ -27,10 +27,21 @@ export function recordedOptions(argv: object): Record<string, unknown> {
   return out;
 }
 
-export function keepRunsOf(argv: { 'keep-runs'?: number | undefined }): number {
-  const n = Number(argv['keep-runs'] ?? DEFAULT_KEEP_RUNS);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--keep-runs must be a whole number >= 1 (got ${String(argv['keep-runs'])})`);
-  return n;
+export interface RetentionArgs {
+  'keep-runs'?: number | undefined;
+  'keep-runs-mb'?: number | undefined;
+  'keep-runs-days'?: number | undefined;
+}
+
+/** --keep-runs, --keep-runs-mb, --keep-runs-days as retention.ts takes them. */
+export function retentionOf(argv: RetentionArgs): Retention {
+  const keep = argv['keep-runs'] ?? DEFAULT_RETENTION.keep;
+  if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep-runs must be a whole number >= 1 (got ${String(argv['keep-runs'])})`);
+  const mb = argv['keep-runs-mb'] ?? DEFAULT_RETENTION.maxBytes / 1024 / 1024;
+  if (!Number.isFinite(mb) || mb < 0) throw new UsageError(`--keep-runs-mb must be a number >= 0 (got ${String(argv['keep-runs-mb'])})`);
+  const days = argv['keep-runs-days'] ?? 0;
+  if (!Number.isFinite(days) || days < 0) throw new UsageError(`--keep-runs-days must be a number >= 0 (got ${String(argv['keep-runs-days'])})`);
+  return { keep, maxBytes: Math.round(mb * 1024 * 1024), maxAgeMs: Math.round(days * 24 * 3600 * 1000) };
 }
 
 export class Recording {
@@ -43,8 +54,8 @@ export class Recording {
    * Open the record (a state directory that cannot be written is said once on stderr; the
    * run goes on without a record) and route the client's commands and the progress into it.
    */
-  static start(argv: StateDirArgs & { 'keep-runs'?: number | undefined }, config: ConnectionConfig, command: string, dryRun: boolean, progress: Progress): Recording {
-    const keep = keepRunsOf(argv);
+  static start(argv: StateDirArgs & RetentionArgs, config: ConnectionConfig, command: string, dryRun: boolean, progress: Progress): Recording {
+    const retention = retentionOf(argv);
     let record: RunRecord | undefined;
     try {
       record = RunRecord.open({
@@ -56,7 +67,7 @@ export class Recording {
         cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
         connection: { bin: config.bin, user: config.user, passwordFrom: config.passwordFrom },
         version: VERSION,
-        keep,
+        retention,
         redactor: new Redactor(config.user, config.password),
       });
     } catch (err) {
@@ -106,6 +117,8 @@ function recordingProgress(p: Progress, record: RunRecord): Progress {
       record.progress('info', t);
       p.info(t);
     },
+    // One partition's steps are in the report; the record leaves these lines out.
+    detail: (t) => p.detail(t),
     warn: (t) => {
       record.progress('warn', t);
       p.warn(t);

@@ -15,7 +15,8 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
 import { type ConnectionArgs, type ConnectionConfig, leaderWaitOption, observeWaitOf, resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { DEFAULT_KEEP_RUNS, Recording } from './recording.js';
+import { Recording } from './recording.js';
+import { DEFAULT_RETENTION } from '../history/retention.js';
 import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
 import { json as jsonDocument, redactOutput, writeDocument } from './redact-output.js';
 
@@ -78,7 +79,9 @@ export function retriesOption<T>(y: Argv<T>) {
 export function recordOptions<T>(y: Argv<T>) {
   return y
     .option('state-dir', { type: 'string', describe: 'lock, run journal and run records (default $XDG_STATE_HOME/openmldb-recover)' })
-    .option('keep-runs', { type: 'number', default: DEFAULT_KEEP_RUNS, describe: 'run records kept in the state directory (see history)' });
+    .option('keep-runs', { type: 'number', default: DEFAULT_RETENTION.keep, describe: 'run records kept in the state directory (see history); runs that changed nothing go first, the newest that changed something never' })
+    .option('keep-runs-mb', { type: 'number', default: DEFAULT_RETENTION.maxBytes / 1024 / 1024, describe: 'megabytes of run records kept in all (0: no limit)' })
+    .option('keep-runs-days', { type: 'number', default: 0, describe: 'days a run record is kept (0: no limit)' });
 }
 
 /** Bounds and retries of a mutating run. */

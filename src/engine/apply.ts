@@ -185,7 +185,7 @@ class StepRunner {
     const command = describeStep(step, this.plan);
     let attempts = 0;
     // The runbook step as it starts, so a log shows where a run was when it stopped.
-    this.opts.progress.info(`${label(this.plan)}: running: ${command}`);
+    this.opts.progress.detail(`${label(this.plan)}: running: ${command}`);
     // Only transient failures are retried: a StepFailed (the step cannot succeed as planned)
     // or a permanent answer ends the attempt, and the partition is planned again.
     const result = await retryTransient(
@@ -204,7 +204,7 @@ class StepRunner {
     );
     const action: Action = { step: step.kind, command, result: result.skipped ? 'skipped' : 'ok', attempts, durationMs: Date.now() - started };
     if (result.detail !== undefined) action.detail = result.detail;
-    this.opts.progress.info(`${label(this.plan)}: ${result.skipped ? 'already done' : 'done'}: ${command}${result.detail ? ` (${result.detail})` : ''}`);
+    this.opts.progress.detail(`${label(this.plan)}: ${result.skipped ? 'already done' : 'done'}: ${command}${result.detail ? ` (${result.detail})` : ''}`);
     return action;
   }
 

@@ -8,6 +8,8 @@ export interface Progress {
   update(text: string): void;
   /** A line worth keeping in the log. */
   info(text: string): void;
+  /** A line about one partition's step (printed like info; the run record leaves it out: the report has each step). */
+  detail(text: string): void;
   warn(text: string): void;
   stop(): void;
 }
@@ -33,13 +35,14 @@ const stamp = () => new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/
 
 export function createProgress(opts: ProgressOptions): Progress {
   const stream = opts.stream ?? process.stderr;
-  if (opts.quiet) return { update: () => {}, info: () => {}, warn: (t) => stream.write(`${stamp()} WARN ${t}\n`), stop: () => {} };
+  if (opts.quiet) return { update: () => {}, info: () => {}, detail: () => {}, warn: (t) => stream.write(`${stamp()} WARN ${t}\n`), stop: () => {} };
   // A terminal that reports no width (a pty nobody sized) would make the spinner's
   // line arithmetic divide by zero and flood the screen: plain lines there too.
   if (opts.plain || !stream.isTTY || !(stream.columns > 0)) {
     return {
       update: (t) => stream.write(`${stamp()} ${t}\n`),
       info: (t) => stream.write(`${stamp()} ${t}\n`),
+      detail: (t) => stream.write(`${stamp()} ${t}\n`),
       warn: (t) => stream.write(`${stamp()} WARN ${t}\n`),
       stop: () => {},
     };
@@ -51,6 +54,11 @@ export function createProgress(opts: ProgressOptions): Progress {
       spinner.text = t;
     },
     info: (t) => {
+      spinner.clear();
+      stream.write(`${t}\n`);
+      spinner.render();
+    },
+    detail: (t) => {
       spinner.clear();
       stream.write(`${t}\n`);
       spinner.render();

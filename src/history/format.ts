@@ -4,11 +4,17 @@
 import type { CommandLogEntry } from '../cluster/transport.js';
 
 export interface FormatOptions {
-  /** Output lines shown at most (the record keeps all of them). */
+  /** Output lines shown at most. */
   maxLines?: number;
+  /** Characters of one output line shown at most (a JSON reply is one long line). */
+  maxLineChars?: number;
+  /** Where the rest is, said after a cut. */
+  more?: string;
 }
 
-export function formatEntry(e: CommandLogEntry, o: FormatOptions = {}): string {
+export type FormattedEntry = Pick<CommandLogEntry, 'seq' | 'kind' | 'role' | 'target' | 'command' | 'request' | 'durationMs' | 'output' | 'stderr' | 'exitCode' | 'httpStatus' | 'error'>;
+
+export function formatEntry(e: FormattedEntry, o: FormatOptions = {}): string {
   const ended =
     e.error !== undefined
       ? `FAILED: ${e.error}`
@@ -20,15 +26,18 @@ export function formatEntry(e: CommandLogEntry, o: FormatOptions = {}): string {
       ? `[${e.seq}] POST http://${e.target}/${e.command} ${e.request}`
       : `[${e.seq}] ${e.role === 'ns' ? 'ns_client' : 'tablet client'} ${e.target}: ${e.command}\n      $ ${e.request}`;
   const out = [`${head}\n      -> ${ended}, ${e.durationMs} ms`];
-  out.push(...indent(e.output, '  | ', o.maxLines));
-  if (e.stderr) out.push(...indent(e.stderr, '  ! ', o.maxLines));
+  const more = o.more ?? 'not shown';
+  out.push(...indent(e.output, '  | ', o, more));
+  if (e.stderr) out.push(...indent(e.stderr, '  ! ', o, more));
   return out.join('\n');
 }
 
-function indent(text: string, prefix: string, maxLines = Infinity): string[] {
+function indent(text: string, prefix: string, o: FormatOptions, more: string): string[] {
+  const maxLines = o.maxLines ?? Infinity;
+  const maxChars = o.maxLineChars ?? Infinity;
   const lines = text.replace(/\r/g, '').split('\n');
   while (lines.length > 0 && lines[lines.length - 1]?.trim() === '') lines.pop();
-  const shown = lines.slice(0, maxLines).map((l) => `${prefix}${l}`.trimEnd());
-  if (lines.length > maxLines) shown.push(`${prefix}... ${lines.length - maxLines} more lines (all of them in the run record: openmldb-recover history show)`);
+  const shown = lines.slice(0, maxLines).map((l) => `${prefix}${l.length > maxChars ? `${l.slice(0, maxChars)}... (${l.length - maxChars} more characters)` : l}`.trimEnd());
+  if (lines.length > maxLines) shown.push(`${prefix}... ${lines.length - maxLines} more lines (${more})`);
   return shown;
 }

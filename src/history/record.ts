@@ -1,56 +1,24 @@
 // The record of one run: a JSON Lines file in the state directory's runs/ folder, one
 // object per line, written as things happen (so a run killed with -9 still leaves what it
-// sent): start, progress lines, every command or RPC with its output, exit code and
-// duration, then the observation and plan as the report states them, the report, end.
-// Secrets are redacted before anything is written (redact.ts). Old records are pruned.
+// sent). It keeps what an audit needs and grows with what the run did, not with the
+// cluster: the start (command line, options, cluster), phase changes and log lines, every
+// change to the cluster in full (command, target, time, result), reads as tallies per
+// method (read-tally.ts) and failed reads on their own, the report once (recorded-report.ts),
+// the end. A run that changed nothing and ended OK is condensed to a few lines when it ends.
+// Secrets are redacted before anything is written (redact.ts). Old records are pruned
+// (retention.ts); older versions' records (@1) are still read (store.ts, render.ts).
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { checkStateDir } from '../safety/files.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
+import type { CommandLog } from '../cluster/transport.js';
 import type { Report } from '../engine/report.js';
+import { failedRead, methodOf, readFailed, ReadTally } from './read-tally.js';
+import { type EndLine, type ProgressLine, RECORD_SCHEMA, type ReadsLine, type RecordLine, RUNS_DIR, type StartLine } from './record-lines.js';
+import { recordedReport } from './recorded-report.js';
 import type { Redactor } from './redact.js';
-
-export const RUNS_DIR = 'runs';
-export const RECORD_SCHEMA = 'openmldb-recover/run-record@1';
-
-export interface StartLine {
-  type: 'start';
-  schema: typeof RECORD_SCHEMA;
-  id: string;
-  at: string;
-  command: string;
-  dryRun: boolean;
-  /** The command line as typed, secrets redacted. */
-  argv: string[];
-  /** Options after flags, environment and config file, secrets redacted. */
-  options: Record<string, unknown>;
-  cluster: { zkCluster: string; zkRootPath: string };
-  connection: { bin: string; user: string; passwordFrom: 'none' | 'option' | 'file' | 'env' };
-  tool: { version: string; pid: number; host: string };
-}
-
-export type RecordLine =
-  | StartLine
-  | { type: 'progress'; at: string; level: 'step' | 'info' | 'warn'; text: string }
-  | ({ type: 'command'; at: string } & CommandLogEntry)
-  | { type: 'observation'; at: string; observation: Observation }
-  | { type: 'plan'; at: string; plan: PlanSummary }
-  | { type: 'report'; at: string; report: unknown }
-  | { type: 'end'; at: string; exitCode: number; durationMs: number; error?: string };
-
-/** The first observation, as the report keeps it: per partition the evidence decided on. */
-export interface Observation {
-  autoFailover?: boolean;
-  tables: Array<{ db: string; name: string; tid: number; storageMode: string; partitions: Array<{ pid: number; reason: string; evidence: unknown[] }> }>;
-}
-
-/** What the run set out to do: cluster steps and each partition's steps. */
-export interface PlanSummary {
-  clusterSteps: string[];
-  partitions: Array<{ db: string; table: string; pid: number; status: string; reason: string; leader?: unknown; atStake: number; steps: string[] }>;
-}
+import { prune, type Retention } from './retention.js';
 
 export interface RecordStart {
   stateDir: string;
@@ -61,8 +29,8 @@ export interface RecordStart {
   cluster: StartLine['cluster'];
   connection: StartLine['connection'];
   version: string;
-  /** Records kept, this one included (oldest removed first). */
-  keep: number;
+  /** Which older records stay (retention.ts). */
+  retention: Retention;
   redactor: Redactor;
 }
 
@@ -73,6 +41,14 @@ export function newRunId(command: string, now = new Date()): string {
   return `${stamp(now)}-${command.replace(/[^A-Za-z0-9-]+/g, '-')}-${randomBytes(2).toString('hex')}`;
 }
 
+/** Reads are written as a tally line at least this often (a run killed with -9 loses at most this much of them). */
+const READS_EVERY_MS = 30_000;
+/** A progress step of the same phase is recorded at most this often. */
+const STEPS_EVERY_MS = 30_000;
+
+/** `partitions 5/166 done; ...` and `partitions 6/166 done; ...` are one phase. */
+const phaseOf = (text: string) => text.replace(/\d+/g, '#').split(/[;:(]/)[0]?.trim() ?? text;
+
 export class RunRecord {
   readonly id: string;
   readonly path: string;
@@ -82,24 +58,37 @@ export class RunRecord {
   private ended = false;
   /** Set when writing failed once: the run goes on, the record stops (said once on stderr). */
   private broken = false;
+  private readonly startText: string;
+  private readonly dryRun: boolean;
+  private readonly tally = new ReadTally();
+  /** Whole-run read totals per method, for a condensed record. */
+  private readonly readTotals = new Map<string, { calls: number; ms: number; maxMs: number; bytes: number }>();
+  private lastReads = Date.now();
+  private lastStep: { phase: string; at: number } | undefined;
+  private warnings: ProgressLine[] = [];
+  private changes = 0;
+  private summary: string | undefined;
+  private reportOk = true;
 
-  private constructor(dir: string, id: string, redactor: Redactor) {
+  private constructor(dir: string, id: string, redactor: Redactor, startText: string, dryRun: boolean) {
     this.id = id;
     this.path = join(dir, `${id}.jsonl`);
     this.redactor = redactor;
+    this.startText = startText;
+    this.dryRun = dryRun;
   }
 
-  /** Create the record and write its start line; prune records beyond `keep`. */
+  /** Create the record and write its start line; prune older records (retention.ts). */
   static open(s: RecordStart): RunRecord {
     const dir = join(checkStateDir(s.stateDir), RUNS_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const id = newRunId(s.command);
-    const record = new RunRecord(dir, id, s.redactor);
+    const at = new Date();
     const start: StartLine = {
       type: 'start',
       schema: RECORD_SCHEMA,
       id,
-      at: new Date(record.started).toISOString(),
+      at: at.toISOString(),
       command: s.command,
       dryRun: s.dryRun,
       argv: s.redactor.argv(s.argv),
@@ -108,39 +97,116 @@ export class RunRecord {
       connection: s.connection,
       tool: { version: s.version, pid: process.pid, host: hostname() },
     };
-    writeFileSync(record.path, `${JSON.stringify(s.redactor.value(start))}\n`, { mode: 0o600 });
-    prune(dir, s.keep, `${id}.jsonl`);
+    const startText = `${JSON.stringify(s.redactor.value(start))}\n`;
+    const record = new RunRecord(dir, id, s.redactor, startText, s.dryRun);
+    writeFileSync(record.path, startText, { mode: 0o600 });
+    prune(dir, `${id}.jsonl`, s.retention, at.getTime());
     return record;
   }
 
-  /** Record every command and RPC sent through this log from now on. */
+  /** Record every command and RPC sent through this log from now on: changes in full, reads tallied. */
   attach(log: CommandLog): void {
-    this.detach = log.onEntry((e) => this.write({ type: 'command', at: new Date().toISOString(), ...e }));
+    this.detach = log.onEntry((e) => {
+      if (e.mutating === true) {
+        this.changes++;
+        this.write({ type: 'command', at: new Date().toISOString(), ...e });
+        return;
+      }
+      if (readFailed(e)) {
+        this.write({ type: 'read-failed', at: new Date().toISOString(), read: failedRead(e) });
+        return;
+      }
+      this.tally.add(e);
+      const method = methodOf(e);
+      const t = this.readTotals.get(method) ?? { calls: 0, ms: 0, maxMs: 0, bytes: 0 };
+      t.calls++;
+      t.ms += e.durationMs;
+      t.maxMs = Math.max(t.maxMs, e.durationMs);
+      t.bytes += Buffer.byteLength(e.output);
+      this.readTotals.set(method, t);
+      if (Date.now() - this.lastReads >= READS_EVERY_MS) this.flushReads();
+    });
   }
 
+  /** Phase changes, lines for the log and warnings; a phase's running count at most every 30 s. */
   progress(level: 'step' | 'info' | 'warn', text: string): void {
-    this.write({ type: 'progress', at: new Date().toISOString(), level, text });
+    const now = Date.now();
+    if (level === 'step') {
+      const phase = phaseOf(text);
+      if (this.lastStep && this.lastStep.phase === phase && now - this.lastStep.at < STEPS_EVERY_MS) return;
+      this.lastStep = { phase, at: now };
+      // The reads so far belong to the phase that just ended.
+      this.flushReads();
+    }
+    const line: ProgressLine = { type: 'progress', at: new Date(now).toISOString(), level, text };
+    if (level === 'warn') this.warnings.push(line);
+    this.write(line);
   }
 
   /** A result that is not a recover report (failover): recorded as is. */
   result(value: unknown): void {
+    this.flushReads();
+    this.summary = summaryOf(value);
     this.write({ type: 'report', at: new Date().toISOString(), report: value });
   }
 
-  /** The observation and plan the report states, then the report itself. */
+  /** The report, once, as recorded-report.ts keeps it. */
   report(report: Report): void {
-    const at = new Date().toISOString();
-    this.write({ type: 'observation', at, observation: observationOf(report) });
-    this.write({ type: 'plan', at, plan: planOf(report) });
-    this.write({ type: 'report', at, report });
+    this.flushReads();
+    this.summary = summaryOf(report);
+    this.reportOk = report.ok && report.totals.planned === 0;
+    this.write({ type: 'report', at: new Date().toISOString(), report: recordedReport(report) });
   }
 
-  /** The last line; later calls do nothing. */
+  /**
+   * The last line; later calls do nothing. A run that changed nothing and ended OK (the
+   * cron run on a healthy cluster) is condensed to its start, warnings, read totals and end.
+   */
   end(exitCode: number, error?: string): void {
     if (this.ended) return;
     this.ended = true;
     this.detach?.();
-    this.write({ type: 'end', at: new Date().toISOString(), exitCode, durationMs: Date.now() - this.started, ...(error !== undefined ? { error } : {}) });
+    this.flushReads();
+    const end: EndLine = {
+      type: 'end',
+      at: new Date().toISOString(),
+      exitCode,
+      durationMs: Date.now() - this.started,
+      ...(error !== undefined ? { error } : {}),
+      ...(this.summary !== undefined ? { summary: this.summary } : {}),
+      changes: this.changes,
+      reads: this.tally.total,
+    };
+    if (exitCode === 0 && this.changes === 0 && !this.dryRun && this.reportOk && error === undefined && !this.broken) {
+      this.condense({ ...end, condensed: true });
+      return;
+    }
+    this.write(end);
+  }
+
+  private condense(end: EndLine): void {
+    const reads: ReadsLine = {
+      type: 'reads',
+      at: end.at,
+      since: new Date(this.started).toISOString(),
+      // Digests and addresses are left out here: nothing was changed on their strength.
+      reads: [...this.readTotals].map(([command, t]) => ({ command, ...t })),
+    };
+    const lines = [this.startText, ...[...this.warnings, ...(reads.reads.length > 0 ? [reads] : []), end].map((l) => `${JSON.stringify(this.redactor.value(l))}\n`)];
+    const tmp = `${this.path}.tmp`;
+    try {
+      writeFileSync(tmp, lines.join(''), { mode: 0o600 });
+      renameSync(tmp, this.path);
+    } catch {
+      // The full record stays; only the end is missing from it then.
+      this.write(end);
+    }
+  }
+
+  private flushReads(): void {
+    this.lastReads = Date.now();
+    const t = this.tally.take();
+    if (t) this.write({ type: 'reads', at: new Date().toISOString(), since: t.since, reads: t.reads });
   }
 
   private write(line: RecordLine): void {
@@ -154,50 +220,21 @@ export class RunRecord {
   }
 }
 
-function observationOf(r: Report): Observation {
-  return {
-    ...(r.autoFailover.before !== undefined ? { autoFailover: r.autoFailover.before } : {}),
-    tables: r.tables.map((t) => ({
-      db: t.db,
-      name: t.name,
-      tid: t.tid,
-      storageMode: t.storageMode,
-      partitions: t.partitions.map((p) => ({ pid: p.pid, reason: p.reason, evidence: p.evidence })),
-    })),
-  };
-}
-
-function planOf(r: Report): PlanSummary {
-  return {
-    clusterSteps: (r.clusterSteps ?? []).map((c) => c.command),
-    partitions: r.tables.flatMap((t) =>
-      t.partitions
-        .filter((p) => p.plan.length > 0 || p.status === 'refused' || p.status === 'blocked')
-        .map((p) => ({
-          db: t.db,
-          table: t.name,
-          pid: p.pid,
-          status: p.status,
-          reason: p.reason,
-          ...(p.leader ? { leader: p.leader } : {}),
-          atStake: p.atStake,
-          steps: p.plan,
-        })),
-    ),
-  };
-}
-
-/** Keep the newest `keep` records (names sort by start time); never the current one. */
-function prune(dir: string, keep: number, current: string): void {
-  const names = readdirSync(dir)
-    .filter((n) => n.endsWith('.jsonl') && n !== current)
-    .sort();
-  const excess = names.length - Math.max(0, keep - 1);
-  for (const name of names.slice(0, Math.max(0, excess))) {
-    try {
-      unlinkSync(join(dir, name));
-    } catch {
-      // another run pruned it first
-    }
+/** One line for `history`: the report's totals, or a failover result. */
+export function summaryOf(report: unknown): string {
+  const r = report as Partial<Report> & { action?: string; before?: boolean; after?: boolean };
+  if (r.totals) {
+    const t = r.totals;
+    const parts = [
+      t.recovered ? `${t.recovered} recovered` : '',
+      t.planned ? `${t.planned} planned` : '',
+      t.failed ? `${t.failed} failed` : '',
+      t.refused ? `${t.refused} refused` : '',
+      t.blocked ? `${t.blocked} blocked` : '',
+      t.interrupted ? `${t.interrupted} interrupted` : '',
+    ].filter(Boolean);
+    return `${t.partitions} partition${t.partitions === 1 ? '' : 's'}: ${parts.length ? parts.join(', ') : 'all healthy, nothing to do'}`;
   }
+  if (r.action !== undefined) return `auto_failover ${String(r.before)} -> ${String(r.after)}`;
+  return '';
 }

@@ -1,8 +1,12 @@
 // Reading run records back: the list of past runs (`history`) and one run (`history show`).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// A record is never read whole: the list reads each record's two ends, and a record from an
+// older version with no summary in its end line is streamed once.
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../engine/report.js';
-import { RUNS_DIR, type RecordLine, type StartLine } from './record.js';
+import { summaryOf } from './record.js';
+import { lineOf, rawRecordLines, recordEnds, recordLines } from './record-file.js';
+import { RECORD_SCHEMA_V1, type RecordLine, RUNS_DIR } from './record-lines.js';
 
 export interface RunSummary {
   id: string;
@@ -15,8 +19,12 @@ export interface RunSummary {
   durationMs?: number;
   /** One line: the totals of the report, or the error the run stopped on. */
   summary: string;
-  /** Commands and RPCs recorded. */
+  /** Changes sent to the cluster (in an older version's record: every command and read). */
   commands: number;
+  /** Reads made (not counted in an older version's record). */
+  reads?: number;
+  /** Size of the record in bytes. */
+  bytes: number;
 }
 
 /** A run id that names no record (or several). */
@@ -26,6 +34,10 @@ export class UnknownRun extends Error {
 
 function runsDir(stateDir: string): string {
   return join(stateDir, RUNS_DIR);
+}
+
+export function runPath(stateDir: string, id: string): string {
+  return join(runsDir(stateDir), `${id}.jsonl`);
 }
 
 /** Record ids, oldest first. */
@@ -38,24 +50,17 @@ export function runIds(stateDir: string): string[] {
     .map((n) => n.slice(0, -'.jsonl'.length));
 }
 
-/** The lines of a record; a torn last line (a run killed mid-write) is skipped. */
-export function readRun(stateDir: string, id: string): RecordLine[] {
-  const text = readFileSync(join(runsDir(stateDir), `${id}.jsonl`), 'utf8');
-  const lines: RecordLine[] = [];
-  for (const raw of text.split('\n')) {
-    if (raw.trim() === '') continue;
-    try {
-      lines.push(JSON.parse(raw) as RecordLine);
-    } catch {
-      // torn write
-    }
-  }
-  return lines;
+/** The lines of a record, streamed; a torn line (a run killed mid-write) is skipped. */
+export function readRun(stateDir: string, id: string): AsyncGenerator<RecordLine> {
+  return recordLines(runPath(stateDir, id));
 }
 
-/** The raw JSON Lines of a record, as stored. */
-export function readRunText(stateDir: string, id: string): string {
-  return readFileSync(join(runsDir(stateDir), `${id}.jsonl`), 'utf8');
+/** Copy a record as stored to `out`, streamed. */
+export async function copyRun(stateDir: string, id: string, out: NodeJS.WritableStream): Promise<void> {
+  const input = createReadStream(runPath(stateDir, id));
+  for await (const chunk of input) {
+    if (!out.write(chunk as Buffer)) await new Promise((r) => out.once('drain', r));
+  }
 }
 
 /** `last`, an exact id, or the one id starting with (or containing) the given text. */
@@ -71,44 +76,59 @@ export function resolveRun(stateDir: string, wanted: string): string {
   throw new UnknownRun(`${found.length} runs match ${wanted} (${found.slice(-3).join(', ')}${found.length > 3 ? ', ...' : ''}): give more of the id`);
 }
 
-export function summarize(lines: RecordLine[]): RunSummary | undefined {
-  const start = lines.find((l): l is StartLine => l.type === 'start');
+/** One run for the list: from the record's two ends, or (an older version's record) streamed once. */
+export async function summarizeRun(stateDir: string, id: string): Promise<RunSummary | undefined> {
+  const path = runPath(stateDir, id);
+  const { start, end, size } = recordEnds(path);
   if (start === undefined) return undefined;
-  const end = lines.find((l) => l.type === 'end') as Extract<RecordLine, { type: 'end' }> | undefined;
-  const report = lines.find((l) => l.type === 'report') as Extract<RecordLine, { type: 'report' }> | undefined;
-  return {
+  const base = {
     id: start.id,
     startedAt: start.at,
     command: start.command,
     dryRun: start.dryRun,
     cluster: `${start.cluster.zkCluster}${start.cluster.zkRootPath}`,
+    bytes: size,
     ...(end ? { exitCode: end.exitCode, durationMs: end.durationMs } : {}),
-    summary: end?.error ?? (report ? reportLine(report.report) : end ? '' : 'no end recorded: still running, or killed'),
-    commands: lines.filter((l) => l.type === 'command').length,
+  };
+  const noEnd = 'no end recorded: still running, or killed';
+  if (end?.changes !== undefined) return { ...base, summary: end.error ?? end.summary ?? '', commands: end.changes, ...(end.reads !== undefined ? { reads: end.reads } : {}) };
+  // No counts at the end (an older version, or a run still going or killed): count as we stream.
+  let commands = 0;
+  let changes = 0;
+  let reads = 0;
+  let report: unknown;
+  // Only the lines that count are parsed: an older record's reads hold whole replies.
+  for await (const raw of rawRecordLines(path)) {
+    if (raw.startsWith('{"type":"command"')) {
+      commands++;
+      if (raw.includes('"mutating":true')) changes++;
+      continue;
+    }
+    const l = lineOf(raw, ['reads', 'read-failed', 'report']);
+    if (l?.type === 'reads') reads += l.reads.reduce((n, g) => n + g.calls, 0);
+    else if (l?.type === 'read-failed') reads++;
+    else if (l?.type === 'report') report = l.report;
+  }
+  const v2 = start.schema !== RECORD_SCHEMA_V1;
+  return {
+    ...base,
+    summary: end?.error ?? (report !== undefined ? summaryOf(report as Partial<Report>) : end ? '' : noEnd),
+    commands: v2 ? changes : commands,
+    ...(v2 ? { reads } : {}),
   };
 }
 
 /** Every recorded run, oldest first. */
-export function listRuns(stateDir: string): RunSummary[] {
-  return runIds(stateDir)
-    .map((id) => summarize(readRun(stateDir, id)))
-    .filter((s): s is RunSummary => s !== undefined);
-}
-
-function reportLine(report: unknown): string {
-  const r = report as Partial<Report> & { action?: string; before?: boolean; after?: boolean };
-  if (r.totals) {
-    const t = r.totals;
-    const parts = [
-      t.recovered ? `${t.recovered} recovered` : '',
-      t.planned ? `${t.planned} planned` : '',
-      t.failed ? `${t.failed} failed` : '',
-      t.refused ? `${t.refused} refused` : '',
-      t.blocked ? `${t.blocked} blocked` : '',
-      t.interrupted ? `${t.interrupted} interrupted` : '',
-    ].filter(Boolean);
-    return `${t.partitions} partitions: ${parts.length ? parts.join(', ') : 'all healthy, nothing to do'}`;
+export async function listRuns(stateDir: string, limit?: number): Promise<RunSummary[]> {
+  const ids = runIds(stateDir);
+  const out: RunSummary[] = [];
+  for (const id of limit === undefined ? ids : ids.slice(-limit)) {
+    try {
+      const s = await summarizeRun(stateDir, id);
+      if (s) out.push(s);
+    } catch {
+      // removed meanwhile (another run pruned it)
+    }
   }
-  if (r.action !== undefined) return `auto_failover ${String(r.before)} -> ${String(r.after)}`;
-  return '';
+  return out;
 }

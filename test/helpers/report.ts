@@ -25,6 +25,7 @@ const SCHEMAS = {
   status: schema('status.schema.json'),
   failover: schema('failover.schema.json'),
   ops: schema('ops.schema.json'),
+  record: schema('run-record.schema.json'),
 };
 export type DocKind = keyof typeof SCHEMAS;
 
@@ -34,6 +35,18 @@ export function parseJson<T>(r: Output): T {
   } catch {
     throw new Error(`no JSON on stdout (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
   }
+}
+
+/** Each line of a run record (JSON Lines as stored) checked against docs/run-record.schema.json. */
+export function validRecord(text: string): Array<Record<string, unknown>> {
+  return text
+    .trim()
+    .split('\n')
+    .map((raw, i) => {
+      const line = JSON.parse(raw) as Record<string, unknown>;
+      assert.ok(SCHEMAS.record(line), `run record line ${i + 1} (${String(line['type'])}): ${JSON.stringify(SCHEMAS.record.errors?.slice(0, 3), null, 2)}`);
+      return line;
+    });
 }
 
 /** stdout parsed and checked against docs/KIND.schema.json. */
