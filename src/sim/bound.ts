@@ -14,11 +14,16 @@
 //     `pid % concurrency` and concurrency is at most name_server_task_max_concurrency (8,
 //     name_server_impl.cc AddOPData), each task at least the shortest task time (ops.ts);
 //   - one such partition's chain: its slowest replica load, then its 7 tasks.
+//   - metadata: the nameserver writes a table's node to ZooKeeper one write at a time, under
+//     its mutex (metadata-lock.ts); a recovery must at least mark each table's replicas on
+//     each endpoint it recovers alive (one `updatetablealive TABLE * ENDPOINT yes` each,
+//     the fewest OpenMLDB allows), each write taking the measured time for the node's size.
 // Everything else (polls, RPC round trips, diverged followers rebuilt by a snapshot
 // transfer) only adds time, so it is left out: the bound is a floor, not an estimate.
 import type { SimCluster } from './cluster.js';
 import { partitionKey } from './model.js';
 import { isServing } from './tablet.js';
+import { zkWriteMs } from './metadata-lock.js';
 
 /** name_server_task_max_concurrency: the op queues one command can spread its ops over. */
 export const MAX_OP_QUEUES = 8;
@@ -28,8 +33,11 @@ export const LEADER_CHANGE_TASKS = 7;
 const SHORTEST_TASK = 0.75;
 
 export interface CriticalPath {
-  /** The lower bound (ms): the longest of loadMs, opMs and chainMs. */
+  /** The lower bound (ms): the longest of loadMs, opMs, chainMs and metadataMs. */
   ms: number;
+  /** The fewest serialized metadata writes (one per table and endpoint recovered) and their time (ms). */
+  metadataWrites: number;
+  metadataMs: number;
   /** The busiest tablet's loads over its load slots (ms). */
   loadMs: number;
   /** The busiest op queue's tasks (ms). */
@@ -56,7 +64,10 @@ export function criticalPath(c: SimCluster): CriticalPath {
   let loads = 0;
   let leaderChanges = 0;
   let chainMs = 0;
+  let metadataWrites = 0;
+  let metadataMs = 0;
   for (const table of c.tables) {
+    const endpointsToMark = new Set<string>();
     for (const part of table.partitions) {
       const key = partitionKey(table.tid, part.pid);
       let slowest = 0;
@@ -70,6 +81,7 @@ export function criticalPath(c: SimCluster): CriticalPath {
         if (r === leader) flagged = entries;
         const running = tablet?.running ? tablet.loaded.get(key) : undefined;
         if (running && isServing(running)) continue;
+        endpointsToMark.add(r.endpoint);
         const ms = t.loadBaseMs + (entries / 1000) * t.loadMsPer1000 + (c.loadFault(r.endpoint, table.tid, part.pid)?.extraMs ?? 0);
         const s = perTablet.get(r.endpoint) ?? { loads: 0, sum: 0, longest: 0 };
         s.loads++;
@@ -85,6 +97,8 @@ export function criticalPath(c: SimCluster): CriticalPath {
         chainMs = Math.max(chainMs, slowest + LEADER_CHANGE_TASKS * task);
       }
     }
+    metadataWrites += endpointsToMark.size;
+    metadataMs += endpointsToMark.size * zkWriteMs(t, JSON.stringify(table).length);
   }
   const tablets = [...perTablet.entries()]
     .map(([endpoint, s]) => ({ endpoint, loads: s.loads, loadMs: Math.round(Math.max(s.sum / slots, s.longest)) }))
@@ -92,8 +106,11 @@ export function criticalPath(c: SimCluster): CriticalPath {
   const loadMs = Math.max(0, ...tablets.map((x) => x.loadMs));
   const opMs = Math.round(Math.max(0, ...queueTasks) * task);
   chainMs = Math.round(chainMs);
+  metadataMs = Math.round(metadataMs);
   return {
-    ms: Math.max(loadMs, opMs, chainMs),
+    ms: Math.max(loadMs, opMs, chainMs, metadataMs),
+    metadataWrites,
+    metadataMs,
     loadMs,
     opMs,
     chainMs,

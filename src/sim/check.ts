@@ -1,6 +1,7 @@
 // `openmldb-sim check`: is the cluster fully served, and what did the incident cost?
 // The verdict reads the simulator's true state (all three layers of every replica),
 // which no client can see, so it is the judge of every end-to-end test.
+import type { MetadataStats } from './metadata-lock.js';
 import type { SimCluster } from './cluster.js';
 import { commonPrefix, count, type Log, minus, missing, type Run } from './log.js';
 import { partitionKey } from './model.js';
@@ -61,6 +62,8 @@ export interface CheckReport {
   acknowledgedLost: number;
   partitions: number;
   partitionsServed: number;
+  /** The nameserver's metadata lock since the simulator started (metadata-lock.ts): ZooKeeper writes, time held and waited. */
+  metadata: MetadataStats;
 }
 
 export interface CheckOptions {
@@ -233,5 +236,6 @@ export function checkCluster(c: SimCluster, options: CheckOptions = {}): CheckRe
     acknowledgedLost,
     partitions,
     partitionsServed: served,
+    metadata: { ...c.metadata.stats, heldMs: Math.round(c.metadata.stats.heldMs), waitedMs: Math.round(c.metadata.stats.waitedMs) },
   };
 }

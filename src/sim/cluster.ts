@@ -2,6 +2,7 @@
 // that drive heartbeats, status polling and replication. RPC semantics live in
 // nameserver.ts, tablet.ts and ops.ts; this class owns the state they act on and the
 // node lifecycle (stop, start, full restart).
+import { MetadataLock } from './metadata-lock.js';
 import { EventEmitter } from 'node:events';
 import type {
   Dialect,
@@ -97,6 +98,9 @@ export interface ElectionHost {
 }
 
 /** A tablet started inside its old ZooKeeper session's window: it could not register and exited. */
+/** An op's node in ZooKeeper (its OPData, a few hundred bytes of protobuf). */
+const OP_NODE_BYTES = 512;
+
 export class TabletRegisterFailed extends Error {
   constructor(
     readonly endpoint: string,
@@ -212,9 +216,15 @@ export class SimCluster extends EventEmitter {
    */
   async writeTableNode(table: TableMeta): Promise<boolean> {
     const copy = cloneTable(table);
+    const node = JSON.stringify(copy);
     if (this.election) {
       const leader = this.leaderEndpoint;
-      if (leader === undefined || !(await this.election.setTableNode(leader, table.tid, JSON.stringify(copy)))) return false;
+      if (leader === undefined || !(await this.election.setTableNode(leader, table.tid, node))) return false;
+      this.metadata.stats.writes++;
+      this.metadata.stats.bytes += node.length;
+    } else {
+      // No ZooKeeper behind the simulator: the write takes the time a measured one takes.
+      await this.metadata.write(node.length);
     }
     // Written: what ZooKeeper holds, with no queued write after it (a node someone removed
     // meanwhile stays removed, as for OpenMLDB).
@@ -222,22 +232,24 @@ export class SimCluster extends EventEmitter {
     return true;
   }
 
-  private tableLocks = new Map<number, Promise<unknown>>();
-
   /**
-   * One change of a table's metadata at a time, from reading it to its ZooKeeper write:
-   * OpenMLDB holds its mutex (mu_) across both, so no write can carry a copy that misses
-   * another's change.
+   * The nameserver's metadata mutex (mu_, metadata-lock.ts): one holder at a time, across a
+   * change and its ZooKeeper write, so no write can carry a copy that misses another's
+   * change; reads, op creation and the status poll wait their turn behind the writes.
    */
-  withTable<T>(tid: number, change: () => Promise<T>): Promise<T> {
-    const before = this.tableLocks.get(tid) ?? Promise.resolve();
-    const mine = before.then(change, change);
-    const tail = mine.catch(() => undefined);
-    this.tableLocks.set(tid, tail);
-    void tail.then(() => {
-      if (this.tableLocks.get(tid) === tail) this.tableLocks.delete(tid);
-    });
-    return mine;
+  readonly metadata = new MetadataLock(() => this.timing);
+
+  withMetadata<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.metadata.hold(fn);
+  }
+
+  /** An op's node written (AddOPData), under the lock its caller holds. */
+  async writeOpNode(): Promise<void> {
+    if (this.election) {
+      this.metadata.stats.writes++;
+      return;
+    }
+    await this.metadata.write(OP_NODE_BYTES);
   }
 
   // ---- node identity -----------------------------------------------------------------
@@ -519,8 +531,11 @@ export class SimCluster extends EventEmitter {
   // ---- clocks --------------------------------------------------------------------------
 
   startClocks(): void {
+    // The first status poll at once: a reader right after the start sees polled offsets,
+    // whichever of its read and the first queued poll takes the metadata lock first.
+    this.pollTick();
     this.timers.push(setInterval(() => this.heartbeatTick(), 100));
-    this.timers.push(setInterval(() => this.pollTick(), this.timing.statusPollMs));
+    this.timers.push(setInterval(() => this.pollTickLocked(), this.timing.statusPollMs));
     this.timers.push(setInterval(() => this.tabletService.replicate(this.tablets()), 50));
     this.timers.push(setInterval(() => this.syncBinlogs(), this.timing.binlogSyncMs));
     this.timers.push(setInterval(() => this.tabletService.deleteBinlogs(this.tablets()), this.timing.binlogDeleteMs));
@@ -567,6 +582,18 @@ export class SimCluster extends EventEmitter {
    * offset 0), and sets the replicas' offsets in MEMORY only; ZooKeeper sees them only
    * when the table's node is next rewritten for another reason.
    */
+  private pollQueued = false;
+
+  /** The status poll takes the metadata lock (UpdateTableStatus locks mu_); one waits at a time. */
+  private pollTickLocked(): void {
+    if (this.pollQueued) return;
+    this.pollQueued = true;
+    void this.withMetadata(() => {
+      this.pollQueued = false;
+      this.pollTick();
+    });
+  }
+
   pollTick(): void {
     if (this.leaderEndpoint === undefined) return;
     const reported = new Map<string, { offset: number; recordCnt: number; bytes: number; disk: number }>();

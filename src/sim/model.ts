@@ -4,6 +4,7 @@
 //      in the leader nameserver's memory and, as last written, in ZooKeeper,
 //   2. the data on its tablet's disk (DiskPartition: the log of entries, snapshot offset),
 //   3. the tablet's runtime state (LoadedPartition: mode, TableState, current offset, term).
+import { MEASURED_ZK_WRITE } from './metadata-lock.js';
 import type { CriticalPath } from './bound.js';
 import type { Log, Run } from './log.js';
 
@@ -317,6 +318,10 @@ export interface SimTiming {
    * (the start race, SimCluster.takeLeadership). Grows with the tables in a real cluster.
    */
   nsInitMs: number;
+  /** One ZooKeeper write by the nameserver, under its metadata mutex: fixed part (ms; metadata-lock.ts). */
+  zkWriteBaseMs: number;
+  /** ... and per KB of the node written (ms). */
+  zkWritePerKbMs: number;
 }
 
 export const DEFAULT_TIMING: SimTiming = {
@@ -335,6 +340,8 @@ export const DEFAULT_TIMING: SimTiming = {
   binlogDeleteMs: 1000,
   zkSessionTimeoutMs: 10000,
   nsInitMs: 1000,
+  zkWriteBaseMs: MEASURED_ZK_WRITE.zkWriteBaseMs,
+  zkWritePerKbMs: MEASURED_ZK_WRITE.zkWritePerKbMs,
 };
 
 export { INTERNAL_DBS } from '../openmldb/internal-dbs.js';

@@ -27,8 +27,10 @@ export interface NsHost {
   writeAutoFailover(value: boolean): Promise<boolean>;
   /** UpdateZkTableNode, before the nameserver answers: false when ZooKeeper did not take it. */
   writeTableNode(table: TableMeta): Promise<boolean>;
-  /** One change of a table's metadata at a time, through its ZooKeeper write (OpenMLDB's mu_). */
-  withTable<T>(tid: number, change: () => Promise<T>): Promise<T>;
+  /** Hold the nameserver's metadata lock (OpenMLDB's mu_, metadata-lock.ts) across `fn`. */
+  withMetadata<T>(fn: () => T | Promise<T>): Promise<T>;
+  /** An op's node written to ZooKeeper (AddOPData), by a caller holding the lock. */
+  writeOpNode(): Promise<void>;
 }
 
 export class NameserverService {
@@ -47,13 +49,30 @@ export class NameserverService {
     return this.host.tables.find((t) => t.db === db && t.name === name);
   }
 
+  /**
+   * `fn` under the metadata lock, as OpenMLDB runs these calls under mu_: after every write
+   * queued before it. Each op it creates writes its node (AddOPData) before the call answers.
+   */
+  private locked<T>(fn: () => T): Promise<T> {
+    return this.host.withMetadata(async () => {
+      const before = this.host.opEngine.ops.length;
+      const result = fn();
+      for (let i = this.host.opEngine.ops.length - before; i > 0; i--) await this.host.writeOpNode();
+      return result;
+    });
+  }
+
   private healthy(endpoint: string): boolean {
     return this.host.tabletViews().get(endpoint)?.state === 'kHealthy';
   }
 
   // ---- read-only -------------------------------------------------------------------
 
-  showTable(body: Json): Json {
+  showTable(body: Json): Promise<Json> {
+    return this.locked(() => this.showTableNow(body));
+  }
+
+  private showTableNow(body: Json): Json {
     const db = str(body, 'db') ?? '';
     const name = str(body, 'name');
     const showAll = bool(body, 'show_all') === true;
@@ -64,7 +83,11 @@ export class NameserverService {
     return { table_info: tables.map(tableJson), code: 0, msg: 'ok' };
   }
 
-  showTablet(): Json {
+  showTablet(): Promise<Json> {
+    return this.locked(() => this.showTabletNow());
+  }
+
+  private showTabletNow(): Json {
     const now = Date.now();
     const tablets = [...this.host.tabletViews().values()]
       .sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0))
@@ -92,7 +115,11 @@ export class NameserverService {
     return { code: 0, msg: 'ok', conf: [{ key: 'auto_failover', value: String(this.host.autoFailover) }] };
   }
 
-  showOpStatus(body: Json): Json {
+  showOpStatus(body: Json): Promise<Json> {
+    return this.locked(() => this.showOpStatusNow(body));
+  }
+
+  private showOpStatusNow(body: Json): Json {
     const db = str(body, 'db');
     const name = str(body, 'name');
     const pid = num(body, 'pid');
@@ -141,7 +168,7 @@ export class NameserverService {
     if (!table.partitions.some((part) => part.replicas.some((r) => matches(part.pid, r)))) return fail(321, 'no pid has update');
     // name_server_impl.cc UpdateTableAliveStatus: the changed copy goes to ZooKeeper first
     // (UpdateZkTableNode); when that fails, 304 and the metadata in memory stays as it was.
-    return this.host.withTable(table.tid, async () => {
+    return this.host.withMetadata(async () => {
       const next = cloneTable(table);
       for (const part of next.partitions) for (const r of part.replicas) if (matches(part.pid, r)) r.isAlive = isAlive;
       if (!(await this.host.writeTableNode(next))) return fail(304, 'set zk failed');
@@ -150,7 +177,11 @@ export class NameserverService {
     });
   }
 
-  recoverTable(body: Json): Status {
+  recoverTable(body: Json): Promise<Status> {
+    return this.locked(() => this.recoverTableNow(body));
+  }
+
+  private recoverTableNow(body: Json): Status {
     if (this.host.autoFailover) return fail(301, 'auto_failover is enabled');
     const endpoint = str(body, 'endpoint') ?? '';
     const view = this.host.tabletViews().get(endpoint);
@@ -168,7 +199,11 @@ export class NameserverService {
     return ok();
   }
 
-  changeLeader(body: Json): Status {
+  changeLeader(body: Json): Promise<Status> {
+    return this.locked(() => this.changeLeaderNow(body));
+  }
+
+  private changeLeaderNow(body: Json): Status {
     if (this.host.autoFailover) return fail(301, 'auto_failover is enabled');
     const table = this.findTable(str(body, 'db') ?? '', str(body, 'name') ?? '');
     if (!table) return this.f(100, 'table does not exist');
@@ -186,7 +221,11 @@ export class NameserverService {
     return ok();
   }
 
-  offlineEndpoint(body: Json): Status {
+  offlineEndpoint(body: Json): Promise<Status> {
+    return this.locked(() => this.offlineEndpointNow(body));
+  }
+
+  private offlineEndpointNow(body: Json): Status {
     if (this.host.autoFailover) return fail(301, 'auto_failover is enabled');
     const concurrency = num(body, 'concurrency');
     if (concurrency !== undefined && concurrency > MAX_CONCURRENCY) return fail(307, 'invalid parameter');
@@ -196,7 +235,11 @@ export class NameserverService {
     return ok();
   }
 
-  recoverEndpoint(body: Json): Status {
+  recoverEndpoint(body: Json): Promise<Status> {
+    return this.locked(() => this.recoverEndpointNow(body));
+  }
+
+  private recoverEndpointNow(body: Json): Status {
     if (this.host.autoFailover) return fail(301, 'auto_failover is enabled');
     const concurrency = num(body, 'concurrency');
     if (concurrency !== undefined && concurrency > MAX_CONCURRENCY) return fail(307, 'invalid parameter');

@@ -28,8 +28,8 @@ export interface OpHost {
   persistTable(table: TableMeta): void;
   /** UpdateZkTableNode as a task does it, before the task ends: false when ZooKeeper did not take it. */
   writeTableNode(table: TableMeta): Promise<boolean>;
-  /** One change of a table's metadata at a time, through its ZooKeeper write (OpenMLDB's mu_). */
-  withTable<T>(tid: number, change: () => Promise<T>): Promise<T>;
+  /** Hold the nameserver's metadata lock (OpenMLDB's mu_, metadata-lock.ts) across `fn`. */
+  withMetadata<T>(fn: () => T | Promise<T>): Promise<T>;
   /** SelectLeader: `term_ + 1` for FollowOfNoOne; the counter moves on by two (persisted). */
   takeTerms(): number;
   persist(): void;
@@ -354,10 +354,10 @@ export class OpEngine {
    * name_server_impl.cc UpdatePartitionStatus, UpdateLeaderInfo: the change is made in memory,
    * then written to ZooKeeper (UpdateZkTableNode); a failed write fails the task and is not
    * tried again, the change staying in memory only until the table's node is next written.
-   * Under the table's lock, as OpenMLDB holds mu_ across the change and the write.
+   * Under the metadata lock, as OpenMLDB holds mu_ across the change and the write.
    */
   private changeTable(table: TableMeta, what: string, change: () => void): Promise<void> {
-    return this.host.withTable(table.tid, async () => {
+    return this.host.withMetadata(async () => {
       change();
       if (!(await this.host.writeTableNode(table))) throw new TaskFailed(`${what}: update table node in zk failed`);
     });

@@ -11,7 +11,7 @@ import { claimPort, releasePort } from './port-claims.js';
 import { Rng } from './rng.js';
 import { Traffic } from './traffic.js';
 
-type Handler = (body: Json) => Json | { code: number; msg: string } | Promise<{ code: number; msg: string }>;
+type Handler = (body: Json) => Json | { code: number; msg: string } | Promise<Json | { code: number; msg: string }>;
 
 /** A brpc HTTP request as a node sees it. */
 export interface RpcRequest {

@@ -49,6 +49,8 @@ interface UpArgs {
   'heartbeat-timeout-ms': number;
   'zk-session-timeout-ms': number;
   'ns-init-ms': number;
+  'zk-write-ms': number;
+  'zk-write-ms-per-kb': number;
   'ns-auto-failover-flag': boolean;
   'status-poll-ms': number;
   'power-loss': boolean;
@@ -83,6 +85,8 @@ function upOptions(y: Argv) {
     .option('binlog-part-entries', { type: 'number', default: DEFAULT_TIMING.binlogPartEntries, describe: 'entries in one binlog part (binlog_single_file_max_size: 2048 MB); parts before the snapshot and the followers are deleted' })
     .option('heartbeat-timeout-ms', { type: 'number', default: DEFAULT_TIMING.heartbeatTimeoutMs })
     .option('ns-init-ms', { type: 'number', default: DEFAULT_TIMING.nsInitMs, describe: "how long a starting nameserver's Init runs: one that wins the election within it ends with --ns-auto-failover-flag in memory, whatever ZooKeeper says (0: never)" })
+    .option('zk-write-ms', { type: 'number', default: DEFAULT_TIMING.zkWriteBaseMs, describe: "one ZooKeeper write by the nameserver (a table's node, an op's node), made under its metadata mutex: fixed part in ms (measured: scripts/measure-zk-writes.ts)" })
+    .option('zk-write-ms-per-kb', { type: 'number', default: DEFAULT_TIMING.zkWritePerKbMs, describe: 'the same write: ms per KB of the node' })
     .option('ns-auto-failover-flag', { type: 'boolean', default: true, describe: "the nameservers' auto_failover flag (the template's: true)" })
     .option('zk-session-timeout-ms', { type: 'number', default: DEFAULT_TIMING.zkSessionTimeoutMs, describe: "the tablets' zk_session_timeout: a stopped tablet stays listed healthy this long, and cannot start again inside it (0: it is listed offline at once)" })
     .option('status-poll-ms', { type: 'number', default: DEFAULT_TIMING.statusPollMs })
@@ -104,6 +108,7 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
   if (!Number.isFinite(a.seed)) throw new UsageError(`--seed must be a number`);
   if (!Number.isInteger(a['ns-init-ms']) || a['ns-init-ms'] < 0) throw new UsageError(`--ns-init-ms must be a whole number >= 0 (got ${a['ns-init-ms']})`);
   if (!Number.isInteger(a['zk-session-timeout-ms']) || a['zk-session-timeout-ms'] < 0) throw new UsageError(`--zk-session-timeout-ms must be a whole number >= 0 (got ${a['zk-session-timeout-ms']})`);
+  for (const k of ['zk-write-ms', 'zk-write-ms-per-kb'] as const) if (!Number.isFinite(a[k]) || a[k] < 0) throw new UsageError(`--${k} must be a number >= 0 (got ${a[k]})`);
   if (!Number.isInteger(a['binlog-part-entries']) || a['binlog-part-entries'] < 1) throw new UsageError(`--binlog-part-entries must be a whole number >= 1 (got ${a['binlog-part-entries']})`);
   const root = a['zk-root-path'];
   if (!/^\/[A-Za-z0-9_.\/-]*[A-Za-z0-9_.-]$/.test(root) || root.includes('//')) throw new UsageError(`--zk-root-path must be an absolute path such as /openmldb (got '${root}')`);
@@ -127,6 +132,8 @@ function toConfig(a: UpArgs): { options: Partial<SimOptions>; scenario: Scenario
         heartbeatTimeoutMs: a['heartbeat-timeout-ms'],
         zkSessionTimeoutMs: a['zk-session-timeout-ms'],
         nsInitMs: a['ns-init-ms'],
+        zkWriteBaseMs: a['zk-write-ms'],
+        zkWritePerKbMs: a['zk-write-ms-per-kb'],
         statusPollMs: a['status-poll-ms'],
       },
     },
