@@ -50,6 +50,17 @@ interface Row {
   binCpuS: number;
   /** Size of the run's record. */
   recordMb: number;
+  /** The nameserver's ZooKeeper writes during the recovery, and the time its metadata lock was held. */
+  metadataWrites: number;
+  metadataHeldS: number;
+  /** The bound's serialized metadata writes (s). */
+  boundMetadataS: number;
+}
+
+/** The simulator's metadata lock counters (check --json). */
+interface Metadata {
+  writes: number;
+  heldMs: number;
 }
 
 const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -73,7 +84,8 @@ async function run(size: number): Promise<Row> {
     if (up.status !== 0) throw new Error(up.stderr);
     const upS = (Date.now() - upStarted) / 1000;
     const info = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as { pid: number; zkCluster: string; zkRootPath: string; bin: string };
-    const bound = JSON.parse(sim(['bound', '--json']).stdout) as { ms: number };
+    const bound = JSON.parse(sim(['bound', '--json']).stdout) as { ms: number; metadataMs?: number };
+    const metadataBefore = (JSON.parse(sim(['check', '--json']).stdout) as { metadata?: Metadata }).metadata;
     const rusage = join(dir, 'rusage.json');
     const simBefore = cpuOf(info.pid);
     const childrenBefore = cpuOf('self-children');
@@ -97,7 +109,8 @@ async function run(size: number): Promise<Row> {
     }
     const usage = existsSync(rusage) ? (JSON.parse(readFileSync(rusage, 'utf8')) as { maxRssKb: number; userUs: number; systemUs: number }) : undefined;
     const toolCpuS = usage ? (usage.userUs + usage.systemUs) / 1e6 : 0;
-    const check = JSON.parse(sim(['check', '--json']).stdout) as { ok: boolean; entriesLost: number };
+    const check = JSON.parse(sim(['check', '--json']).stdout) as { ok: boolean; entriesLost: number; metadata?: Metadata };
+    const metadata = check.metadata && metadataBefore ? { writes: check.metadata.writes - metadataBefore.writes, heldMs: check.metadata.heldMs - metadataBefore.heldMs } : { writes: 0, heldMs: 0 };
     const recorded = await fromRecord(join(dir, 'state', 'openmldb-recover', 'runs'));
     const commands = report.commands ?? recorded;
     return {
@@ -113,6 +126,9 @@ async function run(size: number): Promise<Row> {
       recovered: report.totals.recovered,
       cli: commands.cli,
       recordMb: recorded.recordBytes / 1024 / 1024,
+      metadataWrites: metadata.writes,
+      metadataHeldS: metadata.heldMs / 1000,
+      boundMetadataS: (bound.metadataMs ?? 0) / 1000,
       http: commands.http,
       peakMb: usage ? usage.maxRssKb / 1024 : 0,
       simCpuS,
@@ -169,12 +185,12 @@ for (const size of String(values.tables).split(',').map(Number)) {
   );
 }
 console.log('');
-console.log('| tables | partitions | load avg | sim up (s) | bound (s) | measured (s) | ratio | partitions/s | commands/partition (http + cli) | peak memory (MB) | CPU s: sim / tool / binaries | sim CPU share | record (MB) | served, lost |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| tables | partitions | load avg | sim up (s) | bound (s) | measured (s) | ratio | partitions/s | commands/partition (http + cli) | peak memory (MB) | CPU s: sim / tool / binaries | sim CPU share | record (MB) | ns metadata writes/partition | ns lock held (s) | tool CPU ms/partition | served, lost |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const cpu = r.simCpuS + r.toolCpuS + r.binCpuS;
   const per = (n: number) => (n / Math.max(1, r.partitions)).toFixed(1);
   console.log(
-    `| ${r.tables} | ${r.partitions} | ${r.load.toFixed(1)} | ${f1(r.upS)} | ${f1(r.boundS)} | ${f1(r.seconds)} | ${(r.seconds / r.boundS).toFixed(2)} | ${(r.partitions / r.seconds).toFixed(1)} | ${per(r.http + r.cli)} (${per(r.http)} + ${per(r.cli)}) | ${Math.round(r.peakMb)} | ${f1(r.simCpuS)} / ${f1(r.toolCpuS)} / ${f1(r.binCpuS)} | ${cpu > 0 ? Math.round((100 * r.simCpuS) / cpu) : 0}% | ${r.recordMb.toFixed(2)} | ${r.served ? 'yes' : 'NO'}, ${r.lost} |`,
+    `| ${r.tables} | ${r.partitions} | ${r.load.toFixed(1)} | ${f1(r.upS)} | ${f1(r.boundS)} | ${f1(r.seconds)} | ${(r.seconds / r.boundS).toFixed(2)} | ${(r.partitions / r.seconds).toFixed(1)} | ${per(r.http + r.cli)} (${per(r.http)} + ${per(r.cli)}) | ${Math.round(r.peakMb)} | ${f1(r.simCpuS)} / ${f1(r.toolCpuS)} / ${f1(r.binCpuS)} | ${cpu > 0 ? Math.round((100 * r.simCpuS) / cpu) : 0}% | ${r.recordMb.toFixed(2)} | ${per(r.metadataWrites)} | ${f1(r.metadataHeldS)} | ${((1000 * r.toolCpuS) / Math.max(1, r.partitions)).toFixed(1)} | ${r.served ? 'yes' : 'NO'}, ${r.lost} |`,
   );
 }

@@ -2,15 +2,18 @@
  * Fresh reads of the cluster, shared by everyone who asks at the same time. While a
  * recovery works on hundreds of partitions at once, each step looks at the cluster before
  * it acts and each wait polls; asking once per step would send one command per partition
- * per poll. Here every asker of the same question (one table's metadata, one table's ops,
- * one replica's load state) waits for ONE call, and that call always starts after the
- * question was asked: an answer never predates a change the asker just made.
+ * per poll. Here every asker of the same question waits for ONE call, and that call always
+ * starts after the question was asked: an answer never predates a change the asker just
+ * made.
  *
- * Most questions are small (one table, one partition on one tablet) and do not grow with
- * the size of the cluster, so a recovery's cost per partition stays flat as it grows. Three
- * are asked once per tablet or once per run: what a whole tablet runs (`statuses`), whether
- * a tablet answers, and the whole cluster's alive leaders (`aliveLeaders`, before the
- * restore).
+ * Questions are asked the widest way OpenMLDB answers in one call, so the calls a recovery
+ * makes grow with its tables and tablets, not with its partitions times its polls: what a
+ * tablet runs (one `gettablestatus` per tablet answers every partition on it), the ops of a
+ * database (one `showopstatus` per database answers every waiter in it). Those answers grow
+ * with the cluster, so the same question is asked again at most every PACE_MS: a wait
+ * learns of a change a little later, and the tool's CPU stays flat per partition. One
+ * table's metadata (`showtable TABLE`) stays per table, paced too: a table's partitions
+ * ask together, and one answer is small.
  */
 import type { OpenMLDBClient, ShowTableRow, TableInfo, TabletTableStatus } from './client.js';
 import { INTERNAL_DBS, rowsOf } from './client.js';
@@ -23,10 +26,13 @@ import type { Op, Tablet } from './types.js';
 export class SharedRead<T> {
   private running: Promise<T> | undefined;
   private queued: Promise<T> | undefined;
+  private lastStart = 0;
 
   constructor(
     private readonly fetch: () => Promise<T>,
     private readonly onIdle: () => void = () => {},
+    /** Calls start at least this far apart (ms). */
+    private readonly paceMs = 0,
   ) {}
 
   read(): Promise<T> {
@@ -41,7 +47,8 @@ export class SharedRead<T> {
   }
 
   private start(): Promise<T> {
-    const p = this.fetch();
+    const wait = this.lastStart + this.paceMs - Date.now();
+    const p = wait > 0 ? new Promise<void>((r) => setTimeout(r, wait)).then(() => this.call()) : this.call();
     this.running = p;
     p.then(noop, noop).then(() => {
       if (this.running === p) this.running = undefined;
@@ -49,7 +56,15 @@ export class SharedRead<T> {
     });
     return p;
   }
+
+  private call(): Promise<T> {
+    this.lastStart = Date.now();
+    return this.fetch();
+  }
 }
+
+/** The wide reads (a whole tablet, a whole database's ops) are asked again at most this often. */
+export const PACE_MS = 200;
 
 const noop = (): void => {};
 
@@ -58,10 +73,11 @@ export class ClusterWatch {
 
   constructor(readonly client: OpenMLDBClient) {}
 
-  private read<T>(key: string, fetch: () => Promise<T>): Promise<T> {
+  /** Paced reads stay (their pace must outlive one burst of askers); the others go when idle. */
+  private read<T>(key: string, fetch: () => Promise<T>, paceMs = 0): Promise<T> {
     let r = this.reads.get(key) as SharedRead<T> | undefined;
     if (!r) {
-      r = new SharedRead(fetch, () => this.reads.delete(key));
+      r = new SharedRead(fetch, paceMs > 0 ? noop : () => this.reads.delete(key), paceMs);
       this.reads.set(key, r as SharedRead<unknown>);
     }
     return r.read();
@@ -69,7 +85,7 @@ export class ClusterWatch {
 
   /** One table as the nameserver holds it now (HTTP ShowTable): flags, offsets, term history; undefined if it is gone. */
   async tableInfo(db: string, name: string): Promise<TableInfo | undefined> {
-    const infos = await this.read(`info ${db}.${name}`, () => this.client.tableInfo(db, name));
+    const infos = await this.read(`info ${db}.${name}`, () => this.client.tableInfo(db, name), PACE_MS);
     return infos.find((t) => t.name === name && (t.db === db || t.db === ''));
   }
 
@@ -79,24 +95,24 @@ export class ClusterWatch {
       const info = await this.tableInfo(db, name);
       return info ? rowsOf([info]) : [];
     }
-    const rows = await this.read(`rows ${db}.${name}`, () => this.client.showTable(db, name));
+    const rows = await this.read(`rows ${db}.${name}`, () => this.client.showTable(db, name), PACE_MS);
     return rows.filter((r) => r.name === name);
   }
 
-  /** The ops the nameserver lists now for one table's partitions. */
-  tableOps(db: string, name: string): Promise<Op[]> {
-    return this.read(`ops ${db}.${name}`, () => this.client.showOpStatus(db, name));
+  /** The ops the nameserver lists now for one table's partitions (one `showopstatus` for its database). */
+  async tableOps(db: string, name: string): Promise<Op[]> {
+    const ops = await this.read(`ops ${db}`, () => this.client.showOpStatus(db), PACE_MS);
+    return ops.filter((o) => o.table === name);
   }
 
   /** How a tablet runs one partition now; undefined when it does not (not loaded, or not visible yet). */
   async loaded(endpoint: string, tid: number, pid: number): Promise<TabletTableStatus | undefined> {
-    const rows = await this.read(`status ${endpoint} ${tid}/${pid}`, () => this.client.getTableStatus(endpoint, tid, pid));
-    return rows[0];
+    return (await this.statuses(endpoint)).find((r) => r.tid === tid && r.pid === pid);
   }
 
   /** Every partition a tablet runs now (one `gettablestatus`). */
   statuses(endpoint: string): Promise<TabletTableStatus[]> {
-    return this.read(`statuses ${endpoint}`, () => this.client.getTableStatus(endpoint));
+    return this.read(`statuses ${endpoint}`, () => this.client.getTableStatus(endpoint), PACE_MS);
   }
 
   /** The tablets as the leader nameserver sees them now (when each last changed, to the millisecond). */
@@ -110,7 +126,7 @@ export class ClusterWatch {
         const at = changes.get(t.endpoint);
         return at === undefined ? t : { ...t, changedAfter: at };
       });
-    });
+    }, PACE_MS);
   }
 
   /**

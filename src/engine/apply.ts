@@ -12,6 +12,7 @@ import { type Backoff, retryTransient } from './retry.js';
 import { type Op, SERVING_STATES, isUnfinished } from '../cluster/types.js';
 import type { EngineCluster, SharedReads } from './cluster.js';
 import type { RunMemory } from './evidence.js';
+import { type AliveFlags, NotAReplica } from './alive-flags.js';
 import type { LoadSlots } from './load-slots.js';
 import { type PartitionPlan, type Step, describeStep, partitionKey } from './procedure.js';
 import { pollDelay, sleep } from './poll.js';
@@ -45,6 +46,8 @@ export interface ApplyOptions {
   watch: SharedReads;
   /** The run's load slots per tablet. */
   loads: LoadSlots;
+  /** The run's alive flags, set a table and endpoint at a time where every partition there asks the same. */
+  alive: AliveFlags;
   /**
    * After a partition's probe (or wait) ran to its end, its next plan from a fresh look at
    * that partition alone, so it goes on without waiting for every other partition; undefined
@@ -144,9 +147,13 @@ async function runPlan(client: EngineCluster, plan: PartitionPlan, opts: ApplyOp
   for (let attempt = 1; attempt <= opts.partitionAttempts; attempt++) {
     if (opts.signal.aborted) return 'interrupted';
     try {
-      for (const step of plan.steps) {
+      for (const group of stepGroups(plan.steps)) {
         if (opts.signal.aborted) throw new Interrupted();
-        outcome.actions.push(await runner.run(step));
+        // Flags in a row are independent: set together, so each table and endpoint is asked once for all its partitions.
+        const results = await Promise.allSettled(group.map((step) => runner.run(step)));
+        for (const r of results) if (r.status === 'fulfilled') outcome.actions.push(r.value);
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       }
       return 'done';
     } catch (err) {
@@ -167,6 +174,17 @@ async function runPlan(client: EngineCluster, plan: PartitionPlan, opts: ApplyOp
     }
   }
   return 'failed';
+}
+
+/** The steps in order, with set-alive steps in a row grouped (each other step alone). */
+function stepGroups(steps: readonly Step[]): Step[][] {
+  const groups: Step[][] = [];
+  for (const step of steps) {
+    const last = groups.at(-1);
+    if (step.kind === 'set-alive' && last?.[0]?.kind === 'set-alive') last.push(step);
+    else groups.push([step]);
+  }
+  return groups;
 }
 
 /** Executes one step, idempotently: observe first, act only when needed, confirm. */
@@ -233,10 +251,12 @@ class StepRunner {
     const { db, table, pid } = this.plan;
     switch (step.kind) {
       case 'set-alive': {
-        const r = await this.replica(step.endpoint);
-        if (r.isAlive === step.alive) return { skipped: true };
-        await this.client.updateTableAlive(db, table, pid, step.endpoint, step.alive);
-        return { skipped: false };
+        // AliveFlags reads the table afresh before it changes anything, and changes only what differs.
+        const how = await this.opts.alive.set({ db, table, pid, endpoint: step.endpoint, alive: step.alive }).catch((err: unknown) => {
+          throw err instanceof NotAReplica ? new StepFailed(err.message) : err;
+        });
+        if (how === 'already') return { skipped: true };
+        return how === 'table' ? { skipped: false, detail: `with the table's other partitions there: updatetablealive ${table} * ${step.endpoint} ${step.alive ? 'yes' : 'no'}` } : { skipped: false };
       }
       case 'load': {
         const loaded = await this.loadedState(step.endpoint);

@@ -39,8 +39,8 @@ export interface EngineCluster {
   showOpStatus(): Promise<Op[]>;
   /** `confset auto_failover true|false`. */
   confSet(value: boolean): Promise<unknown>;
-  /** `updatetablealive TABLE PID ENDPOINT yes|no`. */
-  updateTableAlive(db: string, table: string, pid: number, endpoint: string, alive: boolean): Promise<unknown>;
+  /** `updatetablealive TABLE PID|* ENDPOINT yes|no` (`*`: every partition of the table on that endpoint, one metadata write). */
+  updateTableAlive(db: string, table: string, pid: number | '*', endpoint: string, alive: boolean): Promise<unknown>;
   /** The tablet's LoadTable (`loadtable` on the tablet client, or over HTTP for disk tables). */
   loadTable(endpoint: string, spec: LoadSpec): Promise<LoadResult>;
   /** The tablet's GetTermPair: the term and offset of what it holds on disk. */

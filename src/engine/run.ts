@@ -10,6 +10,7 @@ import { observe } from './observe.js';
 import { EXIT } from '../exit-codes.js';
 import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
 import { type ClusterAction, type ClusterStep, describeClusterStep, runClusterStep } from './cluster-steps.js';
+import { AliveFlags } from './alive-flags.js';
 import { LoadSlots } from './load-slots.js';
 import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
@@ -27,7 +28,7 @@ export interface RunOptions {
   /** What the run does: one of workflow/procedures/. */
   procedure: PrepareProcedure;
   filter?: ObserveFilter;
-  apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress' | 'watch' | 'loads' | 'replan'>;
+  apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress' | 'watch' | 'loads' | 'alive' | 'replan'>;
   /** Observe/plan/apply rounds at most (ops in flight are waited on, then planned again). */
   rounds?: number;
   progress: Progress;
@@ -135,6 +136,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   // Every step's look at the cluster and every wait goes through shared reads; loads through
   // the tablets' slots.
   const watch = cluster.reads();
+  const alive = new AliveFlags(cluster, watch);
   const loads = new LoadSlots(watch, { slots: o.apply.perTablet, timeoutMs: o.apply.loadTimeoutMs, signal: o.interrupt.controller.signal, ...(o.apply.pollMs !== undefined ? { pollMs: o.apply.pollMs } : {}) });
   try {
     phase = 'apply';
@@ -193,7 +195,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
             return next ? { plan: next, ended: new Set(part.ops.filter((op) => !isUnfinished(op)).map((op) => op.opId)) } : undefined;
           }
         : undefined;
-      const apply = { ...o.apply, opBaseline, ended, memory, signal: o.interrupt.controller.signal, progress: o.progress, watch, loads, ...(replan ? { replan } : {}) };
+      const apply = { ...o.apply, opBaseline, ended, memory, signal: o.interrupt.controller.signal, progress: o.progress, watch, loads, alive, ...(replan ? { replan } : {}) };
       const results = work.length > 0 ? await applyPlan(cluster, work, apply) : [];
       for (const r of results) {
         const k = key(r.plan.db, r.plan.table, r.plan.pid);
