@@ -27,6 +27,8 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '1' },
     scenario: { type: 'string', default: 'full-restart' },
     transport: { type: 'string' },
+    // Tables named with --priority, as a share of the user tables (every 10th by default; 0: none).
+    'priority-share': { type: 'string', default: '0.1' },
     tool: { type: 'string', default: REPO },
   },
 });
@@ -55,6 +57,17 @@ interface Row {
   metadataHeldS: number;
   /** The bound's serialized metadata writes (s). */
   boundMetadataS: number;
+  /** When partitions were served (s): p50, p90, all. */
+  servedAt: { p50: number; p90: number; all: number };
+  /** The --priority tables: when their first, median and last partition was served (ms). */
+  priority: { firstMs: number; medianMs: number; lastMs: number } | undefined;
+}
+
+/** When the partitions were served (s after the run began): p50, p90, the last. */
+function servedTimes(report: { tables: Array<{ partitions: Array<{ servedMs?: number }> }> }): { p50: number; p90: number; all: number } {
+  const ms = report.tables.flatMap((t) => t.partitions.flatMap((p) => (p.servedMs !== undefined ? [p.servedMs] : []))).sort((a, b) => a - b);
+  const at = (q: number) => (ms.length === 0 ? 0 : (ms[Math.min(ms.length - 1, Math.floor(q * (ms.length - 1)))] as number) / 1000);
+  return { p50: at(0.5), p90: at(0.9), all: at(1) };
 }
 
 /** The simulator's metadata lock counters (check --json). */
@@ -91,6 +104,9 @@ async function run(size: number): Promise<Row> {
     const childrenBefore = cpuOf('self-children');
     const args = ['--import', join(REPO, 'scripts/bench-rusage.mjs'), join(resolve(String(values.tool)), 'dist/cli/openmldb-recover.js'), 'recover', '--json', '--quiet'];
     if (values.transport) args.push('--transport', values.transport);
+    const share = Number(values['priority-share']);
+    const every = share > 0 ? Math.max(1, Math.round(1 / share)) : 0;
+    if (every > 0) for (let i = every - 1; i < size; i += every) args.push('--priority', `demo_db.t${i}`);
     args.push(...positionals);
     const started = Date.now();
     const r = spawnSync(process.execPath, args, {
@@ -101,7 +117,12 @@ async function run(size: number): Promise<Row> {
     const seconds = (Date.now() - started) / 1000;
     const simCpuS = cpuOf(info.pid) - simBefore;
     const childrenCpuS = cpuOf('self-children') - childrenBefore;
-    let report: { totals: { partitions: number; recovered: number }; commands?: { cli: number; http: number } };
+    let report: {
+      totals: { partitions: number; recovered: number };
+      commands?: { cli: number; http: number };
+      service?: Array<{ class: string; firstMs: number; medianMs: number; lastMs: number }>;
+      tables: Array<{ partitions: Array<{ servedMs?: number }> }>;
+    };
     try {
       report = JSON.parse(r.stdout) as typeof report;
     } catch {
@@ -126,6 +147,8 @@ async function run(size: number): Promise<Row> {
       recovered: report.totals.recovered,
       cli: commands.cli,
       recordMb: recorded.recordBytes / 1024 / 1024,
+      servedAt: servedTimes(report),
+      priority: report.service?.find((c) => c.class === 'priority'),
       metadataWrites: metadata.writes,
       metadataHeldS: metadata.heldMs / 1000,
       boundMetadataS: (bound.metadataMs ?? 0) / 1000,
@@ -185,12 +208,12 @@ for (const size of String(values.tables).split(',').map(Number)) {
   );
 }
 console.log('');
-console.log('| tables | partitions | load avg | sim up (s) | bound (s) | measured (s) | ratio | partitions/s | commands/partition (http + cli) | peak memory (MB) | CPU s: sim / tool / binaries | sim CPU share | record (MB) | ns metadata writes/partition | ns lock held (s) | tool CPU ms/partition | served, lost |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| tables | partitions | load avg | sim up (s) | bound (s) | measured (s) | ratio | partitions/s | commands/partition (http + cli) | peak memory (MB) | CPU s: sim / tool / binaries | sim CPU share | record (MB) | ns metadata writes/partition | ns lock held (s) | tool CPU ms/partition | served at p50 / p90 / all (s) | --priority tables served by (s, share of the run) | served, lost |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const cpu = r.simCpuS + r.toolCpuS + r.binCpuS;
   const per = (n: number) => (n / Math.max(1, r.partitions)).toFixed(1);
   console.log(
-    `| ${r.tables} | ${r.partitions} | ${r.load.toFixed(1)} | ${f1(r.upS)} | ${f1(r.boundS)} | ${f1(r.seconds)} | ${(r.seconds / r.boundS).toFixed(2)} | ${(r.partitions / r.seconds).toFixed(1)} | ${per(r.http + r.cli)} (${per(r.http)} + ${per(r.cli)}) | ${Math.round(r.peakMb)} | ${f1(r.simCpuS)} / ${f1(r.toolCpuS)} / ${f1(r.binCpuS)} | ${cpu > 0 ? Math.round((100 * r.simCpuS) / cpu) : 0}% | ${r.recordMb.toFixed(2)} | ${per(r.metadataWrites)} | ${f1(r.metadataHeldS)} | ${((1000 * r.toolCpuS) / Math.max(1, r.partitions)).toFixed(1)} | ${r.served ? 'yes' : 'NO'}, ${r.lost} |`,
+    `| ${r.tables} | ${r.partitions} | ${r.load.toFixed(1)} | ${f1(r.upS)} | ${f1(r.boundS)} | ${f1(r.seconds)} | ${(r.seconds / r.boundS).toFixed(2)} | ${(r.partitions / r.seconds).toFixed(1)} | ${per(r.http + r.cli)} (${per(r.http)} + ${per(r.cli)}) | ${Math.round(r.peakMb)} | ${f1(r.simCpuS)} / ${f1(r.toolCpuS)} / ${f1(r.binCpuS)} | ${cpu > 0 ? Math.round((100 * r.simCpuS) / cpu) : 0}% | ${r.recordMb.toFixed(2)} | ${per(r.metadataWrites)} | ${f1(r.metadataHeldS)} | ${((1000 * r.toolCpuS) / Math.max(1, r.partitions)).toFixed(1)} | ${f1(r.servedAt.p50)} / ${f1(r.servedAt.p90)} / ${f1(r.servedAt.all)} | ${r.priority ? `${f1(r.priority.lastMs / 1000)} (${Math.round((100 * r.priority.lastMs) / 1000 / r.seconds)}%)` : '-'} | ${r.served ? 'yes' : 'NO'}, ${r.lost} |`,
   );
 }

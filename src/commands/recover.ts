@@ -1,6 +1,7 @@
 // `openmldb-recover recover`: the one-click recovery after a full restart; also the
 // `--cmd=recoverdata` drop-in for openmldb_ops.py in start scripts.
 import type { Argv } from 'yargs';
+import { parsePriority } from '../engine/priority.js';
 import { recoveryProcedure } from '../workflow/procedures/recover.js';
 import { parseFilter } from './common.js';
 import { connectionOptions } from './config.js';
@@ -14,8 +15,21 @@ function recoverOptions<T>(y: Argv<T>) {
       type: 'boolean',
       default: false,
       describe: 'recover partitions even when that discards entries a replica holds',
+    }).option('priority', {
+      type: 'string',
+      array: true,
+      describe: 'serve these tables first, after the system tables: DB.TABLE or DB.* (repeatable); the report gives when each class was served',
     }),
   );
+}
+
+/** --priority as the engine takes it; a malformed value is a usage error. */
+function priorityOf(values: readonly string[] | undefined) {
+  try {
+    return parsePriority((values ?? []).map(String));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function recover(argv: ArgsOf<typeof recoverOptions> & GlobalArgs, command: string): Promise<number> {
@@ -24,7 +38,7 @@ function recover(argv: ArgsOf<typeof recoverOptions> & GlobalArgs, command: stri
     command,
     procedure: () => recoveryProcedure({ acceptDataLoss: argv['accept-data-loss'] === true, refuseOrphaned: argv['refuse-orphaned'] === true }),
     ...(filter ? { filter } : {}),
-    apply: applySettings(argv),
+    apply: { ...applySettings(argv), priority: priorityOf(argv['priority']) },
   });
 }
 
@@ -36,6 +50,7 @@ export const recoverCommand = defineCommand({
     ['$0 recover --dry-run', 'print the plan as runbook commands; change nothing (recorded: see history)'],
     ['$0 recover --table demo_db.t1 --json', 'one table; the report as JSON on stdout'],
     ['$0 recover --config /etc/openmldb-recover.json --quiet', 'for cron: settings from a file, no progress, exit code says it all'],
+    ['$0 recover --priority demo_db.orders --priority feature_db.*', 'serve these tables first (after the system tables)'],
   ],
   builder: (y) => recoverOptions(y),
   handler: (argv) => recover(argv, 'recover'),

@@ -13,6 +13,7 @@ import { type Op, SERVING_STATES, isUnfinished } from '../cluster/types.js';
 import type { EngineCluster, SharedReads } from './cluster.js';
 import type { RunMemory } from './evidence.js';
 import { type AliveFlags, NotAReplica } from './alive-flags.js';
+import { inServiceOrder, type PriorityPattern, SERVICE_CLASSES, serviceClass } from './priority.js';
 import type { LoadSlots } from './load-slots.js';
 import { type PartitionPlan, type Step, describeStep, partitionKey } from './procedure.js';
 import { pollDelay, sleep } from './poll.js';
@@ -46,6 +47,8 @@ export interface ApplyOptions {
   watch: SharedReads;
   /** The run's load slots per tablet. */
   loads: LoadSlots;
+  /** Tables served before the others (--priority; system tables always first). */
+  priority?: readonly PriorityPattern[];
   /** The run's alive flags, set a table and endpoint at a time where every partition there asks the same. */
   alive: AliveFlags;
   /**
@@ -87,6 +90,8 @@ export interface PartitionOutcome {
   status: 'done' | 'failed' | 'interrupted' | 'not-run';
   actions: Action[];
   errors: string[];
+  /** When its last plan ended (ms since the epoch). */
+  endedAt?: number;
 }
 
 class StepFailed extends Error {}
@@ -100,17 +105,26 @@ export async function applyPlan(client: EngineCluster, partitions: PartitionPlan
   const global = pLimit(Math.max(1, opts.concurrency));
   const total = partitions.filter((p) => p.steps.length > 0).length;
   let finished = 0;
-  return Promise.all(
-    partitions.map(async (plan): Promise<PartitionOutcome> => {
-      if (plan.steps.length === 0) return { plan, plans: [plan], status: 'not-run', actions: [], errors: [] };
-      return global(async () => {
+  // Started in service order (priority.ts): their loads queue on each tablet in that order.
+  // The outcomes come back in the order of `partitions`.
+  const outcomes = new Map<PartitionPlan, Promise<PartitionOutcome>>();
+  for (const plan of inServiceOrder(partitions, opts.priority ?? [], (p) => ({ db: p.db, table: p.table }))) {
+    if (plan.steps.length === 0) {
+      outcomes.set(plan, Promise.resolve({ plan, plans: [plan], status: 'not-run', actions: [], errors: [] }));
+      continue;
+    }
+    outcomes.set(
+      plan,
+      global(async () => {
         const outcome = await runPartition(client, plan, opts);
+        outcome.endedAt = Date.now();
         finished++;
         opts.progress.update(`partitions ${finished}/${total} done; ${label(plan)} ${outcome.status}`);
         return outcome;
-      });
-    }),
-  );
+      }),
+    );
+  }
+  return Promise.all(partitions.map((p) => outcomes.get(p) as Promise<PartitionOutcome>));
 }
 
 const label = (p: PartitionPlan) => `${p.db}.${p.table} pid ${p.pid}`;
@@ -281,7 +295,7 @@ class StepRunner {
         const spec = { ...this.loadSpec(step.endpoint), mode: step.mode };
         const r = await this.opts.loads.load(
           step.endpoint,
-          { tid: this.plan.tid, pid, visibleAtOnce: this.plan.storageMode === 'kMemory' },
+          { tid: this.plan.tid, pid, visibleAtOnce: this.plan.storageMode === 'kMemory', rank: SERVICE_CLASSES.indexOf(serviceClass(this.opts.priority ?? [], db, table)) },
           async () => {
             // The slot may come after a stop: nothing new is sent then.
             if (this.opts.signal.aborted) throw new Interrupted();

@@ -25,7 +25,8 @@ export interface LoadSlotsOptions {
 
 interface Tablet {
   inFlight: number;
-  waiting: Array<() => void>;
+  /** Loads waiting for a slot, by rank then arrival (a lower rank first: priority.ts). */
+  waiting: Array<{ rank: number; go: () => void }>;
 }
 
 export class LoadSlots {
@@ -51,10 +52,16 @@ export class LoadSlots {
    * the load has ended (as seen by the run), or at once if `send` fails or says nothing was
    * started (`started` false: the partition was loaded already).
    */
-  async load<T>(endpoint: string, part: { tid: number; pid: number; visibleAtOnce: boolean }, send: () => Promise<T>, started: (result: T) => boolean): Promise<T> {
+  async load<T>(endpoint: string, part: { tid: number; pid: number; visibleAtOnce: boolean; rank?: number }, send: () => Promise<T>, started: (result: T) => boolean): Promise<T> {
     const t = this.tablet(endpoint);
-    if (t.inFlight >= this.limit) await new Promise<void>((resolve) => t.waiting.push(resolve));
-    else t.inFlight++;
+    if (t.inFlight >= this.limit) {
+      const rank = part.rank ?? 0;
+      await new Promise<void>((go) => {
+        // After every waiter of the same or a lower rank: a priority table's load overtakes the rest.
+        const at = t.waiting.findIndex((w) => w.rank > rank);
+        t.waiting.splice(at < 0 ? t.waiting.length : at, 0, { rank, go });
+      });
+    } else t.inFlight++;
     let result: T;
     try {
       result = await send();
@@ -70,7 +77,7 @@ export class LoadSlots {
   /** A waiter takes the freed slot over directly, so the count never drops in between. */
   private release(t: Tablet): void {
     const next = t.waiting.shift();
-    if (next) next();
+    if (next) next.go();
     else t.inFlight--;
   }
 

@@ -1,10 +1,13 @@
 // The run's report: what was found, what was done, what is left, and why. Rendered as a
 // summary table for people or as JSON (schema: docs/report.schema.json) for machines.
+import type { ServiceTimes } from './priority.js';
 import type { Action } from './apply.js';
 import type { ClusterAction } from './cluster-steps.js';
 import { type OrphanedTail, type PartitionPlan, describeOrphaned } from './procedure.js';
 
 export const REPORT_SCHEMA = 'openmldb-recover/report@1';
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 export type PartitionStatus =
   /** Served before the run; nothing done. */
@@ -35,6 +38,8 @@ export interface PartitionReport extends Pick<PartitionPlan, 'reason' | 'leader'
   problems: string[];
   /** Worth knowing, not wrong (e.g. an old failed op; a replica left not alive by design). */
   warnings?: string[];
+  /** Recovered: when its work ended with it served (ms after the run began). */
+  servedMs?: number;
 }
 
 export interface TableReport {
@@ -77,6 +82,8 @@ export interface Report {
   stoppedIn?: string;
   /** Transient failures retried: while observing, and by the steps. */
   retries?: { observe: number; steps: number };
+  /** Per service class (priority.ts), when its first, median and last recovered partition was served. */
+  service?: ServiceTimes[];
 }
 
 export function emptyTotals(): Report['totals'] {
@@ -186,6 +193,10 @@ export function renderReport(r: Report): string {
   else if (af.foundOff && af.switchedOff) out.push(`auto_failover: false as found (no journal of this tool explained it), switched on meanwhile by someone else -> false during the run -> ${af.after}`);
   else if (af.foundOff) out.push(`auto_failover: false as found, with no journal of this tool explaining it (an operator's choice, or a run not sharing this run's lock): left as it was${af.after === true ? '; now true, switched on by someone else meanwhile' : ''}`);
   else if (af.before !== undefined) out.push(`auto_failover: ${af.before}${af.switchedOff ? ` -> false during the run -> ${af.after}` : ' (untouched)'}`);
+  for (const c of r.service ?? []) {
+    if (c.class === 'other' && (r.service ?? []).length === 1) continue;
+    out.push(`served, ${c.class === 'system' ? 'system tables' : c.class === 'priority' ? '--priority tables' : 'other tables'}: ${c.partitions} partition${c.partitions === 1 ? '' : 's'}, first at ${seconds(c.firstMs)}, median ${seconds(c.medianMs)}, last ${seconds(c.lastMs)}`);
+  }
   if (r.stoppedIn) out.push(`stopped early, while: ${r.stoppedIn}`);
   for (const e of r.errors) out.push(`error: ${e}`);
   out.push(`${r.ok ? 'OK' : 'NOT OK'} (exit ${r.exitCode}) in ${(r.durationMs / 1000).toFixed(1)}s`);

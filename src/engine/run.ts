@@ -11,6 +11,8 @@ import { EXIT } from '../exit-codes.js';
 import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
 import { type ClusterAction, type ClusterStep, describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { AliveFlags } from './alive-flags.js';
+import { matches, serviceClass, serviceTimes } from './priority.js';
+import { UnknownTable } from '../cluster/errors.js';
 import { LoadSlots } from './load-slots.js';
 import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
@@ -74,6 +76,10 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     const whole = await observe(cluster, o.filter, observing);
     const proc = o.procedure(whole);
     const first = proc.scope ? proc.scope(whole) : whole;
+    // A --priority that names no table is a mistake worth stopping for (nothing changed yet).
+    for (const p of o.filter ? [] : (o.apply.priority ?? [])) {
+      if (!whole.tables.some((t) => matches(p, t.db, t.name))) throw new UnknownTable(p.db, p.table === '*' ? undefined : p.table, [...new Set(whole.tables.filter((t) => t.db === p.db).map((t) => t.name))]);
+    }
     start = { whole, proc, first, firstPlan: proc.plan(first, { round: 1, done, ran }, memory) };
   } catch (err) {
     // This changed nothing, and the command layer reports it (exit 3, or a JSON error
@@ -397,6 +403,7 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
         plan: plan ? [...(plan.via ?? []), ...plan.steps.map((s) => describeStep(s, plan))] : [],
         actions: outcome?.actions ?? [],
         errors: outcome?.errors ?? [],
+        ...(status === 'recovered' && outcome?.endedAt !== undefined ? { servedMs: Math.max(0, outcome.endedAt - started) } : {}),
         problems: o.dryRun ? [] : [...(ph?.problems ?? []), ...stuck.map((s) => `pid ${part.pid}: ${s}`)],
         ...(!o.dryRun && ph && ph.warnings.length > 0 ? { warnings: ph.warnings } : {}),
       };
@@ -423,6 +430,7 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
   const exitCode = exitCodeOf(o, autoFailover.owed === true, verdictOk);
   const stepRetries = [...outcomes.values()].reduce((n, oc) => n + oc.actions.reduce((m, a) => m + Math.max(0, a.attempts - 1), 0), 0);
   const finished = Date.now();
+  const service = serviceTimes(tables.flatMap((t) => t.partitions.flatMap((p) => (p.servedMs !== undefined ? [{ class: serviceClass(o.apply.priority ?? [], t.db, t.name), ms: p.servedMs }] : []))));
   return {
     schema: REPORT_SCHEMA,
     command: o.command,
@@ -440,6 +448,7 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
     errors,
     ...(c.stoppedIn ? { stoppedIn: c.stoppedIn } : {}),
     retries: { observe: c.retried.observe, steps: stepRetries },
+    ...(service.length > 0 ? { service } : {}),
   };
 }
 
