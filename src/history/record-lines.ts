@@ -26,8 +26,11 @@ export interface StartLine {
   tool: { version: string; pid: number; host: string };
 }
 
-/** A change to the cluster, in full: what, where, when, the result. (In @1 records: every command and read.) */
-export type CommandLine = { type: 'command'; at: string } & CommandLogEntry;
+/**
+ * A change to the cluster, in full: what, where, when (startedAt, durationMs), the result.
+ * (In @1 records: every command and read, each with `at`, when it was written.)
+ */
+export type CommandLine = { type: 'command'; at?: string } & CommandLogEntry;
 export type ProgressLine = { type: 'progress'; at: string; level: 'step' | 'info' | 'warn'; text: string };
 /** Successful reads since the previous such line, per method (read-tally.ts). */
 export type ReadsLine = { type: 'reads'; at: string; since: string; reads: ReadGroup[] };
