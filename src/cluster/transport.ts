@@ -73,8 +73,10 @@ export interface CommandLogEntry {
   mutating?: boolean;
 }
 
-/** Entries a CommandLog keeps in memory (the newest); the run record keeps them all. */
+/** Entries a CommandLog keeps in memory (the newest); the run record keeps every change. */
 export const LOG_KEEP = 1000;
+/** ... and at most about this many characters of their outputs. */
+export const LOG_KEEP_BYTES = 16 * 1024 * 1024;
 
 /** Per-run log of everything sent to the cluster; subscribe with `onEntry`. */
 export class CommandLog {
@@ -84,6 +86,13 @@ export class CommandLog {
   readonly counts = { cli: 0, http: 0 };
   private readonly listeners: Array<(e: CommandLogEntry) => void> = [];
   private seq = 0;
+  private keptBytes = 0;
+
+  /** Drop the oldest `n` entries kept (the newest always stays). */
+  private forget(n: number): void {
+    const gone = this.entries.splice(0, Math.min(n, this.entries.length - 1));
+    for (const g of gone) this.keptBytes -= g.output.length;
+  }
 
   onEntry(listener: (e: CommandLogEntry) => void): () => void {
     this.listeners.push(listener);
@@ -96,8 +105,11 @@ export class CommandLog {
   add(entry: Omit<CommandLogEntry, 'seq'>): CommandLogEntry {
     const e = { seq: ++this.seq, ...entry };
     this.entries.push(e);
+    this.keptBytes += e.output.length;
     this.counts[e.kind]++;
-    if (this.entries.length > 2 * LOG_KEEP) this.entries.splice(0, this.entries.length - LOG_KEEP);
+    if (this.entries.length > 2 * LOG_KEEP) this.forget(this.entries.length - LOG_KEEP);
+    // A whole tablet's status on a large cluster is megabytes: the outputs kept stay bounded too.
+    else if (this.keptBytes > LOG_KEEP_BYTES) this.forget(Math.max(1, Math.floor(this.entries.length / 2)));
     for (const l of this.listeners) {
       try {
         l(e);

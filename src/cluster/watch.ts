@@ -68,6 +68,9 @@ export const PACE_MS = 200;
 
 const noop = (): void => {};
 
+/** Each `statuses` answer indexed by partition, for as long as the answer is in use. */
+const byPartition = new WeakMap<readonly TabletTableStatus[], Map<string, TabletTableStatus>>();
+
 export class ClusterWatch {
   private readonly reads = new Map<string, SharedRead<unknown>>();
 
@@ -107,7 +110,11 @@ export class ClusterWatch {
 
   /** How a tablet runs one partition now; undefined when it does not (not loaded, or not visible yet). */
   async loaded(endpoint: string, tid: number, pid: number): Promise<TabletTableStatus | undefined> {
-    return (await this.statuses(endpoint)).find((r) => r.tid === tid && r.pid === pid);
+    // One answer serves hundreds of waiters: indexed once, not searched by each.
+    const rows = await this.statuses(endpoint);
+    let index = byPartition.get(rows);
+    if (!index) byPartition.set(rows, (index = new Map(rows.map((r) => [`${r.tid}/${r.pid}`, r]))));
+    return index.get(`${tid}/${pid}`);
   }
 
   /** Every partition a tablet runs now (one `gettablestatus`). */
