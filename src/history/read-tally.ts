@@ -65,6 +65,8 @@ export class ReadTally {
   private firstAt: string | undefined;
   /** Every read counted, over the whole run. */
   total = 0;
+  /** Per method over the whole run, without addresses or digests (a condensed record's totals). */
+  readonly totals = new Map<string, { calls: number; ms: number; maxMs: number; bytes: number }>();
 
   add(e: CommandLogEntry): void {
     const command = methodOf(e);
@@ -82,6 +84,12 @@ export class ReadTally {
     g.bytes += Buffer.byteLength(e.output);
     o.hash.update(e.output).update('\0');
     this.total++;
+    const t = this.totals.get(command) ?? { calls: 0, ms: 0, maxMs: 0, bytes: 0 };
+    t.calls++;
+    t.ms += e.durationMs;
+    t.maxMs = Math.max(t.maxMs, e.durationMs);
+    t.bytes += Buffer.byteLength(e.output);
+    this.totals.set(command, t);
   }
 
   get pending(): boolean {

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CommandLog } from '../cluster/transport.js';
 import type { Report } from '../engine/report.js';
-import { failedRead, methodOf, readFailed, ReadTally } from './read-tally.js';
+import { failedRead, readFailed, ReadTally } from './read-tally.js';
 import { type EndLine, type ProgressLine, RECORD_SCHEMA, type ReadsLine, type RecordLine, RUNS_DIR, type StartLine } from './record-lines.js';
 import { recordedReport } from './recorded-report.js';
 import type { Redactor } from './redact.js';
@@ -61,8 +61,6 @@ export class RunRecord {
   private readonly startText: string;
   private readonly dryRun: boolean;
   private readonly tally = new ReadTally();
-  /** Whole-run read totals per method, for a condensed record. */
-  private readonly readTotals = new Map<string, { calls: number; ms: number; maxMs: number; bytes: number }>();
   private lastReads = Date.now();
   private lastStep: { phase: string; at: number } | undefined;
   private warnings: ProgressLine[] = [];
@@ -118,13 +116,6 @@ export class RunRecord {
         return;
       }
       this.tally.add(e);
-      const method = methodOf(e);
-      const t = this.readTotals.get(method) ?? { calls: 0, ms: 0, maxMs: 0, bytes: 0 };
-      t.calls++;
-      t.ms += e.durationMs;
-      t.maxMs = Math.max(t.maxMs, e.durationMs);
-      t.bytes += Buffer.byteLength(e.output);
-      this.readTotals.set(method, t);
       if (Date.now() - this.lastReads >= READS_EVERY_MS) this.flushReads();
     });
   }
@@ -191,7 +182,7 @@ export class RunRecord {
       at: end.at,
       since: new Date(this.started).toISOString(),
       // Digests and addresses are left out here: nothing was changed on their strength.
-      reads: [...this.readTotals].map(([command, t]) => ({ command, ...t })),
+      reads: [...this.tally.totals].map(([command, t]) => ({ command, ...t })),
     };
     const lines = [this.startText, ...[...this.warnings, ...(reads.reads.length > 0 ? [reads] : []), end].map((l) => `${JSON.stringify(this.redactor.value(l))}\n`)];
     const tmp = `${this.path}.tmp`;

@@ -220,12 +220,8 @@ export class SimCluster extends EventEmitter {
     if (this.election) {
       const leader = this.leaderEndpoint;
       if (leader === undefined || !(await this.election.setTableNode(leader, table.tid, node))) return false;
-      this.metadata.stats.writes++;
-      this.metadata.stats.bytes += node.length;
-    } else {
-      // No ZooKeeper behind the simulator: the write takes the time a measured one takes.
-      await this.metadata.write(node.length);
     }
+    await this.zkWritten(node.length);
     // Written: what ZooKeeper holds, with no queued write after it (a node someone removed
     // meanwhile stays removed, as for OpenMLDB).
     this.zkTables.set(table.tid, copy);
@@ -244,12 +240,16 @@ export class SimCluster extends EventEmitter {
   }
 
   /** An op's node written (AddOPData), under the lock its caller holds. */
-  async writeOpNode(): Promise<void> {
-    if (this.election) {
-      this.metadata.stats.writes++;
-      return;
-    }
-    await this.metadata.write(OP_NODE_BYTES);
+  writeOpNode(): Promise<void> {
+    return this.zkWritten(OP_NODE_BYTES);
+  }
+
+  /**
+   * A nameserver write to ZooKeeper, counted: on a real ZooKeeper it took its own time;
+   * without one it takes the time a measured one takes (metadata-lock.ts).
+   */
+  private zkWritten(bytes: number): Promise<void> {
+    return this.metadata.write(bytes, this.election === undefined);
   }
 
   // ---- node identity -----------------------------------------------------------------
@@ -531,8 +531,9 @@ export class SimCluster extends EventEmitter {
   // ---- clocks --------------------------------------------------------------------------
 
   startClocks(): void {
-    // The first status poll at once: a reader right after the start sees polled offsets,
-    // whichever of its read and the first queued poll takes the metadata lock first.
+    // The first status poll at once (the nameserver's UpdateTableStatus runs from its start):
+    // a reader right after the start sees polled offsets, whichever of its read and the first
+    // queued poll takes the metadata lock first.
     this.pollTick();
     this.timers.push(setInterval(() => this.heartbeatTick(), 100));
     this.timers.push(setInterval(() => this.pollTickLocked(), this.timing.statusPollMs));
