@@ -68,7 +68,13 @@ export async function settle(c: SimCluster, timeoutMs = 30000): Promise<void> {
   for (;;) {
     const busyOps = c.opEngine.ops.some((o) => o.status === 'kInited' || o.status === 'kDoing');
     const loading = c.tablets().some((t) => [...t.loaded.values()].some((p) => !isServing(p)));
-    if (!busyOps && !loading && c.leaderEndpoint !== undefined) return;
+    if (!busyOps && !loading && c.leaderEndpoint !== undefined) {
+      // Settled includes the nameserver having seen it: one status poll, under its lock as
+      // every poll (UpdateTableStatus), so showtable's offsets are the loaded ones, not the
+      // 0 a replica reported while a recovery op was still loading it.
+      await c.withMetadata(() => c.pollTick());
+      return;
+    }
     if (Date.now() > deadline) throw new Error('simulator did not settle in time');
     await sleep(25);
   }
