@@ -4,6 +4,7 @@
 //   npx tsx scripts/bench-recover.ts --tables 10,25 --transport cli
 //   npx tsx scripts/bench-recover.ts --tool DIR     # another build of the tool (DIR/dist), e.g. an older commit
 //   npx tsx scripts/bench-recover.ts --tables 25 -- --concurrency 4   # after --: options for recover
+//   npx tsx scripts/bench-recover.ts --tables 200 --profile /tmp/prof --keep   # the tool's CPU profile; keep the cluster's dir
 // Per size it prints: the load average when it began, how long the simulator took to start
 // the incident, the bound, the measured time and their ratio, partitions per second,
 // commands sent per partition (HTTP calls and binary runs), the tool's peak memory, and
@@ -30,6 +31,10 @@ const { values, positionals } = parseArgs({
     // Tables named with --priority, as a share of the user tables (every 10th by default; 0: none).
     'priority-share': { type: 'string', default: '0.1' },
     tool: { type: 'string', default: REPO },
+    // A V8 CPU profile of the tool (node --cpu-prof) written into this directory.
+    profile: { type: 'string' },
+    // Keep the simulator's directory (its state home holds the run record) and print where it is.
+    keep: { type: 'boolean', default: false },
   },
 });
 
@@ -102,7 +107,8 @@ async function run(size: number): Promise<Row> {
     const rusage = join(dir, 'rusage.json');
     const simBefore = cpuOf(info.pid);
     const childrenBefore = cpuOf('self-children');
-    const args = ['--import', join(REPO, 'scripts/bench-rusage.mjs'), join(resolve(String(values.tool)), 'dist/cli/openmldb-recover.js'), 'recover', '--json', '--quiet'];
+    const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(values.profile)] : [];
+    const args = [...profile, '--import', join(REPO, 'scripts/bench-rusage.mjs'), join(resolve(String(values.tool)), 'dist/cli/openmldb-recover.js'), 'recover', '--json', '--quiet'];
     if (values.transport) args.push('--transport', values.transport);
     const share = Number(values['priority-share']);
     const every = share > 0 ? Math.max(1, Math.round(1 / share)) : 0;
@@ -160,7 +166,8 @@ async function run(size: number): Promise<Row> {
     };
   } finally {
     sim(['down']);
-    rmSync(dir, { recursive: true, force: true });
+    if (values.keep) console.log(`kept ${dir} (the run record under state/openmldb-recover/runs)`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

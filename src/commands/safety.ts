@@ -21,9 +21,9 @@ import { printable } from '../safety/files.js';
 import { clusterIdentifiers, knownKey, lockCluster, rememberKey } from '../safety/identity.js';
 import { type LockHolder, alive } from '../safety/lock.js';
 import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
-import { evidencePath, evidenceStore } from '../safety/evidence-file.js';
-import { ZkLockUnavailable, ZkRunLock, defaultZkLockPath, zkEvidencePath } from '../safety/zk-lock.js';
-import { type EvidenceFile, type EvidenceStore, RunMemory } from '../engine/evidence.js';
+import { evidenceStore, evidenceTableName } from '../safety/evidence-file.js';
+import { type ZkEvidenceTexts, ZkLockUnavailable, ZkRunLock, defaultZkLockPath, readZkEvidence, zkEvidencePath } from '../safety/zk-lock.js';
+import { type EvidenceFile, RunMemory, mergeEvidence, splitEvidence } from '../engine/evidence.js';
 import { FailoverKeeper, type JournalStore } from '../engine/failover-keeper.js';
 import type { Progress } from '../engine/progress.js';
 import { probeZooKeeper } from '../zk/probe.js';
@@ -173,8 +173,9 @@ export async function readOnlyMemory(argv: LockArgs & StateDirArgs, config: Conn
     try {
       const session = await ZkSession.connect(config.zkCluster, { sessionTimeoutMs: 4000 });
       try {
-        const text = await session.get(zkEvidencePath(zkLockPath(argv, config)));
-        return new RunMemory(readOnlyEvidence(text, zkEvidencePath(zkLockPath(argv, config))));
+        const where = zkEvidencePath(zkLockPath(argv, config));
+        const found = parseZkEvidence(await readZkEvidence(session, where), where);
+        return new RunMemory({ read: () => found, write: () => undefined });
       } finally {
         await session.close();
       }
@@ -185,7 +186,7 @@ export async function readOnlyMemory(argv: LockArgs & StateDirArgs, config: Conn
   }
   const dir = stateDirOf(argv);
   const key = knownKey(dir, await identify(client, config, retries), clusterKey(config.zkCluster, config.zkRootPath));
-  return new RunMemory(evidenceStore(evidencePath(dir, key), true));
+  return new RunMemory(evidenceStore(dir, key, true));
 }
 
 function parseEvidence(text: string | undefined, where: string): EvidenceFile | undefined {
@@ -203,9 +204,15 @@ function parseEvidence(text: string | undefined, where: string): EvidenceFile | 
   return f as EvidenceFile;
 }
 
-function readOnlyEvidence(text: string | undefined, where: string): EvidenceStore {
-  const found = parseEvidence(text, where);
-  return { read: () => found, write: () => undefined };
+/** The record as found in ZooKeeper: an older build's whole record, then the table nodes over it. */
+function parseZkEvidence(texts: ZkEvidenceTexts, where: string): EvidenceFile | undefined {
+  const parts = [parseEvidence(texts.legacy, where), ...texts.tables.map((t) => parseEvidence(t.text, `${where}/${t.node}`))];
+  return mergeEvidence(parts.filter((f): f is EvidenceFile => f !== undefined));
+}
+
+/** The record's tables as ZooKeeper nodes (serialized now: the store's contract). */
+function zkEvidenceNodes(tables: ReadonlyMap<string, EvidenceFile>): Array<{ node: string; text: string | undefined }> {
+  return [...tables].map(([table, f]) => ({ node: evidenceTableName(table), text: Object.keys(f.partitions).length === 0 ? undefined : JSON.stringify(f) }));
 }
 
 /** Keeps the journal last written, so each mutating command sent can be appended to it. */
@@ -302,9 +309,8 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
     };
     keeper = new FailoverKeeper(store, { command, cluster, identifiers: ids }, progress, runId);
     if (found) describeFound(found, progress);
-    const epath = evidencePath(dir, key);
-    const evidence = evidenceStore(epath);
-    memory = new RunMemory({ read: evidence.read, write: (f) => reserved.write(epath, () => evidence.write(f)) });
+    const evidence = evidenceStore(dir, key);
+    memory = new RunMemory({ read: evidence.read, write: (tables) => reserved.write(evidence.dir, () => evidence.write(tables)) });
   } catch (err) {
     room?.release();
     lock.release();
@@ -403,11 +409,13 @@ async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, c
   if (held.journalFound) describeFound(held.journalFound, progress);
   let memory: RunMemory;
   try {
-    const found = parseEvidence(held.evidenceFound, zkEvidencePath(held.path));
+    const found = parseZkEvidence(held.evidenceFound, zkEvidencePath(held.path));
+    // An older build's whole record is moved into table nodes before anything else is written.
+    if (held.evidenceFound.legacy !== undefined && found) await held.writeEvidence(zkEvidenceNodes(splitEvidence(found)), true);
     memory = new RunMemory({
       read: () => found,
-      // Nothing left to remember: no node, so a clean parent means a clean cluster.
-      write: (file) => held.writeEvidence(Object.keys(file.partitions).length === 0 ? undefined : JSON.stringify(file)),
+      // Nothing left to remember: no node, so a clean parent means a clean cluster (writeEvidence).
+      write: (tables) => held.writeEvidence(zkEvidenceNodes(tables)),
     });
   } catch (err) {
     await held.release();

@@ -38,15 +38,52 @@ export interface EvidenceFile {
   partitions: Record<string, PartitionRecord>;
 }
 
-/** Where the record lives: a file in the state directory, or nowhere (dry runs, tests). */
+/**
+ * Where the record lives: one file per table in the state directory, one node per table in
+ * ZooKeeper, or nowhere (dry runs, tests). Kept per table so a write costs what changed:
+ * written whole, 8000 partitions' record was megabytes per write, thousands of writes a run
+ * (most of the tool's CPU), and past ZooKeeper's 1 MB node limit.
+ */
 export interface EvidenceStore {
   read(): EvidenceFile | undefined;
-  /** May be asynchronous (the record in ZooKeeper, commands/safety.ts); save() waits for it. */
-  write(file: EvidenceFile): void | Promise<void>;
+  /**
+   * Write these tables' records (`evidenceTable` -> that table's partitions, each whole; no
+   * partitions left: the table's record removed). Serializes before it returns; may finish
+   * asynchronously (the record in ZooKeeper, commands/safety.ts), and save() waits for it.
+   */
+  write(tables: ReadonlyMap<string, EvidenceFile>): void | Promise<void>;
 }
 
 /** Key of a partition in the record: `db.table:pid`. */
 export const evidenceKey = (db: string, table: string, pid: number): string => `${db}.${table}:${pid}`;
+
+/** The table a partition's key belongs to (`db.table`): the unit a store writes. */
+export const evidenceTable = (key: string): string => {
+  const colon = key.lastIndexOf(':');
+  return colon < 0 ? key : key.slice(0, colon);
+};
+
+/** The records of many tables as one (a store's read). */
+export function mergeEvidence(parts: Iterable<EvidenceFile>): EvidenceFile | undefined {
+  let merged: EvidenceFile | undefined;
+  for (const f of parts) {
+    merged ??= { version: 1, partitions: {} };
+    Object.assign(merged.partitions, f.partitions);
+  }
+  return merged;
+}
+
+/** A record split by table, as stores keep it. */
+export function splitEvidence(file: EvidenceFile): Map<string, EvidenceFile> {
+  const tables = new Map<string, EvidenceFile>();
+  for (const [key, p] of Object.entries(file.partitions)) {
+    const t = evidenceTable(key);
+    let f = tables.get(t);
+    if (!f) tables.set(t, (f = { version: 1, partitions: {} }));
+    f.partitions[key] = p;
+  }
+  return tables;
+}
 
 /** A read-only view of one partition's record, for the (pure) planner. */
 export type PartitionEvidence = Readonly<Record<string, Readonly<ReplicaRecord>>>;
@@ -54,10 +91,25 @@ export type PartitionEvidence = Readonly<Record<string, Readonly<ReplicaRecord>>
 export class RunMemory {
   private file: EvidenceFile;
   private pending: Promise<void> | undefined;
-  private dirty = false;
+  /** Tables changed since the last write. */
+  private dirty = new Set<string>();
+  /** The partitions' keys of each table in the record. */
+  private readonly byTable = new Map<string, Set<string>>();
 
   constructor(private readonly store?: EvidenceStore) {
     this.file = store?.read() ?? { version: 1, partitions: {} };
+    for (const key of Object.keys(this.file.partitions)) this.index(key);
+  }
+
+  private index(key: string): void {
+    const t = evidenceTable(key);
+    let keys = this.byTable.get(t);
+    if (!keys) this.byTable.set(t, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private touch(key: string): void {
+    this.dirty.add(evidenceTable(key));
   }
 
   partition(key: string): PartitionEvidence {
@@ -65,7 +117,11 @@ export class RunMemory {
   }
 
   private replica(key: string, endpoint: string): ReplicaRecord {
-    const p = (this.file.partitions[key] ??= { since: Date.now(), replicas: {} });
+    let p = this.file.partitions[key];
+    if (!p) {
+      p = this.file.partitions[key] = { since: Date.now(), replicas: {} };
+      this.index(key);
+    }
     return (p.replicas[endpoint] ??= {});
   }
 
@@ -84,7 +140,7 @@ export class RunMemory {
           const rec = this.replica(key, r.endpoint);
           if (r.loaded === undefined && r.snapshot !== undefined && rec.snapshot === undefined && rec.load === undefined) {
             rec.snapshot = { ...r.snapshot };
-            this.dirty = true;
+            this.touch(key);
           }
         }
       }
@@ -97,20 +153,20 @@ export class RunMemory {
       const rec = this.replica(key, r.endpoint);
       if (rec.found !== undefined) continue;
       rec.found = { isLeader: r.isLeader, isAlive: r.isAlive, ...(r.metaOffset !== undefined ? { metaOffset: r.metaOffset } : {}) };
-      this.dirty = true;
+      this.touch(key);
     }
   }
 
   noteLoadSent(key: string, endpoint: string, load: { mode: TableMode; storageMode: StorageMode }): void {
     this.replica(key, endpoint).load = { sentAt: Date.now(), ...load };
-    this.dirty = true;
+    this.touch(key);
   }
 
   noteLoadSeen(key: string, endpoint: string): void {
     const rec = this.replica(key, endpoint);
     if (rec.load && !rec.load.seen) {
       rec.load.seen = true;
-      this.dirty = true;
+      this.touch(key);
     }
   }
 
@@ -123,12 +179,12 @@ export class RunMemory {
     } else {
       this.replica(key, endpoint).stuck = { ...stuck, at: Date.now() };
     }
-    this.dirty = true;
+    this.touch(key);
   }
 
   noteUnreadable(key: string, endpoint: string, reason: string): void {
     this.replica(key, endpoint).unreadable = { reason, at: Date.now() };
-    this.dirty = true;
+    this.touch(key);
   }
 
   /** The partitions a run has worked on and that were not served again since (keys as `evidenceKey`). */
@@ -141,32 +197,49 @@ export class RunMemory {
     for (const k of keys) {
       if (this.file.partitions[k] !== undefined) {
         delete this.file.partitions[k];
-        this.dirty = true;
+        const t = evidenceTable(k);
+        this.byTable.get(t)?.delete(k);
+        if (this.byTable.get(t)?.size === 0) this.byTable.delete(t);
+        this.dirty.add(t);
       }
     }
   }
 
   /**
    * Write what changed; every caller that changed something before this write started is
-   * covered when it resolves (one atomic write for many concurrent changes).
+   * covered when it resolves (one write of the changed tables for many concurrent changes).
    */
   save(): Promise<void> {
-    if (!this.store || !this.dirty) return this.pending ?? Promise.resolve();
+    if (!this.store || this.dirty.size === 0) return this.pending ?? Promise.resolve();
     this.pending ??= new Promise<void>((resolve, reject) => {
       setImmediate(() => {
         this.pending = undefined;
-        this.dirty = false;
+        const tables = this.dirty;
+        this.dirty = new Set();
         const failed = (err: unknown) => {
-          this.dirty = true;
+          for (const t of tables) this.dirty.add(t);
           reject(err);
         };
         try {
-          Promise.resolve(this.store?.write(this.file)).then(() => resolve(), failed);
+          Promise.resolve(this.store?.write(this.tablesOf(tables))).then(() => resolve(), failed);
         } catch (err) {
           failed(err);
         }
       });
     });
     return this.pending;
+  }
+
+  private tablesOf(tables: Iterable<string>): Map<string, EvidenceFile> {
+    const out = new Map<string, EvidenceFile>();
+    for (const t of tables) {
+      const partitions: Record<string, PartitionRecord> = {};
+      for (const key of this.byTable.get(t) ?? []) {
+        const p = this.file.partitions[key];
+        if (p) partitions[key] = p;
+      }
+      out.set(t, { version: 1, partitions });
+    }
+    return out;
   }
 }

@@ -3,7 +3,8 @@
 //
 //   <lock path>            EPHEMERAL  holder: host, pid, start, command, run id (JSON)
 //   <parent>/journal       PERSISTENT the run journal (journal.ts), written before the first change
-//   <parent>/evidence      PERSISTENT the evidence record (engine/evidence.ts), while any is kept
+//   <parent>/evidence      PERSISTENT the evidence record (engine/evidence.ts), while any is kept:
+//                          a child node per table (an older build: the whole record as its value)
 //
 // The default parent, <zk_root_path>/openmldb-recover, is a name OpenMLDB never uses (its
 // nodes under the root are leader, nodes, map, config, table, op, db, cluster, notify,
@@ -32,6 +33,24 @@ export function zkJournalPath(lockPath: string): string {
 
 export function zkEvidencePath(lockPath: string): string {
   return zkJoin(parentOf(lockPath), 'evidence');
+}
+
+/**
+ * The evidence record's texts in ZooKeeper: one child node per table under the evidence
+ * node (a node holds at most 1 MB; the whole record of 8000 partitions is several), and the
+ * whole record an older build kept in the evidence node's own value (`legacy`).
+ */
+export interface ZkEvidenceTexts {
+  legacy: string | undefined;
+  tables: Array<{ node: string; text: string }>;
+}
+
+export async function readZkEvidence(session: ZkSession, path: string): Promise<ZkEvidenceTexts> {
+  const legacy = await session.get(path);
+  if (legacy === undefined) return { legacy: undefined, tables: [] };
+  const names = (await session.children(path)).sort();
+  const texts = await Promise.all(names.map(async (node) => ({ node, text: (await session.get(zkJoin(path, node))) ?? '' })));
+  return { legacy: legacy === '' ? undefined : legacy, tables: texts };
 }
 
 /** Control characters out, length bounded: node content is foreign input. */
@@ -83,8 +102,8 @@ export class ZkRunLock {
   lost: string | undefined;
   /** The journal as found when the lock was taken (read under the lock). */
   readonly journalFound: Journal | undefined;
-  /** The evidence record's text as found when the lock was taken. */
-  readonly evidenceFound: string | undefined;
+  /** The evidence record's texts as found when the lock was taken. */
+  readonly evidenceFound: ZkEvidenceTexts;
   private evidenceQueue: Promise<void> = Promise.resolve();
   private lostTimer: NodeJS.Timeout | undefined;
   /** Disconnected, session not yet known lost: changes wait (see usable). */
@@ -105,7 +124,7 @@ export class ZkRunLock {
     readonly path: string,
     readonly holder: LockHolder,
     journalFound: Journal | undefined,
-    evidenceFound: string | undefined,
+    evidenceFound: ZkEvidenceTexts,
     private readonly onLost: ((why: string) => void) | undefined,
   ) {
     this.journalPath = zkJournalPath(path);
@@ -195,7 +214,7 @@ export class ZkRunLock {
         throw new ZkLockHeld(o.lockPath, parseHolder(raw), raw);
       }
       const journalFound = parseJournal(await session.get(zkJournalPath(o.lockPath)), zkJournalPath(o.lockPath));
-      const evidenceFound = await session.get(zkEvidencePath(o.lockPath));
+      const evidenceFound = await readZkEvidence(session, zkEvidencePath(o.lockPath));
       return new ZkRunLock(session, o.lockPath, me, journalFound, evidenceFound, o.onLost);
     } catch (err) {
       await session.close();
@@ -221,13 +240,20 @@ export class ZkRunLock {
     await this.session.remove(this.journalPath);
   }
 
-  /** Write (or, given undefined, remove) the evidence record; writes land in call order. */
-  writeEvidence(text: string | undefined): Promise<void> {
+  /**
+   * Write (or, given undefined, remove) tables' evidence nodes, all at once; writes land in
+   * call order. `clearLegacy` empties the evidence node's own value (an older build's whole
+   * record, moved into table nodes). Nothing left: the evidence node goes too.
+   */
+  writeEvidence(tables: ReadonlyArray<{ node: string; text: string | undefined }>, clearLegacy = false): Promise<void> {
     const path = zkEvidencePath(this.path);
     const next = this.evidenceQueue.then(async () => {
       if (this.lost) throw new ZkLockUnavailable(`not writing the evidence record: ${this.lost}`);
-      if (text === undefined) await this.session.remove(path);
-      else await this.session.put(path, text);
+      await Promise.all(tables.map((t) => (t.text === undefined ? this.session.remove(zkJoin(path, t.node)) : this.session.put(zkJoin(path, t.node), t.text))));
+      if (clearLegacy) await this.session.set(path, '');
+      if (tables.some((t) => t.text === undefined) && (await this.session.exists(path)) && (await this.session.children(path)).length === 0) {
+        if ((await this.session.get(path)) === '') await this.session.remove(path);
+      }
     });
     this.evidenceQueue = next.catch(() => undefined);
     return next;

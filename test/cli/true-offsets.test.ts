@@ -18,8 +18,10 @@ import { RECOVER_BIN, recoverCli, runNode, withSim } from '../helpers/sim.js';
 function recordedLoads(stateHome: string, state: State): string[] {
   const dir = join(stateHome, 'openmldb-recover');
   const keys: string[] = [];
-  for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.evidence.json')) : []) {
-    const file = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { partitions: Record<string, { replicas: Record<string, { load?: unknown }> }> };
+  // A directory per cluster, a file per table.
+  const files = (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.evidence')) : []).flatMap((d) => readdirSync(join(dir, d)).map((f) => join(dir, d, f)));
+  for (const f of files) {
+    const file = JSON.parse(readFileSync(f, 'utf8')) as { partitions: Record<string, { replicas: Record<string, { load?: unknown }> }> };
     for (const [key, p] of Object.entries(file.partitions)) {
       const [, name, pid] = /^(.+):(\d+)$/.exec(key) ?? [];
       const t = state.tables.find((x) => `${x.db}.${x.name}` === name);

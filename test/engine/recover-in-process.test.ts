@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Interrupt } from '../../src/engine/interrupt.js';
-import { type EvidenceFile, RunMemory } from '../../src/engine/evidence.js';
+import { type EvidenceFile, RunMemory, mergeEvidence } from '../../src/engine/evidence.js';
 import { FailoverKeeper } from '../../src/engine/failover-keeper.js';
 import { BACKOFF } from '../../src/engine/retry.js';
 import { DEFAULT_MAX_FOLLOWER_LAG } from '../../src/engine/health.js';
@@ -34,11 +34,18 @@ import { type CrashPoint, type InProcessSim, closeAllInProcess, inProcessSim } f
 /** What survives a run's death: its journal and evidence record (the state directory). A dead run writes nothing more. */
 function stateDir() {
   let journal: Journal | undefined;
-  let evidence: EvidenceFile | undefined;
+  // The evidence as a store keeps it: one record per table, written as the run hands them over.
+  const evidence = new Map<string, EvidenceFile>();
+  const write = (tables: ReadonlyMap<string, EvidenceFile>) => {
+    for (const [t, f] of tables) {
+      if (Object.keys(f.partitions).length === 0) evidence.delete(t);
+      else evidence.set(t, structuredClone(f));
+    }
+  };
   return {
     for: (dead: () => boolean) => ({
       journal: { read: () => journal, write: (j: Journal) => void (dead() || (journal = structuredClone(j))), clear: () => void (dead() || (journal = undefined)) },
-      evidence: { read: () => (evidence ? structuredClone(evidence) : undefined), write: (f: EvidenceFile) => void (dead() || (evidence = structuredClone(f))) },
+      evidence: { read: () => structuredClone(mergeEvidence(evidence.values())), write: (tables: ReadonlyMap<string, EvidenceFile>) => void (dead() || write(tables)) },
     }),
     owed: () => journal !== undefined,
   };

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { LockHeld } from '../../src/safety/lock.js';
 import { newJournal } from '../../src/engine/journal.js';
-import { ZkRunLock, defaultZkLockPath, sanitize, zkJournalPath } from '../../src/safety/zk-lock.js';
+import { ZkRunLock, defaultZkLockPath, readZkEvidence, sanitize, zkEvidencePath, zkJournalPath } from '../../src/safety/zk-lock.js';
 import { probeZooKeeper } from '../../src/zk/probe.js';
 import { freePort } from '../../src/zk/server.js';
 import { ZkSession } from '../../src/zk/session.js';
@@ -138,6 +138,32 @@ describe('ZooKeeper lock and journal', { skip, timeout: 60000 }, () => {
       await brief.release();
     } finally {
       cut.close();
+    }
+  });
+
+  it('the evidence record: a node per table under the evidence node, gone when all are removed; an older whole record in its value is read and cleared', async () => {
+    const root = zk.root('evidence');
+    const path = defaultZkLockPath(root);
+    const where = zkEvidencePath(path);
+    const s = await ZkSession.connect(zk.server().address, { sessionTimeoutMs: 2000 });
+    try {
+      await s.mkdirp(where);
+      await s.set(where, '{"version":1,"partitions":{"db.old:0":{"since":1,"replicas":{}}}}');
+      const held = await acquire(path, 'run-e');
+      try {
+        assert.match(held.evidenceFound.legacy ?? '', /db\.old:0/);
+        assert.deepEqual(held.evidenceFound.tables, []);
+        await held.writeEvidence([{ node: 'db.a.json', text: '{"a":1}' }, { node: 'db.b.json', text: '{"b":1}' }], true);
+        assert.deepEqual(await readZkEvidence(s, where), { legacy: undefined, tables: [{ node: 'db.a.json', text: '{"a":1}' }, { node: 'db.b.json', text: '{"b":1}' }] });
+        await held.writeEvidence([{ node: 'db.a.json', text: undefined }]);
+        assert.deepEqual((await readZkEvidence(s, where)).tables.map((t) => t.node), ['db.b.json']);
+        await held.writeEvidence([{ node: 'db.b.json', text: undefined }]);
+        assert.equal(await s.exists(where), false, 'nothing left: no evidence node');
+      } finally {
+        await held.release();
+      }
+    } finally {
+      await s.close();
     }
   });
 });
