@@ -21,8 +21,8 @@ import { printable } from '../safety/files.js';
 import { clusterIdentifiers, knownKey, lockCluster, rememberKey } from '../safety/identity.js';
 import { type LockHolder, alive } from '../safety/lock.js';
 import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
-import { evidenceStore, evidenceTableName } from '../safety/evidence-file.js';
-import { type ZkEvidenceTexts, ZkLockUnavailable, ZkRunLock, defaultZkLockPath, readZkEvidence, zkEvidencePath } from '../safety/zk-lock.js';
+import { evidenceStore } from '../safety/evidence-file.js';
+import { type ZkEvidenceTexts, ZkLockUnavailable, ZkRunLock, defaultZkLockPath, readZkEvidence, zkEvidenceNode, zkEvidencePath } from '../safety/zk-lock.js';
 import { type EvidenceFile, RunMemory, mergeEvidence, splitEvidence } from '../engine/evidence.js';
 import { FailoverKeeper, type JournalStore } from '../engine/failover-keeper.js';
 import type { Progress } from '../engine/progress.js';
@@ -213,7 +213,7 @@ function parseZkEvidence(texts: ZkEvidenceTexts, where: string): EvidenceFile | 
 
 /** The record's tables as ZooKeeper nodes (serialized now: the store's contract). */
 function zkEvidenceNodes(tables: ReadonlyMap<string, EvidenceFile>): Array<{ node: string; text: string | undefined }> {
-  return [...tables].map(([table, f]) => ({ node: evidenceTableName(table), text: Object.keys(f.partitions).length === 0 ? undefined : JSON.stringify(f) }));
+  return [...tables].map(([table, f]) => ({ node: zkEvidenceNode(table), text: Object.keys(f.partitions).length === 0 ? undefined : JSON.stringify(f) }));
 }
 
 /**
@@ -313,6 +313,7 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
       reserved = Room.none();
     }
     room = reserved;
+    reserved.onGiveBack = (file) => progress.warn(`the state directory's disk is full (writing ${file}): the room reserved for this run's journal and evidence is given back; free space on it before the next run`);
     reserved.write(join(dir, 'id-*.key'), () => rememberKey(dir, ids, key));
     sweepStaleTemps(dir, (pid) => pid === process.pid || alive(pid));
     // The sent-command record is best effort: its writes never take the reserved room.
@@ -332,7 +333,7 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
     keeper = new FailoverKeeper(store, { command, cluster, identifiers: ids }, progress, runId);
     if (found) describeFound(found, progress);
     const evidence = evidenceStore(dir, key);
-    memory = new RunMemory({ read: evidence.read, write: (tables) => reserved.write(evidence.dir, () => evidence.write(tables)) });
+    memory = new RunMemory({ read: evidence.read, write: (tables) => reserved.write(evidence.path, () => evidence.write(tables)) });
   } catch (err) {
     room?.release();
     lock.release();

@@ -1,22 +1,32 @@
 // The evidence record (src/engine/evidence.ts) in the state directory, beside the lock and
-// the journal, keyed by cluster: a directory `KEY.evidence/` with one file per table, each
-// written atomically (temp, fsync, rename), so a write costs the tables that changed. An
-// older build kept it all in one file, `KEY.evidence.json`: read, and moved into the
-// directory by the first run that holds the lock.
-import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+// the journal, keyed by cluster: `KEY.evidence.jsonl`, a log of table records. Each save
+// appends one line holding the tables it changed (each whole; null: the table's record is
+// gone) and fsyncs once, so a write costs what changed, not the whole record (at 8000
+// partitions the whole record was megabytes per write, thousands of writes a run). Read
+// back line by line, the last record of a table wins. When the log has grown well past
+// what it holds, it is rewritten as one line (temp, fsync, rename). An older build kept
+// the whole record in `KEY.evidence.json`: read, and moved into the log by the first run
+// that holds the lock.
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { type EvidenceFile, type EvidenceStore, mergeEvidence, splitEvidence } from '../engine/evidence.js';
-import { codeOf } from './files.js';
-import { JournalError, readStateJson, writeAtomic } from './journal.js';
+import { type EvidenceFile, type EvidenceStore, type PartitionRecord, mergeEvidence, splitEvidence } from '../engine/evidence.js';
+import { readPrivateFile } from './files.js';
+import { JournalError, readStateJson, writeTemp } from './journal.js';
 
-/** Where a cluster's record lives (a directory), and the single file an older build wrote. */
-export function evidencePaths(stateDir: string, key: string): { dir: string; legacy: string } {
-  return { dir: join(stateDir, `${key}.evidence`), legacy: join(stateDir, `${key}.evidence.json`) };
+/** Where a cluster's record lives (a log), and the single file an older build wrote. */
+export function evidencePaths(stateDir: string, key: string): { log: string; legacy: string } {
+  return { log: join(stateDir, `${key}.evidence.jsonl`), legacy: join(stateDir, `${key}.evidence.json`) };
 }
 
-/** A table's file name: the table as `db.table`, made safe for a path (and a ZooKeeper node). */
-export function evidenceTableName(table: string): string {
-  return `${encodeURIComponent(table)}.json`;
+/** A log line: tables' records, each whole, or null for a table whose record is gone. */
+type LogLine = Record<string, Record<string, PartitionRecord> | null>;
+
+/** Rewritten as one line once it holds this many times what it describes (and at least COMPACT_MIN_BYTES). */
+const COMPACT_FACTOR = 4;
+const COMPACT_MIN_BYTES = 1 << 20;
+
+function notOurs(path: string, why: string): JournalError {
+  return new JournalError(`the evidence record ${path} is not one this tool wrote (${why}): check it, then delete it to start afresh (replicas' snapshot terms and failed loads it held are then unknown)`);
 }
 
 export function readEvidence(path: string): EvidenceFile | undefined {
@@ -29,54 +39,130 @@ export function readEvidence(path: string): EvidenceFile | undefined {
   return f as EvidenceFile;
 }
 
-/** The table files in `dir` (none when it does not exist); a symlink or a file there is refused. */
-function tableFiles(dir: string): string[] {
-  try {
-    const st = lstatSync(dir);
-    if (!st.isDirectory()) throw new JournalError(`the evidence record ${dir} is not a directory: check it, then delete it to start afresh`);
-  } catch (err) {
-    if (codeOf(err) === 'ENOENT') return [];
-    throw err;
-  }
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => join(dir, f));
+/**
+ * The log replayed: each table's last record. A last line cut short (the run died while
+ * appending it) is dropped: its save never returned, so nothing it protected was done.
+ */
+function readLog(path: string): Map<string, Record<string, PartitionRecord>> | undefined {
+  const text = readPrivateFile(path, 'the evidence record');
+  if (text === undefined) return undefined;
+  const tables = new Map<string, Record<string, PartitionRecord>>();
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (line === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      if (i === lines.length - 1) return; // torn: no newline after it
+      throw notOurs(path, `line ${i + 1} is not JSON`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw notOurs(path, `line ${i + 1} is not an object`);
+    for (const [table, rec] of Object.entries(parsed as LogLine)) {
+      if (rec === null) tables.delete(table);
+      else if (typeof rec === 'object' && !Array.isArray(rec)) tables.set(table, rec);
+      else throw notOurs(path, `line ${i + 1}, table ${JSON.stringify(table).slice(0, 80)}`);
+    }
+  });
+  return tables;
 }
 
-/** A store in `stateDir` for cluster `key`; `readOnly` for dry runs and reads, which must change nothing. */
-export function evidenceStore(stateDir: string, key: string, readOnly = false): EvidenceStore & { dir: string } {
-  const { dir, legacy } = evidencePaths(stateDir, key);
-  const writeTables = (tables: ReadonlyMap<string, EvidenceFile>) => {
-    let removed = false;
-    for (const [table, file] of tables) {
-      const path = join(dir, evidenceTableName(table));
-      if (Object.keys(file.partitions).length === 0) {
-        rmSync(path, { force: true });
-        removed = true;
-      } else {
-        mkdirSync(dir, { mode: 0o700, recursive: true });
-        writeAtomic(path, `${JSON.stringify(file)}\n`);
-      }
+/**
+ * A store in `stateDir` for cluster `key`; `readOnly` for dry runs and reads, which must
+ * change nothing; `compactMinBytes`, the size below which the log is never rewritten.
+ */
+export function evidenceStore(stateDir: string, key: string, readOnly = false, compactMinBytes = COMPACT_MIN_BYTES): EvidenceStore & { path: string } {
+  const { log, legacy } = evidencePaths(stateDir, key);
+  /** What the log holds now (table -> its record's size as written), to know when to compact. */
+  const live = new Map<string, number>();
+  let liveBytes = 0;
+  let logBytes = 0;
+  let all = new Map<string, Record<string, PartitionRecord>>();
+
+  const note = (table: string, bytes: number | undefined) => {
+    liveBytes -= live.get(table) ?? 0;
+    if (bytes === undefined) live.delete(table);
+    else {
+      live.set(table, bytes);
+      liveBytes += bytes;
     }
-    // Nothing left to remember: no directory, so a clean state directory means a clean cluster.
-    // (A temp file a crash left there goes with it.)
-    if (removed && tableFiles(dir).length === 0) rmSync(dir, { recursive: true, force: true });
   };
+
+  /** The whole record as one line, replacing the log (or no log when nothing is left). */
+  const rewrite = () => {
+    live.clear();
+    liveBytes = 0;
+    if (all.size === 0) {
+      rmSync(log, { force: true });
+      logBytes = 0;
+      return;
+    }
+    const line: LogLine = {};
+    for (const [t, rec] of all) {
+      line[t] = rec;
+      note(t, JSON.stringify(rec).length);
+    }
+    const text = `${JSON.stringify(line)}\n`;
+    renameSync(writeTemp(log, text), log);
+    logBytes = Buffer.byteLength(text);
+  };
+
+  /** Append one line of tables (their JSON already made) and fsync it. */
+  const append = (parts: Array<[string, string]>) => {
+    const text = `{${parts.map(([t, json]) => `${JSON.stringify(t)}:${json}`).join(',')}}\n`;
+    const fd = openSync(log, 'a', 0o600);
+    let size = 0;
+    try {
+      size = fstatSync(fd).size;
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } catch (err) {
+      // A full disk may leave part of the line: cut it off, so the next append starts a clean line.
+      try {
+        ftruncateSync(fd, size);
+      } catch {
+        // the torn line is then the last one, and dropped on reading
+      }
+      throw err;
+    } finally {
+      closeSync(fd);
+    }
+    logBytes = size + Buffer.byteLength(text);
+  };
+
   return {
-    dir,
+    path: log,
     read: () => {
       const old = readEvidence(legacy);
-      const found = mergeEvidence([...(old ? [old] : []), ...tableFiles(dir).flatMap((f) => readEvidence(f) ?? [])]);
-      if (old && !readOnly) {
-        // Moved whole before anything else is written: the table files win over it from now on.
-        writeTables(splitEvidence(found ?? old));
+      const logged = readLog(log);
+      const found = mergeEvidence([
+        ...(old ? [old] : []),
+        ...[...(logged ?? new Map<string, Record<string, PartitionRecord>>())].map(([, partitions]): EvidenceFile => ({ version: 1, partitions })),
+      ]);
+      all = new Map([...splitEvidence(found ?? { version: 1, partitions: {} })].map(([t, f]) => [t, f.partitions]));
+      if (!readOnly && (old || logged)) {
+        // Start from one line holding what was found (an older build's file moved in).
+        rewrite();
         rmSync(legacy, { force: true });
       }
       return found;
     },
     write: (tables) => {
-      if (!readOnly) writeTables(tables);
+      if (readOnly) return;
+      const parts: Array<[string, string]> = [];
+      for (const [t, f] of tables) {
+        const gone = Object.keys(f.partitions).length === 0;
+        if (gone && !all.has(t)) continue;
+        if (gone) all.delete(t);
+        else all.set(t, f.partitions);
+        parts.push([t, gone ? 'null' : JSON.stringify(f.partitions)]);
+      }
+      if (parts.length === 0) return;
+      // Nothing left to remember: no file, so a clean state directory means a clean cluster.
+      if (all.size === 0) return rewrite();
+      append(parts);
+      for (const [t, json] of parts) note(t, json === 'null' ? undefined : json.length);
+      if (logBytes > Math.max(compactMinBytes, COMPACT_FACTOR * liveBytes)) rewrite();
     },
   };
 }

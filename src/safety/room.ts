@@ -58,6 +58,7 @@ export class Room {
       if (!isFull(err)) throw err;
       if (this.held) {
         this.release();
+        this.onGiveBack?.(file);
         try {
           return fn();
         } catch (again) {
@@ -68,6 +69,9 @@ export class Room {
       throw new JournalError(`the state file ${file} cannot be written (${codeOf(err)}: the disk is full${given}): free the space; the next run picks up from what was written`);
     }
   }
+
+  /** Told when a write meets a full disk and the room is given back (the file written). */
+  onGiveBack: ((file: string) => void) | undefined;
 
   release(): void {
     this.held = false;

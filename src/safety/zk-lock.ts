@@ -45,6 +45,11 @@ export interface ZkEvidenceTexts {
   tables: Array<{ node: string; text: string }>;
 }
 
+/** A table's evidence node: the table as `db.table`, made safe for a node name. */
+export function zkEvidenceNode(table: string): string {
+  return `${encodeURIComponent(table)}.json`;
+}
+
 export async function readZkEvidence(session: ZkSession, path: string): Promise<ZkEvidenceTexts> {
   const legacy = await session.get(path);
   if (legacy === undefined) return { legacy: undefined, tables: [] };

@@ -164,7 +164,7 @@ describe('crash safety', () => {
       assert.ok(report.totals.interrupted >= 1, 'the partition whose load was running is reported interrupted');
       assert.equal(await autoFailover(sim), true, 'auto_failover restored');
       assert.deepEqual(lockAndJournal(sim), [], 'lock released, journal cleared');
-      assert.equal(stateFiles(sim).filter((f) => f.endsWith('.evidence')).length, 1, 'what it learnt is kept for the next run (a directory, a file per table)');
+      assert.equal(stateFiles(sim).filter((f) => f.endsWith('.evidence.jsonl')).length, 1, 'what it learnt is kept for the next run');
     } finally {
       await sim.down();
     }

@@ -18,10 +18,13 @@ import { RECOVER_BIN, recoverCli, runNode, withSim } from '../helpers/sim.js';
 function recordedLoads(stateHome: string, state: State): string[] {
   const dir = join(stateHome, 'openmldb-recover');
   const keys: string[] = [];
-  // A directory per cluster, a file per table.
-  const files = (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.evidence')) : []).flatMap((d) => readdirSync(join(dir, d)).map((f) => join(dir, d, f)));
-  for (const f of files) {
-    const file = JSON.parse(readFileSync(f, 'utf8')) as { partitions: Record<string, { replicas: Record<string, { load?: unknown }> }> };
+  // A log per cluster: lines of tables' records, the last of each table wins.
+  for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.evidence.jsonl')) : []) {
+    const tables = new Map<string, Record<string, unknown> | null>();
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l !== '')) {
+      for (const [t, rec] of Object.entries(JSON.parse(line) as Record<string, Record<string, unknown> | null>)) tables.set(t, rec);
+    }
+    const file = { partitions: Object.assign({}, ...tables.values()) } as { partitions: Record<string, { replicas: Record<string, { load?: unknown }> }> };
     for (const [key, p] of Object.entries(file.partitions)) {
       const [, name, pid] = /^(.+):(\d+)$/.exec(key) ?? [];
       const t = state.tables.find((x) => `${x.db}.${x.name}` === name);

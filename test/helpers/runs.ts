@@ -33,7 +33,7 @@ export function stateFiles(sim: Sim): string[] {
  * anything else. Only the evidence record (while partitions are not served) and the
  * cluster's key files stay.
  */
-export const lockAndJournal = (sim: Sim): string[] => stateFiles(sim).filter((f) => !f.endsWith('.evidence') && !/^id-[0-9a-f]+\.key$/.test(f));
+export const lockAndJournal = (sim: Sim): string[] => stateFiles(sim).filter((f) => !f.endsWith('.evidence.jsonl') && !/^id-[0-9a-f]+\.key$/.test(f));
 
 export async function autoFailover(sim: Sim): Promise<boolean> {
   return (await sim.ctl<{ autoFailover: boolean }>('state')).autoFailover;

@@ -1,7 +1,8 @@
-// The evidence record in the state directory: a directory per cluster, a file per table,
-// gone when nothing is left; an older build's single file is read and moved in.
+// The evidence record in the state directory: a log a save appends the changed tables to,
+// read back with the last record of each table winning; rewritten when it has grown well
+// past what it holds; gone when nothing is left; an older build's single file moved in.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,33 +14,65 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const stateDir = () => mkdtempSync(join(root, `s${n++}-`));
 const load = { mode: 'kTableFollower', storageMode: 'kSSD' } as const;
+const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
 
-describe('evidence record: a file per table', () => {
-  it('written as files named for their tables, private, read back whole; removed with the directory when all is forgotten', async () => {
+describe('evidence record: a log of table records', () => {
+  it('a save appends one line of the tables it changed; read back whole; private; gone when all is forgotten', async () => {
     const dir = stateDir();
+    const { log } = evidencePaths(dir, 'k1');
     const m = new RunMemory(evidenceStore(dir, 'k1'));
     m.noteLoadSent(evidenceKey('demo_db', 't0', 0), '10.0.0.1:9527', load);
     m.noteLoadSent(evidenceKey('demo_db', 't0', 1), '10.0.0.1:9527', load);
-    m.noteLoadSent(evidenceKey('other db', 'x/y', 0), '10.0.0.2:9527', load);
+    m.noteLoadSent(evidenceKey('other', 't1', 0), '10.0.0.2:9527', load);
     await m.save();
-    const { dir: edir } = evidencePaths(dir, 'k1');
-    assert.deepEqual(readdirSync(edir).sort(), ['demo_db.t0.json', 'other%20db.x%2Fy.json']);
-    assert.equal(statSync(edir).mode & 0o777, 0o700);
-    for (const f of readdirSync(edir)) assert.equal(statSync(join(edir, f)).mode & 0o777, 0o600, f);
+    m.noteLoadSeen(evidenceKey('demo_db', 't0', 1), '10.0.0.1:9527');
+    await m.save();
+    assert.equal(statSync(log).mode & 0o777, 0o600);
+    assert.deepEqual(lines(log).map((l) => Object.keys(JSON.parse(l) as object)), [['demo_db.t0', 'other.t1'], ['demo_db.t0']], 'the second save wrote only the table it changed');
     const again = new RunMemory(evidenceStore(dir, 'k1'));
-    assert.deepEqual(again.keys().sort(), ['demo_db.t0:0', 'demo_db.t0:1', 'other db.x/y:0']);
-    assert.equal(again.partition('demo_db.t0:1')['10.0.0.1:9527']?.load?.storageMode, 'kSSD');
+    assert.deepEqual(again.keys().sort(), ['demo_db.t0:0', 'demo_db.t0:1', 'other.t1:0']);
+    assert.equal(again.partition('demo_db.t0:1')['10.0.0.1:9527']?.load?.seen, true, 'the last record of a table wins');
+    assert.equal(lines(log).length, 1, 'a run starts from one line holding what it found');
     again.forget(['demo_db.t0:0', 'demo_db.t0:1']);
     await again.save();
-    assert.deepEqual(readdirSync(edir), ['other%20db.x%2Fy.json']);
-    again.forget(['other db.x/y:0']);
+    assert.deepEqual(JSON.parse(lines(log).at(-1) ?? ''), { 'demo_db.t0': null }, 'a table with nothing left is written as gone');
+    assert.deepEqual(new RunMemory(evidenceStore(dir, 'k1', true)).keys(), ['other.t1:0']);
+    again.forget(['other.t1:0']);
     await again.save();
-    assert.equal(existsSync(edir), false, 'nothing to remember: no directory');
+    assert.equal(existsSync(log), false, 'nothing to remember: no file');
   });
 
-  it("an older build's single file is read, moved into table files by a run, and left alone by a read-only look", () => {
+  it('a last line cut short (the run died appending it) is dropped; a bad line before the last is refused, naming the file', async () => {
     const dir = stateDir();
-    const { dir: edir, legacy } = evidencePaths(dir, 'k2');
+    const { log } = evidencePaths(dir, 'k2');
+    const m = new RunMemory(evidenceStore(dir, 'k2'));
+    m.noteLoadSent(evidenceKey('db', 't', 0), 'a:1', load);
+    await m.save();
+    appendFileSync(log, '{"db.t":{"db.t:0":{"since":1,"repl');
+    assert.equal(new RunMemory(evidenceStore(dir, 'k2', true)).partition('db.t:0')['a:1']?.load?.mode, 'kTableFollower');
+    appendFileSync(log, '\n{"db.u":null}\n');
+    assert.throws(() => new RunMemory(evidenceStore(dir, 'k2', true)), /the evidence record \S+k2\.evidence\.jsonl is not one this tool wrote \(line 2 is not JSON\): check it, then delete it/);
+  });
+
+  it('rewritten as one line once it holds far more than what it describes', async () => {
+    const dir = stateDir();
+    const { log } = evidencePaths(dir, 'k3');
+    const m = new RunMemory(evidenceStore(dir, 'k3', false, 16 * 1024));
+    // One small table noted over and over: the log grows, what it describes does not.
+    let rewritten = false;
+    for (let i = 0; i < 20000 && !rewritten; i++) {
+      m.noteStuck(evidenceKey('db', 't', 0), 'a:1', { offset: i, target: i + 1 });
+      await m.save();
+      rewritten = lines(log).length === 1 && i > 0;
+    }
+    assert.ok(rewritten, 'the log was rewritten');
+    assert.ok(statSync(log).size < 4096, `rewritten small (${statSync(log).size} bytes)`);
+    assert.ok((new RunMemory(evidenceStore(dir, 'k3', true)).partition('db.t:0')['a:1']?.stuck?.offset ?? -1) > 0, 'holding the newest record');
+  });
+
+  it("an older build's single file is read, moved into the log by a run, and left alone by a read-only look", () => {
+    const dir = stateDir();
+    const { log, legacy } = evidencePaths(dir, 'k4');
     const old: EvidenceFile = {
       version: 1,
       partitions: {
@@ -48,24 +81,12 @@ describe('evidence record: a file per table', () => {
       },
     };
     writeFileSync(legacy, JSON.stringify(old), { mode: 0o600 });
-    const look = new RunMemory(evidenceStore(dir, 'k2', true));
+    const look = new RunMemory(evidenceStore(dir, 'k4', true));
     assert.deepEqual(look.keys().sort(), ['demo_db.t0:0', 'demo_db.t1:2']);
-    assert.ok(existsSync(legacy) && !existsSync(edir), 'a read-only look changes nothing');
-    const run = new RunMemory(evidenceStore(dir, 'k2'));
+    assert.ok(existsSync(legacy) && !existsSync(log), 'a read-only look changes nothing');
+    const run = new RunMemory(evidenceStore(dir, 'k4'));
     assert.deepEqual(run.partition('demo_db.t0:0')['a:1']?.snapshot, { term: 3, offset: 40 });
     assert.equal(existsSync(legacy), false, 'moved');
-    assert.deepEqual(readdirSync(edir).sort(), ['demo_db.t0.json', 'demo_db.t1.json']);
-    assert.deepEqual(new RunMemory(evidenceStore(dir, 'k2')).keys().sort(), ['demo_db.t0:0', 'demo_db.t1:2'], 'the same record, from the table files');
-  });
-
-  it('a table file that is not the tool\'s is refused, naming it', () => {
-    const dir = stateDir();
-    const { dir: edir } = evidencePaths(dir, 'k3');
-    const m = new RunMemory(evidenceStore(dir, 'k3'));
-    m.noteLoadSent(evidenceKey('db', 't', 0), 'a:1', load);
-    return m.save().then(() => {
-      writeFileSync(join(edir, 'db.t.json'), '{"version":2}', { mode: 0o600 });
-      assert.throws(() => new RunMemory(evidenceStore(dir, 'k3')), /the evidence record \S+db\.t\.json is not one this tool wrote: check it, then delete it/);
-    });
+    assert.deepEqual(new RunMemory(evidenceStore(dir, 'k4')).keys().sort(), ['demo_db.t0:0', 'demo_db.t1:2'], 'the same record, from the log');
   });
 });
