@@ -152,12 +152,13 @@ export class Transport {
   private binChecked: Promise<void> | undefined;
   private readonly processes = pLimit(CLI_PROCESSES);
   /**
-   * Kept-alive connections, reused by the next call; idle ones are closed after a second
-   * (before a server would). No cap on connections per server: a call must leave when it
+   * Kept-alive connections, reused by the next call; idle ones are closed after 4 s (before
+   * a server would: brpc never closes them, Node's HTTP server after 5 s; reopening each
+   * after a second was a tenth of the tool's CPU at 1600 partitions). No cap on connections per server: a call must leave when it
    * is made, never wait in a queue here, since a disk LoadTable is recorded as sent just
    * before it goes out and a crash must not leave it recorded but unsent.
    */
-  private readonly agent = new Agent({ keepAlive: true, timeout: 1000 });
+  private readonly agent = new Agent({ keepAlive: true, timeout: 4000 });
 
   constructor(options: TransportOptions) {
     this.bin = options.bin;

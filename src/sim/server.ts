@@ -53,7 +53,9 @@ export class Port {
     private readonly range = FIXED_PORTS,
   ) {
     this.server = http.createServer(handler);
-    this.server.keepAliveTimeout = 1000;
+    // brpc keeps an idle connection open (idle_timeout_second -1, never closed); the sim
+    // closes one after 5 s, harsher, and a client that reuses connections must expect it.
+    this.server.keepAliveTimeout = 5000;
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
