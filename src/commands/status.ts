@@ -6,6 +6,9 @@ import { connect, explain, parseFilter } from './common.js';
 import { type ConnectionArgs, connectionOptions, leaderWaitOption, observeWaitOf } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { renderPrometheus, renderPrometheusDown } from './prometheus.js';
+
+/** Names the document, as the report's `schema` does: a reader tells it from the error report. */
+export const STATUS_SCHEMA = 'openmldb-recover/status@1';
 import { defineCommand, filterOptions, outputOptions } from './run.js';
 
 const FORMATS = ['text', 'json', 'prometheus'] as const;
@@ -23,7 +26,7 @@ export const statusCommand = defineCommand({
   examples: [
     ['$0 status', 'the verdict per table, and the problems found'],
     ['$0 status --json --table demo_db.t1', 'one table, for scripts'],
-    ['$0 status --format prometheus > /var/lib/node_exporter/openmldb.prom.tmp && mv /var/lib/node_exporter/openmldb.prom.tmp /var/lib/node_exporter/openmldb.prom', 'for node_exporter\'s textfile collector (see the README for a cron line)'],
+    ['$0 status --format prometheus > /var/lib/node_exporter/openmldb.prom.tmp; mv /var/lib/node_exporter/openmldb.prom.tmp /var/lib/node_exporter/openmldb.prom', 'for node_exporter\'s textfile collector, written whatever the exit code (1: unhealthy, 3: not seen; see the README for a cron line)'],
   ],
   builder: (y) =>
     filterOptions(outputOptions(leaderWaitOption(connectionOptions(y)))).option('format', {
@@ -39,7 +42,7 @@ export const statusCommand = defineCommand({
       const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
       // JSON scrubbed string by string, metrics hold no free text: written as built.
       if (format === 'text') process.stdout.write(`${renderStatus(report)}\n`);
-      else writeDocument(process.stdout, format === 'json' ? json(report) : renderPrometheus(report, cluster));
+      else writeDocument(process.stdout, format === 'json' ? json({ schema: STATUS_SCHEMA, ...report }) : renderPrometheus(report, cluster));
       return report.healthy ? EXIT.ok : EXIT.notRecovered;
     } catch (err) {
       // For the textfile collector, "not observed" is a value too: up 0.

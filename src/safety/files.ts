@@ -32,7 +32,13 @@ export function checkStateDir(dir: string): string {
   if (!st.isDirectory()) throw new JournalError(`the state directory ${dir} is not a directory: pass --state-dir with a directory you own`);
   const me = uid();
   if (me !== undefined && st.uid !== me) throw new JournalError(`the state directory ${dir} belongs to uid ${st.uid}, not to this user (${me}): pass --state-dir with a directory you own`);
-  if ((st.mode & 0o077) !== 0) throw new JournalError(`the state directory ${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}): chmod 700 it, or pass another --state-dir`);
+  // As sshd's StrictModes: others may see the directory (systemd's StateDirectory= makes it
+  // 0755), never write to it (they could plant or swap the lock and journal). Its files are 0600.
+  if ((st.mode & 0o022) !== 0) {
+    throw new JournalError(
+      `the state directory ${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}): another user could plant or replace its lock and journal; chmod go-w it (under systemd: StateDirectoryMode=0700 in the unit), or pass another --state-dir`,
+    );
+  }
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (err) {

@@ -3,7 +3,7 @@
 // is written; a journal that is `null`, garbled, planted or a symlink; options out of range.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, after, before, describe, it } from 'node:test';
@@ -41,13 +41,21 @@ describe('local state', { concurrency: 1 }, () => {
     return r;
   };
 
-  it('a state directory that is a file, open to others, or under /proc: exit 2, nothing changed', async () => {
+  it('a state directory that is a file, writable by others, or under /proc: exit 2, nothing changed; one others may only read (systemd\'s 0755) is used', async () => {
     const file = join(scratch, 'a-file');
     writeFileSync(file, 'x');
     await oneLine2(file, /state directory .* (not a directory|cannot be created)/);
     const open = dir('open');
+    chmodSync(open, 0o775);
+    await oneLine2(open, /writable by other users \(mode 775\): another user could plant or replace its lock and journal; chmod go-w it \(under systemd: StateDirectoryMode=0700 in the unit\)/);
+    chmodSync(open, 0o757);
+    await oneLine2(open, /writable by other users \(mode 757\)/);
+    assert.deepEqual(await sim.mutations(), []);
     chmodSync(open, 0o755);
-    await oneLine2(open, /open to other users \(mode 755\): chmod 700 it/);
+    const r = await run(open);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /result: 1 partition in 1 table: 1 healthy/);
+    for (const f of readdirSync(open).filter((n) => n !== 'runs')) assert.equal(statSync(join(open, f)).mode & 0o077, 0, `${f} private`);
     await oneLine2('/proc/openmldb-recover', /state directory .* cannot be created/);
     assert.deepEqual(await sim.mutations(), []);
   });
