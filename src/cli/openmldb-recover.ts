@@ -8,7 +8,8 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { changeLeaderCommand } from '../commands/change-leader.js';
 import { explain } from '../commands/common.js';
-import { errorReport, wantsJson } from '../commands/error-report.js';
+import { type KnownCluster, errorReport, wantsJson } from '../commands/error-report.js';
+import { fromOpsPy } from '../commands/ops-py.js';
 import { readConfigFile } from '../commands/config-file.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { failoverCommand } from '../commands/failover.js';
@@ -37,7 +38,7 @@ const COMMANDS: CliCommand[] = [
 ];
 
 /** Under every command's help (the top level shows the default command's, so it is there too). */
-const EPILOGUE = `Exit codes: 0 done (or healthy), 1 not done (or unhealthy; the report says why), 2 usage error or refused (nothing changed), 3 cluster unreachable or binary missing, 4 another run holds the cluster lock, 130/143 SIGINT/SIGTERM.
+const EPILOGUE = `Exit codes: 0 done (or healthy), 1 not done (or unhealthy; the report says why), 2 usage error or refused (nothing changed), 3 cluster unreachable or binary missing, 4 another run holds the cluster lock, 5 auto_failover could not be put back (the next run or failover on does), 129/130/143 SIGHUP/SIGINT/SIGTERM (auto_failover put back).
 Connection settings also come from OPENMLDB_ZK_CLUSTER, OPENMLDB_ZK_ROOT_PATH, OPENMLDB_BIN, OPENMLDB_USER, OPENMLDB_PASSWORD, and --config FILE.`;
 
 /** The option names (every spelling) a yargs instance knows; yargs has no typed accessor for them. */
@@ -53,16 +54,31 @@ function allOptionNames(): Set<string> {
   return all;
 }
 
+/** yargs' completion command answers --help with the script itself: a person asking gets help. */
+const COMPLETION_HELP = `openmldb-recover completion
+
+Print a bash/zsh completion script for openmldb-recover on stdout.
+
+Examples:
+  openmldb-recover completion >> ~/.bashrc    complete commands and options in new bash shells
+  openmldb-recover completion >> ~/.zshrc     the same for zsh
+`;
+
 async function main(): Promise<number> {
+  const raw = hideBin(process.argv);
+  if (raw[0] === 'completion' && raw.slice(1).some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(COMPLETION_HELP);
+    return EXIT.ok;
+  }
   let code: number = EXIT.ok;
   // The options of the command being run, known once its builder ran: a --config file
   // gives it only the keys it has options for.
   let commandOptions: Set<string> | undefined;
-  let cli = yargs(hideBin(process.argv))
+  let cli = yargs(fromOpsPy(hideBin(process.argv)))
     .scriptName('openmldb-recover')
     .usage('$0 <command> [options]\n\nBrings an OpenMLDB cluster back to a fully served state.')
     .option('verbose', { type: 'boolean', default: false, global: true, describe: 'print every command and RPC sent, with its output, on stderr' })
-    .config('config', 'JSON file of option values, e.g. {"zk_cluster": "zk1:2181", "zk_root_path": "/openmldb"} (flags and OPENMLDB_* variables win)', (path) =>
+    .config('config', 'JSON file of option values, e.g. {"zk_cluster": "zk1:2181", "zk_root_path": "/openmldb"} (flags win over it; it wins over OPENMLDB_* variables)', (path) =>
       readConfigFile(path, process.env, { all: allOptionNames(), ...(commandOptions ? { command: commandOptions } : {}) }),
     );
   for (const c of COMMANDS) {
@@ -88,6 +104,8 @@ async function main(): Promise<number> {
     // an error report printed after the command started.
     .middleware((argv) => {
       if (argv['json'] === true) jsonAsked = true;
+      // The cluster as parsed (a flag in either form, or --config), for that report too.
+      cluster = { zkCluster: argv['zk-cluster'], zkRootPath: argv['zk-root-path'] };
     })
     .strict()
     .fail((msg, err) => {
@@ -116,6 +134,7 @@ function tidyUsage(msg: string): string {
 
 const started = Date.now();
 let jsonAsked = false;
+let cluster: KnownCluster = {};
 
 // A reader that goes away (`recover 2>&1 | head -2`) must not kill a run half done: output
 // to a closed pipe is dropped, the run goes on, restores auto_failover and exits as usual.
@@ -138,7 +157,7 @@ function fatal(err: unknown): void {
   const { line, code } = explain(err);
   writeQuietly(process.stderr, `openmldb-recover: ${line}\n`);
   const args = hideBin(process.argv);
-  if (jsonAsked || wantsJson(args)) writeQuietly(process.stdout, json(errorReport(err, line, code, args, started)), true);
+  if (jsonAsked || wantsJson(args)) writeQuietly(process.stdout, json(errorReport(err, line, code, args, started, process.env, cluster)), true);
   process.exitCode = code;
 }
 

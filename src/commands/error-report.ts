@@ -20,11 +20,22 @@ function commandOf(args: readonly string[]): string {
   return args.some((a) => a === '--cmd=recoverdata') ? 'recoverdata' : 'openmldb-recover';
 }
 
-function flag(args: readonly string[], names: string[], env: string | undefined): string {
-  for (const a of args) {
-    for (const n of names) if (a.startsWith(`--${n}=`)) return a.slice(n.length + 3);
-  }
-  return env ?? '';
+/** A flag's value as typed, `--name=value` or `--name value` (yargs may not have parsed the line). */
+function flag(args: readonly string[], names: string[]): string | undefined {
+  let found: string | undefined;
+  args.forEach((a, i) => {
+    for (const n of names) {
+      if (a.startsWith(`--${n}=`)) found = a.slice(n.length + 3);
+      else if (a === `--${n}` && args[i + 1] !== undefined && !args[i + 1]?.startsWith('--')) found = args[i + 1];
+    }
+  });
+  return found;
+}
+
+/** The cluster as the command resolved it (flags, --config, environment), when it got that far. */
+export interface KnownCluster {
+  zkCluster?: unknown;
+  zkRootPath?: unknown;
 }
 
 /** Where a command stops for an error of this kind. */
@@ -36,7 +47,8 @@ function stoppedIn(err: unknown): string {
   return 'usage';
 }
 
-export function errorReport(err: unknown, line: string, code: number, args: readonly string[], startedAt: number, env: NodeJS.ProcessEnv = process.env): Report {
+export function errorReport(err: unknown, line: string, code: number, args: readonly string[], startedAt: number, env: NodeJS.ProcessEnv = process.env, known: KnownCluster = {}): Report {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const finished = Date.now();
   return {
     schema: REPORT_SCHEMA,
@@ -48,8 +60,8 @@ export function errorReport(err: unknown, line: string, code: number, args: read
     finishedAt: new Date(finished).toISOString(),
     durationMs: finished - startedAt,
     cluster: {
-      zkCluster: flag(args, ['zk_cluster', 'zk-cluster'], env['OPENMLDB_ZK_CLUSTER']),
-      zkRootPath: flag(args, ['zk_root_path', 'zk-root-path'], env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb'),
+      zkCluster: text(known.zkCluster) ?? flag(args, ['zk_cluster', 'zk-cluster']) ?? env['OPENMLDB_ZK_CLUSTER'] ?? '',
+      zkRootPath: text(known.zkRootPath) ?? flag(args, ['zk_root_path', 'zk-root-path']) ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb',
     },
     autoFailover: { switchedOff: false },
     totals: emptyTotals(),

@@ -64,7 +64,7 @@ export const defaultCommand = defineCommand({
   builder: (y) => recoverOptions(y).option('cmd', { type: 'string', describe: 'openmldb_ops.py compatibility: --cmd=recoverdata' }),
   handler: async (argv) => {
     if (argv['cmd'] === 'recoverdata') return recover(argv, 'recoverdata');
-    if (argv['cmd'] !== undefined) throw new UsageError(`unsupported --cmd=${String(argv['cmd'])}: only --cmd=recoverdata is supported (or use the recover command)`);
-    throw new UsageError('name a command: recover, status, recover-table, offline-endpoint, recover-endpoint, change-leader, failover, ops (see --help)');
+    if (argv['cmd'] !== undefined) throw new UsageError(`unsupported --cmd=${String(argv['cmd'])}: openmldb_ops.py's recoverdata, showopstatus and showtablestatus are supported (or name a command, see --help)`);
+    throw new UsageError('name a command: recover, status, recover-table, offline-endpoint, recover-endpoint, change-leader, failover, ops, history, completion (see --help)');
   },
 });

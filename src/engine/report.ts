@@ -3,6 +3,9 @@
 import type { ServiceTimes } from './priority.js';
 import type { Action } from './apply.js';
 import type { ClusterAction } from './cluster-steps.js';
+
+/** `1 partition`, `2 partitions`. */
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 import { type OrphanedTail, type PartitionPlan, describeOrphaned } from './procedure.js';
 
 export const REPORT_SCHEMA = 'openmldb-recover/report@1';
@@ -173,7 +176,7 @@ export function renderReport(r: Report): string {
   const t = r.totals;
   out.push('');
   out.push(
-    `${r.dryRun ? 'plan' : 'result'}: ${t.partitions} partitions in ${t.tables} tables: ` +
+    `${r.dryRun ? 'plan' : 'result'}: ${plural(t.partitions, 'partition')} in ${plural(t.tables, 'table')}: ` +
       [
         `${t.healthy} healthy`,
         t.recovered ? `${t.recovered} recovered` : '',

@@ -1,4 +1,4 @@
-// --config FILE: option values from JSON; flags, then OPENMLDB_* variables, win over it.
+// --config FILE: option values from JSON; flags win over it, it wins over OPENMLDB_* variables.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,10 +20,11 @@ describe('readConfigFile', () => {
     return p;
   };
 
-  it('returns the options; drops those whose environment variable is set', () => {
+  it('returns the options, also those an environment variable sets too (the file wins over the environment)', () => {
     const p = file('c.json', JSON.stringify({ zk_cluster: 'zk1:2181', 'zk-root-path': '/x', password: 'p', 'password-file': '/pw', concurrency: 2 }));
-    assert.deepEqual(readConfigFile(p, {}), { zk_cluster: 'zk1:2181', 'zk-root-path': '/x', password: 'p', 'password-file': '/pw', concurrency: 2 });
-    assert.deepEqual(readConfigFile(p, { OPENMLDB_ZK_CLUSTER: 'zk9:2181', OPENMLDB_PASSWORD: 's', OPENMLDB_ZK_ROOT_PATH: '' }), { 'zk-root-path': '/x', concurrency: 2 });
+    const all = { zk_cluster: 'zk1:2181', 'zk-root-path': '/x', password: 'p', 'password-file': '/pw', concurrency: 2 };
+    assert.deepEqual(readConfigFile(p, {}), all);
+    assert.deepEqual(readConfigFile(p, { OPENMLDB_ZK_CLUSTER: 'zk9:2181', OPENMLDB_PASSWORD: 's', OPENMLDB_ZK_ROOT_PATH: '' }), all);
   });
 
   it("keeps the keys the command has options for; a key no command knows is a usage error", () => {

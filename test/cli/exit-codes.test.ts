@@ -26,7 +26,7 @@ describe('exit codes, bad input, report schema, status', () => {
       ['recover', '--zk_cluster', 'not-an-address'],
       ['recover', '--table', 'demo_db.nope'],
       ['status', '--db', 'nope'],
-      ['--cmd=showtablestatus'],
+      ['--cmd=scalein'],
       [],
     ]) {
       const r = await recoverCli(sim, args);
@@ -69,6 +69,7 @@ describe('exit codes, bad input, report schema, status', () => {
     const r = await recoverCli(sim, ['status', '--json']);
     assert.equal(r.code, 1);
     const s = statusDoc(r);
+    assert.equal((s as unknown as { schema: string }).schema, 'openmldb-recover/status@1');
     assert.equal(s.healthy, false);
     const t0 = s.tables.find((t) => t.db === 'demo_db' && t.name === 't0');
     assert.ok(t0 && !t0.healthy && t0.problems.length > 0);

@@ -8,6 +8,8 @@
 // are made: 0 (exit-codes, failover, ops), 1 (data-loss, failover, ops, exit-codes for
 // status), 5 (ways-out), 130 and 143 (crash-safety).
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { report } from '../helpers/report.js';
 import { atWork, autoFailover, lockAndJournal, slowLoads, startRecover } from '../helpers/runs.js';
@@ -58,6 +60,26 @@ describe('under --json, every exit prints a schema-valid document', { concurrenc
       assert.equal(history.code, 2, history.stderr);
       assert.equal(report(history).exitCode, 2);
       assert.deepEqual(await sim.mutations(), [], 'none of them changed anything');
+    });
+  });
+
+  it('the error report names the cluster the command was given (a flag in either form, or --config), not the environment\'s', async () => {
+    await withSim(SMALL, async (sim) => {
+      const cfg = join(sim.dir, 'other-cluster.json');
+      writeFileSync(cfg, JSON.stringify({ zk_cluster: '127.0.0.1:2', zk_root_path: '/from_file' }));
+      const [spaced, fromFile, usage] = await Promise.all([
+        recoverCli(sim, ['status', '--json', '--zk_cluster', '127.0.0.1:1', '--zk-root-path', '/spaced']),
+        recoverCli(sim, ['recover', '--json', '--config', cfg]),
+        recoverCli(sim, ['recover', '--json', '--zk_root_path', '/typed', '--bogus-flag']),
+      ]);
+      assert.equal(spaced.code, 3, spaced.stderr);
+      assert.deepEqual(report(spaced).cluster, { zkCluster: '127.0.0.1:1', zkRootPath: '/spaced' });
+      assert.equal(fromFile.code, 3, fromFile.stderr);
+      assert.deepEqual(report(fromFile).cluster, { zkCluster: '127.0.0.1:2', zkRootPath: '/from_file' });
+      // Stopped before yargs parsed the line: read as typed, the rest from the environment.
+      assert.equal(usage.code, 2, usage.stderr);
+      assert.deepEqual(report(usage).cluster, { zkCluster: sim.info.zkCluster, zkRootPath: '/typed' });
+      assert.deepEqual(await sim.mutations(), []);
     });
   });
 

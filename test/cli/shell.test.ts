@@ -3,13 +3,13 @@
 // read back with a real exposition-format parser.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheus, { type Family } from 'parse-prometheus-text-format';
 import { errorLines, parseJson } from '../helpers/report.js';
-import { RECOVER_BIN, type Sim, recoverCli, runNode, startSim } from '../helpers/sim.js';
+import { REPO, RECOVER_BIN, type Sim, recoverCli, runNode, startSim } from '../helpers/sim.js';
 
 const COMMANDS = ['recover', 'status', 'recover-table', 'offline-endpoint', 'recover-endpoint', 'change-leader', 'failover', 'ops', 'history'];
 
@@ -42,9 +42,19 @@ describe('shell conventions', () => {
     const top = await runNode(RECOVER_BIN, ['--help']);
     assert.match(top.stdout, /completion\s+print a bash\/zsh completion script/);
     assert.match(top.stdout, /history \[action\] \[id\]/);
+    // Every exit code a run can end with is in the help.
+    for (const code of ['0 done', '1 not done', '2 usage', '3 cluster unreachable', '4 another run', '5 auto_failover could not be put back', '129/130/143 SIGHUP/SIGINT/SIGTERM']) assert.ok(top.stdout.replace(/\s+/g, ' ').includes(code), code);
+    // completion --help is help, not the script; no command names every command.
+    const completionHelp = await runNode(RECOVER_BIN, ['completion', '--help']);
+    assert.equal(completionHelp.code, 0);
+    assert.match(completionHelp.stdout, /^openmldb-recover completion\n\nPrint a bash\/zsh completion script/);
+    assert.doesNotMatch(completionHelp.stdout, /completions-###/);
+    const none = await runNode(RECOVER_BIN, []);
+    assert.equal(none.code, 2);
+    for (const c of [...COMMANDS, 'completion']) assert.match(none.stderr, new RegExp(`[:,] ${c}[, ]`), c);
   });
 
-  it('--config: connection settings and defaults from a file; flags and OPENMLDB_* win over it', async () => {
+  it('--config: connection settings and defaults from a file; flags win over it, it wins over OPENMLDB_* (with a warning when they differ)', async () => {
     const file = join(sim.dir, 'openmldb-recover.json');
     const { zkCluster, zkRootPath, bin } = sim.info;
     // one file for a site: each command takes the keys it has options for (status has no --concurrency)
@@ -56,10 +66,20 @@ describe('shell conventions', () => {
     assert.equal(parseJson<{ healthy: boolean }>(fromFile).healthy, true);
     // a flag beats the file
     assert.match((await recoverCli(sim, ['status', '--config', file, '--format', 'text'], noEnv)).stdout, /^cluster HEALTHY/);
-    // the environment beats the file
+    // the file beats the environment (conf/openmldb-env.sh's, another cluster's), and says so
     const env = await recoverCli(sim, ['status', '--config', file], { ...noEnv, OPENMLDB_ZK_ROOT_PATH: '/from_env' });
-    assert.equal(env.code, 3);
-    assert.match(errorLines(env.stderr)[0] ?? '', /\/from_env/);
+    assert.equal(env.code, 0, env.stderr);
+    assert.equal(parseJson<{ healthy: boolean }>(env).healthy, true);
+    assert.equal(env.stderr.match(/WARN/g)?.length, 1, env.stderr);
+    assert.match(env.stderr, /WARN --config \S+ sets zk_root_path and the environment sets OPENMLDB_ZK_ROOT_PATH \(\/openmldb, not \/from_env\): the file's is used/);
+    // the environment fills in what the file leaves out
+    writeFileSync(file, JSON.stringify({ zk_cluster: zkCluster, openmldb_bin_path: bin, format: 'json' }));
+    const filled = await recoverCli(sim, ['status', '--config', file], { ...noEnv, OPENMLDB_ZK_ROOT_PATH: '/from_env' });
+    assert.equal(filled.code, 3);
+    assert.match(errorLines(filled.stderr)[0] ?? '', /\/from_env/);
+    // a flag beats both
+    const flag = await recoverCli(sim, ['status', '--config', file, '--zk_root_path', zkRootPath], { ...noEnv, OPENMLDB_ZK_ROOT_PATH: '/from_env' });
+    assert.equal(flag.code, 0, flag.stderr);
     // mistakes in the file are usage errors, one line
     const unknown = join(sim.dir, 'unknown.json');
     writeFileSync(unknown, JSON.stringify({ zk_cluster: zkCluster, concurency: 2 }));
@@ -75,6 +95,24 @@ describe('shell conventions', () => {
       assert.equal(errorLines(r.stderr).length, 1);
       assert.match(r.stderr, msg);
     }
+  });
+
+  it('docs/prometheus-alerts.yml: its rules name only metrics status writes, and alert on absent and stale ones', async () => {
+    const rules = readFileSync(join(REPO, 'docs', 'prometheus-alerts.yml'), 'utf8');
+    const r = await recoverCli(sim, ['status', '--format', 'prometheus']);
+    const written = new Set(parsePrometheus(r.stdout).map((f) => f.name));
+    const exprs = [...rules.matchAll(/^\s+expr: (.*)$/gm)].map((m) => m[1] ?? '');
+    assert.ok(exprs.length >= 4, 'rules found');
+    for (const e of exprs) for (const name of e.match(/openmldb_recover_\w+/g) ?? []) assert.ok(written.has(name), `${name} (in \`${e}\`) is written by status`);
+    assert.ok(exprs.some((e) => /^absent\(openmldb_recover_check_timestamp_seconds\)$/.test(e)), 'an alert when the metrics are absent');
+    assert.ok(exprs.some((e) => /time\(\) - openmldb_recover_check_timestamp_seconds > \d+/.test(e)), 'an alert when they are stale');
+  });
+
+  it('docs/prometheus-alerts.yml passes promtool check rules', async (t) => {
+    const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
+    if (!promtool) return t.skip('promtool is not installed here (Debian: apt-get install prometheus)');
+    const r = await promisify(execFile)(promtool, ['check', 'rules', join(REPO, 'docs', 'prometheus-alerts.yml')]);
+    assert.match(r.stdout, /SUCCESS: 5 rules found/);
   });
 
   it('status --format prometheus: valid exposition text; up 0 (and exit 3) when the cluster is not seen', async () => {
