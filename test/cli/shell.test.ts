@@ -2,7 +2,7 @@
 // command's --help, --config FILE, NO_COLOR on a terminal, and `status --format prometheus`
 // read back with a real exposition-format parser.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -108,11 +108,14 @@ describe('shell conventions', () => {
     assert.ok(exprs.some((e) => /time\(\) - openmldb_recover_check_timestamp_seconds > \d+/.test(e)), 'an alert when they are stale');
   });
 
-  it('docs/prometheus-alerts.yml passes promtool check rules', async (t) => {
+  it('promtool accepts docs/prometheus-alerts.yml (check rules) and what status writes (check metrics)', async (t) => {
     const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
     if (!promtool) return t.skip('promtool is not installed here (Debian: apt-get install prometheus)');
     const r = await promisify(execFile)(promtool, ['check', 'rules', join(REPO, 'docs', 'prometheus-alerts.yml')]);
     assert.match(r.stdout, /SUCCESS: 5 rules found/);
+    const metrics = await recoverCli(sim, ['status', '--format', 'prometheus']);
+    const checked = spawnSync(promtool, ['check', 'metrics'], { input: metrics.stdout, encoding: 'utf8' });
+    assert.equal(checked.status, 0, `${checked.stdout}${checked.stderr}`);
   });
 
   it('status --format prometheus: valid exposition text; up 0 (and exit 3) when the cluster is not seen', async () => {
