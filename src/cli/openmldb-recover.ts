@@ -8,7 +8,8 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { changeLeaderCommand } from '../commands/change-leader.js';
 import { explain } from '../commands/common.js';
-import { type KnownCluster, errorReport, wantsJson } from '../commands/error-report.js';
+import { type KnownCluster, clusterOf, commandOf, errorReport, flag, wantsJson } from '../commands/error-report.js';
+import { writeRunMetrics } from '../commands/run-metrics.js';
 import { fromOpsPy } from '../commands/ops-py.js';
 import { readConfigFile } from '../commands/config-file.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -106,6 +107,7 @@ async function main(): Promise<number> {
       if (argv['json'] === true) jsonAsked = true;
       // The cluster as parsed (a flag in either form, or --config), for that report too.
       cluster = { zkCluster: argv['zk-cluster'], zkRootPath: argv['zk-root-path'] };
+      if (typeof argv['metrics-file'] === 'string') metricsFile = argv['metrics-file'];
     })
     .strict()
     .fail((msg, err) => {
@@ -135,6 +137,25 @@ function tidyUsage(msg: string): string {
 const started = Date.now();
 let jsonAsked = false;
 let cluster: KnownCluster = {};
+let metricsFile: string | undefined;
+
+/** --metrics-file: the run's outcome, whatever ended it (read as typed when yargs never parsed the line). */
+function writeMetrics(code: number): void {
+  const args = fromOpsPyQuietly(hideBin(process.argv));
+  const file = metricsFile ?? flag(args, ['metrics-file']);
+  if (file === undefined || file === '') return;
+  writeRunMetrics(file, { command: commandOf(args), cluster: clusterOf(args, process.env, cluster), exitCode: code, startedAt: started, finishedAt: Date.now() }, (line) =>
+    writeQuietly(process.stderr, `openmldb-recover: WARN ${line}\n`),
+  );
+}
+
+function fromOpsPyQuietly(args: string[]): string[] {
+  try {
+    return fromOpsPy(args);
+  } catch {
+    return args;
+  }
+}
 
 // A reader that goes away (`recover 2>&1 | head -2`) must not kill a run half done: output
 // to a closed pipe is dropped, the run goes on, restores auto_failover and exits as usual.
@@ -159,6 +180,7 @@ function fatal(err: unknown): void {
   const args = hideBin(process.argv);
   if (jsonAsked || wantsJson(args)) writeQuietly(process.stdout, json(errorReport(err, line, code, args, started, process.env, cluster)), true);
   process.exitCode = code;
+  writeMetrics(code);
 }
 
 function writeQuietly(stream: NodeJS.WriteStream, text: string, document = false): void {
@@ -173,6 +195,7 @@ function writeQuietly(stream: NodeJS.WriteStream, text: string, document = false
 main().then(
   (code) => {
     process.exitCode = code;
+    writeMetrics(code);
   },
   fatal,
 );

@@ -14,14 +14,14 @@ export function wantsJson(args: readonly string[]): boolean {
 }
 
 /** The first positional word: the command being run. */
-function commandOf(args: readonly string[]): string {
+export function commandOf(args: readonly string[]): string {
   const cmd = args.find((a) => !a.startsWith('-'));
   if (cmd !== undefined) return cmd;
   return args.some((a) => a === '--cmd=recoverdata') ? 'recoverdata' : 'openmldb-recover';
 }
 
 /** A flag's value as typed, `--name=value` or `--name value` (yargs may not have parsed the line). */
-function flag(args: readonly string[], names: string[]): string | undefined {
+export function flag(args: readonly string[], names: string[]): string | undefined {
   let found: string | undefined;
   args.forEach((a, i) => {
     for (const n of names) {
@@ -47,8 +47,16 @@ function stoppedIn(err: unknown): string {
   return 'usage';
 }
 
-export function errorReport(err: unknown, line: string, code: number, args: readonly string[], startedAt: number, env: NodeJS.ProcessEnv = process.env, known: KnownCluster = {}): Report {
+/** The cluster a command was given: as parsed when it got that far, else as typed, else the environment's. */
+export function clusterOf(args: readonly string[], env: NodeJS.ProcessEnv, known: KnownCluster): { zkCluster: string; zkRootPath: string } {
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return {
+    zkCluster: text(known.zkCluster) ?? flag(args, ['zk_cluster', 'zk-cluster']) ?? env['OPENMLDB_ZK_CLUSTER'] ?? '',
+    zkRootPath: text(known.zkRootPath) ?? flag(args, ['zk_root_path', 'zk-root-path']) ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb',
+  };
+}
+
+export function errorReport(err: unknown, line: string, code: number, args: readonly string[], startedAt: number, env: NodeJS.ProcessEnv = process.env, known: KnownCluster = {}): Report {
   const finished = Date.now();
   return {
     schema: REPORT_SCHEMA,
@@ -59,10 +67,7 @@ export function errorReport(err: unknown, line: string, code: number, args: read
     startedAt: new Date(startedAt).toISOString(),
     finishedAt: new Date(finished).toISOString(),
     durationMs: finished - startedAt,
-    cluster: {
-      zkCluster: text(known.zkCluster) ?? flag(args, ['zk_cluster', 'zk-cluster']) ?? env['OPENMLDB_ZK_CLUSTER'] ?? '',
-      zkRootPath: text(known.zkRootPath) ?? flag(args, ['zk_root_path', 'zk-root-path']) ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb',
-    },
+    cluster: clusterOf(args, env, known),
     autoFailover: { switchedOff: false },
     totals: emptyTotals(),
     tables: [],

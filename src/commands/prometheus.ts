@@ -10,7 +10,7 @@ export interface ClusterLabels {
 
 const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
-class Exposition {
+export class Exposition {
   private readonly out: string[] = [];
   constructor(private readonly base: Record<string, string>) {}
 

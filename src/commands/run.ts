@@ -11,6 +11,7 @@ import type { PrepareProcedure } from '../engine/procedure.js';
 import { openmldbCluster } from '../engine/openmldb.js';
 import { type RunOptions, runProcedure } from '../engine/run.js';
 import { type Report, renderReport } from '../engine/report.js';
+import { noteOutcome } from './run-metrics.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
 import { type ConnectionArgs, type ConnectionConfig, leaderWaitOption, observeWaitOf, resolveConnection, seconds } from './config.js';
@@ -81,7 +82,8 @@ export function recordOptions<T>(y: Argv<T>) {
     .option('state-dir', { type: 'string', describe: 'lock, run journal and run records (default $XDG_STATE_HOME/openmldb-recover)' })
     .option('keep-runs', { type: 'number', default: DEFAULT_RETENTION.keep, describe: 'run records kept in the state directory (see history); runs that changed nothing go first, the newest that changed something never' })
     .option('keep-runs-mb', { type: 'number', default: DEFAULT_RETENTION.maxBytes / 1024 / 1024, describe: 'megabytes of run records kept in all (0: no limit)' })
-    .option('keep-runs-days', { type: 'number', default: 0, describe: 'days a run record is kept (0: no limit)' });
+    .option('keep-runs-days', { type: 'number', default: 0, describe: 'days a run record is kept (0: no limit)' })
+    .option('metrics-file', { type: 'string', describe: "write the run's outcome as Prometheus gauges to this file (node_exporter textfile, *.prom), whatever the exit code" });
 }
 
 /** Bounds and retries of a mutating run. */
@@ -255,6 +257,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       }
     }
     progress.stop();
+    noteOutcome(report);
     recording.finish(report);
     if (json) writeDocument(process.stdout, jsonDocument(report));
     else process.stdout.write(`${renderText(report, run.headline?.(report))}\n`);

@@ -100,7 +100,9 @@ describe('shell conventions', () => {
   it('docs/prometheus-alerts.yml: its rules name only metrics status writes, and alert on absent and stale ones', async () => {
     const rules = readFileSync(join(REPO, 'docs', 'prometheus-alerts.yml'), 'utf8');
     const r = await recoverCli(sim, ['status', '--format', 'prometheus']);
-    const written = new Set(parsePrometheus(r.stdout).map((f) => f.name));
+    const runFile = join(sim.dir, 'run.prom');
+    assert.equal((await recoverCli(sim, ['recover', '--dry-run', '--metrics-file', runFile])).code, 0);
+    const written = new Set([...parsePrometheus(r.stdout), ...parsePrometheus(readFileSync(runFile, 'utf8'))].map((f) => f.name));
     const exprs = [...rules.matchAll(/^\s+expr: (.*)$/gm)].map((m) => m[1] ?? '');
     assert.ok(exprs.length >= 4, 'rules found');
     for (const e of exprs) for (const name of e.match(/openmldb_recover_\w+/g) ?? []) assert.ok(written.has(name), `${name} (in \`${e}\`) is written by status`);
@@ -112,7 +114,7 @@ describe('shell conventions', () => {
     const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
     if (!promtool) return t.skip('promtool is not installed here (Debian: apt-get install prometheus)');
     const r = await promisify(execFile)(promtool, ['check', 'rules', join(REPO, 'docs', 'prometheus-alerts.yml')]);
-    assert.match(r.stdout, /SUCCESS: 5 rules found/);
+    assert.match(r.stdout, /SUCCESS: 7 rules found/);
     const metrics = await recoverCli(sim, ['status', '--format', 'prometheus']);
     const checked = spawnSync(promtool, ['check', 'metrics'], { input: metrics.stdout, encoding: 'utf8' });
     assert.equal(checked.status, 0, `${checked.stdout}${checked.stderr}`);
