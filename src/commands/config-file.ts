@@ -8,7 +8,7 @@
 // knows is a mistake (a usage error).
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../exit-codes.js';
-import { privateSecretFile } from './config.js';
+import { noteConfigRead, privateSecretFile } from './config.js';
 import { printable } from '../safety/files.js';
 
 /** yargs may read the file more than once in a run: each warning is said once. */
@@ -60,5 +60,6 @@ export function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
     }
   }
   if (scope.command) for (const k of Object.keys(options)) if (!scope.command.has(k)) delete options[k];
+  noteConfigRead(path, new Set(Object.keys(options)));
   return options;
 }

@@ -22,6 +22,32 @@ export interface ConnectionConfig {
   password: string;
   /** Where the password came from (for the run record; never the value). */
   passwordFrom: 'none' | 'option' | 'file' | 'env';
+  /** Where the cluster's address, root path and binary came from (said on the run's first line and in its report). */
+  from: { zkCluster: SettingSource; zkRootPath: SettingSource; bin: SettingSource };
+}
+
+/** The --config file this run read, and the keys it gave (config-file.ts tells): where each setting came from. */
+let configRead: { path: string; keys: ReadonlySet<string> } | undefined;
+export function noteConfigRead(path: string, keys: ReadonlySet<string>): void {
+  configRead = { path, keys };
+}
+const configFileRead = () => configRead;
+
+/** Where a setting came from, in precedence order: a flag, the --config file, the environment, the default. */
+export type SettingSource = 'flag' | 'config' | 'environment' | 'default';
+
+function sourceOf(names: readonly string[], variable: string, env: NodeJS.ProcessEnv, args: readonly string[]): SettingSource {
+  if (args.some((a) => names.some((n) => a === `--${n}` || a.startsWith(`--${n}=`)))) return 'flag';
+  if (names.some((n) => configFileRead()?.keys.has(n))) return 'config';
+  if (env[variable] !== undefined && env[variable] !== '') return 'environment';
+  return 'default';
+}
+
+/** `zk_cluster from --config /etc/x.json, zk_root_path from the environment, ...`: the run's first line says it. */
+export function describeSources(c: Pick<ConnectionConfig, 'from'>): string {
+  const where = (s: SettingSource, variable: string) =>
+    s === 'flag' ? 'the command line' : s === 'config' ? `--config ${configFileRead()?.path ?? ''}` : s === 'environment' ? variable : 'the default';
+  return `zk_cluster from ${where(c.from.zkCluster, 'OPENMLDB_ZK_CLUSTER')}, zk_root_path from ${where(c.from.zkRootPath, 'OPENMLDB_ZK_ROOT_PATH')}, the binary from ${where(c.from.bin, 'OPENMLDB_BIN')}${c.from.bin === 'default' ? ' (PATH)' : ''}`;
 }
 
 export function connectionOptions<T>(y: Argv<T>) {
@@ -71,7 +97,7 @@ function onPath(name: string): string | undefined {
 
 const HOST_PORT = /^[A-Za-z0-9_.-]+:\d{1,5}$/;
 
-export function resolveConnection(argv: ConnectionArgs, env: NodeJS.ProcessEnv = process.env): ConnectionConfig {
+export function resolveConnection(argv: ConnectionArgs, env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): ConnectionConfig {
   const zkCluster = String(argv['zk-cluster'] ?? env['OPENMLDB_ZK_CLUSTER'] ?? '').trim();
   if (zkCluster === '') throw new UsageError('no ZooKeeper address: pass --zk_cluster=HOST:PORT[,HOST:PORT] or set OPENMLDB_ZK_CLUSTER');
   for (const host of zkCluster.split(',')) {
@@ -93,6 +119,11 @@ export function resolveConnection(argv: ConnectionArgs, env: NodeJS.ProcessEnv =
     transport: transportOf(argv['transport'] ?? (env['OPENMLDB_RECOVER_TRANSPORT'] || undefined)),
     user: headerSafe('the user (--user or OPENMLDB_USER)', String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')), true),
     ...passwordOf(argv, env),
+    from: {
+      zkCluster: sourceOf(['zk-cluster', 'zk_cluster', 'zkCluster'], 'OPENMLDB_ZK_CLUSTER', env, args),
+      zkRootPath: sourceOf(['zk-root-path', 'zk_root_path', 'zkRootPath'], 'OPENMLDB_ZK_ROOT_PATH', env, args),
+      bin: sourceOf(['openmldb-bin', 'openmldb_bin_path', 'openmldbBin'], 'OPENMLDB_BIN', env, args),
+    },
   };
 }
 

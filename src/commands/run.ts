@@ -14,7 +14,7 @@ import { type Report, renderReport } from '../engine/report.js';
 import { noteOutcome } from './run-metrics.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient, positive } from './common.js';
-import { type ConnectionArgs, type ConnectionConfig, leaderWaitOption, observeWaitOf, resolveConnection, seconds } from './config.js';
+import { type ConnectionArgs, type ConnectionConfig, describeSources, leaderWaitOption, observeWaitOf, resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { Recording } from './recording.js';
 import { DEFAULT_RETENTION } from '../history/retention.js';
@@ -206,6 +206,9 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
   // also one that stops at once (binary missing, lock held).
   const recording = Recording.start(argv, config, run.command, dryRun, progressFor(argv));
   const progress = recording.progress;
+  // The first line names the cluster, and where that came from: a flag, --config, or an
+  // environment the shell happened to have.
+  progress.info(`cluster ${config.zkCluster}${config.zkRootPath}: ${describeSources(config)}`);
   const interrupt = new Interrupt((line) => progress.warn(line));
   let client: OpenMLDBClient;
   let safety: RunSafety | undefined;
@@ -256,6 +259,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
         report.ok = false;
       }
     }
+    report.cluster.from = config.from;
     progress.stop();
     noteOutcome(report);
     recording.finish(report);
@@ -274,7 +278,8 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
 
 /** The report for people: with --dry-run the plan first, step by step as runbook commands. */
 function renderText(report: Report, headline: string | undefined): string {
-  const out: string[] = [];
+  const lock = report.lock ? `; lock: ${report.lock.kind === 'zookeeper' ? 'ZooKeeper node' : 'local file'} ${report.lock.path}${report.lock.lost ? ` (lost: ${report.lock.lost})` : ''}` : '';
+  const out: string[] = [`cluster ${report.cluster.zkCluster}${report.cluster.zkRootPath}${lock}`];
   if (headline) out.push(headline);
   if (report.dryRun) {
     for (const c of report.clusterSteps ?? []) out.push(`would run: ${c.command}`);
@@ -283,7 +288,6 @@ function renderText(report: Report, headline: string | undefined): string {
     }
   }
   out.push(renderReport(report));
-  if (report.lock) out.push(`cluster lock: ${report.lock.kind === 'zookeeper' ? 'ZooKeeper node' : 'local file'} ${report.lock.path}${report.lock.lost ? ` (lost: ${report.lock.lost})` : ''}`);
   return out.join('\n');
 }
 

@@ -63,7 +63,8 @@ export interface Report {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
-  cluster: { zkCluster: string; zkRootPath: string; leader?: string };
+  /** `from`: where the address, root path and binary came from (flag, config, environment, default; set by the command layer). */
+  cluster: { zkCluster: string; zkRootPath: string; leader?: string; from?: Record<'zkCluster' | 'zkRootPath' | 'bin', 'flag' | 'config' | 'environment' | 'default'> };
   /**
    * `owed`: it could not be put back; the journal stays and the next run restores it first (exit 5).
    * `inherited`: an earlier run died owing the restore; `found` is the value this run found

@@ -97,6 +97,22 @@ describe('shell conventions', () => {
     }
   });
 
+  it('a run names the cluster first, and where each setting came from; its report says it too', async () => {
+    const file = join(sim.dir, 'root-only.json');
+    writeFileSync(file, JSON.stringify({ zk_root_path: sim.info.zkRootPath }));
+    const r = await recoverCli(sim, ['recover', '--config', file, '--openmldb_bin_path', sim.info.bin, '--dry-run'], { OPENMLDB_BIN: '' });
+    assert.equal(r.code, 0, r.stderr);
+    const first = r.stderr.split('\n')[0] ?? '';
+    assert.match(first, new RegExp(`cluster ${sim.info.zkCluster}${sim.info.zkRootPath}: zk_cluster from OPENMLDB_ZK_CLUSTER, zk_root_path from --config \\S+root-only\\.json, the binary from the command line$`));
+    assert.match(r.stdout.split('\n')[0] ?? '', new RegExp(`^cluster ${sim.info.zkCluster}${sim.info.zkRootPath}$`), 'the report text starts with the cluster (a dry run holds no lock)');
+    const j = await recoverCli(sim, ['recover', '--json', '--zk_cluster', sim.info.zkCluster]);
+    assert.equal(j.code, 0, j.stderr);
+    const rep = parseJson<{ cluster: { from: Record<string, string> } }>(j);
+    assert.deepEqual(rep.cluster.from, { zkCluster: 'flag', zkRootPath: 'environment', bin: 'environment' });
+    const text = await recoverCli(sim, ['recover']);
+    assert.match(text.stdout.split('\n')[0] ?? '', new RegExp(`^cluster ${sim.info.zkCluster}${sim.info.zkRootPath}; lock: local file \\S+`), 'and the lock it held, before the result');
+  });
+
   it('docs/prometheus-alerts.yml: its rules name only metrics status writes, and alert on absent and stale ones', async () => {
     const rules = readFileSync(join(REPO, 'docs', 'prometheus-alerts.yml'), 'utf8');
     const r = await recoverCli(sim, ['status', '--format', 'prometheus']);
