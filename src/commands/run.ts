@@ -95,7 +95,7 @@ export function runOptions<T>(y: Argv<T>) {
 
 /** Progress for a command: plain lines under --verbose, so command output never fights a spinner. */
 export function progressFor(argv: Pick<OutputArgs, 'quiet'> & GlobalArgs) {
-  return createProgress({ quiet: argv['quiet'] === true, plain: argv['verbose'] === true });
+  return createProgress({ quiet: argv['quiet'] === true, plain: argv['verbose'] === true, details: argv['verbose'] === true });
 }
 
 /** OpenMLDB's task_pool_size default: the loads one tablet runs at once. */

@@ -104,7 +104,8 @@ class Interrupted extends Error {}
 export async function applyPlan(client: EngineCluster, partitions: PartitionPlan[], opts: ApplyOptions): Promise<PartitionOutcome[]> {
   const global = pLimit(Math.max(1, opts.concurrency));
   const total = partitions.filter((p) => p.steps.length > 0).length;
-  let finished = 0;
+  // Counted by outcome: a partition a signal stopped is interrupted, never done.
+  const ended = { done: 0, failed: 0, interrupted: 0 };
   // Started in service order (priority.ts): their loads queue on each tablet in that order.
   // The outcomes come back in the order of `partitions`.
   const outcomes = new Map<PartitionPlan, Promise<PartitionOutcome>>();
@@ -118,8 +119,9 @@ export async function applyPlan(client: EngineCluster, partitions: PartitionPlan
       global(async () => {
         const outcome = await runPartition(client, plan, opts);
         outcome.endedAt = Date.now();
-        finished++;
-        opts.progress.update(`partitions ${finished}/${total} done; ${label(plan)} ${outcome.status}`);
+        if (outcome.status !== 'not-run') ended[outcome.status]++;
+        const others = [ended.failed ? `${ended.failed} failed` : '', ended.interrupted ? `${ended.interrupted} interrupted` : ''].filter(Boolean);
+        opts.progress.update(`partitions ${ended.done}/${total} done${others.length ? `, ${others.join(', ')}` : ''}; ${label(plan)} ${outcome.status}`);
         return outcome;
       }),
     );

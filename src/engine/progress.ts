@@ -23,6 +23,53 @@ export interface ProgressOptions {
   color?: boolean;
   /** Animate even where ora would not (tests driving a fake terminal). */
   interactive?: boolean;
+  /** Every line (--verbose): each partition's steps, each counter update. */
+  details?: boolean;
+}
+
+/**
+ * Without --verbose a large run must stay readable in a log: each partition's steps are
+ * printed for the first DETAIL_LINES (a manual procedure on a few partitions shows them
+ * all), and a counter that moves ("partitions 12/166 done") at most every COUNTER_MS
+ * while a new phase is printed at once. The run record and the report keep every step.
+ */
+export const DETAIL_LINES = 25;
+export const COUNTER_MS = 10_000;
+
+/** A line's phase: its text with the numbers and what follows a `;` left out. */
+const phaseOf = (t: string) => (t.split(';')[0] ?? '').replace(/\d+/g, '#');
+
+/** Counts the detail lines and throttles the counters, as DETAIL_LINES and COUNTER_MS say. */
+function pacer(all: boolean, write: (t: string) => void) {
+  let details = 0;
+  let phase: string | undefined;
+  let at = 0;
+  let pending: string | undefined;
+  return {
+    detail(t: string): void {
+      if (all || details < DETAIL_LINES) write(t);
+      else if (details === DETAIL_LINES) write('(each partition\'s further steps are not printed: --verbose prints them; the report and `history show last` list them all)');
+      details++;
+    },
+    update(t: string): void {
+      const now = Date.now();
+      // A new phase: the last count of the one before first, so the log says where it ended.
+      if (phaseOf(t) !== phase) this.flush();
+      if (all || phaseOf(t) !== phase || now - at >= COUNTER_MS) {
+        write(t);
+        phase = phaseOf(t);
+        at = now;
+        pending = undefined;
+      } else {
+        pending = t;
+      }
+    },
+    /** The last counter held back, so a log ends with where the run got to. */
+    flush(): void {
+      if (pending !== undefined) write(pending);
+      pending = undefined;
+    },
+  };
 }
 
 /** NO_COLOR is honoured when present and not empty. */
@@ -39,16 +86,27 @@ export function createProgress(opts: ProgressOptions): Progress {
   // A terminal that reports no width (a pty nobody sized) would make the spinner's
   // line arithmetic divide by zero and flood the screen: plain lines there too.
   if (opts.plain || !stream.isTTY || !(stream.columns > 0)) {
+    const line = (t: string) => stream.write(`${stamp()} ${t}\n`);
+    const pace = pacer(opts.details === true, line);
     return {
-      update: (t) => stream.write(`${stamp()} ${t}\n`),
-      info: (t) => stream.write(`${stamp()} ${t}\n`),
-      detail: (t) => stream.write(`${stamp()} ${t}\n`),
+      update: (t) => pace.update(t),
+      info: (t) => {
+        pace.flush();
+        line(t);
+      },
+      detail: (t) => pace.detail(t),
       warn: (t) => stream.write(`${stamp()} WARN ${t}\n`),
-      stop: () => {},
+      stop: () => pace.flush(),
     };
   }
   const color = opts.color ?? colorAllowed();
   const spinner: Ora = ora({ stream, text: '', color: color ? 'cyan' : false, ...(opts.interactive !== undefined ? { isEnabled: opts.interactive } : {}) }).start();
+  // On a terminal the spinner shows every counter; details are counted as in a log.
+  const details = pacer(opts.details === true, (t) => {
+    spinner.clear();
+    stream.write(`${t}\n`);
+    spinner.render();
+  });
   return {
     update: (t) => {
       spinner.text = t;
@@ -58,11 +116,7 @@ export function createProgress(opts: ProgressOptions): Progress {
       stream.write(`${t}\n`);
       spinner.render();
     },
-    detail: (t) => {
-      spinner.clear();
-      stream.write(`${t}\n`);
-      spinner.render();
-    },
+    detail: (t) => details.detail(t),
     // log-symbols' warning sign is coloured unless the process has no colours at all.
     warn: (t) => (color ? spinner.warn(t) : spinner.stopAndPersist({ symbol: '!', text: t })).start(),
     stop: () => spinner.stop(),

@@ -1,0 +1,22 @@
+// A large run in a log (cron, systemd: stderr is no terminal): the phases, a counter at most
+// every 10 s, each partition's steps only for the first few; the report has every one.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { report } from '../helpers/report.js';
+import { recoverCli, withSim } from '../helpers/sim.js';
+
+describe('progress in a log', () => {
+  it('a recovery of many partitions prints a bounded number of lines without --verbose, and ends with where it got to', async () => {
+    await withSim(['--scenario', 'full-restart', '--tables', '12', '--partitions', '8', '--storage', 'memory', '--load-base-ms', '50'], async (sim) => {
+      const r = await recoverCli(sim, ['recover', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const rep = report(r);
+      assert.ok(rep.totals.recovered >= 96, `${rep.totals.recovered} partitions recovered`);
+      const lines = r.stderr.trim().split('\n');
+      assert.ok(lines.length <= 40, `${lines.length} lines:\n${r.stderr}`);
+      assert.match(r.stderr, /each partition's further steps are not printed: --verbose prints them/);
+      assert.match(lines.filter((l) => /partitions \d+\/\d+ done/.test(l)).at(-1) ?? '', new RegExp(`partitions ${rep.totals.recovered}/${rep.totals.recovered} done`), 'the last count is the whole');
+      assert.ok(lines.every((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ /.test(l)), 'every line timestamped');
+    });
+  });
+});
