@@ -19,6 +19,8 @@ export const EXIT = {
    * which change nothing.
    */
   restoreOwed: 5,
+  /** --dry-run --detailed-exitcode: the run would change something (0: nothing to do). */
+  changesPending: 6,
   /** Stopped by SIGHUP (after restoring auto_failover). */
   hangup: 129,
   /** Interrupted by SIGINT (after restoring auto_failover). */

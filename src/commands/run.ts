@@ -58,7 +58,9 @@ export function filterOptions<T>(y: Argv<T>) {
 }
 
 export function dryRunOption<T>(y: Argv<T>) {
-  return y.option('dry-run', { type: 'boolean', default: false, describe: 'observe and plan, print the plan, change nothing' });
+  return y
+    .option('dry-run', { type: 'boolean', default: false, describe: 'observe and plan, print the plan, change nothing' })
+    .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'with --dry-run: exit 6 when the run would change something, 0 only when there is nothing to do (as terraform plan -detailed-exitcode)' });
 }
 
 /** An old leader's tail orphaned at an earlier failover: left behind as OpenMLDB did (default), or the partition refused. */
@@ -260,6 +262,10 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       }
     }
     report.cluster.from = config.from;
+    if (dryRun && argv['detailed-exitcode'] === true && report.exitCode === EXIT.ok && (report.totals.planned > 0 || (report.clusterSteps ?? []).length > 0)) {
+      report.exitCode = EXIT.changesPending;
+      report.ok = false;
+    }
     progress.stop();
     noteOutcome(report);
     recording.finish(report);

@@ -196,6 +196,7 @@ export function renderReport(r: Report): string {
   else if (af.inherited) out.push(`auto_failover: ${af.inherited.found} as an earlier run left it -> ${af.after ?? '?'} (its value before that run)`);
   else if (af.foundOff && af.switchedOff) out.push(`auto_failover: false as found (no journal of this tool explained it), switched on meanwhile by someone else -> false during the run -> ${af.after}`);
   else if (af.foundOff) out.push(`auto_failover: false as found, with no journal of this tool explaining it (an operator's choice, or a run not sharing this run's lock): left as it was${af.after === true ? '; now true, switched on by someone else meanwhile' : ''}`);
+  else if (af.before !== undefined && r.dryRun && af.before && t.planned > 0) out.push(`auto_failover: true -> false during the run (confset auto_failover false) -> true (confset auto_failover true); the dry run changed nothing`);
   else if (af.before !== undefined) out.push(`auto_failover: ${af.before}${af.switchedOff ? ` -> false during the run -> ${af.after}` : ' (untouched)'}`);
   for (const c of r.service ?? []) {
     if (c.class === 'other' && (r.service ?? []).length === 1) continue;

@@ -341,6 +341,19 @@ function servedAtEnd(c: ReportContext, t: Table, pid: number, plan: PartitionPla
 }
 
 /** The exit code a finished run ends with: a restore still owed wins, then a signal, then the verdict. */
+/**
+ * What a dry run cannot name yet: the leader is chosen once every replica has been loaded
+ * and read (the probe). The steps that follow, as the run would take them.
+ */
+function afterTheProbe(plan: PartitionPlan, replicas: string[]): string[] {
+  if (plan.action !== 'probe') return [];
+  return [
+    `then, once every replica serves as a follower: the leader is the replica holding the most entries of ${replicas.join(', ')} (the offset each reads; refused if another holds entries it lacks)`,
+    `then: the flagged leader, if it holds the most, is made leader on its tablet (ChangeRole over HTTP); a replica holding more takes over with changeleader ${plan.table} ${plan.pid} ENDPOINT; a follower behind the leader's snapshot, or the old leader, is rebuilt with recovertable ${plan.table} ${plan.pid} ENDPOINT`,
+    `then: updatetablealive ${plan.table} ${plan.pid} ENDPOINT yes for each replica that serves`,
+  ];
+}
+
 function exitCodeOf(o: RunOptions, owed: boolean, verdictOk: boolean): number {
   if (owed) return EXIT.restoreOwed;
   if (o.interrupt.signal) return o.interrupt.exitCode;
@@ -400,7 +413,7 @@ function buildReport(c: ReportContext, first: ClusterSnapshot, final: ClusterSna
         ...(plan?.orphaned && plan.orphaned.length > 0 ? { orphaned: plan.orphaned } : {}),
         ...(plan?.proceed && status === 'refused' ? { proceed: plan.proceed.map((w) => ({ command: commandLine(w.args, o.invocation ?? []), effect: w.effect })) } : {}),
         left: plan?.left ?? [],
-        plan: plan ? [...(plan.via ?? []), ...plan.steps.map((s) => describeStep(s, plan))] : [],
+        plan: plan ? [...(plan.via ?? []), ...plan.steps.map((s) => describeStep(s, plan)), ...(o.dryRun ? afterTheProbe(plan, part.replicas.map((r) => r.endpoint)) : [])] : [],
         actions: outcome?.actions ?? [],
         errors: outcome?.errors ?? [],
         ...(status === 'recovered' && outcome?.endedAt !== undefined ? { servedMs: Math.max(0, outcome.endedAt - started) } : {}),
