@@ -145,9 +145,14 @@ function orphanedFate(status: PartitionStatus, o: OrphanedTail): string {
 export function renderReport(r: Report): string {
   const out: string[] = [];
   const rows: string[][] = [];
+  let unlisted = 0;
   for (const t of r.tables) {
     for (const p of t.partitions) {
-      if (p.status === 'healthy' && r.tables.length * t.partitions.length > 40) continue; // keep big clusters readable
+      // Big clusters stay readable: healthy partitions are counted, not listed.
+      if (p.status === 'healthy' && r.tables.length * t.partitions.length > 40) {
+        unlisted++;
+        continue;
+      }
       rows.push([
         `${t.db}.${t.name}`,
         String(p.pid),
@@ -159,6 +164,7 @@ export function renderReport(r: Report): string {
     }
   }
   out.push(columns(['table', 'pid', 'status', 'leader @offset', 'at stake', 'detail'], rows));
+  if (unlisted > 0) out.push(`(${plural(unlisted, 'healthy partition')} not listed: --json lists every partition)`);
   const orphaned = r.tables.flatMap((t) => t.partitions.flatMap((p) => (p.orphaned ?? []).map((o) => ({ where: `${t.db}.${t.name} pid ${p.pid}`, status: p.status, o }))));
   if (orphaned.length > 0) {
     out.push('', 'orphaned at an earlier failover (OpenMLDB gave these up then; not lost by this run):');

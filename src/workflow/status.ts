@@ -74,13 +74,14 @@ export async function runStatus(client: OpenMLDBClient, filter?: ObserveFilter, 
 }
 
 export function renderStatus(s: StatusReport): string {
-  const rows = s.tables.map((t) => [
-    `${t.db}.${t.name}`,
-    t.storageMode,
-    String(t.partitions.length),
-    t.healthy ? 'healthy' : 'UNHEALTHY',
-    t.problems.length > 0 ? `${t.problems[0]}${t.problems.length > 1 ? ` (+${t.problems.length - 1} more)` : ''}` : (t.warnings[0] ?? ''),
-  ]);
+  // One table asked for (status --table): every problem, a row each; otherwise the first, and where the rest are.
+  const one = s.tables.length === 1;
+  const rows = s.tables.flatMap((t) => {
+    const row = (problem: string, first: boolean) => (first ? [`${t.db}.${t.name}`, t.storageMode, String(t.partitions.length), t.healthy ? 'healthy' : 'UNHEALTHY', problem] : ['', '', '', '', problem]);
+    if (t.problems.length === 0) return [row(t.warnings[0] ?? '', true)];
+    if (one) return t.problems.map((p, i) => row(p, i === 0));
+    return [row(`${t.problems[0]}${t.problems.length > 1 ? ` (+${t.problems.length - 1} more: status --table ${t.db}.${t.name} lists each)` : ''}`, true)];
+  });
   const unhealthy = s.tables.filter((t) => !t.healthy).length;
   return [
     `cluster ${s.healthy ? 'HEALTHY' : 'UNHEALTHY'}: ${s.tables.length - unhealthy}/${s.tables.length} tables served; nameserver leader ${s.leader}; auto_failover ${s.autoFailover}`,

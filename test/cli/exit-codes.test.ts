@@ -74,6 +74,13 @@ describe('exit codes, bad input, report schema, status', () => {
     const t0 = s.tables.find((t) => t.db === 'demo_db' && t.name === 't0');
     assert.ok(t0 && !t0.healthy && t0.problems.length > 0);
     assert.ok(t0.partitions.every((p) => p.replicas.length === 3));
+    // In text: the first problem and where the rest are; asked for the table alone, each of them.
+    assert.ok(t0.problems.length > 1, 'several problems');
+    const text = await recoverCli(sim, ['status']);
+    assert.match(text.stdout, new RegExp(`\\(\\+${t0.problems.length - 1} more: status --table demo_db\\.t0 lists each\\)`));
+    const one = await recoverCli(sim, ['status', '--table', 'demo_db.t0']);
+    assert.equal(one.code, 1);
+    for (const p of t0.problems) assert.ok(one.stdout.includes(p), `listed: ${p}`);
     assert.deepEqual(await sim.mutations(), [], 'status is read-only');
   });
 

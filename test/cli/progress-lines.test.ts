@@ -17,6 +17,13 @@ describe('progress in a log', () => {
       assert.match(r.stderr, /each partition's further steps are not printed: --verbose prints them/);
       assert.match(lines.filter((l) => /partitions \d+\/\d+ done/.test(l)).at(-1) ?? '', new RegExp(`partitions ${rep.totals.recovered}/${rep.totals.recovered} done`), 'the last count is the whole');
       assert.ok(lines.every((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ /.test(l)), 'every line timestamped');
+      // The run after it finds every partition healthy: counted in its text, not listed one by one.
+      const again = await recoverCli(sim, ['recover']);
+      assert.equal(again.code, 0, again.stderr);
+      const listed = again.stdout.split('\n').filter((l) => /^\S+\s+\d+\s+healthy\s/.test(l)).length;
+      const unlisted = Number(/\((\d+) healthy partitions not listed: --json lists every partition\)/.exec(again.stdout)?.[1]);
+      assert.equal(listed + unlisted, rep.totals.recovered, again.stdout);
+      assert.ok(again.stdout.split('\n').length < 20, again.stdout);
     });
   });
 });
