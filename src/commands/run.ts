@@ -210,7 +210,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
   const progress = recording.progress;
   // The first line names the cluster, and where that came from: a flag, --config, or an
   // environment the shell happened to have.
-  progress.info(`cluster ${config.zkCluster}${config.zkRootPath}: ${describeSources(config)}`);
+  progress.info(`cluster ${config.zkCluster}${config.zkRootPath}: ${describeSources(config)}${recording.record ? `; run ${recording.record.id}` : ''}`);
   const interrupt = new Interrupt((line) => progress.warn(line));
   let client: OpenMLDBClient;
   let safety: RunSafety | undefined;
@@ -270,7 +270,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
     noteOutcome(report);
     recording.finish(report);
     if (json) writeDocument(process.stdout, jsonDocument(report));
-    else process.stdout.write(`${renderText(report, run.headline?.(report))}\n`);
+    else process.stdout.write(`${renderText(report, run.headline?.(report), recording.record?.id)}\n`);
     return report.exitCode;
   } catch (err) {
     recording.fail(err);
@@ -283,7 +283,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
 }
 
 /** The report for people: with --dry-run the plan first, step by step as runbook commands. */
-function renderText(report: Report, headline: string | undefined): string {
+function renderText(report: Report, headline: string | undefined, runId: string | undefined): string {
   const lock = report.lock ? `; lock: ${report.lock.kind === 'zookeeper' ? 'ZooKeeper node' : 'local file'} ${report.lock.path}${report.lock.lost ? ` (lost: ${report.lock.lost})` : ''}` : '';
   const out: string[] = [`cluster ${report.cluster.zkCluster}${report.cluster.zkRootPath}${lock}`];
   if (headline) out.push(headline);
@@ -294,6 +294,8 @@ function renderText(report: Report, headline: string | undefined): string {
     }
   }
   out.push(renderReport(report));
+  // A cron log's last line: when it ended, and where its record is.
+  if (runId) out.push(`run ${runId} ended ${report.finishedAt}: openmldb-recover history show ${runId}`);
   return out.join('\n');
 }
 

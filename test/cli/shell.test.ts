@@ -103,7 +103,7 @@ describe('shell conventions', () => {
     const r = await recoverCli(sim, ['recover', '--config', file, '--openmldb_bin_path', sim.info.bin, '--dry-run'], { OPENMLDB_BIN: '' });
     assert.equal(r.code, 0, r.stderr);
     const first = r.stderr.split('\n')[0] ?? '';
-    assert.match(first, new RegExp(`cluster ${sim.info.zkCluster}${sim.info.zkRootPath}: zk_cluster from OPENMLDB_ZK_CLUSTER, zk_root_path from --config \\S+root-only\\.json, the binary from the command line$`));
+    assert.match(first, new RegExp(`cluster ${sim.info.zkCluster}${sim.info.zkRootPath}: zk_cluster from OPENMLDB_ZK_CLUSTER, zk_root_path from --config \\S+root-only\\.json, the binary from the command line; run \\S+$`));
     assert.match(r.stdout.split('\n')[0] ?? '', new RegExp(`^cluster ${sim.info.zkCluster}${sim.info.zkRootPath}$`), 'the report text starts with the cluster (a dry run holds no lock)');
     const j = await recoverCli(sim, ['recover', '--json', '--zk_cluster', sim.info.zkCluster]);
     assert.equal(j.code, 0, j.stderr);
@@ -111,6 +111,15 @@ describe('shell conventions', () => {
     assert.deepEqual(rep.cluster.from, { zkCluster: 'flag', zkRootPath: 'environment', bin: 'environment' });
     const text = await recoverCli(sim, ['recover']);
     assert.match(text.stdout.split('\n')[0] ?? '', new RegExp(`^cluster ${sim.info.zkCluster}${sim.info.zkRootPath}; lock: local file \\S+`), 'and the lock it held, before the result');
+    // The run's id on its first line and its last, with the command that shows its record: run as printed.
+    const id = /; run (\S+)$/.exec(text.stderr.split('\n')[0] ?? '')?.[1];
+    assert.ok(id, text.stderr);
+    const last = text.stdout.trim().split('\n').at(-1) ?? '';
+    const shown = new RegExp(`^run ${id} ended \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: (openmldb-recover history show \\S+)$`).exec(last);
+    assert.ok(shown, last);
+    const record = await recoverCli(sim, (shown[1] ?? '').split(' ').slice(1));
+    assert.equal(record.code, 0, record.stderr);
+    assert.match(record.stdout, new RegExp(id));
   });
 
   it('docs/prometheus-alerts.yml: its rules name only metrics status writes, and alert on absent and stale ones', async () => {
