@@ -5,6 +5,7 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { openClient } from './common.js';
 import { connectionOptions, resolveConnection } from './config.js';
 import { Recording } from './recording.js';
+import { EXIT } from '../exit-codes.js';
 import { defineCommand, dryRunOption, outputOptions, progressFor, recordOptions, retriesOf, retriesOption } from './run.js';
 import { type RunSafety, lockOptions, openRunSafety } from './safety.js';
 import { json, redactOutput, writeDocument } from './redact-output.js';
@@ -51,6 +52,11 @@ export const failoverCommand = defineCommand({
     }
     try {
       const r = await runFailover(client, action, { dryRun, retries, progress });
+      if (dryRun && argv['detailed-exitcode'] === true && r.ok && action !== 'status' && r.before !== (action === 'on')) {
+        // A switch would change it: as `recover --dry-run --detailed-exitcode`.
+        r.exitCode = EXIT.changesPending;
+        r.ok = false;
+      }
       if (safety && r.ok) {
         // The operator chose the value: an unfinished run's journal must not undo it later.
         const stale = await safety.dropJournal();

@@ -40,6 +40,11 @@ describe('failover', () => {
     assert.equal(dry.code, 0);
     assert.match(dry.stdout, /would run: confset auto_failover true/);
     assert.equal(await value(), false);
+    // --detailed-exitcode: 6, the switch would change it; 0 where it would not.
+    const detailed = failoverDoc(await recoverCli(sim, ['failover', 'on', '--dry-run', '--detailed-exitcode', '--json']));
+    assert.equal(detailed.exitCode, 6);
+    assert.equal((await recoverCli(sim, ['failover', 'off', '--dry-run', '--detailed-exitcode'])).code, 0);
+    assert.equal(await value(), false);
 
     const on = failoverDoc(await recoverCli(sim, ['failover', 'on', '--json']));
     assert.deepEqual(on, { action: 'on', before: false, after: true, changed: true, dryRun: false, ok: true, exitCode: 0 });
