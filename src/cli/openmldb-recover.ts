@@ -108,6 +108,7 @@ async function main(): Promise<number> {
       // The cluster as parsed (a flag in either form, or --config), for that report too.
       cluster = { zkCluster: argv['zk-cluster'], zkRootPath: argv['zk-root-path'] };
       if (typeof argv['metrics-file'] === 'string') metricsFile = argv['metrics-file'];
+      if (argv['dry-run'] === true) dryRun = true;
     })
     .strict()
     .fail((msg, err) => {
@@ -138,12 +139,14 @@ const started = Date.now();
 let jsonAsked = false;
 let cluster: KnownCluster = {};
 let metricsFile: string | undefined;
+let dryRun = false;
 
 /** --metrics-file: the run's outcome, whatever ended it (read as typed when yargs never parsed the line). */
 function writeMetrics(code: number): void {
   const args = fromOpsPyQuietly(hideBin(process.argv));
   const file = metricsFile ?? flag(args, ['metrics-file']);
-  if (file === undefined || file === '') return;
+  // A dry run is a look, not a run: its exit code (0, or 6 with --detailed-exitcode) must not pass for one.
+  if (file === undefined || file === '' || dryRun || args.some((a) => a === '--dry-run' || a === '--dry-run=true')) return;
   writeRunMetrics(file, { command: commandOf(args), cluster: clusterOf(args, process.env, cluster), exitCode: code, startedAt: started, finishedAt: Date.now() }, (line) =>
     writeQuietly(process.stderr, `openmldb-recover: WARN ${line}\n`),
   );

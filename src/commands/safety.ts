@@ -252,6 +252,15 @@ export class SentRecorder {
     });
   }
 
+  /** The list held back by the timer written now (a run ending with its journal kept), and every write done. */
+  async settle(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.flush();
+    }
+    await this.queue;
+  }
+
   private flush(): void {
     this.timer = undefined;
     this.lastWrite = Date.now();
@@ -355,6 +364,7 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
       return j;
     },
     release: async () => {
+      await recorder.settle();
       held.release();
       lock.release();
     },
@@ -434,7 +444,7 @@ async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, c
   try {
     const found = parseZkEvidence(held.evidenceFound, zkEvidencePath(held.path));
     // An older build's whole record is moved into table nodes before anything else is written.
-    if (held.evidenceFound.legacy !== undefined && found) await held.writeEvidence(zkEvidenceNodes(splitEvidence(found)), true);
+    if (held.evidenceFound.legacy !== undefined && found) await held.writeEvidence(zkEvidenceNodes(splitEvidence(found)));
     memory = new RunMemory({
       read: () => found,
       // Nothing left to remember: no node, so a clean parent means a clean cluster (writeEvidence).
@@ -458,6 +468,9 @@ async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, c
       current = undefined;
       return j;
     },
-    release: () => held.release(),
+    release: async () => {
+      await recorder.settle();
+      await held.release();
+    },
   };
 }

@@ -39,8 +39,8 @@ export interface EvidenceFile {
 }
 
 /**
- * Where the record lives: one file per table in the state directory, one node per table in
- * ZooKeeper, or nowhere (dry runs, tests). Kept per table so a write costs what changed:
+ * Where the record lives: a log of table records in the state directory, one node per table
+ * in ZooKeeper, or nowhere (dry runs, tests). Written per table so a write costs what changed:
  * written whole, 8000 partitions' record was megabytes per write, thousands of writes a run
  * (most of the tool's CPU), and past ZooKeeper's 1 MB node limit.
  */

@@ -28,9 +28,9 @@ export interface ProgressOptions {
 }
 
 /**
- * Without --verbose a large run must stay readable in a log: each partition's steps are
- * printed for the first DETAIL_LINES (a manual procedure on a few partitions shows them
- * all), and a counter that moves ("partitions 12/166 done") at most every COUNTER_MS
+ * Without --verbose a large run must stay readable in a log (and on a terminal): the lines
+ * of partitions' steps are printed up to DETAIL_LINES (a manual procedure on a partition or
+ * two shows them all), and a counter that moves ("partitions 12/166 done") at most every COUNTER_MS
  * while a new phase is printed at once. The run record and the report keep every step.
  */
 export const DETAIL_LINES = 25;
@@ -45,6 +45,16 @@ function pacer(all: boolean, write: (t: string) => void) {
   let phase: string | undefined;
   let at = 0;
   let pending: string | undefined;
+  // A counter held back is written when its time comes even if nothing follows (a long wait).
+  let timer: NodeJS.Timeout | undefined;
+  const later = () => {
+    timer = undefined;
+    if (pending !== undefined) {
+      write(pending);
+      at = Date.now();
+      pending = undefined;
+    }
+  };
   return {
     detail(t: string): void {
       if (all || details < DETAIL_LINES) write(t);
@@ -62,10 +72,13 @@ function pacer(all: boolean, write: (t: string) => void) {
         pending = undefined;
       } else {
         pending = t;
+        timer ??= setTimeout(later, Math.max(0, at + COUNTER_MS - now)).unref();
       }
     },
     /** The last counter held back, so a log ends with where the run got to. */
     flush(): void {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
       if (pending !== undefined) write(pending);
       pending = undefined;
     },

@@ -7,11 +7,11 @@
 // what it holds, it is rewritten as one line (temp, fsync, rename). An older build kept
 // the whole record in `KEY.evidence.json`: read, and moved into the log by the first run
 // that holds the lock.
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type EvidenceFile, type EvidenceStore, type PartitionRecord, mergeEvidence, splitEvidence } from '../engine/evidence.js';
 import { readPrivateFile } from './files.js';
-import { JournalError, readStateJson, writeTemp } from './journal.js';
+import { JournalError, fsyncDir, readStateJson, writeAll, writeTemp } from './journal.js';
 
 /** Where a cluster's record lives (a log), and the single file an older build wrote. */
 export function evidencePaths(stateDir: string, key: string): { log: string; legacy: string } {
@@ -24,13 +24,19 @@ type LogLine = Record<string, Record<string, PartitionRecord> | null>;
 /** Rewritten as one line once it holds this many times what it describes (and at least COMPACT_MIN_BYTES). */
 const COMPACT_FACTOR = 4;
 const COMPACT_MIN_BYTES = 1 << 20;
+/**
+ * The largest record read back: 8000 partitions' whole record is about 4 MB, and the log
+ * holds at most COMPACT_FACTOR times that before it is rewritten. Past this it is no file
+ * of ours (the other state files stop at 4 MB).
+ */
+const MAX_EVIDENCE_BYTES = 256 * 1024 * 1024;
 
 function notOurs(path: string, why: string): JournalError {
   return new JournalError(`the evidence record ${path} is not one this tool wrote (${why}): check it, then delete it to start afresh (replicas' snapshot terms and failed loads it held are then unknown)`);
 }
 
 export function readEvidence(path: string): EvidenceFile | undefined {
-  const parsed = readStateJson(path, 'the evidence record', " (replicas' snapshot terms and failed loads it held are then unknown)");
+  const parsed = readStateJson(path, 'the evidence record', " (replicas' snapshot terms and failed loads it held are then unknown)", MAX_EVIDENCE_BYTES);
   if (parsed === undefined) return undefined;
   const f = parsed as Partial<EvidenceFile> | null;
   if (f === null || typeof f !== 'object' || f.version !== 1 || typeof f.partitions !== 'object' || f.partitions === null) {
@@ -44,7 +50,7 @@ export function readEvidence(path: string): EvidenceFile | undefined {
  * appending it) is dropped: its save never returned, so nothing it protected was done.
  */
 function readLog(path: string): Map<string, Record<string, PartitionRecord>> | undefined {
-  const text = readPrivateFile(path, 'the evidence record');
+  const text = readPrivateFile(path, 'the evidence record', MAX_EVIDENCE_BYTES);
   if (text === undefined) return undefined;
   const tables = new Map<string, Record<string, PartitionRecord>>();
   const lines = text.split('\n');
@@ -90,20 +96,26 @@ export function evidenceStore(stateDir: string, key: string, readOnly = false, c
 
   /** The whole record as one line, replacing the log (or no log when nothing is left). */
   const rewrite = () => {
-    live.clear();
-    liveBytes = 0;
     if (all.size === 0) {
       rmSync(log, { force: true });
+      fsyncDir(dirname(log));
+      live.clear();
+      liveBytes = 0;
       logBytes = 0;
       return;
     }
     const line: LogLine = {};
+    const sizes = new Map<string, number>();
     for (const [t, rec] of all) {
       line[t] = rec;
-      note(t, JSON.stringify(rec).length);
+      sizes.set(t, JSON.stringify(rec).length);
     }
     const text = `${JSON.stringify(line)}\n`;
     renameSync(writeTemp(log, text), log);
+    fsyncDir(dirname(log));
+    live.clear();
+    liveBytes = 0;
+    for (const [t, n] of sizes) note(t, n);
     logBytes = Buffer.byteLength(text);
   };
 
@@ -111,11 +123,18 @@ export function evidenceStore(stateDir: string, key: string, readOnly = false, c
   const append = (parts: Array<[string, string]>) => {
     const text = `{${parts.map(([t, json]) => `${JSON.stringify(t)}:${json}`).join(',')}}\n`;
     const fd = openSync(log, 'a', 0o600);
-    let size = 0;
+    let size: number;
     try {
       size = fstatSync(fd).size;
-      writeSync(fd, text);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    try {
+      writeAll(fd, text);
       fsyncSync(fd);
+      // A new log: its entry in the directory made durable too.
+      if (size === 0) fsyncDir(dirname(log));
     } catch (err) {
       // A full disk may leave part of the line: cut it off, so the next append starts a clean line.
       try {
@@ -143,7 +162,10 @@ export function evidenceStore(stateDir: string, key: string, readOnly = false, c
       if (!readOnly && (old || logged)) {
         // Start from one line holding what was found (an older build's file moved in).
         rewrite();
-        rmSync(legacy, { force: true });
+        if (old) {
+          rmSync(legacy, { force: true });
+          fsyncDir(dirname(legacy));
+        }
       }
       return found;
     },
@@ -153,16 +175,42 @@ export function evidenceStore(stateDir: string, key: string, readOnly = false, c
       for (const [t, f] of tables) {
         const gone = Object.keys(f.partitions).length === 0;
         if (gone && !all.has(t)) continue;
-        if (gone) all.delete(t);
-        else all.set(t, f.partitions);
         parts.push([t, gone ? 'null' : JSON.stringify(f.partitions)]);
       }
       if (parts.length === 0) return;
-      // Nothing left to remember: no file, so a clean state directory means a clean cluster.
-      if (all.size === 0) return rewrite();
+      // What the log holds changes only once the line is on disk: a write that fails (and
+      // is tried again) must write the same line, a table's removal included.
+      const apply = () => {
+        for (const [t, f] of tables) {
+          if (Object.keys(f.partitions).length === 0) all.delete(t);
+          else all.set(t, f.partitions);
+        }
+      };
+      const left = new Set(all.keys());
+      for (const [t, f] of tables) {
+        if (Object.keys(f.partitions).length === 0) left.delete(t);
+        else left.add(t);
+      }
+      if (left.size === 0) {
+        // Nothing left to remember: no file, so a clean state directory means a clean cluster.
+        rmSync(log, { force: true });
+        fsyncDir(dirname(log));
+        apply();
+        live.clear();
+        liveBytes = 0;
+        logBytes = 0;
+        return;
+      }
       append(parts);
+      apply();
       for (const [t, json] of parts) note(t, json === 'null' ? undefined : json.length);
-      if (logBytes > Math.max(compactMinBytes, COMPACT_FACTOR * liveBytes)) rewrite();
+      if (logBytes > Math.max(compactMinBytes, COMPACT_FACTOR * liveBytes)) {
+        try {
+          rewrite();
+        } catch {
+          // The appended log stands and reads back whole; the rewrite is tried at the next save.
+        }
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 // The state directory's files are trusted to decide what auto_failover is put back to and
 // who holds the lock, so they are handled as private files: the directory must be a real
-// directory owned by this user and closed to others (0700); a file is read only when it is
+// directory owned by this user that no other user may write to (0700, or 0755 as systemd
+// makes it); a file is read only when it is
 // a regular file (never through a symlink) owned by this user, and nothing read from one is
 // echoed raw (an error never quotes its content; a holder's command loses its control
 // characters). Problems here are local, and end the run with exit 2 before any change.
@@ -8,7 +9,7 @@ import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkd
 import { dirname, resolve } from 'node:path';
 import { JournalError } from './state-error.js';
 
-/** Files larger than this are no state file of ours. */
+/** Files larger than this are no state file of ours (the evidence log has its own bound). */
 const MAX_STATE_FILE = 4 * 1024 * 1024;
 
 const uid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
@@ -71,7 +72,7 @@ function mkdirs(dir: string): void {
  * A private state file's text, or undefined when there is none. Refused (JournalError):
  * a symlink, anything but a regular file, a file of another user, or open to others.
  */
-export function readPrivateFile(path: string, what: string): string | undefined {
+export function readPrivateFile(path: string, what: string, maxBytes = MAX_STATE_FILE): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -87,7 +88,7 @@ export function readPrivateFile(path: string, what: string): string | undefined 
     if (!st.isFile()) throw new JournalError(`${what} ${path} is not a regular file: delete it to start afresh`);
     if (me !== undefined && st.uid !== me) throw new JournalError(`${what} ${path} belongs to uid ${st.uid}, not to this user: it was not written by this tool for you; delete it to start afresh`);
     if ((st.mode & 0o077) !== 0) throw new JournalError(`${what} ${path} is open to other users (mode ${(st.mode & 0o777).toString(8)}): it was not written by this tool; delete it to start afresh`);
-    if (st.size > MAX_STATE_FILE) throw new JournalError(`${what} ${path} is ${st.size} bytes: not one this tool wrote; delete it to start afresh`);
+    if (st.size > maxBytes) throw new JournalError(`${what} ${path} is ${st.size} bytes: not one this tool wrote; delete it to start afresh`);
     const buf = Buffer.alloc(st.size);
     let read = 0;
     while (read < st.size) {
@@ -102,8 +103,8 @@ export function readPrivateFile(path: string, what: string): string | undefined 
 }
 
 /** A state file parsed as a JSON object; its content never reaches an error message. */
-export function readPrivateJson(path: string, what: string): Record<string, unknown> | undefined {
-  const text = readPrivateFile(path, what);
+export function readPrivateJson(path: string, what: string, maxBytes?: number): Record<string, unknown> | undefined {
+  const text = readPrivateFile(path, what, maxBytes);
   if (text === undefined) return undefined;
   let parsed: unknown;
   try {

@@ -24,7 +24,7 @@ export function writeTemp(path: string, content: string): string {
   const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
-    writeSync(fd, content);
+    writeAll(fd, content);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -35,15 +35,42 @@ export function writeTemp(path: string, content: string): string {
   return tmp;
 }
 
+/**
+ * Every byte of `content` at the file's position: writeSync may write less than it was
+ * given (a nearly full disk) without an error, and a half-written state file must fail the
+ * write, not pass as written. A write that makes no progress is a full disk.
+ */
+export function writeAll(fd: number, content: string): void {
+  const buf = Buffer.from(content, 'utf8');
+  for (let at = 0; at < buf.length; ) {
+    const n = writeSync(fd, buf, at, buf.length - at);
+    if (n <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    at += n;
+  }
+}
+
+/** The directory's entries made durable (a rename, a new file, a removal), where the system allows it. */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a directory: the entry is as durable as they make it.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** Write-to-temp, fsync, rename: a reader sees the old file or the new one, never half. */
 export function writeAtomic(path: string, content: string): void {
   renameSync(writeTemp(path, content), path);
 }
 
 /** A state file as a JSON object, or undefined when absent; `what` names it in errors (which never quote it). */
-export function readStateJson(path: string, what: string, consequence = ''): Record<string, unknown> | undefined {
+export function readStateJson(path: string, what: string, consequence = '', maxBytes?: number): Record<string, unknown> | undefined {
   try {
-    return readPrivateJson(path, what);
+    return readPrivateJson(path, what, maxBytes);
   } catch (err) {
     if (err instanceof JournalError && consequence !== '') throw new JournalError(`${err.message}${consequence}`);
     throw err;

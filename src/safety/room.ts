@@ -9,7 +9,11 @@ import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { codeOf } from './files.js';
 import { JournalError } from './state-error.js';
 
-/** Enough for the journal and the evidence of a few thousand partitions. */
+/**
+ * Enough for the journal and the evidence log's appends. Rewriting the log whole (when it
+ * holds far more than it describes) may need more: that rewrite is skipped on a full disk,
+ * and the appended log stands.
+ */
 export const RESERVE_BYTES = 1 << 20;
 
 const FULL = new Set(['ENOSPC', 'EDQUOT']);

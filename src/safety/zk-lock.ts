@@ -50,12 +50,19 @@ export function zkEvidenceNode(table: string): string {
   return `${encodeURIComponent(table)}.json`;
 }
 
+/**
+ * The evidence node's own value once its record is kept in table nodes: a record no older
+ * build accepts (they check `version: 1`), so one running on another host stops with an
+ * error instead of reading "nothing remembered" and, say, loading a disk table twice.
+ */
+export const ZK_EVIDENCE_MARKER = JSON.stringify({ version: 2, record: 'one child node per table' });
+
 export async function readZkEvidence(session: ZkSession, path: string): Promise<ZkEvidenceTexts> {
-  const legacy = await session.get(path);
-  if (legacy === undefined) return { legacy: undefined, tables: [] };
+  const value = await session.get(path);
+  if (value === undefined) return { legacy: undefined, tables: [] };
   const names = (await session.children(path)).sort();
   const texts = await Promise.all(names.map(async (node) => ({ node, text: (await session.get(zkJoin(path, node))) ?? '' })));
-  return { legacy: legacy === '' ? undefined : legacy, tables: texts };
+  return { legacy: value === '' || value === ZK_EVIDENCE_MARKER ? undefined : value, tables: texts };
 }
 
 /** Control characters out, length bounded: node content is foreign input. */
@@ -110,6 +117,8 @@ export class ZkRunLock {
   /** The evidence record's texts as found when the lock was taken. */
   readonly evidenceFound: ZkEvidenceTexts;
   private evidenceQueue: Promise<void> = Promise.resolve();
+  /** The evidence node holds ZK_EVIDENCE_MARKER (set by this lock's first table write). */
+  private evidenceMarked = false;
   private lostTimer: NodeJS.Timeout | undefined;
   /** Disconnected, session not yet known lost: changes wait (see usable). */
   private cutOff = false;
@@ -247,17 +256,22 @@ export class ZkRunLock {
 
   /**
    * Write (or, given undefined, remove) tables' evidence nodes, all at once; writes land in
-   * call order. `clearLegacy` empties the evidence node's own value (an older build's whole
-   * record, moved into table nodes). Nothing left: the evidence node goes too.
+   * call order. Then the evidence node's own value is the marker older builds refuse (an
+   * older build's whole record kept there is replaced only once its tables are written).
+   * Nothing left: the evidence node goes too.
    */
-  writeEvidence(tables: ReadonlyArray<{ node: string; text: string | undefined }>, clearLegacy = false): Promise<void> {
+  writeEvidence(tables: ReadonlyArray<{ node: string; text: string | undefined }>): Promise<void> {
     const path = zkEvidencePath(this.path);
     const next = this.evidenceQueue.then(async () => {
       if (this.lost) throw new ZkLockUnavailable(`not writing the evidence record: ${this.lost}`);
       await Promise.all(tables.map((t) => (t.text === undefined ? this.session.remove(zkJoin(path, t.node)) : this.session.put(zkJoin(path, t.node), t.text))));
-      if (clearLegacy) await this.session.set(path, '');
+      if (tables.some((t) => t.text !== undefined) && !this.evidenceMarked) {
+        await this.session.set(path, ZK_EVIDENCE_MARKER);
+        this.evidenceMarked = true;
+      }
       if (tables.some((t) => t.text === undefined) && (await this.session.exists(path)) && (await this.session.children(path)).length === 0) {
-        if ((await this.session.get(path)) === '') await this.session.remove(path);
+        await this.session.remove(path);
+        this.evidenceMarked = false;
       }
     });
     this.evidenceQueue = next.catch(() => undefined);

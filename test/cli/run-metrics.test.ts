@@ -52,6 +52,11 @@ describe('--metrics-file', () => {
       assert.match(readFileSync(file, 'utf8'), /zk_cluster="127\.0\.0\.1:1"/, 'the cluster it was given');
       assert.deepEqual(readdirSync(sim.dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
 
+      // A dry run is a look, not a run: it writes none.
+      const before3 = readFileSync(file, 'utf8');
+      assert.equal((await recoverCli(sim, ['recover', '--dry-run', '--metrics-file', file])).code, 0);
+      assert.equal(readFileSync(file, 'utf8'), before3);
+
       // A file that cannot be written is a warning; the run's own result stands.
       const nowhere = await recoverCli(sim, ['recover', '--metrics-file', join(sim.dir, 'no-such-dir', 'x.prom')]);
       assert.equal(nowhere.code, 0, nowhere.stderr);

@@ -126,7 +126,7 @@ describe('shell conventions', () => {
     const rules = readFileSync(join(REPO, 'docs', 'prometheus-alerts.yml'), 'utf8');
     const r = await recoverCli(sim, ['status', '--format', 'prometheus']);
     const runFile = join(sim.dir, 'run.prom');
-    assert.equal((await recoverCli(sim, ['recover', '--dry-run', '--metrics-file', runFile])).code, 0);
+    assert.equal((await recoverCli(sim, ['recover', '--metrics-file', runFile])).code, 0);
     const written = new Set([...parsePrometheus(r.stdout), ...parsePrometheus(readFileSync(runFile, 'utf8'))].map((f) => f.name));
     const exprs = [...rules.matchAll(/^\s+expr: (.*)$/gm)].map((m) => m[1] ?? '');
     assert.ok(exprs.length >= 4, 'rules found');

@@ -2,7 +2,7 @@
 // read back with the last record of each table winning; rewritten when it has grown well
 // past what it holds; gone when nothing is left; an older build's single file moved in.
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -88,5 +88,36 @@ describe('evidence record: a log of table records', () => {
     assert.deepEqual(run.partition('demo_db.t0:0')['a:1']?.snapshot, { term: 3, offset: 40 });
     assert.equal(existsSync(legacy), false, 'moved');
     assert.deepEqual(new RunMemory(evidenceStore(dir, 'k4')).keys().sort(), ['demo_db.t0:0', 'demo_db.t1:2'], 'the same record, from the log');
+  });
+
+  it('a save that fails is written whole by the next: a table removed in it stays removed', async () => {
+    const dir = stateDir();
+    const { log } = evidencePaths(dir, 'k5');
+    const m = new RunMemory(evidenceStore(dir, 'k5'));
+    m.noteLoadSent(evidenceKey('db', 'a', 0), 'a:1', load);
+    m.noteLoadSent(evidenceKey('db', 'b', 0), 'a:1', load);
+    await m.save();
+    // The log cannot be opened for the next save (a directory stands in its place).
+    renameSync(log, `${log}.aside`);
+    mkdirSync(log);
+    m.forget(['db.a:0']);
+    await assert.rejects(m.save(), /EISDIR/);
+    rmdirSync(log);
+    renameSync(`${log}.aside`, log);
+    m.noteLoadSeen(evidenceKey('db', 'b', 0), 'a:1');
+    await m.save();
+    assert.deepEqual(new RunMemory(evidenceStore(dir, 'k5', true)).keys(), ['db.b:0'], 'the removal was written with the next save');
+  });
+
+  it('a record of several megabytes (thousands of partitions) reads back: the evidence log is not held to the other state files\' 4 MB', () => {
+    const dir = stateDir();
+    const { log } = evidencePaths(dir, 'k6');
+    const partitions: Record<string, unknown> = {};
+    for (let i = 0; i < 24000; i++) partitions[`db.t${i % 1500}:${i}`] = { since: 1, replicas: { '10.0.0.1:9527': { snapshot: { term: 3, offset: 123456 } }, '10.0.0.2:9527': { snapshot: { term: 3, offset: 123400 } }, '10.0.0.3:9527': { found: { isLeader: false, isAlive: true } } } };
+    const tables: Record<string, Record<string, unknown>> = {};
+    for (const [k, v] of Object.entries(partitions)) (tables[k.slice(0, k.lastIndexOf(':'))] ??= {})[k] = v;
+    writeFileSync(log, `${JSON.stringify(tables)}\n`, { mode: 0o600 });
+    assert.ok(statSync(log).size > 4 * 1024 * 1024, `${statSync(log).size} bytes`);
+    assert.equal(new RunMemory(evidenceStore(dir, "k6", true)).keys().length, 24000);
   });
 });

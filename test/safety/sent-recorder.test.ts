@@ -53,4 +53,18 @@ describe('the sent list in the journal', () => {
     await sleep(400);
     assert.equal(written.length, 1);
   });
+
+  it('settle writes what the timer held back at once (a run ending with its journal kept)', async () => {
+    const written: Journal[] = [];
+    const rec = new SentRecorder((j) => void written.push(j));
+    const log = new CommandLog();
+    rec.wrote(newJournal('recover', { zkCluster: 'zk:2181', zkRootPath: '/openmldb' }, true, 'run-3'));
+    rec.attach(log, 'run-3');
+    change(log, 0);
+    await until('the first write', () => written.length === 1);
+    change(log, 1);
+    change(log, 2);
+    await rec.settle();
+    assert.equal(written.at(-1)?.sentTotal, 3, 'the newest list written before settle returned');
+  });
 });

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { LockHeld } from '../../src/safety/lock.js';
 import { newJournal } from '../../src/engine/journal.js';
-import { ZkRunLock, defaultZkLockPath, readZkEvidence, sanitize, zkEvidencePath, zkJournalPath } from '../../src/safety/zk-lock.js';
+import { ZK_EVIDENCE_MARKER, ZkRunLock, defaultZkLockPath, readZkEvidence, sanitize, zkEvidencePath, zkJournalPath } from '../../src/safety/zk-lock.js';
 import { probeZooKeeper } from '../../src/zk/probe.js';
 import { freePort } from '../../src/zk/server.js';
 import { ZkSession } from '../../src/zk/session.js';
@@ -141,7 +141,7 @@ describe('ZooKeeper lock and journal', { skip, timeout: 60000 }, () => {
     }
   });
 
-  it('the evidence record: a node per table under the evidence node, gone when all are removed; an older whole record in its value is read and cleared', async () => {
+  it('the evidence record: a node per table under the evidence node, gone when all are removed; an older whole record in its value is read, then replaced by a value older builds refuse', async () => {
     const root = zk.root('evidence');
     const path = defaultZkLockPath(root);
     const where = zkEvidencePath(path);
@@ -153,8 +153,11 @@ describe('ZooKeeper lock and journal', { skip, timeout: 60000 }, () => {
       try {
         assert.match(held.evidenceFound.legacy ?? '', /db\.old:0/);
         assert.deepEqual(held.evidenceFound.tables, []);
-        await held.writeEvidence([{ node: 'db.a.json', text: '{"a":1}' }, { node: 'db.b.json', text: '{"b":1}' }], true);
+        await held.writeEvidence([{ node: 'db.a.json', text: '{"a":1}' }, { node: 'db.b.json', text: '{"b":1}' }]);
         assert.deepEqual(await readZkEvidence(s, where), { legacy: undefined, tables: [{ node: 'db.a.json', text: '{"a":1}' }, { node: 'db.b.json', text: '{"b":1}' }] });
+        // The whole record's old place now holds what an older build refuses (version 1 only), not "nothing".
+        assert.equal(await s.get(where), ZK_EVIDENCE_MARKER);
+        assert.notEqual((JSON.parse(ZK_EVIDENCE_MARKER) as { version: number }).version, 1);
         await held.writeEvidence([{ node: 'db.a.json', text: undefined }]);
         assert.deepEqual((await readZkEvidence(s, where)).tables.map((t) => t.node), ['db.b.json']);
         await held.writeEvidence([{ node: 'db.b.json', text: undefined }]);
