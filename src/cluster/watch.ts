@@ -27,6 +27,8 @@ export class SharedRead<T> {
   private running: Promise<T> | undefined;
   private queued: Promise<T> | undefined;
   private lastStart = 0;
+  /** How long the last call took, asked to answered (its reply read and parsed). */
+  private lastTook = 0;
 
   constructor(
     private readonly fetch: () => Promise<T>,
@@ -47,7 +49,11 @@ export class SharedRead<T> {
   }
 
   private start(): Promise<T> {
-    const wait = this.lastStart + this.paceMs - Date.now();
+    // A paced read whose answer takes long (a whole tablet of a large cluster: megabytes to
+    // parse) is asked again only after PACE_FACTOR times that: its share of the tool's time
+    // stays bounded as the cluster grows, where a fixed pace made it grow with the square.
+    const pace = this.paceMs > 0 ? Math.min(MAX_PACE_MS, Math.max(this.paceMs, PACE_FACTOR * this.lastTook)) : 0;
+    const wait = this.lastStart + pace - Date.now();
     const p = wait > 0 ? new Promise<void>((r) => setTimeout(r, wait)).then(() => this.call()) : this.call();
     this.running = p;
     p.then(noop, noop).then(() => {
@@ -58,13 +64,22 @@ export class SharedRead<T> {
   }
 
   private call(): Promise<T> {
-    this.lastStart = Date.now();
-    return this.fetch();
+    const started = Date.now();
+    this.lastStart = started;
+    const p = this.fetch();
+    p.then(
+      () => (this.lastTook = Date.now() - started),
+      () => undefined,
+    );
+    return p;
   }
 }
 
 /** The wide reads (a whole tablet, a whole database's ops) are asked again at most this often. */
 export const PACE_MS = 200;
+/** ... and at most this often for the time one took (PACE_FACTOR of it), up to MAX_PACE_MS. */
+export const PACE_FACTOR = 4;
+export const MAX_PACE_MS = 2000;
 
 const noop = (): void => {};
 

@@ -1,7 +1,7 @@
 // Shared reads: askers at the same moment share one call, and no answer predates the question.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SharedRead } from '../../src/cluster/watch.js';
+import { PACE_FACTOR, SharedRead } from '../../src/cluster/watch.js';
 
 /** A fetch whose calls the test ends by hand, numbered in the order they started. */
 function manual() {
@@ -53,5 +53,24 @@ describe('SharedRead', () => {
     await assert.rejects(read.read(), /dropped/);
     await tick();
     assert.equal(await read.read(), 2);
+  });
+
+  it('a paced read whose answer took long is asked again only after PACE_FACTOR times that (a large answer costs a bounded share)', async () => {
+    const starts: number[] = [];
+    const slowMs = 60;
+    const read = new SharedRead(
+      async () => {
+        starts.push(Date.now());
+        await new Promise((r) => setTimeout(r, slowMs));
+        return starts.length;
+      },
+      () => undefined,
+      10,
+    );
+    await read.read();
+    await read.read();
+    assert.equal(starts.length, 2);
+    const gap = (starts[1] ?? 0) - (starts[0] ?? 0);
+    assert.ok(gap >= PACE_FACTOR * slowMs, `the second call started ${gap} ms after the first, not before ${PACE_FACTOR * slowMs}`);
   });
 });
