@@ -8,7 +8,7 @@
 // knows is a mistake (a usage error).
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../exit-codes.js';
-import { noteConfigRead, privateSecretFile } from './config.js';
+import { ENV_OPTIONS, noteConfigRead, privateSecretFile } from './config.js';
 import { printable } from '../safety/files.js';
 
 /** yargs may read the file more than once in a run: each warning is said once. */
@@ -19,15 +19,6 @@ function warnOnce(line: string): void {
   process.stderr.write(`openmldb-recover: WARN ${line}\n`);
 }
 
-/** Environment variables and the option names (every spelling) they stand for. */
-const ENV_OPTIONS: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['OPENMLDB_ZK_CLUSTER', ['zk-cluster', 'zk_cluster', 'zkCluster']],
-  ['OPENMLDB_ZK_ROOT_PATH', ['zk-root-path', 'zk_root_path', 'zkRootPath']],
-  ['OPENMLDB_BIN', ['openmldb-bin', 'openmldb_bin_path', 'openmldbBin']],
-  ['OPENMLDB_USER', ['user']],
-  ['OPENMLDB_PASSWORD', ['password', 'password-file', 'passwordFile']],
-  ['OPENMLDB_RECOVER_TRANSPORT', ['transport']],
-];
 
 export interface ConfigScope {
   /** Option names (every spelling) of the command being run; undefined: keep every key. */

@@ -26,19 +26,29 @@ export interface ConnectionConfig {
   from: { zkCluster: SettingSource; zkRootPath: SettingSource; bin: SettingSource };
 }
 
+/** Environment variables and the option names (every spelling) they stand for. */
+export const ENV_OPTIONS = [
+  ['OPENMLDB_ZK_CLUSTER', ['zk-cluster', 'zk_cluster', 'zkCluster']],
+  ['OPENMLDB_ZK_ROOT_PATH', ['zk-root-path', 'zk_root_path', 'zkRootPath']],
+  ['OPENMLDB_BIN', ['openmldb-bin', 'openmldb_bin_path', 'openmldbBin']],
+  ['OPENMLDB_USER', ['user']],
+  ['OPENMLDB_PASSWORD', ['password', 'password-file', 'passwordFile']],
+  ['OPENMLDB_RECOVER_TRANSPORT', ['transport']],
+] as const;
+
 /** The --config file this run read, and the keys it gave (config-file.ts tells): where each setting came from. */
 let configRead: { path: string; keys: ReadonlySet<string> } | undefined;
 export function noteConfigRead(path: string, keys: ReadonlySet<string>): void {
   configRead = { path, keys };
 }
-const configFileRead = () => configRead;
 
 /** Where a setting came from, in precedence order: a flag, the --config file, the environment, the default. */
 export type SettingSource = 'flag' | 'config' | 'environment' | 'default';
 
-function sourceOf(names: readonly string[], variable: string, env: NodeJS.ProcessEnv, args: readonly string[]): SettingSource {
+function sourceOf(variable: (typeof ENV_OPTIONS)[number][0], env: NodeJS.ProcessEnv, args: readonly string[]): SettingSource {
+  const names: readonly string[] = ENV_OPTIONS.find(([v]) => v === variable)?.[1] ?? [];
   if (args.some((a) => names.some((n) => a === `--${n}` || a.startsWith(`--${n}=`)))) return 'flag';
-  if (names.some((n) => configFileRead()?.keys.has(n))) return 'config';
+  if (names.some((n) => configRead?.keys.has(n))) return 'config';
   if (env[variable] !== undefined && env[variable] !== '') return 'environment';
   return 'default';
 }
@@ -46,7 +56,7 @@ function sourceOf(names: readonly string[], variable: string, env: NodeJS.Proces
 /** `zk_cluster from --config /etc/x.json, zk_root_path from the environment, ...`: the run's first line says it. */
 export function describeSources(c: Pick<ConnectionConfig, 'from'>): string {
   const where = (s: SettingSource, variable: string) =>
-    s === 'flag' ? 'the command line' : s === 'config' ? `--config ${configFileRead()?.path ?? ''}` : s === 'environment' ? variable : 'the default';
+    s === 'flag' ? 'the command line' : s === 'config' ? `--config ${configRead?.path ?? ''}` : s === 'environment' ? variable : 'the default';
   return `zk_cluster from ${where(c.from.zkCluster, 'OPENMLDB_ZK_CLUSTER')}, zk_root_path from ${where(c.from.zkRootPath, 'OPENMLDB_ZK_ROOT_PATH')}, the binary from ${where(c.from.bin, 'OPENMLDB_BIN')}${c.from.bin === 'default' ? ' (PATH)' : ''}`;
 }
 
@@ -120,9 +130,9 @@ export function resolveConnection(argv: ConnectionArgs, env: NodeJS.ProcessEnv =
     user: headerSafe('the user (--user or OPENMLDB_USER)', String(argv['user'] ?? (env['OPENMLDB_USER'] || 'root')), true),
     ...passwordOf(argv, env),
     from: {
-      zkCluster: sourceOf(['zk-cluster', 'zk_cluster', 'zkCluster'], 'OPENMLDB_ZK_CLUSTER', env, args),
-      zkRootPath: sourceOf(['zk-root-path', 'zk_root_path', 'zkRootPath'], 'OPENMLDB_ZK_ROOT_PATH', env, args),
-      bin: sourceOf(['openmldb-bin', 'openmldb_bin_path', 'openmldbBin'], 'OPENMLDB_BIN', env, args),
+      zkCluster: sourceOf('OPENMLDB_ZK_CLUSTER', env, args),
+      zkRootPath: sourceOf('OPENMLDB_ZK_ROOT_PATH', env, args),
+      bin: sourceOf('OPENMLDB_BIN', env, args),
     },
   };
 }

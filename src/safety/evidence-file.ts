@@ -94,16 +94,18 @@ export function evidenceStore(stateDir: string, key: string, readOnly = false, c
     }
   };
 
+  /** Nothing left to remember: no file, so a clean state directory means a clean cluster. */
+  const removeLog = () => {
+    rmSync(log, { force: true });
+    fsyncDir(dirname(log));
+    live.clear();
+    liveBytes = 0;
+    logBytes = 0;
+  };
+
   /** The whole record as one line, replacing the log (or no log when nothing is left). */
   const rewrite = () => {
-    if (all.size === 0) {
-      rmSync(log, { force: true });
-      fsyncDir(dirname(log));
-      live.clear();
-      liveBytes = 0;
-      logBytes = 0;
-      return;
-    }
+    if (all.size === 0) return removeLog();
     const line: LogLine = {};
     const sizes = new Map<string, number>();
     for (const [t, rec] of all) {
@@ -192,13 +194,8 @@ export function evidenceStore(stateDir: string, key: string, readOnly = false, c
         else left.add(t);
       }
       if (left.size === 0) {
-        // Nothing left to remember: no file, so a clean state directory means a clean cluster.
-        rmSync(log, { force: true });
-        fsyncDir(dirname(log));
+        removeLog();
         apply();
-        live.clear();
-        liveBytes = 0;
-        logBytes = 0;
         return;
       }
       append(parts);
