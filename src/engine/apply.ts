@@ -18,6 +18,7 @@ import type { LoadSlots } from './load-slots.js';
 import { type PartitionPlan, type Step, describeStep, partitionKey } from './procedure.js';
 import { pollDelay, sleep } from './poll.js';
 import type { Progress } from './progress.js';
+import { StepTally } from './step-tally.js';
 
 export { pollDelay } from './poll.js';
 
@@ -57,6 +58,12 @@ export interface ApplyOptions {
    * ends its work for this round. Plain rounds run each plan once.
    */
   replan?: (plan: PartitionPlan) => Promise<Replanned | undefined>;
+  /** The run's counts for the counter line (loads, leaders, rebuilds, time left); one per applyPlan if absent. */
+  tally?: StepTally;
+  /** The round, as the counter line names it. */
+  round?: number;
+  /** Called as each step ends (the counter line moves). */
+  onStep?: () => void;
 }
 
 /** A partition planned again from a fresh look at it. */
@@ -106,6 +113,13 @@ export async function applyPlan(client: EngineCluster, partitions: PartitionPlan
   const total = partitions.filter((p) => p.steps.length > 0).length;
   // Counted by outcome: a partition a signal stopped is interrupted, never done.
   const ended = { done: 0, failed: 0, interrupted: 0 };
+  const tally = opts.tally ?? new StepTally(Date.now());
+  // The counter moves with every step, so a long probe phase shows its loads finishing; the
+  // progress pacer keeps a log to one counter line per 10 s.
+  const counter = () => opts.progress.update(tally.line(opts.round ?? 1, { ...ended, total }));
+  opts = { ...opts, tally, onStep: counter };
+  tally.onChange = counter;
+  for (const p of partitions) tally.planned(p.steps);
   // Started in service order (priority.ts): their loads queue on each tablet in that order.
   // The outcomes come back in the order of `partitions`.
   const outcomes = new Map<PartitionPlan, Promise<PartitionOutcome>>();
@@ -120,13 +134,17 @@ export async function applyPlan(client: EngineCluster, partitions: PartitionPlan
         const outcome = await runPartition(client, plan, opts);
         outcome.endedAt = Date.now();
         if (outcome.status !== 'not-run') ended[outcome.status]++;
-        const others = [ended.failed ? `${ended.failed} failed` : '', ended.interrupted ? `${ended.interrupted} interrupted` : ''].filter(Boolean);
-        opts.progress.update(`partitions ${ended.done}/${total} done${others.length ? `, ${others.join(', ')}` : ''}; ${label(plan)} ${outcome.status}`);
+        counter();
         return outcome;
       }),
     );
   }
-  return Promise.all(partitions.map((p) => outcomes.get(p) as Promise<PartitionOutcome>));
+  try {
+    return await Promise.all(partitions.map((p) => outcomes.get(p) as Promise<PartitionOutcome>));
+  } finally {
+    // A load ending after the round must not bring its counter back over the next phase.
+    if (tally.onChange === counter) tally.onChange = undefined;
+  }
 }
 
 const label = (p: PartitionPlan) => `${p.db}.${p.table} pid ${p.pid}`;
@@ -137,6 +155,8 @@ async function runPartition(client: EngineCluster, first: PartitionPlan, opts: A
   let plan = first;
   let ended = opts.ended;
   for (let n = 1; ; n++) {
+    // The first plans were counted when the round began; the ones after a probe add theirs.
+    if (n > 1) opts.tally?.planned(plan.steps);
     const result = await runPlan(client, plan, { ...opts, ...(ended ? { ended } : {}) }, outcome);
     outcome.status = result;
     if (result !== 'done' || !opts.replan || !PREPARES.has(plan.action) || n >= PLANS_PER_ROUND || opts.signal.aborted) return outcome;
@@ -239,6 +259,8 @@ class StepRunner {
     const action: Action = { step: step.kind, command, result: result.skipped ? 'skipped' : 'ok', attempts, durationMs: Date.now() - started };
     if (result.detail !== undefined) action.detail = result.detail;
     this.opts.progress.detail(`${label(this.plan)}: ${result.skipped ? 'already done' : 'done'}: ${command}${result.detail ? ` (${result.detail})` : ''}`);
+    this.opts.tally?.ended(step, result.skipped);
+    this.opts.onStep?.();
     return action;
   }
 

@@ -21,6 +21,8 @@ export interface LoadSlotsOptions {
   timeoutMs: number;
   pollMs?: number;
   signal: AbortSignal;
+  /** A sent load ended, as the run saw it (served, or gone): the counter line counts it. */
+  onEnded?: () => void;
 }
 
 interface Tablet {
@@ -70,7 +72,11 @@ export class LoadSlots {
       throw err;
     }
     if (!started(result)) this.release(t);
-    else void this.watchUntilEnded(endpoint, part).finally(() => this.release(t));
+    else
+      void this.watchUntilEnded(endpoint, part).finally(() => {
+        this.release(t);
+        this.o.onEnded?.();
+      });
     return result;
   }
 

@@ -14,6 +14,7 @@ import { AliveFlags } from './alive-flags.js';
 import { matches, serviceClass, serviceTimes } from './priority.js';
 import { UnknownTable } from '../cluster/errors.js';
 import { LoadSlots } from './load-slots.js';
+import { StepTally } from './step-tally.js';
 import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
 import { FailoverKeeper } from './failover-keeper.js';
@@ -30,7 +31,7 @@ export interface RunOptions {
   /** What the run does: one of workflow/procedures/. */
   procedure: PrepareProcedure;
   filter?: ObserveFilter;
-  apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress' | 'watch' | 'loads' | 'alive' | 'replan'>;
+  apply: Omit<ApplyOptions, 'opBaseline' | 'ended' | 'signal' | 'progress' | 'watch' | 'loads' | 'alive' | 'replan' | 'tally' | 'round' | 'onStep'>;
   /** Observe/plan/apply rounds at most (ops in flight are waited on, then planned again). */
   rounds?: number;
   progress: Progress;
@@ -143,7 +144,9 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   // the tablets' slots.
   const watch = cluster.reads();
   const alive = new AliveFlags(cluster, watch);
-  const loads = new LoadSlots(watch, { slots: o.apply.perTablet, timeoutMs: o.apply.loadTimeoutMs, signal: o.interrupt.controller.signal, ...(o.apply.pollMs !== undefined ? { pollMs: o.apply.pollMs } : {}) });
+  // One tally for the run: its counter line gives the time since the run began, and the rates behind the estimate carry across rounds.
+  const tally = new StepTally(started);
+  const loads = new LoadSlots(watch, { slots: o.apply.perTablet, timeoutMs: o.apply.loadTimeoutMs, signal: o.interrupt.controller.signal, onEnded: () => tally.loadEnded(), ...(o.apply.pollMs !== undefined ? { pollMs: o.apply.pollMs } : {}) });
   try {
     phase = 'apply';
     for (let round = 1; round <= (o.rounds ?? proc.rounds ?? 3); round++) {
@@ -201,7 +204,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
             return next ? { plan: next, ended: new Set(part.ops.filter((op) => !isUnfinished(op)).map((op) => op.opId)) } : undefined;
           }
         : undefined;
-      const apply = { ...o.apply, opBaseline, ended, memory, signal: o.interrupt.controller.signal, progress: o.progress, watch, loads, alive, ...(replan ? { replan } : {}) };
+      const apply = { ...o.apply, opBaseline, ended, memory, signal: o.interrupt.controller.signal, progress: o.progress, watch, loads, alive, tally, round, ...(replan ? { replan } : {}) };
       const results = work.length > 0 ? await applyPlan(cluster, work, apply) : [];
       for (const r of results) {
         const k = key(r.plan.db, r.plan.table, r.plan.pid);
