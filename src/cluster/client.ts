@@ -8,6 +8,7 @@
  * tablet or nameserver (tablet client, HTTP) needs the real ip:port. Methods that
  * connect take either and map names through showtablet/showns `real_endpoint`.
  */
+import { changeRoleBody, loadTableBody, loadTableCmd } from './command-line.js';
 import { ClusterUnreachable, CommandError, type CommandTarget, type UnreachableReason } from './errors.js';
 import {
   ageUpperBoundMs,
@@ -41,8 +42,6 @@ export type { ShowTableRow, TabletTableStatus };
 /** The three system databases `showdb` hides (protocol reference section 10). */
 export { INTERNAL_DBS } from '../openmldb/internal-dbs.js';
 
-/** TTL argument of the CLI `loadtable`: parsed but never sent (section 3.14). */
-const LOADTABLE_TTL = 144000;
 
 export interface ShowNsResult {
   /** Leader endpoint (as registered; a server name with use_name). */
@@ -382,23 +381,18 @@ export class OpenMLDBClient {
     await this.changeGate?.(false);
     const target: CommandTarget = { role: 'tablet', endpoint: address };
     if (spec.storageMode !== 'kMemory' || this.http) {
-      const reply = await this.transport.http('tablet', address, 'LoadTable', {
-        table_meta: {
-          name: spec.name,
-          tid: spec.tid,
-          pid: spec.pid,
-          seg_cnt: spec.segCnt,
-          storage_mode: spec.storageMode,
-          mode: spec.mode,
-        },
-      });
+      const reply = await this.transport.http('tablet', address, 'LoadTable', loadTableBody(spec));
       const { code, msg } = status(reply);
       if (code === 0) return 'started';
       const kind = code === 101 ? 'table_already_exists' : kindOf(msg);
       if (kind === 'table_already_exists') return 'already-loaded';
       throw new CommandError('HTTP TabletServer/LoadTable', kind, `${msg} (code ${code})`, target, { transient: isTransient(kind), mutating: true });
     }
-    const cmd = `loadtable ${token(spec.name, 'table name')} ${uint(spec.tid, 'tid')} ${uint(spec.pid, 'pid')} ${LOADTABLE_TTL} ${positive(spec.segCnt, 'seg_cnt')} ${spec.mode === 'kTableLeader' ? 'true' : 'false'}`;
+    token(spec.name, 'table name');
+    uint(spec.tid, 'tid');
+    uint(spec.pid, 'pid');
+    positive(spec.segCnt, 'seg_cnt');
+    const cmd = loadTableCmd(spec);
     const out = withLogLines(await this.transport.tablet(address, cmd));
     const r = classifyResult('loadtable', out);
     if (r.ok) return 'started';
@@ -455,8 +449,7 @@ export class OpenMLDBClient {
   async changeRole(endpoint: string, change: RoleChange): Promise<void> {
     const address = await this.addressOf(endpoint);
     await this.changeGate?.(false);
-    const body = { tid: change.tid, pid: change.pid, mode: change.mode, ...(change.mode === 'kTableLeader' ? { term: change.term, replicas: change.replicas } : {}) };
-    const reply = await this.transport.http('tablet', address, 'ChangeRole', body);
+    const reply = await this.transport.http('tablet', address, 'ChangeRole', changeRoleBody(change));
     const { code, msg } = status(reply);
     if (code === 0) return;
     const kind = code === 102 ? 'failed' : kindOf(msg);

@@ -5,13 +5,13 @@
  * and raises typed errors only for what happens below the command level (binary
  * missing, timeouts, connection failures, unusable HTTP replies).
  */
-import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import pLimit from 'p-limit';
 import { $ } from 'zx';
+import { credential, nsArgv, tabletArgv } from './command-line.js';
 import { BinaryMissing, CommandError, type CommandTarget } from './errors.js';
 import { classifyFailureLine, ParseError } from './parse/index.js';
 
@@ -133,10 +133,6 @@ export interface BinaryRun extends CliOutput {
   signal: string | null;
 }
 
-/** `u<user>:1<sha256hex(password)>` (protocol reference section 1.7). */
-export function credential(user: string, password: string): string {
-  return `u${user}:1${createHash('sha256').update(password, 'utf8').digest('hex')}`;
-}
 
 const MUTATING_NS = new Set(['confset', 'updatetablealive', 'recovertable', 'changeleader', 'offlineendpoint', 'recoverendpoint', 'cancelop', 'deleteop']);
 const MUTATING_HTTP = new Set(['LoadTable', 'ChangeRole', 'ConfSet', 'UpdateTableAliveStatus', 'RecoverTable', 'ChangeLeader', 'OfflineEndpoint', 'RecoverEndpoint', 'CancelOP', 'DeleteOP']);
@@ -200,15 +196,12 @@ export class Transport {
 
   /** ns_client through ZooKeeper; `db` adds `--database` (always pass it for table commands). */
   ns(cmd: string, db?: string): Promise<CliOutput> {
-    const argv = [`--zk_cluster=${this.zkCluster}`, `--zk_root_path=${this.zkRootPath}`, '--role=ns_client', '--interactive=false', `--cmd=${cmd}`];
-    if (db !== undefined) argv.push(`--database=${db}`);
-    return this.run({ role: 'ns', endpoint: this.zkWhere }, cmd, argv);
+    return this.run({ role: 'ns', endpoint: this.zkWhere }, cmd, nsArgv(this.zkCluster, this.zkRootPath, cmd, db));
   }
 
   /** Tablet client against a real address. */
   tablet(address: string, cmd: string): Promise<CliOutput> {
-    const argv = [`--endpoint=${address}`, '--role=client', '--interactive=false', `--cmd=${cmd}`];
-    return this.run({ role: 'tablet', endpoint: address }, cmd, argv);
+    return this.run({ role: 'tablet', endpoint: address }, cmd, tabletArgv(address, cmd));
   }
 
   private async run(target: CommandTarget, cmd: string, argv: string[]): Promise<CliOutput> {

@@ -6,13 +6,14 @@ import type { Argv } from 'yargs';
 import type { ArgsOf, GlobalArgs } from './args.js';
 import type { ObserveFilter } from '../cluster/observe.js';
 import { Interrupt } from '../engine/interrupt.js';
-import { createProgress } from '../engine/progress.js';
+import { createProgress, stamp } from '../engine/progress.js';
 import type { PrepareProcedure } from '../engine/procedure.js';
 import { openmldbCluster } from '../engine/openmldb.js';
 import { type RunOptions, runProcedure } from '../engine/run.js';
-import { type Report, renderReport } from '../engine/report.js';
+import { type Report, renderReport, resultLine } from '../engine/report.js';
 import { noteOutcome } from './run-metrics.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
+import { type BinaryAccess, shellWord } from '../cluster/command-line.js';
 import { openClient, positive } from './common.js';
 import { type ConnectionArgs, type ConnectionConfig, describeSources, leaderWaitOption, observeWaitOf, resolveConnection, seconds } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -194,6 +195,14 @@ export function invocationOf(argv: ProcedureArgs & Partial<StateDirArgs>, config
   return out;
 }
 
+/** How a pasted command reaches this cluster: the binary, ZooKeeper, and where the password is kept (never the password). */
+function accessOf(argv: ProcedureArgs & Partial<StateDirArgs>, config: ConnectionConfig): BinaryAccess {
+  const file = argv['password-file'];
+  const passwordFrom =
+    config.passwordFrom === 'file' && file !== undefined ? `"$(cat ${shellWord(resolvePath(String(file)))})"` : config.password !== '' ? '"$OPENMLDB_PASSWORD"' : undefined;
+  return { bin: resolvePath(config.bin), zkCluster: config.zkCluster, zkRootPath: config.zkRootPath, user: config.user, ...(passwordFrom ? { passwordFrom } : {}) };
+}
+
 /** Run one mutating command through the engine; print its report; resolve to the exit code. */
 export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun): Promise<number> {
   const config = resolveConnection(argv);
@@ -249,6 +258,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       where: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
       observeWait,
       invocation: invocationOf(argv, config),
+      access: accessOf(argv, config),
     });
     if (safety) {
       const lost = safety.lost();
@@ -269,8 +279,11 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
     progress.stop();
     noteOutcome(report);
     recording.finish(report);
-    if (json) writeDocument(process.stdout, jsonDocument(report));
-    else process.stdout.write(`${renderText(report, run.headline?.(report), recording.record?.id)}\n`);
+    if (json) {
+      writeDocument(process.stdout, jsonDocument(report));
+      // stdout is for scripts: the log (quiet or not) still ends with the outcome and the run.
+      process.stderr.write(`${stamp()} ${finalLine(report, recording.record?.id)}\n`);
+    } else process.stdout.write(`${renderText(report, run.headline?.(report), recording.record?.id)}\n`);
     return report.exitCode;
   } catch (err) {
     recording.fail(err);
@@ -287,16 +300,18 @@ function renderText(report: Report, headline: string | undefined, runId: string 
   const lock = report.lock ? `; lock: ${report.lock.kind === 'zookeeper' ? 'ZooKeeper node' : 'local file'} ${report.lock.path}${report.lock.lost ? ` (lost: ${report.lock.lost})` : ''}` : '';
   const out: string[] = [`cluster ${report.cluster.zkCluster}${report.cluster.zkRootPath}${lock}`];
   if (headline) out.push(headline);
-  if (report.dryRun) {
-    for (const c of report.clusterSteps ?? []) out.push(`would run: ${c.command}`);
-    for (const t of report.tables) {
-      for (const p of t.partitions) if (p.plan.length) out.push(`${t.db}.${t.name} pid ${p.pid}: ${p.reason}\n${p.plan.map((s) => `    ${s}`).join('\n')}`);
-    }
-  }
+  // A dry run's plan first, as the script it would run: lines to paste, and # comments.
+  if (report.dryRun && report.script && report.script.length > 0) out.push('# the plan, as commands (paste a line at a time; # lines say what is decided after the probe):', ...report.script);
   out.push(renderReport(report));
   // A cron log's last line: when it ended, and where its record is.
   if (runId) out.push(`run ${runId} ended ${report.finishedAt}: openmldb-recover history show ${runId}`);
   return out.join('\n');
+}
+
+/** A --json run's last line on stderr: the verdict, the outcome, and where the run's record is. */
+export function finalLine(report: Report, runId: string | undefined): string {
+  const verdict = `${report.ok ? 'OK' : 'NOT OK'} (exit ${report.exitCode}); ${resultLine(report, "the report's proceed commands")}`;
+  return runId ? `run ${runId} ended: ${verdict}; openmldb-recover history show ${runId}` : `ended: ${verdict}`;
 }
 
 /** Whether the run goes through the binary (--transport, else OPENMLDB_RECOVER_TRANSPORT). */

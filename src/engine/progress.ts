@@ -1,5 +1,5 @@
 // Progress for people and for logs: an ora spinner on a terminal, plain timestamped
-// lines otherwise (cron), nothing with --quiet. Always on stderr, so --json stdout stays clean.
+// lines otherwise (cron), only warnings with --quiet (the command prints the final line). Always on stderr, so --json stdout stays clean.
 // No colour when NO_COLOR is set (https://no-color.org): ora's chalk does not look at it.
 import ora, { type Ora } from 'ora';
 
@@ -91,7 +91,8 @@ export function colorAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
   return v === undefined || v === '';
 }
 
-const stamp = () => new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+/** A log line's timestamp (UTC, to the second). */
+export const stamp = (): string => new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
 export function createProgress(opts: ProgressOptions): Progress {
   const stream = opts.stream ?? process.stderr;

@@ -88,6 +88,8 @@ export interface Report {
   retries?: { observe: number; steps: number };
   /** Per service class (priority.ts), when its first, median and last recovered partition was served. */
   service?: ServiceTimes[];
+  /** A dry run's plan as a shell script (dry-run.ts): command lines to paste, `#` comments for what is decided later. */
+  script?: string[];
 }
 
 export function emptyTotals(): Report['totals'] {
@@ -142,6 +144,25 @@ function orphanedFate(status: PartitionStatus, o: OrphanedTail): string {
   return `rebuilt from term ${o.newerTerm} once the partition is recovered; ${bin}`;
 }
 
+/** The outcome in one line: partitions and tables, then the count of each status (`proceed`: where the commands that proceed are printed). */
+export function resultLine(r: Report, proceed = 'the commands above'): string {
+  const t = r.totals;
+  return (
+    `${r.dryRun ? 'plan' : 'result'}: ${plural(t.partitions, 'partition')} in ${plural(t.tables, 'table')}: ` +
+    [
+      `${t.healthy} healthy`,
+      t.recovered ? `${t.recovered} recovered` : '',
+      t.planned ? `${t.planned} to recover` : '',
+      t.failed ? `${t.failed} failed` : '',
+      t.refused ? `${t.refused} refused (${t.entriesAtStake} entries at stake${r.tables.some((x) => x.partitions.some((p) => (p.proceed ?? []).length > 0)) ? `; ${proceed} proceed` : ''})` : '',
+      t.blocked ? `${t.blocked} blocked` : '',
+      t.interrupted ? `${t.interrupted} interrupted` : '',
+    ]
+      .filter(Boolean)
+      .join(', ')
+  );
+}
+
 export function renderReport(r: Report): string {
   const out: string[] = [];
   const rows: string[][] = [];
@@ -180,29 +201,14 @@ export function renderReport(r: Report): string {
     out.push(`${c.result === 'planned' ? 'would run' : c.result}: ${c.command}${c.detail ? ` (${c.detail})` : ''}`);
     for (const o of failed) out.push(`    op ${o.opId} ${o.opType} ${o.table ?? '?'} pid ${o.pid ?? '?'} ${o.status}${o.task ? ` at ${o.task}` : ''}`);
   }
-  const t = r.totals;
-  out.push('');
-  out.push(
-    `${r.dryRun ? 'plan' : 'result'}: ${plural(t.partitions, 'partition')} in ${plural(t.tables, 'table')}: ` +
-      [
-        `${t.healthy} healthy`,
-        t.recovered ? `${t.recovered} recovered` : '',
-        t.planned ? `${t.planned} to recover` : '',
-        t.failed ? `${t.failed} failed` : '',
-        t.refused ? `${t.refused} refused (${t.entriesAtStake} entries at stake${r.tables.some((x) => x.partitions.some((p) => (p.proceed ?? []).length > 0)) ? '; the commands above proceed' : ''})` : '',
-        t.blocked ? `${t.blocked} blocked` : '',
-        t.interrupted ? `${t.interrupted} interrupted` : '',
-      ]
-        .filter(Boolean)
-        .join(', '),
-  );
+  out.push('', resultLine(r));
   const af = r.autoFailover;
   if (af.owed) out.push('auto_failover: STILL FALSE, must go back to true: run `openmldb-recover failover on` once the nameserver answers (the next run also does it first)');
   else if (af.inherited?.journal !== undefined) out.push(`auto_failover: ${af.inherited.found}, changed since an earlier run died (its journal held ${af.inherited.journal}): ${af.inherited.found} stands${af.switchedOff ? ` -> false during the run -> ${af.after}` : ''}`);
   else if (af.inherited) out.push(`auto_failover: ${af.inherited.found} as an earlier run left it -> ${af.after ?? '?'} (its value before that run)`);
   else if (af.foundOff && af.switchedOff) out.push(`auto_failover: false as found (no journal of this tool explained it), switched on meanwhile by someone else -> false during the run -> ${af.after}`);
   else if (af.foundOff) out.push(`auto_failover: false as found, with no journal of this tool explaining it (an operator's choice, or a run not sharing this run's lock): left as it was${af.after === true ? '; now true, switched on by someone else meanwhile' : ''}`);
-  else if (af.before !== undefined && r.dryRun && af.before && t.planned > 0) out.push(`auto_failover: true -> false during the run (confset auto_failover false) -> true (confset auto_failover true); the dry run changed nothing`);
+  else if (af.before !== undefined && r.dryRun && af.before && r.totals.planned > 0) out.push(`auto_failover: true -> false during the run (confset auto_failover false) -> true (confset auto_failover true); the dry run changed nothing`);
   else if (af.before !== undefined) out.push(`auto_failover: ${af.before}${af.switchedOff ? ` -> false during the run -> ${af.after}` : ' (untouched)'}`);
   for (const c of r.service ?? []) {
     if (c.class === 'other' && (r.service ?? []).length === 1) continue;

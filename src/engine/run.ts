@@ -14,6 +14,8 @@ import { AliveFlags } from './alive-flags.js';
 import { matches, serviceClass, serviceTimes } from './priority.js';
 import { UnknownTable } from '../cluster/errors.js';
 import { LoadSlots } from './load-slots.js';
+import type { BinaryAccess } from '../cluster/command-line.js';
+import { afterTheProbe, dryRunScript } from './dry-run.js';
 import { StepTally } from './step-tally.js';
 import { assessPartition } from './health.js';
 import { RunMemory } from './evidence.js';
@@ -51,6 +53,8 @@ export interface RunOptions {
    * it was given them): added to every command a refusal suggests, so that it works pasted.
    */
   invocation?: string[];
+  /** How a shell reaches the cluster: a dry run's report then carries its plan as a script to paste. */
+  access?: BinaryAccess;
 }
 
 
@@ -114,7 +118,13 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     for (const step of firstPlan.cluster ?? []) {
       clusterActions.push({ step: step.kind, command: describeClusterStep(step), result: 'planned', attempts: 0, durationMs: 0, ops: [] });
     }
-    return buildReport(ctx, first, first, { before: first.autoFailover, switchedOff: false });
+    const report = buildReport(ctx, first, first, { before: first.autoFailover, switchedOff: false });
+    if (o.access) {
+      const partitions = firstPlan.partitions.map((plan) => ({ plan, replicas: replicasOf(first, plan) }));
+      const changes = report.totals.planned > 0 || clusterActions.length > 0;
+      report.script = dryRunScript({ switchesFailover: first.autoFailover && changes, cluster: firstPlan.cluster ?? [], partitions }, o.access);
+    }
+    return report;
   }
   keeper.begin(await keeper.chosenValue(first.autoFailover));
 
@@ -344,17 +354,10 @@ function servedAtEnd(c: ReportContext, t: Table, pid: number, plan: PartitionPla
 }
 
 /** The exit code a finished run ends with: a restore still owed wins, then a signal, then the verdict. */
-/**
- * What a dry run cannot name yet: the leader is chosen once every replica has been loaded
- * and read (the probe). The steps that follow, as the run would take them.
- */
-function afterTheProbe(plan: PartitionPlan, replicas: string[]): string[] {
-  if (plan.action !== 'probe') return [];
-  return [
-    `then, once every replica serves as a follower: the leader is the replica holding the most entries of ${replicas.join(', ')} (the offset each reads; refused if another holds entries it lacks)`,
-    `then: the flagged leader, if it holds the most, is made leader on its tablet (ChangeRole over HTTP); a replica holding more takes over with changeleader ${plan.table} ${plan.pid} ENDPOINT; a follower behind the leader's snapshot, or the old leader, is rebuilt with recovertable ${plan.table} ${plan.pid} ENDPOINT`,
-    `then: updatetablealive ${plan.table} ${plan.pid} ENDPOINT yes for each replica that serves`,
-  ];
+/** A partition's replicas as the look found them. */
+function replicasOf(s: ClusterSnapshot, p: PartitionPlan): string[] {
+  const part = s.tables.find((t) => t.db === p.db && t.name === p.table)?.partitions.find((x) => x.pid === p.pid);
+  return part?.replicas.map((r) => r.endpoint) ?? [];
 }
 
 function exitCodeOf(o: RunOptions, owed: boolean, verdictOk: boolean): number {

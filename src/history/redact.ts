@@ -3,7 +3,7 @@
 // Options and argv are redacted by name; every other string is scrubbed of the secret
 // values themselves, wherever a command's output might have echoed them.
 import { createHash } from 'node:crypto';
-import { credential } from '../cluster/transport.js';
+import { credential } from '../cluster/command-line.js';
 
 export const REDACTED = '[redacted]';
 

@@ -87,8 +87,11 @@ describe('exit codes, bad input, report schema, status', () => {
   it('recover: the JSON report validates against its schema; then status says healthy (exit 0)', async () => {
     const r = await recoverCli(sim, ['recover', '--json', '--quiet']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr.trim(), '', '--quiet prints no progress');
-    report(r);
+    // --quiet: no progress, only the final line (the outcome, the run id, where its record is).
+    const rep = report(r);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] ?? '', new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ run (\\S+) ended: OK \\(exit 0\\); result: ${rep.totals.partitions} partitions in ${rep.totals.tables} tables: .*; openmldb-recover history show \\1$`));
     const s = await recoverCli(sim, ['status']);
     assert.equal(s.code, 0, s.stdout);
     assert.match(s.stdout, /cluster HEALTHY/);

@@ -26,7 +26,7 @@ describe('recover', () => {
       assert.match(r.stdout, /demo_db\.t0 pid 0: reading every replica's offset before choosing the leader/);
       assert.match(r.stdout, /updatetablealive t0 0 \S+ no/);
       assert.equal(r.stdout.match(/loadtable t0 \d+ 0 144000 8 false/g)?.length, 3, 'every replica, as a follower');
-      assert.match(r.stdout, /gettablestatus \d+ 0 on \S+ until it serves/);
+      assert.match(r.stdout, /--endpoint=\S+ --role=client --interactive=false --cmd='gettablestatus \d+ 0' {2}# again until its state is kTableNormal/);
       assert.deepEqual(await sim.mutations(), []);
       assert.equal((await sim.check()).ok, false, 'still not served');
     });

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { credential } from '../../src/cluster/transport.js';
+import { credential } from '../../src/cluster/command-line.js';
 import type { RecordLine } from '../../src/history/record-lines.js';
 import type { RecordedReport } from '../../src/history/recorded-report.js';
 import type { RunSummary } from '../../src/history/store.js';

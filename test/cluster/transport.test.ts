@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OpenMLDBClient } from '../../src/cluster/client.js';
 import { BinaryMissing, ClusterUnreachable, CommandError } from '../../src/cluster/errors.js';
-import { CLI_PROCESSES, CommandLog, Transport, credential } from '../../src/cluster/transport.js';
+import { CLI_PROCESSES, CommandLog, Transport } from '../../src/cluster/transport.js';
+import { credential } from '../../src/cluster/command-line.js';
 
 let dir: string;
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { credential } from '../../src/cluster/transport.js';
+import { credential } from '../../src/cluster/command-line.js';
 import { REDACTED, Redactor } from '../../src/history/redact.js';
 
 const SECRET = 'pa"ss\\word-42';
