@@ -46,3 +46,11 @@ export class Refused extends Error {
     super(`refused: ${what}`);
   }
 }
+
+/**
+ * A reviewed plan is pending (made by `plan`, auto_failover off) and still within its hold:
+ * another run would undo what the operator is reviewing. Exit 4, like a held lock.
+ */
+export class PlanHeld extends Error {
+  override readonly name = 'PlanHeld';
+}

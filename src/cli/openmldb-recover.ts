@@ -22,6 +22,7 @@ import { recoverTableCommand } from '../commands/recover-table.js';
 import { defaultCommand, recoverCommand } from '../commands/recover.js';
 import type { CliCommand } from '../commands/run.js';
 import { statusCommand } from '../commands/status.js';
+import { applyCommand, planCommand, verifyCommand } from '../commands/reviewed-plan.js';
 import { VERSION } from '../commands/version.js';
 import { Interrupt } from '../engine/interrupt.js';
 
@@ -32,6 +33,9 @@ const COMMANDS: CliCommand[] = [
   offlineEndpointCommand,
   recoverEndpointCommand,
   changeLeaderCommand,
+  planCommand,
+  applyCommand,
+  verifyCommand,
   failoverCommand,
   opsCommand,
   historyCommand,

@@ -7,7 +7,7 @@ import type { GlobalArgs } from './args.js';
 import { binaryProblem, type ConnectionArgs, type ConnectionConfig, resolveConnection } from './config.js';
 import { JournalError } from '../safety/journal.js';
 import { LockHeld } from '../safety/lock.js';
-import { EXIT, Refused, UsageError } from '../exit-codes.js';
+import { EXIT, PlanHeld, Refused, UsageError } from '../exit-codes.js';
 import { attachVerbose } from './verbose.js';
 import { redactOutput } from './redact-output.js';
 
@@ -68,7 +68,7 @@ export function positive(name: string, value: unknown, integer = true): number {
 export function explain(err: unknown): { line: string; code: number } {
   const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
   if (err instanceof UsageError || err instanceof Refused || err instanceof UnknownTable || err instanceof JournalError) return { line: message, code: EXIT.usage };
-  if (err instanceof LockHeld) return { line: message, code: EXIT.locked };
+  if (err instanceof LockHeld || err instanceof PlanHeld) return { line: message, code: EXIT.locked };
   if (err instanceof BinaryMissing || err instanceof ClusterUnreachable) return { line: message, code: EXIT.unreachable };
   if (err instanceof ParseError) return { line: `${message} (unrecognised output: is this an OpenMLDB binary of a known version?)`, code: EXIT.unreachable };
   if (err instanceof CommandError) return { line: (unreachableFrom(err) ?? err).message.split('\n')[0] ?? '', code: EXIT.unreachable };

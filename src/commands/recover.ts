@@ -65,6 +65,6 @@ export const defaultCommand = defineCommand({
   handler: async (argv) => {
     if (argv['cmd'] === 'recoverdata') return recover(argv, 'recoverdata');
     if (argv['cmd'] !== undefined) throw new UsageError(`unsupported --cmd=${String(argv['cmd'])}: openmldb_ops.py's recoverdata, showopstatus and showtablestatus are supported (or name a command, see --help)`);
-    throw new UsageError('name a command: recover, status, recover-table, offline-endpoint, recover-endpoint, change-leader, failover, ops, history, completion (see --help)');
+    throw new UsageError('name a command: recover, status, recover-table, offline-endpoint, recover-endpoint, change-leader, plan, apply, verify, failover, ops, history, completion (see --help)');
   },
 });

@@ -9,6 +9,10 @@ import { Interrupt } from '../engine/interrupt.js';
 import { createProgress, stamp } from '../engine/progress.js';
 import type { PrepareProcedure } from '../engine/procedure.js';
 import { openmldbCluster } from '../engine/openmldb.js';
+import type { EngineCluster } from '../engine/cluster.js';
+import type { RunMemory } from '../engine/evidence.js';
+import type { PendingPlan } from '../engine/journal.js';
+import type { Progress } from '../engine/progress.js';
 import { type RunOptions, runProcedure } from '../engine/run.js';
 import { type Report, renderReport, resultLine } from '../engine/report.js';
 import { noteOutcome } from './run-metrics.js';
@@ -16,7 +20,7 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { type BinaryAccess, shellWord } from '../cluster/command-line.js';
 import { openClient, positive } from './common.js';
 import { type ConnectionArgs, type ConnectionConfig, describeSources, leaderWaitOption, observeWaitOf, resolveConnection, seconds } from './config.js';
-import { EXIT, UsageError } from '../exit-codes.js';
+import { EXIT, PlanHeld, UsageError } from '../exit-codes.js';
 import { Recording } from './recording.js';
 import { DEFAULT_RETENTION } from '../history/retention.js';
 import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
@@ -171,6 +175,26 @@ export interface ProcedureRun {
   apply: RunOptions['apply'];
   /** A line before the report (text output only). */
   headline?: (report: Report) => string | undefined;
+  /** `plan`: auto_failover stays off at the end for this plan (engine/run.ts RunOptions.hold). */
+  hold?: PendingPlan;
+  /** The text report on stderr (stdout carries a document: `plan --out -`). */
+  reportToStderr?: boolean;
+  /**
+   * Under the lock, before the engine starts (nothing changed yet): a check that may refuse
+   * the run (`apply`: the plan pending, the cluster as it read it). True lets the run start
+   * while a plan is held (the plan's own apply).
+   */
+  beforeRun?: (ctx: RunContext) => Promise<{ ownsPendingPlan: boolean }>;
+  /** After the engine, before the report is printed: more for the report's text and JSON (`plan`: the plan file). */
+  afterRun?: (report: Report, ctx: RunContext) => Promise<{ lines: string[] } | undefined>;
+}
+
+/** What a command's hooks may use: the cluster as the engine sees it, the run's memory and progress, its safety. */
+export interface RunContext {
+  cluster: EngineCluster;
+  memory: RunMemory;
+  progress: Progress;
+  safety: RunSafety | undefined;
 }
 
 /**
@@ -201,6 +225,23 @@ function accessOf(argv: ProcedureArgs & Partial<StateDirArgs>, config: Connectio
   const passwordFrom =
     config.passwordFrom === 'file' && file !== undefined ? `"$(cat ${shellWord(resolvePath(String(file)))})"` : config.password !== '' ? '"$OPENMLDB_PASSWORD"' : undefined;
   return { bin: resolvePath(config.bin), zkCluster: config.zkCluster, zkRootPath: config.zkRootPath, user: config.user, ...(passwordFrom ? { passwordFrom } : {}) };
+}
+
+/**
+ * A plan made by `plan` waits for review with auto_failover off: within its hold another run
+ * would undo what a person is reading, so it does not start (exit 4); after it, it takes
+ * the plan over as it takes over a dead run (auto_failover goes back at its end).
+ */
+function checkPendingPlan(safety: RunSafety, progress: Progress): void {
+  const pending = safety.keeper.foundPlan();
+  if (!pending) return;
+  const until = Date.parse(pending.holdUntil);
+  if (Date.now() < until) {
+    throw new PlanHeld(
+      `plan ${pending.id} is pending since ${pending.since} (auto_failover held off until it is applied; this hold ends ${pending.holdUntil}): apply it (openmldb-recover apply ${pending.file === '-' ? 'PLAN_FILE' : pending.file}), abandon it (openmldb-recover plan --abandon ${pending.id}), or run again after its hold`,
+    );
+  }
+  progress.warn(`plan ${pending.id} (pending since ${pending.since}) was neither applied nor abandoned by ${pending.holdUntil}: this run takes it over, and auto_failover goes back at its end`);
 }
 
 /** Run one mutating command through the engine; print its report; resolve to the exit code. */
@@ -246,8 +287,14 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
   });
   interrupt.install();
   try {
-    const report = await runProcedure(openmldbCluster(client), {
-      ...(safety ? { keeper: safety.keeper, memory: safety.memory } : { memory: await readOnlyMemory(argv, config, client, retries) }),
+    const cluster = openmldbCluster(client);
+    const memory = safety ? safety.memory : await readOnlyMemory(argv, config, client, retries);
+    const ctx: RunContext = { cluster, memory, progress, safety };
+    const owns = (await run.beforeRun?.(ctx))?.ownsPendingPlan === true;
+    if (safety && !owns) checkPendingPlan(safety, progress);
+    const report = await runProcedure(cluster, {
+      ...(safety ? { keeper: safety.keeper, memory } : { memory }),
+      ...(run.hold ? { hold: run.hold } : {}),
       command: run.command,
       dryRun,
       procedure: run.procedure,
@@ -276,6 +323,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       report.exitCode = EXIT.changesPending;
       report.ok = false;
     }
+    const more = await run.afterRun?.(report, ctx);
     progress.stop();
     noteOutcome(report);
     recording.finish(report);
@@ -283,7 +331,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       writeDocument(process.stdout, jsonDocument(report));
       // stdout is for scripts: the log (quiet or not) still ends with the outcome and the run.
       process.stderr.write(`${stamp()} ${finalLine(report, recording.record?.id)}\n`);
-    } else process.stdout.write(`${renderText(report, run.headline?.(report), recording.record?.id)}\n`);
+    } else (run.reportToStderr ? process.stderr : process.stdout).write(`${renderText(report, run.headline?.(report), recording.record?.id, more?.lines ?? [])}\n`);
     return report.exitCode;
   } catch (err) {
     recording.fail(err);
@@ -296,13 +344,13 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
 }
 
 /** The report for people: with --dry-run the plan first, step by step as runbook commands. */
-function renderText(report: Report, headline: string | undefined, runId: string | undefined): string {
+function renderText(report: Report, headline: string | undefined, runId: string | undefined, more: string[]): string {
   const lock = report.lock ? `; lock: ${report.lock.kind === 'zookeeper' ? 'ZooKeeper node' : 'local file'} ${report.lock.path}${report.lock.lost ? ` (lost: ${report.lock.lost})` : ''}` : '';
   const out: string[] = [`cluster ${report.cluster.zkCluster}${report.cluster.zkRootPath}${lock}`];
   if (headline) out.push(headline);
   // A dry run's plan first, as the script it would run: lines to paste, and # comments.
   if (report.dryRun && report.script && report.script.length > 0) out.push('# the plan, as commands (paste a line at a time; # lines say what is decided after the probe):', ...report.script);
-  out.push(renderReport(report));
+  out.push(renderReport(report), ...more);
   // A cron log's last line: when it ended, and where its record is.
   if (runId) out.push(`run ${runId} ended ${report.finishedAt}: openmldb-recover history show ${runId}`);
   return out.join('\n');

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { BinaryMissing, CommandError } from '../cluster/errors.js';
 import type { EngineCluster } from './cluster.js';
-import { type Journal, newJournal } from './journal.js';
+import { type Journal, type PendingPlan, newJournal } from './journal.js';
 import type { Progress } from './progress.js';
 import { type Backoff, retryTransient } from './retry.js';
 
@@ -88,7 +88,10 @@ export class FailoverKeeper {
   adoptEarlierRun(): void {
     const earlier = this.store?.read();
     if (!earlier) return;
-    this.progress.warn(
+    if (earlier.plan) {
+      // Not a dead run: the plan's probe, left for review (apply, --abandon, or a later run taking it over).
+      this.progress.info(`plan ${earlier.plan.id} (probed ${earlier.plan.since}) holds auto_failover off; it was ${earlier.autoFailoverOriginal} before: this run leaves it ${earlier.autoFailoverOriginal}`);
+    } else this.progress.warn(
       `an earlier run (${earlier.command}, pid ${earlier.pid} on ${earlier.host}, started ${earlier.startedAt}) did not finish; auto_failover was ${earlier.autoFailoverOriginal} before it: this run finishes the job and leaves it ${earlier.autoFailoverOriginal}`,
     );
     this.resumed = earlier;
@@ -176,12 +179,42 @@ export class FailoverKeeper {
 
   private async writeJournal(): Promise<void> {
     if (this.journaled || !this.store || this.original === undefined) return;
-    const base = this.resumed
+    const found = this.resumed
       ? { ...this.resumed, autoFailoverOriginal: this.original, resumedBy: [...this.resumed.resumedBy, this.runId] }
       : newJournal(this.meta.command, this.meta.cluster, this.original, this.runId);
+    const { plan: _found, ...base } = found;
     // From here on this run leaves auto_failover off until it restores it.
-    await this.store.write({ ...base, ...(this.meta.identifiers ? { identifiers: this.meta.identifiers } : {}), autoFailoverSet: false });
+    await this.store.write({ ...base, ...(this.meta.identifiers ? { identifiers: this.meta.identifiers } : {}), autoFailoverSet: false, ...(this.plan ? { plan: this.plan } : {}) });
     this.journaled = true;
+  }
+
+  /** The reviewed plan the journal names (a pending one an earlier `plan` left, or this run's). */
+  plan: PendingPlan | undefined;
+
+  /** The plan pending in the journal as found (before this run adopted it). */
+  foundPlan(): PendingPlan | undefined {
+    return (this.resumed ?? this.store?.read())?.plan;
+  }
+
+  /**
+   * `apply` of the pending plan: it keeps the plan in the journal, marked begun, until it
+   * restores auto_failover (a second `apply` after a crash resumes it).
+   */
+  continuePlan(id: string): void {
+    const found = this.foundPlan();
+    if (found?.id === id) this.plan = { ...found, applying: true };
+  }
+
+  /**
+   * At the end of `plan`: auto_failover stays off and the journal names the plan, so the
+   * next run knows a person is reviewing it (exit 4 within its hold) and `apply` resumes
+   * from here. Journal first, then off (if a look still found it on).
+   */
+  async hold(client: EngineCluster, current: boolean, plan: PendingPlan): Promise<void> {
+    this.plan = plan;
+    this.journaled = false;
+    await this.ensureOff(client, current);
+    this.progress.info(`auto_failover stays off while plan ${plan.id} is reviewed: apply it, or abandon it (openmldb-recover plan --abandon ${plan.id}) to switch it back`);
   }
 
   /**

@@ -33,6 +33,20 @@ export interface Journal {
   identifiers?: string[];
   /** How many changing commands the runs sent in all (`sent` keeps the last ones only). */
   sentTotal?: number;
+  /** A reviewed plan (`plan`) waits for `apply` with auto_failover off: which one, since when, held from other runs until when. */
+  plan?: PendingPlan;
+}
+
+/** A plan made and not yet applied or abandoned: auto_failover stays off meanwhile. */
+export interface PendingPlan {
+  id: string;
+  since: string;
+  /** Until then a run other than `apply` or `plan --abandon` of this plan refuses to start (exit 4); after it, one takes over. */
+  holdUntil: string;
+  /** Where `plan` wrote it (absolute path; `-`: stdout). */
+  file: string;
+  /** An `apply` of it began changing the cluster: a second `apply` resumes it. */
+  applying?: boolean;
 }
 
 export interface SentCommand {

@@ -74,7 +74,8 @@ export interface Report {
    * it switched it off itself (someone switched it on meanwhile: `before` is then true).
    */
   /** startRace: the nameserver ran with auto_failover on while ZooKeeper said off (failover-keeper.ts `raced`). */
-  autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean; foundOff?: boolean; startRace?: boolean; inherited?: { found: boolean; journal?: boolean } };
+  /** heldForPlan: left off at the end for the plan of that id (`plan`), until it is applied or abandoned. */
+  autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean; foundOff?: boolean; startRace?: boolean; heldForPlan?: string; inherited?: { found: boolean; journal?: boolean } };
   /** The cluster lock the run held (set by the command layer, commands/safety.ts). */
   lock?: { kind: 'zookeeper' | 'local'; path: string; why?: string; lost?: string };
   totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number; entriesOrphaned: number };
@@ -203,7 +204,8 @@ export function renderReport(r: Report): string {
   }
   out.push('', resultLine(r));
   const af = r.autoFailover;
-  if (af.owed) out.push('auto_failover: STILL FALSE, must go back to true: run `openmldb-recover failover on` once the nameserver answers (the next run also does it first)');
+  if (af.heldForPlan !== undefined) out.push(`auto_failover: ${af.before} -> false, held off while plan ${af.heldForPlan} is reviewed (apply it, or abandon it: openmldb-recover plan --abandon ${af.heldForPlan})`);
+  else if (af.owed) out.push('auto_failover: STILL FALSE, must go back to true: run `openmldb-recover failover on` once the nameserver answers (the next run also does it first)');
   else if (af.inherited?.journal !== undefined) out.push(`auto_failover: ${af.inherited.found}, changed since an earlier run died (its journal held ${af.inherited.journal}): ${af.inherited.found} stands${af.switchedOff ? ` -> false during the run -> ${af.after}` : ''}`);
   else if (af.inherited) out.push(`auto_failover: ${af.inherited.found} as an earlier run left it -> ${af.after ?? '?'} (its value before that run)`);
   else if (af.foundOff && af.switchedOff) out.push(`auto_failover: false as found (no journal of this tool explained it), switched on meanwhile by someone else -> false during the run -> ${af.after}`);

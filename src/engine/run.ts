@@ -15,6 +15,7 @@ import { matches, serviceClass, serviceTimes } from './priority.js';
 import { UnknownTable } from '../cluster/errors.js';
 import { LoadSlots } from './load-slots.js';
 import type { BinaryAccess } from '../cluster/command-line.js';
+import type { PendingPlan } from './journal.js';
 import { afterTheProbe, dryRunScript } from './dry-run.js';
 import { StepTally } from './step-tally.js';
 import { assessPartition } from './health.js';
@@ -55,6 +56,11 @@ export interface RunOptions {
   invocation?: string[];
   /** How a shell reaches the cluster: a dry run's report then carries its plan as a script to paste. */
   access?: BinaryAccess;
+  /**
+   * `plan`: when the run ends with decisions left for a person, auto_failover stays off and
+   * the journal names this plan (failover-keeper.ts hold) instead of being put back.
+   */
+  hold?: PendingPlan;
 }
 
 
@@ -113,6 +119,8 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   let phase: RunPhase = 'plan';
   /** Replicas the fence marked not alive: the last look no longer shows the cluster as left. */
   let fenced = 0;
+  /** The plan auto_failover is held off for (`hold`), once held. */
+  let held: string | undefined;
 
   if (o.dryRun) {
     for (const step of firstPlan.cluster ?? []) {
@@ -240,6 +248,20 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     ctx.stoppedIn = phase;
   } finally {
     o.interrupt.restoring = true;
+    // `plan`: the probes ran and decisions wait for a person; auto_failover stays off for them.
+    const decisions = [...plans.values()].some((p) => p.action !== 'none');
+    if (o.hold && decisions && !o.interrupt.aborted && errors.length === 0) {
+      try {
+        await keeper.hold(cluster, snapshot.autoFailover && !keeper.switchedOff, o.hold);
+        held = o.hold.id;
+        after = false;
+      } catch (err) {
+        errors.push(`holding auto_failover off for plan ${o.hold.id}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (held === undefined) await restoreAtEnd();
+  }
+  async function restoreAtEnd(): Promise<void> {
     if (keeper.switchesOn) {
       const fencing: FenceRun = { progress: o.progress, retries: o.apply.retries, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}), invocation: o.invocation ?? [], touched, outcomes, plans, outside: ctx.outside, errors };
       fenced = await fenceBeforeRestore(cluster, fencing, { snapshot, reads: watch, scope: proc.scope, memory }).catch((err: unknown) => {
@@ -302,6 +324,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     ...(keeper.owed ? { owed: true } : {}),
     ...(keeper.foundOff ? { foundOff: true } : {}),
     ...(keeper.raced ? { startRace: true } : {}),
+    ...(held !== undefined ? { heldForPlan: held } : {}),
     // An earlier run died owing the restore: what this run found, and whether it put it back.
     ...(keeper.resumed ? { inherited: { found: first.autoFailover, ...(keeper.changedSince ? { journal: keeper.changedSince.journal } : {}) } } : {}),
   };

@@ -105,7 +105,8 @@ export function asJournal(parsed: unknown, what: string, remedy: string): Journa
     (j.autoFailoverSet !== undefined && j.autoFailoverSet !== false) ||
     (j.sent !== undefined && !sentOk(j.sent)) ||
     (j.sentTotal !== undefined && !(Number.isSafeInteger(j.sentTotal) && j.sentTotal >= 0)) ||
-    (j.identifiers !== undefined && !strings(j.identifiers))
+    (j.identifiers !== undefined && !strings(j.identifiers)) ||
+    (j.plan !== undefined && !(j.plan !== null && typeof j.plan === 'object' && str(j.plan.id) && str(j.plan.since) && str(j.plan.holdUntil) && str(j.plan.file) && (j.plan.applying === undefined || typeof j.plan.applying === 'boolean')))
   ) {
     throw new JournalError(`${what} is not one this tool wrote: check it, then ${remedy} to start afresh`);
   }

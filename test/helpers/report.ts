@@ -26,6 +26,7 @@ const SCHEMAS = {
   failover: schema('failover.schema.json'),
   ops: schema('ops.schema.json'),
   record: schema('run-record.schema.json'),
+  plan: schema('plan.schema.json'),
 };
 export type DocKind = keyof typeof SCHEMAS;
 

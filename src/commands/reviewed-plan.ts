@@ -1,0 +1,285 @@
+// The manual data recovery in reviewed steps (workflow/procedures/reviewed-plan.ts):
+// `plan` probes and writes the decisions to a file, `apply PLAN_FILE` runs the approved
+// ones on the cluster the plan was made on, `verify PLAN_FILE` checks them, and
+// `plan --abandon ID` puts auto_failover back without applying anything.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import type { Argv } from 'yargs';
+import { openmldbCluster } from '../engine/openmldb.js';
+import { tally } from '../engine/report.js';
+import { observe } from '../engine/observe.js';
+import { planRecovery } from '../workflow/plan.js';
+import {
+  PLAN_SCHEMA,
+  type PlanFile,
+  applyProcedure,
+  approved,
+  differences,
+  invalidDecisions,
+  planFile,
+  plannedLeader,
+  probeOnly,
+  verifyPlan,
+} from '../workflow/procedures/reviewed-plan.js';
+import type { ArgsOf, GlobalArgs } from './args.js';
+import { openClient, parseFilter } from './common.js';
+import { connectionOptions, resolveConnection, seconds } from './config.js';
+import { EXIT, Refused, UsageError } from '../exit-codes.js';
+import { Recording } from './recording.js';
+import {
+  applySettings,
+  defineCommand,
+  filterOptions,
+  outputOptions,
+  parallelOptions,
+  progressFor,
+  refuseOrphanedOption,
+  retriesOf,
+  runOptions,
+  runProcedureCommand,
+} from './run.js';
+import { openRunSafety } from './safety.js';
+import { json, redactOutput, writeDocument } from './redact-output.js';
+
+/** A plan's id: when it was made, and a few random characters (two plans in one second differ). */
+function newPlanId(now: Date): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `plan-${t}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Read and check a plan file: the schema, the fields apply relies on, decisions that mean something. */
+export function readPlanFile(path: string): PlanFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`plan file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let f: Partial<PlanFile>;
+  try {
+    f = JSON.parse(text) as Partial<PlanFile>;
+  } catch {
+    throw new UsageError(`plan file ${path} is not valid JSON: was it cut or edited by hand? (check it with: python3 -m json.tool ${path})`);
+  }
+  if (f === null || typeof f !== 'object' || f.schema !== PLAN_SCHEMA || typeof f.id !== 'string' || !Array.isArray(f.partitions) || typeof f.cluster !== 'object' || f.cluster === null) {
+    throw new UsageError(`plan file ${path} is not a plan of this tool (${PLAN_SCHEMA}): make one with openmldb-recover plan --out FILE`);
+  }
+  for (const p of f.partitions) {
+    const d = (p as { decision?: unknown }).decision as { action?: unknown; leader?: unknown; acceptDataLoss?: unknown } | undefined;
+    const where = `${String(p.db)}.${String(p.table)} pid ${String(p.pid)}`;
+    if (!d || (d.action !== 'apply' && d.action !== 'skip')) throw new UsageError(`plan file ${path}: ${where}: decision.action must be "apply" or "skip"`);
+    if (d.leader !== undefined && typeof d.leader !== 'string') throw new UsageError(`plan file ${path}: ${where}: decision.leader must be an endpoint`);
+    if (d.acceptDataLoss !== undefined && typeof d.acceptDataLoss !== 'boolean') throw new UsageError(`plan file ${path}: ${where}: decision.acceptDataLoss must be true or false`);
+  }
+  const plan = f as PlanFile;
+  const invalid = invalidDecisions(plan);
+  if (invalid.length > 0) throw new UsageError(`plan file ${path}: ${invalid.join('; ')}`);
+  return plan;
+}
+
+function planOptions<T>(y: Argv<T>) {
+  return refuseOrphanedOption(runOptions(parallelOptions(filterOptions(outputOptions(connectionOptions(y))))))
+    .option('out', { type: 'string', describe: 'where to write the plan (JSON, docs/plan.schema.json); - for stdout (default: openmldb-recover-PLAN_ID.json here)' })
+    .option('plan-hold', { type: 'number', default: 3600, describe: 'seconds other runs (cron) refuse to start while the plan waits (exit 4); after that one takes it over' })
+    .option('abandon', { type: 'string', describe: 'PLAN_ID: drop the pending plan and put auto_failover back, applying nothing' });
+}
+
+export const planCommand = defineCommand({
+  command: 'plan',
+  describe: "probe every partition that needs it (marked not alive, loaded as followers, auto_failover off) and write each one's proposed recovery to a file to review, edit and apply",
+  examples: [
+    ['$0 plan --out plan.json', 'probe, then write the decisions; auto_failover stays off until apply or --abandon'],
+    ['$0 plan --table demo_db.t1 --out -', 'one table; the plan on stdout'],
+    ['$0 plan --abandon plan-20261207-101501-ab12', 'apply nothing: auto_failover back to its value before the plan'],
+  ],
+  builder: (y) => planOptions(y),
+  handler: async (argv) => {
+    if (argv['abandon'] !== undefined) return abandon(argv, String(argv['abandon']));
+    const hold = seconds('plan-hold', argv['plan-hold']);
+    if (argv['out'] === '-' && argv['json'] === true) throw new UsageError('--out - prints the plan on stdout: --json would print the report there too; write the plan to a file');
+    const filter = parseFilter(argv['db'], argv['table']);
+    const now = new Date();
+    const id = newPlanId(now);
+    const out = argv['out'] === '-' ? '-' : resolvePath(argv['out'] ?? `openmldb-recover-${id}.json`);
+    const holdUntil = new Date(now.getTime() + hold * 1000).toISOString();
+    const options = { acceptDataLoss: false, refuseOrphaned: argv['refuse-orphaned'] === true };
+    // A plan is itself the preview: it has no --dry-run.
+    return runProcedureCommand({ ...argv, 'dry-run': false, 'detailed-exitcode': false }, {
+      command: 'plan',
+      procedure: probeOnly(options),
+      ...(filter ? { filter } : {}),
+      apply: applySettings(argv),
+      hold: { id, since: now.toISOString(), holdUntil, file: out },
+      reportToStderr: out === '-',
+      afterRun: async (report, ctx) => {
+        if (report.autoFailover.heldForPlan !== id) {
+          return { lines: report.exitCode === EXIT.ok ? ['nothing to plan: every partition is served'] : [`no plan written: the probe did not finish (see above); auto_failover is back to ${String(report.autoFailover.after)}`] };
+        }
+        // The decisions from a fresh look, now that every replica the probe loaded serves.
+        const config = resolveConnection(argv);
+        const look = await observe(ctx.cluster, filter, { progress: ctx.progress });
+        const plans = planRecovery(look, { ...options, now: Date.now() }, (k) => ctx.memory.partition(k)).partitions;
+        const file = planFile({ id, createdAt: now.toISOString(), cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath }, autoFailoverBefore: report.autoFailover.before ?? look.autoFailover, holdUntil }, look, plans);
+        const text = `${JSON.stringify(file, null, 2)}\n`;
+        if (out === '-') process.stdout.write(text);
+        else writeFileSync(out, text, { mode: 0o600 });
+        // The report says what the plan did: each partition in it is planned, not failed.
+        for (const t of report.tables) {
+          for (const p of t.partitions) {
+            const pp = file.partitions.find((x) => x.db === t.db && x.table === t.name && x.pid === p.pid);
+            if (!pp || p.status === 'healthy') continue;
+            p.status = 'planned';
+            p.reason = `plan ${id}: ${pp.proposal === 'apply' ? 'to apply' : pp.proposal}: ${pp.reason}`;
+            p.problems = [];
+          }
+        }
+        report.totals = { ...report.totals, ...tally(report.tables) };
+        if (report.exitCode === EXIT.notRecovered && report.errors.length === 0) {
+          report.exitCode = EXIT.ok;
+          report.ok = true;
+        }
+        const count = (what: string) => file.partitions.filter((p) => p.proposal === what).length;
+        return {
+          lines: [
+            '',
+            `plan ${id}: ${file.partitions.length} partitions: ${count('apply')} to apply, ${count('refused')} refused, ${count('blocked')} blocked; written to ${out === '-' ? 'stdout' : out}`,
+            ...file.partitions.slice(0, 20).map((p) => `  ${p.db}.${p.table} pid ${p.pid}: ${p.proposal}${p.leader ? `, leader ${p.leader.endpoint} @${p.leader.offset}` : ''}${p.atStake ? `, ${p.atStake} entries at stake` : ''}; decision ${p.decision.action}`),
+            ...(file.partitions.length > 20 ? [`  (${file.partitions.length - 20} more in the file)`] : []),
+            `review it (decision: apply or skip per partition; a refused one needs leader and acceptDataLoss), then: openmldb-recover apply ${out === '-' ? 'PLAN_FILE' : out}`,
+            `auto_failover stays off until then; cron runs wait (exit 4) until ${holdUntil}; to drop it: openmldb-recover plan --abandon ${id}`,
+          ],
+        };
+      },
+    });
+  },
+});
+
+/** `plan --abandon ID`: the pending plan dropped, auto_failover back to its value before the plan. */
+async function abandon(argv: ArgsOf<typeof planOptions> & GlobalArgs, id: string): Promise<number> {
+  const config = resolveConnection(argv);
+  redactOutput(config);
+  const retries = retriesOf(argv);
+  const recording = Recording.start(argv, config, 'plan-abandon', false, progressFor(argv));
+  const progress = recording.progress;
+  const client = openClient(config, argv);
+  recording.attach(client);
+  let safety;
+  try {
+    safety = await openRunSafety(argv, config, `plan --abandon ${id}`, progress, client, retries);
+  } catch (err) {
+    progress.stop();
+    recording.fail(err);
+    throw err;
+  }
+  try {
+    const pending = safety.keeper.foundPlan();
+    if (pending?.id !== id) throw new Refused(pending ? `the pending plan is ${pending.id}, not ${id}: nothing was changed` : `no plan is pending (applied, abandoned, or taken over by a later run): nothing was changed`);
+    safety.keeper.adoptEarlierRun();
+    const errors: string[] = [];
+    const after = await safety.keeper.restore(openmldbCluster(client), errors);
+    progress.stop();
+    const ok = errors.length === 0;
+    const result = { plan: id, abandoned: ok, autoFailover: after, errors };
+    recording.finishWith(result, ok ? EXIT.ok : EXIT.restoreOwed);
+    if (argv['json'] === true) writeDocument(process.stdout, json(result));
+    else process.stdout.write(ok ? `plan ${id} abandoned; auto_failover is ${String(after)}, as before the plan\n` : `plan ${id}: ${errors.join('; ')}\n`);
+    return ok ? EXIT.ok : EXIT.restoreOwed;
+  } catch (err) {
+    progress.stop();
+    recording.fail(err);
+    throw err;
+  } finally {
+    await safety.release();
+  }
+}
+
+function applyOptions<T>(y: Argv<T>) {
+  return refuseOrphanedOption(runOptions(parallelOptions(outputOptions(connectionOptions(y))))).positional('file', { type: 'string', describe: 'the plan file written by plan (edited or not)' });
+}
+
+export const applyCommand = defineCommand({
+  command: 'apply <file>',
+  describe: "run a reviewed plan's approved decisions, only on the cluster it was made on (refused, changing nothing, where the cluster moved since)",
+  examples: [
+    ['$0 apply plan.json', 'each partition whose decision is apply, with the planned (or named) leader; then auto_failover back on'],
+  ],
+  builder: (y) => applyOptions(y),
+  handler: async (argv) => {
+    const path = resolvePath(String(argv['file']));
+    const plan = readPlanFile(path);
+    const config = resolveConnection(argv);
+    if (config.zkCluster !== plan.cluster.zkCluster || config.zkRootPath !== plan.cluster.zkRootPath) {
+      throw new UsageError(`plan ${plan.id} was made on ${plan.cluster.zkCluster}${plan.cluster.zkRootPath}, not on ${config.zkCluster}${config.zkRootPath}: nothing was changed`);
+    }
+    const skipped = plan.partitions.filter((p) => p.decision.action === 'skip');
+    return runProcedureCommand({ ...argv, 'dry-run': false, 'detailed-exitcode': false }, {
+      command: 'apply',
+      procedure: applyProcedure(plan, { refuseOrphaned: argv['refuse-orphaned'] === true }),
+      apply: applySettings(argv),
+      beforeRun: async (ctx) => {
+        const pending = ctx.safety?.keeper.foundPlan();
+        if (pending?.id !== plan.id) {
+          throw new Refused(`plan ${plan.id} is not pending (${pending ? `the pending plan is ${pending.id}` : 'applied, abandoned, or taken over by a later run since'}): its probe's state may be gone; make a new plan. Nothing was changed`);
+        }
+        const look = await observe(ctx.cluster, undefined, { progress: ctx.progress });
+        const diffs = differences(plan, look, pending.applying === true);
+        if (diffs.length > 0) {
+          for (const d of diffs) ctx.progress.warn(d);
+          throw new PlanChanged(`plan ${plan.id} no longer matches the cluster (${diffs.length} difference${diffs.length === 1 ? '' : 's'}${diffs.length > 0 ? `, the first: ${diffs[0]}` : ''}): nothing was changed; make a new plan (the pending one stays until then: openmldb-recover plan --abandon ${plan.id} drops it)`);
+        }
+        ctx.safety?.keeper.continuePlan(plan.id);
+        return { ownsPendingPlan: true };
+      },
+      afterRun: async (report) => {
+        const lines = ['', `plan ${plan.id}, planned -> done:`];
+        for (const pp of approved(plan)) {
+          const t = report.tables.find((x) => x.db === pp.db && x.name === pp.table);
+          const p = t?.partitions.find((x) => x.pid === pp.pid);
+          lines.push(`  ${pp.db}.${pp.table} pid ${pp.pid}: apply, leader ${plannedLeader(pp) ?? '?'} -> ${p ? `${p.status}${p.leader ? `, leader ${p.leader.endpoint}` : ''}` : 'not reported'}`);
+        }
+        for (const pp of skipped) lines.push(`  ${pp.db}.${pp.table} pid ${pp.pid}: skip -> left unserved (${pp.proposal} by the plan)`);
+        if (skipped.length > 0) {
+          report.errors.push(`${skipped.length} partition${skipped.length === 1 ? '' : 's'} skipped by the plan stay unserved: ${skipped.map((p) => `${p.db}.${p.table} pid ${p.pid}`).join(', ')}`);
+          if (report.exitCode === EXIT.ok) {
+            report.exitCode = EXIT.notRecovered;
+            report.ok = false;
+          }
+        }
+        return { lines };
+      },
+    });
+  },
+});
+
+/** `apply` refused a plan the cluster moved away from (exit 2, nothing changed). */
+export class PlanChanged extends Refused {}
+
+function verifyOptions<T>(y: Argv<T>) {
+  return outputOptions(connectionOptions(y)).positional('file', { type: 'string', describe: 'the plan file' });
+}
+
+export const verifyCommand = defineCommand({
+  command: 'verify <file>',
+  describe: "read-only: is each partition a plan approved served by its planned leader, every replica in step? (exit 0 yes, 1 no)",
+  examples: [['$0 verify plan.json', 'after apply: one line per approved partition']],
+  builder: (y) => verifyOptions(y),
+  handler: async (argv) => {
+    const plan = readPlanFile(resolvePath(String(argv['file'])));
+    const config = resolveConnection(argv);
+    redactOutput(config);
+    const progress = progressFor(argv);
+    const client = openClient(config, argv);
+    let look;
+    try {
+      look = await observe(openmldbCluster(client), undefined, { progress });
+    } finally {
+      progress.stop();
+    }
+    const results = verifyPlan(plan, look);
+    const ok = results.every((r) => r.ok);
+    if (argv['json'] === true) writeDocument(process.stdout, json({ plan: plan.id, ok, partitions: results }));
+    else process.stdout.write(`${results.map((r) => `${r.ok ? 'ok  ' : 'NOT '} ${r.partition}: ${r.detail}`).join('\n')}\nplan ${plan.id}: ${ok ? 'every approved partition is served by its planned leader' : 'NOT all served as planned'}\n`);
+    return ok ? EXIT.ok : EXIT.notRecovered;
+  },
+});
