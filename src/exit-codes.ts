@@ -46,3 +46,8 @@ export class Refused extends Error {
     super(`refused: ${what}`);
   }
 }
+
+/** What a caught value says: its message if it is an Error, else the value as a string. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -29,7 +29,7 @@ import type { Progress } from '../engine/progress.js';
 import { probeZooKeeper } from '../zk/probe.js';
 import { ZkError, ZkSession, ZkUnreachable } from '../zk/session.js';
 import { type ConnectionConfig, seconds } from './config.js';
-import { UsageError } from '../exit-codes.js';
+import { UsageError, errorMessage } from '../exit-codes.js';
 
 export type LockChoice = 'zk' | 'local' | 'auto';
 
@@ -398,7 +398,7 @@ async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, c
         await lock?.clearJournal();
       } catch (err) {
         // Harmless: the next run restores the same original value, then clears it.
-        progress.warn(`could not clear the run journal ${lock?.journalPath} in ZooKeeper (${err instanceof Error ? err.message : String(err)}); the next run will find it and clear it`);
+        progress.warn(`could not clear the run journal ${lock?.journalPath} in ZooKeeper (${errorMessage(err)}); the next run will find it and clear it`);
       }
     },
   };

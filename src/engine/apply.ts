@@ -19,6 +19,7 @@ import { type PartitionPlan, type Step, describeStep, partitionKey } from './pro
 import { pollDelay, sleep } from './poll.js';
 import type { Progress } from './progress.js';
 import { StepTally } from './step-tally.js';
+import { errorMessage } from '../exit-codes.js';
 
 export { pollDelay } from './poll.js';
 
@@ -165,7 +166,7 @@ async function runPartition(client: EngineCluster, first: PartitionPlan, opts: A
       next = await opts.replan(plan);
     } catch (err) {
       // The round's next look at the whole cluster plans it instead.
-      opts.progress.info(`${label(plan)}: looking at it again failed (${err instanceof Error ? err.message : String(err)}); the next round takes it from here`);
+      opts.progress.info(`${label(plan)}: looking at it again failed (${errorMessage(err)}); the next round takes it from here`);
       return outcome;
     }
     if (!next) return outcome;
@@ -194,7 +195,7 @@ async function runPlan(client: EngineCluster, plan: PartitionPlan, opts: ApplyOp
       return 'done';
     } catch (err) {
       if (err instanceof Interrupted || opts.signal.aborted) return 'interrupted';
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorMessage(err);
       outcome.errors.push(`attempt ${attempt}: ${msg}`);
       if (err instanceof ReplicaUnreadable) {
         // The next round plans the partition without that replica's data (or refuses it).

@@ -18,6 +18,7 @@ import { type PartitionPlan, type Procedure, partitionKey as key } from './proce
 import type { Progress } from './progress.js';
 import { commandLine } from './report.js';
 import { type Backoff, retryTransient } from './retry.js';
+import { errorMessage } from '../exit-codes.js';
 
 /** A partition outside the run's scope that it fenced: its leader's tablet was down. */
 export interface OutsideFence {
@@ -80,7 +81,7 @@ export async function fenceBeforeRestore(
     }
   } catch (err) {
     // The last look alone decides: what it shows out of reach is fenced as before.
-    run.progress.warn(`before auto_failover goes back on, the tablets could not be looked at again (${err instanceof Error ? err.message : String(err)}): fencing on the run's last look`);
+    run.progress.warn(`before auto_failover goes back on, the tablets could not be looked at again (${errorMessage(err)}): fencing on the run's last look`);
   }
   const known = new Set((tablets ?? []).map((t) => t.endpoint));
   // Listed healthy, not answering: no read reaches them.
@@ -128,7 +129,7 @@ export async function fenceBeforeRestore(
     const meta = away.get(d.k);
     if (meta) at.memory.observeFlags(d.k, meta.replicas);
   }
-  await at.memory.save().catch((err: unknown) => run.errors.push(`the evidence record could not be written before fencing: ${err instanceof Error ? err.message : String(err)}`));
+  await at.memory.save().catch((err: unknown) => run.errors.push(`the evidence record could not be written before fencing: ${errorMessage(err)}`));
 
   // A refusal stops nothing; a nameserver that does not answer (after the retries) stops
   // the rest: the restore must not wait on each of them in turn.
@@ -149,7 +150,7 @@ export async function fenceBeforeRestore(
       } catch (err) {
         if (err instanceof ClusterError && err.transient) unanswered ??= command;
         result = 'failed';
-        detail = `${err instanceof Error ? err.message : String(err)} (meant: ${detail})`;
+        detail = `${errorMessage(err)} (meant: ${detail})`;
         run.errors.push(`${command}: ${detail}`);
       }
       const action: Action = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };

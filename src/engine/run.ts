@@ -7,7 +7,7 @@ import type { ObserveFilter } from '../cluster/observe.js';
 import { type ClusterSnapshot, type Table, isUnfinished } from '../cluster/types.js';
 import type { EngineCluster } from './cluster.js';
 import { observe } from './observe.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, errorMessage } from '../exit-codes.js';
 import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
 import { type ClusterAction, type ClusterStep, describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { AliveFlags } from './alive-flags.js';
@@ -92,7 +92,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     if (!o.dryRun && keeper.pendingRestore) {
       o.interrupt.restoring = true;
       if ((await keeper.restore(cluster, errors)) === false) {
-        errors.unshift(`observe: ${err instanceof Error ? err.message : String(err)}`);
+        errors.unshift(`observe: ${errorMessage(err)}`);
         return stoppedReport(o, started, 'restore-owed', errors, { ...(keeper.original !== undefined ? { before: keeper.original } : {}), switchedOff: false, owed: true }, retried);
       }
     }
@@ -236,14 +236,14 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
       plan = { ...plan, partitions: plan.partitions.filter((p) => p.action === 'recover' || p.action === 'probe' || p.action === 'wait') };
     }
   } catch (err) {
-    errors.push(`${phase}: ${err instanceof Error ? err.message : String(err)}`);
+    errors.push(`${phase}: ${errorMessage(err)}`);
     ctx.stoppedIn = phase;
   } finally {
     o.interrupt.restoring = true;
     if (keeper.switchesOn) {
       const fencing: FenceRun = { progress: o.progress, retries: o.apply.retries, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}), invocation: o.invocation ?? [], touched, outcomes, plans, outside: ctx.outside, errors };
       fenced = await fenceBeforeRestore(cluster, fencing, { snapshot, reads: watch, scope: proc.scope, memory }).catch((err: unknown) => {
-        errors.push(`fencing before auto_failover goes back on: ${err instanceof Error ? err.message : String(err)}`);
+        errors.push(`fencing before auto_failover goes back on: ${errorMessage(err)}`);
         return 0;
       });
     }
@@ -267,7 +267,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
       o.progress.update('verifying');
       final = await look();
     } catch (err) {
-      errors.push(`verify: ${err instanceof Error ? err.message : String(err)}`);
+      errors.push(`verify: ${errorMessage(err)}`);
     }
   }
   // Partitions refused or found blocked may have been served since, not by this run (the
@@ -288,13 +288,13 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     try {
       for (const b of await catchUp(final)) ctx.stuck.set(b.key, [...(ctx.stuck.get(b.key) ?? []), describeStuck(b, o.catchUpMs ?? CATCH_UP_MS)]);
     } catch (err) {
-      errors.push(`verify: the followers behind could not be watched: ${err instanceof Error ? err.message : String(err)}`);
+      errors.push(`verify: the followers behind could not be watched: ${errorMessage(err)}`);
     }
   }
   // Served again: nothing of theirs needs remembering by a later run.
   const verdict = proc.verdict ?? assessPartition;
   memory.forget(final.tables.flatMap((t) => t.partitions.filter((p) => verdict(t, p, final, { opBaseline }).healthy && !ctx.stuck.has(key(t.db, t.name, p.pid))).map((p) => key(t.db, t.name, p.pid))));
-  await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${err instanceof Error ? err.message : String(err)}`));
+  await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${errorMessage(err)}`));
   const autoFailover = {
     before: keeper.original ?? first.autoFailover,
     ...(after !== undefined ? { after } : {}),
