@@ -23,7 +23,7 @@ import { type LockHolder, alive } from '../safety/lock.js';
 import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
 import { evidenceStore } from '../safety/evidence-file.js';
 import { type ZkEvidenceTexts, ZkLockUnavailable, ZkRunLock, defaultZkLockPath, readZkEvidence, zkEvidenceNode, zkEvidencePath } from '../safety/zk-lock.js';
-import { type EvidenceFile, RunMemory, mergeEvidence, splitEvidence } from '../engine/evidence.js';
+import { type EvidenceFile, RunMemory, mergeEvidence, splitEvidence } from '../engine/run-memory.js';
 import { FailoverKeeper, type JournalStore } from '../engine/failover-keeper.js';
 import type { Progress } from '../engine/progress.js';
 import { probeZooKeeper } from '../zk/probe.js';

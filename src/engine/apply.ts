@@ -11,7 +11,7 @@ import { ClusterError } from '../cluster/errors.js';
 import { type Backoff, retryTransient } from './retry.js';
 import { type Op, SERVING_STATES, isUnfinished } from '../cluster/types.js';
 import type { EngineCluster, SharedReads } from './cluster.js';
-import type { RunMemory } from './evidence.js';
+import type { RunMemory } from './run-memory.js';
 import { type AliveFlags, NotAReplica } from './alive-flags.js';
 import { inServiceOrder, type PriorityPattern, SERVICE_CLASSES, serviceClass } from './priority.js';
 import type { LoadSlots } from './load-slots.js';

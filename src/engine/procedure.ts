@@ -4,7 +4,7 @@
 // nothing of how a plan was made; the planners know nothing of how steps are run.
 import type { ClusterSnapshot, Partition, StorageMode, Table, TableMode } from '../cluster/types.js';
 import type { ClusterStep } from './cluster-steps.js';
-import { evidenceKey, type RunMemory } from './evidence.js';
+import { evidenceKey, type RunMemory } from './run-memory.js';
 import type { HealthOptions, Verdict } from './health.js';
 
 export type Step =

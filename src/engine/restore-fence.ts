@@ -11,7 +11,7 @@ import type { ClusterSnapshot, Tablet } from '../cluster/types.js';
 import type { AliveLeader } from '../cluster/watch.js';
 import type { Action, PartitionOutcome } from './apply.js';
 import type { EngineCluster, SharedReads } from './cluster.js';
-import type { RunMemory } from './evidence.js';
+import type { RunMemory } from './run-memory.js';
 import { type Fence, fenceOnMetadata, fencePlan } from './fence.js';
 import { sleep } from './poll.js';
 import { type PartitionPlan, type Procedure, partitionKey as key } from './procedure.js';
@@ -123,7 +123,7 @@ export async function fenceBeforeRestore(
   if (fencing.length === 0) return 0;
 
   // The flags as found, before the fence changes them: which replicas were alive tells a
-  // later run which of them followed the newest term (evidence.ts).
+  // later run which of them followed the newest term (run-memory.ts).
   for (const d of fencing) {
     at.memory.observe(d.seen, new Set([d.k]));
     const meta = away.get(d.k);

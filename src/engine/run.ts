@@ -18,7 +18,7 @@ import type { BinaryAccess } from '../cluster/command-line.js';
 import { afterTheProbe, dryRunScript } from './dry-run.js';
 import { StepTally } from './step-tally.js';
 import { assessPartition } from './health.js';
-import { RunMemory } from './evidence.js';
+import { RunMemory } from './run-memory.js';
 import { FailoverKeeper } from './failover-keeper.js';
 import { type Behind, CATCH_UP_MS, describeStuck, servingFollowers, stuckFollowers } from './catch-up.js';
 import { type FenceRun, type OutsideFence, fenceBeforeRestore } from './restore-fence.js';
@@ -42,7 +42,7 @@ export interface RunOptions {
   where: { zkCluster: string; zkRootPath: string };
   /** Restores auto_failover, across crashed runs when it has a journal store. */
   keeper?: FailoverKeeper;
-  /** What must be remembered across rounds and runs (evidence.ts); in memory only if absent. */
+  /** What must be remembered across rounds and runs (run-memory.ts); in memory only if absent. */
   memory?: RunMemory;
   /** How one observation retries: an election (default OBSERVE_BUDGET_MS), a silent tablet (default CONNECTION_WAIT_MS). */
   observeWait?: { budgetMs?: number; connectionWaitMs?: number };

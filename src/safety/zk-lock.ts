@@ -3,7 +3,7 @@
 //
 //   <lock path>            EPHEMERAL  holder: host, pid, start, command, run id (JSON)
 //   <parent>/journal       PERSISTENT the run journal (journal.ts), written before the first change
-//   <parent>/evidence      PERSISTENT the evidence record (engine/evidence.ts), while any is kept:
+//   <parent>/evidence      PERSISTENT the evidence record (engine/run-memory.ts), while any is kept:
 //                          a child node per table (an older build: the whole record as its value)
 //
 // The default parent, <zk_root_path>/openmldb-recover, is a name OpenMLDB never uses (its

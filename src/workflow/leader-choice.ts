@@ -27,7 +27,7 @@
 //      nothing; where every leader loses entries, the choice is refused.
 //      Among replicas at one offset, the one holding more records leads.
 import type { Partition, Replica } from '../cluster/types.js';
-import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
+import type { PartitionEvidence, ReplicaRecord } from '../engine/run-memory.js';
 import { type Evidence, type OrphanedTail, describeOrphaned } from '../engine/procedure.js';
 import { isServing } from '../engine/health.js';
 

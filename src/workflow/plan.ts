@@ -1,5 +1,5 @@
 // The recovery plan: a pure function of a ClusterSnapshot and of what the run remembers
-// (engine/evidence.ts). Per partition it decides whether anything must be done, which replica
+// (engine/run-memory.ts). Per partition it decides whether anything must be done, which replica
 // must lead (leader-choice.ts: on what the replicas really hold, never on the metadata's
 // offsets), what would be lost, and lists the runbook's steps. The applier re-checks every
 // step against the live cluster, so the plan lists the full procedure.
@@ -18,7 +18,7 @@ import {
   type Table,
   type Tablet,
 } from '../cluster/types.js';
-import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
+import type { PartitionEvidence, ReplicaRecord } from '../engine/run-memory.js';
 import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned, partitionKey } from '../engine/procedure.js';
 import { assessPartition, describeOp, isServing, opsForPartition, servingLeader } from '../engine/health.js';
 import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence, shortBeside, shortWhy } from './leader-choice.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Replica } from '../../src/cluster/types.js';
-import { RunMemory } from '../../src/engine/evidence.js';
+import { RunMemory } from '../../src/engine/run-memory.js';
 import { FailoverKeeper } from '../../src/engine/failover-keeper.js';
 import { fencePlan } from '../../src/engine/fence.js';
 import { Interrupt } from '../../src/engine/interrupt.js';

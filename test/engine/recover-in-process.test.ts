@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Interrupt } from '../../src/engine/interrupt.js';
-import { type EvidenceFile, RunMemory, mergeEvidence } from '../../src/engine/evidence.js';
+import { type EvidenceFile, RunMemory, mergeEvidence } from '../../src/engine/run-memory.js';
 import { FailoverKeeper } from '../../src/engine/failover-keeper.js';
 import { BACKOFF } from '../../src/engine/retry.js';
 import { DEFAULT_MAX_FOLLOWER_LAG } from '../../src/engine/health.js';

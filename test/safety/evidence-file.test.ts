@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renam
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type EvidenceFile, RunMemory, evidenceKey } from '../../src/engine/evidence.js';
+import { type EvidenceFile, RunMemory, evidenceKey } from '../../src/engine/run-memory.js';
 import { evidencePaths, evidenceStore } from '../../src/safety/evidence-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'evidence-file-'));

@@ -3,7 +3,7 @@
 // the tool's CPU, and past ZooKeeper's node limit).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type EvidenceFile, RunMemory, evidenceKey, evidenceTable, mergeEvidence, splitEvidence } from '../../src/engine/evidence.js';
+import { type EvidenceFile, RunMemory, evidenceKey, evidenceTable, mergeEvidence, splitEvidence } from '../../src/engine/run-memory.js';
 
 /** A store that keeps tables as a real one does, and remembers each write's tables. */
 function recordingStore(initial?: EvidenceFile) {
