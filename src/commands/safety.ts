@@ -14,7 +14,7 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterUnreachable } from '../cluster/errors.js';
 import { retryTransient } from '../engine/retry.js';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
-import type { Journal, SentCommand } from '../engine/journal.js';
+import type { Journal, SentCommand } from '../engine/journal-content.js';
 import { Room } from '../safety/room.js';
 import { JournalError, checkJournalCluster, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
 import { printable } from '../safety/files.js';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { BinaryMissing, CommandError } from '../cluster/errors.js';
 import type { EngineCluster } from './cluster.js';
-import { type Journal, newJournal } from './journal.js';
+import { type Journal, newJournal } from './journal-content.js';
 import type { Progress } from './progress.js';
 import { type Backoff, retryTransient } from './retry.js';
 import { errorMessage } from '../exit-codes.js';

@@ -14,7 +14,7 @@ import { type EvidenceFile, RunMemory, mergeEvidence } from '../../src/engine/ru
 import { FailoverKeeper } from '../../src/engine/failover-keeper.js';
 import { BACKOFF } from '../../src/engine/retry.js';
 import { DEFAULT_MAX_FOLLOWER_LAG } from '../../src/engine/health.js';
-import type { Journal } from '../../src/engine/journal.js';
+import type { Journal } from '../../src/engine/journal-content.js';
 import { createProgress } from '../../src/engine/progress.js';
 import { recoveryProcedure } from '../../src/workflow/procedures/recover.js';
 import { END_LOOK, runProcedure } from '../../src/engine/run.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandLog } from '../../src/cluster/transport.js';
-import { type Journal, newJournal } from '../../src/engine/journal.js';
+import { type Journal, newJournal } from '../../src/engine/journal-content.js';
 import { SentRecorder } from '../../src/commands/safety.js';
 
 async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
