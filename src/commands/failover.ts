@@ -7,7 +7,7 @@ import { connectionOptions, resolveConnection } from './config.js';
 import { Recording } from './recording.js';
 import { EXIT } from '../exit-codes.js';
 import { defineCommand, dryRunOption, outputOptions, progressFor, recordOptions, retriesOf, retriesOption } from './procedure-command.js';
-import { type RunSafety, lockOptions, openRunSafety } from './safety.js';
+import { type RunSafety, lockOptions, openRunSafety } from './run-safety.js';
 import { json, redactOutput, writeDocument } from './redact-output.js';
 
 function builder(y: Argv) {

@@ -19,7 +19,7 @@ import { type ConnectionArgs, type ConnectionConfig, describeSources, leaderWait
 import { EXIT, UsageError } from '../exit-codes.js';
 import { Recording } from './recording.js';
 import { DEFAULT_RETENTION } from '../history/retention.js';
-import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
+import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './run-safety.js';
 import { json as jsonDocument, redactOutput, writeDocument } from './redact-output.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */

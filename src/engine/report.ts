@@ -75,7 +75,7 @@ export interface Report {
    */
   /** startRace: the nameserver ran with auto_failover on while ZooKeeper said off (failover-keeper.ts `raced`). */
   autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean; foundOff?: boolean; startRace?: boolean; inherited?: { found: boolean; journal?: boolean } };
-  /** The cluster lock the run held (set by the command layer, commands/safety.ts). */
+  /** The cluster lock the run held (set by the command layer, commands/run-safety.ts). */
   lock?: { kind: 'zookeeper' | 'local'; path: string; why?: string; lost?: string };
   totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number; entriesOrphaned: number };
   /** Cluster-wide runbook commands (offlineendpoint, recoverendpoint): run, or planned (dry run). */

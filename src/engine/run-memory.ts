@@ -49,7 +49,7 @@ export interface EvidenceStore {
   /**
    * Write these tables' records (`evidenceTable` -> that table's partitions, each whole; no
    * partitions left: the table's record removed). Serializes before it returns; may finish
-   * asynchronously (the record in ZooKeeper, commands/safety.ts), and save() waits for it.
+   * asynchronously (the record in ZooKeeper, commands/run-safety.ts), and save() waits for it.
    */
   write(tables: ReadonlyMap<string, EvidenceFile>): void | Promise<void>;
 }
