@@ -36,7 +36,7 @@ export interface Evidence {
   source: EvidenceSource;
   /** Why the offset is not known (unread: what will read it; unreadable: why it never can). */
   why?: string;
-  /** Up to here its entries are certainly the leader lineage's (see workflow/plan.ts, its module comment). */
+  /** Up to here its entries are certainly the leader lineage's (see workflow/procedures/recover-plan.ts, its module comment). */
   certainTo?: number;
   /** It was alive in the metadata before any run changed it: in step with the lineage. */
   trusted: boolean;

@@ -1,7 +1,7 @@
 // Which replica leads a partition that needs a leader, and what that choice costs. Pure:
 // the partition's metadata and what the run remembers in, evidence per replica and a
 // choice out. The leader is chosen on what the replicas really hold, never on the
-// metadata's offsets (plan.ts probes every replica first), by these rules:
+// metadata's offsets (procedures/recover-plan.ts probes every replica first), by these rules:
 //   1. Replicas in step with the leader's lineage hold prefixes of one history, so the one
 //      with the highest offset holds every entry the others hold.
 //   2. A replica that was not alive in the metadata (as first found, before any run changed

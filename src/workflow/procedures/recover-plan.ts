@@ -17,11 +17,11 @@ import {
   type StorageMode,
   type Table,
   type Tablet,
-} from '../cluster/types.js';
-import type { PartitionEvidence, ReplicaRecord } from '../engine/run-memory.js';
-import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned, partitionKey } from '../engine/procedure.js';
-import { assessPartition, describeOp, isServing, opsForPartition, servingLeader } from '../engine/health.js';
-import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence, shortBeside, shortWhy } from './leader-choice.js';
+} from '../../cluster/types.js';
+import type { PartitionEvidence, ReplicaRecord } from '../../engine/run-memory.js';
+import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned, partitionKey } from '../../engine/procedure.js';
+import { assessPartition, describeOp, isServing, opsForPartition, servingLeader } from '../../engine/health.js';
+import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence, shortBeside, shortWhy } from '../leader-choice.js';
 
 export interface Plan {
   autoFailover: boolean;
