@@ -4,7 +4,7 @@
 // nothing of how a plan was made; the planners know nothing of how steps are run.
 import type { ClusterSnapshot, Partition, StorageMode, Table, TableMode } from '../cluster/types.js';
 import type { ClusterStep } from './cluster-steps.js';
-import { evidenceKey, type RunMemory } from './run-memory.js';
+import type { RunMemory } from './run-memory.js';
 import type { HealthOptions, Verdict } from './health.js';
 
 export type Step =
@@ -140,10 +140,6 @@ export interface PartitionPlan {
   /** Cluster-wide runbook commands (offlineendpoint, recoverendpoint) that act on this partition. */
   via?: string[];
 }
-
-
-/** Key of a partition in plans, the evidence record and `PlanOptions.leaders`: `${db}.${table}:${pid}`. */
-export const partitionKey = evidenceKey;
 
 /** Where the run stands when a round is planned. */
 export interface Round {

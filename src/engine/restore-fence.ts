@@ -11,10 +11,10 @@ import type { ClusterSnapshot, Tablet } from '../cluster/types.js';
 import type { AliveLeader } from '../cluster/watch.js';
 import type { Action, PartitionOutcome } from './apply.js';
 import type { EngineCluster, SharedReads } from './cluster.js';
-import type { RunMemory } from './run-memory.js';
+import { type RunMemory, partitionKey } from './run-memory.js';
 import { type Fence, fenceOnMetadata, fencePlan } from './fence.js';
 import { sleep } from './poll.js';
-import { type PartitionPlan, type Procedure, partitionKey as key } from './procedure.js';
+import type { PartitionPlan, Procedure } from './procedure.js';
 import type { Progress } from './progress.js';
 import { commandLine } from './report.js';
 import { type Backoff, retryTransient } from './retry.js';
@@ -65,7 +65,7 @@ export async function fenceBeforeRestore(
 ): Promise<number> {
   const retry = { retries: run.retries, ...(run.backoff ? { backoff: run.backoff } : {}), ...(run.signal ? { signal: run.signal } : {}) };
   const worked = new Set([...run.touched, ...at.memory.keys()]);
-  const inScope = new Set(at.snapshot.tables.flatMap((t) => t.partitions.map((p) => key(t.db, t.name, p.pid))));
+  const inScope = new Set(at.snapshot.tables.flatMap((t) => t.partitions.map((p) => partitionKey(t.db, t.name, p.pid))));
   let tablets: Tablet[] | undefined;
   let down = new Set<string>();
   const away = new Map<string, AliveLeader>();
@@ -76,7 +76,7 @@ export async function fenceBeforeRestore(
     down = new Set(gone.filter((e): e is string => e !== undefined));
     if (down.size > 0) {
       for (const l of await retryTransient('showtable (every database)', () => at.reads.aliveLeaders(), retry)) {
-        if (down.has(l.leader)) away.set(key(l.db, l.table, l.pid), l);
+        if (down.has(l.leader)) away.set(partitionKey(l.db, l.table, l.pid), l);
       }
     }
   } catch (err) {
@@ -89,7 +89,7 @@ export async function fenceBeforeRestore(
 
   const candidates = new Map<string, Fence[]>();
   for (const f of fencePlan(at.snapshot, worked, down)) {
-    const k = key(f.db, f.table, f.pid);
+    const k = partitionKey(f.db, f.table, f.pid);
     candidates.set(k, [...(candidates.get(k) ?? []), f]);
   }
   for (const [k, l] of away) {

@@ -18,12 +18,12 @@ import type { BinaryAccess } from '../cluster/command-line.js';
 import { afterTheProbe, dryRunScript } from './dry-run.js';
 import { StepTally } from './step-tally.js';
 import { assessPartition } from './health.js';
-import { RunMemory } from './run-memory.js';
+import { RunMemory, partitionKey as key } from './run-memory.js';
 import { FailoverKeeper } from './failover-keeper.js';
 import { type Behind, CATCH_UP_MS, describeStuck, servingFollowers, stuckFollowers } from './catch-up.js';
 import { type FenceRun, type OutsideFence, fenceBeforeRestore } from './restore-fence.js';
 import type { Interrupt } from './interrupt.js';
-import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep, partitionKey as key } from './procedure.js';
+import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep } from './procedure.js';
 import type { Progress } from './progress.js';
 import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, commandLine, tally } from './report.js';
 

@@ -18,8 +18,8 @@ import {
   type Table,
   type Tablet,
 } from '../../cluster/types.js';
-import type { PartitionEvidence, ReplicaRecord } from '../../engine/run-memory.js';
-import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned, partitionKey } from '../../engine/procedure.js';
+import { type PartitionEvidence, type ReplicaRecord, partitionKey } from '../../engine/run-memory.js';
+import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned } from '../../engine/procedure.js';
 import { assessPartition, describeOp, isServing, opsForPartition, servingLeader } from '../../engine/health.js';
 import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence, shortBeside, shortWhy } from '../leader-choice.js';
 
