@@ -79,12 +79,12 @@ const PREPARES: ReadonlySet<PartitionPlan['action']> = new Set(['probe', 'wait']
 /** Plans one partition goes through within a round at most (a wait, a probe, the recovery). */
 const PLANS_PER_ROUND = 4;
 
-export type ActionResult = 'ok' | 'skipped' | 'failed';
+export type StepResult = 'ok' | 'skipped' | 'failed';
 
-export interface Action {
+export interface StepRecord {
   step: Step['kind'];
   command: string;
-  result: ActionResult;
+  result: StepResult;
   detail?: string;
   attempts: number;
   durationMs: number;
@@ -96,7 +96,7 @@ export interface PartitionOutcome {
   /** Every plan run this round, in order (the first is the round's plan). */
   plans: PartitionPlan[];
   status: 'done' | 'failed' | 'interrupted' | 'not-run';
-  actions: Action[];
+  actions: StepRecord[];
   errors: string[];
   /** When its last plan ended (ms since the epoch). */
   endedAt?: number;
@@ -235,7 +235,7 @@ class StepRunner {
     private readonly opts: ApplyOptions,
   ) {}
 
-  async run(step: Step): Promise<Action> {
+  async run(step: Step): Promise<StepRecord> {
     const started = Date.now();
     const command = describeStep(step, this.plan);
     let attempts = 0;
@@ -257,7 +257,7 @@ class StepRunner {
         onRetry: (line) => this.opts.progress.info(line),
       },
     );
-    const action: Action = { step: step.kind, command, result: result.skipped ? 'skipped' : 'ok', attempts, durationMs: Date.now() - started };
+    const action: StepRecord = { step: step.kind, command, result: result.skipped ? 'skipped' : 'ok', attempts, durationMs: Date.now() - started };
     if (result.detail !== undefined) action.detail = result.detail;
     this.opts.progress.detail(`${label(this.plan)}: ${result.skipped ? 'already done' : 'done'}: ${command}${result.detail ? ` (${result.detail})` : ''}`);
     this.opts.tally?.ended(step, result.skipped);

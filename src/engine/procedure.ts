@@ -101,8 +101,8 @@ export interface Proceed {
   effect: string;
 }
 
-/** probe: load the replicas to read their offsets, then plan again. */
-export type Action = 'none' | 'probe' | 'recover' | 'wait' | 'refused' | 'blocked';
+/** What the plan decided for a partition (probe: load the replicas to read their offsets, then plan again). */
+export type PlanDecision = 'none' | 'probe' | 'recover' | 'wait' | 'refused' | 'blocked';
 
 export interface LeaderChoice {
   endpoint: string;
@@ -120,7 +120,7 @@ export interface PartitionPlan {
   pid: number;
   storageMode: StorageMode;
   segCnt: number;
-  action: Action;
+  action: PlanDecision;
   reason: string;
   /** The replica that leads after recovery (or would, for 'refused'). */
   leader?: LeaderChoice;

@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import { ClusterError } from '../cluster/errors.js';
 import type { ClusterSnapshot, Tablet } from '../cluster/types.js';
 import type { AliveLeader } from '../cluster/watch.js';
-import type { Action, PartitionOutcome } from './apply.js';
+import type { PartitionOutcome, StepRecord } from './apply.js';
 import type { EngineCluster, SharedReads } from './cluster.js';
 import { type RunMemory, partitionKey } from './run-memory.js';
 import { type Fence, fenceOnMetadata, fencePlan } from './fence.js';
@@ -24,7 +24,7 @@ import { errorMessage } from '../exit-codes.js';
 export interface OutsideFence {
   leader: AliveLeader;
   why: string;
-  actions: Action[];
+  actions: StepRecord[];
 }
 
 /** What the fence needs of the run, and where it records what it did. */
@@ -140,7 +140,7 @@ export async function fenceBeforeRestore(
       const command = `updatetablealive ${f.table} ${f.pid} ${f.endpoint} no`;
       const began = Date.now();
       let attempts = 0;
-      let result: Action['result'] = 'ok';
+      let result: StepRecord['result'] = 'ok';
       let detail = `before auto_failover goes back on: ${f.why}`;
       try {
         if (unanswered !== undefined) throw new Error(`not sent: ${unanswered} got no answer`);
@@ -153,7 +153,7 @@ export async function fenceBeforeRestore(
         detail = `${errorMessage(err)} (meant: ${detail})`;
         run.errors.push(`${command}: ${detail}`);
       }
-      const action: Action = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };
+      const action: StepRecord = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };
       if (outside) {
         const prev = run.outside.get(k);
         run.outside.set(k, { leader: outside, why: f.why, actions: [...(prev?.actions ?? []), action] });

@@ -9,7 +9,7 @@ import type { EngineCluster } from './cluster.js';
 import { observe } from './observe.js';
 import { EXIT, errorMessage } from '../exit-codes.js';
 import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
-import { type ClusterAction, type ClusterStep, describeClusterStep, runClusterStep } from './cluster-steps.js';
+import { type ClusterStep, type ClusterStepRecord, describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { AliveFlags } from './alive-flags.js';
 import { matches, serviceClass, serviceTimes } from './priority.js';
 import { UnknownTable } from '../cluster/errors.js';
@@ -107,7 +107,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   const plans = new Map(firstPlan.partitions.map((p) => [key(p.db, p.table, p.pid), p]));
   const outcomes = new Map<string, PartitionOutcome>();
   const touched = new Set<string>();
-  const clusterActions: ClusterAction[] = [];
+  const clusterActions: ClusterStepRecord[] = [];
   const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline, keeper, retried, outside: new Map(), stuck: new Map() };
   let after: boolean | undefined;
   let phase: RunPhase = 'plan';
@@ -329,7 +329,7 @@ interface ReportContext {
   plans: Map<string, PartitionPlan>;
   outcomes: Map<string, PartitionOutcome>;
   touched: Set<string>;
-  clusterActions: ClusterAction[];
+  clusterActions: ClusterStepRecord[];
   errors: string[];
   started: number;
   opBaseline: number;

@@ -6,10 +6,10 @@ import { type ClusterSnapshot, type Partition, type Replica, type Table, type Ta
 import { UsageError } from '../../exit-codes.js';
 import type { ClusterStep } from '../../engine/cluster-steps.js';
 import { type Verdict, describeOp, opsForPartition } from '../../engine/health.js';
-import type { Action, PartitionPlan, Step } from '../../engine/procedure.js';
+import type { PartitionPlan, PlanDecision, Step } from '../../engine/procedure.js';
 import { partitionEvidence } from '../leader-choice.js';
 
-export function partitionPlan(t: Table, p: Partition, action: Action, reason: string, steps: Step[] = [], more: Partial<PartitionPlan> = {}): PartitionPlan {
+export function partitionPlan(t: Table, p: Partition, action: PlanDecision, reason: string, steps: Step[] = [], more: Partial<PartitionPlan> = {}): PartitionPlan {
   return {
     db: t.db,
     table: t.name,
