@@ -2,16 +2,12 @@
 // endpoint (offlineendpoint, recoverendpoint), each fired once (never twice after a lost
 // answer) and followed by a wait for the ops it started.
 import type { EngineCluster } from './cluster.js';
+import type { ClusterStep } from './procedure.js';
 import { type Backoff, retryTransient } from './retry.js';
 import type { OpStatus } from '../cluster/types.js';
 import type { StepResult } from './apply.js';
 import { opLine, waitForOps } from './op-wait.js';
 import type { Progress } from './progress.js';
-
-/** Runbook commands that act on every partition with a replica on one endpoint. */
-export type ClusterStep =
-  | { kind: 'offline-endpoint'; endpoint: string; concurrency?: number }
-  | { kind: 'recover-endpoint'; endpoint: string; needRestore: boolean; concurrency?: number };
 
 /** One cluster-wide step as it ran (or, in a dry run, as planned): the report's `clusterSteps`. */
 export interface ClusterStepRecord {

@@ -3,7 +3,6 @@
 // interface every mutating command implements (workflow/procedures/). The engine knows
 // nothing of how a plan was made; the planners know nothing of how steps are run.
 import type { ClusterSnapshot, Partition, StorageMode, Table, TableMode } from '../cluster/types.js';
-import type { ClusterStep } from './cluster-steps.js';
 import type { RunMemory } from './run-memory.js';
 import type { HealthOptions, Verdict } from './health.js';
 
@@ -24,6 +23,11 @@ export type Step =
   | { kind: 'change-leader'; endpoint: string; from?: string }
   | { kind: 'recover-replica'; endpoint: string }
   | { kind: 'wait-ops' };
+
+/** Runbook commands that act on every partition with a replica on one endpoint. */
+export type ClusterStep =
+  | { kind: 'offline-endpoint'; endpoint: string; concurrency?: number }
+  | { kind: 'recover-endpoint'; endpoint: string; needRestore: boolean; concurrency?: number };
 
 /** Where a replica's offset came from: its tablet serves it (exact), or it is not known yet / cannot be known. */
 export type EvidenceSource = 'loaded' | 'unread' | 'unreadable';

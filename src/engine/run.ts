@@ -9,7 +9,7 @@ import type { EngineCluster } from './cluster.js';
 import { observe } from './observe.js';
 import { EXIT, errorMessage } from '../exit-codes.js';
 import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
-import { type ClusterStep, type ClusterStepRecord, describeClusterStep, runClusterStep } from './cluster-steps.js';
+import { type ClusterStepRecord, describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { AliveFlags } from './alive-flags.js';
 import { matches, serviceClass, serviceTimes } from './priority.js';
 import { UnknownTable } from '../cluster/errors.js';
@@ -23,7 +23,7 @@ import { FailoverKeeper } from './failover-keeper.js';
 import { type Behind, CATCH_UP_MS, describeStuck, servingFollowers, stuckFollowers } from './catch-up.js';
 import { type FenceRun, type OutsideFence, fenceBeforeRestore } from './restore-fence.js';
 import type { Interrupt } from './interrupt.js';
-import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep } from './procedure.js';
+import { type ClusterStep, type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep } from './procedure.js';
 import type { Progress } from './progress.js';
 import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, commandLine, tally } from './report.js';
 
