@@ -47,6 +47,11 @@ export class Refused extends Error {
   }
 }
 
+/** What a caught value says: its message if it is an Error, else the value as a string. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /**
  * A reviewed plan is pending (made by `plan`, auto_failover off) and still within its hold:
  * another run would undo what the operator is reviewing. Exit 4, like a held lock.

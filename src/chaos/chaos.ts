@@ -12,6 +12,7 @@ import type { SimInfo } from '../sim/daemon.js';
 import type { Op as SimOp } from '../sim/model.js';
 import type { Report } from '../engine/report.js';
 import { DEFAULT_MAX_FOLLOWER_LAG } from '../engine/health.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Two levels below the repository both as source (src/sim) and built (dist/sim).
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -113,8 +114,6 @@ async function ctl(info: SimInfo, action: string, body: Record<string, unknown> 
   const res = await fetch(`http://127.0.0.1:${info.controlPort}/ctl/${action}`, { method: 'POST', body: JSON.stringify(body) });
   return res.json();
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const LAG = /is at offset \d+, leader at/;
 /** The check's own line on auto_failover (the judge weighs it apart). */

@@ -26,7 +26,8 @@ export interface ObserveOptions {
 
 const key = (tid: number, pid: number): string => `${tid}/${pid}`;
 
-export async function observe(client: OpenMLDBClient, filter?: ObserveFilter, options: ObserveOptions = {}): Promise<ClusterSnapshot> {
+/** One raw look, no retries: a failure is the caller's to retry (engine/observe.ts observe). */
+export async function observeOnce(client: OpenMLDBClient, filter?: ObserveFilter, options: ObserveOptions = {}): Promise<ClusterSnapshot> {
   const takenAt = new Date().toISOString();
   const limit = pLimit(Math.max(1, options.concurrency ?? 8));
   const filtered = filter !== undefined && (filter.dbs !== undefined || filter.tables !== undefined);

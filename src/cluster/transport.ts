@@ -9,6 +9,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { $ } from 'zx';
 import { credential, nsArgv, tabletArgv } from './command-line.js';
@@ -303,7 +304,7 @@ export class Transport {
         this.log.add({ ...base, startedAt: new Date(at).toISOString(), durationMs: Date.now() - at, output: '', error: msg });
         const atConnection = connectionFailure(err);
         if (!mutating && atConnection && attempt < READ_TRIES && !this.readsFailing(address)) {
-          await new Promise((r) => setTimeout(r, READ_RETRY_MS * 3 ** (attempt - 1)));
+          await delay(READ_RETRY_MS * 3 ** (attempt - 1));
           continue;
         }
         if (!mutating && atConnection) this.failingReads.set(address, Date.now());

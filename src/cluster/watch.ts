@@ -15,6 +15,7 @@
  * table's metadata (`showtable TABLE`) stays per table, paced too: a table's partitions
  * ask together, and one answer is small.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { OpenMLDBClient, ShowTableRow, TableInfo, TabletTableStatus } from './client.js';
 import { INTERNAL_DBS, rowsOf } from './client.js';
 import type { Op, Tablet } from './types.js';
@@ -54,7 +55,7 @@ export class SharedRead<T> {
     // stays bounded as the cluster grows, where a fixed pace made it grow with the square.
     const pace = this.paceMs > 0 ? Math.min(MAX_PACE_MS, Math.max(this.paceMs, PACE_FACTOR * this.lastTook)) : 0;
     const wait = this.lastStart + pace - Date.now();
-    const p = wait > 0 ? new Promise<void>((r) => setTimeout(r, wait)).then(() => this.call()) : this.call();
+    const p = wait > 0 ? delay(wait).then(() => this.call()) : this.call();
     this.running = p;
     p.then(noop, noop).then(() => {
       if (this.running === p) this.running = undefined;

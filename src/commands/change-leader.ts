@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { changeLeaderProcedure } from '../workflow/procedures/change-leader.js';
 import { connectionOptions } from './config.js';
 import { endpointArg } from './offline-endpoint.js';
-import { defineCommand, applySettings, dryRunOption, outputOptions, parsePid, parseTableName, runOptions, runProcedureCommand } from './run.js';
+import { defineCommand, applySettings, dryRunOption, outputOptions, parsePid, parseTableName, runOptions, runProcedureCommand } from './procedure-command.js';
 
 function builder(y: Argv) {
   return runOptions(dryRunOption(outputOptions(connectionOptions(y))))

@@ -7,7 +7,7 @@ import type { GlobalArgs } from './args.js';
 import { binaryProblem, type ConnectionArgs, type ConnectionConfig, resolveConnection } from './config.js';
 import { JournalError } from '../safety/journal.js';
 import { LockHeld } from '../safety/lock.js';
-import { EXIT, PlanHeld, Refused, UsageError } from '../exit-codes.js';
+import { EXIT, PlanHeld, Refused, UsageError, errorMessage } from '../exit-codes.js';
 import { attachVerbose } from './verbose.js';
 import { redactOutput } from './redact-output.js';
 
@@ -66,7 +66,7 @@ export function positive(name: string, value: unknown, integer = true): number {
  * which a monitoring check would read as a verdict about a cluster it never saw.
  */
 export function explain(err: unknown): { line: string; code: number } {
-  const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+  const message = errorMessage(err).split('\n')[0] ?? '';
   if (err instanceof UsageError || err instanceof Refused || err instanceof UnknownTable || err instanceof JournalError) return { line: message, code: EXIT.usage };
   if (err instanceof LockHeld || err instanceof PlanHeld) return { line: message, code: EXIT.locked };
   if (err instanceof BinaryMissing || err instanceof ClusterUnreachable) return { line: message, code: EXIT.unreachable };

@@ -6,8 +6,8 @@ import { openClient } from './common.js';
 import { connectionOptions, resolveConnection } from './config.js';
 import { Recording } from './recording.js';
 import { EXIT } from '../exit-codes.js';
-import { defineCommand, dryRunOption, outputOptions, progressFor, recordOptions, retriesOf, retriesOption } from './run.js';
-import { type RunSafety, lockOptions, openRunSafety } from './safety.js';
+import { defineCommand, dryRunOption, outputOptions, progressFor, recordOptions, retriesOf, retriesOption } from './procedure-command.js';
+import { type RunSafety, lockOptions, openRunSafety } from './run-safety.js';
 import { json, redactOutput, writeDocument } from './redact-output.js';
 
 function builder(y: Argv) {

@@ -4,8 +4,8 @@ import type { Argv } from 'yargs';
 import { renderRun, renderRunList } from '../history/render.js';
 import { UnknownRun, copyRun, listRuns, readRun, resolveRun } from '../history/store.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { defineCommand } from './run.js';
-import { stateDirOf } from './safety.js';
+import { defineCommand } from './procedure-command.js';
+import { stateDirOf } from './run-safety.js';
 
 function builder(y: Argv) {
   return y

@@ -5,7 +5,7 @@ import type { ArgsOf } from './args.js';
 import { offlineEndpointProcedure } from '../workflow/procedures/offline-endpoint.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
-import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';
+import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './procedure-command.js';
 
 /** `name_server_task_max_concurrency`: the nameserver refuses more (307 invalid parameter). */
 const MAX_CONCURRENCY = 8;

@@ -8,7 +8,7 @@ import { type OpsQuery, renderOps, runOps } from '../workflow/ops.js';
 import { connect } from './common.js';
 import { connectionOptions, seconds } from './config.js';
 import { UsageError } from '../exit-codes.js';
-import { defineCommand, outputOptions, parsePid, parseTableName, progressFor, retriesOf, retriesOption } from './run.js';
+import { defineCommand, outputOptions, parsePid, parseTableName, progressFor, retriesOf, retriesOption } from './procedure-command.js';
 
 const STATUSES = ['kInited', 'kDoing', 'kDone', 'kFailed', 'kCanceled'] as const;
 

@@ -11,7 +11,7 @@ import type { Progress } from '../engine/progress.js';
 import type { Report } from '../engine/report.js';
 import { explain } from './common.js';
 import type { ConnectionConfig } from './config.js';
-import { type StateDirArgs, stateDirOf } from './safety.js';
+import { type StateDirArgs, stateDirOf } from './run-safety.js';
 import { VERSION } from './version.js';
 import { UsageError } from '../exit-codes.js';
 

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { recoverEndpointProcedure } from '../workflow/procedures/recover-endpoint.js';
 import { connectionOptions } from './config.js';
 import { endpointArg, endpointConcurrency, opConcurrencyOption } from './offline-endpoint.js';
-import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './run.js';
+import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './procedure-command.js';
 
 function builder(y: Argv) {
   return opConcurrencyOption(runOptions(dryRunOption(outputOptions(connectionOptions(y)))))

@@ -16,7 +16,7 @@ import {
   refuseOrphanedOption,
   runOptions,
   runProcedureCommand,
-} from './run.js';
+} from './procedure-command.js';
 
 function builder(y: Argv) {
   return refuseOrphanedOption(runOptions(parallelOptions(dryRunOption(outputOptions(connectionOptions(y))))))

@@ -7,7 +7,7 @@ import { parseFilter } from './common.js';
 import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
 import type { ArgsOf, GlobalArgs } from './args.js';
-import { applySettings, defineCommand, dryRunOption, filterOptions, outputOptions, parallelOptions, refuseOrphanedOption, runOptions, runProcedureCommand } from './run.js';
+import { applySettings, defineCommand, dryRunOption, filterOptions, outputOptions, parallelOptions, refuseOrphanedOption, runOptions, runProcedureCommand } from './procedure-command.js';
 
 function recoverOptions<T>(y: Argv<T>) {
   return refuseOrphanedOption(

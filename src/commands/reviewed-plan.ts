@@ -9,7 +9,7 @@ import type { Argv } from 'yargs';
 import { openmldbCluster } from '../engine/openmldb.js';
 import { tally } from '../engine/report.js';
 import { observe } from '../engine/observe.js';
-import { planRecovery } from '../workflow/plan.js';
+import { planRecovery } from '../workflow/procedures/recover-plan.js';
 import {
   PLAN_SCHEMA,
   type PlanFile,
@@ -38,8 +38,8 @@ import {
   retriesOf,
   runOptions,
   runProcedureCommand,
-} from './run.js';
-import { openRunSafety } from './safety.js';
+} from './procedure-command.js';
+import { openRunSafety } from './run-safety.js';
 import { json, redactOutput, writeDocument } from './redact-output.js';
 
 /** A plan's id: when it was made, and a few random characters (two plans in one second differ). */

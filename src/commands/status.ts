@@ -9,7 +9,7 @@ import { renderPrometheus, renderPrometheusDown } from './prometheus.js';
 
 /** Names the document, as the report's `schema` does: a reader tells it from the error report. */
 export const STATUS_SCHEMA = 'openmldb-recover/status@1';
-import { defineCommand, filterOptions, outputOptions } from './run.js';
+import { defineCommand, filterOptions, outputOptions } from './procedure-command.js';
 
 const FORMATS = ['text', 'json', 'prometheus'] as const;
 type Format = (typeof FORMATS)[number];

@@ -11,14 +11,15 @@ import { ClusterError } from '../cluster/errors.js';
 import { type Backoff, retryTransient } from './retry.js';
 import { type Op, SERVING_STATES, isUnfinished } from '../cluster/types.js';
 import type { EngineCluster, SharedReads } from './cluster.js';
-import type { RunMemory } from './evidence.js';
+import { type RunMemory, partitionKey } from './run-memory.js';
 import { type AliveFlags, NotAReplica } from './alive-flags.js';
 import { inServiceOrder, type PriorityPattern, SERVICE_CLASSES, serviceClass } from './priority.js';
 import type { LoadSlots } from './load-slots.js';
-import { type PartitionPlan, type Step, describeStep, partitionKey } from './procedure.js';
+import { type PartitionPlan, type Step, describeStep } from './procedure.js';
 import { pollDelay, sleep } from './poll.js';
 import type { Progress } from './progress.js';
 import { StepTally } from './step-tally.js';
+import { errorMessage } from '../exit-codes.js';
 
 export { pollDelay } from './poll.js';
 
@@ -78,12 +79,12 @@ const PREPARES: ReadonlySet<PartitionPlan['action']> = new Set(['probe', 'wait']
 /** Plans one partition goes through within a round at most (a wait, a probe, the recovery). */
 const PLANS_PER_ROUND = 4;
 
-export type ActionResult = 'ok' | 'skipped' | 'failed';
+export type StepResult = 'ok' | 'skipped' | 'failed';
 
-export interface Action {
+export interface StepRecord {
   step: Step['kind'];
   command: string;
-  result: ActionResult;
+  result: StepResult;
   detail?: string;
   attempts: number;
   durationMs: number;
@@ -95,7 +96,7 @@ export interface PartitionOutcome {
   /** Every plan run this round, in order (the first is the round's plan). */
   plans: PartitionPlan[];
   status: 'done' | 'failed' | 'interrupted' | 'not-run';
-  actions: Action[];
+  actions: StepRecord[];
   errors: string[];
   /** When its last plan ended (ms since the epoch). */
   endedAt?: number;
@@ -165,7 +166,7 @@ async function runPartition(client: EngineCluster, first: PartitionPlan, opts: A
       next = await opts.replan(plan);
     } catch (err) {
       // The round's next look at the whole cluster plans it instead.
-      opts.progress.info(`${label(plan)}: looking at it again failed (${err instanceof Error ? err.message : String(err)}); the next round takes it from here`);
+      opts.progress.info(`${label(plan)}: looking at it again failed (${errorMessage(err)}); the next round takes it from here`);
       return outcome;
     }
     if (!next) return outcome;
@@ -194,7 +195,7 @@ async function runPlan(client: EngineCluster, plan: PartitionPlan, opts: ApplyOp
       return 'done';
     } catch (err) {
       if (err instanceof Interrupted || opts.signal.aborted) return 'interrupted';
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorMessage(err);
       outcome.errors.push(`attempt ${attempt}: ${msg}`);
       if (err instanceof ReplicaUnreadable) {
         // The next round plans the partition without that replica's data (or refuses it).
@@ -234,7 +235,7 @@ class StepRunner {
     private readonly opts: ApplyOptions,
   ) {}
 
-  async run(step: Step): Promise<Action> {
+  async run(step: Step): Promise<StepRecord> {
     const started = Date.now();
     const command = describeStep(step, this.plan);
     let attempts = 0;
@@ -256,7 +257,7 @@ class StepRunner {
         onRetry: (line) => this.opts.progress.info(line),
       },
     );
-    const action: Action = { step: step.kind, command, result: result.skipped ? 'skipped' : 'ok', attempts, durationMs: Date.now() - started };
+    const action: StepRecord = { step: step.kind, command, result: result.skipped ? 'skipped' : 'ok', attempts, durationMs: Date.now() - started };
     if (result.detail !== undefined) action.detail = result.detail;
     this.opts.progress.detail(`${label(this.plan)}: ${result.skipped ? 'already done' : 'done'}: ${command}${result.detail ? ` (${result.detail})` : ''}`);
     this.opts.tally?.ended(step, result.skipped);

@@ -10,7 +10,7 @@ import type { ClusterSnapshot } from '../cluster/types.js';
 import type { SharedReads } from './cluster.js';
 import { isServing, servingLeader } from './health.js';
 import { pollDelay, sleep } from './poll.js';
-import { partitionKey } from './procedure.js';
+import { partitionKey } from './run-memory.js';
 
 /** How long a follower behind its leader may take to get where the leader was (ms). */
 export const CATCH_UP_MS = 10_000;

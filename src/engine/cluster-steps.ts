@@ -2,21 +2,18 @@
 // endpoint (offlineendpoint, recoverendpoint), each fired once (never twice after a lost
 // answer) and followed by a wait for the ops it started.
 import type { EngineCluster } from './cluster.js';
+import type { ClusterStep } from './procedure.js';
 import { type Backoff, retryTransient } from './retry.js';
 import type { OpStatus } from '../cluster/types.js';
-import type { ActionResult } from './apply.js';
+import type { StepResult } from './apply.js';
 import { opLine, waitForOps } from './op-wait.js';
 import type { Progress } from './progress.js';
 
-/** Runbook commands that act on every partition with a replica on one endpoint. */
-export type ClusterStep =
-  | { kind: 'offline-endpoint'; endpoint: string; concurrency?: number }
-  | { kind: 'recover-endpoint'; endpoint: string; needRestore: boolean; concurrency?: number };
-
-export interface ClusterAction {
+/** One cluster-wide step as it ran (or, in a dry run, as planned): the report's `clusterSteps`. */
+export interface ClusterStepRecord {
   step: ClusterStep['kind'];
   command: string;
-  result: ActionResult | 'planned';
+  result: StepResult | 'planned';
   detail?: string;
   attempts: number;
   durationMs: number;
@@ -44,7 +41,7 @@ export interface ClusterStepOptions {
  * the highest listed before it ran). A failed op is reported, not thrown: the caller
  * looks at the partitions again and retries each one that is not where it should be.
  */
-export async function runClusterStep(client: EngineCluster, step: ClusterStep, opts: ClusterStepOptions): Promise<ClusterAction> {
+export async function runClusterStep(client: EngineCluster, step: ClusterStep, opts: ClusterStepOptions): Promise<ClusterStepRecord> {
   const started = Date.now();
   const command = describeClusterStep(step);
   const retry = { retries: opts.retries, signal: opts.signal, onRetry: (line: string) => opts.progress.info(line), ...(opts.backoff ? { backoff: opts.backoff } : {}) };
@@ -81,7 +78,7 @@ export async function runClusterStep(client: EngineCluster, step: ClusterStep, o
   const mine = waited.selected;
   const failed = mine.filter((o) => o.status === 'kFailed' || o.status === 'kCanceled');
   for (const o of failed) opts.progress.warn(`${command}: ${opLine(o)}; its partition is retried on its own`);
-  const action: ClusterAction = {
+  const action: ClusterStepRecord = {
     step: step.kind,
     command,
     result: waited.timedOut || waited.aborted ? 'failed' : 'ok',

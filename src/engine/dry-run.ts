@@ -11,9 +11,8 @@ import {
   nsCommandLine,
   tabletCommandLine,
 } from '../cluster/command-line.js';
-import type { ClusterStep } from './cluster-steps.js';
 import { describeClusterStep } from './cluster-steps.js';
-import type { PartitionPlan, Step } from './procedure.js';
+import type { ClusterStep, PartitionPlan, Step } from './procedure.js';
 
 /**
  * What a dry run cannot name yet, after a probe: the leader is chosen once every replica

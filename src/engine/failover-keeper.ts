@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { BinaryMissing, CommandError } from '../cluster/errors.js';
 import type { EngineCluster } from './cluster.js';
-import { type Journal, type PendingPlan, newJournal } from './journal.js';
+import { type Journal, type PendingPlan, newJournal } from './journal-content.js';
 import type { Progress } from './progress.js';
 import { type Backoff, retryTransient } from './retry.js';
+import { errorMessage } from '../exit-codes.js';
 
 /** Where the journal lives: a local file, or a node in the cluster's ZooKeeper (asynchronous). */
 export interface JournalStore {
@@ -58,7 +59,7 @@ export class FailoverKeeper {
     try {
       return await this.readStored?.();
     } catch (err) {
-      this.progress.warn(`config/auto_failover could not be read from ZooKeeper (${err instanceof Error ? err.message : String(err)}): the nameserver's value is taken as it is`);
+      this.progress.warn(`config/auto_failover could not be read from ZooKeeper (${errorMessage(err)}): the nameserver's value is taken as it is`);
       return undefined;
     }
   }
@@ -244,7 +245,7 @@ export class FailoverKeeper {
       this.raceSettled = true;
       this.progress.info('auto_failover set to false in the nameserver, as ZooKeeper holds it (confset auto_failover false)');
     } catch (err) {
-      errors.push(`auto_failover is on in the nameserver but off in ZooKeeper, and could not be set back (${err instanceof Error ? err.message : String(err)}): run \`openmldb-recover failover off\``);
+      errors.push(`auto_failover is on in the nameserver but off in ZooKeeper, and could not be set back (${errorMessage(err)}): run \`openmldb-recover failover off\``);
     }
   }
 
@@ -267,7 +268,7 @@ export class FailoverKeeper {
       this.progress.info('auto_failover restored to true (confset auto_failover true)');
       return true;
     } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
+      last = errorMessage(err);
       this.progress.warn(`restoring auto_failover failed: ${last}`);
     }
     // Keep the journal: the next run restores it.

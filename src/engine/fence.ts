@@ -15,7 +15,7 @@
 import { type ClusterSnapshot, type Partition, type Replica, isUnfinished } from '../cluster/types.js';
 import type { AliveLeader } from '../cluster/watch.js';
 import { opsForPartition, servesAsLeader } from './health.js';
-import { partitionKey } from './procedure.js';
+import { partitionKey } from './run-memory.js';
 
 export interface Fence {
   db: string;

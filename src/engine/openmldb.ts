@@ -1,13 +1,13 @@
 // The engine's cluster interface (cluster.ts) on the OpenMLDB client: the one module of the
 // engine that knows the client.
 import type { OpenMLDBClient } from '../cluster/client.js';
-import { observe, observePartition } from '../cluster/observe.js';
+import { observeOnce, observePartition } from '../cluster/observe.js';
 import { ClusterWatch } from '../cluster/watch.js';
 import type { EngineCluster } from './cluster.js';
 
 export function openmldbCluster(client: OpenMLDBClient): EngineCluster {
   return {
-    observe: (filter) => observe(client, filter),
+    observe: (filter) => observeOnce(client, filter),
     reads: () => {
       const watch = new ClusterWatch(client);
       return {

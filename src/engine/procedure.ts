@@ -3,8 +3,7 @@
 // interface every mutating command implements (workflow/procedures/). The engine knows
 // nothing of how a plan was made; the planners know nothing of how steps are run.
 import type { ClusterSnapshot, Partition, StorageMode, Table, TableMode } from '../cluster/types.js';
-import type { ClusterStep } from './cluster-steps.js';
-import { evidenceKey, type RunMemory } from './evidence.js';
+import type { RunMemory } from './run-memory.js';
 import type { HealthOptions, Verdict } from './health.js';
 
 export type Step =
@@ -25,6 +24,11 @@ export type Step =
   | { kind: 'recover-replica'; endpoint: string }
   | { kind: 'wait-ops' };
 
+/** Runbook commands that act on every partition with a replica on one endpoint. */
+export type ClusterStep =
+  | { kind: 'offline-endpoint'; endpoint: string; concurrency?: number }
+  | { kind: 'recover-endpoint'; endpoint: string; needRestore: boolean; concurrency?: number };
+
 /** Where a replica's offset came from: its tablet serves it (exact), or it is not known yet / cannot be known. */
 export type EvidenceSource = 'loaded' | 'unread' | 'unreadable';
 
@@ -36,7 +40,7 @@ export interface Evidence {
   source: EvidenceSource;
   /** Why the offset is not known (unread: what will read it; unreadable: why it never can). */
   why?: string;
-  /** Up to here its entries are certainly the leader lineage's (see workflow/plan.ts, its module comment). */
+  /** Up to here its entries are certainly the leader lineage's (see workflow/procedures/recover-plan.ts, its module comment). */
   certainTo?: number;
   /** It was alive in the metadata before any run changed it: in step with the lineage. */
   trusted: boolean;
@@ -101,8 +105,8 @@ export interface Proceed {
   effect: string;
 }
 
-/** probe: load the replicas to read their offsets, then plan again. */
-export type Action = 'none' | 'probe' | 'recover' | 'wait' | 'refused' | 'blocked';
+/** What the plan decided for a partition (probe: load the replicas to read their offsets, then plan again). */
+export type PlanDecision = 'none' | 'probe' | 'recover' | 'wait' | 'refused' | 'blocked';
 
 export interface LeaderChoice {
   endpoint: string;
@@ -120,7 +124,7 @@ export interface PartitionPlan {
   pid: number;
   storageMode: StorageMode;
   segCnt: number;
-  action: Action;
+  action: PlanDecision;
   reason: string;
   /** The replica that leads after recovery (or would, for 'refused'). */
   leader?: LeaderChoice;
@@ -140,10 +144,6 @@ export interface PartitionPlan {
   /** Cluster-wide runbook commands (offlineendpoint, recoverendpoint) that act on this partition. */
   via?: string[];
 }
-
-
-/** Key of a partition in plans, the evidence record and `PlanOptions.leaders`: `${db}.${table}:${pid}`. */
-export const partitionKey = evidenceKey;
 
 /** Where the run stands when a round is planned. */
 export interface Round {

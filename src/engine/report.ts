@@ -1,8 +1,8 @@
 // The run's report: what was found, what was done, what is left, and why. Rendered as a
 // summary table for people or as JSON (schema: docs/report.schema.json) for machines.
 import type { ServiceTimes } from './priority.js';
-import type { Action } from './apply.js';
-import type { ClusterAction } from './cluster-steps.js';
+import type { StepRecord } from './apply.js';
+import type { ClusterStepRecord } from './cluster-steps.js';
 
 /** `1 partition`, `2 partitions`. */
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -36,7 +36,7 @@ export interface PartitionReport extends Pick<PartitionPlan, 'reason' | 'leader'
   proceed?: Array<{ command: string; effect: string }>;
   /** The planned steps as runbook commands (dry run), or what was run. */
   plan: string[];
-  actions: Action[];
+  actions: StepRecord[];
   errors: string[];
   problems: string[];
   /** Worth knowing, not wrong (e.g. an old failed op; a replica left not alive by design). */
@@ -76,11 +76,11 @@ export interface Report {
   /** startRace: the nameserver ran with auto_failover on while ZooKeeper said off (failover-keeper.ts `raced`). */
   /** heldForPlan: left off at the end for the plan of that id (`plan`), until it is applied or abandoned. */
   autoFailover: { before?: boolean; after?: boolean; switchedOff: boolean; owed?: boolean; foundOff?: boolean; startRace?: boolean; heldForPlan?: string; inherited?: { found: boolean; journal?: boolean } };
-  /** The cluster lock the run held (set by the command layer, commands/safety.ts). */
+  /** The cluster lock the run held (set by the command layer, commands/run-safety.ts). */
   lock?: { kind: 'zookeeper' | 'local'; path: string; why?: string; lost?: string };
   totals: Record<PartitionStatus, number> & { tables: number; partitions: number; entriesAtStake: number; entriesOrphaned: number };
   /** Cluster-wide runbook commands (offlineendpoint, recoverendpoint): run, or planned (dry run). */
-  clusterSteps?: ClusterAction[];
+  clusterSteps?: ClusterStepRecord[];
   tables: TableReport[];
   errors: string[];
   /** Where the run stopped when an error ended it early (restore-owed, observe, plan, apply, verify). */

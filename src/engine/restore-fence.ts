@@ -9,21 +9,22 @@ import pLimit from 'p-limit';
 import { ClusterError } from '../cluster/errors.js';
 import type { ClusterSnapshot, Tablet } from '../cluster/types.js';
 import type { AliveLeader } from '../cluster/watch.js';
-import type { Action, PartitionOutcome } from './apply.js';
+import type { PartitionOutcome, StepRecord } from './apply.js';
 import type { EngineCluster, SharedReads } from './cluster.js';
-import type { RunMemory } from './evidence.js';
+import { type RunMemory, partitionKey } from './run-memory.js';
 import { type Fence, fenceOnMetadata, fencePlan } from './fence.js';
 import { sleep } from './poll.js';
-import { type PartitionPlan, type Procedure, partitionKey as key } from './procedure.js';
+import type { PartitionPlan, Procedure } from './procedure.js';
 import type { Progress } from './progress.js';
 import { commandLine } from './report.js';
 import { type Backoff, retryTransient } from './retry.js';
+import { errorMessage } from '../exit-codes.js';
 
 /** A partition outside the run's scope that it fenced: its leader's tablet was down. */
 export interface OutsideFence {
   leader: AliveLeader;
   why: string;
-  actions: Action[];
+  actions: StepRecord[];
 }
 
 /** What the fence needs of the run, and where it records what it did. */
@@ -64,7 +65,7 @@ export async function fenceBeforeRestore(
 ): Promise<number> {
   const retry = { retries: run.retries, ...(run.backoff ? { backoff: run.backoff } : {}), ...(run.signal ? { signal: run.signal } : {}) };
   const worked = new Set([...run.touched, ...at.memory.keys()]);
-  const inScope = new Set(at.snapshot.tables.flatMap((t) => t.partitions.map((p) => key(t.db, t.name, p.pid))));
+  const inScope = new Set(at.snapshot.tables.flatMap((t) => t.partitions.map((p) => partitionKey(t.db, t.name, p.pid))));
   let tablets: Tablet[] | undefined;
   let down = new Set<string>();
   const away = new Map<string, AliveLeader>();
@@ -75,12 +76,12 @@ export async function fenceBeforeRestore(
     down = new Set(gone.filter((e): e is string => e !== undefined));
     if (down.size > 0) {
       for (const l of await retryTransient('showtable (every database)', () => at.reads.aliveLeaders(), retry)) {
-        if (down.has(l.leader)) away.set(key(l.db, l.table, l.pid), l);
+        if (down.has(l.leader)) away.set(partitionKey(l.db, l.table, l.pid), l);
       }
     }
   } catch (err) {
     // The last look alone decides: what it shows out of reach is fenced as before.
-    run.progress.warn(`before auto_failover goes back on, the tablets could not be looked at again (${err instanceof Error ? err.message : String(err)}): fencing on the run's last look`);
+    run.progress.warn(`before auto_failover goes back on, the tablets could not be looked at again (${errorMessage(err)}): fencing on the run's last look`);
   }
   const known = new Set((tablets ?? []).map((t) => t.endpoint));
   // Listed healthy, not answering: no read reaches them.
@@ -88,7 +89,7 @@ export async function fenceBeforeRestore(
 
   const candidates = new Map<string, Fence[]>();
   for (const f of fencePlan(at.snapshot, worked, down)) {
-    const k = key(f.db, f.table, f.pid);
+    const k = partitionKey(f.db, f.table, f.pid);
     candidates.set(k, [...(candidates.get(k) ?? []), f]);
   }
   for (const [k, l] of away) {
@@ -122,13 +123,13 @@ export async function fenceBeforeRestore(
   if (fencing.length === 0) return 0;
 
   // The flags as found, before the fence changes them: which replicas were alive tells a
-  // later run which of them followed the newest term (evidence.ts).
+  // later run which of them followed the newest term (run-memory.ts).
   for (const d of fencing) {
     at.memory.observe(d.seen, new Set([d.k]));
     const meta = away.get(d.k);
     if (meta) at.memory.observeFlags(d.k, meta.replicas);
   }
-  await at.memory.save().catch((err: unknown) => run.errors.push(`the evidence record could not be written before fencing: ${err instanceof Error ? err.message : String(err)}`));
+  await at.memory.save().catch((err: unknown) => run.errors.push(`the evidence record could not be written before fencing: ${errorMessage(err)}`));
 
   // A refusal stops nothing; a nameserver that does not answer (after the retries) stops
   // the rest: the restore must not wait on each of them in turn.
@@ -139,7 +140,7 @@ export async function fenceBeforeRestore(
       const command = `updatetablealive ${f.table} ${f.pid} ${f.endpoint} no`;
       const began = Date.now();
       let attempts = 0;
-      let result: Action['result'] = 'ok';
+      let result: StepRecord['result'] = 'ok';
       let detail = `before auto_failover goes back on: ${f.why}`;
       try {
         if (unanswered !== undefined) throw new Error(`not sent: ${unanswered} got no answer`);
@@ -149,10 +150,10 @@ export async function fenceBeforeRestore(
       } catch (err) {
         if (err instanceof ClusterError && err.transient) unanswered ??= command;
         result = 'failed';
-        detail = `${err instanceof Error ? err.message : String(err)} (meant: ${detail})`;
+        detail = `${errorMessage(err)} (meant: ${detail})`;
         run.errors.push(`${command}: ${detail}`);
       }
-      const action: Action = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };
+      const action: StepRecord = { step: 'set-alive', command, result, detail, attempts, durationMs: Date.now() - began };
       if (outside) {
         const prev = run.outside.get(k);
         run.outside.set(k, { leader: outside, why: f.why, actions: [...(prev?.actions ?? []), action] });

@@ -7,24 +7,24 @@ import type { ObserveFilter } from '../cluster/observe.js';
 import { type ClusterSnapshot, type Table, isUnfinished } from '../cluster/types.js';
 import type { EngineCluster } from './cluster.js';
 import { observe } from './observe.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, errorMessage } from '../exit-codes.js';
 import { type ApplyOptions, type PartitionOutcome, type Replanned, applyPlan } from './apply.js';
-import { type ClusterAction, type ClusterStep, describeClusterStep, runClusterStep } from './cluster-steps.js';
+import { type ClusterStepRecord, describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { AliveFlags } from './alive-flags.js';
 import { matches, serviceClass, serviceTimes } from './priority.js';
 import { UnknownTable } from '../cluster/errors.js';
 import { LoadSlots } from './load-slots.js';
 import type { BinaryAccess } from '../cluster/command-line.js';
-import type { PendingPlan } from './journal.js';
+import type { PendingPlan } from './journal-content.js';
 import { afterTheProbe, dryRunScript } from './dry-run.js';
 import { StepTally } from './step-tally.js';
 import { assessPartition } from './health.js';
-import { RunMemory } from './evidence.js';
+import { RunMemory, partitionKey as key } from './run-memory.js';
 import { FailoverKeeper } from './failover-keeper.js';
 import { type Behind, CATCH_UP_MS, describeStuck, servingFollowers, stuckFollowers } from './catch-up.js';
 import { type FenceRun, type OutsideFence, fenceBeforeRestore } from './restore-fence.js';
 import type { Interrupt } from './interrupt.js';
-import { type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep, partitionKey as key } from './procedure.js';
+import { type ClusterStep, type PartitionPlan, type PrepareProcedure, type Procedure, type RoundPlan, describeStep } from './procedure.js';
 import type { Progress } from './progress.js';
 import { type PartitionReport, type PartitionStatus, REPORT_SCHEMA, type Report, type TableReport, commandLine, tally } from './report.js';
 
@@ -43,7 +43,7 @@ export interface RunOptions {
   where: { zkCluster: string; zkRootPath: string };
   /** Restores auto_failover, across crashed runs when it has a journal store. */
   keeper?: FailoverKeeper;
-  /** What must be remembered across rounds and runs (evidence.ts); in memory only if absent. */
+  /** What must be remembered across rounds and runs (run-memory.ts); in memory only if absent. */
   memory?: RunMemory;
   /** How one observation retries: an election (default OBSERVE_BUDGET_MS), a silent tablet (default CONNECTION_WAIT_MS). */
   observeWait?: { budgetMs?: number; connectionWaitMs?: number };
@@ -98,7 +98,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     if (!o.dryRun && keeper.pendingRestore) {
       o.interrupt.restoring = true;
       if ((await keeper.restore(cluster, errors)) === false) {
-        errors.unshift(`observe: ${err instanceof Error ? err.message : String(err)}`);
+        errors.unshift(`observe: ${errorMessage(err)}`);
         return stoppedReport(o, started, 'restore-owed', errors, { ...(keeper.original !== undefined ? { before: keeper.original } : {}), switchedOff: false, owed: true }, retried);
       }
     }
@@ -113,7 +113,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
   const plans = new Map(firstPlan.partitions.map((p) => [key(p.db, p.table, p.pid), p]));
   const outcomes = new Map<string, PartitionOutcome>();
   const touched = new Set<string>();
-  const clusterActions: ClusterAction[] = [];
+  const clusterActions: ClusterStepRecord[] = [];
   const ctx: ReportContext = { o, proc, plans, outcomes, touched, clusterActions, errors, started, opBaseline, keeper, retried, outside: new Map(), stuck: new Map() };
   let after: boolean | undefined;
   let phase: RunPhase = 'plan';
@@ -244,7 +244,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
       plan = { ...plan, partitions: plan.partitions.filter((p) => p.action === 'recover' || p.action === 'probe' || p.action === 'wait') };
     }
   } catch (err) {
-    errors.push(`${phase}: ${err instanceof Error ? err.message : String(err)}`);
+    errors.push(`${phase}: ${errorMessage(err)}`);
     ctx.stoppedIn = phase;
   } finally {
     o.interrupt.restoring = true;
@@ -256,7 +256,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
         held = o.hold.id;
         after = false;
       } catch (err) {
-        errors.push(`holding auto_failover off for plan ${o.hold.id}: ${err instanceof Error ? err.message : String(err)}`);
+        errors.push(`holding auto_failover off for plan ${o.hold.id}: ${errorMessage(err)}`);
       }
     }
     if (held === undefined) await restoreAtEnd();
@@ -265,7 +265,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     if (keeper.switchesOn) {
       const fencing: FenceRun = { progress: o.progress, retries: o.apply.retries, ...(o.apply.backoff ? { backoff: o.apply.backoff } : {}), invocation: o.invocation ?? [], touched, outcomes, plans, outside: ctx.outside, errors };
       fenced = await fenceBeforeRestore(cluster, fencing, { snapshot, reads: watch, scope: proc.scope, memory }).catch((err: unknown) => {
-        errors.push(`fencing before auto_failover goes back on: ${err instanceof Error ? err.message : String(err)}`);
+        errors.push(`fencing before auto_failover goes back on: ${errorMessage(err)}`);
         return 0;
       });
     }
@@ -289,7 +289,7 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
       o.progress.update('verifying');
       final = await look();
     } catch (err) {
-      errors.push(`verify: ${err instanceof Error ? err.message : String(err)}`);
+      errors.push(`verify: ${errorMessage(err)}`);
     }
   }
   // Partitions refused or found blocked may have been served since, not by this run (the
@@ -310,13 +310,13 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     try {
       for (const b of await catchUp(final)) ctx.stuck.set(b.key, [...(ctx.stuck.get(b.key) ?? []), describeStuck(b, o.catchUpMs ?? CATCH_UP_MS)]);
     } catch (err) {
-      errors.push(`verify: the followers behind could not be watched: ${err instanceof Error ? err.message : String(err)}`);
+      errors.push(`verify: the followers behind could not be watched: ${errorMessage(err)}`);
     }
   }
   // Served again: nothing of theirs needs remembering by a later run.
   const verdict = proc.verdict ?? assessPartition;
   memory.forget(final.tables.flatMap((t) => t.partitions.filter((p) => verdict(t, p, final, { opBaseline }).healthy && !ctx.stuck.has(key(t.db, t.name, p.pid))).map((p) => key(t.db, t.name, p.pid))));
-  await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${err instanceof Error ? err.message : String(err)}`));
+  await memory.save().catch((err: unknown) => errors.push(`the evidence record could not be written: ${errorMessage(err)}`));
   const autoFailover = {
     before: keeper.original ?? first.autoFailover,
     ...(after !== undefined ? { after } : {}),
@@ -352,7 +352,7 @@ interface ReportContext {
   plans: Map<string, PartitionPlan>;
   outcomes: Map<string, PartitionOutcome>;
   touched: Set<string>;
-  clusterActions: ClusterAction[];
+  clusterActions: ClusterStepRecord[];
   errors: string[];
   started: number;
   opBaseline: number;

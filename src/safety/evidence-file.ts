@@ -1,4 +1,4 @@
-// The evidence record (src/engine/evidence.ts) in the state directory, beside the lock and
+// The evidence record (src/engine/run-memory.ts) in the state directory, beside the lock and
 // the journal, keyed by cluster: `KEY.evidence.jsonl`, a log of table records. Each save
 // appends one line holding the tables it changed (each whole; null: the table's record is
 // gone) and fsyncs once, so a write costs what changed, not the whole record (at 8000
@@ -9,7 +9,7 @@
 // that holds the lock.
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type EvidenceFile, type EvidenceStore, type PartitionRecord, mergeEvidence, splitEvidence } from '../engine/evidence.js';
+import { type EvidenceFile, type EvidenceStore, type PartitionRecord, mergeEvidence, splitEvidence } from '../engine/run-memory.js';
 import { readPrivateFile } from './files.js';
 import { JournalError, fsyncDir, readStateJson, writeAll, writeTemp } from './journal.js';
 

@@ -8,6 +8,7 @@
 import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JournalError } from './state-error.js';
+import { errorMessage } from '../exit-codes.js';
 
 /** Files larger than this are no state file of ours (the evidence log has its own bound). */
 const MAX_STATE_FILE = 4 * 1024 * 1024;
@@ -126,5 +127,5 @@ export function printable(text: unknown, max = 200): string {
 }
 
 export function codeOf(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : String(err));
+  return (err as NodeJS.ErrnoException)?.code ?? errorMessage(err);
 }

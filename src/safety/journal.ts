@@ -1,4 +1,4 @@
-// The run journal (engine/journal.ts) as a file in the state directory: written atomically
+// The run journal (engine/journal-content.ts) as a file in the state directory: written atomically
 // before the first change, so a run killed with SIGKILL leaves it behind and the next run
 // restores the value of auto_failover from before ANY run touched it, instead of the
 // `false` the dead run left in ZooKeeper (OpenMLDB's own script gets this wrong). A
@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { printable, readPrivateJson } from './files.js';
 import { JournalError } from './state-error.js';
 import { join } from 'node:path';
-import type { Journal } from '../engine/journal.js';
+import type { Journal } from '../engine/journal-content.js';
 
 export { JournalError };
 

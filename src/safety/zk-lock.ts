@@ -2,8 +2,8 @@
 // from different operations hosts exclude each other and pick up each other's journal.
 //
 //   <lock path>            EPHEMERAL  holder: host, pid, start, command, run id (JSON)
-//   <parent>/journal       PERSISTENT the run journal (journal.ts), written before the first change
-//   <parent>/evidence      PERSISTENT the evidence record (engine/evidence.ts), while any is kept:
+//   <parent>/journal       PERSISTENT the run journal (engine/journal-content.ts), written before the first change
+//   <parent>/evidence      PERSISTENT the evidence record (engine/run-memory.ts), while any is kept:
 //                          a child node per table (an older build: the whole record as its value)
 //
 // The default parent, <zk_root_path>/openmldb-recover, is a name OpenMLDB never uses (its
@@ -16,7 +16,7 @@
 // server expires its session; a run whose connection drops longer than the session timeout
 // must assume another host may hold the lock now, so it is told to stop (onLost).
 import { hostname } from 'node:os';
-import type { Journal } from '../engine/journal.js';
+import type { Journal } from '../engine/journal-content.js';
 import { JournalError, asJournal } from './journal.js';
 import { LockHeld, type LockHolder } from './lock.js';
 import { ZkError, ZkSession, ZkUnreachable, parentOf, zkJoin } from '../zk/session.js';

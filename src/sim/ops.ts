@@ -4,6 +4,7 @@
 import type { Rng } from './rng.js';
 import type { Op, OpType, PartitionMeta, ReplicaMeta, SimTiming, TableMeta, TabletNode, TaskSpec, TaskType } from './model.js';
 import type { TabletService } from './tablet.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const QUEUE_COUNT = 10;
 /** `name_server_task_concurrency`: recovertable/changeleader always use it. */
@@ -37,8 +38,6 @@ export interface OpHost {
 }
 
 class TaskFailed extends Error {}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface NewOp {
   opType: OpType;

@@ -11,6 +11,7 @@ import type { SimCluster } from './cluster.js';
 import type { DiskPartition, LoadedPartition, PartitionMeta, StorageMode, TableMeta } from './model.js';
 import { partitionKey } from './model.js';
 import { isServing } from './tablet.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const SCENARIOS = ['healthy', 'full-restart', 'full-restart-after-failover', 'node-down', 'partition-lost'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -59,8 +60,6 @@ const SYSTEM_TABLES: Array<[string, string]> = [
   ['INFORMATION_SCHEMA', 'DEPLOY_RESPONSE_TIME'],
   ['__PRE_AGG_DB', 'pre_demo_db_w1_sum_c1'],
 ];
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Wait until no op is queued or running and no load is in flight. */
 export async function settle(c: SimCluster, timeoutMs = 30000): Promise<void> {

@@ -10,6 +10,7 @@ import { Unreachable } from './rpc.js';
 import { claimPort, releasePort } from './port-claims.js';
 import { Rng } from './rng.js';
 import { Traffic } from './traffic.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 type Handler = (body: Json) => Json | { code: number; msg: string } | Promise<Json | { code: number; msg: string }>;
 
@@ -158,8 +159,6 @@ function sendText(res: http.ServerResponse, status: number, text: string, header
   res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** brpc accepts the short service name or the full one. */
 const NS_SERVICES = ['NameServer', 'openmldb.nameserver.NameServer'];

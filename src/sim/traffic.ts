@@ -10,6 +10,7 @@ import type { Rng } from './rng.js';
 import type { TableMeta } from './model.js';
 import type { WriteLedger } from './write-ledger.js';
 import { INTERNAL_DBS } from './model.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What the clients need of the cluster. */
 export interface TrafficHost {
@@ -38,8 +39,6 @@ const ATTEMPTS = 4;
 const RETRY_MS = 100;
 /** Writes in flight at most: a cluster refusing everything is not flooded. */
 const IN_FLIGHT = 64;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Traffic {
   private timer: NodeJS.Timeout | undefined;

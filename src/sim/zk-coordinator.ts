@@ -20,6 +20,7 @@
 import type { ElectionHost, SimCluster } from './cluster.js';
 import type { NameserverNode, TableMeta } from './model.js';
 import { ZkError, ZkSession, zkJoin } from '../zk/session.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Marks a root path as the simulator's own: only such a root is wiped at start. */
 const MARKER = 'openmldb-sim';
@@ -34,8 +35,6 @@ const KEEP_ALIVE_CHECK_MS = 1000;
  * (name_server_impl.cc CheckZkClient -> OnLostLock, then Reconnect): never kinder.
  */
 const STUCK_CALL_MS = 3 * SESSION_MS;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class ZkRootTaken extends Error {
   override readonly name = 'ZkRootTaken';

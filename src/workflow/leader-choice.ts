@@ -1,7 +1,7 @@
 // Which replica leads a partition that needs a leader, and what that choice costs. Pure:
 // the partition's metadata and what the run remembers in, evidence per replica and a
 // choice out. The leader is chosen on what the replicas really hold, never on the
-// metadata's offsets (plan.ts probes every replica first), by these rules:
+// metadata's offsets (procedures/recover-plan.ts probes every replica first), by these rules:
 //   1. Replicas in step with the leader's lineage hold prefixes of one history, so the one
 //      with the highest offset holds every entry the others hold.
 //   2. A replica that was not alive in the metadata (as first found, before any run changed
@@ -27,7 +27,7 @@
 //      nothing; where every leader loses entries, the choice is refused.
 //      Among replicas at one offset, the one holding more records leads.
 import type { Partition, Replica } from '../cluster/types.js';
-import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
+import type { PartitionEvidence, ReplicaRecord } from '../engine/run-memory.js';
 import { type Evidence, type OrphanedTail, describeOrphaned } from '../engine/procedure.js';
 import { isServing } from '../engine/health.js';
 

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { probeZooKeeper } from './probe.js';
 
@@ -125,7 +126,7 @@ export async function startZooKeeper(options: StartOptions): Promise<ZooKeeperSe
       child.kill('SIGKILL');
       throw new Error(`the ZooKeeper server did not answer on ${address} within ${Math.round((options.startTimeoutMs ?? 30000) / 1000)} s; see ${join(dir, 'zookeeper.out')}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await delay(100);
   }
   const stop = async () => {
     if (exited !== undefined) return;
@@ -152,7 +153,7 @@ export async function stopZooKeeperPid(pid: number): Promise<void> {
   if (pid <= 0 || !alive(pid)) return;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 5000;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  while (alive(pid) && Date.now() < deadline) await delay(25);
   if (alive(pid)) process.kill(pid, 'SIGKILL');
   // A child of ours lingers as a zombie until reaped; the loop above ends on it either way.
 }

@@ -5,6 +5,7 @@
 // wait, as OpenMLDB's ZkClient::Init waits at most the session timeout.
 import { EventEmitter } from 'node:events';
 import zookeeper from 'node-zookeeper-client';
+import { errorMessage } from '../exit-codes.js';
 
 /** How a node lives: persistent, or gone with the session that created it. */
 export type NodeMode = 'persistent' | 'ephemeral' | 'ephemeral-sequential';
@@ -295,7 +296,7 @@ function keepInStep(client: zookeeper.Client): void {
       this.pendingBuffer = null;
       this.socket?.destroy();
       // Said, not swallowed: a listener the library called from here may have thrown too.
-      process.emitWarning(`ZooKeeper connection dropped: a reply could not be handled (${err instanceof Error ? err.message : String(err)}); reconnecting`, 'ZooKeeperWarning');
+      process.emitWarning(`ZooKeeper connection dropped: a reply could not be handled (${errorMessage(err)}); reconnecting`, 'ZooKeeperWarning');
     }
   };
 }

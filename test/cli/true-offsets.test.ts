@@ -212,7 +212,7 @@ describe('true offsets', { concurrency: true }, () => {
       // nobody can tell from a queued one, and the rerun would rightly wait it out (the load
       // timeout) and report it. The run is frozen while the two are compared.
       // (The window itself is planPartition's: "a disk load sent earlier and never seen is not
-      // sent again", test/workflow/plan.test.ts.)
+      // sent again", test/workflow/recover-plan.test.ts.)
       try {
         await sim.waitFor('loads queued behind the pool, each recorded one received', async () => {
           child.kill('SIGSTOP');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CommandError } from '../../src/cluster/errors.js';
-import { observe } from '../../src/cluster/observe.js';
+import { observeOnce } from '../../src/cluster/observe.js';
 import type { StorageMode } from '../../src/cluster/types.js';
 import { type Sim, startSim } from '../helpers/sim.js';
 import { assertMatchesState, clientFor, simState, type SimState } from './compare.js';
@@ -27,7 +27,7 @@ describe('dialect 2018', () => {
 
   it('observe matches the true state (old showtable/showtablet/showns layouts)', async () => {
     const client = clientFor(sim, { transport: 'cli' });
-    const snap = await observe(client);
+    const snap = await observeOnce(client);
     assertMatchesState(snap, await simState(sim));
     assert.match(client.log.entries.find((e) => e.command === 'showtablet')?.output ?? '', /kTabletHealthy/);
     assert.match(client.log.entries.find((e) => e.command === 'showtable')?.output ?? '', /compress_type/);
@@ -67,7 +67,7 @@ describe('server names (--use-name)', () => {
 
   it('observe maps names to real endpoints for every connection', async () => {
     const client = clientFor(sim);
-    const snap = await observe(client);
+    const snap = await observeOnce(client);
     const s = await simState(sim);
     assertMatchesState(snap, s);
     assert.ok(snap.tablets.every((t) => !/:\d+$/.test(t.endpoint) && /^127\.0\.0\.1:\d+$/.test(t.address)), 'names, and real addresses');

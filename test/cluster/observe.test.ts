@@ -1,9 +1,9 @@
-// observe() end to end against the simulator: the snapshot must agree with the
+// observeOnce() end to end against the simulator: the snapshot must agree with the
 // simulator's true state, and observing must not change anything.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ClusterUnreachable, CommandError, UnknownTable } from '../../src/cluster/errors.js';
-import { observe } from '../../src/cluster/observe.js';
+import { observeOnce } from '../../src/cluster/observe.js';
 import { OpenMLDBClient } from '../../src/cluster/client.js';
 import { CommandLog } from '../../src/cluster/transport.js';
 import { type Sim, startSim } from '../helpers/sim.js';
@@ -22,7 +22,7 @@ describe('observe: full-restart', () => {
 
   it('matches the true state: flags, metadata and snapshot offsets, storage modes, nothing loaded', async () => {
     const client = clientFor(sim);
-    const snap = await observe(client);
+    const snap = await observeOnce(client);
     const s = await simState(sim);
     assertMatchesState(snap, s);
     // The scenario's point: all tablets up, nothing loaded, system databases included.
@@ -33,7 +33,7 @@ describe('observe: full-restart', () => {
   });
 
   it('sends no mutating call', async () => {
-    await observe(clientFor(sim));
+    await observeOnce(clientFor(sim));
     assert.deepEqual(await sim.mutations(), []);
   });
 
@@ -41,7 +41,7 @@ describe('observe: full-restart', () => {
     const client = clientFor(sim, { transport: 'cli' });
     const seen: string[] = [];
     client.log.onEntry((e) => seen.push(e.command));
-    await observe(client);
+    await observeOnce(client);
     const commands = client.log.entries.map((e) => e.command);
     assert.deepEqual(seen, commands);
     for (const c of ['showns', 'showtablet', 'showdb', 'confget auto_failover', 'showopstatus', 'showtable', 'gettablestatus', 'NameServer/ShowTable', 'TabletServer/GetTermPair']) {
@@ -53,7 +53,7 @@ describe('observe: full-restart', () => {
 
   it('over HTTP (the default) the binary only finds the leader; each nameserver read is one call', async () => {
     const client = clientFor(sim);
-    await observe(client);
+    await observeOnce(client);
     const entries = client.log.entries;
     assert.deepEqual(entries.filter((e) => e.kind === 'cli').map((e) => e.command), ['showns']);
     const ns = entries.filter((e) => e.role === 'ns' && e.kind === 'http').map((e) => e.command);
@@ -68,14 +68,14 @@ describe('observe: full-restart', () => {
 
   it('a filter limits the tables and names ops by database', async () => {
     const client = clientFor(sim);
-    const snap = await observe(client, { tables: [{ db: 'demo_db', name: 't1' }] });
+    const snap = await observeOnce(client, { tables: [{ db: 'demo_db', name: 't1' }] });
     assertMatchesState(snap, await simState(sim), { tables: [{ db: 'demo_db', name: 't1' }] });
-    const byDb = await observe(clientFor(sim), { dbs: ['__INTERNAL_DB'] });
+    const byDb = await observeOnce(clientFor(sim), { dbs: ['__INTERNAL_DB'] });
     assert.deepEqual(byDb.tables.map((t) => t.name).sort(), ['JOB_INFO', 'PRE_AGG_META_INFO', 'USER']);
   });
 
   it('an unknown table or database is UnknownTable, naming it', async () => {
-    await assert.rejects(observe(clientFor(sim), { tables: [{ db: 'demo_db', name: 'nope' }] }), (e: unknown) => {
+    await assert.rejects(observeOnce(clientFor(sim), { tables: [{ db: 'demo_db', name: 'nope' }] }), (e: unknown) => {
       assert.ok(e instanceof UnknownTable);
       assert.equal(e.table, 'nope');
       assert.match(e.message, /demo_db\.nope/);
@@ -83,14 +83,14 @@ describe('observe: full-restart', () => {
       assert.doesNotMatch(e.message, /\n/);
       return true;
     });
-    await assert.rejects(observe(clientFor(sim), { dbs: ['no_such_db'] }), (e: unknown) => e instanceof UnknownTable && e.db === 'no_such_db' && /no_such_db/.test(e.message));
-    await assert.rejects(observe(clientFor(sim), { tables: [{ db: 'no_such_db', name: 't0' }] }), UnknownTable);
+    await assert.rejects(observeOnce(clientFor(sim), { dbs: ['no_such_db'] }), (e: unknown) => e instanceof UnknownTable && e.db === 'no_such_db' && /no_such_db/.test(e.message));
+    await assert.rejects(observeOnce(clientFor(sim), { tables: [{ db: 'no_such_db', name: 't0' }] }), UnknownTable);
   });
 
   it('a refused tablet call surfaces as a transient error (no guessing "not loaded")', async () => {
     // Refused every time (a read is tried three times; the look reads many partitions).
     await sim.ctl('fail', { method: 'GetTableStatus', kind: 'refused', fraction: 1 });
-    await assert.rejects(observe(clientFor(sim)), (e: unknown) => {
+    await assert.rejects(observeOnce(clientFor(sim)), (e: unknown) => {
       assert.ok(e instanceof CommandError, String(e));
       assert.equal(e.transient, true);
       assert.equal(e.kind, 'rpc');
@@ -104,13 +104,13 @@ describe('observe: full-restart', () => {
     // Counted in binary runs, not in time: nothing is retried, whatever the machine's load.
     let log = new CommandLog();
     await assert.rejects(
-      observe(new OpenMLDBClient({ bin: sim.info.bin, zkCluster: sim.info.zkCluster, zkRootPath: '/wrong_root', log })),
+      observeOnce(new OpenMLDBClient({ bin: sim.info.bin, zkCluster: sim.info.zkCluster, zkRootPath: '/wrong_root', log })),
       (e: unknown) => e instanceof ClusterUnreachable && e.reason === 'no-nameserver' && /wrong_root/.test(e.message) && e.transient === false,
     );
     assert.deepEqual(log.entries.map((e) => e.command), ['showns']);
     log = new CommandLog();
     await assert.rejects(
-      observe(new OpenMLDBClient({ bin: sim.info.bin, zkCluster: '127.0.0.1:1', zkRootPath: sim.info.zkRootPath, log })),
+      observeOnce(new OpenMLDBClient({ bin: sim.info.bin, zkCluster: '127.0.0.1:1', zkRootPath: sim.info.zkRootPath, log })),
       (e: unknown) => e instanceof ClusterUnreachable && e.reason === 'zookeeper' && /127\.0\.0\.1:1/.test(e.message),
     );
     // The binary waits its ZooKeeper session timeout (2 s) once; nothing is retried.
@@ -128,7 +128,7 @@ describe('observe: full-restart-after-failover', () => {
   });
 
   it('matches the true state: dead replicas, two flagged leaders', async () => {
-    const snap = await observe(clientFor(sim));
+    const snap = await observeOnce(clientFor(sim));
     assertMatchesState(snap, await simState(sim));
     const parts = snap.tables.filter((t) => t.db === 'demo_db').flatMap((t) => t.partitions);
     assert.ok(parts.some((p) => p.replicas.some((r) => !r.isAlive)), 'some replica alive=no');
@@ -141,7 +141,7 @@ describe('observe: partition-lost', () => {
   it('lists the failed recovery ops of all databases, with their database and failed task', async () => {
     const sim = await startSim(['--scenario', 'partition-lost', ...SMALL]);
     try {
-      const snap = await observe(clientFor(sim));
+      const snap = await observeOnce(clientFor(sim));
       const s = await simState(sim);
       assertMatchesState(snap, s);
       const failed = snap.ops.filter((o) => o.status === 'kFailed');
@@ -167,7 +167,7 @@ describe('observe: healthy and node-down', () => {
   it('healthy: loaded replicas with their mode, state and offset', async () => {
     const sim = await startSim(['--scenario', 'healthy', ...SMALL]);
     try {
-      const snap = await observe(clientFor(sim));
+      const snap = await observeOnce(clientFor(sim));
       assertMatchesState(snap, await simState(sim));
       const replicas = snap.tables.flatMap((t) => t.partitions.flatMap((p) => p.replicas));
       assert.ok(replicas.every((r) => r.loaded?.state === 'kTableNormal' && r.snapshot === undefined));
@@ -181,7 +181,7 @@ describe('observe: healthy and node-down', () => {
     const sim = await startSim(['--scenario', 'node-down', '--no-auto-failover', ...SMALL]);
     try {
       const client = clientFor(sim);
-      const snap = await observe(client);
+      const snap = await observeOnce(client);
       assertMatchesState(snap, await simState(sim));
       const offline = snap.tablets.filter((t) => t.state === 'offline');
       assert.equal(offline.length, 1);

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Replica } from '../../src/cluster/types.js';
-import { RunMemory } from '../../src/engine/evidence.js';
+import { RunMemory } from '../../src/engine/run-memory.js';
 import { FailoverKeeper } from '../../src/engine/failover-keeper.js';
 import { fencePlan } from '../../src/engine/fence.js';
 import { Interrupt } from '../../src/engine/interrupt.js';
-import { partitionKey } from '../../src/engine/procedure.js';
+import { partitionKey } from '../../src/engine/run-memory.js';
 import { createProgress } from '../../src/engine/progress.js';
 import type { Report } from '../../src/engine/report.js';
 import { BACKOFF } from '../../src/engine/retry.js';

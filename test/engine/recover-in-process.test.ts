@@ -10,11 +10,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Interrupt } from '../../src/engine/interrupt.js';
-import { type EvidenceFile, RunMemory, mergeEvidence } from '../../src/engine/evidence.js';
+import { type EvidenceFile, RunMemory, mergeEvidence } from '../../src/engine/run-memory.js';
 import { FailoverKeeper } from '../../src/engine/failover-keeper.js';
 import { BACKOFF } from '../../src/engine/retry.js';
 import { DEFAULT_MAX_FOLLOWER_LAG } from '../../src/engine/health.js';
-import type { Journal } from '../../src/engine/journal.js';
+import type { Journal } from '../../src/engine/journal-content.js';
 import { createProgress } from '../../src/engine/progress.js';
 import { recoveryProcedure } from '../../src/workflow/procedures/recover.js';
 import { END_LOOK, runProcedure } from '../../src/engine/run.js';

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renam
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type EvidenceFile, RunMemory, evidenceKey } from '../../src/engine/evidence.js';
+import { type EvidenceFile, RunMemory, partitionKey } from '../../src/engine/run-memory.js';
 import { evidencePaths, evidenceStore } from '../../src/safety/evidence-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'evidence-file-'));
@@ -21,11 +21,11 @@ describe('evidence record: a log of table records', () => {
     const dir = stateDir();
     const { log } = evidencePaths(dir, 'k1');
     const m = new RunMemory(evidenceStore(dir, 'k1'));
-    m.noteLoadSent(evidenceKey('demo_db', 't0', 0), '10.0.0.1:9527', load);
-    m.noteLoadSent(evidenceKey('demo_db', 't0', 1), '10.0.0.1:9527', load);
-    m.noteLoadSent(evidenceKey('other', 't1', 0), '10.0.0.2:9527', load);
+    m.noteLoadSent(partitionKey('demo_db', 't0', 0), '10.0.0.1:9527', load);
+    m.noteLoadSent(partitionKey('demo_db', 't0', 1), '10.0.0.1:9527', load);
+    m.noteLoadSent(partitionKey('other', 't1', 0), '10.0.0.2:9527', load);
     await m.save();
-    m.noteLoadSeen(evidenceKey('demo_db', 't0', 1), '10.0.0.1:9527');
+    m.noteLoadSeen(partitionKey('demo_db', 't0', 1), '10.0.0.1:9527');
     await m.save();
     assert.equal(statSync(log).mode & 0o777, 0o600);
     assert.deepEqual(lines(log).map((l) => Object.keys(JSON.parse(l) as object)), [['demo_db.t0', 'other.t1'], ['demo_db.t0']], 'the second save wrote only the table it changed');
@@ -46,7 +46,7 @@ describe('evidence record: a log of table records', () => {
     const dir = stateDir();
     const { log } = evidencePaths(dir, 'k2');
     const m = new RunMemory(evidenceStore(dir, 'k2'));
-    m.noteLoadSent(evidenceKey('db', 't', 0), 'a:1', load);
+    m.noteLoadSent(partitionKey('db', 't', 0), 'a:1', load);
     await m.save();
     appendFileSync(log, '{"db.t":{"db.t:0":{"since":1,"repl');
     assert.equal(new RunMemory(evidenceStore(dir, 'k2', true)).partition('db.t:0')['a:1']?.load?.mode, 'kTableFollower');
@@ -61,7 +61,7 @@ describe('evidence record: a log of table records', () => {
     // One small table noted over and over: the log grows, what it describes does not.
     let rewritten = false;
     for (let i = 0; i < 20000 && !rewritten; i++) {
-      m.noteStuck(evidenceKey('db', 't', 0), 'a:1', { offset: i, target: i + 1 });
+      m.noteStuck(partitionKey('db', 't', 0), 'a:1', { offset: i, target: i + 1 });
       await m.save();
       rewritten = lines(log).length === 1 && i > 0;
     }
@@ -94,8 +94,8 @@ describe('evidence record: a log of table records', () => {
     const dir = stateDir();
     const { log } = evidencePaths(dir, 'k5');
     const m = new RunMemory(evidenceStore(dir, 'k5'));
-    m.noteLoadSent(evidenceKey('db', 'a', 0), 'a:1', load);
-    m.noteLoadSent(evidenceKey('db', 'b', 0), 'a:1', load);
+    m.noteLoadSent(partitionKey('db', 'a', 0), 'a:1', load);
+    m.noteLoadSent(partitionKey('db', 'b', 0), 'a:1', load);
     await m.save();
     // The log cannot be opened for the next save (a directory stands in its place).
     renameSync(log, `${log}.aside`);
@@ -104,7 +104,7 @@ describe('evidence record: a log of table records', () => {
     await assert.rejects(m.save(), /EISDIR/);
     rmdirSync(log);
     renameSync(`${log}.aside`, log);
-    m.noteLoadSeen(evidenceKey('db', 'b', 0), 'a:1');
+    m.noteLoadSeen(partitionKey('db', 'b', 0), 'a:1');
     await m.save();
     assert.deepEqual(new RunMemory(evidenceStore(dir, 'k5', true)).keys(), ['db.b:0'], 'the removal was written with the next save');
   });

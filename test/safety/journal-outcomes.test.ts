@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CommandLogEntry } from '../../src/cluster/transport.js';
-import { outcomeOf } from '../../src/commands/safety.js';
+import { outcomeOf } from '../../src/commands/run-safety.js';
 
 const entry = (e: Partial<CommandLogEntry>): CommandLogEntry => ({ seq: 1, kind: 'http', role: 'ns', target: '127.0.0.1:1', command: 'NameServer/ConfSet', request: '{}', startedAt: '2026-12-07T00:00:00Z', durationMs: 1, output: '', ...e });
 

@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LockHeld, acquireLock, lockPath } from '../../src/safety/lock.js';
-import { newJournal } from '../../src/engine/journal.js';
+import { newJournal } from '../../src/engine/journal-content.js';
 import { clearJournal, readJournal, writeJournal, journalPath, JournalError } from '../../src/safety/journal.js';
 import { clusterKey, defaultStateDir } from '../../src/safety/state-dir.js';
 

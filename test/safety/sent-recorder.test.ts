@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandLog } from '../../src/cluster/transport.js';
-import { type Journal, newJournal } from '../../src/engine/journal.js';
-import { SentRecorder } from '../../src/commands/safety.js';
+import { type Journal, newJournal } from '../../src/engine/journal-content.js';
+import { SentRecorder } from '../../src/commands/run-safety.js';
 
 async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

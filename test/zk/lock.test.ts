@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { LockHeld } from '../../src/safety/lock.js';
-import { newJournal } from '../../src/engine/journal.js';
+import { newJournal } from '../../src/engine/journal-content.js';
 import { ZK_EVIDENCE_MARKER, ZkRunLock, defaultZkLockPath, readZkEvidence, sanitize, zkEvidencePath, zkJournalPath } from '../../src/safety/zk-lock.js';
 import { probeZooKeeper } from '../../src/zk/probe.js';
 import { freePort } from '../../src/zk/server.js';

@@ -1,7 +1,7 @@
 // `recover-table`: the runbook's manual data recovery for one table, as a Procedure of
 // the engine (engine/run.ts), made from the first observation.
 import { UsageError } from '../../exit-codes.js';
-import { partitionKey } from '../../engine/procedure.js';
+import { partitionKey } from '../../engine/run-memory.js';
 import type { PrepareProcedure } from '../../engine/procedure.js';
 import { recoveryProcedure } from './recover.js';
 import { scopeTo } from './shared.js';

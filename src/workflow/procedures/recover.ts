@@ -1,7 +1,7 @@
 // `recover` (and the manual recovery of `recover-table`): the runbook's manual data
-// recovery for every partition not served, planned by plan.ts.
+// recovery for every partition not served, planned by recover-plan.ts.
 import type { Procedure } from '../../engine/procedure.js';
-import { type PlanOptions, planRecovery } from '../plan.js';
+import { type PlanOptions, planRecovery } from './recover-plan.js';
 
 /**
  * Plain recovery: every partition not served gets the runbook's manual procedure. With

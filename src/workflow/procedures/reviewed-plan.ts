@@ -8,10 +8,10 @@
 import { createHash } from 'node:crypto';
 import type { ClusterSnapshot, Partition, Table } from '../../cluster/types.js';
 import { assessPartition, servingLeader } from '../../engine/health.js';
-import type { PartitionEvidence } from '../../engine/evidence.js';
+import { type PartitionEvidence, partitionKey } from '../../engine/run-memory.js';
 import type { Evidence, LeaderChoice, OrphanedTail, PartitionPlan, PrepareProcedure, Procedure } from '../../engine/procedure.js';
-import { describeStep, partitionKey } from '../../engine/procedure.js';
-import { type PlanOptions, planRecovery } from '../plan.js';
+import { describeStep } from '../../engine/procedure.js';
+import { type PlanOptions, planRecovery } from './recover-plan.js';
 import { recoveryProcedure } from './recover.js';
 import { scopeTo } from './shared.js';
 
@@ -196,7 +196,7 @@ export function plannedLeader(pp: PlannedPartition): string | undefined {
  * `apply`'s procedure: the approved partitions only, each planned as `recover` would with
  * its leader pinned to the planned one and the loss its decision accepts (no other).
  */
-export function applyProcedure(plan: PlanFile, options: Pick<PlanOptions, 'refuseOrphaned' | 'loadTimeoutMs'>): PrepareProcedure {
+export function applyProcedure(plan: PlanFile, options: Pick<PlanOptions, 'refuseOrphaned'>): PrepareProcedure {
   const chosen = new Map(approved(plan).map((pp) => [partitionKey(pp.db, pp.table, pp.pid), pp]));
   const leaders = new Map<string, string>();
   for (const [k, pp] of chosen) {

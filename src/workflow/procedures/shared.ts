@@ -4,12 +4,11 @@
 // what the run has done so far); engine/apply.ts executes the steps, idempotently.
 import { type ClusterSnapshot, type Partition, type Replica, type Table, type Tablet, isUnfinished } from '../../cluster/types.js';
 import { UsageError } from '../../exit-codes.js';
-import type { ClusterStep } from '../../engine/cluster-steps.js';
 import { type Verdict, describeOp, opsForPartition } from '../../engine/health.js';
-import type { Action, PartitionPlan, Step } from '../../engine/procedure.js';
+import type { ClusterStep, PartitionPlan, PlanDecision, Step } from '../../engine/procedure.js';
 import { partitionEvidence } from '../leader-choice.js';
 
-export function partitionPlan(t: Table, p: Partition, action: Action, reason: string, steps: Step[] = [], more: Partial<PartitionPlan> = {}): PartitionPlan {
+export function partitionPlan(t: Table, p: Partition, action: PlanDecision, reason: string, steps: Step[] = [], more: Partial<PartitionPlan> = {}): PartitionPlan {
   return {
     db: t.db,
     table: t.name,

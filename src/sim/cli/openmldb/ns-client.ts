@@ -21,12 +21,12 @@ import {
   out,
   println,
   simpleAtoiU64,
-  sleep,
   splitString,
   strField,
   yieldNow,
 } from './util.js';
 import { type Registry, openRegistry } from './zk.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const UINT32_MAX = 4294967295;
 /** `openmldb::client::INVALID_PID`. */

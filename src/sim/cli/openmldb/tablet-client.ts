@@ -19,11 +19,11 @@ import {
   numField,
   out,
   println,
-  sleep,
   splitString,
   strField,
   yieldNow,
 } from './util.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** `PrintTableStatus`; the 2018 dialect prints the docs' layout without skiplist_height. */
 export function tableStatusText(statuses: Json[], env: CliEnv): string {

@@ -164,7 +164,6 @@ export function cleanLine(line: string): string {
   return line.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 export const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Reads a JSON member as a number (JSON numbers, or numeric strings as brpc may print int64). */

@@ -11,7 +11,7 @@
 import http from 'node:http';
 import type { ZkSession } from '../../../zk/session.js';
 import { host } from './host.js';
-import { sleep } from './util.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What ns_client and sql_client read: the interface of both registries. */
 export interface Registry {

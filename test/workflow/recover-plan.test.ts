@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Op, Partition, Replica, Table } from '../../src/cluster/types.js';
-import type { PartitionEvidence, ReplicaRecord } from '../../src/engine/evidence.js';
-import { describeStep, type PartitionPlan, partitionKey, type Step } from '../../src/engine/procedure.js';
-import { type PlanOptions, planRecovery } from '../../src/workflow/plan.js';
+import { type PartitionEvidence, type ReplicaRecord, partitionKey } from '../../src/engine/run-memory.js';
+import { describeStep, type PartitionPlan, type Step } from '../../src/engine/procedure.js';
+import { type PlanOptions, planRecovery } from '../../src/workflow/procedures/recover-plan.js';
 import { A, asFollower, asLeader, B, C, oneTable, op, rep, servedPartition, snap, table } from './snapshots.js';
 
 const SAFE: PlanOptions = { acceptDataLoss: false };

@@ -49,13 +49,13 @@ export interface EvidenceStore {
   /**
    * Write these tables' records (`evidenceTable` -> that table's partitions, each whole; no
    * partitions left: the table's record removed). Serializes before it returns; may finish
-   * asynchronously (the record in ZooKeeper, commands/safety.ts), and save() waits for it.
+   * asynchronously (the record in ZooKeeper, commands/run-safety.ts), and save() waits for it.
    */
   write(tables: ReadonlyMap<string, EvidenceFile>): void | Promise<void>;
 }
 
-/** Key of a partition in the record: `db.table:pid`. */
-export const evidenceKey = (db: string, table: string, pid: number): string => `${db}.${table}:${pid}`;
+/** Key of a partition in plans, the evidence record and `PlanOptions.leaders`: `db.table:pid`. */
+export const partitionKey = (db: string, table: string, pid: number): string => `${db}.${table}:${pid}`;
 
 /** The table a partition's key belongs to (`db.table`): the unit a store writes. */
 export const evidenceTable = (key: string): string => {
@@ -133,7 +133,7 @@ export class RunMemory {
   observe(snapshot: ClusterSnapshot, keys: ReadonlySet<string>): void {
     for (const t of snapshot.tables) {
       for (const p of t.partitions) {
-        const key = evidenceKey(t.db, t.name, p.pid);
+        const key = partitionKey(t.db, t.name, p.pid);
         if (!keys.has(key)) continue;
         this.observeFlags(key, p.replicas);
         for (const r of p.replicas) {
@@ -187,7 +187,7 @@ export class RunMemory {
     this.touch(key);
   }
 
-  /** The partitions a run has worked on and that were not served again since (keys as `evidenceKey`). */
+  /** The partitions a run has worked on and that were not served again since (keys as `partitionKey`). */
   keys(): string[] {
     return Object.keys(this.file.partitions);
   }

@@ -14,7 +14,7 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterUnreachable } from '../cluster/errors.js';
 import { retryTransient } from '../engine/retry.js';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
-import type { Journal, SentCommand } from '../engine/journal.js';
+import type { Journal, SentCommand } from '../engine/journal-content.js';
 import { Room } from '../safety/room.js';
 import { JournalError, checkJournalCluster, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
 import { printable } from '../safety/files.js';
@@ -23,13 +23,13 @@ import { type LockHolder, alive } from '../safety/lock.js';
 import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
 import { evidenceStore } from '../safety/evidence-file.js';
 import { type ZkEvidenceTexts, ZkLockUnavailable, ZkRunLock, defaultZkLockPath, readZkEvidence, zkEvidenceNode, zkEvidencePath } from '../safety/zk-lock.js';
-import { type EvidenceFile, RunMemory, mergeEvidence, splitEvidence } from '../engine/evidence.js';
+import { type EvidenceFile, RunMemory, mergeEvidence, splitEvidence } from '../engine/run-memory.js';
 import { FailoverKeeper, type JournalStore } from '../engine/failover-keeper.js';
 import type { Progress } from '../engine/progress.js';
 import { probeZooKeeper } from '../zk/probe.js';
 import { ZkError, ZkSession, ZkUnreachable } from '../zk/session.js';
 import { type ConnectionConfig, seconds } from './config.js';
-import { UsageError } from '../exit-codes.js';
+import { UsageError, errorMessage } from '../exit-codes.js';
 
 export type LockChoice = 'zk' | 'local' | 'auto';
 
@@ -398,7 +398,7 @@ async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, c
         await lock?.clearJournal();
       } catch (err) {
         // Harmless: the next run restores the same original value, then clears it.
-        progress.warn(`could not clear the run journal ${lock?.journalPath} in ZooKeeper (${err instanceof Error ? err.message : String(err)}); the next run will find it and clear it`);
+        progress.warn(`could not clear the run journal ${lock?.journalPath} in ZooKeeper (${errorMessage(err)}); the next run will find it and clear it`);
       }
     },
   };

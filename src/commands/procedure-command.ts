@@ -10,8 +10,8 @@ import { createProgress, stamp } from '../engine/progress.js';
 import type { PrepareProcedure } from '../engine/procedure.js';
 import { openmldbCluster } from '../engine/openmldb.js';
 import type { EngineCluster } from '../engine/cluster.js';
-import type { RunMemory } from '../engine/evidence.js';
-import type { PendingPlan } from '../engine/journal.js';
+import type { RunMemory } from '../engine/run-memory.js';
+import type { PendingPlan } from '../engine/journal-content.js';
 import type { Progress } from '../engine/progress.js';
 import { type RunOptions, runProcedure } from '../engine/run.js';
 import { type Report, renderReport, resultLine } from '../engine/report.js';
@@ -23,7 +23,7 @@ import { type ConnectionArgs, type ConnectionConfig, describeSources, leaderWait
 import { EXIT, PlanHeld, UsageError } from '../exit-codes.js';
 import { Recording } from './recording.js';
 import { DEFAULT_RETENTION } from '../history/retention.js';
-import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './safety.js';
+import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './run-safety.js';
 import { json as jsonDocument, redactOutput, writeDocument } from './redact-output.js';
 
 /** A command as yargs registers it; the handler resolves to the exit code. */

@@ -3,7 +3,7 @@
 // the tool's CPU, and past ZooKeeper's node limit).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type EvidenceFile, RunMemory, evidenceKey, evidenceTable, mergeEvidence, splitEvidence } from '../../src/engine/evidence.js';
+import { type EvidenceFile, RunMemory, partitionKey, evidenceTable, mergeEvidence, splitEvidence } from '../../src/engine/run-memory.js';
 
 /** A store that keeps tables as a real one does, and remembers each write's tables. */
 function recordingStore(initial?: EvidenceFile) {
@@ -35,19 +35,19 @@ const load = { mode: 'kTableFollower', storageMode: 'kMemory' } as const;
 
 describe('RunMemory: written a table at a time', () => {
   it('a partition key names its table, whatever dots the names hold', () => {
-    assert.equal(evidenceTable(evidenceKey('db.x', 't:1', 7)), 'db.x.t:1');
-    assert.equal(evidenceTable(evidenceKey('demo_db', 't0', 0)), 'demo_db.t0');
+    assert.equal(evidenceTable(partitionKey('db.x', 't:1', 7)), 'db.x.t:1');
+    assert.equal(evidenceTable(partitionKey('demo_db', 't0', 0)), 'demo_db.t0');
   });
 
   it('each save writes only the tables changed since the last one, each whole', async () => {
     const s = recordingStore();
     const m = new RunMemory(s.store);
-    m.noteLoadSent(evidenceKey('db', 'a', 0), 'ep1', load);
-    m.noteLoadSent(evidenceKey('db', 'a', 1), 'ep1', load);
-    m.noteLoadSent(evidenceKey('db', 'b', 0), 'ep2', load);
+    m.noteLoadSent(partitionKey('db', 'a', 0), 'ep1', load);
+    m.noteLoadSent(partitionKey('db', 'a', 1), 'ep1', load);
+    m.noteLoadSent(partitionKey('db', 'b', 0), 'ep2', load);
     await m.save();
     assert.deepEqual(s.writes, [['db.a', 'db.b']]);
-    m.noteLoadSeen(evidenceKey('db', 'a', 1), 'ep1');
+    m.noteLoadSeen(partitionKey('db', 'a', 1), 'ep1');
     await m.save();
     assert.deepEqual(s.writes.at(-1), ['db.a'], 'table b did not change: not written again');
     // Table a's record is whole: both its partitions, the second one seen.
@@ -61,10 +61,10 @@ describe('RunMemory: written a table at a time', () => {
   it('a table whose partitions are all forgotten is written empty (the store removes it); the others stay', async () => {
     const s = recordingStore();
     const m = new RunMemory(s.store);
-    m.noteLoadSent(evidenceKey('db', 'a', 0), 'ep1', load);
-    m.noteLoadSent(evidenceKey('db', 'b', 0), 'ep1', load);
+    m.noteLoadSent(partitionKey('db', 'a', 0), 'ep1', load);
+    m.noteLoadSent(partitionKey('db', 'b', 0), 'ep1', load);
     await m.save();
-    m.forget([evidenceKey('db', 'a', 0)]);
+    m.forget([partitionKey('db', 'a', 0)]);
     await m.save();
     assert.deepEqual(s.writes.at(-1), ['db.a']);
     assert.deepEqual([...s.tables.keys()], ['db.b']);
@@ -74,12 +74,12 @@ describe('RunMemory: written a table at a time', () => {
   it('a record read back is indexed by table: a change to it rewrites that table whole', async () => {
     const first = recordingStore();
     const m = new RunMemory(first.store);
-    m.noteLoadSent(evidenceKey('db', 'a', 0), 'ep1', load);
-    m.noteLoadSent(evidenceKey('db', 'a', 1), 'ep1', load);
+    m.noteLoadSent(partitionKey('db', 'a', 0), 'ep1', load);
+    m.noteLoadSent(partitionKey('db', 'a', 1), 'ep1', load);
     await m.save();
     const s = recordingStore(mergeEvidence(first.tables.values()));
     const again = new RunMemory(s.store);
-    again.noteUnreadable(evidenceKey('db', 'a', 0), 'ep1', 'load failed');
+    again.noteUnreadable(partitionKey('db', 'a', 0), 'ep1', 'load failed');
     await again.save();
     assert.deepEqual(Object.keys(s.tables.get('db.a')?.partitions ?? {}).sort(), ['db.a:0', 'db.a:1'], 'the partition not touched this run is kept in the rewrite');
   });
@@ -87,10 +87,10 @@ describe('RunMemory: written a table at a time', () => {
   it('a failed write leaves its tables to write with the next save', async () => {
     const s = recordingStore();
     const m = new RunMemory(s.store);
-    m.noteLoadSent(evidenceKey('db', 'a', 0), 'ep1', load);
+    m.noteLoadSent(partitionKey('db', 'a', 0), 'ep1', load);
     s.failOnce();
     await assert.rejects(m.save(), /ENOSPC/);
-    m.noteLoadSent(evidenceKey('db', 'b', 0), 'ep1', load);
+    m.noteLoadSent(partitionKey('db', 'b', 0), 'ep1', load);
     await m.save();
     assert.deepEqual(s.writes, [['db.a', 'db.b']]);
   });

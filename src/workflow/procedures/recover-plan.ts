@@ -1,5 +1,5 @@
 // The recovery plan: a pure function of a ClusterSnapshot and of what the run remembers
-// (engine/evidence.ts). Per partition it decides whether anything must be done, which replica
+// (engine/run-memory.ts). Per partition it decides whether anything must be done, which replica
 // must lead (leader-choice.ts: on what the replicas really hold, never on the metadata's
 // offsets), what would be lost, and lists the runbook's steps. The applier re-checks every
 // step against the live cluster, so the plan lists the full procedure.
@@ -17,11 +17,11 @@ import {
   type StorageMode,
   type Table,
   type Tablet,
-} from '../cluster/types.js';
-import type { PartitionEvidence, ReplicaRecord } from '../engine/evidence.js';
-import { type Action, type Evidence, type LeaderChoice, type PartitionPlan, type Proceed, type Step, describeOrphaned, partitionKey } from '../engine/procedure.js';
-import { assessPartition, describeOp, isServing, opsForPartition, servingLeader } from '../engine/health.js';
-import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence, shortBeside, shortWhy } from './leader-choice.js';
+} from '../../cluster/types.js';
+import { type PartitionEvidence, type ReplicaRecord, partitionKey } from '../../engine/run-memory.js';
+import { type Evidence, type LeaderChoice, type PartitionPlan, type PlanDecision, type Proceed, type Step, describeOrphaned } from '../../engine/procedure.js';
+import { assessPartition, describeOp, isServing, opsForPartition, servingLeader } from '../../engine/health.js';
+import { type Alternative, NO_EVIDENCE, agreeTo, chooseLeader, costOfKeeping, lossTo, partitionEvidence, shortBeside, shortWhy } from '../leader-choice.js';
 
 export interface Plan {
   autoFailover: boolean;
@@ -190,7 +190,7 @@ function planPartition(table: Table, partition: Partition, snapshot: ClusterSnap
     segCnt: table.segCnt,
     evidence,
   };
-  const result = (action: Action, reason: string, more: Partial<PartitionPlan> = {}): PartitionPlan => ({ ...base, action, reason, atStake: 0, left: [], steps: [], ...more });
+  const result = (action: PlanDecision, reason: string, more: Partial<PartitionPlan> = {}): PartitionPlan => ({ ...base, action, reason, atStake: 0, left: [], steps: [], ...more });
   const choice = (e: Evidence, why: string): LeaderChoice => ({ endpoint: e.endpoint, offset: e.offset ?? 0, source: e.source, flaggedLeader: e.flaggedLeader, why });
 
   // a. Nothing to do (a follower seen not to catch up, and still behind, aside).
