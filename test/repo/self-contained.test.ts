@@ -3,10 +3,12 @@
 // copied into test/fixtures).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO } from '../helpers/sim.js';
 import { fixturesDir, loadFixtures } from '../helpers/fixtures.js';
+
+// Not from helpers/sim.js: importing that puts a test in the end-to-end tier (scripts/run-tests.mjs).
+const REPO = resolve(import.meta.dirname, '../..');
 
 function files(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
