@@ -9,7 +9,8 @@ import type { Report } from '../../src/engine/report.js';
 import type { PlanFile } from '../../src/workflow/procedures/reviewed-plan.js';
 import { report, statusDoc, validDoc } from '../helpers/report.js';
 import { autoFailover, startRecover } from '../helpers/runs.js';
-import { type Sim, recoverCli, startSim, withSim } from '../helpers/sim.js';
+import { REPO, type Sim, recoverCli, startSim, withSim } from '../helpers/sim.js';
+import { runPasted } from '../helpers/paste.js';
 
 const SCENARIO = ['--no-system-tables', '--scenario', 'full-restart-after-failover', '--tables', '2', '--partitions', '2'];
 
@@ -40,38 +41,44 @@ async function leaders(sim: Sim): Promise<Record<string, string | undefined>> {
 
 describe('plan, apply, verify', () => {
   // Seeds 1-10: scripts/sweep-plan.ts.
-  for (const seed of ['1']) {
-    it(`full-restart-after-failover seed ${seed}: plan then apply (no edits) ends as recover does, with the same leaders; verify 0`, async () => {
-      const viaRecover = await withSim([...SCENARIO, '--seed', seed], async (sim) => {
-        const r = report(await recoverCli(sim, ['recover', '--json']));
-        assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
-        return leaders(sim);
-      });
-      await withSim([...SCENARIO, '--seed', seed], async (sim) => {
-        const made = await makePlan(sim);
-        assert.equal(made.code, 0, made.stderr);
-        assert.ok(made.plan.partitions.length > 0 && made.plan.partitions.every((p) => p.proposal === 'apply' && p.decision.action === 'apply'), JSON.stringify(made.plan.partitions.map((p) => p.reason)));
-        assert.match(made.stdout, new RegExp(`then: openmldb-recover apply ${made.file.replace(/[.]/g, '\\.')}`));
-        assert.equal(await autoFailover(sim), false, 'held off for the review');
-        assert.deepEqual((await sim.check()).ok, false, 'nothing decided yet');
-
-        // A cron recovery within the hold does not start: exit 4, naming the plan.
-        const cron = await recoverCli(sim, ['recover']);
-        assert.equal(cron.code, 4, cron.stderr);
-        assert.match(cron.stderr, new RegExp(`plan ${made.plan.id} is pending since .*openmldb-recover apply ${made.file.replace(/[.]/g, '\\.')}`));
-
-        const applied = await recoverCli(sim, ['apply', made.file, '--json']);
-        const rep = report(applied);
-        assert.equal(applied.code, 0, `${applied.stderr}\n${JSON.stringify(rep.errors)}`);
-        assert.equal(await autoFailover(sim), true, 'back on after the apply');
-        assert.deepEqual((await sim.check()).problems, []);
-        assert.deepEqual(await leaders(sim), viaRecover, 'the same leaders as recover chose');
-        const verified = await recoverCli(sim, ['verify', made.file]);
-        assert.equal(verified.code, 0, verified.stdout);
-        assert.match(verified.stdout, /every approved partition is served by its planned leader/);
-      });
+  it("the README's walk-through, as printed, on full-restart-after-failover seed 1: plan then apply (no edits) ends as recover does, with the same leaders; verify 0", async () => {
+    const viaRecover = await withSim([...SCENARIO, '--seed', '1'], async (sim) => {
+      const r = report(await recoverCli(sim, ['recover', '--json']));
+      assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
+      return leaders(sim);
     });
-  }
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### In reviewed steps: `plan`, `apply`, `verify`'));
+    const lines = (/```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '').trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split(' ')[1]), ['plan', 'apply', 'verify'], 'the walk-through');
+    await withSim([...SCENARIO, '--seed', '1'], async (sim) => {
+      const env = { HOME: sim.dir, ...sim.env, XDG_STATE_HOME: sim.stateHome };
+      const [plan, apply, verify] = lines as [string, string, string];
+      const made = await runPasted(plan, env, 300_000, sim.dir);
+      assert.equal(made.code, 0, made.stderr);
+      const file = join(sim.dir, 'plan.json');
+      const written = validDoc<PlanFile>('plan', { stdout: readFileSync(file, 'utf8'), stderr: '', code: 0 });
+      assert.ok(written.partitions.length > 0 && written.partitions.every((p) => p.proposal === 'apply' && p.decision.action === 'apply'), JSON.stringify(written.partitions.map((p) => p.reason)));
+      assert.match(made.stdout, /then: openmldb-recover apply \S+plan\.json/);
+      assert.equal(await autoFailover(sim), false, 'held off for the review');
+      assert.equal((await sim.check()).ok, false, 'nothing decided yet');
+
+      // A cron recovery within the hold does not start: exit 4, naming the plan.
+      const cron = await recoverCli(sim, ['recover']);
+      assert.equal(cron.code, 4, cron.stderr);
+      assert.match(cron.stderr, new RegExp(`plan ${written.id} is pending since .*openmldb-recover apply \\S+plan\\.json`));
+
+      const applied = await runPasted(apply, env, 300_000, sim.dir);
+      assert.equal(applied.code, 0, `${applied.stderr}\n${applied.stdout}`);
+      assert.match(applied.stdout, new RegExp(`plan ${written.id}, planned -> done:`));
+      assert.equal(await autoFailover(sim), true, 'back on after the apply');
+      assert.deepEqual((await sim.check()).problems, []);
+      assert.deepEqual(await leaders(sim), viaRecover, 'the same leaders as recover chose');
+      const verified = await runPasted(verify, env, 300_000, sim.dir);
+      assert.equal(verified.code, 0, verified.stdout);
+      assert.match(verified.stdout, /every approved partition is served by its planned leader/);
+    });
+  });
 
   it('a cluster that moved since the plan (a tablet restarted) is refused, one line per difference, nothing changed; --abandon puts auto_failover back', async () => {
     await withSim([...SCENARIO, '--seed', '3'], async (sim) => {
