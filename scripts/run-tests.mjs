@@ -84,6 +84,7 @@ const SLOW_FIRST = [
   'test/sim/recovery-by-hand.test.ts',
   'test/cli/ways-out.test.ts',
   'test/cli/transport-cli.test.ts',
+  'test/cli/help-examples.test.ts',
 ];
 const rank = (f) => {
   const i = SLOW_FIRST.indexOf(f.split(sep).join('/'));

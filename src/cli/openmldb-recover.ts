@@ -6,41 +6,15 @@ import { json, writeDocument } from '../commands/redact-output.js';
 import { releaseHungUpTerminal } from '../commands/terminal.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { changeLeaderCommand } from '../commands/change-leader.js';
 import { explain } from '../commands/common.js';
 import { type KnownCluster, clusterOf, commandOf, errorReport, flag, wantsJson } from '../commands/error-report.js';
 import { writeRunMetrics } from '../commands/run-metrics.js';
 import { fromOpsPy } from '../commands/ops-py.js';
 import { readConfigFile } from '../commands/config-file.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { failoverCommand } from '../commands/failover.js';
-import { historyCommand } from '../commands/history.js';
-import { offlineEndpointCommand } from '../commands/offline-endpoint.js';
-import { opsCommand } from '../commands/ops.js';
-import { recoverEndpointCommand } from '../commands/recover-endpoint.js';
-import { recoverTableCommand } from '../commands/recover-table.js';
-import { defaultCommand, recoverCommand } from '../commands/recover.js';
-import type { CliCommand } from '../commands/procedure-command.js';
-import { statusCommand } from '../commands/status.js';
-import { applyCommand, planCommand, verifyCommand } from '../commands/reviewed-plan.js';
 import { VERSION } from '../commands/version.js';
+import { COMMANDS, COMPLETION_HELP, TOP_EXAMPLES } from './commands.js';
 import { Interrupt } from '../engine/interrupt.js';
-
-const COMMANDS: CliCommand[] = [
-  recoverCommand,
-  statusCommand,
-  recoverTableCommand,
-  offlineEndpointCommand,
-  recoverEndpointCommand,
-  changeLeaderCommand,
-  planCommand,
-  applyCommand,
-  verifyCommand,
-  failoverCommand,
-  opsCommand,
-  historyCommand,
-  defaultCommand,
-];
 
 /** Under every command's help (the top level shows the default command's, so it is there too). */
 const EPILOGUE = `Exit codes: 0 done (or healthy), 1 not done (or unhealthy; the report says why), 2 usage error or refused (nothing changed), 3 cluster unreachable or binary missing, 4 another run holds the cluster lock, 5 auto_failover could not be put back (the next run or failover on does), 6 changes pending (--dry-run --detailed-exitcode), 129/130/143 SIGHUP/SIGINT/SIGTERM (auto_failover put back).
@@ -58,16 +32,6 @@ function allOptionNames(): Set<string> {
   for (const c of COMMANDS) for (const n of optionNames(c.builder(yargs([])))) all.add(n);
   return all;
 }
-
-/** yargs' completion command answers --help with the script itself: a person asking gets help. */
-const COMPLETION_HELP = `openmldb-recover completion
-
-Print a bash/zsh completion script for openmldb-recover on stdout.
-
-Examples:
-  openmldb-recover completion >> ~/.bashrc    complete commands and options in new bash shells
-  openmldb-recover completion >> ~/.zshrc     the same for zsh
-`;
 
 async function main(): Promise<number> {
   const raw = hideBin(process.argv);
@@ -100,11 +64,9 @@ async function main(): Promise<number> {
       },
     });
   }
+  cli = TOP_EXAMPLES.reduce((acc, [example, what]) => acc.example(example, what), cli);
   await cli
     .completion('completion', 'print a bash/zsh completion script: openmldb-recover completion >> ~/.bashrc')
-    .example('$0 status --zk_cluster=zk1:2181 --zk_root_path=/openmldb', 'is every partition served? (exit 0 yes, 1 no, 3 unreachable)')
-    .example('$0 recover --config /etc/openmldb-recover.json', 'recover after a full restart, connection settings from a file')
-    .example('$0 history show last', 'what the last run did: its commands, their output, the plan, the report')
     // `json: true` may come from --config or the environment: remember the parsed value for
     // an error report printed after the command started.
     .middleware((argv) => {

@@ -50,7 +50,7 @@ export const recoverCommand = defineCommand({
     ['$0 recover --dry-run', 'print the plan as runbook commands; change nothing (recorded: see history)'],
     ['$0 recover --table demo_db.t1 --json', 'one table; the report as JSON on stdout'],
     ['$0 recover --config /etc/openmldb-recover.json --quiet', 'for cron: settings from a file, no progress, exit code says it all'],
-    ['$0 recover --priority demo_db.orders --priority feature_db.*', 'serve these tables first (after the system tables)'],
+    ['$0 recover --priority demo_db.t1 --priority \'feature_db.*\'', 'serve these tables first (after the system tables)'],
   ],
   builder: (y) => recoverOptions(y),
   handler: (argv) => recover(argv, 'recover'),

@@ -80,7 +80,7 @@ export function readPlanFile(path: string): PlanFile {
 
 function planOptions<T>(y: Argv<T>) {
   return refuseOrphanedOption(runOptions(parallelOptions(filterOptions(outputOptions(connectionOptions(y))))))
-    .option('out', { type: 'string', describe: 'where to write the plan (JSON, docs/plan.schema.json); - for stdout (default: openmldb-recover-PLAN_ID.json here)' })
+    .option('out', { type: 'string', nargs: 1, describe: 'where to write the plan (JSON, docs/plan.schema.json); - for stdout (default: openmldb-recover-PLAN_ID.json here)' })
     .option('plan-hold', { type: 'number', default: 3600, describe: 'seconds other runs (cron) refuse to start while the plan waits (exit 4); after that one takes it over' })
     .option('abandon', { type: 'string', describe: 'PLAN_ID: drop the pending plan and put auto_failover back, applying nothing' });
 }

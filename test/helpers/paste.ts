@@ -17,6 +17,11 @@ function onPath(): string {
   return binDir;
 }
 
+/** The PATH a pasted line runs with: the tool's wrapper first. */
+export function pastedPath(): string {
+  return `${onPath()}:${process.env['PATH'] ?? ''}`;
+}
+
 /**
  * Run `line` in bash, in an environment of exactly `env` (plus PATH): what the operator's
  * shell holds. The line must start with `openmldb-recover`.
@@ -24,7 +29,7 @@ function onPath(): string {
 export function runPasted(line: string, env: Record<string, string>, timeoutMs = 300_000, cwd?: string): Promise<RunResult> {
   if (!line.startsWith('openmldb-recover ')) throw new Error(`not a command of this tool: ${line}`);
   return new Promise((resolve) => {
-    execFile('bash', ['-c', line], { env: { ...env, PATH: `${onPath()}:${process.env['PATH'] ?? ''}` }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, ...(cwd ? { cwd } : {}) }, (err, stdout, stderr) => {
+    execFile('bash', ['-c', line], { env: { ...env, PATH: pastedPath() }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, ...(cwd !== undefined ? { cwd } : {}) }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ stdout, stderr, code });
     });
