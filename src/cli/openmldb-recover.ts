@@ -86,7 +86,9 @@ async function main(): Promise<number> {
     })
     .help()
     .version(VERSION)
-    .wrap(Math.min(120, process.stdout.columns || 100))
+    // Never wrapped: a wrapped example pastes as two commands (`... demo_db.t1` run without
+    // the `--dry-run` on the next line); the terminal folds long lines, which paste whole.
+    .wrap(null)
     .parseAsync();
   return code;
 }

@@ -113,6 +113,8 @@ const run = promisify(execFile);
 describe('every --help example, run as printed', () => {
   /** What each help printed: the examples as a user reads them. */
   const printed = new Map<string, string[]>();
+  /** Each help as printed, line by line. */
+  const helpLines = new Map<string, string[]>();
   const ran = new Set<string>();
   let w: World;
   let allPrinted: Set<string>;
@@ -146,6 +148,7 @@ describe('every --help example, run as printed', () => {
         const r = await runNode(RECOVER_BIN, args);
         assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
         printed.set(args.join(' '), examplesOf(r.stdout));
+        helpLines.set(args.join(' '), r.stdout.split('\n'));
       }),
     ]);
     const s = await sim.ctl<State>('state');
@@ -208,6 +211,13 @@ describe('every --help example, run as printed', () => {
 
   it('the examples --help prints are those the source declares, whole', () => {
     for (const { args, declared } of HELPS) assert.deepEqual(printed.get(args.join(' ')), declared, args.join(' '));
+  });
+
+  it('each example is printed on one line: a line pasted from the help is the whole command (a wrapped `... --dry-run` would run without it)', () => {
+    for (const { args, declared } of HELPS) {
+      const lines = helpLines.get(args.join(' ')) ?? [];
+      for (const example of declared) assert.ok(lines.some((l) => l.trimStart().startsWith(`${example} `) || l.trim() === example), `${args.join(' ')}: ${example} is not on one line`);
+    }
   });
 
   it('every host, path and run id an example names is in the substitution table, and every table is the simulator\'s', async () => {
