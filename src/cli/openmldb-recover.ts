@@ -17,7 +17,7 @@ import { COMMANDS, COMPLETION_HELP, TOP_EXAMPLES } from './commands.js';
 import { Interrupt } from '../engine/interrupt.js';
 
 /** Under every command's help (the top level shows the default command's, so it is there too). */
-const EPILOGUE = `Exit codes: 0 done (or healthy), 1 not done (or unhealthy; the report says why), 2 usage error or refused (nothing changed), 3 cluster unreachable or binary missing, 4 another run holds the cluster lock, 5 auto_failover could not be put back (the next run or failover on does), 6 changes pending (--dry-run --detailed-exitcode), 129/130/143 SIGHUP/SIGINT/SIGTERM (auto_failover put back).
+const EPILOGUE = `Exit codes: 0 done (or healthy), 1 not done (or unhealthy; the report says why), 2 usage error or refused (nothing changed), 3 cluster unreachable or binary missing, 4 another run holds the cluster lock (or a plan is pending review), 5 auto_failover could not be put back (the next run or failover on does), 6 changes pending (--dry-run --detailed-exitcode), 129/130/143 SIGHUP/SIGINT/SIGTERM (auto_failover put back).
 Connection settings also come from OPENMLDB_ZK_CLUSTER, OPENMLDB_ZK_ROOT_PATH, OPENMLDB_BIN, OPENMLDB_USER, OPENMLDB_PASSWORD, and --config FILE.`;
 
 /** The option names (every spelling) a yargs instance knows; yargs has no typed accessor for them. */

@@ -57,7 +57,7 @@ export function tabletCommandLine(a: BinaryAccess, address: string, cmd: string)
  */
 export function httpCommandLine(a: BinaryAccess, address: string, service: 'TabletServer' | 'NameServer', method: string, body: Record<string, unknown>): string {
   const auth = a.passwordFrom !== undefined
-    ? `"Authorization: u${a.user}:1$(printf %s ${a.passwordFrom} | sha256sum | cut -d' ' -f1)"`
+    ? `"Authorization: u${a.user.replace(/[\\$`"]/g, (c) => `\\${c}`)}:1$(printf %s ${a.passwordFrom} | sha256sum | cut -d' ' -f1)"`
     : shellWord(`Authorization: ${credential(a.user, '')}`);
   return `curl -sS -X POST -H 'Content-Type: application/json' -H ${auth} ${shellWord(`http://${address}/${service}/${method}`)} -d ${shellWord(JSON.stringify(body))}`;
 }

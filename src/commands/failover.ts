@@ -61,7 +61,11 @@ export const failoverCommand = defineCommand({
         // The operator chose the value: an unfinished run's journal must not undo it later.
         const stale = await safety.dropJournal();
         if (stale) {
-          progress.warn(`cleared the journal of an earlier run that did not finish (${stale.command}; it would have put auto_failover back to ${stale.autoFailoverOriginal})`);
+          progress.warn(
+            stale.plan
+              ? `dropped plan ${stale.plan.id} (pending since ${stale.plan.since}): it can no longer be applied; auto_failover is what you set (it was ${stale.autoFailoverOriginal} before the plan)`
+              : `cleared the journal of an earlier run that did not finish (${stale.command}; it would have put auto_failover back to ${stale.autoFailoverOriginal})`,
+          );
         }
       }
       progress.stop();

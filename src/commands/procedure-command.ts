@@ -223,7 +223,7 @@ export function invocationOf(argv: ProcedureArgs & Partial<StateDirArgs>, config
 function accessOf(argv: ProcedureArgs & Partial<StateDirArgs>, config: ConnectionConfig): BinaryAccess {
   const file = argv['password-file'];
   const passwordFrom =
-    config.passwordFrom === 'file' && file !== undefined ? `"$(cat ${shellWord(resolvePath(String(file)))})"` : config.password !== '' ? '"$OPENMLDB_PASSWORD"' : undefined;
+    config.passwordFrom === 'file' && file !== undefined ? `"$(head -n1 ${shellWord(resolvePath(String(file)))} | tr -d '\\r')"` : config.password !== '' ? '"$OPENMLDB_PASSWORD"' : undefined;
   return { bin: resolvePath(config.bin), zkCluster: config.zkCluster, zkRootPath: config.zkRootPath, user: config.user, ...(passwordFrom ? { passwordFrom } : {}) };
 }
 
@@ -238,7 +238,7 @@ function checkPendingPlan(safety: RunSafety, progress: Progress): void {
   const until = Date.parse(pending.holdUntil);
   if (Date.now() < until) {
     throw new PlanHeld(
-      `plan ${pending.id} is pending since ${pending.since} (auto_failover held off until it is applied; this hold ends ${pending.holdUntil}): apply it (openmldb-recover apply ${pending.file === '-' ? 'PLAN_FILE' : pending.file}), abandon it (openmldb-recover plan --abandon ${pending.id}), or run again after its hold`,
+      `plan ${pending.id} is pending since ${pending.since} (auto_failover held off until it is applied; this hold ends ${pending.holdUntil}): apply it (openmldb-recover apply ${pending.file === '-' ? 'PLAN_FILE' : shellWord(pending.file)}), abandon it (openmldb-recover plan --abandon ${pending.id}), or run again after its hold`,
     );
   }
   progress.warn(`plan ${pending.id} (pending since ${pending.since}) was neither applied nor abandoned by ${pending.holdUntil}: this run takes it over, and auto_failover goes back at its end`);

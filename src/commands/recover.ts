@@ -46,7 +46,7 @@ export const recoverCommand = defineCommand({
   command: 'recover',
   describe: 'one-click recovery after a full restart (observe, plan, apply, verify)',
   examples: [
-    ['$0 recover --zk_cluster=zk1:2181,zk2:2181 --zk_root_path=/openmldb --openmldb_bin_path=/work/openmldb/bin/openmldb', 'recover every table'],
+    ['$0 recover --zk_cluster=zk1:2181,zk2:2181 --zk_root_path=/openmldb --openmldb_bin_path=/opt/openmldb/bin/openmldb', 'recover every table'],
     ['$0 recover --dry-run', 'print the plan as runbook commands; change nothing (recorded: see history)'],
     ['$0 recover --table demo_db.t1 --json', 'one table; the report as JSON on stdout'],
     ['$0 recover --config /etc/openmldb-recover.json --quiet', 'for cron: settings from a file, no progress, exit code says it all'],

@@ -3,11 +3,11 @@
 // ones on the cluster the plan was made on, `verify PLAN_FILE` checks them, and
 // `plan --abandon ID` puts auto_failover back without applying anything.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import type { Argv } from 'yargs';
 import { openmldbCluster } from '../engine/openmldb.js';
-import { tally } from '../engine/report.js';
+import { type Report, tally } from '../engine/report.js';
 import { observe } from '../engine/observe.js';
 import { planRecovery } from '../workflow/procedures/recover-plan.js';
 import {
@@ -16,6 +16,7 @@ import {
   applyProcedure,
   approved,
   differences,
+  fingerprintDigest,
   invalidDecisions,
   planFile,
   plannedLeader,
@@ -24,9 +25,9 @@ import {
 } from '../workflow/procedures/reviewed-plan.js';
 import type { ArgsOf, GlobalArgs } from './args.js';
 import { openClient, parseFilter } from './common.js';
+import { shellWord } from '../cluster/command-line.js';
 import { connectionOptions, resolveConnection, seconds } from './config.js';
 import { EXIT, Refused, UsageError } from '../exit-codes.js';
-import { Recording } from './recording.js';
 import {
   applySettings,
   defineCommand,
@@ -35,11 +36,10 @@ import {
   parallelOptions,
   progressFor,
   refuseOrphanedOption,
-  retriesOf,
+  type RunContext,
   runOptions,
   runProcedureCommand,
 } from './procedure-command.js';
-import { openRunSafety } from './run-safety.js';
 import { json, redactOutput, writeDocument } from './redact-output.js';
 
 /** A plan's id: when it was made, and a few random characters (two plans in one second differ). */
@@ -65,7 +65,11 @@ export function readPlanFile(path: string): PlanFile {
   if (f === null || typeof f !== 'object' || f.schema !== PLAN_SCHEMA || typeof f.id !== 'string' || !Array.isArray(f.partitions) || typeof f.cluster !== 'object' || f.cluster === null) {
     throw new UsageError(`plan file ${path} is not a plan of this tool (${PLAN_SCHEMA}): make one with openmldb-recover plan --out FILE`);
   }
-  for (const p of f.partitions) {
+  for (const [i, p] of f.partitions.entries()) {
+    const fp = (p as { fingerprint?: { replicas?: unknown } } | null)?.fingerprint;
+    if (p === null || typeof p !== 'object' || typeof p.db !== 'string' || typeof p.table !== 'string' || !Number.isInteger(p.pid) || !Array.isArray(fp?.replicas)) {
+      throw new UsageError(`plan file ${path}: partition ${i + 1} is not one plan wrote (db, table, pid, fingerprint): make a new plan`);
+    }
     const d = (p as { decision?: unknown }).decision as { action?: unknown; leader?: unknown; acceptDataLoss?: unknown } | undefined;
     const where = `${String(p.db)}.${String(p.table)} pid ${String(p.pid)}`;
     if (!d || (d.action !== 'apply' && d.action !== 'skip')) throw new UsageError(`plan file ${path}: ${where}: decision.action must be "apply" or "skip"`);
@@ -73,6 +77,8 @@ export function readPlanFile(path: string): PlanFile {
     if (d.acceptDataLoss !== undefined && typeof d.acceptDataLoss !== 'boolean') throw new UsageError(`plan file ${path}: ${where}: decision.acceptDataLoss must be true or false`);
   }
   const plan = f as PlanFile;
+  // Only decisions are the operator's to edit: what the plan read must be as it read it.
+  if (fingerprintDigest(plan) !== plan.fingerprint) throw new UsageError(`plan file ${path}: its partitions' fingerprints were edited (only each decision may be): make a new plan`);
   const invalid = invalidDecisions(plan);
   if (invalid.length > 0) throw new UsageError(`plan file ${path}: ${invalid.join('; ')}`);
   return plan;
@@ -102,6 +108,8 @@ export const planCommand = defineCommand({
     const now = new Date();
     const id = newPlanId(now);
     const out = argv['out'] === '-' ? '-' : resolvePath(argv['out'] ?? `openmldb-recover-${id}.json`);
+    // Before anything is taken or changed: a plan that cannot be written must not hold auto_failover off.
+    if (out !== '-') checkWritable(out);
     const holdUntil = new Date(now.getTime() + hold * 1000).toISOString();
     const options = { acceptDataLoss: false, refuseOrphaned: argv['refuse-orphaned'] === true };
     // A plan is itself the preview: it has no --dry-run.
@@ -112,86 +120,100 @@ export const planCommand = defineCommand({
       apply: applySettings(argv),
       hold: { id, since: now.toISOString(), holdUntil, file: out },
       reportToStderr: out === '-',
+      // A plan pending (this operator's earlier one): this plan replaces it, keeping the value auto_failover had before it.
+      beforeRun: async (ctx) => {
+        const pending = ctx.safety?.keeper.foundPlan();
+        if (pending) ctx.progress.warn(`plan ${pending.id} (pending since ${pending.since}) is replaced by this one, ${id}`);
+        return { ownsPendingPlan: pending !== undefined };
+      },
       afterRun: async (report, ctx) => {
-        if (report.autoFailover.heldForPlan !== id) {
-          return { lines: report.exitCode === EXIT.ok ? ['nothing to plan: every partition is served'] : [`no plan written: the probe did not finish (see above); auto_failover is back to ${String(report.autoFailover.after)}`] };
-        }
-        // The decisions from a fresh look, now that every replica the probe loaded serves.
-        const config = resolveConnection(argv);
-        const look = await observe(ctx.cluster, filter, { progress: ctx.progress });
-        const plans = planRecovery(look, { ...options, now: Date.now() }, (k) => ctx.memory.partition(k)).partitions;
-        const file = planFile({ id, createdAt: now.toISOString(), cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath }, autoFailoverBefore: report.autoFailover.before ?? look.autoFailover, holdUntil }, look, plans);
-        const text = `${JSON.stringify(file, null, 2)}\n`;
-        if (out === '-') process.stdout.write(text);
-        else writeFileSync(out, text, { mode: 0o600 });
-        // The report says what the plan did: each partition in it is planned, not failed.
-        for (const t of report.tables) {
-          for (const p of t.partitions) {
-            const pp = file.partitions.find((x) => x.db === t.db && x.table === t.name && x.pid === p.pid);
-            if (!pp || p.status === 'healthy') continue;
-            p.status = 'planned';
-            p.reason = `plan ${id}: ${pp.proposal === 'apply' ? 'to apply' : pp.proposal}: ${pp.reason}`;
-            p.problems = [];
+        if (report.autoFailover.heldForPlan === id) {
+          try {
+            return await writePlan(report, ctx);
+          } catch (err) {
+            // No plan to review: auto_failover goes back (journal cleared) rather than held for nothing.
+            const errors: string[] = [];
+            const after = await ctx.safety?.keeper.restore(ctx.cluster, errors);
+            report.autoFailover = { ...report.autoFailover, after: after ?? false, ...(errors.length > 0 ? { owed: true } : {}) };
+            delete report.autoFailover.heldForPlan;
+            throw err;
           }
         }
-        report.totals = { ...report.totals, ...tally(report.tables) };
-        if (report.exitCode === EXIT.notRecovered && report.errors.length === 0) {
-          report.exitCode = EXIT.ok;
-          report.ok = true;
-        }
-        const count = (what: string) => file.partitions.filter((p) => p.proposal === what).length;
-        return {
-          lines: [
-            '',
-            `plan ${id}: ${file.partitions.length} partitions: ${count('apply')} to apply, ${count('refused')} refused, ${count('blocked')} blocked; written to ${out === '-' ? 'stdout' : out}`,
-            ...file.partitions.slice(0, 20).map((p) => `  ${p.db}.${p.table} pid ${p.pid}: ${p.proposal}${p.leader ? `, leader ${p.leader.endpoint} @${p.leader.offset}` : ''}${p.atStake ? `, ${p.atStake} entries at stake` : ''}; decision ${p.decision.action}`),
-            ...(file.partitions.length > 20 ? [`  (${file.partitions.length - 20} more in the file)`] : []),
-            `review it (decision: apply or skip per partition; a refused one needs leader and acceptDataLoss), then: openmldb-recover apply ${out === '-' ? 'PLAN_FILE' : out}`,
-            `auto_failover stays off until then; cron runs wait (exit 4) until ${holdUntil}; to drop it: openmldb-recover plan --abandon ${id}`,
-          ],
-        };
+        return { lines: report.exitCode === EXIT.ok ? ['nothing to plan: every partition is served'] : [`no plan written: the probe did not finish (see above); auto_failover is back to ${String(report.autoFailover.after)}`] };
       },
     });
+
+    /** The decisions written to the plan file, and the report made to say what the plan did. */
+    async function writePlan(report: Report, ctx: RunContext): Promise<{ lines: string[] }> {
+      // The decisions from a fresh look, now that every replica the probe loaded serves.
+      const config = resolveConnection(argv);
+      const look = await observe(ctx.cluster, filter, { progress: ctx.progress });
+      const plans = planRecovery(look, { ...options, now: Date.now() }, (k) => ctx.memory.partition(k)).partitions;
+      const file = planFile({ id, createdAt: now.toISOString(), cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath }, autoFailoverBefore: report.autoFailover.before ?? look.autoFailover, holdUntil }, look, plans);
+      const text = `${JSON.stringify(file, null, 2)}\n`;
+      if (out === '-') process.stdout.write(text);
+      else writeFileSync(out, text, { mode: 0o600 });
+      // The report says what the plan did: each partition in it is planned, not failed.
+      for (const t of report.tables) {
+        for (const p of t.partitions) {
+          const pp = file.partitions.find((x) => x.db === t.db && x.table === t.name && x.pid === p.pid);
+          if (!pp || p.status === 'healthy') continue;
+          p.status = 'planned';
+          p.reason = `plan ${id}: ${pp.proposal === 'apply' ? 'to apply' : pp.proposal}: ${pp.reason}`;
+          p.problems = [];
+        }
+      }
+      report.totals = { ...report.totals, ...tally(report.tables) };
+      if (report.exitCode === EXIT.notRecovered && report.errors.length === 0) {
+        report.exitCode = EXIT.ok;
+        report.ok = true;
+      }
+      const count = (what: string) => file.partitions.filter((p) => p.proposal === what).length;
+      return {
+        lines: [
+          '',
+          `plan ${id}: ${file.partitions.length} partitions: ${count('apply')} to apply, ${count('refused')} refused, ${count('blocked')} blocked; written to ${out === '-' ? 'stdout' : out}`,
+          ...file.partitions.slice(0, 20).map((p) => `  ${p.db}.${p.table} pid ${p.pid}: ${p.proposal}${p.leader ? `, leader ${p.leader.endpoint} @${p.leader.offset}` : ''}${p.atStake ? `, ${p.atStake} entries at stake` : ''}; decision ${p.decision.action}`),
+          ...(file.partitions.length > 20 ? [`  (${file.partitions.length - 20} more in the file)`] : []),
+          `review it (decision: apply or skip per partition; a refused one needs leader and acceptDataLoss), then: openmldb-recover apply ${out === '-' ? 'PLAN_FILE' : shellWord(out)}`,
+          `auto_failover stays off until then; cron runs wait (exit 4) until ${holdUntil}; to drop it: openmldb-recover plan --abandon ${id}`,
+        ],
+      };
+    }
   },
 });
 
-/** `plan --abandon ID`: the pending plan dropped, auto_failover back to its value before the plan. */
+/** The plan's file can be written: its directory exists and is writable, and it is not a directory. */
+function checkWritable(path: string): void {
+  try {
+    if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--out ${path} is a directory: name a file`);
+    accessSync(dirname(path), fsConstants.W_OK);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--out ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)}): nothing was changed`);
+  }
+}
+
+/**
+ * `plan --abandon ID`: the pending plan dropped, auto_failover back to its value before the
+ * plan. Through the engine, as every run that puts auto_failover back: the fence first
+ * (a leader whose tablet died during the review keeps its partition from the nameserver).
+ */
 async function abandon(argv: ArgsOf<typeof planOptions> & GlobalArgs, id: string): Promise<number> {
-  const config = resolveConnection(argv);
-  redactOutput(config);
-  const retries = retriesOf(argv);
-  const recording = Recording.start(argv, config, 'plan-abandon', false, progressFor(argv));
-  const progress = recording.progress;
-  const client = openClient(config, argv);
-  recording.attach(client);
-  let safety;
-  try {
-    safety = await openRunSafety(argv, config, `plan --abandon ${id}`, progress, client, retries);
-  } catch (err) {
-    progress.stop();
-    recording.fail(err);
-    throw err;
-  }
-  try {
-    const pending = safety.keeper.foundPlan();
-    if (pending?.id !== id) throw new Refused(pending ? `the pending plan is ${pending.id}, not ${id}: nothing was changed` : `no plan is pending (applied, abandoned, or taken over by a later run): nothing was changed`);
-    safety.keeper.adoptEarlierRun();
-    const errors: string[] = [];
-    const after = await safety.keeper.restore(openmldbCluster(client), errors);
-    progress.stop();
-    const ok = errors.length === 0;
-    const result = { plan: id, abandoned: ok, autoFailover: after, errors };
-    recording.finishWith(result, ok ? EXIT.ok : EXIT.restoreOwed);
-    if (argv['json'] === true) writeDocument(process.stdout, json(result));
-    else process.stdout.write(ok ? `plan ${id} abandoned; auto_failover is ${String(after)}, as before the plan\n` : `plan ${id}: ${errors.join('; ')}\n`);
-    return ok ? EXIT.ok : EXIT.restoreOwed;
-  } catch (err) {
-    progress.stop();
-    recording.fail(err);
-    throw err;
-  } finally {
-    await safety.release();
-  }
+  return runProcedureCommand({ ...argv, 'dry-run': false, 'detailed-exitcode': false }, {
+    command: 'plan-abandon',
+    // Nothing to plan: the run only takes the pending plan's journal over and puts auto_failover back.
+    procedure: () => ({ scope: (s) => ({ ...s, tables: [] }), plan: () => ({ partitions: [] }) }),
+    apply: applySettings(argv),
+    beforeRun: async (ctx) => {
+      const pending = ctx.safety?.keeper.foundPlan();
+      if (pending?.id !== id) throw new Refused(pending ? `the pending plan is ${pending.id}, not ${id}: nothing was changed` : 'no plan is pending (applied, abandoned, or taken over by a later run): nothing was changed');
+      return { ownsPendingPlan: true };
+    },
+    afterRun: async (report) => ({
+      lines: report.autoFailover.owed ? [] : [`plan ${id} abandoned; auto_failover is ${String(report.autoFailover.after)}, as before the plan`],
+    }),
+  });
 }
 
 function applyOptions<T>(y: Argv<T>) {
@@ -220,7 +242,7 @@ export const applyCommand = defineCommand({
       beforeRun: async (ctx) => {
         const pending = ctx.safety?.keeper.foundPlan();
         if (pending?.id !== plan.id) {
-          throw new Refused(`plan ${plan.id} is not pending (${pending ? `the pending plan is ${pending.id}` : 'applied, abandoned, or taken over by a later run since'}): its probe's state may be gone; make a new plan. Nothing was changed`);
+          throw new Refused(`plan ${plan.id} is not pending (${pending ? `the pending plan is ${pending.id}` : `applied (openmldb-recover verify ${shellWord(path)} says), abandoned, or taken over by a later run since`}): nothing was changed; to recover what is left, make a new plan`);
         }
         const look = await observe(ctx.cluster, undefined, { progress: ctx.progress });
         const diffs = differences(plan, look, pending.applying === true);
@@ -268,6 +290,9 @@ export const verifyCommand = defineCommand({
     const plan = readPlanFile(resolvePath(String(argv['file'])));
     const config = resolveConnection(argv);
     redactOutput(config);
+    if (config.zkCluster !== plan.cluster.zkCluster || config.zkRootPath !== plan.cluster.zkRootPath) {
+      throw new UsageError(`plan ${plan.id} was made on ${plan.cluster.zkCluster}${plan.cluster.zkRootPath}, not on ${config.zkCluster}${config.zkRootPath}`);
+    }
     const progress = progressFor(argv);
     const client = openClient(config, argv);
     let look;

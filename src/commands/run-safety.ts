@@ -14,15 +14,15 @@ import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterUnreachable } from '../cluster/errors.js';
 import { retryTransient } from '../engine/retry.js';
 import type { CommandLog, CommandLogEntry } from '../cluster/transport.js';
-import type { Journal, SentCommand } from '../engine/journal-content.js';
+import type { Journal, PendingPlan, SentCommand } from '../engine/journal-content.js';
 import { Room } from '../safety/room.js';
-import { JournalError, checkJournalCluster, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
+import { JournalError, asJournal, checkJournalCluster, clearJournal, journalPath, readJournal, writeJournal } from '../safety/journal.js';
 import { printable } from '../safety/files.js';
 import { clusterIdentifiers, knownKey, lockCluster, rememberKey } from '../safety/identity.js';
 import { type LockHolder, alive } from '../safety/lock.js';
 import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
 import { evidenceStore } from '../safety/evidence-file.js';
-import { type ZkEvidenceTexts, ZkLockUnavailable, ZkRunLock, defaultZkLockPath, readZkEvidence, zkEvidenceNode, zkEvidencePath } from '../safety/zk-lock.js';
+import { type ZkEvidenceTexts, ZkLockUnavailable, ZkRunLock, defaultZkLockPath, readZkEvidence, zkEvidenceNode, zkEvidencePath, zkJournalPath } from '../safety/zk-lock.js';
 import { type EvidenceFile, RunMemory, mergeEvidence, splitEvidence } from '../engine/run-memory.js';
 import { FailoverKeeper, type JournalStore } from '../engine/failover-keeper.js';
 import type { Progress } from '../engine/progress.js';
@@ -161,6 +161,32 @@ export async function openRunSafety(argv: LockArgs & StateDirArgs, config: Conne
   }
   const { useZk, why } = await chooseLock(argv, config);
   return useZk ? openZk(argv, config, command, progress, why) : openLocal(argv, config, command, progress, why, client, retries);
+}
+
+/**
+ * The reviewed plan pending for this cluster, if any, as `status` shows it: from the
+ * journal where a run would find it (ZooKeeper when it answers, else the state directory),
+ * read without the lock, creating nothing. Best effort: `status` never fails for it.
+ */
+export async function readPendingPlan(argv: Partial<LockArgs> & StateDirArgs, config: ConnectionConfig, client: OpenMLDBClient, retries: number): Promise<PendingPlan | undefined> {
+  try {
+    const { useZk } = await chooseLock(argv as LockArgs, config);
+    if (useZk) {
+      const session = await ZkSession.connect(config.zkCluster, { sessionTimeoutMs: 4000 });
+      try {
+        const where = zkJournalPath(zkLockPath(argv as LockArgs, config));
+        const text = await session.get(where);
+        return text === undefined || text === '' ? undefined : asJournal(JSON.parse(text), `the run journal ${where} in ZooKeeper`, 'delete that node').plan;
+      } finally {
+        await session.close();
+      }
+    }
+    const dir = stateDirOf(argv);
+    const key = knownKey(dir, await identify(client, config, retries), clusterKey(config.zkCluster, config.zkRootPath));
+    return readJournal(journalPath(dir, key))?.plan;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

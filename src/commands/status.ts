@@ -6,6 +6,7 @@ import { connect, explain, parseFilter } from './common.js';
 import { type ConnectionArgs, connectionOptions, leaderWaitOption, observeWaitOf } from './config.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { renderPrometheus, renderPrometheusDown } from './prometheus.js';
+import { readPendingPlan } from './run-safety.js';
 
 /** Names the document, as the report's `schema` does: a reader tells it from the error report. */
 export const STATUS_SCHEMA = 'openmldb-recover/status@1';
@@ -29,10 +30,13 @@ export const statusCommand = defineCommand({
     ['$0 status --format prometheus > /var/lib/node_exporter/openmldb.prom.tmp; mv /var/lib/node_exporter/openmldb.prom.tmp /var/lib/node_exporter/openmldb.prom', 'for node_exporter\'s textfile collector, written whatever the exit code (1: unhealthy, 3: not seen; see the README for a cron line)'],
   ],
   builder: (y) =>
-    filterOptions(outputOptions(leaderWaitOption(connectionOptions(y)))).option('format', {
-      choices: FORMATS as unknown as string[],
-      describe: 'text (default), json (same as --json), or prometheus (text exposition format)',
-    }),
+    filterOptions(outputOptions(leaderWaitOption(connectionOptions(y))))
+      .option('format', {
+        choices: FORMATS as unknown as string[],
+        describe: 'text (default), json (same as --json), or prometheus (text exposition format)',
+      })
+      .option('state-dir', { type: 'string', describe: 'where runs keep their journal, to tell a plan pending (default $XDG_STATE_HOME/openmldb-recover)' })
+      .option('lock-path', { type: 'string', describe: 'the lock node in ZooKeeper, whose sibling `journal` tells a plan pending (default <zk_root_path>/openmldb-recover/lock)' }),
   handler: async (argv) => {
     const format = formatOf(argv);
     const filter = parseFilter(argv['db'], argv['table']);
@@ -40,9 +44,14 @@ export const statusCommand = defineCommand({
       const { client, config } = connect(argv);
       const report = await runStatus(client, filter, observeWaitOf(argv));
       const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
+      // A plan under review explains why auto_failover is off and nothing is served yet.
+      const pending = format === 'prometheus' ? undefined : await readPendingPlan(argv, config, client, 2);
+      const planLine = pending
+        ? `plan ${pending.id} pending since ${pending.since}: auto_failover is held off until it is applied (openmldb-recover apply ${pending.file === '-' ? 'PLAN_FILE' : pending.file}) or abandoned (openmldb-recover plan --abandon ${pending.id}); other runs wait until ${pending.holdUntil}`
+        : undefined;
       // JSON scrubbed string by string, metrics hold no free text: written as built.
-      if (format === 'text') process.stdout.write(`${renderStatus(report)}\n`);
-      else writeDocument(process.stdout, format === 'json' ? json({ schema: STATUS_SCHEMA, ...report }) : renderPrometheus(report, cluster));
+      if (format === 'text') process.stdout.write(`${renderStatus(report)}\n${planLine ? `${planLine}\n` : ''}`);
+      else writeDocument(process.stdout, format === 'json' ? json({ schema: STATUS_SCHEMA, ...report, ...(pending ? { pendingPlan: { id: pending.id, since: pending.since, holdUntil: pending.holdUntil, file: pending.file } } : {}) }) : renderPrometheus(report, cluster));
       return report.healthy ? EXIT.ok : EXIT.notRecovered;
     } catch (err) {
       // For the textfile collector, "not observed" is a value too: up 0.

@@ -120,7 +120,7 @@ export async function applyPlan(client: EngineCluster, partitions: PartitionPlan
   const counter = () => opts.progress.update(tally.line(opts.round ?? 1, { ...ended, total }));
   opts = { ...opts, tally, onStep: counter };
   tally.onChange = counter;
-  for (const p of partitions) tally.planned(p.steps);
+  for (const p of partitions) tally.planned(label(p), p.steps);
   // Started in service order (priority.ts): their loads queue on each tablet in that order.
   // The outcomes come back in the order of `partitions`.
   const outcomes = new Map<PartitionPlan, Promise<PartitionOutcome>>();
@@ -157,7 +157,7 @@ async function runPartition(client: EngineCluster, first: PartitionPlan, opts: A
   let ended = opts.ended;
   for (let n = 1; ; n++) {
     // The first plans were counted when the round began; the ones after a probe add theirs.
-    if (n > 1) opts.tally?.planned(plan.steps);
+    if (n > 1) opts.tally?.planned(label(plan), plan.steps);
     const result = await runPlan(client, plan, { ...opts, ...(ended ? { ended } : {}) }, outcome);
     outcome.status = result;
     if (result !== 'done' || !opts.replan || !PREPARES.has(plan.action) || n >= PLANS_PER_ROUND || opts.signal.aborted) return outcome;
@@ -260,7 +260,7 @@ class StepRunner {
     const action: StepRecord = { step: step.kind, command, result: result.skipped ? 'skipped' : 'ok', attempts, durationMs: Date.now() - started };
     if (result.detail !== undefined) action.detail = result.detail;
     this.opts.progress.detail(`${label(this.plan)}: ${result.skipped ? 'already done' : 'done'}: ${command}${result.detail ? ` (${result.detail})` : ''}`);
-    this.opts.tally?.ended(step, result.skipped);
+    this.opts.tally?.ended(label(this.plan), step, result.skipped);
     this.opts.onStep?.();
     return action;
   }

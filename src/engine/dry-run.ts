@@ -30,20 +30,23 @@ export function afterTheProbe(plan: PartitionPlan, replicas: string[]): string[]
 /** Text as shell comments, line by line. */
 const comment = (text: string): string[] => text.split('\n').map((l) => `# ${l}`);
 
-/** One step as the command line that does it (a wait: the read to repeat, and until when). */
-export function stepCommandLine(step: Step, p: PartitionPlan, a: BinaryAccess): string {
+/**
+ * One step as the command line that does it (a wait: the read to repeat, and until when).
+ * `address`: where a tablet listens (a server registered by name is reached at its real address).
+ */
+export function stepCommandLine(step: Step, p: PartitionPlan, a: BinaryAccess, address: (endpoint: string) => string = (e) => e): string {
   switch (step.kind) {
     case 'set-alive':
       return nsCommandLine(a, `updatetablealive ${p.table} ${p.pid} ${step.endpoint} ${step.alive ? 'yes' : 'no'}`, p.db);
     case 'load': {
       const load = { name: p.table, tid: p.tid, pid: p.pid, segCnt: p.segCnt, storageMode: p.storageMode, mode: step.mode } as const;
       // The CLI's loadtable sends no storage mode: a disk table is loaded over HTTP.
-      return p.storageMode === 'kMemory' ? tabletCommandLine(a, step.endpoint, loadTableCmd(load)) : httpCommandLine(a, step.endpoint, 'TabletServer', 'LoadTable', loadTableBody(load));
+      return p.storageMode === 'kMemory' ? tabletCommandLine(a, address(step.endpoint), loadTableCmd(load)) : httpCommandLine(a, address(step.endpoint), 'TabletServer', 'LoadTable', loadTableBody(load));
     }
     case 'wait-loaded':
-      return `${tabletCommandLine(a, step.endpoint, `gettablestatus ${p.tid} ${p.pid}`)}  # again until its state is kTableNormal`;
+      return `${tabletCommandLine(a, address(step.endpoint), `gettablestatus ${p.tid} ${p.pid}`)}  # again until its state is kTableNormal`;
     case 'change-role':
-      return httpCommandLine(a, step.endpoint, 'TabletServer', 'ChangeRole', changeRoleBody({ tid: p.tid, pid: p.pid, mode: step.mode, term: step.term, replicas: step.followers }));
+      return httpCommandLine(a, address(step.endpoint), 'TabletServer', 'ChangeRole', changeRoleBody({ tid: p.tid, pid: p.pid, mode: step.mode, term: step.term, replicas: step.followers }));
     case 'change-leader':
       return nsCommandLine(a, `changeleader ${p.table} ${p.pid} ${step.endpoint}`, p.db);
     case 'recover-replica':
@@ -58,6 +61,8 @@ export interface DryRunScript {
   switchesFailover: boolean;
   cluster: readonly ClusterStep[];
   partitions: ReadonlyArray<{ plan: PartitionPlan; replicas: string[] }>;
+  /** Where each tablet listens, by endpoint (its real address when servers register by name). */
+  addresses: ReadonlyMap<string, string>;
 }
 
 /** The whole run as a script: auto_failover off, the cluster-wide commands, each partition's steps, auto_failover back on. */
@@ -69,9 +74,10 @@ export function dryRunScript(s: DryRunScript, a: BinaryAccess): string[] {
     if (plan.steps.length === 0 && !plan.via?.length) continue;
     out.push(...comment(`${plan.db}.${plan.table} pid ${plan.pid}: ${plan.reason}`));
     for (const v of plan.via ?? []) out.push(`# done by: ${v}`);
-    for (const step of plan.steps) out.push(stepCommandLine(step, plan, a));
+    for (const step of plan.steps) out.push(stepCommandLine(step, plan, a, (e) => s.addresses.get(e) ?? e));
     for (const line of afterTheProbe(plan, replicas)) out.push(...comment(line));
   }
   if (s.switchesFailover) out.push('# back to its value before the run', nsCommandLine(a, 'confset auto_failover true'));
+  if (a.passwordFrom === '"$OPENMLDB_PASSWORD"' && out.some((l) => l.startsWith('curl '))) out.unshift('# the curl lines read the password from OPENMLDB_PASSWORD: export it in this shell first');
   return out;
 }

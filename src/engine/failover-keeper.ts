@@ -228,6 +228,13 @@ export class FailoverKeeper {
     const needed = this.original && (this.switchedOff || this.resumed !== undefined);
     if (needed && !(await this.putBack(client, errors))) {
       this.owed = true;
+      // Owed, not held for review: the next run (cron) must put it back, not wait for a plan.
+      if (this.plan || this.resumed?.plan) {
+        this.plan = undefined;
+        if (this.resumed) this.resumed = { ...this.resumed, plan: undefined };
+        this.journaled = false;
+        await Promise.resolve(this.writeJournal()).catch(() => undefined);
+      }
       return false;
     }
     await this.store?.clear();

@@ -130,7 +130,8 @@ export async function runProcedure(cluster: EngineCluster, o: RunOptions): Promi
     if (o.access) {
       const partitions = firstPlan.partitions.map((plan) => ({ plan, replicas: replicasOf(first, plan) }));
       const changes = report.totals.planned > 0 || clusterActions.length > 0;
-      report.script = dryRunScript({ switchesFailover: first.autoFailover && changes, cluster: firstPlan.cluster ?? [], partitions }, o.access);
+      const addresses = new Map(first.tablets.map((t) => [t.endpoint, t.address]));
+      report.script = dryRunScript({ switchesFailover: first.autoFailover && changes, cluster: firstPlan.cluster ?? [], partitions, addresses }, o.access);
     }
     return report;
   }

@@ -26,10 +26,10 @@ const MIN_SAMPLES = 3;
 const MIN_ELAPSED_MS = 3_000;
 
 export class StepTally {
-  /** Loads the plans run so far send (or find done). */
-  private loadsPlanned = 0;
-  /** Loads found already done (the replica was loaded): nothing to wait for. */
-  private loadsFound = 0;
+  /** Loads the plans run so far send (or find done), one per partition and replica however often planned. */
+  private readonly plannedLoads = new Set<string>();
+  /** Of those, found already done (the replica was loaded): nothing to wait for. */
+  private readonly foundLoads = new Set<string>();
   private loadsSent = 0;
   /** Sent loads seen to end (the replica serves, or the load failed). */
   private loadsEnded = 0;
@@ -45,10 +45,18 @@ export class StepTally {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A partition's plan is about to run: the loads it sends are added to the whole. */
-  planned(steps: readonly Step[]): void {
+  /** A partition's plan (`partition`: its key) is about to run: the loads it sends are added to the whole. */
+  planned(partition: string, steps: readonly Step[]): void {
     this.partitionsStartedAt ??= this.now();
-    for (const s of steps) if (s.kind === 'load') this.loadsPlanned++;
+    for (const s of steps) if (s.kind === 'load') this.plannedLoads.add(`${partition}|${s.endpoint}`);
+  }
+
+  private get loadsPlanned(): number {
+    return this.plannedLoads.size;
+  }
+
+  private get loadsFound(): number {
+    return this.foundLoads.size;
   }
 
   /** A sent load ended, as the run's load slots saw it. */
@@ -57,11 +65,11 @@ export class StepTally {
     this.onChange?.();
   }
 
-  /** A step ended (skipped or done): the counts it moves. */
-  ended(step: Step, skipped: boolean): void {
+  /** A step of a partition (its key) ended (skipped or done): the counts it moves. */
+  ended(partition: string, step: Step, skipped: boolean): void {
     switch (step.kind) {
       case 'load':
-        if (skipped) this.loadsFound++;
+        if (skipped) this.foundLoads.add(`${partition}|${step.endpoint}`);
         else {
           this.loadsSent++;
           this.firstLoadAt ??= this.now();

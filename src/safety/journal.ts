@@ -82,6 +82,14 @@ export function readJournal(path: string): Journal | undefined {
   return parsed === undefined ? undefined : asJournal(parsed, `the run journal ${path}`, 'delete it');
 }
 
+/** A pending plan as `plan` writes it: its fields are printed to the terminal, so no control character, and times that parse. */
+function planOk(p: unknown): boolean {
+  if (p === null || typeof p !== 'object') return false;
+  const { id, since, holdUntil, file, applying } = p as Record<string, unknown>;
+  const time = (v: unknown) => typeof v === 'string' && /^[\dT:.Z+-]+$/.test(v) && !Number.isNaN(Date.parse(v));
+  return typeof id === 'string' && /^plan-[\w-]+$/.test(id) && time(since) && time(holdUntil) && typeof file === 'string' && !/[\x00-\x1f\x7f]/.test(file) && (applying === undefined || typeof applying === 'boolean');
+}
+
 /**
  * A parsed journal checked to be one this tool wrote (from a file or a ZooKeeper node);
  * `what` and `remedy` name it in the error, which never quotes its content.
@@ -106,7 +114,7 @@ export function asJournal(parsed: unknown, what: string, remedy: string): Journa
     (j.sent !== undefined && !sentOk(j.sent)) ||
     (j.sentTotal !== undefined && !(Number.isSafeInteger(j.sentTotal) && j.sentTotal >= 0)) ||
     (j.identifiers !== undefined && !strings(j.identifiers)) ||
-    (j.plan !== undefined && !(j.plan !== null && typeof j.plan === 'object' && str(j.plan.id) && str(j.plan.since) && str(j.plan.holdUntil) && str(j.plan.file) && (j.plan.applying === undefined || typeof j.plan.applying === 'boolean')))
+    (j.plan !== undefined && !planOk(j.plan))
   ) {
     throw new JournalError(`${what} is not one this tool wrote: check it, then ${remedy} to start afresh`);
   }

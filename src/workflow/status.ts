@@ -8,6 +8,8 @@ import { columns } from '../engine/report.js';
 
 export interface StatusReport {
   healthy: boolean;
+  /** A plan waiting for apply or --abandon (the command layer reads it from the journal). */
+  pendingPlan?: { id: string; since: string; holdUntil: string; file: string };
   takenAt: string;
   leader: string;
   autoFailover: boolean;

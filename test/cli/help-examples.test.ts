@@ -49,7 +49,7 @@ const SUBSTITUTE: Record<string, (w: World) => string> = {
   // The simulator has one ZooKeeper address: the second host of an ensemble names it again.
   'zk2:2181': (w) => w.sim.info.zkCluster,
   '/openmldb': (w) => w.sim.info.zkRootPath,
-  '/work/openmldb/bin/openmldb': (w) => w.sim.info.bin,
+  '/opt/openmldb/bin/openmldb': (w) => w.sim.info.bin,
   '/etc/openmldb-recover.json': (w) => join(w.root, 'etc/openmldb-recover.json'),
   '/var/lib/node_exporter/openmldb.prom.tmp': (w) => join(w.root, 'var/lib/node_exporter/openmldb.prom.tmp'),
   '/var/lib/node_exporter/openmldb.prom': (w) => join(w.root, 'var/lib/node_exporter/openmldb.prom'),
@@ -444,7 +444,7 @@ describe('every --help example, run as printed', () => {
     assert.deepEqual(await problems('demo_db.t1'), []);
     assert.ok((await problems('feature_db.t0')).length > 0, 'only that table');
     // The rest, connection settings from flags alone.
-    const flags = await paste('openmldb-recover recover --zk_cluster=zk1:2181,zk2:2181 --zk_root_path=/openmldb --openmldb_bin_path=/work/openmldb/bin/openmldb');
+    const flags = await paste('openmldb-recover recover --zk_cluster=zk1:2181,zk2:2181 --zk_root_path=/openmldb --openmldb_bin_path=/opt/openmldb/bin/openmldb');
     assert.equal(flags.code, 0, flags.stderr);
     assert.match(flags.stderr.split('\n')[0] ?? '', /zk_cluster from the command line, zk_root_path from the command line, the binary from the command line;/);
     assert.match(flags.stdout, /^result: 16 partitions in 4 tables: 4 healthy, 12 recovered$/m, 'every table');

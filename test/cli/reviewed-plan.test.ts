@@ -82,8 +82,18 @@ describe('plan, apply, verify', () => {
 
   it('a cluster that moved since the plan (a tablet restarted) is refused, one line per difference, nothing changed; --abandon puts auto_failover back', async () => {
     await withSim([...SCENARIO, '--seed', '3'], async (sim) => {
+      // A plan that could not be written must not hold anything: refused before the lock.
+      const nowhere = await recoverCli(sim, ['plan', '--out', join(sim.dir, 'no-such-dir', 'plan.json')]);
+      assert.equal(nowhere.code, 2, nowhere.stderr);
+      assert.match(nowhere.stderr, /--out \S+plan\.json cannot be written \(ENOENT\): nothing was changed/);
+      assert.deepEqual(await sim.mutations(), []);
       const made = await makePlan(sim);
       assert.equal(made.code, 0, made.stderr);
+      // status says why auto_failover is off and nothing is served yet.
+      const seen = await recoverCli(sim, ['status']);
+      assert.equal(seen.code, 1);
+      assert.match(seen.stdout, new RegExp(`^plan ${made.plan.id} pending since \\S+: auto_failover is held off until it is applied \\(openmldb-recover apply ${made.file.replace(/[.]/g, '\\.')}\\)`, 'm'));
+      assert.equal(statusDoc(await recoverCli(sim, ['status', '--json'])).pendingPlan?.id, made.plan.id);
       const ep = made.plan.partitions[0]?.fingerprint.replicas[0]?.endpoint ?? '';
       await sim.ctl('tablet', { action: 'stop', endpoint: ep });
       await sim.ctl('tablet', { action: 'start', endpoint: ep, wait: true });
@@ -96,10 +106,19 @@ describe('plan, apply, verify', () => {
       assert.equal((await sim.mutations()).length, before, 'nothing changed');
       assert.equal(await autoFailover(sim), false, 'still held for the plan');
 
-      const dropped = await recoverCli(sim, ['plan', '--abandon', made.plan.id]);
+      // A new plan replaces the pending one (its value before the first plan kept); abandoning the old one is refused.
+      const replaced = await makePlan(sim);
+      assert.equal(replaced.code, 0, replaced.stderr);
+      assert.match(replaced.stderr, new RegExp(`plan ${made.plan.id} \\(pending since \\S+\\) is replaced by this one, ${replaced.plan.id}`));
+      assert.equal(replaced.plan.autoFailoverBefore, true);
+      const old = await recoverCli(sim, ['plan', '--abandon', made.plan.id]);
+      assert.equal(old.code, 2, old.stderr);
+      assert.match(old.stderr, new RegExp(`the pending plan is ${replaced.plan.id}, not ${made.plan.id}`));
+      const dropped = await recoverCli(sim, ['plan', '--abandon', replaced.plan.id]);
       assert.equal(dropped.code, 0, dropped.stderr);
-      assert.match(dropped.stdout, new RegExp(`plan ${made.plan.id} abandoned; auto_failover is true`));
+      assert.match(dropped.stdout, new RegExp(`plan ${replaced.plan.id} abandoned; auto_failover is true`));
       assert.equal(await autoFailover(sim), true);
+      assert.doesNotMatch((await recoverCli(sim, ['status'])).stdout, /pending since/, 'no plan pending');
       const gone = await recoverCli(sim, ['apply', made.file]);
       assert.equal(gone.code, 2);
       assert.match(gone.stderr, /is not pending/);

@@ -6,8 +6,8 @@
 // The split follows OpenMLDB: choosing a leader, changeleader and recovertable (which may
 // drop a follower's data) are the steps that cannot be undone.
 import { createHash } from 'node:crypto';
-import type { ClusterSnapshot, Partition, Table } from '../../cluster/types.js';
-import { assessPartition, servingLeader } from '../../engine/health.js';
+import { type ClusterSnapshot, type Partition, type Table, isUnfinished } from '../../cluster/types.js';
+import { assessPartition, opsForPartition, servingLeader } from '../../engine/health.js';
 import { type PartitionEvidence, partitionKey } from '../../engine/run-memory.js';
 import type { Evidence, LeaderChoice, OrphanedTail, PartitionPlan, PrepareProcedure, Procedure } from '../../engine/procedure.js';
 import { describeStep } from '../../engine/procedure.js';
@@ -22,8 +22,20 @@ export interface Fingerprint {
   tid: number;
   /** The partition's term history, oldest first: [term, first offset]. */
   terms: Array<[number, number]>;
-  /** Each replica: its alive flag, what its tablet runs (role and the offset it reads), or null when not loaded. */
-  replicas: Array<{ endpoint: string; alive: boolean; loaded: { mode: string; offset: number } | null }>;
+  /** Ops of the nameserver not yet ended for it. */
+  opsRunning: number;
+  /**
+   * Each replica: its alive flag, its tablet's state, its snapshot (when not loaded), what
+   * its tablet runs (role, and the offset it reads: null where a leader serves, since
+   * clients' writes move it), or null when not loaded.
+   */
+  replicas: Array<{
+    endpoint: string;
+    alive: boolean;
+    tablet: string;
+    snapshot: { term: number; offset: number } | null;
+    loaded: { mode: string; offset: number | null } | null;
+  }>;
 }
 
 /** What the operator approves: `apply` (the proposal, or the named leader) or `skip`. */
@@ -86,17 +98,28 @@ export function probeOnly(options: PlanOptions): PrepareProcedure {
   });
 }
 
-export function fingerprintOf(t: Table, p: Partition): Fingerprint {
+export function fingerprintOf(t: Table, p: Partition, snapshot: ClusterSnapshot): Fingerprint {
+  const serving = servingLeader(p) !== undefined;
   return {
     tid: t.tid,
     terms: (p.terms ?? []).map((x) => [x.term, x.offset]),
+    opsRunning: opsForPartition(snapshot, t, p.pid).filter(isUnfinished).length,
     replicas: [...p.replicas]
       .sort((a, b) => a.endpoint.localeCompare(b.endpoint))
-      .map((r) => ({ endpoint: r.endpoint, alive: r.isAlive, loaded: r.loaded ? { mode: r.loaded.mode, offset: r.loaded.offset } : null })),
+      .map((r) => ({
+        endpoint: r.endpoint,
+        alive: r.isAlive,
+        tablet: r.tablet,
+        snapshot: r.loaded || !r.snapshot ? null : { term: r.snapshot.term, offset: r.snapshot.offset },
+        loaded: r.loaded ? { mode: r.loaded.mode, offset: serving ? null : r.loaded.offset } : null,
+      })),
   };
 }
 
 const digest = (fps: Fingerprint[]) => createHash('sha256').update(JSON.stringify(fps)).digest('hex');
+
+/** The digest of a plan's fingerprints, in order: `apply` refuses a file whose fingerprints were edited. */
+export const fingerprintDigest = (plan: Pick<PlanFile, 'partitions'>): string => digest(plan.partitions.map((p) => p.fingerprint));
 
 /** The plan file's content from the look after the probe and the decisions planned from it. */
 export function planFile(meta: { id: string; createdAt: string; cluster: PlanFile['cluster']; autoFailoverBefore: boolean; holdUntil: string }, snapshot: ClusterSnapshot, plans: PartitionPlan[]): PlanFile {
@@ -122,7 +145,7 @@ export function planFile(meta: { id: string; createdAt: string; cluster: PlanFil
       left: plan.left,
       steps: proposal === 'apply' ? plan.steps.map((s) => describeStep(s, plan)) : [],
       ...(plan.proceed && plan.proceed.length > 0 ? { alternatives: plan.proceed.map((w) => alternativeOf(w.args, w.effect)) } : {}),
-      fingerprint: fingerprintOf(t, p),
+      fingerprint: fingerprintOf(t, p, snapshot),
       decision: { action: proposal === 'apply' ? 'apply' : 'skip' },
     });
   }
@@ -155,7 +178,7 @@ export function differences(plan: PlanFile, snapshot: ClusterSnapshot, resumed: 
       out.push(`${label(pp)}: ${t ? 'the partition' : 'the table'} is gone`);
       continue;
     }
-    const now = fingerprintOf(t, p);
+    const now = fingerprintOf(t, p, snapshot);
     const was = pp.fingerprint;
     if (now.tid !== was.tid) out.push(`${label(pp)}: the table was dropped and created again (tid ${was.tid} -> ${now.tid})`);
     const eps = (f: Fingerprint) => f.replicas.map((r) => r.endpoint).join(', ');
@@ -163,12 +186,20 @@ export function differences(plan: PlanFile, snapshot: ClusterSnapshot, resumed: 
       out.push(`${label(pp)}: its replicas changed (${eps(was)} -> ${eps(now)})`);
       continue;
     }
+    // A tablet back (or gone) changes what can be read: a loss accepted for a replica that
+    // could not be read may now be one the tool can avoid. Checked after a crash too.
+    for (const [i, r] of now.replicas.entries()) {
+      const w = was.replicas[i];
+      if (w && w.tablet !== r.tablet) out.push(`${label(pp)}: replica ${r.endpoint}'s tablet was ${w.tablet}, now ${r.tablet}`);
+    }
     if (resumed) continue;
     if (JSON.stringify(now.terms) !== JSON.stringify(was.terms)) out.push(`${label(pp)}: its term history changed (${JSON.stringify(was.terms)} -> ${JSON.stringify(now.terms)})`);
+    if (now.opsRunning !== was.opsRunning) out.push(`${label(pp)}: ops of the nameserver running for it: ${was.opsRunning} -> ${now.opsRunning}`);
     for (const [i, r] of now.replicas.entries()) {
       const w = was.replicas[i];
       if (!w) continue;
-      const state = (x: Fingerprint['replicas'][number]) => (x.loaded ? `${x.loaded.mode} at offset ${x.loaded.offset}` : 'not loaded') + (x.alive ? ', alive' : '');
+      const state = (x: Fingerprint['replicas'][number]) =>
+        (x.loaded ? `${x.loaded.mode}${x.loaded.offset === null ? ' (serving)' : ` at offset ${x.loaded.offset}`}` : `not loaded${x.snapshot ? `, snapshot term ${x.snapshot.term} offset ${x.snapshot.offset}` : ''}`) + (x.alive ? ', alive' : '');
       if (state(r) !== state(w)) out.push(`${label(pp)}: replica ${r.endpoint} was ${state(w)}, now ${state(r)}`);
     }
   }
@@ -210,9 +241,24 @@ export function applyProcedure(plan: PlanFile, options: Pick<PlanOptions, 'refus
     plan: (snapshot, _round, memory) => {
       const now = Date.now();
       const perPartition = (k: string): PlanOptions => ({ ...options, acceptDataLoss: chosen.get(k)?.decision.acceptDataLoss === true, leaders, now });
-      return planRecovery(snapshot, perPartition, memory ? (k): PartitionEvidence => memory.partition(k) : undefined);
+      const planned = planRecovery(snapshot, perPartition, memory ? (k): PartitionEvidence => memory.partition(k) : undefined);
+      return { ...planned, partitions: planned.partitions.map((p) => withinApproval(p, chosen.get(partitionKey(p.db, p.table, p.pid)))) };
     },
   });
+}
+
+/**
+ * A decision is approved for the loss the plan showed, no more: where the cluster now says
+ * the planned leader lacks more (a replica read since holds entries it lacks), the
+ * partition is refused, untouched, for a new plan to show it.
+ */
+function withinApproval(p: PartitionPlan, pp: PlannedPartition | undefined): PartitionPlan {
+  if (!pp || p.action !== 'recover') return p;
+  const known = (x: { atStake: number; atStakeUnknown?: boolean }) => (x.atStakeUnknown ? `${x.atStake} or more (unknown)` : String(x.atStake));
+  if (p.atStake > pp.atStake) {
+    return { ...p, action: 'refused', steps: [], reason: `the plan approved ${known(pp)} entries at stake, but ${p.leader?.endpoint ?? 'its leader'} now lacks ${known(p)} another replica holds: make a new plan to see why` };
+  }
+  return p;
 }
 
 /** `verify`: each approved partition served, by its planned leader, every replica in step. */
