@@ -76,7 +76,9 @@ function tierOf(ts, file) {
 // while the other slots idle (each takes one to two and a half minutes on a 2-core machine).
 const SLOW_FIRST = [
   'test/cli/true-offsets.test.ts',
+  'test/cli/help-examples.test.ts',
   'test/cli/crash-safety.test.ts',
+  'test/cli/reviewed-plan.test.ts',
   'test/cli/local-state.test.ts',
   'test/cli/unreachable.test.ts',
   'test/sim/cli/openmldb-sim.test.ts',
@@ -84,7 +86,6 @@ const SLOW_FIRST = [
   'test/sim/recovery-by-hand.test.ts',
   'test/cli/ways-out.test.ts',
   'test/cli/transport-cli.test.ts',
-  'test/cli/help-examples.test.ts',
 ];
 const rank = (f) => {
   const i = SLOW_FIRST.indexOf(f.split(sep).join('/'));
