@@ -113,3 +113,23 @@ export function assertMatchesState(snap: ClusterSnapshot, s: SimState, opts: { t
     if (o.db !== undefined) assert.equal(o.db, s.ops.find((x) => x.opId === o.opId)?.db, `op ${o.opId} db`);
   }
 }
+
+/**
+ * Wait until the nameserver's metadata offsets have caught up with what the running tablets
+ * serve (followers synced, then a status poll): before that, a look and a later `ctl state`
+ * may straddle a poll and differ by its update.
+ */
+export async function settled(sim: Sim): Promise<void> {
+  await sim.waitFor('metadata offsets polled from the tablets', async () => {
+    const s = await simState(sim);
+    return s.tables.every((t) =>
+      t.partitions.every((p) =>
+        p.replicas.every((r) => {
+          const tablet = s.tablets.find((x) => x.endpoint === r.endpoint);
+          const loaded = tablet?.running ? tablet.loaded.find((l) => l.tid === t.tid && l.pid === p.pid) : undefined;
+          return loaded === undefined || loaded.offset === r.offset;
+        }),
+      ),
+    );
+  });
+}

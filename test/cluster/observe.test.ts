@@ -7,7 +7,7 @@ import { observeOnce } from '../../src/cluster/observe.js';
 import { OpenMLDBClient } from '../../src/cluster/client.js';
 import { CommandLog } from '../../src/cluster/transport.js';
 import { type Sim, startSim } from '../helpers/sim.js';
-import { assertMatchesState, clientFor, simState } from './compare.js';
+import { assertMatchesState, clientFor, settled, simState } from './compare.js';
 
 const SMALL = ['--tables', '4', '--partitions', '3', '--entries', '500'];
 
@@ -167,6 +167,7 @@ describe('observe: healthy and node-down', () => {
   it('healthy: loaded replicas with their mode, state and offset', async () => {
     const sim = await startSim(['--scenario', 'healthy', ...SMALL]);
     try {
+      await settled(sim);
       const snap = await observeOnce(clientFor(sim));
       assertMatchesState(snap, await simState(sim));
       const replicas = snap.tables.flatMap((t) => t.partitions.flatMap((p) => p.replicas));
@@ -180,6 +181,7 @@ describe('observe: healthy and node-down', () => {
   it('node-down (auto_failover off): the stopped tablet is offline and not asked', async () => {
     const sim = await startSim(['--scenario', 'node-down', '--no-auto-failover', ...SMALL]);
     try {
+      await settled(sim);
       const client = clientFor(sim);
       const snap = await observeOnce(client);
       assertMatchesState(snap, await simState(sim));
