@@ -354,39 +354,48 @@ class StepRunner {
       case 'change-leader': {
         const moved = leaderMoved(step, await this.rows());
         if (moved !== undefined) return { skipped: true, detail: `leader is ${moved}` };
-        const before = await this.ops();
-        if (before.some(isUnfinished)) {
-          await this.waitOps();
-          return this.execute(step);
-        }
-        const highest = Math.max(0, ...before.map((o) => o.opId));
-        await this.client.changeLeader(db, table, pid, step.endpoint);
         // `change leader ok` is also the answer when no follower could be chosen and no op was made.
-        const created = (await this.ops()).filter((o) => o.opId > highest);
-        if (created.length === 0) throw new StepFailed(`changeleader ${table} ${pid} ${step.endpoint} answered ok but created no op (is there an alive follower on a healthy tablet?)`);
+        const created = await this.fireOp(
+          () => this.client.changeLeader(db, table, pid, step.endpoint),
+          `changeleader ${table} ${pid} ${step.endpoint} answered ok but created no op (is there an alive follower on a healthy tablet?)`,
+        );
+        if (created === 'waited') return this.execute(step);
         await this.waitOps();
-        return { skipped: false, detail: created.map((o) => `op ${o.opId} ${o.opType}`).join(', ') };
+        return { skipped: false, detail: describeOps(created) };
       }
       case 'recover-replica': {
         const r = await this.replica(step.endpoint);
         if (r.isAlive) return { skipped: true };
-        const before = await this.ops();
-        if (before.some(isUnfinished)) {
-          // Never fire twice: an op already works on this partition.
-          await this.waitOps();
-          return this.execute(step);
-        }
-        const highest = Math.max(0, ...before.map((o) => o.opId));
-        await this.client.recoverTable(db, table, pid, step.endpoint);
         // `recover table ok` can mean nothing was queued (no alive leader): confirm.
-        const after = await this.ops();
-        const created = after.filter((o) => o.opId > highest);
-        if (created.length === 0) throw new StepFailed(`recovertable ${table} ${pid} ${step.endpoint} answered ok but created no op (is the leader alive and loaded?)`);
-        return { skipped: false, detail: created.map((o) => `op ${o.opId} ${o.opType}`).join(', ') };
+        const created = await this.fireOp(
+          () => this.client.recoverTable(db, table, pid, step.endpoint),
+          `recovertable ${table} ${pid} ${step.endpoint} answered ok but created no op (is the leader alive and loaded?)`,
+        );
+        if (created === 'waited') return this.execute(step);
+        return { skipped: false, detail: describeOps(created) };
       }
       case 'wait-ops':
         return this.waitOps();
     }
+  }
+
+  /**
+   * Sends a command that must create an op on this partition, and confirms it did: the ops
+   * it created (their ids above the highest before it), or a StepFailed with `noOp` when
+   * there is none. Never fires twice: when an op already works on the partition, it is
+   * waited for and nothing is sent ('waited': the step runs again from its own look).
+   */
+  private async fireOp(send: () => Promise<unknown>, noOp: string): Promise<Op[] | 'waited'> {
+    const before = await this.ops();
+    if (before.some(isUnfinished)) {
+      await this.waitOps();
+      return 'waited';
+    }
+    const highest = Math.max(0, ...before.map((o) => o.opId));
+    await send();
+    const created = (await this.ops()).filter((o) => o.opId > highest);
+    if (created.length === 0) throw new StepFailed(noOp);
+    return created;
   }
 
   /**
@@ -463,6 +472,11 @@ class StepRunner {
   }
 
   private readonly failedSeen = new Set<number>();
+}
+
+/** The ops a command created, as a step's detail: `op 12 kChangeLeaderOP, ...`. */
+function describeOps(ops: readonly Op[]): string {
+  return ops.map((o) => `op ${o.opId} ${o.opType}`).join(', ');
 }
 
 /**
