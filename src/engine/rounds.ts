@@ -2,11 +2,10 @@
 // its first change, runs the cluster steps, then the partitions' steps (probed partitions
 // replanned at once, pipeline procedures), and looks again, until nothing is left to do, the
 // rounds run out or the run is stopped. A round's failure is thrown: run.ts notes where.
-import { isUnfinished } from '../cluster/types.js';
+import { type ClusterSnapshot, isUnfinished } from '../cluster/types.js';
 import { type Replanned, applyPlan } from './apply.js';
 import { describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { partitionKey as key } from './run-memory.js';
-import type { ClusterSnapshot } from '../cluster/types.js';
 import type { ClusterStep, PartitionPlan } from './procedure.js';
 import { type RunState, catchUp, look } from './run-state.js';
 
