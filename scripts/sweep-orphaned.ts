@@ -10,18 +10,15 @@
 //   npx tsx scripts/sweep-orphaned.ts                      # seeds 1-40, 6 tables x 4 partitions x 3 replicas, 4 tablets
 //   npx tsx scripts/sweep-orphaned.ts --first-seed 7 --seeds 1 --jobs 1
 // Uses the build (npm run build first). Exit 0 when every seed holds.
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CheckReport } from '../src/sim/check.js';
 import type { SimInfo } from '../src/sim/daemon.js';
 import type { Report } from '../src/engine/report.js';
+import { RECOVER, SIM, run } from './sweep-runs.js';
 
-const REPO = resolve(import.meta.dirname, '..');
-const SIM = join(REPO, 'dist/sim/cli/openmldb-sim.js');
-const RECOVER = join(REPO, 'dist/cli/openmldb-recover.js');
 const { values } = parseArgs({
   options: {
     seeds: { type: 'string', default: '40' },
@@ -31,21 +28,6 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '4' },
   },
 });
-
-interface Proc {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  return new Promise((done) => {
-    execFile(file, args, { env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024, timeout: 900_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 const bin = mkdtempSync(join(tmpdir(), 'openmldb-sweep-bin-'));
 writeFileSync(join(bin, 'openmldb-recover'), `#!/bin/sh\nexec "${process.execPath}" "${RECOVER}" "$@"\n`);

@@ -9,18 +9,15 @@
 //   npx tsx scripts/sweep-traffic.ts                          # 4 scenarios x seeds 1-20, --traffic 200
 //   npx tsx scripts/sweep-traffic.ts --scenarios node-down --first-seed 3 --seeds 1 --jobs 1
 // Uses the build (npm run build first). Exit 0 when every seed holds.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkUnderTraffic, namedInReport, settledCheck, unserved } from '../src/chaos/chaos.js';
 import type { Report } from '../src/engine/report.js';
 import type { SimInfo } from '../src/sim/daemon.js';
+import { type Proc, RECOVER, SIM, run as runFile } from './sweep-runs.js';
 
-const REPO = resolve(import.meta.dirname, '..');
-const SIM = join(REPO, 'dist/sim/cli/openmldb-sim.js');
-const RECOVER = join(REPO, 'dist/cli/openmldb-recover.js');
 const { values } = parseArgs({
   options: {
     scenarios: { type: 'string', default: 'full-restart,full-restart-after-failover,node-down,partition-lost' },
@@ -33,20 +30,7 @@ const { values } = parseArgs({
   },
 });
 
-interface Proc {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  return new Promise((done) => {
-    execFile(process.execPath, args, { env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024, timeout: 900_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> => runFile(process.execPath, args, env);
 
 interface Row {
   scenario: string;

@@ -146,10 +146,9 @@ export const planCommand = defineCommand({
     /** The decisions written to the plan file, and the report made to say what the plan did. */
     async function writePlan(report: Report, ctx: RunContext): Promise<{ lines: string[] }> {
       // The decisions from a fresh look, now that every replica the probe loaded serves.
-      const config = resolveConnection(argv);
       const look = await observe(ctx.cluster, filter, { progress: ctx.progress });
       const plans = planRecovery(look, { ...options, now: Date.now() }, (k) => ctx.memory.partition(k)).partitions;
-      const file = planFile({ id, createdAt: now.toISOString(), cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath }, autoFailoverBefore: report.autoFailover.before ?? look.autoFailover, holdUntil }, look, plans);
+      const file = planFile({ id, createdAt: now.toISOString(), cluster: { zkCluster: report.cluster.zkCluster, zkRootPath: report.cluster.zkRootPath }, autoFailoverBefore: report.autoFailover.before ?? look.autoFailover, holdUntil }, look, plans);
       const text = `${JSON.stringify(file, null, 2)}\n`;
       if (out === '-') process.stdout.write(text);
       else writeFileSync(out, text, { mode: 0o600 });

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { type ClusterSnapshot, type Partition, type Table, isUnfinished } from '../../cluster/types.js';
 import { assessPartition, opsForPartition, servingLeader } from '../../engine/health.js';
 import { type PartitionEvidence, partitionKey } from '../../engine/run-memory.js';
-import type { Evidence, LeaderChoice, OrphanedTail, PartitionPlan, PrepareProcedure, Procedure } from '../../engine/procedure.js';
+import type { PartitionPlan, PrepareProcedure, Procedure } from '../../engine/procedure.js';
 import { describeStep } from '../../engine/procedure.js';
 import { type PlanOptions, planRecovery } from './recover-plan.js';
 import { recoveryProcedure } from './recover.js';
@@ -47,20 +47,10 @@ export interface Decision {
   acceptDataLoss?: boolean;
 }
 
-export interface PlannedPartition {
-  db: string;
-  table: string;
-  tid: number;
-  pid: number;
+/** A partition as the plan read and decided it: the decision's own fields, as the engine plans them, and what the operator approves. */
+export interface PlannedPartition extends Pick<PartitionPlan, 'db' | 'table' | 'tid' | 'pid' | 'reason' | 'leader' | 'evidence' | 'atStake' | 'atStakeUnknown' | 'orphaned' | 'left'> {
   /** What the tool proposes: to apply the steps, or why it will not (refused, blocked). */
   proposal: 'apply' | 'refused' | 'blocked';
-  reason: string;
-  leader?: LeaderChoice;
-  evidence: Evidence[];
-  atStake: number;
-  atStakeUnknown?: boolean;
-  orphaned?: OrphanedTail[];
-  left: Array<{ endpoint: string; why: string }>;
   /** The steps as runbook commands, in order (empty for refused and blocked). */
   steps: string[];
   /** Ways out of a refusal: which leader, with what loss. */
