@@ -335,7 +335,8 @@ export class NameserverService {
         if (!replica) continue;
         if (replica.isAlive && part.replicas.length > 1) continue;
         const wasLeader = replica.isLeader;
-        this.createRecoverTableOp(table, part, replica, concurrency);
+        // offset_delta = need_restore ? 0 : FLAGS_check_binlog_sync_progress_delta (name_server_impl.cc RecoverEndpointDBInternal).
+        this.createRecoverTableOp(table, part, replica, concurrency, needRestore ? 0 : undefined);
         if (needRestore && wasLeader && part.replicas.length > 1) {
           const displaced = part.replicas.find((r) => r.isLeader && r.isAlive && r.endpoint !== endpoint);
           this.createChangeLeaderOp(table, part, endpoint, concurrency, true);
@@ -346,15 +347,16 @@ export class NameserverService {
   }
 
   /** CreateRecoverTableOPTask; returns undefined when creation fails (silently, like the real one). */
-  createRecoverTableOp(table: TableMeta, part: PartitionMeta, replica: ReplicaMeta, concurrency: number): Op | undefined {
+  createRecoverTableOp(table: TableMeta, part: PartitionMeta, replica: ReplicaMeta, concurrency: number, offsetDelta?: number): Op | undefined {
+    const recover = { type: 'kRecoverTable' as const, endpoint: replica.endpoint, ...(offsetDelta !== undefined ? { args: { offsetDelta } } : {}) };
     if (replica.isLeader) {
-      return this.create(table, part, replica.endpoint, 'kRecoverTableOP', concurrency, [{ type: 'kRecoverTable', endpoint: replica.endpoint }]);
+      return this.create(table, part, replica.endpoint, 'kRecoverTableOP', concurrency, [recover]);
     }
     const leader = part.replicas.find((r) => r.isLeader && r.isAlive);
     if (!leader) return undefined;
     return this.create(table, part, replica.endpoint, 'kRecoverTableOP', concurrency, [
       { type: 'kDelReplica', endpoint: leader.endpoint, args: { leader: leader.endpoint } },
-      { type: 'kRecoverTable', endpoint: replica.endpoint },
+      recover,
     ]);
   }
 

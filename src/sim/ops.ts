@@ -342,7 +342,7 @@ export class OpEngine {
         return;
       }
       case 'kRecoverTable':
-        this.recoverTable(op, table, part);
+        this.recoverTable(op, table, part, typeof args['offsetDelta'] === 'number' ? args['offsetDelta'] : SYNC_DELTA);
         return;
       default:
         throw new TaskFailed(`unsupported task ${task.type}`);
@@ -402,7 +402,7 @@ export class OpEngine {
    * (the snapshot's, for an unloaded replica; the replicator's, for a loaded one) is matched
    * against the partition's term history.
    */
-  private recoverTable(op: Op, table: TableMeta, part: PartitionMeta): void {
+  private recoverTable(op: Op, table: TableMeta, part: PartitionMeta, offsetDelta: number): void {
     const ts = this.host.tabletService;
     const target = part.replicas.find((r) => r.endpoint === op.endpoint);
     if (!target) throw new TaskFailed('kRecoverTable: pid does not exist');
@@ -447,7 +447,10 @@ export class OpEngine {
     const manifest = ts.manifestOffset(leader.endpoint, tid, pid);
     const L = leader.endpoint;
     const fin: TaskSpec = { type: 'kUpdatePartitionStatus', endpoint: op.endpoint, args: { isLeader: false, isAlive: true } };
-    const sync: TaskSpec = { type: 'kCheckBinlogSyncProgress', endpoint: op.endpoint };
+    // The RecoverTableData's offset_delta: 0 under recoverendpoint --need_restore, so the
+    // replica holds all its leader's entries before the ChangeLeaderOP queued after it makes
+    // it leader (name_server_impl.cc RecoverEndpointDBInternal, CreateReAddReplica*OP).
+    const sync: TaskSpec = { type: 'kCheckBinlogSyncProgress', endpoint: op.endpoint, args: { delta: offsetDelta } };
     const add: TaskSpec = { type: 'kAddReplica', endpoint: L, args: { leader: L } };
     const pause: TaskSpec = { type: 'kPauseSnapshot', endpoint: L, args: { leader: L } };
     const resume: TaskSpec = { type: 'kRecoverSnapshot', endpoint: L, args: { leader: L } };
