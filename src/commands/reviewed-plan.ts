@@ -112,8 +112,7 @@ export const planCommand = defineCommand({
     if (out !== '-') checkWritable(out);
     const holdUntil = new Date(now.getTime() + hold * 1000).toISOString();
     const options = { acceptDataLoss: false, refuseOrphaned: argv['refuse-orphaned'] === true };
-    // A plan is itself the preview: it has no --dry-run.
-    return runProcedureCommand({ ...argv, 'dry-run': false, 'detailed-exitcode': false }, {
+    return runProcedureCommand(withoutDryRun(argv), {
       command: 'plan',
       procedure: probeOnly(options),
       ...(filter ? { filter } : {}),
@@ -182,6 +181,11 @@ export const planCommand = defineCommand({
   },
 });
 
+/** The options of a run that has no --dry-run (a plan is itself the preview; apply and --abandon are what it previewed). */
+function withoutDryRun<A extends object>(argv: A): A & { 'dry-run': false; 'detailed-exitcode': false } {
+  return { ...argv, 'dry-run': false, 'detailed-exitcode': false };
+}
+
 /** The plan's file can be written: its directory exists and is writable, and it is not a directory. */
 function checkWritable(path: string): void {
   try {
@@ -199,7 +203,7 @@ function checkWritable(path: string): void {
  * (a leader whose tablet died during the review keeps its partition from the nameserver).
  */
 async function abandon(argv: ArgsOf<typeof planOptions> & GlobalArgs, id: string): Promise<number> {
-  return runProcedureCommand({ ...argv, 'dry-run': false, 'detailed-exitcode': false }, {
+  return runProcedureCommand(withoutDryRun(argv), {
     command: 'plan-abandon',
     // Nothing to plan: the run only takes the pending plan's journal over and puts auto_failover back.
     procedure: () => ({ scope: (s) => ({ ...s, tables: [] }), plan: () => ({ partitions: [] }) }),
@@ -234,7 +238,7 @@ export const applyCommand = defineCommand({
       throw new UsageError(`plan ${plan.id} was made on ${plan.cluster.zkCluster}${plan.cluster.zkRootPath}, not on ${config.zkCluster}${config.zkRootPath}: nothing was changed`);
     }
     const skipped = plan.partitions.filter((p) => p.decision.action === 'skip');
-    return runProcedureCommand({ ...argv, 'dry-run': false, 'detailed-exitcode': false }, {
+    return runProcedureCommand(withoutDryRun(argv), {
       command: 'apply',
       procedure: applyProcedure(plan, { refuseOrphaned: argv['refuse-orphaned'] === true }),
       apply: applySettings(argv),

@@ -170,20 +170,15 @@ export async function openRunSafety(argv: LockArgs & StateDirArgs, config: Conne
  */
 export async function readPendingPlan(argv: Partial<LockArgs> & StateDirArgs, config: ConnectionConfig, client: OpenMLDBClient, retries: number): Promise<PendingPlan | undefined> {
   try {
-    const { useZk } = await chooseLock(argv as LockArgs, config);
-    if (useZk) {
-      const session = await ZkSession.connect(config.zkCluster, { sessionTimeoutMs: 4000 });
-      try {
-        const where = zkJournalPath(zkLockPath(argv as LockArgs, config));
+    return await readUnlocked(argv as LockArgs & StateDirArgs, config, client, retries, {
+      zk: async (session, lockPath) => {
+        const where = zkJournalPath(lockPath);
         const text = await session.get(where);
         return text === undefined || text === '' ? undefined : asJournal(JSON.parse(text), `the run journal ${where} in ZooKeeper`, 'delete that node').plan;
-      } finally {
-        await session.close();
-      }
-    }
-    const dir = stateDirOf(argv);
-    const key = knownKey(dir, await identify(client, config, retries), clusterKey(config.zkCluster, config.zkRootPath));
-    return readJournal(journalPath(dir, key))?.plan;
+      },
+      zkDown: () => undefined,
+      local: (dir, key) => readJournal(journalPath(dir, key))?.plan,
+    });
   } catch {
     return undefined;
   }
@@ -195,25 +190,45 @@ export async function readPendingPlan(argv: Partial<LockArgs> & StateDirArgs, co
  * lock would be there (without taking it), else from the state directory.
  */
 export async function readOnlyMemory(argv: LockArgs & StateDirArgs, config: ConnectionConfig, client: OpenMLDBClient, retries: number): Promise<RunMemory> {
+  return readUnlocked(argv, config, client, retries, {
+    zk: async (session, lockPath) => {
+      const where = zkEvidencePath(lockPath);
+      const found = parseZkEvidence(await readZkEvidence(session, where), where);
+      return new RunMemory({ read: () => found, write: () => undefined });
+    },
+    zkDown: () => new RunMemory(), // ZooKeeper out of reach: the run itself will say so
+    local: (dir, key) => new RunMemory(evidenceStore(dir, key, true)),
+  });
+}
+
+/**
+ * A run's state read without its lock, where the run would keep it: in ZooKeeper when the
+ * lock would be there (`zkDown` when ZooKeeper cannot be read; a state it finds malformed
+ * still throws), else in the state directory under the cluster's key as an earlier run spelled it.
+ */
+async function readUnlocked<T>(
+  argv: LockArgs & StateDirArgs,
+  config: ConnectionConfig,
+  client: OpenMLDBClient,
+  retries: number,
+  read: { zk: (session: ZkSession, lockPath: string) => Promise<T>; zkDown: () => T; local: (dir: string, key: string) => T },
+): Promise<T> {
   const { useZk } = await chooseLock(argv, config).catch(() => ({ useZk: false }));
   if (useZk) {
     try {
       const session = await ZkSession.connect(config.zkCluster, { sessionTimeoutMs: 4000 });
       try {
-        const where = zkEvidencePath(zkLockPath(argv, config));
-        const found = parseZkEvidence(await readZkEvidence(session, where), where);
-        return new RunMemory({ read: () => found, write: () => undefined });
+        return await read.zk(session, zkLockPath(argv, config));
       } finally {
         await session.close();
       }
     } catch (err) {
       if (err instanceof JournalError || err instanceof UsageError) throw err;
-      return new RunMemory(); // ZooKeeper out of reach: the run itself will say so
+      return read.zkDown();
     }
   }
   const dir = stateDirOf(argv);
-  const key = knownKey(dir, await identify(client, config, retries), clusterKey(config.zkCluster, config.zkRootPath));
-  return new RunMemory(evidenceStore(dir, key, true));
+  return read.local(dir, knownKey(dir, await identify(client, config, retries), clusterKey(config.zkCluster, config.zkRootPath)));
 }
 
 function parseEvidence(text: string | undefined, where: string): EvidenceFile | undefined {

@@ -448,8 +448,10 @@ export class OpEngine {
     const L = leader.endpoint;
     const fin: TaskSpec = { type: 'kUpdatePartitionStatus', endpoint: op.endpoint, args: { isLeader: false, isAlive: true } };
     // The RecoverTableData's offset_delta: 0 under recoverendpoint --need_restore, so the
-    // replica holds all its leader's entries before the ChangeLeaderOP queued after it makes
-    // it leader (name_server_impl.cc RecoverEndpointDBInternal, CreateReAddReplica*OP).
+    // check waits until the metadata offsets say the replica holds all its leader's entries
+    // before the ChangeLeaderOP queued after it makes it leader (name_server_impl.cc
+    // RecoverEndpointDBInternal, CreateReAddReplica*OP). Like OpenMLDB's CheckBinlogSyncProgress
+    // it reads the metadata offsets, which can be stale for a replica that was down.
     const sync: TaskSpec = { type: 'kCheckBinlogSyncProgress', endpoint: op.endpoint, args: { delta: offsetDelta } };
     const add: TaskSpec = { type: 'kAddReplica', endpoint: L, args: { leader: L } };
     const pause: TaskSpec = { type: 'kPauseSnapshot', endpoint: L, args: { leader: L } };
