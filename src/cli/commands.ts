@@ -9,7 +9,7 @@ import { opsCommand } from '../commands/ops.js';
 import { recoverEndpointCommand } from '../commands/recover-endpoint.js';
 import { recoverTableCommand } from '../commands/recover-table.js';
 import { defaultCommand, recoverCommand } from '../commands/recover.js';
-import type { CliCommand } from '../commands/procedure-command.js';
+import type { CliCommand } from '../commands/args.js';
 import { statusCommand } from '../commands/status.js';
 import { applyCommand, planCommand, verifyCommand } from '../commands/reviewed-plan.js';
 

@@ -2,9 +2,10 @@
 // auto_failover off around it, wait its op, verify the new leader serves.
 import type { Argv } from 'yargs';
 import { changeLeaderProcedure } from '../workflow/procedures/change-leader.js';
-import { connectionOptions } from './config.js';
-import { endpointArg } from './offline-endpoint.js';
-import { defineCommand, applySettings, dryRunOption, outputOptions, parsePid, parseTableName, runOptions, runProcedureCommand } from './procedure-command.js';
+import { defineCommand } from './args.js';
+import { connectionOptions, dryRunOption, outputOptions, runOptions } from './options.js';
+import { runProcedureCommand } from './procedure-command.js';
+import { parseEndpoint, parsePid, parseTableName, runSettingsOf } from './settings.js';
 
 function builder(y: Argv) {
   return runOptions(dryRunOption(outputOptions(connectionOptions(y))))
@@ -24,13 +25,12 @@ export const changeLeaderCommand = defineCommand({
   handler: async (argv) => {
     const { db, name } = parseTableName(argv['table']);
     const pid = parsePid(argv['pid']);
-    const to = endpointArg(argv['to'] ?? 'auto');
+    const to = parseEndpoint(argv.to);
     const procedure = changeLeaderProcedure({ db, name, pid, to });
-    return runProcedureCommand(argv, {
+    return runProcedureCommand(runSettingsOf(argv), {
       command: 'change-leader',
       procedure,
       filter: { tables: [{ db, name }] },
-      apply: applySettings(argv),
       headline: (r) => {
         const p = r.tables[0]?.partitions[0];
         if (!p || r.dryRun) return undefined;

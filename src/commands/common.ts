@@ -1,24 +1,19 @@
-// What every command shares: building the client from settings, the observe filter,
+// What every command shares: the client and the progress lines from its settings, and
 // mapping errors to one line and an exit code.
 import { OpenMLDBClient } from '../cluster/client.js';
 import { BinaryMissing, ClusterError, ClusterUnreachable, CommandError, ParseError, UnknownTable, unreachableFrom } from '../cluster/errors.js';
-import type { ObserveFilter } from '../cluster/observe.js';
-import type { GlobalArgs } from './args.js';
-import { binaryProblem, type ConnectionArgs, type ConnectionConfig, resolveConnection } from './config.js';
+import { binaryProblem, type ConnectionConfig } from './connection.js';
+import type { OutputSettings } from './settings.js';
+import { createProgress } from '../engine/progress.js';
 import { JournalError } from '../safety/journal.js';
 import { LockHeld } from '../safety/lock.js';
 import { EXIT, PlanHeld, Refused, UsageError, errorMessage } from '../exit-codes.js';
 import { attachVerbose } from './verbose.js';
 import { redactOutput } from './redact-output.js';
 
-export function connect(argv: ConnectionArgs & GlobalArgs): { client: OpenMLDBClient; config: ConnectionConfig } {
-  const config = resolveConnection(argv);
+/** The client for resolved settings: the secrets scrubbed from output, the binary checked first, --verbose attached. */
+export function openClient(config: Readonly<ConnectionConfig>, output: Pick<OutputSettings, 'verbose'>): OpenMLDBClient {
   redactOutput(config);
-  return { client: openClient(config, argv), config };
-}
-
-/** The client for resolved settings: the binary checked first, --verbose attached. */
-export function openClient(config: ConnectionConfig, argv: GlobalArgs): OpenMLDBClient {
   const problem = binaryProblem(config.bin);
   if (problem !== undefined) throw new BinaryMissing(config.bin, problem);
   const client = new OpenMLDBClient({
@@ -30,33 +25,13 @@ export function openClient(config: ConnectionConfig, argv: GlobalArgs): OpenMLDB
     user: config.user,
     password: config.password,
   });
-  if (argv.verbose === true) attachVerbose(client.log, config);
+  if (output.verbose) attachVerbose(client.log, config);
   return client;
 }
 
-const NAME = /^[A-Za-z0-9_$-]+$/;
-
-export function parseFilter(dbs: unknown, tables: unknown): ObserveFilter | undefined {
-  const dbList = (Array.isArray(dbs) ? dbs : dbs === undefined ? [] : [dbs]).map(String);
-  const tableList = (Array.isArray(tables) ? tables : tables === undefined ? [] : [tables]).map(String);
-  for (const db of dbList) if (!NAME.test(db)) throw new UsageError(`--db '${db}' is not a database name`);
-  const parsed = tableList.map((t) => {
-    const dot = t.indexOf('.');
-    const db = t.slice(0, dot);
-    const name = t.slice(dot + 1);
-    if (dot <= 0 || !NAME.test(db) || !NAME.test(name)) throw new UsageError(`--table '${t}' must be DB.TABLE`);
-    return { db, name };
-  });
-  if (dbList.length === 0 && parsed.length === 0) return undefined;
-  return { ...(dbList.length ? { dbs: dbList } : {}), ...(parsed.length ? { tables: parsed } : {}) };
-}
-
-export function positive(name: string, value: unknown, integer = true): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} must be a positive ${integer ? 'whole number' : 'number'} (got ${String(value)})`);
-  }
-  return n;
+/** Progress for a command: plain lines under --verbose, so command output never fights a spinner. */
+export function progressFor(output: OutputSettings) {
+  return createProgress({ quiet: output.quiet, plain: output.verbose, details: output.verbose });
 }
 
 /**

@@ -8,7 +8,7 @@
 // knows is a mistake (a usage error).
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../exit-codes.js';
-import { ENV_OPTIONS, noteConfigRead, privateSecretFile } from './config.js';
+import { ENV_OPTIONS, noteConfigRead, privateSecretFile } from './connection.js';
 import { printable } from '../safety/files.js';
 
 /** yargs may read the file more than once in a run: each warning is said once. */

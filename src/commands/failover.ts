@@ -1,19 +1,20 @@
 // `openmldb-recover failover [status|on|off]`: read or switch auto_failover.
 import type { Argv } from 'yargs';
-import { renderFailover, runFailover, type FailoverAction } from '../workflow/failover.js';
+import { renderFailover, runFailover } from '../workflow/failover.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
-import { openClient } from './common.js';
-import { connectionOptions, resolveConnection } from './config.js';
+import { openClient, progressFor } from './common.js';
 import { Recording } from './recording.js';
 import { EXIT } from '../exit-codes.js';
-import { defineCommand, dryRunOption, outputOptions, progressFor, recordOptions, retriesOf, retriesOption } from './procedure-command.js';
-import { type RunSafety, lockOptions, openRunSafety } from './run-safety.js';
-import { json, redactOutput, writeDocument } from './redact-output.js';
+import { defineCommand } from './args.js';
+import { connectionOptions, dryRunOption, lockOptions, outputOptions, recordOptions, retriesOption } from './options.js';
+import { type RunSafety, openRunSafety } from './run-safety.js';
+import { runSettingsOf } from './settings.js';
+import { json, writeDocument } from './redact-output.js';
 
 function builder(y: Argv) {
   return recordOptions(retriesOption(lockOptions(dryRunOption(outputOptions(connectionOptions(y)))))).positional('action', {
-    choices: ['status', 'on', 'off'],
-    default: 'status',
+    choices: ['status', 'on', 'off'] as const,
+    default: 'status' as const,
     describe: 'status reads it (the default); on/off switch it',
   });
 }
@@ -28,21 +29,19 @@ export const failoverCommand = defineCommand({
   ],
   builder,
   handler: async (argv) => {
-    const action = (argv['action'] ?? 'status') as FailoverAction;
-    const dryRun = argv['dry-run'] === true;
-    const retries = retriesOf(argv);
-    const config = resolveConnection(argv);
-    redactOutput(config);
+    const { action } = argv;
+    const settings = runSettingsOf(argv);
+    const { dryRun, retries } = settings;
     // A switch (and its dry run) is recorded like every mutating run; reading it is not.
-    const recording = action === 'status' ? undefined : Recording.start(argv, config, `failover-${action}`, dryRun, progressFor(argv));
-    const progress = recording?.progress ?? progressFor(argv);
+    const recording = action === 'status' ? undefined : Recording.start(settings, `failover-${action}`, dryRun, progressFor(settings.output));
+    const progress = recording?.progress ?? progressFor(settings.output);
     let client: OpenMLDBClient;
     let safety: RunSafety | undefined;
     try {
-      client = openClient(config, argv);
+      client = openClient(settings.connection, settings.output);
       recording?.attach(client);
       // A switch is a mutating run: it waits for no one, but never races a running recovery.
-      safety = action === 'status' || dryRun ? undefined : await openRunSafety(argv, config, `failover ${action}`, progress, client, retriesOf(argv));
+      safety = action === 'status' || dryRun ? undefined : await openRunSafety(settings, `failover ${action}`, progress, client);
       const gate = safety;
       if (gate) client.changeGate = (restore) => gate.changeGate(restore);
     } catch (err) {
@@ -52,7 +51,7 @@ export const failoverCommand = defineCommand({
     }
     try {
       const r = await runFailover(client, action, { dryRun, retries, progress });
-      if (dryRun && argv['detailed-exitcode'] === true && r.ok && action !== 'status' && r.before !== (action === 'on')) {
+      if (dryRun && settings.detailedExitcode && r.ok && action !== 'status' && r.before !== (action === 'on')) {
         // A switch would change it: as `recover --dry-run --detailed-exitcode`.
         r.exitCode = EXIT.changesPending;
         r.ok = false;
@@ -71,7 +70,7 @@ export const failoverCommand = defineCommand({
       progress.stop();
       recording?.finishWith(r, r.exitCode);
       if (!r.ok && r.error !== undefined) process.stderr.write(`openmldb-recover: auto_failover NOT switched: ${r.error}\n`);
-      if (argv['json'] === true) writeDocument(process.stdout, json(r));
+      if (settings.output.json) writeDocument(process.stdout, json(r));
       else if (r.ok || r.error === undefined) process.stdout.write(`${renderFailover(r)}\n`);
       return r.exitCode;
     } catch (err) {

@@ -4,12 +4,12 @@ import type { Argv } from 'yargs';
 import { renderRun, renderRunList } from '../history/render.js';
 import { UnknownRun, copyRun, listRuns, readRun, resolveRun } from '../history/store.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { defineCommand } from './procedure-command.js';
-import { stateDirOf } from './run-safety.js';
+import { defineCommand } from './args.js';
+import { stateDirOf } from './settings.js';
 
 function builder(y: Argv) {
   return y
-    .positional('action', { choices: ['list', 'show'], default: 'list', describe: 'list the runs (the default), or show one' })
+    .positional('action', { choices: ['list', 'show'] as const, default: 'list' as const, describe: 'list the runs (the default), or show one' })
     .positional('id', { type: 'string', describe: 'the run to show: its id (or a unique part of it), or last' })
     .option('json', { type: 'boolean', default: false, describe: 'list: the runs as JSON; show: the record as stored (JSON Lines)' })
     .option('limit', { type: 'number', describe: 'list only the newest N runs' })
@@ -32,12 +32,12 @@ export const historyCommand = defineCommand({
   ],
   builder,
   handler: async (argv) => {
-    const dir = stateDirOf(argv);
-    const json = argv['json'] === true;
-    if (argv['action'] === 'show') {
+    const { dir } = stateDirOf(argv);
+    const { json } = argv;
+    if (argv.action === 'show') {
       let id: string;
       try {
-        id = resolveRun(dir, String(argv['id'] ?? 'last'));
+        id = resolveRun(dir, argv.id ?? 'last');
       } catch (err) {
         if (err instanceof UnknownRun) throw new UsageError(err.message);
         throw err;
@@ -46,12 +46,9 @@ export const historyCommand = defineCommand({
       else await renderRun(readRun(dir, id), write);
       return EXIT.ok;
     }
-    if (argv['id'] !== undefined) throw new UsageError(`history lists runs; to print one: history show ${String(argv['id'])}`);
-    let limit: number | undefined;
-    if (argv['limit'] !== undefined) {
-      limit = Number(argv['limit']);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number >= 1 (got ${String(argv['limit'])})`);
-    }
+    if (argv.id !== undefined) throw new UsageError(`history lists runs; to print one: history show ${argv.id}`);
+    const { limit } = argv;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a whole number >= 1 (got ${limit})`);
     const runs = await listRuns(dir, limit);
     process.stdout.write(json ? `${JSON.stringify(runs, null, 2)}\n` : `${renderRunList(runs, dir)}\n`);
     return EXIT.ok;

@@ -1,11 +1,12 @@
 // `openmldb-recover offline-endpoint ENDPOINT`: take a tablet that is down out of service
 // (auto_failover off): its leaders move to other replicas, its replicas are marked not alive.
 import type { Argv } from 'yargs';
-import type { ArgsOf } from './args.js';
+import { type ArgsOf, defineCommand } from './args.js';
 import { offlineEndpointProcedure } from '../workflow/procedures/offline-endpoint.js';
-import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
-import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './procedure-command.js';
+import { connectionOptions, dryRunOption, outputOptions, runOptions } from './options.js';
+import { runProcedureCommand } from './procedure-command.js';
+import { parseEndpoint, runSettingsOf } from './settings.js';
 
 /** `name_server_task_max_concurrency`: the nameserver refuses more (307 invalid parameter). */
 const MAX_CONCURRENCY = 8;
@@ -21,17 +22,10 @@ export function opConcurrencyOption<T>(y: Argv<T>) {
 }
 
 export function endpointConcurrency(argv: ArgsOf<typeof opConcurrencyOption>): number | undefined {
-  const value = argv['op-concurrency'];
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UsageError(`--op-concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got ${String(value)})`);
+  const n = argv['op-concurrency'];
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UsageError(`--op-concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got ${n})`);
   return n;
-}
-
-export function endpointArg(value: unknown): string {
-  const ep = String(value ?? '');
-  if (!/^\S+$/.test(ep)) throw new UsageError(`endpoint '${ep}' must be HOST:PORT (or a server name)`);
-  return ep;
 }
 
 function builder(y: Argv) {
@@ -48,7 +42,7 @@ export const offlineEndpointCommand = defineCommand({
   builder,
   handler: async (argv) => {
     const concurrency = endpointConcurrency(argv);
-    const procedure = offlineEndpointProcedure({ endpoint: endpointArg(argv['endpoint']), ...(concurrency !== undefined ? { concurrency } : {}) });
-    return runProcedureCommand(argv, { command: 'offline-endpoint', procedure, apply: applySettings(argv) });
+    const procedure = offlineEndpointProcedure({ endpoint: parseEndpoint(argv.endpoint), ...(concurrency !== undefined ? { concurrency } : {}) });
+    return runProcedureCommand(runSettingsOf(argv), { command: 'offline-endpoint', procedure });
   },
 });

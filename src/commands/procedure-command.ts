@@ -1,178 +1,35 @@
-// What the commands share beyond connecting: their option groups, and running a mutating
-// command through the recover engine with progress, signals, the cluster lock, the run
-// journal and the report.
+// Running a mutating command through the recover engine, from its settings: progress,
+// signals, the run record, the cluster lock and run journal, the report and exit code.
 import { resolve as resolvePath } from 'node:path';
-import type { Argv } from 'yargs';
-import type { ArgsOf, GlobalArgs } from './args.js';
 import type { ObserveFilter } from '../cluster/observe.js';
 import { Interrupt } from '../engine/interrupt.js';
-import { createProgress, stamp } from '../engine/progress.js';
+import { stamp } from '../engine/progress.js';
 import type { PrepareProcedure } from '../engine/procedure.js';
 import { openmldbCluster } from '../engine/openmldb.js';
 import type { EngineCluster } from '../engine/cluster.js';
 import type { RunMemory } from '../engine/run-memory.js';
 import type { PendingPlan } from '../engine/journal-content.js';
+import type { PriorityPattern } from '../engine/priority.js';
 import type { Progress } from '../engine/progress.js';
-import { type RunOptions, runProcedure } from '../engine/run.js';
+import { runProcedure } from '../engine/run.js';
 import { type Report, renderReport, resultLine } from '../engine/report.js';
 import { noteOutcome } from './run-metrics.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { type BinaryAccess, shellWord } from '../cluster/command-line.js';
-import { openClient, positive } from './common.js';
-import { type ConnectionArgs, type ConnectionConfig, describeSources, leaderWaitOption, observeWaitOf, resolveConnection, seconds } from './config.js';
-import { EXIT, PlanHeld, UsageError } from '../exit-codes.js';
+import { openClient, progressFor } from './common.js';
+import { describeSources } from './connection.js';
+import { EXIT, PlanHeld } from '../exit-codes.js';
 import { Recording } from './recording.js';
-import { DEFAULT_RETENTION } from '../history/retention.js';
-import { type RunSafety, type StateDirArgs, checkLockOptions, lockOptions, openRunSafety, readOnlyMemory } from './run-safety.js';
-import { json as jsonDocument, redactOutput, writeDocument } from './redact-output.js';
-
-/** A command as yargs registers it; the handler resolves to the exit code. */
-export interface CliCommand<A = any> {
-  command: string;
-  describe: string | false;
-  builder: (y: Argv) => Argv<A>;
-  /** Shown under Examples in the command's --help: [command line, what it does]. */
-  examples: ReadonlyArray<readonly [string, string]>;
-  /** Its options, typed by its builder. */
-  handler: (argv: A & GlobalArgs) => Promise<number>;
-}
-
-/** A command whose handler's options are inferred from its builder. */
-export function defineCommand<A>(c: CliCommand<A>): CliCommand<A> {
-  return c;
-}
-
-export type OutputArgs = ArgsOf<typeof outputOptions>;
-export type FilterArgs = ArgsOf<typeof filterOptions>;
-export type DryRunArgs = ArgsOf<typeof dryRunOption>;
-export type RunArgs = ArgsOf<typeof runOptions>;
-export type ParallelArgs = ArgsOf<typeof parallelOptions>;
-/** What a mutating command (recover, recover-table, the endpoint procedures, change-leader) has. */
-export type ProcedureArgs = ConnectionArgs & OutputArgs & DryRunArgs & RunArgs & GlobalArgs & Partial<ParallelArgs>;
-
-export function outputOptions<T>(y: Argv<T>) {
-  return y
-    .option('json', { type: 'boolean', default: false, describe: 'machine-readable result on stdout' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output' });
-}
-
-export function filterOptions<T>(y: Argv<T>) {
-  return y
-    .option('db', { type: 'string', array: true, describe: 'only this database (repeatable)' })
-    .option('table', { type: 'string', array: true, describe: 'only this table, DB.TABLE (repeatable)' });
-}
-
-export function dryRunOption<T>(y: Argv<T>) {
-  return y
-    .option('dry-run', { type: 'boolean', default: false, describe: 'observe and plan, print the plan, change nothing' })
-    .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'with --dry-run: exit 6 when the run would change something, 0 only when there is nothing to do (as terraform plan -detailed-exitcode)' });
-}
-
-/** An old leader's tail orphaned at an earlier failover: left behind as OpenMLDB did (default), or the partition refused. */
-export function refuseOrphanedOption<T>(y: Argv<T>) {
-  return y.option('refuse-orphaned', {
-    type: 'boolean',
-    default: false,
-    describe: "refuse a partition rather than leave behind an old leader's tail that OpenMLDB orphaned at an earlier failover (to copy it out first); a named --leader still proceeds",
-  });
-}
-
-/** Retries of one command on transient errors (every command that talks to the cluster more than once). */
-export const DEFAULT_RETRIES = 4;
-export function retriesOption<T>(y: Argv<T>) {
-  return y.option('retries', { type: 'number', default: DEFAULT_RETRIES, describe: 'retries of a command on transient errors' });
-}
-
-/** Where a recorded run keeps its lock, journal and run record, and how many records stay. */
-export function recordOptions<T>(y: Argv<T>) {
-  return y
-    .option('state-dir', { type: 'string', describe: 'lock, run journal and run records (default $XDG_STATE_HOME/openmldb-recover)' })
-    .option('keep-runs', { type: 'number', default: DEFAULT_RETENTION.keep, describe: 'run records kept in the state directory (see history); runs that changed nothing go first, the newest that changed something never' })
-    .option('keep-runs-mb', { type: 'number', default: DEFAULT_RETENTION.maxBytes / 1024 / 1024, describe: 'megabytes of run records kept in all (0: no limit)' })
-    .option('keep-runs-days', { type: 'number', default: 0, describe: 'days a run record is kept (0: no limit)' })
-    .option('metrics-file', { type: 'string', describe: "write the run's outcome as Prometheus gauges to this file (node_exporter textfile, *.prom), whatever the exit code" });
-}
-
-/** Bounds and retries of a mutating run. */
-export function runOptions<T>(y: Argv<T>) {
-  return recordOptions(retriesOption(leaderWaitOption(lockOptions(y))))
-    .option('load-timeout', { type: 'number', default: 600, describe: 'seconds a partition load may take' })
-    .option('op-timeout', { type: 'number', default: 1800, describe: "seconds to wait for a partition's (or the command's) ops" });
-}
-
-/** Progress for a command: plain lines under --verbose, so command output never fights a spinner. */
-export function progressFor(argv: Pick<OutputArgs, 'quiet'> & GlobalArgs) {
-  return createProgress({ quiet: argv['quiet'] === true, plain: argv['verbose'] === true, details: argv['verbose'] === true });
-}
-
-/** OpenMLDB's task_pool_size default: the loads one tablet runs at once. */
-export const DEFAULT_LOAD_SLOTS = 3;
-/** Partitions in progress at once by default: enough that waits on ops never starve the tablets' loads. */
-export const DEFAULT_CONCURRENCY = 256;
-/**
- * With --transport cli every look at a partition is a binary run: a few partitions at once
- * keep the processes (at most 8 at a time, transport.ts) on the work, not on polls.
- */
-export const DEFAULT_CONCURRENCY_CLI = 4;
-
-/** How many partitions recover/recover-table work on at once, and how hard each tablet is loaded. */
-export function parallelOptions<T>(y: Argv<T>) {
-  return y
-    .option('concurrency', { type: 'number', describe: `partitions worked on at once (default ${DEFAULT_CONCURRENCY}; ${DEFAULT_CONCURRENCY_CLI} with --transport cli)` })
-    .option('per-tablet', {
-      type: 'number',
-      default: DEFAULT_LOAD_SLOTS,
-      describe: "loads one tablet runs at once (its task_pool_size); the run keeps twice that many sent to it",
-    });
-}
-
-/** More retries than this, at up to 10 s apart, would outlast any sensible run: a typo, most likely. */
-export const MAX_RETRIES = 100;
-
-export function retriesOf(argv: { retries?: number | undefined }): number {
-  const n = Number(argv['retries'] ?? DEFAULT_RETRIES);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_RETRIES) throw new UsageError(`--retries must be a whole number from 0 to ${MAX_RETRIES} (got ${String(argv['retries'])})`);
-  return n;
-}
-
-/** The engine's bounds from the options (a command without --concurrency or --per-tablet gets the defaults). */
-export function applySettings(argv: RunArgs & Partial<ParallelArgs> & Pick<ConnectionArgs, 'transport'>): RunOptions['apply'] {
-  return {
-    concurrency: argv['concurrency'] !== undefined ? positive('concurrency', argv['concurrency']) : cliTransport(argv) ? DEFAULT_CONCURRENCY_CLI : DEFAULT_CONCURRENCY,
-    perTablet: argv['per-tablet'] !== undefined ? positive('per-tablet', argv['per-tablet']) : DEFAULT_LOAD_SLOTS,
-    loadTimeoutMs: seconds('load-timeout', argv['load-timeout']) * 1000,
-    opTimeoutMs: seconds('op-timeout', argv['op-timeout']) * 1000,
-    retries: retriesOf(argv),
-    partitionAttempts: 3,
-  };
-}
-
-/** `DB.TABLE`, as table arguments are written everywhere. */
-export function parseTableName(value: unknown, what = 'table'): { db: string; name: string } {
-  const t = String(value ?? '');
-  const dot = t.indexOf('.');
-  const db = t.slice(0, dot);
-  const name = t.slice(dot + 1);
-  if (dot <= 0 || !/^[A-Za-z0-9_$-]+$/.test(db) || !/^[A-Za-z0-9_$-]+$/.test(name)) throw new UsageError(`${what} '${t}' must be DB.TABLE`);
-  return { db, name };
-}
-
-/** A partition id: a whole number >= 0. */
-export function parsePid(value: unknown, what = 'pid'): number {
-  const n = typeof value === 'number' ? value : /^\d+$/.test(String(value)) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${what} must be a whole number >= 0 (got ${String(value)})`);
-  return n;
-}
-
-export function listOf(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : v === undefined ? [] : [v];
-}
+import { type RunSafety, openRunSafety, readOnlyMemory } from './run-safety.js';
+import type { RunSettings } from './settings.js';
+import { json as jsonDocument, writeDocument } from './redact-output.js';
 
 export interface ProcedureRun {
   command: string;
   procedure: PrepareProcedure;
   filter?: ObserveFilter;
-  apply: RunOptions['apply'];
+  /** Tables served first (recover --priority). */
+  priority?: readonly PriorityPattern[];
   /** A line before the report (text output only). */
   headline?: (report: Report) => string | undefined;
   /** `plan`: auto_failover stays off at the end for this plan (engine/run.ts RunOptions.hold). */
@@ -205,26 +62,23 @@ export interface RunContext {
  * directory as given, paths made absolute. A password given with --password is not
  * repeated: the pasted command finds it in OPENMLDB_PASSWORD or --password-file.
  */
-export function invocationOf(argv: ProcedureArgs & Partial<StateDirArgs>, config: ConnectionConfig): string[] {
-  const out = [`--zk_cluster=${config.zkCluster}`, `--zk_root_path=${config.zkRootPath}`, `--openmldb_bin_path=${resolvePath(config.bin)}`];
-  const add = (flag: string, v: unknown, path = false) => {
-    if (v !== undefined && v !== '') out.push(`${flag}=${path ? resolvePath(String(v)) : String(v)}`);
-  };
-  if (config.transport !== 'http') add('--transport', config.transport);
-  if (config.user !== 'root') add('--user', config.user);
-  add('--password-file', argv['password-file'], true);
-  if (argv['lock'] !== undefined && argv['lock'] !== 'auto') add('--lock', argv['lock']);
-  add('--lock-path', argv['lock-path']);
-  add('--state-dir', argv['state-dir'], true);
+export function invocationOf(s: Pick<RunSettings, 'connection' | 'lock' | 'state'>): string[] {
+  const c = s.connection;
+  const out = [`--zk_cluster=${c.zkCluster}`, `--zk_root_path=${c.zkRootPath}`, `--openmldb_bin_path=${resolvePath(c.bin)}`];
+  if (c.transport !== 'http') out.push(`--transport=${c.transport}`);
+  if (c.user !== 'root') out.push(`--user=${c.user}`);
+  if (c.passwordFile !== undefined) out.push(`--password-file=${c.passwordFile}`);
+  if (s.lock.choice !== 'auto') out.push(`--lock=${s.lock.choice}`);
+  if (s.lock.pathGiven) out.push(`--lock-path=${s.lock.path}`);
+  if (s.state.dirGiven) out.push(`--state-dir=${s.state.dir}`);
   return out;
 }
 
 /** How a pasted command reaches this cluster: the binary, ZooKeeper, and where the password is kept (never the password). */
-function accessOf(argv: ProcedureArgs & Partial<StateDirArgs>, config: ConnectionConfig): BinaryAccess {
-  const file = argv['password-file'];
+function accessOf(c: RunSettings['connection']): BinaryAccess {
   const passwordFrom =
-    config.passwordFrom === 'file' && file !== undefined ? `"$(head -n1 ${shellWord(resolvePath(String(file)))} | tr -d '\\r')"` : config.password !== '' ? '"$OPENMLDB_PASSWORD"' : undefined;
-  return { bin: resolvePath(config.bin), zkCluster: config.zkCluster, zkRootPath: config.zkRootPath, user: config.user, ...(passwordFrom ? { passwordFrom } : {}) };
+    c.passwordFrom === 'file' && c.passwordFile !== undefined ? `"$(head -n1 ${shellWord(c.passwordFile)} | tr -d '\\r')"` : c.password !== '' ? '"$OPENMLDB_PASSWORD"' : undefined;
+  return { bin: resolvePath(c.bin), zkCluster: c.zkCluster, zkRootPath: c.zkRootPath, user: c.user, ...(passwordFrom ? { passwordFrom } : {}) };
 }
 
 /**
@@ -245,18 +99,12 @@ function checkPendingPlan(safety: RunSafety, progress: Progress): void {
 }
 
 /** Run one mutating command through the engine; print its report; resolve to the exit code. */
-export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun): Promise<number> {
-  const config = resolveConnection(argv);
-  redactOutput(config);
-  // Every number checked before anything is taken or sent (the lock, the first look).
-  const observeWait = observeWaitOf(argv);
-  const retries = retriesOf(argv);
-  checkLockOptions(argv);
-  const json = argv['json'] === true;
-  const dryRun = argv['dry-run'] === true;
+export async function runProcedureCommand(settings: RunSettings, run: ProcedureRun): Promise<number> {
+  const config = settings.connection;
+  const { dryRun } = settings;
   // Every mutating run and every dry run leaves a record in the state directory (history),
   // also one that stops at once (binary missing, lock held).
-  const recording = Recording.start(argv, config, run.command, dryRun, progressFor(argv));
+  const recording = Recording.start(settings, run.command, dryRun, progressFor(settings.output));
   const progress = recording.progress;
   // The first line names the cluster, and where that came from: a flag, --config, or an
   // environment the shell happened to have.
@@ -265,10 +113,10 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
   let client: OpenMLDBClient;
   let safety: RunSafety | undefined;
   try {
-    client = openClient(config, argv);
+    client = openClient(config, settings.output);
     recording.attach(client);
     // Mutating runs take the cluster lock and keep the run journal; a dry run takes neither.
-    safety = dryRun ? undefined : await openRunSafety(argv, config, run.command, progress, client, retries);
+    safety = dryRun ? undefined : await openRunSafety(settings, run.command, progress, client);
   } catch (err) {
     progress.stop(); // a spinner left running would keep the process alive
     recording.fail(err);
@@ -288,7 +136,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
   interrupt.install();
   try {
     const cluster = openmldbCluster(client);
-    const memory = safety ? safety.memory : await readOnlyMemory(argv, config, client, retries);
+    const memory = safety ? safety.memory : await readOnlyMemory(settings, client);
     const ctx: RunContext = { cluster, memory, progress, safety };
     const owns = (await run.beforeRun?.(ctx))?.ownsPendingPlan === true;
     if (safety && !owns) checkPendingPlan(safety, progress);
@@ -299,13 +147,13 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       dryRun,
       procedure: run.procedure,
       ...(run.filter ? { filter: run.filter } : {}),
-      apply: run.apply,
+      apply: { ...settings.apply, ...(run.priority ? { priority: run.priority } : {}) },
       progress,
       interrupt,
       where: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
-      observeWait,
-      invocation: invocationOf(argv, config),
-      access: accessOf(argv, config),
+      observeWait: settings.observeWait,
+      invocation: invocationOf(settings),
+      access: accessOf(config),
     });
     if (safety) {
       const lost = safety.lost();
@@ -319,7 +167,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
       }
     }
     report.cluster.from = config.from;
-    if (dryRun && argv['detailed-exitcode'] === true && report.exitCode === EXIT.ok && (report.totals.planned > 0 || (report.clusterSteps ?? []).length > 0)) {
+    if (dryRun && settings.detailedExitcode && report.exitCode === EXIT.ok && (report.totals.planned > 0 || (report.clusterSteps ?? []).length > 0)) {
       report.exitCode = EXIT.changesPending;
       report.ok = false;
     }
@@ -327,7 +175,7 @@ export async function runProcedureCommand(argv: ProcedureArgs, run: ProcedureRun
     progress.stop();
     noteOutcome(report);
     recording.finish(report);
-    if (json) {
+    if (settings.output.json) {
       writeDocument(process.stdout, jsonDocument(report));
       // stdout is for scripts: the log (quiet or not) still ends with the outcome and the run.
       process.stderr.write(`${stamp()} ${finalLine(report, recording.record?.id)}\n`);
@@ -360,9 +208,4 @@ function renderText(report: Report, headline: string | undefined, runId: string 
 export function finalLine(report: Report, runId: string | undefined): string {
   const verdict = `${report.ok ? 'OK' : 'NOT OK'} (exit ${report.exitCode}); ${resultLine(report, "the report's proceed commands")}`;
   return runId ? `run ${runId} ended: ${verdict}; openmldb-recover history show ${runId}` : `ended: ${verdict}`;
-}
-
-/** Whether the run goes through the binary (--transport, else OPENMLDB_RECOVER_TRANSPORT). */
-function cliTransport(argv: Pick<ConnectionArgs, 'transport'>): boolean {
-  return (argv['transport'] ?? process.env['OPENMLDB_RECOVER_TRANSPORT']) === 'cli';
 }

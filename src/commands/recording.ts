@@ -5,44 +5,13 @@
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { Redactor } from '../history/redact.js';
 import { RunRecord } from '../history/record.js';
-import { DEFAULT_RETENTION, type Retention } from '../history/retention.js';
 import { JournalError } from '../safety/state-error.js';
 import type { Progress } from '../engine/progress.js';
 import type { Report } from '../engine/report.js';
 import { explain } from './common.js';
-import type { ConnectionConfig } from './config.js';
-import { type StateDirArgs, stateDirOf } from './run-safety.js';
+import type { RunSettings } from './settings.js';
 import { VERSION } from './version.js';
-import { UsageError } from '../exit-codes.js';
 
-
-/** The options as yargs resolved them (flags, environment, config file), one key per option. */
-export function recordedOptions(argv: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(argv as Record<string, unknown>)) {
-    // yargs repeats each option under its aliases and in camelCase; keep the kebab-case name.
-    if (k === '_' || k === '$0' || k.length === 1 || /[A-Z_]/.test(k) || v === undefined) continue;
-    out[k] = v;
-  }
-  return out;
-}
-
-export interface RetentionArgs {
-  'keep-runs'?: number | undefined;
-  'keep-runs-mb'?: number | undefined;
-  'keep-runs-days'?: number | undefined;
-}
-
-/** --keep-runs, --keep-runs-mb, --keep-runs-days as retention.ts takes them. */
-export function retentionOf(argv: RetentionArgs): Retention {
-  const keep = argv['keep-runs'] ?? DEFAULT_RETENTION.keep;
-  if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep-runs must be a whole number >= 1 (got ${String(argv['keep-runs'])})`);
-  const mb = argv['keep-runs-mb'] ?? DEFAULT_RETENTION.maxBytes / 1024 / 1024;
-  if (!Number.isFinite(mb) || mb < 0) throw new UsageError(`--keep-runs-mb must be a number >= 0 (got ${String(argv['keep-runs-mb'])})`);
-  const days = argv['keep-runs-days'] ?? 0;
-  if (!Number.isFinite(days) || days < 0) throw new UsageError(`--keep-runs-days must be a number >= 0 (got ${String(argv['keep-runs-days'])})`);
-  return { keep, maxBytes: Math.round(mb * 1024 * 1024), maxAgeMs: Math.round(days * 24 * 3600 * 1000) };
-}
 
 export class Recording {
   private constructor(
@@ -54,20 +23,20 @@ export class Recording {
    * Open the record (a state directory that cannot be written is said once on stderr; the
    * run goes on without a record) and route the client's commands and the progress into it.
    */
-  static start(argv: StateDirArgs & RetentionArgs, config: ConnectionConfig, command: string, dryRun: boolean, progress: Progress): Recording {
-    const retention = retentionOf(argv);
+  static start(settings: Pick<RunSettings, 'connection' | 'state' | 'recorded'>, command: string, dryRun: boolean, progress: Progress): Recording {
+    const config = settings.connection;
     let record: RunRecord | undefined;
     try {
       record = RunRecord.open({
-        stateDir: stateDirOf(argv),
+        stateDir: settings.state.dir,
         command,
         dryRun,
         argv: process.argv.slice(2),
-        options: recordedOptions(argv),
+        options: settings.recorded,
         cluster: { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath },
         connection: { bin: config.bin, user: config.user, passwordFrom: config.passwordFrom },
         version: VERSION,
-        retention,
+        retention: settings.state.retention,
         redactor: new Redactor(config.user, config.password),
       });
     } catch (err) {

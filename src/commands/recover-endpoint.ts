@@ -2,9 +2,11 @@
 // return, rebuild its replicas from their leaders.
 import type { Argv } from 'yargs';
 import { recoverEndpointProcedure } from '../workflow/procedures/recover-endpoint.js';
-import { connectionOptions } from './config.js';
-import { endpointArg, endpointConcurrency, opConcurrencyOption } from './offline-endpoint.js';
-import { defineCommand, applySettings, dryRunOption, outputOptions, runOptions, runProcedureCommand } from './procedure-command.js';
+import { defineCommand } from './args.js';
+import { endpointConcurrency, opConcurrencyOption } from './offline-endpoint.js';
+import { connectionOptions, dryRunOption, outputOptions, runOptions } from './options.js';
+import { runProcedureCommand } from './procedure-command.js';
+import { parseEndpoint, runSettingsOf } from './settings.js';
 
 function builder(y: Argv) {
   return opConcurrencyOption(runOptions(dryRunOption(outputOptions(connectionOptions(y)))))
@@ -23,10 +25,10 @@ export const recoverEndpointCommand = defineCommand({
   handler: async (argv) => {
     const concurrency = endpointConcurrency(argv);
     const procedure = recoverEndpointProcedure({
-      endpoint: endpointArg(argv['endpoint']),
-      needRestore: argv['need-restore'] === true,
+      endpoint: parseEndpoint(argv.endpoint),
+      needRestore: argv['need-restore'],
       ...(concurrency !== undefined ? { concurrency } : {}),
     });
-    return runProcedureCommand(argv, { command: 'recover-endpoint', procedure, apply: applySettings(argv) });
+    return runProcedureCommand(runSettingsOf(argv), { command: 'recover-endpoint', procedure });
   },
 });

@@ -2,21 +2,11 @@
 // table (or some of its partitions), whether or not the metadata says they are served.
 import type { Argv } from 'yargs';
 import { recoverTableProcedure } from '../workflow/procedures/recover-table.js';
-import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
-import {
-  defineCommand,
-  applySettings,
-  dryRunOption,
-  listOf,
-  outputOptions,
-  parallelOptions,
-  parsePid,
-  parseTableName,
-  refuseOrphanedOption,
-  runOptions,
-  runProcedureCommand,
-} from './procedure-command.js';
+import { defineCommand } from './args.js';
+import { connectionOptions, dryRunOption, outputOptions, parallelOptions, refuseOrphanedOption, runOptions } from './options.js';
+import { runProcedureCommand } from './procedure-command.js';
+import { parsePid, parseTableName, runSettingsOf } from './settings.js';
 
 function builder(y: Argv) {
   return refuseOrphanedOption(runOptions(parallelOptions(dryRunOption(outputOptions(connectionOptions(y))))))
@@ -27,11 +17,11 @@ function builder(y: Argv) {
 }
 
 /** `--leader PID=ENDPOINT`, repeatable, one endpoint per pid. */
-export function parseLeaders(values: unknown): Map<number, string> {
+export function parseLeaders(values: readonly string[] | undefined): Map<number, string> {
   const leaders = new Map<number, string>();
-  for (const v of listOf(values)) {
-    const m = /^(\d+)=(\S+)$/.exec(String(v));
-    if (!m) throw new UsageError(`--leader '${String(v)}' must be PID=ENDPOINT`);
+  for (const v of values ?? []) {
+    const m = /^(\d+)=(\S+)$/.exec(v);
+    if (!m) throw new UsageError(`--leader '${v}' must be PID=ENDPOINT`);
     const pid = Number(m[1]);
     if (leaders.has(pid) && leaders.get(pid) !== m[2]) throw new UsageError(`--leader names two leaders for pid ${pid}`);
     leaders.set(pid, m[2] as string);
@@ -50,15 +40,15 @@ export const recoverTableCommand = defineCommand({
   builder,
   handler: async (argv) => {
     const { db, name } = parseTableName(argv['table']);
-    const pids = listOf(argv['pid']).map((p) => parsePid(p, '--pid'));
+    const pids = (argv.pid ?? []).map((p) => parsePid(p, '--pid'));
     const procedure = recoverTableProcedure({
       db,
       name,
       ...(pids.length > 0 ? { pids: [...new Set(pids)] } : {}),
       leaders: parseLeaders(argv['leader']),
-      acceptDataLoss: argv['accept-data-loss'] === true,
-      refuseOrphaned: argv['refuse-orphaned'] === true,
+      acceptDataLoss: argv['accept-data-loss'],
+      refuseOrphaned: argv['refuse-orphaned'],
     });
-    return runProcedureCommand(argv, { command: 'recover-table', procedure, filter: { tables: [{ db, name }] }, apply: applySettings(argv) });
+    return runProcedureCommand(runSettingsOf(argv), { command: 'recover-table', procedure, filter: { tables: [{ db, name }] } });
   },
 });

@@ -1,13 +1,12 @@
 // `openmldb-recover recover`: the one-click recovery after a full restart; also the
 // `--cmd=recoverdata` drop-in for openmldb_ops.py in start scripts.
 import type { Argv } from 'yargs';
-import { parsePriority } from '../engine/priority.js';
 import { recoveryProcedure } from '../workflow/procedures/recover.js';
-import { parseFilter } from './common.js';
-import { connectionOptions } from './config.js';
 import { UsageError } from '../exit-codes.js';
-import type { ArgsOf, GlobalArgs } from './args.js';
-import { applySettings, defineCommand, dryRunOption, filterOptions, outputOptions, parallelOptions, refuseOrphanedOption, runOptions, runProcedureCommand } from './procedure-command.js';
+import { type ArgsOf, type GlobalArgs, defineCommand } from './args.js';
+import { connectionOptions, dryRunOption, filterOptions, outputOptions, parallelOptions, refuseOrphanedOption, runOptions } from './options.js';
+import { runProcedureCommand } from './procedure-command.js';
+import { filterOf, priorityOf, runSettingsOf } from './settings.js';
 
 function recoverOptions<T>(y: Argv<T>) {
   return refuseOrphanedOption(
@@ -23,22 +22,15 @@ function recoverOptions<T>(y: Argv<T>) {
   );
 }
 
-/** --priority as the engine takes it; a malformed value is a usage error. */
-function priorityOf(values: readonly string[] | undefined) {
-  try {
-    return parsePriority((values ?? []).map(String));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
 function recover(argv: ArgsOf<typeof recoverOptions> & GlobalArgs, command: string): Promise<number> {
-  const filter = parseFilter(argv['db'], argv['table']);
-  return runProcedureCommand(argv, {
+  const settings = runSettingsOf(argv);
+  const filter = filterOf(argv);
+  const priority = priorityOf(argv.priority);
+  return runProcedureCommand(settings, {
     command,
-    procedure: () => recoveryProcedure({ acceptDataLoss: argv['accept-data-loss'] === true, refuseOrphaned: argv['refuse-orphaned'] === true }),
+    procedure: () => recoveryProcedure({ acceptDataLoss: argv['accept-data-loss'], refuseOrphaned: argv['refuse-orphaned'] }),
     ...(filter ? { filter } : {}),
-    apply: { ...applySettings(argv), priority: priorityOf(argv['priority']) },
+    priority,
   });
 }
 
@@ -64,7 +56,7 @@ export const defaultCommand = defineCommand({
   builder: (y) => recoverOptions(y).option('cmd', { type: 'string', describe: 'openmldb_ops.py compatibility: --cmd=recoverdata' }),
   handler: async (argv) => {
     if (argv['cmd'] === 'recoverdata') return recover(argv, 'recoverdata');
-    if (argv['cmd'] !== undefined) throw new UsageError(`unsupported --cmd=${String(argv['cmd'])}: openmldb_ops.py's recoverdata, showopstatus and showtablestatus are supported (or name a command, see --help)`);
+    if (argv['cmd'] !== undefined) throw new UsageError(`unsupported --cmd=${argv['cmd']}: openmldb_ops.py's recoverdata, showopstatus and showtablestatus are supported (or name a command, see --help)`);
     throw new UsageError('name a command: recover, status, recover-table, offline-endpoint, recover-endpoint, change-leader, plan, apply, verify, failover, ops, history, completion (see --help)');
   },
 });

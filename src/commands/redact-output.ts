@@ -5,7 +5,7 @@
 // it is serialised (`json`), and the Prometheus text carries no free text: scrubbing their
 // serialised form would cut a password of digits out of a number and break the document.
 import { Redactor } from '../history/redact.js';
-import type { ConnectionConfig } from './config.js';
+import type { ConnectionConfig } from './connection.js';
 
 type Write = (chunk: unknown, ...rest: unknown[]) => boolean;
 

@@ -23,24 +23,14 @@ import {
   probeOnly,
   verifyPlan,
 } from '../workflow/procedures/reviewed-plan.js';
-import type { ArgsOf, GlobalArgs } from './args.js';
-import { openClient, parseFilter } from './common.js';
+import { defineCommand } from './args.js';
+import { openClient, progressFor } from './common.js';
 import { shellWord } from '../cluster/command-line.js';
-import { connectionOptions, resolveConnection, seconds } from './config.js';
 import { EXIT, Refused, UsageError } from '../exit-codes.js';
-import {
-  applySettings,
-  defineCommand,
-  filterOptions,
-  outputOptions,
-  parallelOptions,
-  progressFor,
-  refuseOrphanedOption,
-  type RunContext,
-  runOptions,
-  runProcedureCommand,
-} from './procedure-command.js';
-import { json, redactOutput, writeDocument } from './redact-output.js';
+import { connectionOptions, filterOptions, outputOptions, parallelOptions, refuseOrphanedOption, runOptions } from './options.js';
+import { type RunContext, runProcedureCommand } from './procedure-command.js';
+import { type RunSettings, filterOf, runSettingsOf, seconds } from './settings.js';
+import { json, writeDocument } from './redact-output.js';
 
 /** A plan's id: when it was made, and a few random characters (two plans in one second differ). */
 function newPlanId(now: Date): string {
@@ -101,22 +91,22 @@ export const planCommand = defineCommand({
   ],
   builder: (y) => planOptions(y),
   handler: async (argv) => {
-    if (argv['abandon'] !== undefined) return abandon(argv, String(argv['abandon']));
+    const settings = withoutDryRun(runSettingsOf(argv));
+    if (argv.abandon !== undefined) return abandon(settings, argv.abandon);
     const hold = seconds('plan-hold', argv['plan-hold']);
-    if (argv['out'] === '-' && argv['json'] === true) throw new UsageError('--out - prints the plan on stdout: --json would print the report there too; write the plan to a file');
-    const filter = parseFilter(argv['db'], argv['table']);
+    if (argv.out === '-' && settings.output.json) throw new UsageError('--out - prints the plan on stdout: --json would print the report there too; write the plan to a file');
+    const filter = filterOf(argv);
     const now = new Date();
     const id = newPlanId(now);
-    const out = argv['out'] === '-' ? '-' : resolvePath(argv['out'] ?? `openmldb-recover-${id}.json`);
+    const out = argv.out === '-' ? '-' : resolvePath(argv.out ?? `openmldb-recover-${id}.json`);
     // Before anything is taken or changed: a plan that cannot be written must not hold auto_failover off.
     if (out !== '-') checkWritable(out);
     const holdUntil = new Date(now.getTime() + hold * 1000).toISOString();
-    const options = { acceptDataLoss: false, refuseOrphaned: argv['refuse-orphaned'] === true };
-    return runProcedureCommand(withoutDryRun(argv), {
+    const options = { acceptDataLoss: false, refuseOrphaned: argv['refuse-orphaned'] };
+    return runProcedureCommand(settings, {
       command: 'plan',
       procedure: probeOnly(options),
       ...(filter ? { filter } : {}),
-      apply: applySettings(argv),
       hold: { id, since: now.toISOString(), holdUntil, file: out },
       reportToStderr: out === '-',
       // A plan pending (this operator's earlier one): this plan replaces it, keeping the value auto_failover had before it.
@@ -181,9 +171,9 @@ export const planCommand = defineCommand({
   },
 });
 
-/** The options of a run that has no --dry-run (a plan is itself the preview; apply and --abandon are what it previewed). */
-function withoutDryRun<A extends object>(argv: A): A & { 'dry-run': false; 'detailed-exitcode': false } {
-  return { ...argv, 'dry-run': false, 'detailed-exitcode': false };
+/** The settings of a run that has no --dry-run (a plan is itself the preview; apply and --abandon are what it previewed). */
+function withoutDryRun(settings: RunSettings): RunSettings {
+  return Object.freeze({ ...settings, dryRun: false, detailedExitcode: false });
 }
 
 /** The plan's file can be written: its directory exists and is writable, and it is not a directory. */
@@ -202,12 +192,11 @@ function checkWritable(path: string): void {
  * plan. Through the engine, as every run that puts auto_failover back: the fence first
  * (a leader whose tablet died during the review keeps its partition from the nameserver).
  */
-async function abandon(argv: ArgsOf<typeof planOptions> & GlobalArgs, id: string): Promise<number> {
-  return runProcedureCommand(withoutDryRun(argv), {
+async function abandon(settings: RunSettings, id: string): Promise<number> {
+  return runProcedureCommand(settings, {
     command: 'plan-abandon',
     // Nothing to plan: the run only takes the pending plan's journal over and puts auto_failover back.
     procedure: () => ({ scope: (s) => ({ ...s, tables: [] }), plan: () => ({ partitions: [] }) }),
-    apply: applySettings(argv),
     beforeRun: async (ctx) => {
       const pending = ctx.safety?.keeper.foundPlan();
       if (pending?.id !== id) throw new Refused(pending ? `the pending plan is ${pending.id}, not ${id}: nothing was changed` : 'no plan is pending (applied, abandoned, or taken over by a later run): nothing was changed');
@@ -231,17 +220,17 @@ export const applyCommand = defineCommand({
   ],
   builder: (y) => applyOptions(y),
   handler: async (argv) => {
-    const path = resolvePath(String(argv['file']));
+    const path = resolvePath(argv.file ?? '');
     const plan = readPlanFile(path);
-    const config = resolveConnection(argv);
+    const settings = withoutDryRun(runSettingsOf(argv));
+    const config = settings.connection;
     if (config.zkCluster !== plan.cluster.zkCluster || config.zkRootPath !== plan.cluster.zkRootPath) {
       throw new UsageError(`plan ${plan.id} was made on ${plan.cluster.zkCluster}${plan.cluster.zkRootPath}, not on ${config.zkCluster}${config.zkRootPath}: nothing was changed`);
     }
     const skipped = plan.partitions.filter((p) => p.decision.action === 'skip');
-    return runProcedureCommand(withoutDryRun(argv), {
+    return runProcedureCommand(settings, {
       command: 'apply',
-      procedure: applyProcedure(plan, { refuseOrphaned: argv['refuse-orphaned'] === true }),
-      apply: applySettings(argv),
+      procedure: applyProcedure(plan, { refuseOrphaned: argv['refuse-orphaned'] }),
       beforeRun: async (ctx) => {
         const pending = ctx.safety?.keeper.foundPlan();
         if (pending?.id !== plan.id) {
@@ -290,14 +279,14 @@ export const verifyCommand = defineCommand({
   examples: [['$0 verify plan.json', 'after apply: one line per approved partition']],
   builder: (y) => verifyOptions(y),
   handler: async (argv) => {
-    const plan = readPlanFile(resolvePath(String(argv['file'])));
-    const config = resolveConnection(argv);
-    redactOutput(config);
+    const plan = readPlanFile(resolvePath(argv.file ?? ''));
+    const settings = runSettingsOf(argv);
+    const config = settings.connection;
     if (config.zkCluster !== plan.cluster.zkCluster || config.zkRootPath !== plan.cluster.zkRootPath) {
       throw new UsageError(`plan ${plan.id} was made on ${plan.cluster.zkCluster}${plan.cluster.zkRootPath}, not on ${config.zkCluster}${config.zkRootPath}`);
     }
-    const progress = progressFor(argv);
-    const client = openClient(config, argv);
+    const progress = progressFor(settings.output);
+    const client = openClient(config, settings.output);
     let look;
     try {
       look = await observe(openmldbCluster(client), undefined, { progress });
@@ -306,7 +295,7 @@ export const verifyCommand = defineCommand({
     }
     const results = verifyPlan(plan, look);
     const ok = results.every((r) => r.ok);
-    if (argv['json'] === true) writeDocument(process.stdout, json({ plan: plan.id, ok, partitions: results }));
+    if (settings.output.json) writeDocument(process.stdout, json({ plan: plan.id, ok, partitions: results }));
     else process.stdout.write(`${results.map((r) => `${r.ok ? 'ok  ' : 'NOT '} ${r.partition}: ${r.detail}`).join('\n')}\nplan ${plan.id}: ${ok ? 'every approved partition is served by its planned leader' : 'NOT all served as planned'}\n`);
     return ok ? EXIT.ok : EXIT.notRecovered;
   },

@@ -8,8 +8,6 @@
 // --lock auto:  ZooKeeper when a ZooKeeper server answers at --zk_cluster, else local.
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Argv } from 'yargs';
-import type { ArgsOf } from './args.js';
 import type { OpenMLDBClient } from '../cluster/client.js';
 import { ClusterUnreachable } from '../cluster/errors.js';
 import { retryTransient } from '../engine/retry.js';
@@ -20,18 +18,20 @@ import { JournalError, asJournal, checkJournalCluster, clearJournal, journalPath
 import { printable } from '../safety/files.js';
 import { clusterIdentifiers, knownKey, lockCluster, rememberKey } from '../safety/identity.js';
 import { type LockHolder, alive } from '../safety/lock.js';
-import { clusterKey, defaultStateDir, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
+import { clusterKey, ensureStateDir, sweepStaleTemps } from '../safety/state-dir.js';
 import { evidenceStore } from '../safety/evidence-file.js';
-import { type ZkEvidenceTexts, ZkLockUnavailable, ZkRunLock, defaultZkLockPath, readZkEvidence, zkEvidenceNode, zkEvidencePath, zkJournalPath } from '../safety/zk-lock.js';
+import { type ZkEvidenceTexts, ZkLockUnavailable, ZkRunLock, readZkEvidence, zkEvidenceNode, zkEvidencePath, zkJournalPath } from '../safety/zk-lock.js';
 import { type EvidenceFile, RunMemory, mergeEvidence, splitEvidence } from '../engine/run-memory.js';
 import { FailoverKeeper, type JournalStore } from '../engine/failover-keeper.js';
 import type { Progress } from '../engine/progress.js';
 import { probeZooKeeper } from '../zk/probe.js';
 import { ZkError, ZkSession, ZkUnreachable } from '../zk/session.js';
-import { type ConnectionConfig, seconds } from './config.js';
+import type { ConnectionConfig } from './connection.js';
+import type { RunSettings } from './settings.js';
 import { UsageError, errorMessage } from '../exit-codes.js';
 
-export type LockChoice = 'zk' | 'local' | 'auto';
+/** What a run's lock, journal and evidence are placed by. */
+export type SafetySettings = Pick<RunSettings, 'connection' | 'lock' | 'state' | 'retries'>;
 
 /** Which lock a run holds, for the report. */
 export interface LockInfo {
@@ -57,47 +57,6 @@ export interface RunSafety {
   /** Drop an unfinished run's journal (the operator chose auto_failover's value); returns it. */
   dropJournal(): Promise<Journal | undefined>;
   release(): Promise<void>;
-}
-
-export function lockOptions<T>(y: Argv<T>) {
-  return y
-    .option('lock', {
-      choices: ['auto', 'zk', 'local'] as const,
-      default: 'auto',
-      describe: "where the cluster lock and run journal live: zk (the cluster's ZooKeeper, shared by all hosts), local (--state-dir, this host only), auto (zk when ZooKeeper answers, else local)",
-    })
-    .option('lock-path', { type: 'string', describe: 'the lock node in ZooKeeper; the journal is the sibling node `journal` (default <zk_root_path>/openmldb-recover/lock)' })
-    .option('lock-session-timeout', { type: 'number', default: 10, describe: "seconds: the lock's ZooKeeper session; a dead run's lock vanishes this long after it died" });
-}
-
-/** --state-dir, on the commands that keep state. */
-export interface StateDirArgs {
-  'state-dir'?: string | undefined;
-}
-
-export type LockArgs = ArgsOf<typeof lockOptions>;
-
-export function stateDirOf(argv: StateDirArgs): string {
-  const given = argv['state-dir'];
-  return typeof given === 'string' && given !== '' ? given : defaultStateDir();
-}
-
-function lockChoice(argv: Pick<LockArgs, 'lock'>): LockChoice {
-  const v = String(argv['lock'] ?? 'auto');
-  if (v !== 'zk' && v !== 'local' && v !== 'auto') throw new UsageError(`--lock must be zk, local or auto (got ${v})`);
-  return v;
-}
-
-function zkLockPath(argv: Pick<LockArgs, 'lock-path'>, config: ConnectionConfig): string {
-  const given = argv['lock-path'];
-  const path = typeof given === 'string' && given !== '' ? given : defaultZkLockPath(config.zkRootPath);
-  if (!/^\/[^\s]*[^/\s]$/.test(path) || path.includes('//')) throw new UsageError(`--lock-path must be an absolute ZooKeeper path such as /openmldb/openmldb-recover/lock (got '${path}')`);
-  if (path.split('/').length < 3) throw new UsageError(`--lock-path must have a parent node (the journal lives beside the lock): got '${path}'`);
-  return path;
-}
-
-function sessionTimeoutMs(argv: Pick<LockArgs, 'lock-session-timeout'>): number {
-  return Math.round(seconds('lock-session-timeout', argv['lock-session-timeout']) * 1000);
 }
 
 /** Changing commands as the command log names them: `recovertable t0 1 ...` (binary) or `TabletServer/LoadTable` (HTTP). */
@@ -127,40 +86,33 @@ export function outcomeOf(e: CommandLogEntry): string {
 }
 
 /** Where this run's lock, journal and evidence live (--lock; auto probes ZooKeeper). */
-async function chooseLock(argv: LockArgs & StateDirArgs, config: ConnectionConfig): Promise<{ useZk: boolean; why?: string }> {
-  const choice = lockChoice(argv);
-  if (choice !== 'auto') return { useZk: choice === 'zk' };
+async function chooseLock(s: SafetySettings): Promise<{ useZk: boolean; why?: string }> {
+  const config = s.connection;
+  if (s.lock.choice !== 'auto') return { useZk: s.lock.choice === 'zk' };
   const probe = await probeZooKeeper(config.zkCluster, 3000);
   const useZk = probe === 'zookeeper';
   return { useZk, why: useZk ? `a ZooKeeper server answers at ${config.zkCluster}` : `no ZooKeeper server answers at ${config.zkCluster} (${probe})` };
 }
 
 /** What names a cluster: its ZooKeeper hosts as addresses and its nameservers (safety/identity.ts). */
-async function identify(client: OpenMLDBClient, config: ConnectionConfig, retries: number): Promise<string[]> {
+async function identify(client: OpenMLDBClient, config: Readonly<ConnectionConfig>, retries: number): Promise<string[]> {
   // Before the lock, and so before a restore an earlier run may owe: a passing failure must not end the run here.
   const ns = await retryTransient('showns', () => client.showNs(), { retries });
   return clusterIdentifiers(config.zkCluster, config.zkRootPath, ns.nameservers.map((n) => n.realEndpoint ?? n.endpoint));
 }
 
-/** The lock's options, checked whichever lock the run ends up taking (before it takes one). */
-export function checkLockOptions(argv: LockArgs): void {
-  sessionTimeoutMs(argv);
-}
-
-export async function openRunSafety(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, client: OpenMLDBClient, retries: number): Promise<RunSafety> {
-  checkLockOptions(argv);
-  if (lockChoice(argv) === 'zk') {
-    // Settings first, then a quick look: a server that is not ZooKeeper answers in milliseconds.
-    zkLockPath(argv, config);
-    sessionTimeoutMs(argv);
+export async function openRunSafety(s: SafetySettings, command: string, progress: Progress, client: OpenMLDBClient): Promise<RunSafety> {
+  const config = s.connection;
+  if (s.lock.choice === 'zk') {
+    // A quick look first: a server that is not ZooKeeper answers in milliseconds.
     const probe = await probeZooKeeper(config.zkCluster, 3000);
     if (probe !== 'zookeeper') {
       const what = probe === 'not-zookeeper' ? 'the server there does not answer as ZooKeeper' : 'no answer';
       throw new ClusterUnreachable('zookeeper', `${config.zkCluster}${config.zkRootPath}`, `--lock zk: ${what}; use --lock local to lock on this host only`);
     }
   }
-  const { useZk, why } = await chooseLock(argv, config);
-  return useZk ? openZk(argv, config, command, progress, why) : openLocal(argv, config, command, progress, why, client, retries);
+  const { useZk, why } = await chooseLock(s);
+  return useZk ? openZk(s, command, progress, why) : openLocal(s, command, progress, why, client);
 }
 
 /**
@@ -168,9 +120,9 @@ export async function openRunSafety(argv: LockArgs & StateDirArgs, config: Conne
  * journal where a run would find it (ZooKeeper when it answers, else the state directory),
  * read without the lock, creating nothing. Best effort: `status` never fails for it.
  */
-export async function readPendingPlan(argv: Partial<LockArgs> & StateDirArgs, config: ConnectionConfig, client: OpenMLDBClient, retries: number): Promise<PendingPlan | undefined> {
+export async function readPendingPlan(s: SafetySettings, client: OpenMLDBClient): Promise<PendingPlan | undefined> {
   try {
-    return await readUnlocked(argv as LockArgs & StateDirArgs, config, client, retries, {
+    return await readUnlocked(s, client, {
       zk: async (session, lockPath) => {
         const where = zkJournalPath(lockPath);
         const text = await session.get(where);
@@ -189,8 +141,8 @@ export async function readPendingPlan(argv: Partial<LockArgs> & StateDirArgs, co
  * run learnt, e.g. a replica whose load failed), never written. From ZooKeeper when the
  * lock would be there (without taking it), else from the state directory.
  */
-export async function readOnlyMemory(argv: LockArgs & StateDirArgs, config: ConnectionConfig, client: OpenMLDBClient, retries: number): Promise<RunMemory> {
-  return readUnlocked(argv, config, client, retries, {
+export async function readOnlyMemory(s: SafetySettings, client: OpenMLDBClient): Promise<RunMemory> {
+  return readUnlocked(s, client, {
     zk: async (session, lockPath) => {
       const where = zkEvidencePath(lockPath);
       const found = parseZkEvidence(await readZkEvidence(session, where), where);
@@ -207,18 +159,17 @@ export async function readOnlyMemory(argv: LockArgs & StateDirArgs, config: Conn
  * still throws), else in the state directory under the cluster's key as an earlier run spelled it.
  */
 async function readUnlocked<T>(
-  argv: LockArgs & StateDirArgs,
-  config: ConnectionConfig,
+  s: SafetySettings,
   client: OpenMLDBClient,
-  retries: number,
   read: { zk: (session: ZkSession, lockPath: string) => Promise<T>; zkDown: () => T; local: (dir: string, key: string) => T },
 ): Promise<T> {
-  const { useZk } = await chooseLock(argv, config).catch(() => ({ useZk: false }));
+  const config = s.connection;
+  const { useZk } = await chooseLock(s).catch(() => ({ useZk: false }));
   if (useZk) {
     try {
       const session = await ZkSession.connect(config.zkCluster, { sessionTimeoutMs: 4000 });
       try {
-        return await read.zk(session, zkLockPath(argv, config));
+        return await read.zk(session, s.lock.path);
       } finally {
         await session.close();
       }
@@ -227,8 +178,8 @@ async function readUnlocked<T>(
       return read.zkDown();
     }
   }
-  const dir = stateDirOf(argv);
-  return read.local(dir, knownKey(dir, await identify(client, config, retries), clusterKey(config.zkCluster, config.zkRootPath)));
+  const dir = s.state.dir;
+  return read.local(dir, knownKey(dir, await identify(client, config, s.retries), clusterKey(config.zkCluster, config.zkRootPath)));
 }
 
 function parseEvidence(text: string | undefined, where: string): EvidenceFile | undefined {
@@ -328,9 +279,10 @@ function describeFound(j: Journal, progress: Progress): void {
  * exclude each other; the journal and evidence are named by the cluster's key from the
  * state directory's index, so a rerun spelled otherwise finds them.
  */
-async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined, client: OpenMLDBClient, retries: number): Promise<RunSafety> {
-  const dir = ensureStateDir(stateDirOf(argv));
-  const ids = await identify(client, config, retries);
+async function openLocal(s: SafetySettings, command: string, progress: Progress, why: string | undefined, client: OpenMLDBClient): Promise<RunSafety> {
+  const config = s.connection;
+  const dir = ensureStateDir(s.state.dir);
+  const ids = await identify(client, config, s.retries);
   const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
   const runId = randomUUID();
   const lock = lockCluster(dir, ids, `openmldb-recover ${command}`, runId);
@@ -412,9 +364,10 @@ async function openLocal(argv: LockArgs & StateDirArgs, config: ConnectionConfig
   };
 }
 
-async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, command: string, progress: Progress, why: string | undefined): Promise<RunSafety> {
+async function openZk(s: SafetySettings, command: string, progress: Progress, why: string | undefined): Promise<RunSafety> {
+  const config = s.connection;
   const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
-  const path = zkLockPath(argv, config);
+  const path = s.lock.path;
   const listeners: Array<(why: string) => void> = [];
   let lostWhy: string | undefined;
   // The keeper's run id names the lock's holder; the store reads what acquire found.
@@ -448,7 +401,7 @@ async function openZk(argv: LockArgs & StateDirArgs, config: ConnectionConfig, c
     lock = await ZkRunLock.acquire({
       zkCluster: config.zkCluster,
       lockPath: path,
-      sessionTimeoutMs: sessionTimeoutMs(argv),
+      sessionTimeoutMs: s.lock.sessionTimeoutMs,
       command: `openmldb-recover ${command}`,
       runId: keeper.runId,
       onLost: (w) => {

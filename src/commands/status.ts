@@ -2,23 +2,24 @@
 // observed), for people, as JSON, or for Prometheus' textfile collector.
 import { json, writeDocument } from './redact-output.js';
 import { renderStatus, runStatus } from '../workflow/status.js';
-import { connect, explain, parseFilter } from './common.js';
-import { type ConnectionArgs, connectionOptions, leaderWaitOption, observeWaitOf } from './config.js';
+import { explain, openClient } from './common.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { renderPrometheus, renderPrometheusDown } from './prometheus.js';
 import { readPendingPlan } from './run-safety.js';
+import { defineCommand } from './args.js';
+import { type ConnectionArgs, connectionOptions, filterOptions, leaderWaitOption, outputOptions } from './options.js';
+import { filterOf, runSettingsOf } from './settings.js';
 
 /** Names the document, as the report's `schema` does: a reader tells it from the error report. */
 export const STATUS_SCHEMA = 'openmldb-recover/status@1';
-import { defineCommand, filterOptions, outputOptions } from './procedure-command.js';
 
 const FORMATS = ['text', 'json', 'prometheus'] as const;
 type Format = (typeof FORMATS)[number];
 
-function formatOf(argv: { json: boolean; format?: string | undefined }): Format {
-  const format = argv.format as Format | undefined;
-  if (argv['json'] === true && format !== undefined && format !== 'json') throw new UsageError(`--json and --format ${format} disagree: give one`);
-  return argv['json'] === true ? 'json' : (format ?? 'text');
+function formatOf(argv: { json: boolean; format?: Format | undefined }): Format {
+  const { format } = argv;
+  if (argv.json && format !== undefined && format !== 'json') throw new UsageError(`--json and --format ${format} disagree: give one`);
+  return argv.json ? 'json' : (format ?? 'text');
 }
 
 export const statusCommand = defineCommand({
@@ -32,20 +33,22 @@ export const statusCommand = defineCommand({
   builder: (y) =>
     filterOptions(outputOptions(leaderWaitOption(connectionOptions(y))))
       .option('format', {
-        choices: FORMATS as unknown as string[],
+        choices: FORMATS,
         describe: 'text (default), json (same as --json), or prometheus (text exposition format)',
       })
       .option('state-dir', { type: 'string', describe: 'where runs keep their journal, to tell a plan pending (default $XDG_STATE_HOME/openmldb-recover)' })
       .option('lock-path', { type: 'string', describe: 'the lock node in ZooKeeper, whose sibling `journal` tells a plan pending (default <zk_root_path>/openmldb-recover/lock)' }),
   handler: async (argv) => {
     const format = formatOf(argv);
-    const filter = parseFilter(argv['db'], argv['table']);
+    const filter = filterOf(argv);
     try {
-      const { client, config } = connect(argv);
-      const report = await runStatus(client, filter, observeWaitOf(argv));
+      const settings = runSettingsOf(argv);
+      const config = settings.connection;
+      const client = openClient(config, settings.output);
+      const report = await runStatus(client, filter, settings.observeWait);
       const cluster = { zkCluster: config.zkCluster, zkRootPath: config.zkRootPath };
       // A plan under review explains why auto_failover is off and nothing is served yet.
-      const pending = format === 'prometheus' ? undefined : await readPendingPlan(argv, config, client, 2);
+      const pending = format === 'prometheus' ? undefined : await readPendingPlan({ ...settings, retries: 2 }, client);
       const planLine = pending
         ? `plan ${pending.id} pending since ${pending.since}: auto_failover is held off until it is applied (openmldb-recover apply ${pending.file === '-' ? 'PLAN_FILE' : pending.file}) or abandoned (openmldb-recover plan --abandon ${pending.id}); other runs wait until ${pending.holdUntil}`
         : undefined;
@@ -64,7 +67,7 @@ export const statusCommand = defineCommand({
 /** The cluster's labels as given, even when the connection could not be set up. */
 function labelsOf(argv: Pick<ConnectionArgs, 'zk-cluster' | 'zk-root-path'>, env: NodeJS.ProcessEnv = process.env) {
   return {
-    zkCluster: String(argv['zk-cluster'] ?? env['OPENMLDB_ZK_CLUSTER'] ?? ''),
-    zkRootPath: String(argv['zk-root-path'] ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb'),
+    zkCluster: argv['zk-cluster'] ?? env['OPENMLDB_ZK_CLUSTER'] ?? '',
+    zkRootPath: argv['zk-root-path'] ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb',
   };
 }

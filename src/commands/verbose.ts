@@ -3,7 +3,7 @@
 import type { CommandLog } from '../cluster/transport.js';
 import { formatEntry } from '../history/format.js';
 import { Redactor } from '../history/redact.js';
-import type { ConnectionConfig } from './config.js';
+import type { ConnectionConfig } from './connection.js';
 
 export function attachVerbose(log: CommandLog, config: ConnectionConfig, write: (text: string) => void = (t) => process.stderr.write(`${t}\n`)): () => void {
   const redactor = new Redactor(config.user, config.password);

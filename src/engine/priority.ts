@@ -14,17 +14,6 @@ export interface PriorityPattern {
   table: string | '*';
 }
 
-/** Parse `--priority` values; a malformed one throws with the value named. */
-export function parsePriority(values: readonly string[]): PriorityPattern[] {
-  return values.map((v) => {
-    const dot = v.indexOf('.');
-    const db = v.slice(0, dot);
-    const table = v.slice(dot + 1);
-    if (dot <= 0 || table === '' || table.includes('.')) throw new TypeError(`--priority ${v}: give DB.TABLE or DB.*`);
-    return { db, table };
-  });
-}
-
 export function matches(p: PriorityPattern, db: string, table: string): boolean {
   return p.db === db && (p.table === '*' || p.table === table);
 }

@@ -2,7 +2,8 @@
 // report's per-class times.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { inServiceOrder, parsePriority, serviceClass, serviceTimes } from '../../src/engine/priority.js';
+import { inServiceOrder, serviceClass, serviceTimes } from '../../src/engine/priority.js';
+import { priorityOf as parsePriority } from '../../src/commands/settings.js';
 
 describe('service priority', () => {
   it('parses DB.TABLE and DB.*, and refuses anything else', () => {
