@@ -5,7 +5,6 @@
 //   2. the data on its tablet's disk (DiskPartition: the log of entries, snapshot offset),
 //   3. the tablet's runtime state (LoadedPartition: mode, TableState, current offset, term).
 import { MEASURED_ZK_WRITE } from './metadata-lock.js';
-import type { CriticalPath } from './bound.js';
 import type { Log, Run } from './log.js';
 
 export type StorageMode = 'kMemory' | 'kSSD' | 'kHDD';
@@ -263,6 +262,29 @@ export interface LedgerEntry {
    * RecoverEndpointTable: DeleteBinlog, or MatchTermOffset -> kReAddReplicaWithDropOP).
    */
   orphaned: Run[];
+}
+
+/** The critical-path lower bound of a recovery (bound.ts computes it). */
+export interface CriticalPath {
+  /** The lower bound (ms): the longest of loadMs, opMs, chainMs and metadataMs. */
+  ms: number;
+  /** The fewest serialized metadata writes (one per table and endpoint recovered) and their time (ms). */
+  metadataWrites: number;
+  metadataMs: number;
+  /** The busiest tablet's loads over its load slots (ms). */
+  loadMs: number;
+  /** The busiest op queue's tasks (ms). */
+  opMs: number;
+  /** The longest single partition's load, then its leader-change tasks (ms). */
+  chainMs: number;
+  /** Replica loads the incident needs. */
+  loads: number;
+  /** Partitions whose replica flagged leader must give way to a fuller one. */
+  leaderChanges: number;
+  opTasks: number;
+  loadSlots: number;
+  opQueues: number;
+  tablets: Array<{ endpoint: string; loads: number; loadMs: number }>;
 }
 
 export interface Incident {

@@ -25,7 +25,8 @@ import {
   strField,
   yieldNow,
 } from './util.js';
-import { type Registry, openRegistry } from './zk.js';
+import { openRegistry } from './zk.js';
+import type { Registry } from './host.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const UINT32_MAX = 4294967295;

@@ -23,9 +23,9 @@ import {
   println,
   strField,
 } from './util.js';
-import { type Registry, openRegistry } from './zk.js';
+import { openRegistry } from './zk.js';
 import { INTERNAL_DBS } from '../../../openmldb/internal-dbs.js';
-import { host } from './host.js';
+import { type Registry, host } from './host.js';
 
 const LOGO =
   '  _____                    ______  _       _____   ______   \n' +
