@@ -203,6 +203,16 @@ export interface NameserverNode {
   initEndsAt?: number;
 }
 
+/** The election, when ZooKeeper runs it (zk-coordinator.ts). */
+export interface ElectionHost {
+  nameserverStarted(n: NameserverNode): void;
+  nameserverStopped(n: NameserverNode): void;
+  /** ZkClient::SetNodeValue of config/auto_failover in the leader's own session: false when it failed. */
+  setAutoFailover(leader: string, value: boolean): Promise<boolean>;
+  /** The same for a table's node (table/db_table_data/TID). */
+  setTableNode(leader: string, tid: number, value: string): Promise<boolean>;
+}
+
 /** A nameserver's view of one tablet (`showtablet`). */
 export interface TabletView {
   endpoint: string;
@@ -337,7 +347,7 @@ export interface SimTiming {
   /**
    * How long a starting nameserver's Init runs after it joined the election (reading every
    * table node itself). One that wins within it ends with FLAGS_auto_failover in memory
-   * (the start race, SimCluster.takeLeadership). Grows with the tables in a real cluster.
+   * (the start race, SimNodes.takeLeadership). Grows with the tables in a real cluster.
    */
   nsInitMs: number;
   /** One ZooKeeper write by the nameserver, under its metadata mutex: fixed part (ms; metadata-lock.ts). */
