@@ -7,7 +7,7 @@
 // serve it, so the stand-in asks the nameserver (ShowTable show_all), as
 // ExecuteShowTableStatus itself does.
 import { formatTextTable } from '../../../openmldb/tprinter.js';
-import type { CliEnv } from './ns-client.js';
+import type { CliEnv } from './cli-env.js';
 import { BrpcChannel, callSt, codeOf, msgOf, statusOk } from './rpc.js';
 import {
   type Json,
