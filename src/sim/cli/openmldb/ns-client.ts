@@ -98,7 +98,8 @@ function splitPidGroup(group: string, pids: Set<number>): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// command handlers
+// the commands with a handler of their own: they print tables, read ZooKeeper or keep the
+// session's database
 
 async function showTablet(s: NsSession): Promise<void> {
   const r = await s.client.call('ShowTablet', {});
