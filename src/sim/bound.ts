@@ -20,9 +20,9 @@
 //     the fewest OpenMLDB allows), each write taking the measured time for the node's size.
 // Everything else (polls, RPC round trips, diverged followers rebuilt by a snapshot
 // transfer) only adds time, so it is left out: the bound is a floor, not an estimate.
-import type { SimCluster } from './cluster.js';
+import type { CriticalPath, SimTiming, TableMeta, TabletNode } from './model.js';
 import { partitionKey } from './model.js';
-import { isServing } from './tablet.js';
+import { type LoadFault, isServing } from './tablet.js';
 import { zkWriteMs } from './metadata-lock.js';
 
 /** name_server_task_max_concurrency: the op queues one command can spread its ops over. */
@@ -32,30 +32,16 @@ export const LEADER_CHANGE_TASKS = 7;
 /** ops.ts runs a task in taskMs x (0.75 .. 1.25). */
 const SHORTEST_TASK = 0.75;
 
-export interface CriticalPath {
-  /** The lower bound (ms): the longest of loadMs, opMs, chainMs and metadataMs. */
-  ms: number;
-  /** The fewest serialized metadata writes (one per table and endpoint recovered) and their time (ms). */
-  metadataWrites: number;
-  metadataMs: number;
-  /** The busiest tablet's loads over its load slots (ms). */
-  loadMs: number;
-  /** The busiest op queue's tasks (ms). */
-  opMs: number;
-  /** The longest single partition's load, then its leader-change tasks (ms). */
-  chainMs: number;
-  /** Replica loads the incident needs. */
-  loads: number;
-  /** Partitions whose replica flagged leader must give way to a fuller one. */
-  leaderChanges: number;
-  opTasks: number;
-  loadSlots: number;
-  opQueues: number;
-  tablets: Array<{ endpoint: string; loads: number; loadMs: number }>;
+/** What the bound reads of the cluster: its timing, metadata, disks and injected load faults. */
+export interface BoundInputs {
+  readonly timing: SimTiming;
+  readonly tables: TableMeta[];
+  tablet(endpoint: string): TabletNode | undefined;
+  loadFault(endpoint: string, tid: number, pid: number): LoadFault | undefined;
 }
 
 /** The bound for the cluster as it is now (call it when the incident begins). */
-export function criticalPath(c: SimCluster): CriticalPath {
+export function criticalPath(c: BoundInputs): CriticalPath {
   const t = c.timing;
   const slots = Math.max(1, t.maxConcurrentLoads);
   const task = t.taskMs * SHORTEST_TASK;

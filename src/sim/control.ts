@@ -1,7 +1,8 @@
 // The simulator's control API (sim-private): what `openmldb-sim ctl`, `check` and `down`
 // call. Unlike the brpc methods, nothing here is seen by OpenMLDB clients, and nothing
 // here is written to the mutation log.
-import { type SimCluster, TabletRegisterFailed } from './cluster.js';
+import type { SimCluster } from './cluster.js';
+import { TabletRegisterFailed } from './nodes.js';
 import { criticalPath } from './bound.js';
 import { checkCluster } from './check.js';
 import { RPC_FAULT_KINDS, type RpcFaultKind, methodName } from './faults.js';

@@ -5,7 +5,6 @@
 //   2. the data on its tablet's disk (DiskPartition: the log of entries, snapshot offset),
 //   3. the tablet's runtime state (LoadedPartition: mode, TableState, current offset, term).
 import { MEASURED_ZK_WRITE } from './metadata-lock.js';
-import type { CriticalPath } from './bound.js';
 import type { Log, Run } from './log.js';
 
 export type StorageMode = 'kMemory' | 'kSSD' | 'kHDD';
@@ -204,6 +203,16 @@ export interface NameserverNode {
   initEndsAt?: number;
 }
 
+/** The election, when ZooKeeper runs it (zk-coordinator.ts). */
+export interface ElectionHost {
+  nameserverStarted(n: NameserverNode): void;
+  nameserverStopped(n: NameserverNode): void;
+  /** ZkClient::SetNodeValue of config/auto_failover in the leader's own session: false when it failed. */
+  setAutoFailover(leader: string, value: boolean): Promise<boolean>;
+  /** The same for a table's node (table/db_table_data/TID). */
+  setTableNode(leader: string, tid: number, value: string): Promise<boolean>;
+}
+
 /** A nameserver's view of one tablet (`showtablet`). */
 export interface TabletView {
   endpoint: string;
@@ -265,6 +274,29 @@ export interface LedgerEntry {
   orphaned: Run[];
 }
 
+/** The critical-path lower bound of a recovery (bound.ts computes it). */
+export interface CriticalPath {
+  /** The lower bound (ms): the longest of loadMs, opMs, chainMs and metadataMs. */
+  ms: number;
+  /** The fewest serialized metadata writes (one per table and endpoint recovered) and their time (ms). */
+  metadataWrites: number;
+  metadataMs: number;
+  /** The busiest tablet's loads over its load slots (ms). */
+  loadMs: number;
+  /** The busiest op queue's tasks (ms). */
+  opMs: number;
+  /** The longest single partition's load, then its leader-change tasks (ms). */
+  chainMs: number;
+  /** Replica loads the incident needs. */
+  loads: number;
+  /** Partitions whose replica flagged leader must give way to a fuller one. */
+  leaderChanges: number;
+  opTasks: number;
+  loadSlots: number;
+  opQueues: number;
+  tablets: Array<{ endpoint: string; loads: number; loadMs: number }>;
+}
+
 export interface Incident {
   startedAt: number;
   autoFailoverBefore: boolean;
@@ -315,7 +347,7 @@ export interface SimTiming {
   /**
    * How long a starting nameserver's Init runs after it joined the election (reading every
    * table node itself). One that wins within it ends with FLAGS_auto_failover in memory
-   * (the start race, SimCluster.takeLeadership). Grows with the tables in a real cluster.
+   * (the start race, SimNodes.takeLeadership). Grows with the tables in a real cluster.
    */
   nsInitMs: number;
   /** One ZooKeeper write by the nameserver, under its metadata mutex: fixed part (ms; metadata-lock.ts). */

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SimCluster } from './cluster.js';
-import { MUTATING_METHODS } from './cluster.js';
+import { MUTATING_METHODS } from './ledger.js';
 import type { Json } from './rpc.js';
 import { Unreachable } from './rpc.js';
 import { claimPort, releasePort } from './port-claims.js';

@@ -17,8 +17,8 @@
 // the simulator stores the same information as JSON (nothing but the simulator reads it).
 // The nameserver that wins the election reads the tables and auto_failover back from
 // ZooKeeper before it serves. Tablets' data stay in the simulator's memory.
-import type { ElectionHost, SimCluster } from './cluster.js';
-import type { NameserverNode, TableMeta } from './model.js';
+import type { SimCluster } from './cluster.js';
+import type { ElectionHost, NameserverNode, TableMeta } from './model.js';
 import { ZkError, ZkSession, zkJoin } from '../zk/session.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -285,7 +285,7 @@ export class SimZooKeeper implements ElectionHost {
     // removed stays removed, as it would for OpenMLDB.
     c.on('auto-failover', () => this.write((z) => z.set(this.path('config', 'auto_failover'), String(c.storedAutoFailover))));
     c.on('persist', () => this.write((z) => this.putOpsAndTerm(z)));
-    // A stopped tablet's node stays until its session expires (SimCluster.expireSession).
+    // A stopped tablet's node stays until its session expires (SimNodes.expireSession).
     c.on('node', (e: { kind: string; endpoint: string; running: boolean }) => {
       if (e.kind === 'tablet' && e.running) this.tabletChanged(e.endpoint, true);
     });

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { MutationRecord } from '../../src/sim/cluster.js';
+import type { MutationRecord } from '../../src/sim/ledger.js';
 import type { PartitionReport, Report } from '../../src/engine/report.js';
 import { recoverJson, report as checkedReport } from '../helpers/report.js';
 import { runPasted } from '../helpers/paste.js';

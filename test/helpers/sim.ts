@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { CheckReport } from '../../src/sim/check.js';
-import type { MutationRecord } from '../../src/sim/cluster.js';
+import type { MutationRecord } from '../../src/sim/ledger.js';
 import type { SimInfo } from '../../src/sim/daemon.js';
 
 const run = promisify(execFile);

@@ -10,13 +10,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import type { CriticalPath } from '../bound.js';
 import type { CheckReport } from '../check.js';
 import { DEFAULT_OPTIONS, type SimOptions } from '../cluster.js';
 import { SimNotRunning, ctl, isAlive, readInfo } from '../client.js';
 import { type SimZooKeeperConfig, serve } from '../daemon.js';
 import { startZooKeeper, stopZooKeeperIn, zooKeeperProblem } from '../../zk/server.js';
-import { DEFAULT_TIMING, type Dialect } from '../model.js';
+import { type CriticalPath, DEFAULT_TIMING, type Dialect } from '../model.js';
 import { RPC_FAULT_KINDS } from '../faults.js';
 import { DEFAULT_SCENARIO, SCENARIOS, type ScenarioName, type ScenarioOptions } from '../scenarios.js';
 

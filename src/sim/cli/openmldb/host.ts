@@ -3,10 +3,17 @@
 // engine tier of the tests runs the binary this way, in process, against a simulator
 // without ports (test/helpers/in-process.ts); `openmldb` itself always runs on its process.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Registry } from './zk.js';
 
 /** A brpc HTTP reply as the client reads it, or the connection refused or cut. */
 export type PostReply = { status: number; headers: Record<string, string>; text: string } | { failed: 'refused' | 'reset' };
+
+/** What ns_client and sql_client read: the interface of both registries. */
+export interface Registry {
+  init(): Promise<boolean>;
+  getChildren(path: string): Promise<string[] | undefined>;
+  getValue(path: string): Promise<string | undefined>;
+  exists(path: string): Promise<0 | 1 | -1>;
+}
 
 export interface BinaryHost {
   stdout(text: string): void;

@@ -2,7 +2,7 @@
 // (host.ts): its own process (src/sim/cli/openmldb.ts), or another program's, in process.
 import { Flags, parseFlags } from './flags.js';
 import { type BinaryHost, host, onHost } from './host.js';
-import type { CliEnv } from './ns-client.js';
+import type { CliEnv } from './cli-env.js';
 import { type Dialect, LineReader, println } from './util.js';
 
 function dialectFromEnv(): Dialect {

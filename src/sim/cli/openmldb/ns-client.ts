@@ -1,18 +1,14 @@
 // `--role=ns_client` of the stand-in binary: OpenMLDB src/cmd/openmldb.cc StartNsClient and
-// the HandleNS* functions, src/client/ns_client.cc for what each command sends, and
-// src/cmd/display.h PrintTableInfo for showtable.
-import { formatTable, humanReadableString, humanReadableTime } from '../../../openmldb/tprinter.js';
-import type { Flags } from './flags.js';
+// the HandleNS* functions, src/client/ns_client.cc for what each command sends; the tables
+// it prints are ns-display.ts's.
+import { formatTable, humanReadableTime } from '../../../openmldb/tprinter.js';
+import { type CliEnv, maxColWidth } from './cli-env.js';
+import { INVALID_PID, showOpStatusText, showTableText } from './ns-display.js';
 import { BrpcChannel, callBool, callSt, statusOk, statusToString } from './rpc.js';
 import {
-  COMPRESS_TYPE,
-  type Dialect,
   type Json,
-  LineReader,
   arrField,
-  boolField,
   cleanLine,
-  enumField,
   fromCharsU32,
   fromCharsU64,
   jsonNum,
@@ -25,24 +21,11 @@ import {
   strField,
   yieldNow,
 } from './util.js';
-import { type Registry, openRegistry } from './zk.js';
+import { openRegistry } from './zk.js';
+import type { Registry } from './host.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const UINT32_MAX = 4294967295;
-/** `openmldb::client::INVALID_PID`. */
-const INVALID_PID = UINT32_MAX;
-
-export interface CliEnv {
-  flags: Flags;
-  dialect: Dialect;
-  version: string;
-  stdin: LineReader;
-}
-
-/** Column width limit of TPrinter: the flag in OpenMLDB, TPrinter(cols)'s 50 in the 2018 code. */
-export function maxColWidth(env: CliEnv): number {
-  return env.dialect === '2018' ? 50 : env.flags.num('max_col_display_length');
-}
 
 /** openmldb::client::NsClient: the RPC channel plus the current database. */
 export class NsClient {
@@ -115,140 +98,8 @@ function splitPidGroup(group: string, pids: Set<number>): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// display
-
-/** `%Y%m%d%H%M%S` in local time. */
-export function formatLocalTime(seconds: number): string {
-  const d = new Date(seconds * 1000);
-  if (Number.isNaN(d.getTime())) return '';
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p2(d.getMonth() + 1)}${p2(d.getDate())}${p2(d.getHours())}${p2(d.getMinutes())}${p2(d.getSeconds())}`;
-}
-
-/** uint64 subtraction as the C++ code does it. */
-function u64Diff(a: number, b: number): string {
-  return BigInt.asUintN(64, BigInt(Math.trunc(a)) - BigInt(Math.trunc(b))).toString();
-}
-
-/** `PrintTableInfo` (display.h) and, for the 2018 dialect, the rtidb 2018-12 showtable. */
-export function showTableText(tables: Json[], env: CliEnv): string {
-  if (env.dialect === '2018') {
-    const header = ['name', 'tid', 'pid', 'endpoint', 'role', 'ttl', 'is_alive', 'compress_type', 'offset', 'record_cnt', 'memused'];
-    const rows: string[][] = [];
-    for (const t of tables) {
-      const ttl = numField(t, 'ttl') ?? 0;
-      const ttlCell = strField(t, 'ttl_type') === 'kLatestTime' ? String(ttl) : `${ttl}min`;
-      const compress = enumField(t, 'compress_type', COMPRESS_TYPE) ?? 'kNoCompress';
-      for (const p of arrField(t, 'table_partition')) {
-        for (const m of arrField(p, 'partition_meta')) {
-          const offset = numField(m, 'offset');
-          const cnt = numField(m, 'record_cnt');
-          const bytes = numField(m, 'record_byte_size');
-          rows.push([
-            strField(t, 'name') ?? '',
-            String(numField(t, 'tid') ?? 0),
-            String(numField(p, 'pid') ?? 0),
-            strField(m, 'endpoint') ?? '',
-            boolField(m, 'is_leader') === true ? 'leader' : 'follower',
-            ttlCell,
-            boolField(m, 'is_alive') === false ? 'no' : 'yes',
-            compress,
-            offset === undefined ? '-' : String(offset),
-            cnt === undefined ? '-' : String(cnt),
-            bytes === undefined ? '-' : humanReadableString(bytes),
-          ]);
-        }
-      }
-    }
-    return formatTable(header, rows, { maxColWidth: maxColWidth(env) });
-  }
-  const header = ['name', 'tid', 'pid', 'endpoint', 'role', 'is_alive', 'offset', 'record_cnt', 'memused', 'diskused'];
-  const rows: string[][] = [];
-  const dash = (row: string[]) => {
-    while (row.length < header.length) row.push('-');
-    return row;
-  };
-  for (const t of tables) {
-    const name = strField(t, 'name') ?? '';
-    const tid = String(numField(t, 'tid') ?? 0);
-    const parts = arrField(t, 'table_partition');
-    if (parts.length === 0) {
-      rows.push(dash([name, tid]));
-      continue;
-    }
-    for (const p of parts) {
-      const pid = String(numField(p, 'pid') ?? 0);
-      const metas = arrField(p, 'partition_meta');
-      if (metas.length === 0) {
-        rows.push(dash([name, tid, pid]));
-        continue;
-      }
-      for (const m of metas) {
-        const offset = numField(m, 'offset');
-        const cnt = numField(m, 'record_cnt');
-        const bytes = numField(m, 'record_byte_size');
-        rows.push([
-          name,
-          tid,
-          pid,
-          strField(m, 'endpoint') ?? '',
-          boolField(m, 'is_leader') === true ? 'leader' : 'follower',
-          boolField(m, 'is_alive') === false ? 'no' : 'yes',
-          offset === undefined ? '-' : String(offset),
-          cnt === undefined ? '-' : String(cnt),
-          bytes === undefined ? '-' : humanReadableString(bytes),
-          humanReadableString(numField(m, 'diskused') ?? 0),
-        ]);
-      }
-    }
-  }
-  return formatTable(header, rows, { maxColWidth: maxColWidth(env) });
-}
-
-/** `HandleNSShowOPStatus` rows. */
-export function showOpStatusText(ops: Json[], env: CliEnv, nowSeconds: number): string {
-  const modern = env.dialect !== '2018';
-  const header = ['op_id', 'op_type', 'name', 'pid', 'status', 'start_time', 'execute_time', 'end_time', 'cur_task'];
-  if (modern) header.push('for_replica_cluster');
-  const rows: string[][] = [];
-  for (const op of ops) {
-    const row: string[] = [];
-    row.push(String(numField(op, 'op_id') ?? 0));
-    row.push(strField(op, 'op_type') ?? '');
-    const name = strField(op, 'name');
-    const pid = numField(op, 'pid');
-    if (modern) {
-      row.push(name ?? '-');
-      row.push(pid !== undefined && pid !== INVALID_PID ? String(pid) : '-');
-    } else if (name !== undefined && pid !== undefined) {
-      row.push(name, String(pid));
-    } else {
-      row.push('-', '-');
-    }
-    row.push(strField(op, 'status') ?? '');
-    const start = numField(op, 'start_time') ?? 0;
-    const end = numField(op, 'end_time') ?? 0;
-    if (start > 0) {
-      row.push(formatLocalTime(start));
-      if (end !== 0) {
-        row.push(u64Diff(end, start) + 's');
-        row.push(formatLocalTime(end));
-      } else {
-        row.push(u64Diff(nowSeconds, start) + 's');
-        row.push('-');
-      }
-    } else {
-      row.push('-', '-', '-');
-    }
-    row.push(strField(op, 'task_type') ?? '');
-    if (modern) row.push(numField(op, 'for_replica_cluster') === 1 ? 'yes' : 'no');
-    rows.push(row);
-  }
-  return formatTable(header, rows, { maxColWidth: maxColWidth(env) });
-}
-
-// ---------------------------------------------------------------------------------------
-// command handlers
+// the commands with a handler of their own: they print tables, read ZooKeeper or keep the
+// session's database
 
 async function showTablet(s: NsSession): Promise<void> {
   const r = await s.client.call('ShowTablet', {});
@@ -323,19 +174,6 @@ async function showDb(s: NsSession): Promise<void> {
   out(formatTable(['#', 'name'], rows, { maxColWidth: maxColWidth(s.env) }));
 }
 
-async function confSet(s: NsSession, parts: string[]): Promise<void> {
-  if (parts.length < 3) {
-    println('Bad format');
-    return;
-  }
-  const key = parts[1] as string;
-  const r = await s.client.call('ConfSet', { conf: { key, value: parts[2] as string } });
-  if (!r.ok) {
-    println(`failed to set ${key}. error msg: ${r.msg}`);
-    return;
-  }
-  println(`set ${key} ok`);
-}
 
 async function confGet(s: NsSession, parts: string[]): Promise<void> {
   const key = parts.length > 1 ? (parts[1] as string) : '';
@@ -368,159 +206,6 @@ async function confGet(s: NsSession, parts: string[]): Promise<void> {
   out(formatTable(['key', 'value'], rows, { maxColWidth: maxColWidth(s.env) }));
 }
 
-async function changeLeader(s: NsSession, parts: string[]): Promise<void> {
-  if (parts.length < 3) {
-    println('Bad format');
-    return;
-  }
-  const pid = fromCharsU32(parts[2] as string);
-  if (pid === undefined) {
-    println('Invalid args. pid should be uint32_t');
-    return;
-  }
-  const req: Json = { name: parts[1] as string, pid };
-  if (parts.length > 3) req['candidate_leader'] = parts[3] as string;
-  req['db'] = s.client.db;
-  const { st } = await s.client.callSt('ChangeLeader', req);
-  if (!statusOk(st)) {
-    println(`failed to change leader. error msg: ${st.msg}`);
-    return;
-  }
-  println(
-    s.env.dialect === '2018'
-      ? 'change leader ok'
-      : 'change leader ok. If there are writing operations while changing a leader, it may cause data loss.',
-  );
-}
-
-async function offlineEndpoint(s: NsSession, parts: string[]): Promise<void> {
-  if (parts.length < 2) {
-    println('Bad format');
-    return;
-  }
-  let concurrency = 0;
-  if (parts.length > 2) {
-    const v = lexicalCastInt32(parts[2] as string);
-    if (v === undefined) {
-      println('Invalid args. concurrency should be uint32_t');
-      return;
-    }
-    if (v <= 0) {
-      println('Invalid args. concurrency should be greater than 0');
-      return;
-    }
-    concurrency = v;
-  }
-  const req: Json = { endpoint: parts[1] as string };
-  if (concurrency > 0) req['concurrency'] = concurrency;
-  const r = await s.client.call('OfflineEndpoint', req);
-  if (!r.ok) {
-    println(`failed to offline endpoint. error msg: ${r.msg}`);
-    return;
-  }
-  println('offline endpoint ok');
-}
-
-async function recoverEndpoint(s: NsSession, parts: string[]): Promise<void> {
-  if (parts.length < 2) {
-    println('Bad format');
-    return;
-  }
-  let needRestore = false;
-  if (parts.length > 2) {
-    const v = (parts[2] as string).toLowerCase();
-    if (v === 'true') needRestore = true;
-    else if (v === 'false') needRestore = false;
-    else {
-      println('Invalid args. need_restore should be true or false');
-      return;
-    }
-  }
-  let concurrency = 0;
-  if (parts.length > 3) {
-    if (s.env.dialect === '2018') {
-      const v = lexicalCastInt32(parts[3] as string);
-      if (v === undefined) {
-        println('Invalid args. concurrency should be uint32_t');
-        return;
-      }
-      if (v <= 0) {
-        println('Invalid args. concurrency should be greater than 0');
-        return;
-      }
-      concurrency = v;
-    } else {
-      const v = fromCharsU32(parts[3] as string);
-      if (v === undefined) {
-        println('Invalid args. concurrency should be uint32');
-        return;
-      }
-      concurrency = v;
-    }
-  }
-  const req: Json = { endpoint: parts[1] as string };
-  if (concurrency > 0) req['concurrency'] = concurrency;
-  req['need_restore'] = needRestore;
-  const r = await s.client.call('RecoverEndpoint', req);
-  if (!r.ok) {
-    println(`failed to recover endpoint. error msg: ${r.msg}`);
-    return;
-  }
-  println('recover endpoint ok');
-}
-
-async function recoverTable(s: NsSession, parts: string[]): Promise<void> {
-  if (parts.length < 4) {
-    println('Bad format');
-    return;
-  }
-  const pid = fromCharsU32(parts[2] as string);
-  if (pid === undefined) {
-    println('Invalid args. pid should be uint32_t');
-    return;
-  }
-  const { st } = await s.client.callSt('RecoverTable', { name: parts[1] as string, pid, endpoint: parts[3] as string, db: s.client.db });
-  if (!statusOk(st)) {
-    println(`Fail to recover table. error msg:${st.msg}`);
-    return;
-  }
-  println('recover table ok');
-}
-
-async function updateTableAlive(s: NsSession, parts: string[]): Promise<void> {
-  if (parts.length < 5) {
-    println('Bad format');
-    return;
-  }
-  const name = parts[1] as string;
-  const endpoint = parts[3] as string;
-  let isAlive: boolean;
-  if (parts[4] === 'yes') isAlive = true;
-  else if (parts[4] === 'no') isAlive = false;
-  else {
-    println('is_alive should be yes or no');
-    return;
-  }
-  let pid = UINT32_MAX;
-  if (parts[2] !== '*') {
-    const v = fromCharsU32(parts[2] as string);
-    if (v === undefined) {
-      println('Invalid args. pid should be uint32_t');
-      return;
-    }
-    pid = v;
-  }
-  const req: Json = { name, endpoint };
-  if (pid < UINT32_MAX) req['pid'] = pid;
-  req['is_alive'] = isAlive;
-  req['db'] = s.client.db;
-  const { st } = await s.client.callSt('UpdateTableAliveStatus', req);
-  if (!statusOk(st)) {
-    println(`Fail to update table alive. error msg: ${st.msg}`);
-    return;
-  }
-  println('update ok');
-}
 
 async function showOpStatus(s: NsSession, parts: string[]): Promise<void> {
   const name = parts.length > 1 ? (parts[1] as string) : '';
@@ -545,107 +230,6 @@ async function showOpStatus(s: NsSession, parts: string[]): Promise<void> {
   out(showOpStatusText(arrField(r.body, 'op_status'), s.env, Math.trunc(Date.now() / 1000)));
 }
 
-async function cancelOp(s: NsSession, parts: string[]): Promise<void> {
-  if (parts.length < 2) {
-    println('bad cancelop format, eg cancelop 1002');
-    return;
-  }
-  const opId = fromCharsU64(parts[1] as string);
-  if (opId === undefined) {
-    println('Invalid args. op_id should be uint64_t');
-    return;
-  }
-  if (s.env.dialect === '2018') {
-    const r = await s.client.call('CancelOP', { op_id: jsonNum(opId) });
-    println(r.ok ? 'Cancel op ok!' : `Cancel op failed! ${r.msg}`);
-    return;
-  }
-  const { st } = await s.client.callSt('CancelOP', { op_id: jsonNum(opId) });
-  println(statusOk(st) ? 'Cancel op ok' : `Cancel op failed, error msg: ${statusToString(st)}`);
-}
-
-async function deleteOp(s: NsSession, parts: string[]): Promise<void> {
-  if (parts.length < 2) {
-    println('bad deleteop format, eg: deleteop 1002, deleteop doing');
-    return;
-  }
-  const req: Json = {};
-  if (s.client.db !== '') req['db'] = s.client.db;
-  const id = simpleAtoiU64(parts[1] as string);
-  if (id !== undefined) {
-    req['op_id'] = jsonNum(id);
-  } else {
-    const w = (parts[1] as string).toLowerCase();
-    const status = w === 'done' ? 'kDone' : w === 'failed' ? 'kFailed' : w === 'canceled' ? 'kCanceled' : undefined;
-    if (!status) {
-      println('invalid args');
-      return;
-    }
-    req['status'] = status;
-  }
-  const { st } = await s.client.callSt('DeleteOP', req);
-  println(statusOk(st) ? 'Delete op ok' : `Delete op failed, error msg: ${statusToString(st)}`);
-}
-
-async function addOrDelReplica(s: NsSession, parts: string[], add: boolean): Promise<void> {
-  if (parts.length < 4) {
-    println('Bad format');
-    return;
-  }
-  const pids = new Set<number>();
-  if (splitPidGroup(parts[2] as string, pids) < 0) {
-    println(`pid group[${parts[2] as string}] format error`);
-    return;
-  }
-  if (pids.size === 0) {
-    println('has not valid pid');
-    return;
-  }
-  const sorted = [...pids].sort((a, b) => a - b);
-  const req: Json = { name: parts[1] as string, pid: sorted[0] as number, endpoint: parts[3] as string };
-  if (sorted.length > 1) req['pid_group'] = sorted;
-  req['db'] = s.client.db;
-  const { st } = await s.client.callSt(add ? 'AddReplicaNS' : 'DelReplicaNS', req);
-  if (!statusOk(st)) {
-    println(`${add ? 'Fail to addreplica' : 'Fail to delreplica'}. error msg:${st.msg}`);
-    return;
-  }
-  println(add ? 'AddReplica ok' : 'DelReplica ok');
-}
-
-async function migrate(s: NsSession, parts: string[]): Promise<void> {
-  if (parts.length < 5) {
-    println('Bad format. eg, migrate 127.0.0.1:9991 table1 1-10 127.0.0.1:9992');
-    return;
-  }
-  if (parts[1] === parts[4]) {
-    println('migrate error. src_endpoint is same as des_endpoint');
-    return;
-  }
-  const pids = new Set<number>();
-  if (splitPidGroup(parts[3] as string, pids) < 0) {
-    println(`pid group[${parts[3] as string}] format error`);
-    return;
-  }
-  if (pids.size === 0) {
-    println('has not valid pid');
-    return;
-  }
-  const req: Json = {
-    src_endpoint: parts[1] as string,
-    name: parts[2] as string,
-    pid: [...pids].sort((a, b) => a - b),
-    des_endpoint: parts[4] as string,
-    db: s.client.db,
-  };
-  const { st } = await s.client.callSt('Migrate', req);
-  if (!statusOk(st)) {
-    println(`failed to migrate partition. error msg: ${st.msg}`);
-    return;
-  }
-  println('partition migrate ok');
-}
-
 async function useDb(s: NsSession, parts: string[]): Promise<void> {
   if (parts.length === 1) {
     s.client.db = '';
@@ -667,75 +251,293 @@ const HELP = [
   '  use [db] | exit | quit',
 ];
 
+async function bye(): Promise<boolean> {
+  println('bye');
+  return true;
+}
+
+async function help(): Promise<void> {
+  for (const l of HELP) println(l);
+}
+
+// ---------------------------------------------------------------------------------------
+// the command table: most commands check their words, send one request and print one line
+// for the answer (HandleNSConfSet, HandleNSClientChangeLeader, ...); the others, which
+// print tables or read ZooKeeper, have their own handler. One dispatcher runs them all.
+
+/** A word OpenMLDB refuses before sending anything: the line it prints instead. */
+class Refused extends Error {
+  constructor(readonly line: string) {
+    super(line);
+  }
+}
+
+/** A pid (`absl::from_chars` into uint32_t). */
+function pidArg(word: string): number {
+  const pid = fromCharsU32(word);
+  if (pid === undefined) throw new Refused('Invalid args. pid should be uint32_t');
+  return pid;
+}
+
+/** A concurrency given as `boost::lexical_cast<int32_t>`: positive, or refused. */
+function positiveConcurrencyArg(word: string): number {
+  const v = lexicalCastInt32(word);
+  if (v === undefined) throw new Refused('Invalid args. concurrency should be uint32_t');
+  if (v <= 0) throw new Refused('Invalid args. concurrency should be greater than 0');
+  return v;
+}
+
+/** A pid group (`1`, `1-3`, `1,3`), sorted, with at least one pid. */
+function pidGroupArg(word: string): number[] {
+  const pids = new Set<number>();
+  if (splitPidGroup(word, pids) < 0) throw new Refused(`pid group[${word}] format error`);
+  if (pids.size === 0) throw new Refused('has not valid pid');
+  return [...pids].sort((a, b) => a - b);
+}
+
+/** A line as is, or made from the session and the command's words. */
+type Line = string | ((s: NsSession, parts: string[]) => string);
+
+const lineOf = (l: Line, s: NsSession, parts: string[]): string => (typeof l === 'string' ? l : l(s, parts));
+
+/** A command that sends one request and prints one line for the answer. */
+interface RequestCommand {
+  /** Words it needs, its name included; with fewer it prints `usage` (default `Bad format`) and sends nothing. */
+  words: number;
+  usage?: string;
+  /** The request, from the words checked in OpenMLDB's order; a word it refuses throws the line printed instead. */
+  request(parts: string[], s: NsSession): Json;
+  method: string;
+  /**
+   * How the answer is read: `bool` as SendRequest's bool and `response.msg()` (empty when the
+   * RPC itself failed), `status` as the call's Status (its text when the RPC failed).
+   */
+  reads: 'bool' | 'status' | ((s: NsSession) => 'bool' | 'status');
+  /** The line printed on failure, before the error: its msg, or with `withCode` Status::ToString (`ReturnCode[code]msg`). */
+  failed: Line;
+  withCode?: boolean;
+  /** The line printed on success. */
+  ok: Line;
+}
+
+/** A command with its own handler; true: the client exits. */
+type Handler = (s: NsSession, parts: string[]) => Promise<boolean | void>;
+
+/** ns_client's commands by name (StartNsClient's if-chain). */
+const COMMANDS: Record<string, RequestCommand | Handler> = {
+  showtablet: showTablet,
+  showns: showNameServer,
+  showopstatus: showOpStatus,
+  showtable: showTable,
+  confset: {
+    words: 3,
+    request: (p) => ({ conf: { key: p[1] as string, value: p[2] as string } }),
+    method: 'ConfSet',
+    reads: 'bool',
+    failed: (_, p) => `failed to set ${p[1] as string}. error msg: `,
+    ok: (_, p) => `set ${p[1] as string} ok`,
+  },
+  confget: confGet,
+  changeleader: {
+    words: 3,
+    request: (p, s) => {
+      const req: Json = { name: p[1] as string, pid: pidArg(p[2] as string) };
+      if (p.length > 3) req['candidate_leader'] = p[3] as string;
+      req['db'] = s.client.db;
+      return req;
+    },
+    method: 'ChangeLeader',
+    reads: 'status',
+    failed: 'failed to change leader. error msg: ',
+    ok: (s) => (s.env.dialect === '2018' ? 'change leader ok' : 'change leader ok. If there are writing operations while changing a leader, it may cause data loss.'),
+  },
+  offlineendpoint: {
+    words: 2,
+    request: (p) => {
+      const concurrency = p.length > 2 ? positiveConcurrencyArg(p[2] as string) : 0;
+      const req: Json = { endpoint: p[1] as string };
+      if (concurrency > 0) req['concurrency'] = concurrency;
+      return req;
+    },
+    method: 'OfflineEndpoint',
+    reads: 'bool',
+    failed: 'failed to offline endpoint. error msg: ',
+    ok: 'offline endpoint ok',
+  },
+  migrate: {
+    words: 5,
+    usage: 'Bad format. eg, migrate 127.0.0.1:9991 table1 1-10 127.0.0.1:9992',
+    request: (p, s) => {
+      if (p[1] === p[4]) throw new Refused('migrate error. src_endpoint is same as des_endpoint');
+      const pids = pidGroupArg(p[3] as string);
+      return { src_endpoint: p[1] as string, name: p[2] as string, pid: pids, des_endpoint: p[4] as string, db: s.client.db };
+    },
+    method: 'Migrate',
+    reads: 'status',
+    failed: 'failed to migrate partition. error msg: ',
+    ok: 'partition migrate ok',
+  },
+  recoverendpoint: {
+    words: 2,
+    request: (p, s) => {
+      let needRestore = false;
+      if (p.length > 2) {
+        const v = (p[2] as string).toLowerCase();
+        if (v === 'true') needRestore = true;
+        else if (v !== 'false') throw new Refused('Invalid args. need_restore should be true or false');
+      }
+      let concurrency = 0;
+      if (p.length > 3) {
+        if (s.env.dialect === '2018') {
+          concurrency = positiveConcurrencyArg(p[3] as string);
+        } else {
+          const v = fromCharsU32(p[3] as string);
+          if (v === undefined) throw new Refused('Invalid args. concurrency should be uint32');
+          concurrency = v;
+        }
+      }
+      const req: Json = { endpoint: p[1] as string };
+      if (concurrency > 0) req['concurrency'] = concurrency;
+      req['need_restore'] = needRestore;
+      return req;
+    },
+    method: 'RecoverEndpoint',
+    reads: 'bool',
+    failed: 'failed to recover endpoint. error msg: ',
+    ok: 'recover endpoint ok',
+  },
+  recovertable: {
+    words: 4,
+    request: (p, s) => ({ name: p[1] as string, pid: pidArg(p[2] as string), endpoint: p[3] as string, db: s.client.db }),
+    method: 'RecoverTable',
+    reads: 'status',
+    failed: 'Fail to recover table. error msg:',
+    ok: 'recover table ok',
+  },
+  updatetablealive: {
+    words: 5,
+    request: (p, s) => {
+      // is_alive is checked before the pid
+      if (p[4] !== 'yes' && p[4] !== 'no') throw new Refused('is_alive should be yes or no');
+      const pid = p[2] === '*' ? UINT32_MAX : pidArg(p[2] as string);
+      const req: Json = { name: p[1] as string, endpoint: p[3] as string };
+      if (pid < UINT32_MAX) req['pid'] = pid;
+      req['is_alive'] = p[4] === 'yes';
+      req['db'] = s.client.db;
+      return req;
+    },
+    method: 'UpdateTableAliveStatus',
+    reads: 'status',
+    failed: 'Fail to update table alive. error msg: ',
+    ok: 'update ok',
+  },
+  cancelop: {
+    words: 2,
+    usage: 'bad cancelop format, eg cancelop 1002',
+    request: (p) => {
+      const opId = fromCharsU64(p[1] as string);
+      if (opId === undefined) throw new Refused('Invalid args. op_id should be uint64_t');
+      return { op_id: jsonNum(opId) };
+    },
+    method: 'CancelOP',
+    // the 2018 client read the bool and printed the msg alone
+    reads: (s) => (s.env.dialect === '2018' ? 'bool' : 'status'),
+    failed: (s) => (s.env.dialect === '2018' ? 'Cancel op failed! ' : 'Cancel op failed, error msg: '),
+    withCode: true,
+    ok: (s) => (s.env.dialect === '2018' ? 'Cancel op ok!' : 'Cancel op ok'),
+  },
+  deleteop: {
+    words: 2,
+    usage: 'bad deleteop format, eg: deleteop 1002, deleteop doing',
+    request: (p, s) => {
+      const req: Json = {};
+      if (s.client.db !== '') req['db'] = s.client.db;
+      const id = simpleAtoiU64(p[1] as string);
+      if (id !== undefined) {
+        req['op_id'] = jsonNum(id);
+      } else {
+        const w = (p[1] as string).toLowerCase();
+        const status = w === 'done' ? 'kDone' : w === 'failed' ? 'kFailed' : w === 'canceled' ? 'kCanceled' : undefined;
+        if (!status) throw new Refused('invalid args');
+        req['status'] = status;
+      }
+      return req;
+    },
+    method: 'DeleteOP',
+    reads: 'status',
+    failed: 'Delete op failed, error msg: ',
+    withCode: true,
+    ok: 'Delete op ok',
+  },
+  addreplica: replicaCommand('AddReplicaNS', 'Fail to addreplica', 'AddReplica ok'),
+  delreplica: replicaCommand('DelReplicaNS', 'Fail to delreplica', 'DelReplica ok'),
+  showdb: showDb,
+  use: useDb,
+  exit: bye,
+  quit: bye,
+  help: help,
+  man: help,
+};
+
+/** addreplica and delreplica: the same words, another method (HandleNSAddReplica, HandleNSDelReplica). */
+function replicaCommand(method: string, failed: string, ok: string): RequestCommand {
+  return {
+    words: 4,
+    request: (p, s) => {
+      const pids = pidGroupArg(p[2] as string);
+      const req: Json = { name: p[1] as string, pid: pids[0] as number, endpoint: p[3] as string };
+      if (pids.length > 1) req['pid_group'] = pids;
+      req['db'] = s.client.db;
+      return req;
+    },
+    method,
+    reads: 'status',
+    failed: `${failed}. error msg:`,
+    ok,
+  };
+}
+
+/** Check the words, send the request, print the answer's line. */
+async function sendRequest(c: RequestCommand, s: NsSession, parts: string[]): Promise<void> {
+  if (parts.length < c.words) {
+    println(c.usage ?? 'Bad format');
+    return;
+  }
+  let req: Json;
+  try {
+    req = c.request(parts, s);
+  } catch (err) {
+    if (!(err instanceof Refused)) throw err;
+    println(err.line);
+    return;
+  }
+  const reads = typeof c.reads === 'function' ? c.reads(s) : c.reads;
+  let ok: boolean;
+  let error: string;
+  if (reads === 'bool') {
+    const r = await s.client.call(c.method, req);
+    ok = r.ok;
+    error = r.msg;
+  } else {
+    const { st } = await s.client.callSt(c.method, req);
+    ok = statusOk(st);
+    error = c.withCode ? statusToString(st) : st.msg;
+  }
+  println(ok ? lineOf(c.ok, s, parts) : lineOf(c.failed, s, parts) + error);
+}
+
 /** One command; returns true when the client should exit (`exit`/`quit`). */
 async function dispatch(s: NsSession, parts: string[]): Promise<boolean> {
-  switch (parts[0]) {
-    case 'showtablet':
-      await showTablet(s);
-      break;
-    case 'showns':
-      await showNameServer(s);
-      break;
-    case 'showopstatus':
-      await showOpStatus(s, parts);
-      break;
-    case 'showtable':
-      await showTable(s, parts);
-      break;
-    case 'confset':
-      await confSet(s, parts);
-      break;
-    case 'confget':
-      await confGet(s, parts);
-      break;
-    case 'changeleader':
-      await changeLeader(s, parts);
-      break;
-    case 'offlineendpoint':
-      await offlineEndpoint(s, parts);
-      break;
-    case 'migrate':
-      await migrate(s, parts);
-      break;
-    case 'recoverendpoint':
-      await recoverEndpoint(s, parts);
-      break;
-    case 'recovertable':
-      await recoverTable(s, parts);
-      break;
-    case 'updatetablealive':
-      await updateTableAlive(s, parts);
-      break;
-    case 'cancelop':
-      await cancelOp(s, parts);
-      break;
-    case 'deleteop':
-      await deleteOp(s, parts);
-      break;
-    case 'addreplica':
-      await addOrDelReplica(s, parts, true);
-      break;
-    case 'delreplica':
-      await addOrDelReplica(s, parts, false);
-      break;
-    case 'showdb':
-      await showDb(s);
-      break;
-    case 'use':
-      await useDb(s, parts);
-      break;
-    case 'exit':
-    case 'quit':
-      println('bye');
-      return true;
-    case 'help':
-    case 'man':
-      for (const l of HELP) println(l);
-      break;
-    default:
-      println('unsupported cmd');
+  const c = Object.hasOwn(COMMANDS, parts[0] as string) ? COMMANDS[parts[0] as string] : undefined;
+  if (c === undefined) {
+    println('unsupported cmd');
+    return false;
   }
-  return false;
+  if (typeof c !== 'function') {
+    await sendRequest(c, s, parts);
+    return false;
+  }
+  return (await c(s, parts)) === true;
 }
 
 /** `StartNsClient`. */

@@ -7,7 +7,7 @@
 // serve it, so the stand-in asks the nameserver (ShowTable show_all), as
 // ExecuteShowTableStatus itself does.
 import { formatTextTable } from '../../../openmldb/tprinter.js';
-import type { CliEnv } from './ns-client.js';
+import type { CliEnv } from './cli-env.js';
 import { BrpcChannel, callSt, codeOf, msgOf, statusOk } from './rpc.js';
 import {
   type Json,
@@ -23,9 +23,9 @@ import {
   println,
   strField,
 } from './util.js';
-import { type Registry, openRegistry } from './zk.js';
+import { openRegistry } from './zk.js';
 import { INTERNAL_DBS } from '../../../openmldb/internal-dbs.js';
-import { host } from './host.js';
+import { type Registry, host } from './host.js';
 
 const LOGO =
   '  _____                    ______  _       _____   ______   \n' +

@@ -2,7 +2,7 @@
 // StartClient, HandleClientLoadTable, HandleClientGetTableStatus, HandleClientGetFollower,
 // src/cmd/display.h PrintTableStatus, src/client/tablet_client.cc.
 import { formatTable, humanReadableString } from '../../../openmldb/tprinter.js';
-import { type CliEnv, maxColWidth } from './ns-client.js';
+import { type CliEnv, maxColWidth } from './cli-env.js';
 import { BrpcChannel, callSt, statusOk, statusToString } from './rpc.js';
 import {
   COMPRESS_TYPE,

@@ -10,16 +10,8 @@
 // answers or the time is up (then the caller prints `zk client init failed`).
 import http from 'node:http';
 import type { ZkSession } from '../../../zk/session.js';
-import { host } from './host.js';
+import { type Registry, host } from './host.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/** What ns_client and sql_client read: the interface of both registries. */
-export interface Registry {
-  init(): Promise<boolean>;
-  getChildren(path: string): Promise<string[] | undefined>;
-  getValue(path: string): Promise<string | undefined>;
-  exists(path: string): Promise<0 | 1 | -1>;
-}
 
 const opened: ZooKeeperRegistry[] = [];
 
