@@ -9,7 +9,7 @@ import { defineCommand } from './args.js';
 import { connectionOptions, dryRunOption, lockOptions, outputOptions, recordOptions, retriesOption } from './options.js';
 import { type RunSafety, openRunSafety } from './run-safety.js';
 import { runSettingsOf } from './settings.js';
-import { json, writeDocument } from './redact-output.js';
+import { json, redactOutput, writeDocument } from './redact-output.js';
 
 function builder(y: Argv) {
   return recordOptions(retriesOption(lockOptions(dryRunOption(outputOptions(connectionOptions(y)))))).positional('action', {
@@ -32,6 +32,7 @@ export const failoverCommand = defineCommand({
     const { action } = argv;
     const settings = runSettingsOf(argv);
     const { dryRun, retries } = settings;
+    redactOutput(settings.connection); // before anything is printed
     // A switch (and its dry run) is recorded like every mutating run; reading it is not.
     const recording = action === 'status' ? undefined : Recording.start(settings, `failover-${action}`, dryRun, progressFor(settings.output));
     const progress = recording?.progress ?? progressFor(settings.output);

@@ -124,7 +124,6 @@ export type LeaderWaitArgs = ArgsOf<typeof leaderWaitOption>;
 export type OutputArgs = ArgsOf<typeof outputOptions>;
 export type FilterArgs = ArgsOf<typeof filterOptions>;
 export type DryRunArgs = ArgsOf<typeof dryRunOption>;
-export type RetriesArgs = ArgsOf<typeof retriesOption>;
 export type LockArgs = ArgsOf<typeof lockOptions>;
 export type RecordArgs = ArgsOf<typeof recordOptions>;
 export type RunArgs = ArgsOf<typeof runOptions>;

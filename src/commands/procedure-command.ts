@@ -22,7 +22,7 @@ import { EXIT, PlanHeld } from '../exit-codes.js';
 import { Recording } from './recording.js';
 import { type RunSafety, openRunSafety, readOnlyMemory } from './run-safety.js';
 import type { RunSettings } from './settings.js';
-import { json as jsonDocument, writeDocument } from './redact-output.js';
+import { json as jsonDocument, redactOutput, writeDocument } from './redact-output.js';
 
 export interface ProcedureRun {
   command: string;
@@ -101,6 +101,8 @@ function checkPendingPlan(safety: RunSafety, progress: Progress): void {
 /** Run one mutating command through the engine; print its report; resolve to the exit code. */
 export async function runProcedureCommand(settings: RunSettings, run: ProcedureRun): Promise<number> {
   const config = settings.connection;
+  // Before anything is printed: the password never reaches the terminal.
+  redactOutput(config);
   const { dryRun } = settings;
   // Every mutating run and every dry run leaves a record in the state directory (history),
   // also one that stops at once (binary missing, lock held).

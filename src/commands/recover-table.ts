@@ -6,7 +6,7 @@ import { UsageError } from '../exit-codes.js';
 import { defineCommand } from './args.js';
 import { connectionOptions, dryRunOption, outputOptions, parallelOptions, refuseOrphanedOption, runOptions } from './options.js';
 import { runProcedureCommand } from './procedure-command.js';
-import { parsePid, parseTableName, runSettingsOf } from './settings.js';
+import { parsePid, parseTableName, runSettingsOf, texts } from './settings.js';
 
 function builder(y: Argv) {
   return refuseOrphanedOption(runOptions(parallelOptions(dryRunOption(outputOptions(connectionOptions(y))))))
@@ -19,7 +19,7 @@ function builder(y: Argv) {
 /** `--leader PID=ENDPOINT`, repeatable, one endpoint per pid. */
 export function parseLeaders(values: readonly string[] | undefined): Map<number, string> {
   const leaders = new Map<number, string>();
-  for (const v of values ?? []) {
+  for (const v of texts('leader', values)) {
     const m = /^(\d+)=(\S+)$/.exec(v);
     if (!m) throw new UsageError(`--leader '${v}' must be PID=ENDPOINT`);
     const pid = Number(m[1]);
@@ -40,7 +40,7 @@ export const recoverTableCommand = defineCommand({
   builder,
   handler: async (argv) => {
     const { db, name } = parseTableName(argv['table']);
-    const pids = (argv.pid ?? []).map((p) => parsePid(p, '--pid'));
+    const pids = (Array.isArray(argv.pid) ? argv.pid : argv.pid === undefined ? [] : [argv.pid]).map((p) => parsePid(p, '--pid'));
     const procedure = recoverTableProcedure({
       db,
       name,

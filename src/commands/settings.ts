@@ -104,11 +104,36 @@ export function runSettingsOf(argv: SettingsArgs, env: NodeJS.ProcessEnv = proce
     retries: retriesOf(argv),
     observeWait: observeWaitOf(argv),
     apply: applyOf(argv, connection.transport),
-    output: Object.freeze({ json: argv.json ?? false, quiet: argv.quiet ?? false, verbose: argv.verbose ?? false }),
-    dryRun: argv['dry-run'] ?? false,
-    detailedExitcode: argv['detailed-exitcode'] ?? false,
+    output: Object.freeze({ json: flag('json', argv.json), quiet: flag('quiet', argv.quiet), verbose: flag('verbose', argv.verbose) }),
+    dryRun: flag('dry-run', argv['dry-run']),
+    detailedExitcode: flag('detailed-exitcode', argv['detailed-exitcode']),
     recorded: recordedOptions(argv),
   });
+}
+
+/**
+ * A text option as yargs hands it over. From --config a JSON number arrives as a number
+ * (read as its digits, as the flag would be); an option given twice arrives as an array,
+ * and anything else is a mistake: a usage error, the value never echoed (it may be a password).
+ */
+function text(name: string, value: unknown): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (Array.isArray(value)) throw new UsageError(`--${name} is given ${value.length} times: give it once`);
+  throw new UsageError(`--${name} must be text, not ${value === null ? 'null' : typeof value}`);
+}
+
+/** A repeatable text option: from --config one value may come alone, not in a list. */
+export function texts(name: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map((v) => text(name, v) ?? '');
+}
+
+/** A yes/no option: absent is no; from --config only true or false. */
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value === 'boolean') return value;
+  throw new UsageError(`--${name} must be true or false (got ${JSON.stringify(value).slice(0, 40)})`);
 }
 
 // --- the connection -------------------------------------------------------------------
@@ -124,17 +149,17 @@ function onPath(name: string): string | undefined {
 }
 
 /** The cluster and how to reach it: flags, else OPENMLDB_* (conf/openmldb-env.sh's names), else defaults. */
-export function connectionOf(argv: ConnectionArgs, env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): ConnectionConfig {
-  const zkCluster = (argv['zk-cluster'] ?? env['OPENMLDB_ZK_CLUSTER'] ?? '').trim();
+function connectionOf(argv: ConnectionArgs, env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): ConnectionConfig {
+  const zkCluster = (text('zk_cluster', argv['zk-cluster']) ?? env['OPENMLDB_ZK_CLUSTER'] ?? '').trim();
   if (zkCluster === '') throw new UsageError('no ZooKeeper address: pass --zk_cluster=HOST:PORT[,HOST:PORT] or set OPENMLDB_ZK_CLUSTER');
   for (const host of zkCluster.split(',')) {
     if (!HOST_PORT.test(host)) throw new UsageError(`malformed --zk_cluster entry '${host}': expected HOST:PORT`);
     const port = Number(host.slice(host.lastIndexOf(':') + 1));
     if (port < 1 || port > 65535) throw new UsageError(`--zk_cluster entry '${host}': the port must be 1-65535`);
   }
-  const zkRootPath = (argv['zk-root-path'] ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb').trim();
+  const zkRootPath = (text('zk_root_path', argv['zk-root-path']) ?? env['OPENMLDB_ZK_ROOT_PATH'] ?? '/openmldb').trim();
   if (!zkRootPath.startsWith('/')) throw new UsageError(`--zk_root_path must start with '/' (got '${zkRootPath}')`);
-  const bin = argv['openmldb-bin'] ?? (env['OPENMLDB_BIN'] || onPath('openmldb'));
+  const bin = text('openmldb_bin_path', argv['openmldb-bin']) ?? (env['OPENMLDB_BIN'] || onPath('openmldb'));
   if (bin === undefined || bin === '') throw new BinaryMissing('openmldb', 'is not on PATH (nor given by --openmldb_bin_path or OPENMLDB_BIN)');
   return Object.freeze({
     zkCluster,
@@ -142,7 +167,7 @@ export function connectionOf(argv: ConnectionArgs, env: NodeJS.ProcessEnv = proc
     bin,
     commandTimeoutMs: seconds('command-timeout', argv['command-timeout']) * 1000,
     transport: transportOf(argv.transport ?? (env['OPENMLDB_RECOVER_TRANSPORT'] || undefined)),
-    user: headerSafe('the user (--user or OPENMLDB_USER)', argv.user ?? (env['OPENMLDB_USER'] || 'root'), true),
+    user: headerSafe('the user (--user or OPENMLDB_USER)', text('user', argv.user) ?? (env['OPENMLDB_USER'] || 'root'), true),
     ...passwordOf(argv, env),
     from: Object.freeze({
       zkCluster: sourceOf('OPENMLDB_ZK_CLUSTER', env, args),
@@ -158,9 +183,10 @@ export function connectionOf(argv: ConnectionArgs, env: NodeJS.ProcessEnv = proc
  * shell history; giving both flags is a mistake worth stopping for.
  */
 function passwordOf(argv: ConnectionArgs, env: NodeJS.ProcessEnv): Pick<ConnectionConfig, 'password' | 'passwordFrom' | 'passwordFile'> {
-  const file = argv['password-file'];
+  const file = text('password-file', argv['password-file']);
+  const given = text('password', argv.password);
   if (file !== undefined) {
-    if (argv.password !== undefined) throw new UsageError('give --password or --password-file, not both');
+    if (given !== undefined) throw new UsageError('give --password or --password-file, not both');
     let text: string;
     privateSecretFile(file, '--password-file');
     try {
@@ -170,7 +196,7 @@ function passwordOf(argv: ConnectionArgs, env: NodeJS.ProcessEnv): Pick<Connecti
     }
     return { password: headerSafe(`the password in --password-file ${file}`, text.split(/\r?\n/)[0] ?? '', false), passwordFrom: 'file', passwordFile: resolvePath(file) };
   }
-  if (argv.password !== undefined) return { password: headerSafe('--password', argv.password, false), passwordFrom: 'option' };
+  if (given !== undefined) return { password: headerSafe('--password', given, false), passwordFrom: 'option' };
   const fromEnv = env['OPENMLDB_PASSWORD'];
   return fromEnv !== undefined && fromEnv !== '' ? { password: headerSafe('OPENMLDB_PASSWORD', fromEnv, false), passwordFrom: 'env' } : { password: '', passwordFrom: 'none' };
 }
@@ -186,16 +212,23 @@ function transportOf(value: string | undefined): TransportMode {
 function lockOf(argv: Partial<LockArgs>, zkRootPath: string): LockSettings {
   const choice: string = argv.lock ?? 'auto';
   if (choice !== 'zk' && choice !== 'local' && choice !== 'auto') throw new UsageError(`--lock must be zk, local or auto (got ${choice})`);
-  const given = argv['lock-path'];
+  const given = text('lock-path', argv['lock-path']);
   const path = given !== undefined && given !== '' ? given : defaultZkLockPath(zkRootPath);
+  const pathGiven = path !== defaultZkLockPath(zkRootPath);
+  // A path given is checked whatever lock the run ends up with; the default only on a
+  // command that takes a lock (`ops` has none, and its root path is checked otherwise).
+  if (pathGiven || argv.lock !== undefined) checkLockPath(path);
+  return Object.freeze({ choice, path, pathGiven, sessionTimeoutMs: Math.round(seconds('lock-session-timeout', argv['lock-session-timeout'] ?? 10) * 1000) });
+}
+
+function checkLockPath(path: string): void {
   if (!/^\/[^\s]*[^/\s]$/.test(path) || path.includes('//')) throw new UsageError(`--lock-path must be an absolute ZooKeeper path such as /openmldb/openmldb-recover/lock (got '${path}')`);
   if (path.split('/').length < 3) throw new UsageError(`--lock-path must have a parent node (the journal lives beside the lock): got '${path}'`);
-  return Object.freeze({ choice, path, pathGiven: path !== defaultZkLockPath(zkRootPath), sessionTimeoutMs: Math.round(seconds('lock-session-timeout', argv['lock-session-timeout'] ?? 10) * 1000) });
 }
 
 /** --state-dir, made absolute; else $XDG_STATE_HOME/openmldb-recover. */
 export function stateDirOf(argv: { 'state-dir'?: string | undefined }): { dir: string; dirGiven: boolean } {
-  const given = argv['state-dir'];
+  const given = text('state-dir', argv['state-dir']);
   return given !== undefined && given !== '' ? { dir: resolvePath(given), dirGiven: true } : { dir: defaultStateDir(), dirGiven: false };
 }
 
@@ -257,16 +290,16 @@ const NAME = /^[A-Za-z0-9_$-]+$/;
 
 /** --db and --table: what a run observes (undefined: every table). */
 export function filterOf(argv: Partial<FilterArgs>): ObserveFilter | undefined {
-  const dbs = argv.db ?? [];
+  const dbs = texts('db', argv.db);
   for (const db of dbs) if (!NAME.test(db)) throw new UsageError(`--db '${db}' is not a database name`);
-  const tables = (argv.table ?? []).map((t) => parseTableName(t, '--table'));
+  const tables = texts('table', argv.table).map((t) => parseTableName(t, '--table'));
   if (dbs.length === 0 && tables.length === 0) return undefined;
-  return { ...(dbs.length ? { dbs: [...dbs] } : {}), ...(tables.length ? { tables } : {}) };
+  return { ...(dbs.length ? { dbs } : {}), ...(tables.length ? { tables } : {}) };
 }
 
 /** `--priority DB.TABLE|DB.*` (repeatable): the tables served first, after the system tables. */
 export function priorityOf(values: readonly string[] | undefined): PriorityPattern[] {
-  return (values ?? []).map((v) => {
+  return texts('priority', values).map((v) => {
     const dot = v.indexOf('.');
     const db = v.slice(0, dot);
     const table = v.slice(dot + 1);

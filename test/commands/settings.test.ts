@@ -98,7 +98,44 @@ describe('settings: options parsed once', () => {
     ];
     for (const [extra, message] of bad) assert.throws(() => runSettingsOf(recoverArgs(extra), NO_ENV, []), (err: unknown) => err instanceof UsageError && message.test(err.message), JSON.stringify(extra));
     assert.throws(() => runSettingsOf(recoverArgs({ transport: 'grpc' as 'http' }), NO_ENV, []), /--transport must be one of http, cli \(got 'grpc'\)/);
-    assert.throws(() => priorityOf(['t1']), (err: unknown) => err instanceof UsageError && /--priority t1: give DB\.TABLE or DB\.\*/.test(err.message));
+  });
+
+  it('--priority: DB.TABLE and DB.*, anything else refused', () => {
+    assert.deepEqual(priorityOf(['demo_db.t1', 'feature_db.*']), [
+      { db: 'demo_db', table: 't1' },
+      { db: 'feature_db', table: '*' },
+    ]);
+    for (const bad of ['t1', '.t1', 'demo_db.', 'a.b.c']) assert.throws(() => priorityOf([bad]), (err: unknown) => err instanceof UsageError && /give DB\.TABLE or DB\.\*/.test(err.message));
+  });
+
+  it('values of another type from --config: a number is read as text, a repeated or other value refused without echoing it', () => {
+    // yargs converts a --config value only for number options: a JSON number for a text option arrives as a number.
+    const s = runSettingsOf(recoverArgs({ password: 12345678 as unknown as string, user: 42 as unknown as string }), NO_ENV, []);
+    assert.equal(s.connection.password, '12345678');
+    assert.equal(s.connection.user, '42');
+    const refused: Array<[Partial<SettingsArgs>, RegExp]> = [
+      [{ 'zk-root-path': 5 as unknown as string }, /--zk_root_path must start with '\/' \(got '5'\)/],
+      [{ 'zk-cluster': ['h:1', 'h:2'] as unknown as string }, /--zk_cluster is given 2 times: give it once/],
+      [{ password: ['sekrit1', 'sekrit2'] as unknown as string }, /--password is given 2 times/],
+      [{ password: { x: 'sekrit' } as unknown as string }, /--password must be text, not object/],
+      [{ json: 'yes' as unknown as boolean }, /--json must be true or false/],
+      [{ 'state-dir': true as unknown as string }, /--state-dir must be text, not boolean/],
+    ];
+    for (const [extra, message] of refused) {
+      assert.throws(
+        () => runSettingsOf(recoverArgs(extra), NO_ENV, []),
+        (err: unknown) => err instanceof UsageError && message.test(err.message) && !/sekrit/.test(err.message),
+        JSON.stringify(extra),
+      );
+    }
+  });
+
+  it('the default lock path is checked only where a lock is taken; one given is checked everywhere', () => {
+    // `ops` has no lock: a root path that makes an odd default lock path does not stop it.
+    const ops = runSettingsOf({ 'zk-cluster': 'zk1:2181', 'zk-root-path': '/open mldb', 'openmldb-bin': BIN, 'command-timeout': 30 } as SettingsArgs, NO_ENV, []);
+    assert.equal(ops.lock.pathGiven, false);
+    assert.throws(() => runSettingsOf(recoverArgs({ 'zk-root-path': '/open mldb' }), NO_ENV, []), /--lock-path must be an absolute ZooKeeper path/);
+    assert.throws(() => runSettingsOf({ 'zk-cluster': 'zk1:2181', 'openmldb-bin': BIN, 'command-timeout': 30, 'lock-path': '/x' } as SettingsArgs, NO_ENV, []), /--lock-path must have a parent node/);
   });
 
   it('only the command modules and settings.ts read options; nothing outside the command layer imports yargs', () => {

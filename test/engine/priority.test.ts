@@ -3,19 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inServiceOrder, serviceClass, serviceTimes } from '../../src/engine/priority.js';
-import { priorityOf as parsePriority } from '../../src/commands/settings.js';
 
 describe('service priority', () => {
-  it('parses DB.TABLE and DB.*, and refuses anything else', () => {
-    assert.deepEqual(parsePriority(['demo_db.t1', 'feature_db.*']), [
+  it('classes: system tables always first, then the named ones', () => {
+    const p = [
       { db: 'demo_db', table: 't1' },
       { db: 'feature_db', table: '*' },
-    ]);
-    for (const bad of ['t1', '.t1', 'demo_db.', 'a.b.c']) assert.throws(() => parsePriority([bad]), /give DB\.TABLE or DB\.\*/);
-  });
-
-  it('classes: system tables always first, then the named ones', () => {
-    const p = parsePriority(['demo_db.t1', 'feature_db.*']);
+    ];
     assert.equal(serviceClass(p, '__INTERNAL_DB', 'JOB_INFO'), 'system');
     assert.equal(serviceClass(p, 'INFORMATION_SCHEMA', 'GLOBAL_VARIABLES'), 'system');
     assert.equal(serviceClass(p, 'demo_db', 't1'), 'priority');
@@ -31,7 +25,7 @@ describe('service priority', () => {
       { db: 'demo_db', table: 't2' },
       { db: 'demo_db', table: 't1' },
     ];
-    const ordered = inServiceOrder(items, parsePriority(['demo_db.t1']), (x) => x);
+    const ordered = inServiceOrder(items, [{ db: 'demo_db', table: 't1' }], (x) => x);
     assert.deepEqual(ordered.map((x) => `${x.db}.${x.table}`), ['__INTERNAL_DB.USER', 'demo_db.t1', 'demo_db.t1', 'demo_db.t0', 'demo_db.t2']);
   });
 
