@@ -22,8 +22,8 @@ export interface SharedReads {
   statuses(endpoint: string): Promise<TabletTableStatus[]>;
   /** The tablets as the leader nameserver sees them now. */
   tablets(): Promise<Tablet[]>;
-  /** `base` with one partition looked at afresh (its table's metadata, its replicas' tablets). */
-  partition(base: ClusterSnapshot, db: string, name: string, pid: number): Promise<ClusterSnapshot>;
+  /** `base` with some partitions of one table looked at afresh (its metadata, their replicas' tablets), those partitions alone. */
+  partitions(base: ClusterSnapshot, db: string, name: string, pids: readonly number[]): Promise<ClusterSnapshot>;
   /** Every partition of the whole cluster (whatever the run's scope) whose leader is flagged alive, with its replicas' flags. */
   aliveLeaders(): Promise<AliveLeader[]>;
   /** Does the tablet answer now (the nameserver lists a dead tablet healthy until its session expires)? */
