@@ -10,7 +10,8 @@
  * makes grow with its tables and tablets, not with its partitions times its polls: what a
  * tablet runs (one `gettablestatus` per tablet answers every partition on it), the ops of a
  * database (one `showopstatus` per database answers every waiter in it). Those answers grow
- * with the cluster, so the same question is asked again at most every PACE_MS: a wait
+ * with the cluster, so the same question is asked again at most every PACE_MS (a tablet's
+ * status and a database's ops at most every STATUS_PACE_MS, OPS_PACE_MS): a wait
  * learns of a change a little later, and the tool's CPU stays flat per partition. One
  * table's metadata (`showtable TABLE`) stays per table, paced too: a table's partitions
  * ask together, and one answer is small.
@@ -22,10 +23,13 @@ import type { Op, Tablet } from './types.js';
 
 /**
  * One question asked of the cluster: concurrent askers share a call; an asker arriving
- * while a call runs gets the next one, which starts when that one ends.
+ * while a call runs gets the next one, which starts when that one ends. A call held back by
+ * the pace has not started yet: askers arriving meanwhile share it.
  */
 export class SharedRead<T> {
   private running: Promise<T> | undefined;
+  /** The running call while the pace still holds it back. */
+  private pending: Promise<T> | undefined;
   private queued: Promise<T> | undefined;
   private lastStart = 0;
   /** How long the last call took, asked to answered (its reply read and parsed). */
@@ -39,6 +43,7 @@ export class SharedRead<T> {
   ) {}
 
   read(): Promise<T> {
+    if (this.pending) return this.pending;
     if (this.queued) return this.queued;
     if (!this.running) return this.start();
     const after = this.running.then(noop, noop).then(() => {
@@ -55,8 +60,15 @@ export class SharedRead<T> {
     // stays bounded as the cluster grows, where a fixed pace made it grow with the square.
     const pace = this.paceMs > 0 ? Math.min(MAX_PACE_MS, Math.max(this.paceMs, PACE_FACTOR * this.lastTook)) : 0;
     const wait = this.lastStart + pace - Date.now();
-    const p = wait > 0 ? delay(wait).then(() => this.call()) : this.call();
+    const p =
+      wait > 0
+        ? delay(wait).then(() => {
+            this.pending = undefined;
+            return this.call();
+          })
+        : this.call();
     this.running = p;
+    if (wait > 0) this.pending = p;
     p.then(noop, noop).then(() => {
       if (this.running === p) this.running = undefined;
       if (!this.running && !this.queued) this.onIdle();
@@ -76,11 +88,19 @@ export class SharedRead<T> {
   }
 }
 
-/** The wide reads (a whole tablet, a whole database's ops) are asked again at most this often. */
+/** A shared read is asked again at most this often. */
 export const PACE_MS = 200;
 /** ... and at most this often for the time one took (PACE_FACTOR of it), up to MAX_PACE_MS. */
 export const PACE_FACTOR = 4;
 export const MAX_PACE_MS = 2000;
+/**
+ * A tablet's status is asked again at most this often: every load in flight there waits on
+ * it, and the run keeps enough loads queued on each tablet to cover twice this
+ * (engine/load-slots.ts NOTICE_MS), so noticing an end a little later costs no load time.
+ */
+export const STATUS_PACE_MS = 500;
+/** A database's ops are asked again at most this often: an op's tasks take seconds. */
+export const OPS_PACE_MS = 500;
 
 const noop = (): void => {};
 
@@ -120,7 +140,7 @@ export class ClusterWatch {
 
   /** The ops the nameserver lists now for one table's partitions (one `showopstatus` for its database). */
   async tableOps(db: string, name: string): Promise<Op[]> {
-    const ops = await this.read(`ops ${db}`, () => this.client.showOpStatus(db), PACE_MS);
+    const ops = await this.read(`ops ${db}`, () => this.client.showOpStatus(db), OPS_PACE_MS);
     return ops.filter((o) => o.table === name);
   }
 
@@ -135,7 +155,7 @@ export class ClusterWatch {
 
   /** Every partition a tablet runs now (one `gettablestatus`). */
   statuses(endpoint: string): Promise<TabletTableStatus[]> {
-    return this.read(`statuses ${endpoint}`, () => this.client.getTableStatus(endpoint), PACE_MS);
+    return this.read(`statuses ${endpoint}`, () => this.client.getTableStatus(endpoint), STATUS_PACE_MS);
   }
 
   /** The tablets as the leader nameserver sees them now (when each last changed, to the millisecond). */

@@ -12,7 +12,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SharedReads } from './cluster.js';
 import { SERVING_STATES } from '../cluster/types.js';
-import { pollDelay } from './poll.js';
 
 export interface LoadSlotsOptions {
   /** Loads one tablet runs at once (its task pool). */
@@ -25,28 +24,56 @@ export interface LoadSlotsOptions {
   onEnded?: () => void;
 }
 
+/**
+ * The loads queued beyond the pool cover this long at the rate the tablet ends them: about
+ * twice the time the run takes to notice an end (its status read again, watch.ts).
+ */
+export const NOTICE_MS = 1000;
+/** Ends remembered per tablet, for its rate. */
+const RATE_WINDOW = 12;
+
+interface Watched {
+  tid: number;
+  pid: number;
+  /** A memory table exists as soon as LoadTable answers; a disk table only once its load starts. */
+  seen: boolean;
+  deadline: number;
+  ended: () => void;
+}
+
 interface Tablet {
   inFlight: number;
   /** Loads waiting for a slot, by rank then arrival (a lower rank first: priority.ts). */
   waiting: Array<{ rank: number; go: () => void }>;
+  /** Sent loads not seen to end yet, all watched by one read of the tablet's status at a time. */
+  watched: Set<Watched>;
+  polling: boolean;
+  /** When its last loads were seen to end (ms), oldest first. */
+  ends: number[];
 }
 
 export class LoadSlots {
   private readonly tablets = new Map<string, Tablet>();
-  /** Sent and unfinished loads per tablet. */
-  readonly limit: number;
 
   constructor(
     private readonly watch: SharedReads,
     private readonly o: LoadSlotsOptions,
-  ) {
-    this.limit = Math.max(1, 2 * o.slots);
-  }
+  ) {}
 
   private tablet(endpoint: string): Tablet {
     let t = this.tablets.get(endpoint);
-    if (!t) this.tablets.set(endpoint, (t = { inFlight: 0, waiting: [] }));
+    if (!t) this.tablets.set(endpoint, (t = { inFlight: 0, waiting: [], watched: new Set(), polling: false, ends: [] }));
     return t;
+  }
+
+  /** Sent and unfinished loads the tablet is given now: its pool, and what it ends in NOTICE_MS. */
+  limitOf(endpoint: string, now = Date.now()): number {
+    const pool = Math.max(1, this.o.slots);
+    const ends = this.tablet(endpoint).ends;
+    const first = ends[0];
+    // Up to now, not to the last end: a tablet that stopped ending loads is not fast.
+    const perMs = first !== undefined && ends.length >= 2 ? (ends.length - 1) / Math.max(1, now - first) : 0;
+    return pool + Math.min(3 * pool, Math.max(pool, Math.ceil(perMs * NOTICE_MS)));
   }
 
   /**
@@ -56,7 +83,7 @@ export class LoadSlots {
    */
   async load<T>(endpoint: string, part: { tid: number; pid: number; visibleAtOnce: boolean; rank?: number }, send: () => Promise<T>, started: (result: T) => boolean): Promise<T> {
     const t = this.tablet(endpoint);
-    if (t.inFlight >= this.limit) {
+    if (t.inFlight >= this.limitOf(endpoint)) {
       const rank = part.rank ?? 0;
       await new Promise<void>((go) => {
         // After every waiter of the same or a lower rank: a priority table's load overtakes the rest.
@@ -68,42 +95,76 @@ export class LoadSlots {
     try {
       result = await send();
     } catch (err) {
-      this.release(t);
+      this.release(endpoint, t);
       throw err;
     }
-    if (!started(result)) this.release(t);
-    else
-      void this.watchUntilEnded(endpoint, part).finally(() => {
-        this.release(t);
-        this.o.onEnded?.();
+    if (!started(result)) this.release(endpoint, t);
+    else {
+      t.watched.add({
+        tid: part.tid,
+        pid: part.pid,
+        seen: part.visibleAtOnce,
+        deadline: Date.now() + this.o.timeoutMs,
+        ended: () => {
+          t.ends.push(Date.now());
+          if (t.ends.length > RATE_WINDOW) t.ends.shift();
+          this.release(endpoint, t);
+          this.o.onEnded?.();
+        },
       });
+      void this.poll(endpoint, t);
+    }
     return result;
   }
 
-  /** A waiter takes the freed slot over directly, so the count never drops in between. */
-  private release(t: Tablet): void {
-    const next = t.waiting.shift();
-    if (next) next.go();
-    else t.inFlight--;
+  /** Slots freed (or more of them, the tablet ending loads faster) go to the waiters in order. */
+  private release(endpoint: string, t: Tablet): void {
+    t.inFlight--;
+    const limit = this.limitOf(endpoint);
+    while (t.waiting.length > 0 && t.inFlight < limit) {
+      t.inFlight++;
+      t.waiting.shift()?.go();
+    }
   }
 
-  private async watchUntilEnded(endpoint: string, { tid, pid, visibleAtOnce }: { tid: number; pid: number; visibleAtOnce: boolean }): Promise<void> {
-    const deadline = Date.now() + this.o.timeoutMs;
-    // A memory table exists as soon as LoadTable answers; a disk table only once its load starts.
-    let seen = visibleAtOnce;
-    for (let poll = 0; Date.now() < deadline && !this.o.signal.aborted; poll++) {
-      await delay(pollDelay(poll, this.o.pollMs), undefined, { signal: this.o.signal }).catch(() => {});
-      let s;
-      try {
-        s = await this.watch.loaded(endpoint, tid, pid);
-      } catch {
-        continue; // a dropped call: ask again
+  /** One read of the tablet's status at a time answers every load sent there, until none is left. */
+  private async poll(endpoint: string, t: Tablet): Promise<void> {
+    if (t.polling) return;
+    t.polling = true;
+    try {
+      while (t.watched.size > 0 && !this.o.signal.aborted) {
+        // The read itself is paced (watch.ts): this only keeps a tight loop off a read that fails at once.
+        await delay(this.o.pollMs ?? 200, undefined, { signal: this.o.signal }).catch(() => {});
+        let rows;
+        try {
+          rows = await this.watch.statuses(endpoint);
+        } catch {
+          continue; // a dropped call: ask again
+        }
+        const now = Date.now();
+        const byPartition = new Map<string, string>();
+        for (const r of rows) byPartition.set(`${r.tid}/${r.pid}`, r.state);
+        for (const w of [...t.watched]) {
+          const state = byPartition.get(`${w.tid}/${w.pid}`);
+          // Seen, then gone: the load failed or the tablet restarted. A disk load is invisible
+          // until it starts, so "not seen yet" is waited on, up to the load timeout.
+          const ended = (state !== undefined && SERVING_STATES.has(state)) || (state === undefined && w.seen) || now > w.deadline;
+          if (state !== undefined) w.seen = true;
+          if (ended) {
+            t.watched.delete(w);
+            w.ended();
+          }
+        }
       }
-      if (s && SERVING_STATES.has(s.state)) return;
-      if (s) seen = true;
-      // Seen, then gone: the load failed or the tablet restarted. A disk load is invisible
-      // until it starts, so "not seen yet" is waited on.
-      else if (seen) return;
+    } finally {
+      t.polling = false;
+      // A stopped run watches no more: every slot goes back.
+      if (this.o.signal.aborted) {
+        for (const w of [...t.watched]) {
+          t.watched.delete(w);
+          w.ended();
+        }
+      }
     }
   }
 }

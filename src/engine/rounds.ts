@@ -55,6 +55,7 @@ async function beginRound(s: RunState, round: number, work: PartitionPlan[], clu
   // (its flags, its replicas' snapshots) is written down, for later rounds and runs.
   s.memory.observe(snapshot, new Set(work.map((p) => key(p.db, p.table, p.pid))));
   await s.memory.save();
+  s.alive.know(snapshot.tables);
 }
 
 /** The round's cluster-wide steps (offlineendpoint, recoverendpoint), one after the other. */

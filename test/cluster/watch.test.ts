@@ -73,4 +73,19 @@ describe('SharedRead', () => {
     const gap = (starts[1] ?? 0) - (starts[0] ?? 0);
     assert.ok(gap >= PACE_FACTOR * slowMs, `the second call started ${gap} ms after the first, not before ${PACE_FACTOR * slowMs}`);
   });
+
+  it('askers while the pace holds the next call back share it: it starts after every one of them asked', async () => {
+    let n = 0;
+    const read = new SharedRead(
+      async () => ++n,
+      () => undefined,
+      30,
+    );
+    assert.equal(await read.read(), 1);
+    const held = read.read(); // the pace holds call 2 back
+    await new Promise((r) => setTimeout(r, 5));
+    const later = read.read();
+    assert.deepEqual(await Promise.all([held, later]), [2, 2]);
+    assert.equal(n, 2);
+  });
 });
