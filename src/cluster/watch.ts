@@ -23,12 +23,13 @@ import type { Op, Tablet } from './types.js';
 
 /**
  * One question asked of the cluster: concurrent askers share a call; an asker arriving
- * while a call runs gets the next one, which starts when that one ends. A call held back by
- * the pace has not started yet: askers arriving meanwhile share it.
+ * while a call runs gets the next one, which starts when that one ends. A call starts on
+ * the next turn of the event loop at the earliest (or later, held back by the pace): the
+ * askers of the same moment (a table's alive flags for each endpoint, say) share it.
  */
 export class SharedRead<T> {
   private running: Promise<T> | undefined;
-  /** The running call while the pace still holds it back. */
+  /** The running call while it has not started (the same turn, or the pace holds it back). */
   private pending: Promise<T> | undefined;
   private queued: Promise<T> | undefined;
   private lastStart = 0;
@@ -60,15 +61,13 @@ export class SharedRead<T> {
     // stays bounded as the cluster grows, where a fixed pace made it grow with the square.
     const pace = this.paceMs > 0 ? Math.min(MAX_PACE_MS, Math.max(this.paceMs, PACE_FACTOR * this.lastTook)) : 0;
     const wait = this.lastStart + pace - Date.now();
-    const p =
-      wait > 0
-        ? delay(wait).then(() => {
-            this.pending = undefined;
-            return this.call();
-          })
-        : this.call();
+    const held = wait > 0 ? delay(wait) : new Promise<void>((go) => setImmediate(go));
+    const p = held.then(() => {
+      this.pending = undefined;
+      return this.call();
+    });
     this.running = p;
-    if (wait > 0) this.pending = p;
+    this.pending = p;
     p.then(noop, noop).then(() => {
       if (this.running === p) this.running = undefined;
       if (!this.running && !this.queued) this.onIdle();
