@@ -109,9 +109,18 @@ export async function applyPlan(client: EngineCluster, partitions: PartitionPlan
   // Counted by outcome: a partition a signal stopped is interrupted, never done.
   const ended = { done: 0, failed: 0, interrupted: 0 };
   const tally = opts.tally ?? new StepTally(Date.now());
-  // The counter moves with every step, so a long probe phase shows its loads finishing; the
-  // progress pacer keeps a log to one counter line per 10 s.
-  const counter = () => opts.progress.update(tally.line(opts.round ?? 1, { ...ended, total }));
+  // The counter moves as steps end, so a long probe phase shows its loads finishing: at most
+  // every COUNTER_EVERY_MS (thousands of steps end each minute; the progress pacer keeps a
+  // log to one counter line per 10 s), and as the round ends.
+  let shown: NodeJS.Timeout | undefined;
+  const show = () => {
+    clearTimeout(shown);
+    shown = undefined;
+    opts.progress.update(tally.line(opts.round ?? 1, { ...ended, total }));
+  };
+  const counter = () => {
+    shown ??= setTimeout(show, COUNTER_EVERY_MS);
+  };
   opts = { ...opts, tally, onStep: counter };
   tally.onChange = counter;
   for (const p of partitions) tally.planned(label(p), p.steps);
@@ -145,10 +154,14 @@ export async function applyPlan(client: EngineCluster, partitions: PartitionPlan
   } finally {
     // A load ending after the round must not bring its counter back over the next phase.
     if (tally.onChange === counter) tally.onChange = undefined;
+    if (shown !== undefined) show();
   }
 }
 
 const label = (p: PartitionPlan) => `${p.db}.${p.table} pid ${p.pid}`;
+
+/** The counter line is made again at most this often. */
+const COUNTER_EVERY_MS = 250;
 
 /** One partition's plan, then (pipelined rounds) the plans that follow from fresh looks at it. */
 async function runPartition(client: EngineCluster, first: PartitionPlan, opts: ApplyOptions): Promise<PartitionOutcome> {
