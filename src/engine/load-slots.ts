@@ -25,10 +25,12 @@ export interface LoadSlotsOptions {
 }
 
 /**
- * The loads queued beyond the pool cover this long at the rate the tablet ends them: about
- * twice the time the run takes to notice an end (its status read again, watch.ts).
+ * The loads queued beyond the pool cover at least this long at the rate the tablet ends
+ * them, and at least twice the time between two answers of its status (watch.ts paces them).
  */
 export const NOTICE_MS = 1000;
+/** Loads queued beyond the pool: at most this many pools. */
+const MAX_QUEUED_POOLS = 6;
 /** Ends remembered per tablet, for its rate. */
 const RATE_WINDOW = 12;
 
@@ -50,6 +52,8 @@ interface Tablet {
   polling: boolean;
   /** When its last loads were seen to end (ms), oldest first. */
   ends: number[];
+  /** Time between the last two answers of its status while loads were watched (ms). */
+  gap: number;
 }
 
 export class LoadSlots {
@@ -62,18 +66,19 @@ export class LoadSlots {
 
   private tablet(endpoint: string): Tablet {
     let t = this.tablets.get(endpoint);
-    if (!t) this.tablets.set(endpoint, (t = { inFlight: 0, waiting: [], watched: new Set(), polling: false, ends: [] }));
+    if (!t) this.tablets.set(endpoint, (t = { inFlight: 0, waiting: [], watched: new Set(), polling: false, ends: [], gap: 0 }));
     return t;
   }
 
-  /** Sent and unfinished loads the tablet is given now: its pool, and what it ends in NOTICE_MS. */
+  /** Sent and unfinished loads the tablet is given now: its pool, and what it ends until the run notices. */
   limitOf(endpoint: string, now = Date.now()): number {
     const pool = Math.max(1, this.o.slots);
-    const ends = this.tablet(endpoint).ends;
-    const first = ends[0];
+    const t = this.tablet(endpoint);
+    const first = t.ends[0];
     // Up to now, not to the last end: a tablet that stopped ending loads is not fast.
-    const perMs = first !== undefined && ends.length >= 2 ? (ends.length - 1) / Math.max(1, now - first) : 0;
-    return pool + Math.min(3 * pool, Math.max(pool, Math.ceil(perMs * NOTICE_MS)));
+    const perMs = first !== undefined && t.ends.length >= 2 ? (t.ends.length - 1) / Math.max(1, now - first) : 0;
+    const notice = Math.max(NOTICE_MS, 2 * t.gap);
+    return pool + Math.min(MAX_QUEUED_POOLS * pool, Math.max(pool, Math.ceil(perMs * notice)));
   }
 
   /**
@@ -131,6 +136,7 @@ export class LoadSlots {
   private async poll(endpoint: string, t: Tablet): Promise<void> {
     if (t.polling) return;
     t.polling = true;
+    let answered: number | undefined;
     try {
       while (t.watched.size > 0 && !this.o.signal.aborted) {
         // The read itself is paced (watch.ts): this only keeps a tight loop off a read that fails at once.
@@ -142,6 +148,8 @@ export class LoadSlots {
           continue; // a dropped call: ask again
         }
         const now = Date.now();
+        if (answered !== undefined) t.gap = now - answered;
+        answered = now;
         const byPartition = new Map<string, string>();
         for (const r of rows) byPartition.set(`${r.tid}/${r.pid}`, r.state);
         for (const w of [...t.watched]) {
