@@ -298,8 +298,8 @@ class StepRunner {
     return row;
   }
 
-  private async ops(): Promise<Op[]> {
-    const ops = await this.opts.watch.tableOps(this.plan.db, this.plan.table);
+  private async ops(since?: number): Promise<Op[]> {
+    const ops = await this.opts.watch.tableOps(this.plan.db, this.plan.table, since);
     return ops.filter((o) => o.pid === this.plan.pid);
   }
 
@@ -407,12 +407,13 @@ class StepRunner {
    * waited for and nothing is sent ('waited': the step runs again from its own look).
    */
   private async fireOp(send: () => Promise<unknown>, noOp: string): Promise<Op[] | 'waited'> {
-    const before = await this.ops();
+    const before = await this.ops(this.opsEndedAt);
     if (before.some(isUnfinished)) {
       await this.waitOps();
       return 'waited';
     }
     const highest = Math.max(0, ...before.map((o) => o.opId));
+    this.opsEndedAt = undefined;
     await send();
     const created = (await this.ops()).filter((o) => o.opId > highest);
     if (created.length === 0) throw new StepFailed(noOp);
@@ -478,19 +479,31 @@ class StepRunner {
   private async waitOps(): Promise<{ skipped: boolean; detail?: string }> {
     const deadline = Date.now() + this.opts.opTimeoutMs;
     for (let poll = 0; ; poll++) {
-      const ops = await this.ops();
+      const asked = Date.now();
+      // Its ops seen ended, and none fired since: that answer still says so.
+      const ops = await this.ops(poll === 0 ? this.opsEndedAt : undefined);
       const failed = ops.filter((o) => o.status === 'kFailed' && o.opId > this.opts.opBaseline && !this.opts.ended?.has(o.opId) && !this.failedSeen.has(o.opId));
       if (failed.length > 0) {
         for (const o of failed) this.failedSeen.add(o.opId);
         throw new StepFailed(failed.map((o) => `op ${o.opId} ${o.opType} failed at ${o.task ?? '?'}`).join('; '));
       }
       const running = ops.filter(isUnfinished);
-      if (running.length === 0) return { skipped: false };
+      if (running.length === 0) {
+        this.opsEndedAt ??= asked;
+        return { skipped: false };
+      }
       if (Date.now() > deadline) throw new StepFailed(`ops still running after ${this.opts.opTimeoutMs / 1000}s: ${running.map((o) => `op ${o.opId} ${o.opType} ${o.status}`).join(', ')}`);
       if (this.opts.signal.aborted) throw new Interrupted();
       await sleep(pollDelay(poll, this.opts.pollMs), this.opts.signal);
     }
   }
+
+  /**
+   * When this partition's ops were last seen ended (the look's question, so any answer begun
+   * since says so too), while it fired none after: the partition's own ops are the only ones
+   * this run's lock lets appear on it, so a look at its ops need not be asked again.
+   */
+  private opsEndedAt: number | undefined;
 
   private readonly failedSeen = new Set<number>();
 }

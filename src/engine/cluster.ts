@@ -14,8 +14,8 @@ import type { ClusterSnapshot, Op, StorageMode, Tablet } from '../cluster/types.
 export interface SharedReads {
   /** One table's replicas as `showtable TABLE` lists them now. */
   tableRows(db: string, name: string): Promise<ShowTableRow[]>;
-  /** The ops the nameserver lists now for one table. */
-  tableOps(db: string, name: string): Promise<Op[]>;
+  /** The ops the nameserver lists now for one table; with `since`, an answer whose call began at or after it serves. */
+  tableOps(db: string, name: string, since?: number): Promise<Op[]>;
   /** How a tablet runs one partition now; undefined when it does not. */
   loaded(endpoint: string, tid: number, pid: number): Promise<TabletTableStatus | undefined>;
   /** Every partition a tablet runs now. */

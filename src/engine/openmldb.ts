@@ -12,7 +12,7 @@ export function openmldbCluster(client: OpenMLDBClient): EngineCluster {
       const watch = new ClusterWatch(client);
       return {
         tableRows: (db, name) => watch.tableRows(db, name),
-        tableOps: (db, name) => watch.tableOps(db, name),
+        tableOps: (db, name, since) => watch.tableOps(db, name, since),
         loaded: (endpoint, tid, pid) => watch.loaded(endpoint, tid, pid),
         tablets: () => watch.tablets(),
         partitions: (base, db, name, pids) => observePartitions(watch, base, db, name, pids),

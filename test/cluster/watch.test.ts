@@ -105,4 +105,14 @@ describe('SharedRead', () => {
     assert.deepEqual(await Promise.all([held, later]), [2, 2]);
     assert.equal(n, 2);
   });
+
+  it('an asker that gives `since` takes the last answer if its call began then or later, else a new one', async () => {
+    let n = 0;
+    const read = new SharedRead(async () => ++n);
+    const before = Date.now();
+    assert.equal(await read.read(), 1);
+    assert.equal(await read.read(before), 1, 'call 1 began after `before`');
+    await tick();
+    assert.equal(await read.read(Date.now() + 1), 2, 'nothing began after that');
+  });
 });
