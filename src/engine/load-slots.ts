@@ -1,9 +1,14 @@
 // How many loads each tablet is given at once. A tablet loads partitions on its task pool
 // (tablet_impl.cc LoadTable -> task_pool_.AddTask; FLAGS_task_pool_size, 3 by default) and
 // queues the rest, out of sight for disk tables (created only when their load starts). The
-// run keeps every tablet's pool busy, never idle while the run notices that a load ended,
-// by keeping twice the pool's size sent and unfinished per tablet: enough queued to start
-// the next load at once, few enough that none waits in the tablet's queue for long.
+// run keeps every tablet's pool busy, never idle while the run notices that a load ended:
+// besides the pool's size, as many loads are kept sent and unfinished per tablet as it ends
+// in twice the time between two reads of its status (at least NOTICE_MS; at least the
+// pool's size again, at most MAX_QUEUED_POOLS times it): enough queued to start the next
+// load at once until the run sees the last ones end, few enough that none waits in the
+// tablet's queue for long (loads that take minutes are queued one pool deep). The tablet's
+// status is read once per answer for all its loads in flight, not per load: the calls grow
+// with the time the loads take, not with their number.
 //
 // A slot is held from the LoadTable until the partition serves there (or vanishes: the load
 // failed, the tablet restarted; or the load timeout passes), as the run's shared reads see
