@@ -6,7 +6,7 @@
 // in twice the time between two reads of its status (at least NOTICE_MS; at least the
 // pool's size again, at most MAX_QUEUED_POOLS times it): enough queued to start the next
 // load at once until the run sees the last ones end, few enough that none waits in the
-// tablet's queue for long (loads that take minutes are queued one pool deep). The tablet's
+// tablet's queue for long (loads that take minutes are queued one pool deep; the nameserver's wait behind them). The tablet's
 // status is read once per answer for all its loads in flight, not per load: the calls grow
 // with the time the loads take, not with their number.
 //
@@ -34,8 +34,12 @@ export interface LoadSlotsOptions {
  * them, and at least twice the time between two answers of its status (watch.ts paces them).
  */
 export const NOTICE_MS = 1000;
-/** Loads queued beyond the pool: at most this many pools. */
-const MAX_QUEUED_POOLS = 6;
+/**
+ * Loads queued beyond the pool: at most this many pools. A tablet's queue is also where the
+ * nameserver's own loads wait (a recovertable op's LoadTable): queued behind many of ours,
+ * every op waited, and the ops, two queues for the whole cluster, fell behind.
+ */
+const MAX_QUEUED_POOLS = 2;
 /** Ends remembered per tablet, for its rate. */
 const RATE_WINDOW = 12;
 
