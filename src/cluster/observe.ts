@@ -179,12 +179,12 @@ async function rereadLeaderBehind(client: OpenMLDBClient, table: Table, part: Ta
 }
 
 /**
- * One partition as it is now, read through the run's shared reads (watch.ts): a snapshot
- * holding that partition alone, with its table's ops and the tablets as they are now; the
- * nameservers and auto_failover as `base` found them. A partition planned from it goes on
- * without waiting for a look at the whole cluster.
+ * Some partitions of one table as they are now, read through the run's shared reads
+ * (watch.ts): a snapshot holding those partitions alone, with its table's ops and the
+ * tablets as they are now; the nameservers and auto_failover as `base` found them.
+ * Partitions planned from it go on without waiting for a look at the whole cluster.
  */
-export async function observePartition(watch: ClusterWatch, base: ClusterSnapshot, db: string, name: string, pid: number): Promise<ClusterSnapshot> {
+export async function observePartitions(watch: ClusterWatch, base: ClusterSnapshot, db: string, name: string, pids: readonly number[]): Promise<ClusterSnapshot> {
   const client = watch.client;
   const takenAt = new Date().toISOString();
   const [info, rows, tablets, ops] = await Promise.all([
@@ -195,7 +195,8 @@ export async function observePartition(watch: ClusterWatch, base: ClusterSnapsho
   ]);
   if (info === undefined) throw new UnknownTable(db, name, []);
   const table = buildTable(info, (rows ?? rowsOf([info])).filter((r) => r.tid === info.tid));
-  table.partitions = table.partitions.filter((p) => p.pid === pid);
+  const wanted = new Set(pids);
+  table.partitions = table.partitions.filter((p) => wanted.has(p.pid));
   const byEndpoint = new Map(tablets.map((t) => [t.endpoint, t]));
   const limit = pLimit(8);
   await Promise.all(

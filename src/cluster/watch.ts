@@ -10,7 +10,8 @@
  * makes grow with its tables and tablets, not with its partitions times its polls: what a
  * tablet runs (one `gettablestatus` per tablet answers every partition on it), the ops of a
  * database (one `showopstatus` per database answers every waiter in it). Those answers grow
- * with the cluster, so the same question is asked again at most every PACE_MS: a wait
+ * with the cluster, so the same question is asked again at most every PACE_MS (a tablet's
+ * status and a database's ops at most every STATUS_PACE_MS, OPS_PACE_MS): a wait
  * learns of a change a little later, and the tool's CPU stays flat per partition. One
  * table's metadata (`showtable TABLE`) stays per table, paced too: a table's partitions
  * ask together, and one answer is small.
@@ -22,23 +23,37 @@ import type { Op, Tablet } from './types.js';
 
 /**
  * One question asked of the cluster: concurrent askers share a call; an asker arriving
- * while a call runs gets the next one, which starts when that one ends.
+ * while a call runs gets the next one, which starts when that one ends. A call starts on
+ * the next turn of the event loop at the earliest (or later, held back by the pace): the
+ * askers of the same moment (a table's alive flags for each endpoint, say) share it.
  */
 export class SharedRead<T> {
   private running: Promise<T> | undefined;
+  /** The running call while it has not started (the same turn, or the pace holds it back). */
+  private pending: Promise<T> | undefined;
   private queued: Promise<T> | undefined;
   private lastStart = 0;
   /** How long the last call took, asked to answered (its reply read and parsed). */
   private lastTook = 0;
+  /** The last answer, and when its call started. */
+  private last: { startedAt: number; value: T } | undefined;
 
   constructor(
     private readonly fetch: () => Promise<T>,
     private readonly onIdle: () => void = () => {},
     /** Calls start at least this far apart (ms). */
     private readonly paceMs = 0,
+    /** ... and at least this many times what the last one took. */
+    private readonly paceFactor = PACE_FACTOR,
   ) {}
 
-  read(): Promise<T> {
+  /**
+   * The next answer; with `since`, the last one if its call started at or after `since`
+   * (an asker that knows nothing it cares about can have changed since then).
+   */
+  read(since?: number): Promise<T> {
+    if (since !== undefined && this.last !== undefined && this.last.startedAt >= since) return Promise.resolve(this.last.value);
+    if (this.pending) return this.pending;
     if (this.queued) return this.queued;
     if (!this.running) return this.start();
     const after = this.running.then(noop, noop).then(() => {
@@ -53,10 +68,15 @@ export class SharedRead<T> {
     // A paced read whose answer takes long (a whole tablet of a large cluster: megabytes to
     // parse) is asked again only after PACE_FACTOR times that: its share of the tool's time
     // stays bounded as the cluster grows, where a fixed pace made it grow with the square.
-    const pace = this.paceMs > 0 ? Math.min(MAX_PACE_MS, Math.max(this.paceMs, PACE_FACTOR * this.lastTook)) : 0;
+    const pace = this.paceMs > 0 ? Math.min(MAX_PACE_MS, Math.max(this.paceMs, this.paceFactor * this.lastTook)) : 0;
     const wait = this.lastStart + pace - Date.now();
-    const p = wait > 0 ? delay(wait).then(() => this.call()) : this.call();
+    const held = wait > 0 ? delay(wait) : new Promise<void>((go) => setImmediate(go));
+    const p = held.then(() => {
+      this.pending = undefined;
+      return this.call();
+    });
     this.running = p;
+    this.pending = p;
     p.then(noop, noop).then(() => {
       if (this.running === p) this.running = undefined;
       if (!this.running && !this.queued) this.onIdle();
@@ -69,18 +89,33 @@ export class SharedRead<T> {
     this.lastStart = started;
     const p = this.fetch();
     p.then(
-      () => (this.lastTook = Date.now() - started),
+      (value) => {
+        this.lastTook = Date.now() - started;
+        if (this.last === undefined || this.last.startedAt <= started) this.last = { startedAt: started, value };
+      },
       () => undefined,
     );
     return p;
   }
 }
 
-/** The wide reads (a whole tablet, a whole database's ops) are asked again at most this often. */
+/** A shared read is asked again at most this often. */
 export const PACE_MS = 200;
 /** ... and at most this often for the time one took (PACE_FACTOR of it), up to MAX_PACE_MS. */
 export const PACE_FACTOR = 4;
 export const MAX_PACE_MS = 2000;
+/**
+ * A tablet's status is asked again at most this often, and no sooner than STATUS_PACE_FACTOR
+ * times what the last answer took: every load in flight there waits on it, and the run keeps
+ * enough loads queued on each tablet to cover twice the time between two answers
+ * (engine/load-slots.ts), so noticing an end later costs no load time. A tablet of a large
+ * cluster answers with megabytes: parsed every 500 ms by four tablets, they were most of the
+ * tool's CPU and of the garbage its memory peaks with.
+ */
+export const STATUS_PACE_MS = 500;
+export const STATUS_PACE_FACTOR = 20;
+/** A database's ops are asked again at most this often: an op's tasks take seconds. */
+export const OPS_PACE_MS = 500;
 
 const noop = (): void => {};
 
@@ -93,13 +128,13 @@ export class ClusterWatch {
   constructor(readonly client: OpenMLDBClient) {}
 
   /** Paced reads stay (their pace must outlive one burst of askers); the others go when idle. */
-  private read<T>(key: string, fetch: () => Promise<T>, paceMs = 0): Promise<T> {
+  private read<T>(key: string, fetch: () => Promise<T>, paceMs = 0, paceFactor = PACE_FACTOR, since?: number): Promise<T> {
     let r = this.reads.get(key) as SharedRead<T> | undefined;
     if (!r) {
-      r = new SharedRead(fetch, paceMs > 0 ? noop : () => this.reads.delete(key), paceMs);
+      r = new SharedRead(fetch, paceMs > 0 ? noop : () => this.reads.delete(key), paceMs, paceFactor);
       this.reads.set(key, r as SharedRead<unknown>);
     }
-    return r.read();
+    return r.read(since);
   }
 
   /** One table as the nameserver holds it now (HTTP ShowTable): flags, offsets, term history; undefined if it is gone. */
@@ -118,9 +153,9 @@ export class ClusterWatch {
     return rows.filter((r) => r.name === name);
   }
 
-  /** The ops the nameserver lists now for one table's partitions (one `showopstatus` for its database). */
-  async tableOps(db: string, name: string): Promise<Op[]> {
-    const ops = await this.read(`ops ${db}`, () => this.client.showOpStatus(db), PACE_MS);
+  /** The ops the nameserver lists now (or since `since`) for one table's partitions (one `showopstatus` for its database). */
+  async tableOps(db: string, name: string, since?: number): Promise<Op[]> {
+    const ops = await this.read(`ops ${db}`, () => this.client.showOpStatus(db), OPS_PACE_MS, PACE_FACTOR, since);
     return ops.filter((o) => o.table === name);
   }
 
@@ -135,7 +170,7 @@ export class ClusterWatch {
 
   /** Every partition a tablet runs now (one `gettablestatus`). */
   statuses(endpoint: string): Promise<TabletTableStatus[]> {
-    return this.read(`statuses ${endpoint}`, () => this.client.getTableStatus(endpoint), PACE_MS);
+    return this.read(`statuses ${endpoint}`, () => this.client.getTableStatus(endpoint), STATUS_PACE_MS, STATUS_PACE_FACTOR);
   }
 
   /** The tablets as the leader nameserver sees them now (when each last changed, to the millisecond). */

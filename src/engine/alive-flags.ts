@@ -112,6 +112,11 @@ export class AliveFlags {
     if (on && [...on].every((pid) => b.waiters.some((w) => w.pid === pid))) this.send(key);
   }
 
+  /** Where the partitions of a look's tables are, so that a batch knows when it is full without reading the table first. */
+  know(tables: ReadonlyArray<{ db: string; name: string; partitions: ReadonlyArray<{ pid: number; replicas: ReadonlyArray<{ endpoint: string }> }> }>): void {
+    for (const t of tables) this.learn(t.db, t.name, t.partitions.flatMap((p) => p.replicas.map((r) => ({ endpoint: r.endpoint, pid: p.pid }))));
+  }
+
   private learn(db: string, table: string, rows: ReadonlyArray<{ endpoint: string; pid: number }>): void {
     const byEndpoint = new Map<string, Set<number>>();
     for (const r of rows) {

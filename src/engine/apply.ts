@@ -5,7 +5,6 @@
 // partitions run concurrently, bounded globally and per tablet. Transient failures are
 // retried with backoff (retry.ts); a partition whose steps failed is run again from the
 // top a few times, since every step skips what is already done.
-import pLimit from 'p-limit';
 import type { ShowTableRow } from '../cluster/client.js';
 import { ClusterError } from '../cluster/errors.js';
 import { type Backoff, retryTransient } from './retry.js';
@@ -19,6 +18,8 @@ import { type PartitionPlan, type Step, describeStep } from './procedure.js';
 import { pollDelay, sleep } from './poll.js';
 import type { Progress } from './progress.js';
 import { StepTally } from './step-tally.js';
+import { Admission } from './admission.js';
+import type { Replanned, Replanner } from './replan-together.js';
 import { errorMessage } from '../exit-codes.js';
 
 export { pollDelay } from './poll.js';
@@ -55,23 +56,16 @@ export interface ApplyOptions {
   alive: AliveFlags;
   /**
    * After a partition's probe (or wait) ran to its end, its next plan from a fresh look at
-   * that partition alone, so it goes on without waiting for every other partition; undefined
-   * ends its work for this round. Plain rounds run each plan once.
+   * it and its table's others (replan-together.ts), so it goes on without waiting for every
+   * other partition. Plain rounds run each plan once.
    */
-  replan?: (plan: PartitionPlan) => Promise<Replanned | undefined>;
+  replan?: Replanner;
   /** The run's counts for the counter line (loads, leaders, rebuilds, time left); one per applyPlan if absent. */
   tally?: StepTally;
   /** The round, as the counter line names it. */
   round?: number;
   /** Called as each step ends (the counter line moves). */
   onStep?: () => void;
-}
-
-/** A partition planned again from a fresh look at it. */
-export interface Replanned {
-  plan: PartitionPlan;
-  /** Ops already ended when it was planned (their failures are accounted for). */
-  ended: ReadonlySet<number>;
 }
 
 /** Plans after which a partition is planned again within the round (their work only prepares a decision). */
@@ -110,45 +104,64 @@ class ReplicaUnreadable extends StepFailed {}
 class Interrupted extends Error {}
 
 export async function applyPlan(client: EngineCluster, partitions: PartitionPlan[], opts: ApplyOptions): Promise<PartitionOutcome[]> {
-  const global = pLimit(Math.max(1, opts.concurrency));
+  const admission = new Admission(opts.concurrency);
   const total = partitions.filter((p) => p.steps.length > 0).length;
   // Counted by outcome: a partition a signal stopped is interrupted, never done.
   const ended = { done: 0, failed: 0, interrupted: 0 };
   const tally = opts.tally ?? new StepTally(Date.now());
-  // The counter moves with every step, so a long probe phase shows its loads finishing; the
-  // progress pacer keeps a log to one counter line per 10 s.
-  const counter = () => opts.progress.update(tally.line(opts.round ?? 1, { ...ended, total }));
+  // The counter moves as steps end, so a long probe phase shows its loads finishing: at most
+  // every COUNTER_EVERY_MS (thousands of steps end each minute; the progress pacer keeps a
+  // log to one counter line per 10 s), and as the round ends.
+  let shown: NodeJS.Timeout | undefined;
+  const show = () => {
+    clearTimeout(shown);
+    shown = undefined;
+    opts.progress.update(tally.line(opts.round ?? 1, { ...ended, total }));
+  };
+  const counter = () => {
+    shown ??= setTimeout(show, COUNTER_EVERY_MS);
+  };
   opts = { ...opts, tally, onStep: counter };
   tally.onChange = counter;
   for (const p of partitions) tally.planned(label(p), p.steps);
-  // Started in service order (priority.ts): their loads queue on each tablet in that order.
-  // The outcomes come back in the order of `partitions`.
+  // Started in service order (priority.ts), a table's partitions together (admission.ts):
+  // their loads queue on each tablet in that order. The outcomes come back in the order of `partitions`.
   const outcomes = new Map<PartitionPlan, Promise<PartitionOutcome>>();
+  const run = (plan: PartitionPlan) => async () => {
+    const outcome = await runPartition(client, plan, opts);
+    outcome.endedAt = Date.now();
+    if (outcome.status !== 'not-run') ended[outcome.status]++;
+    counter();
+    return outcome;
+  };
+  let group: PartitionPlan[] = [];
+  const start = () => {
+    admission.group(group.map(run)).forEach((p, i) => outcomes.set(group[i] as PartitionPlan, p));
+    group = [];
+  };
   for (const plan of inServiceOrder(partitions, opts.priority ?? [], (p) => ({ db: p.db, table: p.table }))) {
     if (plan.steps.length === 0) {
       outcomes.set(plan, Promise.resolve({ plan, plans: [plan], status: 'not-run', actions: [], errors: [] }));
       continue;
     }
-    outcomes.set(
-      plan,
-      global(async () => {
-        const outcome = await runPartition(client, plan, opts);
-        outcome.endedAt = Date.now();
-        if (outcome.status !== 'not-run') ended[outcome.status]++;
-        counter();
-        return outcome;
-      }),
-    );
+    const last = group[0];
+    if (last && (last.db !== plan.db || last.table !== plan.table)) start();
+    group.push(plan);
   }
+  start();
   try {
     return await Promise.all(partitions.map((p) => outcomes.get(p) as Promise<PartitionOutcome>));
   } finally {
     // A load ending after the round must not bring its counter back over the next phase.
     if (tally.onChange === counter) tally.onChange = undefined;
+    if (shown !== undefined) show();
   }
 }
 
 const label = (p: PartitionPlan) => `${p.db}.${p.table} pid ${p.pid}`;
+
+/** The counter line is made again at most this often. */
+const COUNTER_EVERY_MS = 250;
 
 /** One partition's plan, then (pipelined rounds) the plans that follow from fresh looks at it. */
 async function runPartition(client: EngineCluster, first: PartitionPlan, opts: ApplyOptions): Promise<PartitionOutcome> {
@@ -158,12 +171,20 @@ async function runPartition(client: EngineCluster, first: PartitionPlan, opts: A
   for (let n = 1; ; n++) {
     // The first plans were counted when the round began; the ones after a probe add theirs.
     if (n > 1) opts.tally?.planned(label(plan), plan.steps);
-    const result = await runPlan(client, plan, { ...opts, ...(ended ? { ended } : {}) }, outcome);
+    const replan = opts.replan && PREPARES.has(plan.action) && n < PLANS_PER_ROUND ? opts.replan : undefined;
+    replan?.preparing(plan);
+    let result: PartitionOutcome['status'] = 'failed';
+    try {
+      result = await runPlan(client, plan, { ...opts, ...(ended ? { ended } : {}) }, outcome);
+    } finally {
+      // Its table's others stop waiting for it.
+      if (result !== 'done' || opts.signal.aborted) replan?.left(plan);
+    }
     outcome.status = result;
-    if (result !== 'done' || !opts.replan || !PREPARES.has(plan.action) || n >= PLANS_PER_ROUND || opts.signal.aborted) return outcome;
+    if (!replan || result !== 'done' || opts.signal.aborted) return outcome;
     let next: Replanned | undefined;
     try {
-      next = await opts.replan(plan);
+      next = await replan.replan(plan);
     } catch (err) {
       // The round's next look at the whole cluster plans it instead.
       opts.progress.info(`${label(plan)}: looking at it again failed (${errorMessage(err)}); the next round takes it from here`);
@@ -277,8 +298,8 @@ class StepRunner {
     return row;
   }
 
-  private async ops(): Promise<Op[]> {
-    const ops = await this.opts.watch.tableOps(this.plan.db, this.plan.table);
+  private async ops(since?: number): Promise<Op[]> {
+    const ops = await this.opts.watch.tableOps(this.plan.db, this.plan.table, since);
     return ops.filter((o) => o.pid === this.plan.pid);
   }
 
@@ -386,12 +407,13 @@ class StepRunner {
    * waited for and nothing is sent ('waited': the step runs again from its own look).
    */
   private async fireOp(send: () => Promise<unknown>, noOp: string): Promise<Op[] | 'waited'> {
-    const before = await this.ops();
+    const before = await this.ops(this.opsEndedAt);
     if (before.some(isUnfinished)) {
       await this.waitOps();
       return 'waited';
     }
     const highest = Math.max(0, ...before.map((o) => o.opId));
+    this.opsEndedAt = undefined;
     await send();
     const created = (await this.ops()).filter((o) => o.opId > highest);
     if (created.length === 0) throw new StepFailed(noOp);
@@ -457,19 +479,31 @@ class StepRunner {
   private async waitOps(): Promise<{ skipped: boolean; detail?: string }> {
     const deadline = Date.now() + this.opts.opTimeoutMs;
     for (let poll = 0; ; poll++) {
-      const ops = await this.ops();
+      const asked = Date.now();
+      // Its ops seen ended, and none fired since: that answer still says so.
+      const ops = await this.ops(poll === 0 ? this.opsEndedAt : undefined);
       const failed = ops.filter((o) => o.status === 'kFailed' && o.opId > this.opts.opBaseline && !this.opts.ended?.has(o.opId) && !this.failedSeen.has(o.opId));
       if (failed.length > 0) {
         for (const o of failed) this.failedSeen.add(o.opId);
         throw new StepFailed(failed.map((o) => `op ${o.opId} ${o.opType} failed at ${o.task ?? '?'}`).join('; '));
       }
       const running = ops.filter(isUnfinished);
-      if (running.length === 0) return { skipped: false };
+      if (running.length === 0) {
+        this.opsEndedAt ??= asked;
+        return { skipped: false };
+      }
       if (Date.now() > deadline) throw new StepFailed(`ops still running after ${this.opts.opTimeoutMs / 1000}s: ${running.map((o) => `op ${o.opId} ${o.opType} ${o.status}`).join(', ')}`);
       if (this.opts.signal.aborted) throw new Interrupted();
       await sleep(pollDelay(poll, this.opts.pollMs), this.opts.signal);
     }
   }
+
+  /**
+   * When this partition's ops were last seen ended (the look's question, so any answer begun
+   * since says so too), while it fired none after: the partition's own ops are the only ones
+   * this run's lock lets appear on it, so a look at its ops need not be asked again.
+   */
+  private opsEndedAt: number | undefined;
 
   private readonly failedSeen = new Set<number>();
 }

@@ -14,16 +14,16 @@ import type { ClusterSnapshot, Op, StorageMode, Tablet } from '../cluster/types.
 export interface SharedReads {
   /** One table's replicas as `showtable TABLE` lists them now. */
   tableRows(db: string, name: string): Promise<ShowTableRow[]>;
-  /** The ops the nameserver lists now for one table. */
-  tableOps(db: string, name: string): Promise<Op[]>;
+  /** The ops the nameserver lists now for one table; with `since`, an answer whose call began at or after it serves. */
+  tableOps(db: string, name: string, since?: number): Promise<Op[]>;
   /** How a tablet runs one partition now; undefined when it does not. */
   loaded(endpoint: string, tid: number, pid: number): Promise<TabletTableStatus | undefined>;
   /** Every partition a tablet runs now. */
   statuses(endpoint: string): Promise<TabletTableStatus[]>;
   /** The tablets as the leader nameserver sees them now. */
   tablets(): Promise<Tablet[]>;
-  /** `base` with one partition looked at afresh (its table's metadata, its replicas' tablets). */
-  partition(base: ClusterSnapshot, db: string, name: string, pid: number): Promise<ClusterSnapshot>;
+  /** `base` with some partitions of one table looked at afresh (its metadata, their replicas' tablets), those partitions alone. */
+  partitions(base: ClusterSnapshot, db: string, name: string, pids: readonly number[]): Promise<ClusterSnapshot>;
   /** Every partition of the whole cluster (whatever the run's scope) whose leader is flagged alive, with its replicas' flags. */
   aliveLeaders(): Promise<AliveLeader[]>;
   /** Does the tablet answer now (the nameserver lists a dead tablet healthy until its session expires)? */

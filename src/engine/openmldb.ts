@@ -1,7 +1,7 @@
 // The engine's cluster interface (cluster.ts) on the OpenMLDB client: the one module of the
 // engine that knows the client.
 import type { OpenMLDBClient } from '../cluster/client.js';
-import { observeOnce, observePartition } from '../cluster/observe.js';
+import { observeOnce, observePartitions } from '../cluster/observe.js';
 import { ClusterWatch } from '../cluster/watch.js';
 import type { EngineCluster } from './cluster.js';
 
@@ -12,10 +12,10 @@ export function openmldbCluster(client: OpenMLDBClient): EngineCluster {
       const watch = new ClusterWatch(client);
       return {
         tableRows: (db, name) => watch.tableRows(db, name),
-        tableOps: (db, name) => watch.tableOps(db, name),
+        tableOps: (db, name, since) => watch.tableOps(db, name, since),
         loaded: (endpoint, tid, pid) => watch.loaded(endpoint, tid, pid),
         tablets: () => watch.tablets(),
-        partition: (base, db, name, pid) => observePartition(watch, base, db, name, pid),
+        partitions: (base, db, name, pids) => observePartitions(watch, base, db, name, pids),
         aliveLeaders: () => watch.aliveLeaders(),
         statuses: (endpoint) => watch.statuses(endpoint),
         answers: (endpoint) => watch.answers(endpoint),

@@ -107,7 +107,7 @@ export async function fenceBeforeRestore(
         let seen = at.snapshot;
         if (!replicas.some((e) => silent.has(e))) {
           try {
-            seen = await at.reads.partition(at.snapshot, db, table, pid);
+            seen = await at.reads.partitions(at.snapshot, db, table, [pid]);
             // Read just now: its tablets' states are the fresh ones, and every one listed healthy answered.
             fences = fencePlan(at.scope && !outside ? at.scope(seen) : seen, new Set([k]));
           } catch {

@@ -3,7 +3,8 @@
 // replanned at once, pipeline procedures), and looks again, until nothing is left to do, the
 // rounds run out or the run is stopped. A round's failure is thrown: run.ts notes where.
 import { type ClusterSnapshot, isUnfinished } from '../cluster/types.js';
-import { type Replanned, applyPlan } from './apply.js';
+import { applyPlan } from './apply.js';
+import { type Replanned, TableReplans } from './replan-together.js';
 import { describeClusterStep, runClusterStep } from './cluster-steps.js';
 import { partitionKey as key } from './run-memory.js';
 import type { ClusterStep, PartitionPlan } from './procedure.js';
@@ -54,6 +55,7 @@ async function beginRound(s: RunState, round: number, work: PartitionPlan[], clu
   // (its flags, its replicas' snapshots) is written down, for later rounds and runs.
   s.memory.observe(snapshot, new Set(work.map((p) => key(p.db, p.table, p.pid))));
   await s.memory.save();
+  s.alive.know(snapshot.tables);
 }
 
 /** The round's cluster-wide steps (offlineendpoint, recoverendpoint), one after the other. */
@@ -94,18 +96,23 @@ async function applyRound(s: RunState, round: number, work: PartitionPlan[]): Pr
   }
 }
 
-/** Pipelined rounds: a partition whose probe (or wait) ended planned again at once, from a fresh look at it alone. */
-function replanner(s: RunState, base: ClusterSnapshot, round: number): (p: PartitionPlan) => Promise<Replanned | undefined> {
+/** Pipelined rounds: partitions whose probe (or wait) ended planned again at once, a table's together, from a fresh look at them alone. */
+function replanner(s: RunState, base: ClusterSnapshot, round: number): TableReplans {
   const { proc, memory } = s;
-  return async (p: PartitionPlan): Promise<Replanned | undefined> => {
-    const k = key(p.db, p.table, p.pid);
-    const fresh = await s.watch.partition(base, p.db, p.table, p.pid);
+  return new TableReplans(async (db, table, plans) => {
+    const keys = new Set(plans.map((p) => key(p.db, p.table, p.pid)));
+    const fresh = await s.watch.partitions(base, db, table, plans.map((p) => p.pid));
     const part = proc.scope ? proc.scope(fresh) : fresh;
-    memory.observe(part, new Set([k]));
+    memory.observe(part, keys);
     await memory.save();
-    const next = proc.plan(part, { round, done: s.done, ran: s.ran }, memory).partitions.find((x) => key(x.db, x.table, x.pid) === k);
-    return next ? { plan: next, ended: new Set(part.ops.filter((op) => !isUnfinished(op)).map((op) => op.opId)) } : undefined;
-  };
+    const ended = new Set(part.ops.filter((op) => !isUnfinished(op)).map((op) => op.opId));
+    const next = new Map<string, Replanned | undefined>([...keys].map((k) => [k, undefined]));
+    for (const p of proc.plan(part, { round, done: s.done, ran: s.ran }, memory).partitions) {
+      const k = key(p.db, p.table, p.pid);
+      if (keys.has(k)) next.set(k, { plan: p, ended });
+    }
+    return next;
+  });
 }
 
 /** The next round's plan, from a fresh look: only what can progress (refusals and blocks are final for this run). */

@@ -79,16 +79,17 @@ export class ReadTally {
     const g = o.group;
     g.calls++;
     g.targets[e.target] = (g.targets[e.target] ?? 0) + 1;
+    const bytes = Buffer.byteLength(e.output);
     g.ms += e.durationMs;
     g.maxMs = Math.max(g.maxMs, e.durationMs);
-    g.bytes += Buffer.byteLength(e.output);
+    g.bytes += bytes;
     o.hash.update(e.output).update('\0');
     this.total++;
     const t = this.totals.get(command) ?? { calls: 0, ms: 0, maxMs: 0, bytes: 0 };
     t.calls++;
     t.ms += e.durationMs;
     t.maxMs = Math.max(t.maxMs, e.durationMs);
-    t.bytes += Buffer.byteLength(e.output);
+    t.bytes += bytes;
     this.totals.set(command, t);
   }
 

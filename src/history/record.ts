@@ -8,8 +8,9 @@
 // Secrets are redacted before anything is written (redact.ts). Old records are pruned
 // (retention.ts); older versions' records (@1) are still read (store.ts, render.ts).
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { checkStateDir } from '../safety/files.js';
+import { writeAll } from '../safety/journal.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CommandLog } from '../cluster/transport.js';
@@ -67,6 +68,8 @@ export class RunRecord {
   private changes = 0;
   private summary: string | undefined;
   private reportOk = true;
+  /** The record open for appending, from the first line after the start to the end: one write per line, not an open and close. */
+  private fd: number | undefined;
 
   private constructor(dir: string, id: string, redactor: Redactor, startText: string, dryRun: boolean) {
     this.id = id;
@@ -170,10 +173,22 @@ export class RunRecord {
       reads: this.tally.total,
     };
     if (exitCode === 0 && this.changes === 0 && !this.dryRun && this.reportOk && error === undefined && !this.broken) {
+      this.close();
       this.condense({ ...end, condensed: true });
       return;
     }
     this.write(end);
+    this.close();
+  }
+
+  private close(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // nothing more is written to it
+    }
+    this.fd = undefined;
   }
 
   private condense(end: EndLine): void {
@@ -192,6 +207,7 @@ export class RunRecord {
     } catch {
       // The full record stays; only the end is missing from it then.
       this.write(end);
+      this.close();
     }
   }
 
@@ -204,7 +220,8 @@ export class RunRecord {
   private write(line: RecordLine): void {
     if (this.broken) return;
     try {
-      appendFileSync(this.path, `${JSON.stringify(this.redactor.value(line))}\n`);
+      this.fd ??= openSync(this.path, 'a', 0o600);
+      writeAll(this.fd, `${JSON.stringify(this.redactor.value(line))}\n`);
     } catch (err) {
       this.broken = true;
       process.stderr.write(`openmldb-recover: WARN the run record ${this.path} could not be written (${(err as Error).message}); the run goes on without it\n`);
@@ -230,3 +247,4 @@ export function summaryOf(report: unknown): string {
   if (r.action !== undefined) return `auto_failover ${String(r.before)} -> ${String(r.after)}`;
   return '';
 }
+
