@@ -97,13 +97,14 @@ export type SettingsArgs = ConnectionArgs &
 /** A command's settings, from its options, once; frozen, so nothing below changes them. */
 export function runSettingsOf(argv: SettingsArgs, env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): RunSettings {
   const connection = connectionOf(argv, env, args);
+  const retries = retriesOf(argv);
   return Object.freeze({
     connection,
     lock: lockOf(argv, connection.zkRootPath),
     state: Object.freeze({ ...stateDirOf(argv), retention: retentionOf(argv) }),
-    retries: retriesOf(argv),
+    retries,
     observeWait: observeWaitOf(argv),
-    apply: applyOf(argv, connection.transport),
+    apply: applyOf(argv, connection.transport, retries),
     output: Object.freeze({ json: flag('json', argv.json), quiet: flag('quiet', argv.quiet), verbose: flag('verbose', argv.verbose) }),
     dryRun: flag('dry-run', argv['dry-run']),
     detailedExitcode: flag('detailed-exitcode', argv['detailed-exitcode']),
@@ -273,13 +274,13 @@ function observeWaitOf(argv: Partial<LeaderWaitArgs>): ObserveWait {
 }
 
 /** The engine's bounds (a command without --concurrency or --per-tablet gets the defaults). */
-function applyOf(argv: Partial<ParallelArgs & Pick<RunArgs, 'retries' | 'load-timeout' | 'op-timeout'>>, transport: TransportMode): RunOptions['apply'] {
+function applyOf(argv: Partial<ParallelArgs & Pick<RunArgs, 'load-timeout' | 'op-timeout'>>, transport: TransportMode, retries: number): RunOptions['apply'] {
   return Object.freeze({
     concurrency: argv.concurrency !== undefined ? positive('concurrency', argv.concurrency) : transport === 'cli' ? DEFAULT_CONCURRENCY_CLI : DEFAULT_CONCURRENCY,
     perTablet: argv['per-tablet'] !== undefined ? positive('per-tablet', argv['per-tablet']) : DEFAULT_LOAD_SLOTS,
     loadTimeoutMs: seconds('load-timeout', argv['load-timeout'] ?? 600) * 1000,
     opTimeoutMs: seconds('op-timeout', argv['op-timeout'] ?? 1800) * 1000,
-    retries: retriesOf(argv),
+    retries,
     partitionAttempts: 3,
   });
 }
