@@ -70,7 +70,7 @@ export interface ObserveWait {
 }
 
 /** The engine's bounds of a run. */
-export type ApplyBounds = Readonly<RunOptions['apply']>;
+type ApplyBounds = Readonly<RunOptions['apply']>;
 
 /** Everything a run of a command is told by its options, checked. */
 export interface RunSettings {
@@ -258,7 +258,7 @@ function recordedOptions(argv: object): Record<string, unknown> {
 // --- the run's bounds -----------------------------------------------------------------
 
 /** More retries than this, at up to 10 s apart, would outlast any sensible run: a typo, most likely. */
-export const MAX_RETRIES = 100;
+const MAX_RETRIES = 100;
 
 function retriesOf(argv: { retries?: number | undefined }): number {
   const n = argv.retries ?? DEFAULT_RETRIES;
@@ -333,7 +333,7 @@ export function parseEndpoint(value: string | undefined): string {
   return ep;
 }
 
-export function positive(name: string, value: number, integer = true): number {
+function positive(name: string, value: number, integer = true): number {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new UsageError(`--${name} must be a positive ${integer ? 'whole number' : 'number'} (got ${value})`);
   }
@@ -341,7 +341,7 @@ export function positive(name: string, value: number, integer = true): number {
 }
 
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer wait would fire at once. */
-export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** A duration option in seconds: positive, and short enough for a timer. */
 export function seconds(name: string, value: number): number {
