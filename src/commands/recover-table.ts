@@ -6,7 +6,7 @@ import { UsageError } from '../exit-codes.js';
 import { defineCommand } from './args.js';
 import { connectionOptions, dryRunOption, outputOptions, parallelOptions, refuseOrphanedOption, runOptions } from './options.js';
 import { runProcedureCommand } from './procedure-command.js';
-import { parsePid, parseTableName, runSettingsOf, texts } from './settings.js';
+import { listOf, parsePid, parseTableName, runSettingsOf, texts } from './settings.js';
 
 function builder(y: Argv) {
   return refuseOrphanedOption(runOptions(parallelOptions(dryRunOption(outputOptions(connectionOptions(y))))))
@@ -40,7 +40,7 @@ export const recoverTableCommand = defineCommand({
   builder,
   handler: async (argv) => {
     const { db, name } = parseTableName(argv['table']);
-    const pids = (Array.isArray(argv.pid) ? argv.pid : argv.pid === undefined ? [] : [argv.pid]).map((p) => parsePid(p, '--pid'));
+    const pids = listOf(argv.pid).map((p) => parsePid(p, '--pid'));
     const procedure = recoverTableProcedure({
       db,
       name,

@@ -124,10 +124,14 @@ function text(name: string, value: unknown): string | undefined {
   throw new UsageError(`--${name} must be text, not ${value === null ? 'null' : typeof value}`);
 }
 
-/** A repeatable text option: from --config one value may come alone, not in a list. */
+/** A repeatable option's values: from --config one value may come alone, not in a list. */
+export function listOf<T>(value: T | readonly T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
+}
+
+/** A repeatable text option. */
 export function texts(name: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map((v) => text(name, v) ?? '');
+  return listOf(value).map((v) => text(name, v) ?? '');
 }
 
 /** A yes/no option: absent is no; from --config only true or false. */
